@@ -1,0 +1,28 @@
+// osprey reports every failure as an osprey::Error carrying one readable line.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace osprey {
+
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& what) : std::runtime_error(what) {}
+};
+
+template <typename... Args>
+[[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) {
+  throw Error(fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace osprey
+
+// Checks a condition on untrusted input (model, image, request) and throws a
+// readable osprey::Error when it does not hold.
+#define OSPREY_CHECK(cond, ...)        \
+  do {                                 \
+    if (!(cond)) ::osprey::fail(__VA_ARGS__); \
+  } while (0)

@@ -1,0 +1,108 @@
+// Parsed operator options: the loader turns each op's flatbuffer options
+// table into one of these plain structs, so kernels never see the format.
+#pragma once
+
+#include <cstdint>
+#include <variant>
+#include <vector>
+
+namespace osprey {
+
+enum class Activation : int8_t { kNone = 0, kRelu = 1, kReluN1To1 = 2, kRelu6 = 3, kTanh = 4, kSignBit = 5 };
+enum class Padding : int8_t { kSame = 0, kValid = 1 };
+
+struct Conv2DOptions {
+  Padding padding = Padding::kSame;
+  int stride_w = 1, stride_h = 1;
+  int dilation_w = 1, dilation_h = 1;
+  Activation activation = Activation::kNone;
+};
+
+struct DepthwiseConv2DOptions {
+  Padding padding = Padding::kSame;
+  int stride_w = 1, stride_h = 1;
+  int dilation_w = 1, dilation_h = 1;
+  int depth_multiplier = 1;
+  Activation activation = Activation::kNone;
+};
+
+struct TransposeConvOptions {
+  Padding padding = Padding::kSame;
+  int stride_w = 1, stride_h = 1;
+  Activation activation = Activation::kNone;
+};
+
+struct Pool2DOptions {
+  Padding padding = Padding::kSame;
+  int stride_w = 1, stride_h = 1;
+  int filter_w = 1, filter_h = 1;
+  Activation activation = Activation::kNone;
+};
+
+struct FullyConnectedOptions {
+  Activation activation = Activation::kNone;
+  bool keep_num_dims = false;
+};
+
+// ADD, SUB, MUL, DIV, CONCATENATION carry only a fused activation (and an axis).
+struct ElementwiseOptions {
+  Activation activation = Activation::kNone;
+};
+
+struct ConcatenationOptions {
+  int axis = 0;
+  Activation activation = Activation::kNone;
+};
+
+struct SoftmaxOptions {
+  float beta = 1.0f;
+};
+
+struct ResizeOptions {
+  bool align_corners = false;
+  bool half_pixel_centers = false;
+};
+
+struct ReshapeOptions {
+  bool has_new_shape = false;
+  std::vector<int32_t> new_shape;
+};
+
+struct ReducerOptions {
+  bool keep_dims = false;
+};
+
+struct SqueezeOptions {
+  std::vector<int32_t> squeeze_dims;
+};
+
+struct StridedSliceOptions {
+  int begin_mask = 0, end_mask = 0, ellipsis_mask = 0, new_axis_mask = 0, shrink_axis_mask = 0;
+  bool offset = false;
+};
+
+struct SplitOptions {
+  int num_splits = 1;
+};
+
+struct DepthToSpaceOptions {
+  int block_size = 1;
+};
+
+struct LeakyReluOptions {
+  float alpha = 0.2f;
+};
+
+struct GatherOptions {
+  int axis = 0;
+  int batch_dims = 0;
+};
+
+using OpOptions =
+    std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, TransposeConvOptions,
+                 Pool2DOptions, FullyConnectedOptions, ElementwiseOptions, ConcatenationOptions,
+                 SoftmaxOptions, ResizeOptions, ReshapeOptions, ReducerOptions, SqueezeOptions,
+                 StridedSliceOptions, SplitOptions, DepthToSpaceOptions, LeakyReluOptions,
+                 GatherOptions>;
+
+}  // namespace osprey

@@ -1,0 +1,54 @@
+// The operator interface, in three parts like TFLite Micro's:
+//   parse options  - done by the model loader into graph/options.h structs;
+//   prepare        - check input types and shapes, set output shapes, and
+//                    precompute whatever eval needs (kept as kernel members);
+//   eval           - compute the outputs, no allocation, no failure on valid data.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "core/error.h"
+#include "graph/graph.h"
+
+namespace osprey {
+
+// What a kernel sees of the graph while preparing or running one op.
+class KernelContext {
+ public:
+  KernelContext(Graph& graph, const Op& op) : graph_(graph), op_(op) {}
+
+  const Op& op() const { return op_; }
+  int num_inputs() const { return static_cast<int>(op_.inputs.size()); }
+  int num_outputs() const { return static_cast<int>(op_.outputs.size()); }
+  // False when input i is absent or the optional marker -1.
+  bool has_input(int i) const { return i < num_inputs() && op_.inputs[static_cast<size_t>(i)] >= 0; }
+  Tensor& input(int i) const;
+  Tensor& output(int i) const;
+  int input_index(int i) const { return op_.inputs[static_cast<size_t>(i)]; }
+  int output_index(int i) const { return op_.outputs[static_cast<size_t>(i)]; }
+
+  // The op's parsed options; a mismatch means the loader is wrong, not the model.
+  template <typename T>
+  const T& options() const {
+    if (const T* p = std::get_if<T>(&op_.options)) return *p;
+    fail("options of the wrong kind");
+  }
+
+ private:
+  Graph& graph_;
+  const Op& op_;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Throws osprey::Error with the reason (without the op's name: the caller adds it).
+  virtual void prepare(KernelContext& ctx) = 0;
+  virtual void eval(KernelContext& ctx) = 0;
+};
+
+using KernelFactory = std::unique_ptr<Kernel> (*)();
+
+}  // namespace osprey

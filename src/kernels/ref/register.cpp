@@ -1,0 +1,16 @@
+#include "kernels/ref/register.h"
+
+namespace osprey {
+
+const OpResolver& reference_op_resolver() {
+  static const OpResolver resolver = [] {
+    OpResolver r;
+    ref::register_conv_kernels(r);
+    ref::register_elementwise_kernels(r);
+    ref::register_layout_kernels(r);
+    return r;
+  }();
+  return resolver;
+}
+
+}  // namespace osprey
