@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,28 @@ struct Quantization {
   bool per_channel() const { return scale.size() > 1; }
 };
 
+// Sparse storage of a constant tensor (TFLite's SparsityParameters); the
+// tensor's shape stays the dense shape and its bytes hold only the values.
+struct SparseDimension {
+  bool sparse = false;  // CSR-compressed (true) or dense
+  int32_t dense_size = 0;
+  std::vector<int32_t> segments;
+  std::vector<int32_t> indices;
+};
+
+struct Sparsity {
+  std::vector<int32_t> traversal_order;
+  std::vector<int32_t> block_map;
+  std::vector<SparseDimension> dims;
+  size_t value_bytes = 0;  // size of the stored values
+};
+
 struct Tensor {
   std::string name;
   DType type = DType::kFloat32;
   Shape shape;
   Quantization quant;
+  std::shared_ptr<const Sparsity> sparsity;  // null for dense tensors
 
   // Constant tensors have their bytes from the model file or from load-time
   // folding; all others point into the runtime's arena once it is planned.
