@@ -1,0 +1,75 @@
+# osprey: the two commands of the README are `make demo` and `make test`.
+# Each installs what it needs (Debian packages, npm packages, models), builds,
+# and runs; each is idempotent and quiet when there is nothing to do.
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+OSPREY_CACHE ?= $(HOME)/.cache/osprey
+export OSPREY_CACHE
+CMAKE_QUIET := -DCMAKE_RULE_MESSAGES=OFF --log-level=WARNING
+BUILD_QUIET := -- --no-print-directory -s
+
+.PHONY: all build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz demo clean format
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+# LiteRT (the TFLite runtime in WebAssembly) is the oracle of the tests.
+node-deps: tools/litert/node_modules/.osprey-stamp
+tools/litert/node_modules/.osprey-stamp: tools/litert/package.json tools/litert/package-lock.json | deps
+	@npm ci --prefix tools/litert --silent --no-audit --no-fund >/dev/null
+	@touch $@
+
+$(BUILD)/CMakeCache.txt: | deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_QUIET) >/dev/null
+
+build: deps $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j$(JOBS) $(BUILD_QUIET) | { grep -v -E '^\[ *[0-9]+%\] Built target' || true; }
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build, with clang for libFuzzer.
+$(ASAN_BUILD)/CMakeCache.txt: | deps
+	@CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DOSPREY_SANITIZE=ON -DOSPREY_FUZZ=ON $(CMAKE_QUIET) >/dev/null
+
+asan-build: deps $(ASAN_BUILD)/CMakeCache.txt
+	@cmake --build $(ASAN_BUILD) -j$(JOBS) $(BUILD_QUIET) | { grep -v -E '^\[ *[0-9]+%\] Built target' || true; }
+
+models: deps
+	@node zoo/fetch.mjs
+
+unit-test: build models
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
+
+asan-test: asan-build models
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed'
+
+fuzz-test: asan-build models
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -L fuzz
+
+diff-test: build models node-deps
+	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs
+
+test: build asan-build models node-deps
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE fuzz
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|fuzz'
+	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs
+
+# A long fuzzing session (not part of `make test`): FUZZ_SECONDS=3600 make fuzz
+FUZZ_SECONDS ?= 600
+fuzz: asan-build models
+	@mkdir -p out/fuzz-corpus
+	@$(ASAN_BUILD)/bin/fuzz_model_loader -max_total_time=$(FUZZ_SECONDS) out/fuzz-corpus \
+	  $(OSPREY_CACHE)/models
+
+demo: build models
+	@bash scripts/demo.sh $(BUILD)/bin/osprey
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	@rm -rf $(BUILD) $(ASAN_BUILD) out

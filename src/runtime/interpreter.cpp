@@ -1,0 +1,222 @@
+#include "runtime/interpreter.h"
+
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <set>
+
+#include "graph/memory_plan.h"
+#include "runtime/delegate.h"
+#include "model/loader.h"
+#include "runtime/op_cost.h"
+
+namespace osprey {
+
+std::unique_ptr<Interpreter> Interpreter::load(const std::string& path, const InterpreterOptions& options) {
+  try {
+    std::unique_ptr<Interpreter> interp(new Interpreter());
+    interp->file_ = ModelFile::open(path);
+    interp->graph_ = load_graph(*interp->file_);
+    interp->prepare(options);
+    return interp;
+  } catch (const Error& e) {
+    fail("{}: {}", path, e.what());
+  }
+}
+
+std::unique_ptr<Interpreter> Interpreter::from_buffer(std::vector<uint8_t> bytes, const std::string& label,
+                                                      const InterpreterOptions& options) {
+  try {
+    std::unique_ptr<Interpreter> interp(new Interpreter());
+    interp->file_ = ModelFile::from_bytes(std::move(bytes), label);
+    interp->graph_ = load_graph(*interp->file_);
+    interp->prepare(options);
+    return interp;
+  } catch (const Error& e) {
+    fail("{}: {}", label, e.what());
+  }
+}
+
+Interpreter::~Interpreter() {
+  if (arena_) munmap(arena_, std::max<size_t>(arena_size_, 64));
+}
+
+namespace {
+
+// Names every op without a kernel at once, so one run tells the whole story.
+void check_all_supported(const Graph& graph, const OpResolver& resolver) {
+  std::vector<std::string> missing;
+  std::set<std::string> seen;
+  int first = -1;
+  for (const Op& op : graph.ops) {
+    if (resolver.supports(op)) continue;
+    if (first < 0) first = op.index;
+    std::string name = op.code == static_cast<int32_t>(OpCode::kCustom) ? op.name() + " (custom)" : op.name();
+    if (seen.insert(name).second) missing.push_back(name);
+  }
+  if (missing.empty()) return;
+  std::string list;
+  for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+  fail("op #{} {}: not supported by osprey; the model needs {} missing op{}: {}", first,
+       graph.ops[static_cast<size_t>(first)].name(), missing.size(), missing.size() == 1 ? "" : "s", list);
+}
+
+bool all_inputs_constant(const Graph& graph, const Op& op) {
+  bool any = false;
+  for (int t : op.inputs) {
+    if (t < 0) continue;
+    if (!graph.tensors[static_cast<size_t>(t)].is_constant) return false;
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
+void Interpreter::prepare(const InterpreterOptions& options) {
+  const OpResolver& resolver = options.resolver ? *options.resolver : reference_op_resolver();
+  check_all_supported(graph_, resolver);
+
+  for (const Op& op : graph_.ops) {
+    std::unique_ptr<Kernel> kernel = resolver.find(op)();
+    KernelContext ctx(graph_, op);
+    try {
+      kernel->prepare(ctx);
+      for (int t : op.outputs) {
+        Tensor& out = graph_.tensors[static_cast<size_t>(t)];
+        OSPREY_CHECK(dtype_size(out.type) > 0, "output tensor {} has type {}, which osprey cannot hold", t,
+                     dtype_name(out.type));
+      }
+      // Constant subgraphs (fp16 weights behind DEQUANTIZE, DENSIFY of sparse
+      // weights) run once here; their outputs become constants.
+      if (all_inputs_constant(graph_, op)) {
+        for (int t : op.outputs) graph_.allocate_constant(graph_.tensors[static_cast<size_t>(t)]);
+        kernel->eval(ctx);
+        ++folded_ops_;
+        continue;
+      }
+    } catch (const Error& e) {
+      fail("op #{} {}: {}", op.index, op.name(), e.what());
+    } catch (const std::bad_alloc&) {
+      fail("op #{} {}: out of memory while preparing", op.index, op.name());
+    }
+    steps_.push_back({&op, std::move(kernel)});
+  }
+  for (const Step& step : steps_) {
+    const Op& op = *step.op;
+    plan_info_.push_back(
+        {op.index, op.name(), graph_.tensors[static_cast<size_t>(op.outputs[0])].shape, op_macs(graph_, op)});
+  }
+  if (options.delegate) apply_delegate(*options.delegate);
+  plan_memory();
+}
+
+void Interpreter::apply_delegate(Delegate& delegate) {
+  std::vector<const Op*> ops;
+  for (const Step& step : steps_) ops.push_back(step.op);
+  std::vector<DelegatedRun> runs = delegate.partition(graph_, ops);
+  if (runs.empty()) return;
+  std::vector<Step> steps;
+  std::vector<OpInfo> info;
+  size_t next_run = 0;
+  for (int s = 0; s < static_cast<int>(steps_.size()); ++s) {
+    if (next_run < runs.size() && runs[next_run].first_step == s) {
+      DelegatedRun& run = runs[next_run++];
+      OSPREY_CHECK(run.last_step >= s && run.last_step < static_cast<int>(steps_.size()),
+                   "{} claimed an invalid run of steps", delegate.name());
+      auto op = std::make_unique<Op>();
+      op->index = -1;
+      op->code = static_cast<int32_t>(OpCode::kCustom);
+      op->custom_code = run.name;
+      op->inputs = run.inputs;
+      op->outputs = run.outputs;
+      KernelContext ctx(graph_, *op);
+      run.kernel->prepare(ctx);
+      OpInfo merged{-1, run.name, graph_.tensors[static_cast<size_t>(run.outputs.back())].shape, 0};
+      for (int k = s; k <= run.last_step; ++k) merged.macs += plan_info_[static_cast<size_t>(k)].macs;
+      info.push_back(merged);
+      steps.push_back({op.get(), std::move(run.kernel)});
+      delegated_ops_.push_back(std::move(op));
+      s = run.last_step;
+      continue;
+    }
+    steps.push_back(std::move(steps_[static_cast<size_t>(s)]));
+    info.push_back(plan_info_[static_cast<size_t>(s)]);
+  }
+  steps_ = std::move(steps);
+  plan_info_ = std::move(info);
+}
+
+void Interpreter::plan_memory() {
+  // One request per non-constant tensor the plan touches.
+  std::vector<int> tensor_of;
+  std::vector<BufferRequest> requests;
+  std::vector<int> request_of(graph_.tensors.size(), -1);
+  auto touch = [&](int t, int step) {
+    Tensor& tensor = graph_.tensors[static_cast<size_t>(t)];
+    if (tensor.is_constant) return;
+    int& r = request_of[static_cast<size_t>(t)];
+    if (r < 0) {
+      r = static_cast<int>(requests.size());
+      requests.push_back({tensor.num_bytes(), step, step});
+      tensor_of.push_back(t);
+    }
+    BufferRequest& req = requests[static_cast<size_t>(r)];
+    req.first_step = std::min(req.first_step, step);
+    req.last_step = std::max(req.last_step, step);
+  };
+  const int end = static_cast<int>(steps_.size());
+  for (int t : graph_.inputs) touch(t, -1);
+  for (int s = 0; s < end; ++s) {
+    for (int t : steps_[static_cast<size_t>(s)].op->inputs) {
+      if (t >= 0) touch(t, s);
+    }
+    for (int t : steps_[static_cast<size_t>(s)].op->outputs) touch(t, s);
+  }
+  for (int t : graph_.outputs) touch(t, end);
+
+  MemoryPlan plan = osprey::plan_memory(requests);
+  arena_size_ = plan.arena_size;
+  // Anonymous memory comes zeroed and is only committed when touched, so a
+  // model that declares huge tensors costs nothing until it runs.
+  void* p = mmap(nullptr, std::max<size_t>(arena_size_, 64), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                 -1, 0);
+  if (p == MAP_FAILED) fail("cannot allocate the {} byte arena", arena_size_);
+  arena_ = static_cast<uint8_t*>(p);
+  for (size_t r = 0; r < requests.size(); ++r) {
+    graph_.tensors[static_cast<size_t>(tensor_of[r])].data = arena_ + plan.offsets[r];
+  }
+}
+
+void Interpreter::invoke() {
+  for (Step& step : steps_) {
+    KernelContext ctx(graph_, *step.op);
+    step.kernel->eval(ctx);
+  }
+}
+
+void Interpreter::invoke_profiled(std::vector<double>& seconds_per_op) {
+  seconds_per_op.assign(steps_.size(), 0.0);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    KernelContext ctx(graph_, *steps_[i].op);
+    steps_[i].kernel->eval(ctx);
+    seconds_per_op[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+}
+
+size_t Interpreter::weight_bytes() const {
+  std::set<int> seen;
+  size_t total = 0;
+  for (const Step& step : steps_) {
+    for (int t : step.op->inputs) {
+      if (t < 0 || !graph_.tensors[static_cast<size_t>(t)].is_constant || !seen.insert(t).second) continue;
+      total += graph_.tensors[static_cast<size_t>(t)].num_bytes();
+    }
+  }
+  return total;
+}
+
+}  // namespace osprey

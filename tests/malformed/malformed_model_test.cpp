@@ -1,0 +1,152 @@
+// Malformed models must fail with a one-line osprey::Error, never crash.
+// Run under AddressSanitizer + UBSan in `make test`.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include "runtime/interpreter.h"
+#include "support/model_builder.h"
+
+namespace osprey::testing {
+namespace {
+
+// Loads (and if it loads, runs) a model; returns the error text or "".
+std::string try_load(std::vector<uint8_t> bytes) {
+  try {
+    auto interp = Interpreter::from_buffer(std::move(bytes), "m.tflite");
+    if (interp->arena_bytes() < (size_t{64} << 20)) interp->invoke();
+    return "";
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+void expect_error(const ModelSpec& spec, const std::string& fragment) {
+  const std::string error = try_load(build_model(spec));
+  EXPECT_NE(error.find(fragment), std::string::npos) << "error was: '" << error << "'";
+  EXPECT_EQ(error.find('\n'), std::string::npos) << "error must be one line: " << error;
+}
+
+TEST(MalformedModel, TheBaseModelIsValid) { EXPECT_EQ(try_load(build_model(tiny_conv_model())), ""); }
+
+TEST(MalformedModel, NotAFlatbuffer) {
+  EXPECT_NE(try_load({1, 2, 3}).find("too short"), std::string::npos);
+  std::vector<uint8_t> text(100, 'a');
+  EXPECT_NE(try_load(text).find("not a TFLite model"), std::string::npos);
+}
+
+TEST(MalformedModel, EveryTruncationFails) {
+  const std::vector<uint8_t> bytes = build_model(tiny_conv_model());
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+    EXPECT_NE(try_load(cut), "") << "truncated to " << n << " bytes loaded";
+  }
+}
+
+TEST(MalformedModel, OpcodeIndexOutOfRange) {
+  ModelSpec m = tiny_conv_model();
+  m.ops[1].opcode_index = 7;
+  expect_error(m, "op #1: opcode index 7 out of range");
+}
+
+TEST(MalformedModel, TensorIndexOutOfRange) {
+  ModelSpec m = tiny_conv_model();
+  m.ops[0].inputs[1] = 42;
+  expect_error(m, "op #0 CONV_2D: input 1 refers to tensor 42");
+  m = tiny_conv_model();
+  m.ops[1].outputs[0] = -1;
+  expect_error(m, "output 0 refers to tensor -1");
+  m = tiny_conv_model();
+  m.outputs = {9};
+  expect_error(m, "model output refers to tensor 9");
+}
+
+TEST(MalformedModel, OptionalInputOnlyWhereAllowed) {
+  ModelSpec m = tiny_conv_model();
+  m.ops[0].inputs[2] = -1;  // CONV_2D without bias is fine
+  EXPECT_EQ(try_load(build_model(m)), "");
+  m.ops[0].inputs[1] = -1;  // but not without weights
+  expect_error(m, "op #0 CONV_2D:");
+}
+
+TEST(MalformedModel, BufferSizeMismatch) {
+  ModelSpec m = tiny_conv_model();
+  m.buffers[2].resize(8);
+  expect_error(m, "tensor 2 'bias': buffer 2 holds 8 bytes, shape [4] float32 needs 16");
+  m = tiny_conv_model();
+  m.tensors[1].buffer = 17;
+  expect_error(m, "buffer 17 is out of range");
+}
+
+TEST(MalformedModel, BadShapes) {
+  ModelSpec m = tiny_conv_model();
+  m.tensors[0].shape = {1, -5, 5, 2};
+  expect_error(m, "tensor 0 'input': dimension 1 is -5");
+  m = tiny_conv_model();
+  m.tensors[3].shape = {65536, 65536, 65536, 4};
+  expect_error(m, "more than 2^31 elements");
+  m = tiny_conv_model();
+  m.tensors[1].shape = {4, 3, 18};
+  m.buffers[1].resize(4 * 3 * 18 * 4);
+  expect_error(m, "op #0 CONV_2D: ");
+}
+
+TEST(MalformedModel, UnknownTypeAndOp) {
+  ModelSpec m = tiny_conv_model();
+  m.tensors[0].type = 5;  // STRING
+  expect_error(m, "unsupported element type STRING");
+  m = tiny_conv_model();
+  m.tensors[0].type = 99;
+  expect_error(m, "unsupported element type");
+  m = tiny_conv_model();
+  m.op_codes[1] = 150;  // GELU: no kernel
+  expect_error(m, "op #1 GELU: not supported by osprey");
+}
+
+TEST(MalformedModel, Cycles) {
+  ModelSpec m = tiny_conv_model();
+  m.ops[0].inputs[0] = 4;  // conv reads the relu's output
+  expect_error(m, "op #0 CONV_2D: input 0 (tensor 4 'output') is not computed before it");
+  m = tiny_conv_model();
+  m.ops[1].outputs[0] = 3;  // relu writes conv's output again
+  expect_error(m, "already written");
+}
+
+TEST(MalformedModel, RandomCorruptionNeverCrashes) {
+  const std::vector<uint8_t> base = build_model(tiny_conv_model());
+  std::mt19937 rng(1234);
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<uint8_t> bytes = base;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) bytes[rng() % bytes.size()] = static_cast<uint8_t>(rng());
+    try_load(bytes);  // either loads or throws osprey::Error; anything else fails the test
+  }
+}
+
+// The same on a real model when the zoo is fetched.
+TEST(MalformedModel, RealModelCorruptionNeverCrashes) {
+  const char* cache = std::getenv("OSPREY_CACHE");
+  const std::string dir = cache ? cache : std::string(std::getenv("HOME") ? std::getenv("HOME") : "") + "/.cache/osprey";
+  const std::string path = dir + "/models/face_detection_short_range.tflite";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched";
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::mt19937 rng(99);
+  for (int i = 0; i < 60; ++i) {
+    const size_t n = rng() % base.size();
+    EXPECT_NE(try_load(std::vector<uint8_t>(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(n))), "");
+  }
+  for (int i = 0; i < 150; ++i) {
+    std::vector<uint8_t> bytes = base;
+    // Corrupt the structure (first 16 KiB: tables, offsets) more than weights.
+    for (int f = 0; f < 4; ++f) bytes[rng() % std::min<size_t>(bytes.size(), 16384)] = static_cast<uint8_t>(rng());
+    try_load(bytes);
+  }
+}
+
+}  // namespace
+}  // namespace osprey::testing

@@ -1,0 +1,13 @@
+// Each `osprey` subcommand lives in its own cmd_*.cpp and adds itself here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace osprey::cli {
+
+void add_inspect_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_detect_command(CLI::App& app);
+void add_segment_command(CLI::App& app);
+
+}  // namespace osprey::cli
