@@ -12,7 +12,12 @@ std::string Op::name() const {
 }
 
 uint8_t* Graph::allocate_constant(Tensor& t) {
-  size_t size = t.num_bytes();
+  t.data = allocate_bytes(t.num_bytes());
+  t.is_constant = true;
+  return t.data;
+}
+
+uint8_t* Graph::allocate_bytes(size_t size) {
   size_t rounded = (size + 63) / 64 * 64;
   if (rounded == 0) rounded = 64;
   auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
@@ -22,8 +27,6 @@ uint8_t* Graph::allocate_constant(Tensor& t) {
   buf.bytes = {p, [](uint8_t* q) { std::free(q); }};
   buf.size = rounded;
   owned_.push_back(std::move(buf));
-  t.data = p;
-  t.is_constant = true;
   return p;
 }
 

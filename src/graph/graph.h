@@ -40,6 +40,8 @@ struct Graph {
 
   // Gives tensor `t` fresh, 64-byte aligned, zeroed storage of its size.
   uint8_t* allocate_constant(Tensor& t);
+  // Fresh, 64-byte aligned, zeroed storage of `size` bytes owned by the graph.
+  uint8_t* allocate_bytes(size_t size);
 
  private:
   std::vector<OwnedBuffer> owned_;

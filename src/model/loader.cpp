@@ -132,8 +132,7 @@ class Loader {
         t.is_constant = true;
         if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0) {
           // Misaligned data (possible in hand-made files): give it aligned storage.
-          Tensor copy_target = t;
-          uint8_t* p = graph_.allocate_constant(copy_target);
+          uint8_t* p = graph_.allocate_bytes(size);
           std::memcpy(p, bytes, size);
           t.data = p;
         }

@@ -1,0 +1,270 @@
+// Reference QUANTIZE and DEQUANTIZE, following TFLite's reference_ops:
+//   dequantize  real = scale * (q - zero_point)                (int8, uint8, int16; or float16)
+//   quantize    q = clamp(round(x / scale) + zero_point)        (float32 to int8, uint8, int16)
+//   requantize  q = clamp(round((p - zp_in) * scale_in / scale_out) + zp_out)
+// where round is std::round (half away from zero) and clamp saturates to the output type.
+// Per-channel parameters (one scale and zero point per slice along quant.axis) are supported for
+// quantize and dequantize.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "kernels/ref/register.h"
+
+namespace osprey::ref {
+
+namespace {
+
+void check_io_count(const KernelContext& ctx) {
+  OSPREY_CHECK(ctx.num_inputs() == 1, "expected 1 input, got {}", ctx.num_inputs());
+  OSPREY_CHECK(ctx.num_outputs() == 1, "expected 1 output, got {}", ctx.num_outputs());
+  OSPREY_CHECK(ctx.has_input(0), "input 0 is missing");
+}
+
+bool is_quantized_int(DType t) {
+  return t == DType::kInt8 || t == DType::kUInt8 || t == DType::kInt16;
+}
+
+template <typename Q>
+constexpr int64_t qmin() {
+  return std::numeric_limits<Q>::min();
+}
+template <typename Q>
+constexpr int64_t qmax() {
+  return std::numeric_limits<Q>::max();
+}
+
+int64_t type_min(DType t) {
+  return t == DType::kInt8 ? qmin<int8_t>() : t == DType::kUInt8 ? qmin<uint8_t>() : qmin<int16_t>();
+}
+int64_t type_max(DType t) {
+  return t == DType::kInt8 ? qmax<int8_t>() : t == DType::kUInt8 ? qmax<uint8_t>() : qmax<int16_t>();
+}
+
+// A tensor's affine parameters laid out for a loop over (outer, channel, inner): element
+// (o, c, i) is at (o * channels + c) * inner + i and uses scale[c], zero_point[c]. Per-tensor
+// parameters are the case channels == 1.
+struct Affine {
+  std::vector<float> scale;
+  std::vector<int32_t> zero_point;
+  int64_t outer = 1;
+  int64_t channels = 1;
+  int64_t inner = 0;
+};
+
+Affine affine_params(const Tensor& t, const char* role) {
+  const Quantization& q = t.quant;
+  OSPREY_CHECK(!q.empty(), "{} of type {} has no quantization parameters", role, dtype_name(t.type));
+  OSPREY_CHECK(q.zero_point.size() == q.scale.size(), "{} has {} scales but {} zero points", role,
+               q.scale.size(), q.zero_point.size());
+  Affine a;
+  a.scale = q.scale;
+  // Zero points must be representable in the stored type (every TFLite converter keeps them so);
+  // that also keeps q - zero_point exact in int32 arithmetic.
+  for (int64_t zp : q.zero_point) {
+    OSPREY_CHECK(zp >= type_min(t.type) && zp <= type_max(t.type),
+                 "{} has zero point {}, outside the {} range", role, zp, dtype_name(t.type));
+    a.zero_point.push_back(static_cast<int32_t>(zp));
+  }
+  for (int32_t d : t.shape) OSPREY_CHECK(d >= 0, "{} has shape {}", role, shape_str(t.shape));
+  if (q.scale.size() == 1) {
+    a.inner = t.num_elements();
+    return a;
+  }
+  OSPREY_CHECK(q.axis >= 0 && q.axis < t.rank(), "{} is quantized per channel along axis {} but has rank {}",
+               role, q.axis, t.rank());
+  OSPREY_CHECK(static_cast<int64_t>(q.scale.size()) == t.dim(q.axis),
+               "{} has {} per-channel scales but dimension {} has size {}", role, q.scale.size(), q.axis,
+               t.dim(q.axis));
+  a.channels = t.dim(q.axis);
+  a.inner = 1;
+  for (int d = 0; d < t.rank(); ++d) {
+    if (d < q.axis) a.outer *= t.dim(d);
+    if (d > q.axis) a.inner *= t.dim(d);
+  }
+  return a;
+}
+
+// Saturates a rounded real value to Q; NaN (which TFLite leaves undefined) becomes the zero point.
+template <typename Q>
+Q saturate(double v, int32_t zero_point) {
+  if (std::isnan(v)) return static_cast<Q>(zero_point);
+  return static_cast<Q>(std::clamp(v, static_cast<double>(qmin<Q>()), static_cast<double>(qmax<Q>())));
+}
+
+// IEEE half to float, exactly: every half value (subnormals included) is a float value.
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h >> 15) << 31;
+  const uint32_t exponent = (h >> 10) & 0x1f;
+  const uint32_t mantissa = h & 0x3ff;
+  uint32_t bits;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13);  // inf, or NaN keeping its payload
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 127 - 15) << 23) | (mantissa << 13);  // normal: rebias the exponent
+  } else {
+    // Zero or subnormal: mantissa * 2^-24, which float holds as a normal number.
+    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  return std::bit_cast<float>(bits);
+}
+
+template <typename Q>
+void dequantize(const Q* in, float* out, const Affine& p) {
+  for (int64_t o = 0; o < p.outer; ++o) {
+    for (int64_t c = 0; c < p.channels; ++c) {
+      // TFLite multiplies in double per tensor and in float per channel; both round the exact
+      // product (at most 24 + 17 significant bits) once to float, so they agree.
+      const double scale = p.scale[c];
+      const int32_t zero_point = p.zero_point[c];
+      const int64_t base = (o * p.channels + c) * p.inner;
+      for (int64_t i = base; i < base + p.inner; ++i) {
+        out[i] = static_cast<float>(scale * (static_cast<int32_t>(in[i]) - zero_point));
+      }
+    }
+  }
+}
+
+template <typename Q>
+void quantize(const float* in, Q* out, const Affine& p) {
+  for (int64_t o = 0; o < p.outer; ++o) {
+    for (int64_t c = 0; c < p.channels; ++c) {
+      const float scale = p.scale[c];
+      const int32_t zero_point = p.zero_point[c];
+      const int64_t base = (o * p.channels + c) * p.inner;
+      for (int64_t i = base; i < base + p.inner; ++i) {
+        // As TFLite: divide and round in float, add the zero point and clamp in double.
+        const double v = static_cast<double>(std::round(in[i] / scale)) + zero_point;
+        out[i] = saturate<Q>(v, zero_point);
+      }
+    }
+  }
+}
+
+template <typename P, typename Q>
+void requantize(const P* in, Q* out, int64_t n, int32_t in_zero_point, double multiplier,
+                int32_t out_zero_point) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = std::round((static_cast<int32_t>(in[i]) - in_zero_point) * multiplier) + out_zero_point;
+    out[i] = saturate<Q>(v, out_zero_point);
+  }
+}
+
+class DequantizeKernel : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    check_io_count(ctx);
+    const Tensor& in = ctx.input(0);
+    Tensor& out = ctx.output(0);
+    OSPREY_CHECK(in.type == DType::kFloat16 || is_quantized_int(in.type),
+                 "input 0 has type {}, expected int8, uint8, int16 or float16", dtype_name(in.type));
+    OSPREY_CHECK(out.type == DType::kFloat32, "output 0 has type {}, expected float32", dtype_name(out.type));
+    for (int32_t d : in.shape) OSPREY_CHECK(d >= 0, "input 0 has shape {}", shape_str(in.shape));
+    if (in.type != DType::kFloat16) params_ = affine_params(in, "input 0");
+    out.shape = in.shape;
+  }
+
+  void eval(KernelContext& ctx) override {
+    const Tensor& in = ctx.input(0);
+    float* out = ctx.output(0).data_as<float>();
+    switch (in.type) {
+      case DType::kFloat16: {
+        const int64_t n = in.num_elements();
+        for (int64_t i = 0; i < n; ++i) {
+          uint16_t h;
+          std::memcpy(&h, in.data + i * 2, sizeof h);
+          out[i] = half_to_float(h);
+        }
+        break;
+      }
+      case DType::kInt8: dequantize(in.data_as<int8_t>(), out, params_); break;
+      case DType::kUInt8: dequantize(in.data_as<uint8_t>(), out, params_); break;
+      case DType::kInt16: dequantize(in.data_as<int16_t>(), out, params_); break;
+      default: break;  // rejected in prepare
+    }
+  }
+
+ private:
+  Affine params_;
+};
+
+class QuantizeKernel : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    check_io_count(ctx);
+    const Tensor& in = ctx.input(0);
+    Tensor& out = ctx.output(0);
+    OSPREY_CHECK(in.type == DType::kFloat32 || is_quantized_int(in.type),
+                 "input 0 has type {}, expected float32, int8, uint8 or int16", dtype_name(in.type));
+    OSPREY_CHECK(is_quantized_int(out.type), "output 0 has type {}, expected int8, uint8 or int16",
+                 dtype_name(out.type));
+    for (int32_t d : in.shape) OSPREY_CHECK(d >= 0, "input 0 has shape {}", shape_str(in.shape));
+    out.shape = in.shape;
+    out_params_ = affine_params(out, "output 0");
+    if (in.type != DType::kFloat32) {
+      // Requantization (TFLite's int8 <-> uint8, int16 -> int8 and so on) is per tensor only.
+      const Affine in_params = affine_params(in, "input 0");
+      OSPREY_CHECK(in_params.channels == 1 && out_params_.channels == 1,
+                   "requantization with per-channel parameters is not supported");
+      in_zero_point_ = in_params.zero_point[0];
+      multiplier_ = static_cast<double>(in_params.scale[0]) / static_cast<double>(out_params_.scale[0]);
+    }
+  }
+
+  void eval(KernelContext& ctx) override {
+    const Tensor& in = ctx.input(0);
+    Tensor& out = ctx.output(0);
+    switch (in.type) {
+      case DType::kFloat32: quantize_from_float(in.data_as<float>(), out); break;
+      case DType::kInt8: requantize_from(in.data_as<int8_t>(), in.num_elements(), out); break;
+      case DType::kUInt8: requantize_from(in.data_as<uint8_t>(), in.num_elements(), out); break;
+      case DType::kInt16: requantize_from(in.data_as<int16_t>(), in.num_elements(), out); break;
+      default: break;  // rejected in prepare
+    }
+  }
+
+ private:
+  void quantize_from_float(const float* in, Tensor& out) const {
+    switch (out.type) {
+      case DType::kInt8: quantize(in, out.data_as<int8_t>(), out_params_); break;
+      case DType::kUInt8: quantize(in, out.data_as<uint8_t>(), out_params_); break;
+      case DType::kInt16: quantize(in, out.data_as<int16_t>(), out_params_); break;
+      default: break;  // rejected in prepare
+    }
+  }
+
+  template <typename P>
+  void requantize_from(const P* in, int64_t n, Tensor& out) const {
+    const int32_t zp = out_params_.zero_point[0];
+    switch (out.type) {
+      case DType::kInt8: requantize(in, out.data_as<int8_t>(), n, in_zero_point_, multiplier_, zp); break;
+      case DType::kUInt8: requantize(in, out.data_as<uint8_t>(), n, in_zero_point_, multiplier_, zp); break;
+      case DType::kInt16: requantize(in, out.data_as<int16_t>(), n, in_zero_point_, multiplier_, zp); break;
+      default: break;  // rejected in prepare
+    }
+  }
+
+  Affine out_params_;
+  int32_t in_zero_point_ = 0;
+  double multiplier_ = 1.0;  // scale_in / scale_out
+};
+
+template <typename K>
+std::unique_ptr<Kernel> make() {
+  return std::make_unique<K>();
+}
+
+}  // namespace
+
+void register_quantize_kernels(OpResolver& r) {
+  r.add(OpCode::kQuantize, make<QuantizeKernel>);
+  r.add(OpCode::kDequantize, make<DequantizeKernel>);
+}
+
+}  // namespace osprey::ref
