@@ -1,7 +1,10 @@
-// Maps operator codes (and custom op names) to kernel factories.
+// Maps operator codes (and custom op names) to kernels. An op may have a float
+// kernel and an integer (quantized) kernel; when it has both, the choice is
+// made at prepare time from the type of the op's first input.
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "kernels/kernel.h"
@@ -10,14 +13,17 @@ namespace osprey {
 
 class OpResolver {
  public:
-  void add(OpCode code, KernelFactory factory) { builtin_[static_cast<int32_t>(code)] = factory; }
+  void add(OpCode code, KernelFactory factory) { float_[static_cast<int32_t>(code)] = factory; }
+  void add_quantized(OpCode code, KernelFactory factory) { quantized_[static_cast<int32_t>(code)] = factory; }
   void add_custom(const std::string& name, KernelFactory factory) { custom_[name] = factory; }
+
   // nullptr when no kernel is registered for the op.
-  KernelFactory find(const Op& op) const;
-  bool supports(const Op& op) const { return find(op) != nullptr; }
+  std::unique_ptr<Kernel> create(const Op& op) const;
+  bool supports(const Op& op) const;
 
  private:
-  std::map<int32_t, KernelFactory> builtin_;
+  std::map<int32_t, KernelFactory> float_;
+  std::map<int32_t, KernelFactory> quantized_;
   std::map<std::string, KernelFactory> custom_;
 };
 

@@ -80,7 +80,7 @@ void Interpreter::prepare(const InterpreterOptions& options) {
   check_all_supported(graph_, resolver);
 
   for (const Op& op : graph_.ops) {
-    std::unique_ptr<Kernel> kernel = resolver.find(op)();
+    std::unique_ptr<Kernel> kernel = resolver.create(op);
     KernelContext ctx(graph_, op);
     try {
       kernel->prepare(ctx);

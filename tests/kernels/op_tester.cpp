@@ -30,9 +30,8 @@ int OpTester::add_output(DType type, Shape declared, Quantization quant) {
 }
 
 void OpTester::run() {
-  KernelFactory factory = reference_op_resolver().find(op_);
-  OSPREY_CHECK(factory != nullptr, "no reference kernel for {}", op_.name());
-  std::unique_ptr<Kernel> kernel = factory();
+  std::unique_ptr<Kernel> kernel = reference_op_resolver().create(op_);
+  OSPREY_CHECK(kernel != nullptr, "no reference kernel for {}", op_.name());
   KernelContext ctx(graph_, op_);
   kernel->prepare(ctx);
   for (int o : op_.outputs) {

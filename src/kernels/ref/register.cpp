@@ -8,6 +8,7 @@ const OpResolver& reference_op_resolver() {
     ref::register_conv_kernels(r);
     ref::register_elementwise_kernels(r);
     ref::register_layout_kernels(r);
+    ref::register_quantized_kernels(r);
     return r;
   }();
   return resolver;
