@@ -75,9 +75,8 @@ std::vector<uint8_t> run_densify(const SparseInput& in, DType out_type = DType::
   op.code = static_cast<int32_t>(OpCode::kDensify);
   op.inputs = {0};
   op.outputs = {1};
-  KernelFactory factory = reference_op_resolver().find(op);
-  if (factory == nullptr) throw std::logic_error("no DENSIFY kernel");
-  std::unique_ptr<Kernel> kernel = factory();
+  std::unique_ptr<Kernel> kernel = reference_op_resolver().create(op);
+  if (kernel == nullptr) throw std::logic_error("no DENSIFY kernel");
   KernelContext ctx(g, op);
   kernel->prepare(ctx);
   g.allocate_constant(g.tensors[1]);
