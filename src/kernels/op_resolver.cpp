@@ -11,14 +11,15 @@ KernelFactory lookup(const std::map<int32_t, KernelFactory>& map, int32_t code) 
 
 bool is_integer_activation(DType t) { return t == DType::kInt8 || t == DType::kUInt8 || t == DType::kInt16; }
 
-// Picks the float or the integer kernel once the input types are known.
+// Picks the float or the integer kernel from the type of the op's first
+// output (input 0 may be a shape, as in TRANSPOSE_CONV).
 class TypeDispatchKernel : public Kernel {
  public:
   TypeDispatchKernel(KernelFactory float_kernel, KernelFactory quantized_kernel)
       : float_(float_kernel), quantized_(quantized_kernel) {}
 
   void prepare(KernelContext& ctx) override {
-    const bool integer = ctx.has_input(0) && is_integer_activation(ctx.input(0).type);
+    const bool integer = ctx.num_outputs() > 0 && is_integer_activation(ctx.output(0).type);
     chosen_ = (integer ? quantized_ : float_)();
     chosen_->prepare(ctx);
   }

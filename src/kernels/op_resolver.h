@@ -1,6 +1,6 @@
 // Maps operator codes (and custom op names) to kernels. An op may have a float
 // kernel and an integer (quantized) kernel; when it has both, the choice is
-// made at prepare time from the type of the op's first input.
+// made at prepare time from the type of the op's first output.
 #pragma once
 
 #include <map>

@@ -88,6 +88,9 @@ void Interpreter::prepare(const InterpreterOptions& options) {
         Tensor& out = graph_.tensors[static_cast<size_t>(t)];
         OSPREY_CHECK(dtype_size(out.type) > 0, "output tensor {} has type {}, which osprey cannot hold", t,
                      dtype_name(out.type));
+        // The loader bounds declared shapes; this bounds the ones kernels infer.
+        OSPREY_CHECK(out.num_elements() <= (int64_t{1} << 31), "output tensor {} would have shape {}, too large",
+                     t, shape_str(out.shape));
       }
       // Constant subgraphs (fp16 weights behind DEQUANTIZE, DENSIFY of sparse
       // weights) run once here; their outputs become constants.
