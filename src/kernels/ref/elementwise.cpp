@@ -16,9 +16,6 @@
 namespace osprey::ref {
 
 // Registered from the family's other files.
-void register_activation_kernels(OpResolver& r);
-void register_quantize_kernels(OpResolver& r);
-void register_densify_kernels(OpResolver& r);
 
 namespace {
 
@@ -324,9 +321,6 @@ void register_elementwise_kernels(OpResolver& r) {
   r.add(OpCode::kMaximum, make<BinaryKernel<BinaryOp::kMaximum>>);
   r.add(OpCode::kMinimum, make<BinaryKernel<BinaryOp::kMinimum>>);
   r.add(OpCode::kPrelu, make<PreluKernel>);
-  register_activation_kernels(r);
-  register_quantize_kernels(r);
-  register_densify_kernels(r);
 }
 
 }  // namespace osprey::ref

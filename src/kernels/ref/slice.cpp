@@ -1,0 +1,250 @@
+// Reference STRIDED_SLICE, following TFLite: strided_slice.cc expands the
+// ellipsis and new-axis masks into an "effective" input of up to 5 dimensions,
+// and strided_slice_logic.h (StridedSliceStartForAxis / EndForAxis) clamps
+// begin and end per axis. Elements are copied as bytes, so any type works.
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <string_view>
+#include <vector>
+
+#include "kernels/ref/register.h"
+
+namespace osprey::ref {
+
+
+namespace {
+
+constexpr int kMaxDims = 5;  // TFLite's limit, including added axes
+constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
+
+int64_t checked_count(const Shape& shape, std::string_view what) {
+  int64_t n = 1;
+  for (int32_t d : shape) {
+    OSPREY_CHECK(d >= 0, "{} shape {} has a negative dimension", what, shape_str(shape));
+    OSPREY_CHECK(d == 0 || n <= kMaxElements / d, "{} shape {} is too large", what, shape_str(shape));
+    n *= d;
+  }
+  return n;
+}
+
+// The values of constant int32 vector input `i`.
+std::vector<int32_t> constant_vector(const KernelContext& ctx, int i, std::string_view what) {
+  const Tensor& t = ctx.input(i);
+  OSPREY_CHECK(t.is_constant, "dynamic shapes are not supported: input {} is not constant", i);
+  OSPREY_CHECK(t.type == DType::kInt32, "{} must be int32, not {}", what, dtype_name(t.type));
+  OSPREY_CHECK(t.rank() == 1, "{} has shape {}, expected a vector", what, shape_str(t.shape));
+  const int64_t n = checked_count(t.shape, what);
+  OSPREY_CHECK(n == 0 || t.data != nullptr, "{} has no data", what);
+  return std::vector<int32_t>(t.data_as<int32_t>(), t.data_as<int32_t>() + n);
+}
+
+bool bit(int mask, int i) {
+  return (mask >> i) & 1;
+}
+
+// The op's options, or their defaults when the model gave none.
+StridedSliceOptions options_of(const KernelContext& ctx) {
+  if (std::holds_alternative<std::monostate>(ctx.op().options)) return {};
+  return ctx.options<StridedSliceOptions>();
+}
+
+// One axis of the effective input.
+struct Axis {
+  int64_t size = 1;
+  int64_t begin = 0, end = 0, stride = 1;
+  bool begin_mask = false, end_mask = false, shrink = false;
+  int input_dim = -1;  // the input dimension it walks; -1 for an added axis
+};
+
+class StridedSliceKernel final : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 4, "expected 4 inputs, got {}", ctx.num_inputs());
+    OSPREY_CHECK(ctx.num_outputs() == 1, "expected 1 output, got {}", ctx.num_outputs());
+    const Tensor& in = ctx.input(0);
+    Tensor& out = ctx.output(0);
+    OSPREY_CHECK(out.type == in.type, "output type {} differs from input type {}", dtype_name(out.type),
+                 dtype_name(in.type));
+    elem_ = dtype_size(in.type);
+    OSPREY_CHECK(elem_ > 0, "{} tensors are not supported", dtype_name(in.type));
+    checked_count(in.shape, "input");
+    OSPREY_CHECK(in.rank() <= kMaxDims, "input has rank {}, at most {} is supported", in.rank(), kMaxDims);
+
+    const std::vector<int32_t> begin = constant_vector(ctx, 1, "begin");
+    const std::vector<int32_t> end = constant_vector(ctx, 2, "end");
+    const std::vector<int32_t> strides = constant_vector(ctx, 3, "strides");
+    OSPREY_CHECK(end.size() == begin.size() && strides.size() == begin.size(),
+                 "begin, end and strides have {}, {} and {} entries", begin.size(), end.size(),
+                 strides.size());
+    OSPREY_CHECK(begin.size() <= static_cast<size_t>(kMaxDims),
+                 "begin has {} entries, at most {} are supported", begin.size(), kMaxDims);
+
+    const StridedSliceOptions options = options_of(ctx);
+    const std::vector<Axis> axes = effective_axes(options, in.shape, begin, end, strides);
+    setup(axes, in.shape, options.offset);
+
+    Shape shape;
+    for (size_t i = 0; i < axes.size(); ++i) {
+      if (!axes[i].shrink) shape.push_back(static_cast<int32_t>(counts_[i]));
+    }
+    out.shape = shape;
+  }
+
+  void eval(KernelContext& ctx) override {
+    const uint8_t* in = ctx.input(0).data;
+    uint8_t* out = ctx.output(0).data;
+    const int rank = static_cast<int>(counts_.size());
+    int64_t total = 1;
+    for (int64_t c : counts_) total *= c;
+    // An odometer over the output, which is written in order.
+    std::array<int64_t, kMaxDims> index{};
+    int64_t offset = base_;
+    for (int64_t n = 0; n < total; ++n) {
+      std::memcpy(out + static_cast<size_t>(n) * elem_, in + static_cast<size_t>(offset) * elem_, elem_);
+      for (int d = rank - 1; d >= 0; --d) {
+        const size_t u = static_cast<size_t>(d);
+        offset += steps_[u];
+        if (++index[u] < counts_[u]) break;
+        offset -= steps_[u] * counts_[u];
+        index[u] = 0;
+      }
+    }
+  }
+
+ private:
+  // TFLite's BuildStridedSliceParams: the ellipsis stands for as many full
+  // dimensions as the spec leaves out, a new axis adds a dimension of size 1,
+  // and dimensions past the spec are taken whole.
+  static std::vector<Axis> effective_axes(const StridedSliceOptions& o, const Shape& shape,
+                                          const std::vector<int32_t>& begin, const std::vector<int32_t>& end,
+                                          const std::vector<int32_t>& strides) {
+    const int count = static_cast<int>(begin.size());
+    const int valid = (1 << count) - 1;  // mask bits past the spec mean nothing
+    const int ellipsis_mask = o.ellipsis_mask & valid;
+    const int new_axis_mask = o.new_axis_mask & valid;
+    OSPREY_CHECK(std::popcount(static_cast<unsigned>(ellipsis_mask)) <= 1,
+                 "ellipsis_mask {} has more than one bit", o.ellipsis_mask);
+    const int input_dims = static_cast<int>(shape.size());
+
+    // A new-axis bit on the ellipsis entry has no effect.
+    const int num_add_axis = std::popcount(static_cast<unsigned>(new_axis_mask & ~ellipsis_mask));
+    const int dims = input_dims + num_add_axis;
+    OSPREY_CHECK(dims <= kMaxDims, "the slice has {} dimensions with added axes, at most {} are supported",
+                 dims, kMaxDims);
+    OSPREY_CHECK(count <= dims, "begin has {} entries for {} dimensions", count, dims);
+
+    // Mark which effective dimensions the ellipsis covers and which are new.
+    int effective_ellipsis = 0, effective_new_axis = 0;
+    int ellipsis_start = dims, expanded = 0;
+    for (int i = 0; i < dims;) {
+      if (bit(ellipsis_mask, i)) {
+        ellipsis_start = i;
+        const int ellipsis_end = std::max(i + 1, std::min(i + 1 + num_add_axis + input_dims - count, dims));
+        expanded = ellipsis_end - ellipsis_start - 1;
+        for (; i < ellipsis_end; ++i) effective_ellipsis |= 1 << i;
+        continue;
+      }
+      if (bit(new_axis_mask, i - expanded)) effective_new_axis |= 1 << i;
+      ++i;
+    }
+
+    std::vector<Axis> axes(static_cast<size_t>(dims));
+    int added_ellipsis = 0, added_axes = 0;
+    for (int i = 0; i < dims; ++i) {
+      Axis& a = axes[static_cast<size_t>(i)];
+      if (bit(effective_ellipsis, i)) {
+        added_ellipsis = std::max(0, i - ellipsis_start);
+        a.begin_mask = a.end_mask = true;
+        a.input_dim = i - added_axes;
+      } else if (bit(effective_new_axis, i)) {
+        a.begin = 0;
+        a.end = 1;
+        ++added_axes;
+      } else if (i >= count + expanded) {
+        a.begin_mask = a.end_mask = true;
+        a.input_dim = i - added_axes;
+      } else {
+        const int k = i - added_ellipsis;  // the spec entry of this dimension
+        a.begin = begin[static_cast<size_t>(k)];
+        a.end = end[static_cast<size_t>(k)];
+        a.stride = strides[static_cast<size_t>(k)];
+        a.begin_mask = bit(o.begin_mask, k);
+        a.end_mask = bit(o.end_mask, k);
+        a.shrink = bit(o.shrink_axis_mask, k);
+        a.input_dim = i - added_axes;
+      }
+      if (a.input_dim >= 0) a.size = shape[static_cast<size_t>(a.input_dim)];
+    }
+    return axes;
+  }
+
+  // Clamps each axis as StridedSliceStartForAxis / EndForAxis do and fixes the
+  // element count, step and first input offset of every axis.
+  void setup(const std::vector<Axis>& axes, const Shape& shape, bool offset) {
+    std::vector<int64_t> input_strides(shape.size(), 1);
+    for (int d = static_cast<int>(shape.size()) - 2; d >= 0; --d) {
+      input_strides[static_cast<size_t>(d)] =
+          input_strides[static_cast<size_t>(d) + 1] * shape[static_cast<size_t>(d) + 1];
+    }
+    counts_.clear();
+    steps_.clear();
+    base_ = 0;
+    for (size_t i = 0; i < axes.size(); ++i) {
+      const Axis& a = axes[i];
+      const int64_t size = a.size, stride = a.stride;
+      OSPREY_CHECK(stride != 0, "stride of dimension {} is zero", i);
+
+      int64_t start = a.begin;
+      if (start < 0) start += size;
+      start = stride > 0 ? std::clamp<int64_t>(start, 0, size) : std::clamp<int64_t>(start, -1, size - 1);
+      if (a.begin_mask) start = stride > 0 ? 0 : size - 1;
+
+      int64_t count = 0;
+      if (a.shrink) {
+        // TFLite reads one element at `start` but produces nothing for an index
+        // past the end or a negative stride; TensorFlow rejects both.
+        OSPREY_CHECK(stride > 0, "dimension {} is shrunk with a negative stride", i);
+        OSPREY_CHECK(start < size, "index {} is out of range for dimension {} of size {}", a.begin, i, size);
+        count = 1;
+      } else {
+        // With `offset`, end counts from begin (TFLite adds the clamped begin).
+        // TFLite sizes such outputs from the raw end value but reads this
+        // clamped range; both agree whenever the slice lies inside the input.
+        int64_t stop = offset ? a.end + start : a.end;
+        if (stop < 0) stop += size;
+        stop = stride > 0 ? std::clamp<int64_t>(stop, 0, size) : std::clamp<int64_t>(stop, -1, size - 1);
+        if (a.end_mask) stop = stride > 0 ? size : -1;
+        // ceil((stop - start) / stride) without floats, which lose precision on large dimensions.
+        if (stride > 0 && stop > start) count = (stop - start + stride - 1) / stride;
+        if (stride < 0 && start > stop) count = (start - stop - stride - 1) / -stride;
+      }
+      counts_.push_back(count);
+      const int64_t input_stride = a.input_dim >= 0 ? input_strides[static_cast<size_t>(a.input_dim)] : 0;
+      // A step is only taken between two elements, which keeps it in range.
+      steps_.push_back(count > 1 ? stride * input_stride : 0);
+      // An empty axis may leave start outside the input; nothing is read then.
+      if (count > 0) base_ += start * input_stride;
+    }
+  }
+
+  size_t elem_ = 0;
+  std::vector<int64_t> counts_;  // elements taken along each effective axis
+  std::vector<int64_t> steps_;   // input offset between them
+  int64_t base_ = 0;             // input offset of the first element
+};
+
+template <typename K>
+std::unique_ptr<Kernel> make() {
+  return std::make_unique<K>();
+}
+
+}  // namespace
+
+void register_slice_kernels(OpResolver& r) {
+  r.add(OpCode::kStridedSlice, make<StridedSliceKernel>);
+}
+
+}  // namespace osprey::ref
