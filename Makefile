@@ -45,7 +45,7 @@ unit-test: build models
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
 
 asan-test: asan-build models
-	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed'
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed' -E '^RealModels\.'
 
 fuzz-test: asan-build models
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L fuzz
@@ -55,7 +55,7 @@ diff-test: build models node-deps
 
 test: build asan-build models node-deps
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE fuzz
-	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|fuzz'
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|fuzz' -E '^RealModels\.'
 	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs
 
 # A long fuzzing session (not part of `make test`): FUZZ_SECONDS=3600 make fuzz
