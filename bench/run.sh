@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One command for the benchmarks: builds osprey (Release) and the FMA peak
+# microbenchmark, makes sure the LiteRT harness and the zoo models are there,
+# then measures osprey and LiteRT on every supported zoo model and writes
+# docs/benchmarks.md, bench/results/ratios.png and bench/results/latest.json.
+#
+#   bench/run.sh [--runs N] [--warmup N] [--ref-runs N] [--rounds N] [--no-ref] [--only NAME...]
+#
+# Environment: BUILD (build directory, default build), OSPREY_CACHE (zoo
+# cache, default ~/.cache/osprey), MODELS_DIR (use these .tflite files
+# instead of the cache; nothing is fetched).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+BUILD=${BUILD:-build}
+export OSPREY_CACHE=${OSPREY_CACHE:-$HOME/.cache/osprey}
+
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_RULE_MESSAGES=OFF --log-level=WARNING >/dev/null
+fi
+cmake --build "$BUILD" -j"$(nproc)" --target osprey -- --no-print-directory -s >/dev/null
+
+mkdir -p "$BUILD/bench"
+cc -O2 -Wall -Wextra -o "$BUILD/bench/fma_peak" bench/fma_peak.c
+
+if [ ! -f tools/litert/node_modules/.osprey-stamp ] && [ ! -d tools/litert/node_modules/@litertjs ]; then
+  npm ci --prefix tools/litert --silent --no-audit --no-fund >/dev/null
+fi
+
+if [ -z "${MODELS_DIR:-}" ]; then
+  node zoo/fetch.mjs --only models
+  MODELS_DIR=$OSPREY_CACHE/models
+fi
+
+exec node bench/bench.mjs --osprey "$BUILD/bin/osprey" --fma-peak "$BUILD/bench/fma_peak" \
+  --models-dir "$MODELS_DIR" "$@"

@@ -1,0 +1,253 @@
+#include "backends/sparse_conv.h"
+
+// GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_ps(),
+// which -W(maybe-)uninitialized flags inside their own header.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include <immintrin.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+
+namespace osprey {
+
+namespace {
+
+constexpr int kTile = 32;    // pixels per tile: two AVX-512 vectors
+constexpr int kChunk = 128;  // input channels transposed at a time: 16 KiB, stays in L1
+
+#define OSPREY_AVX512 __attribute__((target("avx512f")))
+
+// The weights' nonzeros, by chunk of kChunk input channels, then by output channel.
+struct Csr {
+  int cin = 0, cout = 0, chunks = 0;
+  std::vector<int32_t> row_start;  // chunks * cout + 1: nonzeros of (chunk q, oc) start at [q * cout + oc]
+  std::vector<int32_t> offset;     // per nonzero: (input channel - chunk start) * kTile, floats into the tile
+  std::vector<float> value;        // per nonzero
+  std::vector<float> bias;         // cout
+  float min = 0, max = 0;
+};
+
+// Scratch of one thread: the input tile [kChunk][kTile] and output tile [cout][kTile].
+float* scratch(size_t floats) {
+  thread_local std::vector<float, std::allocator<float>> buffer;
+  if (buffer.size() < floats + 16) buffer.assign(floats + 16, 0.0f);
+  auto p = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<float*>((p + 63) / 64 * 64);
+}
+
+// Transposes a 16x16 block: row i of src (16 floats, stride src_stride; rows
+// from src_rows on and columns outside src_cols read as zero) becomes column
+// i of dst (stride dst_stride; only the first dst_rows rows and the columns in
+// dst_cols are written).
+OSPREY_AVX512 inline void transpose16(const float* src, size_t src_stride, int src_rows, __mmask16 src_cols,
+                                      float* dst, size_t dst_stride, int dst_rows, __mmask16 dst_cols) {
+  __m512 r[16];
+  for (int i = 0; i < 16; ++i) {
+    r[i] = i < src_rows ? _mm512_maskz_loadu_ps(src_cols, src + static_cast<size_t>(i) * src_stride)
+                        : _mm512_setzero_ps();
+  }
+  __m512 t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+    t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+    t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+    t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+  }
+  for (int i = 0; i < 8; ++i) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+  }
+  // r[k] now holds column k of the block.
+  for (int k = 0; k < dst_rows; ++k)
+    _mm512_mask_storeu_ps(dst + static_cast<size_t>(k) * dst_stride, dst_cols, r[k]);
+}
+
+__mmask16 first_lanes(int n) {
+  return n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1);
+}
+
+// dst[c * kTile + t] = src[t * stride + c] for c < channels, t < count; zero for
+// the other pixels of the tile's first (count <= 16) or both halves.
+OSPREY_AVX512 void transpose_in(const float* src, size_t stride, int channels, int count, float* dst) {
+  for (int c = 0; c < channels; c += 16) {
+    const int cols = std::min(16, channels - c);
+    for (int t = 0; t < (count > 16 ? kTile : 16); t += 16) {
+      transpose16(src + static_cast<size_t>(t) * stride + c, stride, std::max(0, std::min(16, count - t)),
+                  first_lanes(cols), dst + static_cast<size_t>(c) * kTile + t, kTile, cols, 0xffff);
+    }
+  }
+}
+
+// dst[t * channels + c] = src[c * kTile + t] for t < count.
+OSPREY_AVX512 void transpose_out(const float* src, int channels, int count, float* dst) {
+  for (int c = 0; c < channels; c += 16) {
+    const int rows = std::min(16, channels - c);
+    for (int t = 0; t < count; t += 16) {
+      transpose16(src + static_cast<size_t>(c) * kTile + t, kTile, rows, 0xffff,
+                  dst + static_cast<size_t>(t) * channels + c, static_cast<size_t>(channels),
+                  std::min(16, count - t), first_lanes(rows));
+    }
+  }
+}
+
+// out_tile[oc][0 .. 16 * kVectors) += the nonzeros of chunk q times in_tile;
+// the first chunk starts from the bias, the last one clamps.
+// kChains independent accumulator sets hide the FMA latency.
+template <int kVectors>
+OSPREY_AVX512 inline void multiply(const Csr& w, int q, const float* in_tile, float* out_tile) {
+  constexpr int kChains = 4 / kVectors;
+  const bool first = q == 0, last = q == w.chunks - 1;
+  const __m512 lo = _mm512_set1_ps(last ? w.min : -std::numeric_limits<float>::infinity());
+  const __m512 hi = _mm512_set1_ps(last ? w.max : std::numeric_limits<float>::infinity());
+  const int32_t* offset = w.offset.data();
+  const float* value = w.value.data();
+  const int32_t* row_start = w.row_start.data() + static_cast<size_t>(q) * w.cout;
+  for (int oc = 0; oc < w.cout; ++oc) {
+    float* o = out_tile + static_cast<size_t>(oc) * kTile;
+    __m512 acc[kChains][kVectors];
+    for (int v = 0; v < kVectors; ++v) {
+      acc[0][v] = first ? _mm512_set1_ps(w.bias[static_cast<size_t>(oc)]) : _mm512_load_ps(o + 16 * v);
+      for (int c = 1; c < kChains; ++c) acc[c][v] = _mm512_setzero_ps();
+    }
+    int k = row_start[oc];
+    const int end = row_start[oc + 1];
+    for (; k + kChains <= end; k += kChains) {
+      for (int c = 0; c < kChains; ++c) {
+        const float* x = in_tile + offset[k + c];
+        const __m512 u = _mm512_set1_ps(value[k + c]);
+        for (int v = 0; v < kVectors; ++v)
+          acc[c][v] = _mm512_fmadd_ps(u, _mm512_load_ps(x + 16 * v), acc[c][v]);
+      }
+    }
+    for (; k < end; ++k) {
+      const float* x = in_tile + offset[k];
+      const __m512 u = _mm512_set1_ps(value[k]);
+      for (int v = 0; v < kVectors; ++v)
+        acc[0][v] = _mm512_fmadd_ps(u, _mm512_load_ps(x + 16 * v), acc[0][v]);
+    }
+    for (int v = 0; v < kVectors; ++v) {
+      __m512 sum = acc[0][v];
+      for (int c = 1; c < kChains; ++c) sum = _mm512_add_ps(sum, acc[c][v]);
+      _mm512_store_ps(o + 16 * v, _mm512_min_ps(_mm512_max_ps(sum, lo), hi));
+    }
+  }
+}
+
+// One tile of `count` (<= kTile) pixels starting at pixel `p0`.
+OSPREY_AVX512 void run_tile(const Csr& w, const float* input, float* output, size_t p0, int count) {
+  float* in_tile = scratch(static_cast<size_t>(kChunk + w.cout) * kTile);
+  float* out_tile = in_tile + static_cast<size_t>(kChunk) * kTile;
+  const float* pixels = input + p0 * static_cast<size_t>(w.cin);
+  for (int q = 0; q < w.chunks; ++q) {
+    const int c0 = q * kChunk;
+    transpose_in(pixels + c0, static_cast<size_t>(w.cin), std::min(kChunk, w.cin - c0), count, in_tile);
+    if (count > 16) {
+      multiply<2>(w, q, in_tile, out_tile);
+    } else {
+      multiply<1>(w, q, in_tile, out_tile);
+    }
+  }
+  transpose_out(out_tile, w.cout, count, output + p0 * static_cast<size_t>(w.cout));
+}
+
+struct Task {
+  const Csr* w;
+  const float* input;
+  float* output;
+  size_t pixels;
+};
+
+void run_task(void* context, size_t tile) {
+  const Task& task = *static_cast<const Task*>(context);
+  const size_t p0 = tile * kTile;
+  run_tile(*task.w, task.input, task.output, p0, static_cast<int>(std::min<size_t>(kTile, task.pixels - p0)));
+}
+
+class SparseConvKernel final : public Kernel {
+ public:
+  SparseConvKernel(Csr w, std::shared_ptr<pthreadpool> pool) : w_(std::move(w)), pool_(std::move(pool)) {}
+
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1,
+                 "sparse convolution takes one input and output");
+    const Tensor& in = ctx.input(0);
+    const Tensor& out = ctx.output(0);
+    OSPREY_CHECK(in.rank() >= 1 && in.shape.back() == w_.cin && out.shape.back() == w_.cout &&
+                     in.num_elements() / w_.cin == out.num_elements() / w_.cout,
+                 "sparse convolution shapes {} -> {} do not match {}x{} weights", shape_str(in.shape),
+                 shape_str(out.shape), w_.cout, w_.cin);
+  }
+
+  void eval(KernelContext& ctx) override {
+    Task task{&w_, ctx.input(0).data_as<float>(), ctx.output(0).data_as<float>(),
+              static_cast<size_t>(ctx.input(0).num_elements() / w_.cin)};
+    const size_t tiles = (task.pixels + kTile - 1) / kTile;
+    pthreadpool_parallelize_1d(pool_.get(), run_task, &task, tiles, 0);
+  }
+
+ private:
+  Csr w_;
+  std::shared_ptr<pthreadpool> pool_;
+};
+
+}  // namespace
+
+bool sparse_conv_supported() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f");
+}
+
+double zero_fraction(const float* values, size_t count) {
+  if (count == 0) return 0.0;
+  size_t zeros = 0;
+  for (size_t i = 0; i < count; ++i) zeros += values[i] == 0.0f;
+  return static_cast<double>(zeros) / static_cast<double>(count);
+}
+
+std::unique_ptr<Kernel> make_sparse_conv(const float* weights, const float* bias, int cout, int cin,
+                                         float min, float max, std::shared_ptr<pthreadpool> pool) {
+  Csr w;
+  w.cin = cin;
+  w.cout = cout;
+  w.min = min;
+  w.max = max;
+  w.chunks = std::max(1, (cin + kChunk - 1) / kChunk);
+  w.row_start.reserve(static_cast<size_t>(w.chunks) * cout + 1);
+  w.row_start.push_back(0);
+  for (int q = 0; q < w.chunks; ++q) {
+    const int c0 = q * kChunk, c1 = std::min(cin, c0 + kChunk);
+    for (int oc = 0; oc < cout; ++oc) {
+      for (int ic = c0; ic < c1; ++ic) {
+        const float v = weights[static_cast<size_t>(oc) * static_cast<size_t>(cin) + static_cast<size_t>(ic)];
+        if (v == 0.0f) continue;
+        w.offset.push_back((ic - c0) * kTile);
+        w.value.push_back(v);
+      }
+      w.row_start.push_back(static_cast<int32_t>(w.value.size()));
+    }
+  }
+  w.bias.assign(static_cast<size_t>(cout), 0.0f);
+  if (bias) std::copy(bias, bias + cout, w.bias.begin());
+  return std::make_unique<SparseConvKernel>(std::move(w), std::move(pool));
+}
+
+}  // namespace osprey

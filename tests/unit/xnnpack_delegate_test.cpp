@@ -1,0 +1,141 @@
+// Every zoo model on the XNNPACK backend against the reference kernels, on
+// the same seeded random inputs (osprey::fill_random). XNNPACK sums in
+// another order than the reference, so outputs are compared with the
+// whole-output bound max|x - ref| <= 1e-3 * max(1, max|ref|).
+//
+// Models come from $OSPREY_CACHE/models (default ~/.cache/osprey/models);
+// absent ones are skipped. To bound the time the reference kernels take,
+// models above 2.5 GMAC are skipped too (all of today's zoo runs, ~5-10 s) unless
+// OSPREY_XNNPACK_TEST_MAX_MACS says otherwise (0: no limit).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <string>
+
+#include "backends/backend.h"
+#include "io/random_fill.h"
+#include "runtime/interpreter.h"
+
+namespace osprey {
+namespace {
+
+// The zoo's runnable models (face_landmark_with_attention needs MediaPipe
+// custom ops osprey does not have).
+const char* const kModels[] = {
+    "face_detection_full_range",
+    "face_detection_full_range_sparse",
+    "face_detection_short_range",
+    "face_landmark",
+    "hand_landmark_full",
+    "hand_landmark_lite",
+    "object_detection_3d_camera",
+    "object_detection_3d_chair",
+    "object_detection_3d_cup",
+    "object_detection_3d_sneakers",
+    "object_detection_ssd_mobilenetv2_oidv4_fp16",
+    "palm_detection_full",
+    "palm_detection_lite",
+    "pose_detection",
+    "pose_landmark_full",
+    "pose_landmark_heavy",
+    "pose_landmark_lite",
+    "selfie_segmentation",
+    "selfie_segmentation_landscape",
+};
+
+// Ops of the zoo XNNPACK (Debian's 2022 build) has no operator for, and
+// reshapes, which stay on the reference kernels unless inside a longer run.
+const std::set<std::string> kReferenceOnly = {"CONCATENATION", "RESHAPE", "SQUEEZE", "EXPAND_DIMS"};
+
+std::string model_path(const std::string& name) {
+  const char* cache = std::getenv("OSPREY_CACHE");
+  const char* home = std::getenv("HOME");
+  std::filesystem::path dir = cache && *cache ? cache : std::string(home ? home : "") + "/.cache/osprey";
+  return (dir / "models" / (name + ".tflite")).string();
+}
+
+int64_t max_macs() {
+  const char* v = std::getenv("OSPREY_XNNPACK_TEST_MAX_MACS");
+  if (!v || !*v) return 2'500'000'000;
+  const long long n = std::atoll(v);
+  return n <= 0 ? INT64_MAX : n;
+}
+
+class XnnpackModel : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(XnnpackModel, MatchesReferenceKernels) {
+  const std::string path = model_path(GetParam());
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
+  auto ref = Interpreter::load(path);
+  int64_t macs = 0;
+  for (const OpInfo& info : ref->plan_info()) macs += info.macs;
+  if (macs > max_macs()) {
+    GTEST_SKIP() << GetParam() << " has " << macs / 1'000'000
+                 << " MMACs, above the limit (OSPREY_XNNPACK_TEST_MAX_MACS=0 runs it)";
+  }
+
+  auto backend = make_backend("xnnpack", 2);
+  InterpreterOptions options;
+  options.delegate = backend.get();
+  auto xnn = Interpreter::load(path, options);
+  for (const OpInfo& info : xnn->plan_info()) {
+    if (info.index >= 0) {
+      EXPECT_TRUE(kReferenceOnly.count(info.name)) << info.name << " left on the reference kernels";
+    }
+  }
+
+  std::mt19937 rng_ref(1), rng_xnn(1);
+  ASSERT_EQ(ref->num_inputs(), xnn->num_inputs());
+  for (int i = 0; i < ref->num_inputs(); ++i) {
+    fill_random(ref->input(i), rng_ref);
+    fill_random(xnn->input(i), rng_xnn);
+  }
+  ref->invoke();
+  xnn->invoke();
+  ASSERT_EQ(ref->num_outputs(), xnn->num_outputs());
+  for (int o = 0; o < ref->num_outputs(); ++o) {
+    const Tensor& a = ref->output(o);
+    const Tensor& b = xnn->output(o);
+    ASSERT_EQ(a.type, DType::kFloat32);
+    ASSERT_EQ(a.shape, b.shape);
+    double max_ref = 0, max_diff = 0;
+    for (int64_t k = 0; k < a.num_elements(); ++k) {
+      const float x = a.data_as<float>()[k], y = b.data_as<float>()[k];
+      ASSERT_TRUE(std::isfinite(y)) << a.name << "[" << k << "] is " << y;
+      max_ref = std::max(max_ref, static_cast<double>(std::fabs(x)));
+      max_diff = std::max(max_diff, static_cast<double>(std::fabs(x - y)));
+    }
+    EXPECT_LE(max_diff, 1e-3 * std::max(1.0, max_ref)) << "output " << o << " " << a.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, XnnpackModel, ::testing::ValuesIn(kModels),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
+
+// Threads split the work, not the sums: results do not depend on the count.
+TEST(XnnpackThreads, SameResultsOnOneAndTwoThreads) {
+  const std::string path = model_path("face_detection_short_range");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
+  std::vector<std::vector<float>> results;
+  for (int threads : {1, 2}) {
+    auto backend = make_backend("xnnpack", threads);
+    InterpreterOptions options;
+    options.delegate = backend.get();
+    auto xnn = Interpreter::load(path, options);
+    std::mt19937 rng(5);
+    fill_random(xnn->input(0), rng);
+    xnn->invoke();
+    const Tensor& out = xnn->output(0);
+    results.emplace_back(out.data_as<float>(), out.data_as<float>() + out.num_elements());
+  }
+  EXPECT_EQ(results[0], results[1]);
+}
+
+}  // namespace
+}  // namespace osprey
