@@ -1,0 +1,98 @@
+# The osprey ML service: ospreyd (the daemon), liblarod (the Larod 3 C API,
+# include/larod.h), osprey-client, the camera-style example and the service
+# tests (ctest label "service"). See docs/service.md.
+
+# Wire protocol, shared by the daemon and the client library.
+add_library(osprey_service_proto STATIC src/service/protocol.cpp)
+set_target_properties(osprey_service_proto PROPERTIES POSITION_INDEPENDENT_CODE ON)
+target_include_directories(osprey_service_proto PUBLIC ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(osprey_service_proto PUBLIC Threads::Threads)
+
+# liblarod.so: C API, implemented in C++, exporting only larod* symbols.
+add_library(larod SHARED src/service/client/larod.cpp)
+target_include_directories(larod PUBLIC ${CMAKE_SOURCE_DIR}/include)
+target_link_libraries(larod PRIVATE osprey_service_proto Threads::Threads)
+set_target_properties(larod PROPERTIES VERSION 3.1.0 SOVERSION 3
+  LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/service/client/larod.map)
+target_link_options(larod PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DIR}/src/service/client/larod.map)
+if(NOT OSPREY_SANITIZE AND NOT OSPREY_FUZZ)
+  # Sanitizer runtimes are resolved by the executable, so only plain builds check this.
+  target_link_options(larod PRIVATE -Wl,--no-undefined)
+endif()
+
+# The daemon.
+file(GLOB SERVICE_DAEMON_SOURCES CONFIGURE_DEPENDS src/service/daemon/*.cpp)
+add_library(osprey_service_daemon STATIC ${SERVICE_DAEMON_SOURCES})
+target_link_libraries(osprey_service_daemon PUBLIC osprey_service_proto osprey_core ${YUV_LIBRARY})
+
+add_executable(ospreyd tools/ospreyd/main.cpp)
+target_link_libraries(ospreyd PRIVATE osprey_service_daemon)
+
+# larod-client's conventions, on liblarod.
+add_executable(osprey-client tools/osprey-client/main.c)
+target_link_libraries(osprey-client PRIVATE larod)
+set_target_properties(osprey-client PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+
+# ---- Tests (label "service"): each test starts its own ospreyd on a
+# temporary socket (OSPREY_SOCKET) and stops it.
+include(GoogleTest)
+add_executable(service_crash_client tests/service/crash_client.cpp)
+target_link_libraries(service_crash_client PRIVATE larod)
+add_executable(service_make_tiny_model tests/service/make_tiny_model.cpp)
+target_link_libraries(service_make_tiny_model PRIVATE osprey_test_support)
+
+add_executable(osprey_service_tests tests/service/api_test.cpp tests/service/reliability_test.cpp)
+target_include_directories(osprey_service_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests/service)
+target_link_libraries(osprey_service_tests PRIVATE larod osprey_service_proto osprey_test_support
+  ${YUV_LIBRARY} GTest::gtest_main)
+target_compile_definitions(osprey_service_tests PRIVATE OSPREYD_PATH="$<TARGET_FILE:ospreyd>"
+  CRASH_CLIENT_PATH="$<TARGET_FILE:service_crash_client>")
+add_dependencies(osprey_service_tests ospreyd service_crash_client)
+gtest_discover_tests(osprey_service_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
+
+# The header is plain C11: a C program built with strict flags uses all of it.
+add_executable(service_c_api_test tests/service/c_api_test.c)
+target_link_libraries(service_c_api_test PRIVATE larod)
+set_target_properties(service_c_api_test PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+target_compile_options(service_c_api_test PRIVATE -Wall -Wextra -Wpedantic -Werror -Wunused-parameter)
+
+set(SERVICE_RUN ${CMAKE_SOURCE_DIR}/tests/service/run_with_daemon.sh)
+add_test(NAME service_c_api
+  COMMAND bash ${SERVICE_RUN} $<TARGET_FILE:ospreyd> sh -c
+    "\"$1\" \"$OSPREY_TEST_TMP/tiny.tflite\" && \"$2\" \"$OSPREY_TEST_TMP/tiny.tflite\""
+    sh $<TARGET_FILE:service_make_tiny_model> $<TARGET_FILE:service_c_api_test>)
+add_test(NAME service_osprey_client
+  COMMAND bash ${SERVICE_RUN} $<TARGET_FILE:ospreyd> bash ${CMAKE_SOURCE_DIR}/tests/service/client_test.sh
+    $<TARGET_FILE:osprey-client> $<TARGET_FILE:service_make_tiny_model>)
+set_tests_properties(service_c_api service_osprey_client PROPERTIES LABELS service TIMEOUT 120 SKIP_RETURN_CODE 77)
+
+# Per-job overhead of the service over in-process execution (prints numbers).
+add_executable(service_overhead_bench tests/service/overhead_bench.cpp)
+target_link_libraries(service_overhead_bench PRIVATE larod osprey_test_support)
+add_test(NAME service_overhead COMMAND bash ${SERVICE_RUN} $<TARGET_FILE:ospreyd> $<TARGET_FILE:service_overhead_bench> 2000)
+set_tests_properties(service_overhead PROPERTIES LABELS service TIMEOUT 120)
+
+# The camera-style example (C, larod.h + FFmpeg's libraries to decode video).
+pkg_check_modules(LIBAV IMPORTED_TARGET libavformat libavcodec libavutil libswscale)
+if(LIBAV_FOUND)
+  add_executable(camera_pipeline examples/camera_pipeline.c)
+  target_link_libraries(camera_pipeline PRIVATE larod PkgConfig::LIBAV m)
+  set_target_properties(camera_pipeline PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+  add_test(NAME service_camera_example
+    COMMAND bash ${SERVICE_RUN} $<TARGET_FILE:ospreyd> bash ${CMAKE_SOURCE_DIR}/tests/service/example_test.sh
+      $<TARGET_FILE:camera_pipeline>)
+  set_tests_properties(service_camera_example PROPERTIES LABELS service TIMEOUT 300 SKIP_RETURN_CODE 77)
+else()
+  message(STATUS "libavformat/libavcodec/libswscale not found: examples/camera_pipeline is not built")
+endif()
+
+# With sanitizers, liblarod (C++) needs the C++ parts of the UBSan runtime,
+# which clang only links for C++ links: link the C programs as C++ there.
+# Plain builds link them with the C driver, as any larod application would.
+if(OSPREY_SANITIZE)
+  foreach(t osprey-client service_c_api_test camera_pipeline)
+    if(TARGET ${t})
+      set_target_properties(${t} PROPERTIES LINKER_LANGUAGE CXX)
+    endif()
+  endforeach()
+endif()

@@ -1,0 +1,22 @@
+// ospreyd: accepts clients on a Unix socket and serves the Larod protocol.
+#pragma once
+
+#include <string>
+
+namespace osprey::service {
+
+struct ServerOptions {
+  std::string socket_path;
+  bool test_hooks = false;  // honour kTestPauseDevice / kTestResumeDevice
+  int max_sessions = 256;
+  // cpu-tflite's execution backend (src/backends/backend.h). THE switch:
+  // "ref" (the reference kernels) until the faster backend is signed off,
+  // then "xnnpack". `threads` 0 = one per core.
+  std::string backend = "ref";
+  int threads = 1;
+};
+
+// Runs until SIGTERM or SIGINT; returns the process exit code.
+int run_server(const ServerOptions& options);
+
+}  // namespace osprey::service

@@ -1,0 +1,113 @@
+// cpu-tflite: .tflite models on osprey's runtime.
+#include <cstring>
+
+#include "backends/backend.h"
+#include "core/error.h"
+#include "runtime/interpreter.h"
+#include "service/daemon/device.h"
+
+namespace osprey::service {
+
+namespace {
+
+uint32_t wire_type(DType t) {
+  switch (t) {
+    case DType::kFloat32: return wire::kTypeFloat32;
+    case DType::kFloat16: return wire::kTypeFloat16;
+    case DType::kInt32: return wire::kTypeInt32;
+    case DType::kUInt8: return wire::kTypeUInt8;
+    case DType::kInt64: return wire::kTypeInt64;
+    case DType::kBool: return wire::kTypeBool;
+    case DType::kInt16: return wire::kTypeInt16;
+    case DType::kInt8: return wire::kTypeInt8;
+    case DType::kFloat64: return wire::kTypeFloat64;
+    case DType::kString: break;
+  }
+  return wire::kTypeInvalid;
+}
+
+TensorInfo describe(const Tensor& t, const char* side, int index) {
+  TensorInfo info;
+  info.name = t.name;
+  info.data_type = wire_type(t.type);
+  if (info.data_type == wire::kTypeInvalid || !t.data) {
+    fail("{} {} ('{}') has type {}, which cannot be passed in a tensor fd", side, index, t.name, dtype_name(t.type));
+  }
+  for (int32_t d : t.shape) {
+    if (d < 0) fail("{} {} ('{}') has a dynamic shape {}", side, index, t.name, shape_str(t.shape));
+    info.dims.push_back(static_cast<uint64_t>(d));
+  }
+  info.layout = t.rank() == 4 ? wire::kLayoutNHWC : wire::kLayoutUnspecified;
+  // Packed pitches: pitches[i] = bytes of one slice of dims i..n-1.
+  info.pitches.assign(info.dims.size(), 0);
+  uint64_t bytes = dtype_size(t.type);
+  for (size_t i = info.dims.size(); i-- > 0;) {
+    bytes *= info.dims[i];
+    info.pitches[i] = bytes;
+  }
+  info.byte_size = t.num_bytes();
+  return info;
+}
+
+class TfliteModel : public LoadedModel {
+ public:
+  explicit TfliteModel(std::unique_ptr<Interpreter> interp) : interp_(std::move(interp)) {
+    for (int i = 0; i < interp_->num_inputs(); ++i) inputs.push_back(describe(interp_->input(i), "input", i));
+    for (int i = 0; i < interp_->num_outputs(); ++i) outputs.push_back(describe(interp_->output(i), "output", i));
+  }
+
+  void run(const std::vector<IoSpan>& in, const std::vector<IoSpan>& out, const ParamMap& params) override {
+    if (!params.empty()) {
+      throw ServiceError(wire::kErrJob, "cpu-tflite takes no job parameters (got '" + params.begin()->first + "')");
+    }
+    for (size_t i = 0; i < in.size(); ++i) {
+      Tensor& t = interp_->input(static_cast<int>(i));
+      std::memcpy(t.data, in[i].data, t.num_bytes());
+    }
+    interp_->invoke();
+    for (size_t i = 0; i < out.size(); ++i) {
+      const Tensor& t = interp_->output(static_cast<int>(i));
+      std::memcpy(out[i].data, t.data, t.num_bytes());
+    }
+  }
+
+ private:
+  std::unique_ptr<Interpreter> interp_;
+};
+
+class TfliteDevice : public Device {
+ public:
+  TfliteDevice(std::string backend, int threads)
+      : Device("cpu-tflite", 0), backend_(std::move(backend)), threads_(threads) {
+    make_backend(backend_, threads_);  // fails now, at start-up, for an unknown name
+  }
+
+  std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
+                                    const std::string& label) override {
+    if (!bytes) throw ServiceError(wire::kErrLoadModel, "cpu-tflite needs a .tflite file; the model fd was -1");
+    if (!params.empty()) {
+      throw ServiceError(wire::kErrLoadModel,
+                         "cpu-tflite takes no model parameters (got '" + params.begin()->first + "')");
+    }
+    // The execution backend: the delegate only has to live while the model loads.
+    std::unique_ptr<Delegate> delegate = make_backend(backend_, threads_);
+    InterpreterOptions options;
+    options.delegate = delegate.get();  // nullptr for "ref", the reference kernels
+    auto interp = Interpreter::from_buffer(*bytes, label, options);
+    auto model = std::make_shared<TfliteModel>(std::move(interp));
+    model->size = bytes->size();
+    return model;
+  }
+
+ private:
+  std::string backend_;
+  int threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<Device> make_tflite_device(const std::string& backend, int threads) {
+  return std::make_unique<TfliteDevice>(backend, threads);
+}
+
+}  // namespace osprey::service

@@ -1,0 +1,70 @@
+// ospreyd: the osprey ML service (Larod-compatible), see docs/service.md.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "service/daemon/log.h"
+#include "service/daemon/server.h"
+#include "service/protocol.h"
+
+namespace {
+
+void usage(FILE* out) {
+  std::fprintf(out,
+               "usage: ospreyd [--socket PATH] [--backend NAME] [--threads N] [--verbose] [--quiet]\n"
+               "               [--max-sessions N] [--test-hooks]\n"
+               "  --socket PATH      listen here (default: $OSPREY_SOCKET, else /run/osprey/osprey.sock\n"
+               "                     for root, else $XDG_RUNTIME_DIR/osprey.sock)\n"
+               "  --backend NAME     cpu-tflite's kernels: ref (default) or xnnpack\n"
+               "  --threads N        threads of the backend (default 1; 0 = one per core)\n"
+               "  --verbose, -v      also log every job (priority 7)\n"
+               "  --quiet, -q        log warnings and errors only\n"
+               "  --max-sessions N   refuse connections beyond N clients (default 256)\n"
+               "  --test-hooks       accept the test suite's pause/resume requests\n"
+               "Logs go to stderr, one event per line, with <N> syslog priority prefixes.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  osprey::service::ServerOptions options;
+  options.socket_path = osprey::service::default_socket_path();
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](const char* flag) -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "ospreyd: %s needs a value\n", flag);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--socket") {
+      options.socket_path = value("--socket");
+    } else if (a == "--verbose" || a == "-v") {
+      osprey::service::set_log_level(osprey::service::kLogDebug);
+    } else if (a == "--quiet" || a == "-q") {
+      osprey::service::set_log_level(osprey::service::kLogWarning);
+    } else if (a == "--max-sessions") {
+      options.max_sessions = std::atoi(value("--max-sessions").c_str());
+      if (options.max_sessions < 1) {
+        std::fprintf(stderr, "ospreyd: --max-sessions must be at least 1\n");
+        return 2;
+      }
+    } else if (a == "--backend") {
+      options.backend = value("--backend");
+    } else if (a == "--threads") {
+      options.threads = std::atoi(value("--threads").c_str());
+    } else if (a == "--test-hooks") {
+      options.test_hooks = true;
+    } else if (a == "--help" || a == "-h") {
+      usage(stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "ospreyd: unknown option '%s'\n", a.c_str());
+      usage(stderr);
+      return 2;
+    }
+  }
+  return osprey::service::run_server(options);
+}
