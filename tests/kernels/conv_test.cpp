@@ -369,12 +369,12 @@ TEST(Conv2D, RejectsBadModels) {
   m.input = {4, 4, 2};
   expect_conv_error(m, "input tensor has 3 dims, expected 4");
   m = {};
-  // (int8/uint8 inputs are routed to the quantized kernels instead.)
+  // (ops with int8/uint8 outputs are routed to the quantized kernels instead.)
   m.input_type = DType::kInt32;
   expect_conv_error(m, "input type int32 is not supported by the float reference kernel");
   m = {};
-  m.output_type = DType::kUInt8;
-  expect_conv_error(m, "output type uint8 is not supported");
+  m.output_type = DType::kInt32;
+  expect_conv_error(m, "output type int32 is not supported");
   m = {};
   m.filter = {3, 2, 2, 3};  // 2 input channels are not a multiple of 3
   expect_conv_error(m, "not a multiple");

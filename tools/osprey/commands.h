@@ -9,5 +9,9 @@ void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_detect_command(CLI::App& app);
 void add_segment_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
+void add_check_command(CLI::App& app);
 
 }  // namespace osprey::cli

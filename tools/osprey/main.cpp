@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   osprey::cli::add_run_command(app);
   osprey::cli::add_detect_command(app);
   osprey::cli::add_segment_command(app);
+  osprey::cli::add_bench_command(app);
+  osprey::cli::add_quantize_command(app);
+  osprey::cli::add_compare_command(app);
+  osprey::cli::add_check_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

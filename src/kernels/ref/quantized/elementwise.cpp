@@ -1,0 +1,387 @@
+// Integer elementwise kernels after TFLite's reference kernels (int8 and uint8,
+// per-tensor parameters, numpy broadcasting for the binary ops):
+//   ADD/SUB  both inputs rescaled to 2*max(in scales) with 20 bits of headroom,
+//            summed, rescaled to the output (QuantizeMultiplierSmallerThanOneExp)
+//   MUL      (a - za)(b - zb) * (sa*sb/so) + zo
+//   PRELU    x >= 0: x * (si/so); x < 0: x * (alpha - za) * (si*sa/so)
+//   RELU, RELU6, RELU_N1_TO_1   requantize (si/so) then clamp (ReluX)
+//   LEAKY_RELU  two multipliers, identity and alpha
+//   HARD_SWISH  TFLite's 16-bit fixed-point formulation
+// With the LiteRT arithmetic (fixed_point.h), ADD/SUB/MUL compute what
+// XNNPACK computes for them: ADD/SUB with 21-bit multipliers of the scale
+// ratios and one arithmetic shift, MUL with float requantization.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "kernels/ref/quantized/common.h"
+
+namespace osprey::ref::quantized {
+namespace {
+
+enum class BinaryKind { kAdd, kSub, kMul };
+
+template <BinaryKind kKind>
+class Binary final : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "expected 2 inputs and 1 output");
+    const Tensor& a = ctx.input(0);
+    const Tensor& b = ctx.input(1);
+    Tensor& out = ctx.output(0);
+    type_ = a.type;
+    const TensorParams pa = activation_params(a, "input 0", type_);
+    const TensorParams pb = activation_params(b, "input 1", type_);
+    const TensorParams po = activation_params(out, "output", type_);
+    for (int32_t d : a.shape) OSPREY_CHECK(d >= 0, "input 0 has shape {}", shape_str(a.shape));
+    for (int32_t d : b.shape) OSPREY_CHECK(d >= 0, "input 1 has shape {}", shape_str(b.shape));
+    broadcast_.prepare(a.shape, b.shape, out.shape);
+    const Activation act = std::holds_alternative<ElementwiseOptions>(ctx.op().options)
+                               ? ctx.options<ElementwiseOptions>().activation
+                               : Activation::kNone;
+    range_ = activation_range(act, out);
+    offset_a_ = -pa.zero_point;
+    offset_b_ = -pb.zero_point;
+    offset_out_ = po.zero_point;
+    if constexpr (kKind == BinaryKind::kMul) {
+      out_mult_ = quant::quantize_multiplier(static_cast<double>(pa.scale) * static_cast<double>(pb.scale) /
+                                             static_cast<double>(po.scale));
+    } else {
+      const double twice_max = 2 * std::max(pa.scale, pb.scale);
+      const QuantizedMultiplier ma = quant::quantize_multiplier(pa.scale / twice_max);
+      const QuantizedMultiplier mb = quant::quantize_multiplier(pb.scale / twice_max);
+      const QuantizedMultiplier mo =
+          quant::quantize_multiplier(twice_max / static_cast<double>(static_cast<float>(1 << kLeftShift) * po.scale));
+      OSPREY_CHECK(ma.shift <= 0 && mb.shift <= 0 && mo.shift <= 0,
+                   "output scale {} is too small for input scales {} and {}", po.scale, pa.scale, pb.scale);
+      mult_a_ = ma;
+      mult_b_ = mb;
+      out_mult_ = mo;
+    }
+    if (mode_ == quant::Arithmetic::kLiteRT) prepare_xnnpack(pa, pb, po);
+  }
+
+  void eval(KernelContext& ctx) override {
+    if (type_ == DType::kInt8) {
+      run(ctx.input(0).data_as<int8_t>(), ctx.input(1).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
+    } else {
+      run(ctx.input(0).data_as<uint8_t>(), ctx.input(1).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
+    }
+  }
+
+ private:
+  static constexpr int kLeftShift = 20;
+
+  // XNNPACK's parameters, used when LiteRT would hand the op to XNNPACK (its
+  // delegate takes ADD/SUB with in/out scale ratios in [2^-10, 2^8) and MUL
+  // with (sa*sb)/so in [2^-16, 2^8); otherwise TFLite's kernel runs).
+  void prepare_xnnpack(const TensorParams& pa, const TensorParams& pb, const TensorParams& po) {
+    xnnpack_ = false;
+    if constexpr (kKind == BinaryKind::kMul) {
+      const float product_output_scale = pa.scale * pb.scale / po.scale;
+      if (product_output_scale < 0x1.0p-16f || product_output_scale >= 0x1.0p+8f) return;
+      fp32_scale_ = product_output_scale;
+    } else {
+      const float a_os = pa.scale / po.scale;
+      const float b_os = pb.scale / po.scale;
+      for (float r : {a_os, b_os}) {
+        if (r < 0x1.0p-10f || r >= 0x1.0p+8f) return;
+      }
+      // The largest multiplier gets 21 bits: shift = 20 - exponent of the larger ratio.
+      int exponent = 0;
+      std::frexp(std::max(a_os, b_os), &exponent);
+      xnn_shift_ = 20 - (exponent - 1);
+      const float b_signed = kKind == BinaryKind::kSub ? -b_os : b_os;
+      xnn_a_ = static_cast<int32_t>(std::lrint(std::ldexp(a_os, xnn_shift_)));
+      xnn_b_ = static_cast<int32_t>(std::lrint(std::ldexp(b_signed, xnn_shift_)));
+      xnn_bias_ = (int64_t{1} << (xnn_shift_ - 1)) - int64_t{xnn_a_} * pa.zero_point - int64_t{xnn_b_} * pb.zero_point;
+    }
+    xnnpack_ = true;
+  }
+
+  template <typename T>
+  void run(const T* a, const T* b, T* out) const {
+    if (xnnpack_) {
+      broadcast_.for_each([&](int64_t o, int64_t ia, int64_t ib) {
+        if constexpr (kKind == BinaryKind::kMul) {
+          const int32_t product = (offset_a_ + a[ia]) * (offset_b_ + b[ib]);
+          out[o] = static_cast<T>(quant::requantize_fp32(product, fp32_scale_, offset_out_, range_.min, range_.max));
+        } else {
+          const int64_t acc = xnn_bias_ + int64_t{a[ia]} * xnn_a_ + int64_t{b[ib]} * xnn_b_;
+          const int32_t v = static_cast<int32_t>(acc >> xnn_shift_);
+          out[o] = static_cast<T>(
+              std::min(std::max(v, range_.min - offset_out_), range_.max - offset_out_) + offset_out_);
+        }
+      });
+      return;
+    }
+    broadcast_.for_each([&](int64_t o, int64_t ia, int64_t ib) {
+      const int32_t va = offset_a_ + a[ia];
+      const int32_t vb = offset_b_ + b[ib];
+      int32_t result = 0;
+      if constexpr (kKind == BinaryKind::kMul) {
+        result = offset_out_ + quant::multiply_by_quantized_multiplier(va * vb, out_mult_, mode_);
+      } else {
+        const int32_t sa = quant::multiply_by_quantized_multiplier_smaller_than_one(va * (1 << kLeftShift), mult_a_, mode_);
+        const int32_t sb = quant::multiply_by_quantized_multiplier_smaller_than_one(vb * (1 << kLeftShift), mult_b_, mode_);
+        const int32_t raw = kKind == BinaryKind::kAdd ? sa + sb : sa - sb;
+        result = quant::multiply_by_quantized_multiplier_smaller_than_one(raw, out_mult_, mode_) + offset_out_;
+      }
+      out[o] = static_cast<T>(range_.clamp(result));
+    });
+  }
+
+  DType type_ = DType::kInt8;
+  quant::Arithmetic mode_ = quant::arithmetic();
+  Broadcast broadcast_;
+  QuantizedRange range_;
+  int32_t offset_a_ = 0, offset_b_ = 0, offset_out_ = 0;
+  QuantizedMultiplier mult_a_, mult_b_, out_mult_;
+  bool xnnpack_ = false;
+  float fp32_scale_ = 0;
+  int xnn_shift_ = 0;
+  int32_t xnn_a_ = 0, xnn_b_ = 0;
+  int64_t xnn_bias_ = 0;
+};
+
+// ---------------------------------------------------------------- PRELU
+
+class Prelu final : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "expected 2 inputs and 1 output");
+    const Tensor& in = ctx.input(0);
+    const Tensor& alpha = ctx.input(1);
+    Tensor& out = ctx.output(0);
+    type_ = in.type;
+    const TensorParams pi = activation_params(in, "input", type_);
+    const TensorParams pa = activation_params(alpha, "alpha", type_);
+    const TensorParams po = activation_params(out, "output", type_);
+    Shape shape;
+    broadcast_.prepare(in.shape, alpha.shape, shape);
+    out.shape = shape;
+    in_offset_ = -pi.zero_point;
+    alpha_offset_ = -pa.zero_point;
+    out_offset_ = po.zero_point;
+    // TFLite computes both real multipliers in float.
+    mult_pos_ = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
+    mult_neg_ = quant::quantize_multiplier(static_cast<double>(pi.scale * pa.scale / po.scale));
+  }
+
+  void eval(KernelContext& ctx) override {
+    if (type_ == DType::kInt8) {
+      run(ctx.input(0).data_as<int8_t>(), ctx.input(1).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
+    } else {
+      run(ctx.input(0).data_as<uint8_t>(), ctx.input(1).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
+    }
+  }
+
+ private:
+  template <typename T>
+  void run(const T* in, const T* alpha, T* out) const {
+    broadcast_.for_each([&](int64_t o, int64_t ii, int64_t ia) {
+      const int32_t x = in_offset_ + in[ii];
+      int32_t v = 0;
+      if (x >= 0) {
+        v = quant::multiply_by_quantized_multiplier(x, mult_pos_, mode_);
+      } else {
+        v = quant::multiply_by_quantized_multiplier(x * (alpha_offset_ + alpha[ia]), mult_neg_, mode_);
+      }
+      out[o] = saturate_cast<T>(v + out_offset_);
+    });
+  }
+
+  DType type_ = DType::kInt8;
+  quant::Arithmetic mode_ = quant::arithmetic();
+  Broadcast broadcast_;
+  int32_t in_offset_ = 0, alpha_offset_ = 0, out_offset_ = 0;
+  QuantizedMultiplier mult_pos_, mult_neg_;
+};
+
+// ---------------------------------------------------------------- RELU family
+
+void check_unary(const KernelContext& ctx) {
+  OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "expected 1 input and 1 output");
+  for (int32_t d : ctx.input(0).shape) OSPREY_CHECK(d >= 0, "input has shape {}", shape_str(ctx.input(0).shape));
+}
+
+// The activation's bounds as template arguments; kNoMax means unbounded above.
+template <int kMin, int kMax>
+class ReluX final : public Kernel {
+ public:
+  static constexpr int kNoMax = 1 << 30;
+
+  void prepare(KernelContext& ctx) override {
+    check_unary(ctx);
+    const Tensor& in = ctx.input(0);
+    Tensor& out = ctx.output(0);
+    type_ = in.type;
+    const TensorParams pi = activation_params(in, "input", type_);
+    const TensorParams po = activation_params(out, "output", type_);
+    out.shape = in.shape;
+    in_zp_ = pi.zero_point;
+    out_zp_ = po.zero_point;
+    mult_ = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
+    const float act_min = static_cast<float>(kMin);
+    range_.min = std::max(type_min(type_), po.zero_point + static_cast<int32_t>(std::round(act_min / po.scale)));
+    range_.max = kMax == kNoMax ? type_max(type_)
+                                : std::min(type_max(type_), po.zero_point + static_cast<int32_t>(std::round(
+                                                                                static_cast<float>(kMax) / po.scale)));
+  }
+
+  void eval(KernelContext& ctx) override {
+    if (type_ == DType::kInt8) {
+      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>(), ctx.input(0).num_elements());
+    } else {
+      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>(), ctx.input(0).num_elements());
+    }
+  }
+
+ private:
+  template <typename T>
+  void run(const T* in, T* out, int64_t n) const {
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t v = out_zp_ + quant::multiply_by_quantized_multiplier(int32_t{in[i]} - in_zp_, mult_, mode_);
+      out[i] = static_cast<T>(range_.clamp(v));
+    }
+  }
+
+  DType type_ = DType::kInt8;
+  quant::Arithmetic mode_ = quant::arithmetic();
+  int32_t in_zp_ = 0, out_zp_ = 0;
+  QuantizedMultiplier mult_;
+  QuantizedRange range_;
+};
+
+class LeakyRelu final : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    check_unary(ctx);
+    const Tensor& in = ctx.input(0);
+    Tensor& out = ctx.output(0);
+    type_ = in.type;
+    const TensorParams pi = activation_params(in, "input", type_);
+    const TensorParams po = activation_params(out, "output", type_);
+    out.shape = in.shape;
+    const float alpha = std::holds_alternative<LeakyReluOptions>(ctx.op().options)
+                            ? ctx.options<LeakyReluOptions>().alpha
+                            : LeakyReluOptions{}.alpha;
+    in_zp_ = pi.zero_point;
+    out_zp_ = po.zero_point;
+    mult_alpha_ = quant::quantize_multiplier(static_cast<double>(pi.scale * alpha / po.scale));
+    mult_identity_ = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
+  }
+
+  void eval(KernelContext& ctx) override {
+    if (type_ == DType::kInt8) {
+      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>(), ctx.input(0).num_elements());
+    } else {
+      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>(), ctx.input(0).num_elements());
+    }
+  }
+
+ private:
+  template <typename T>
+  void run(const T* in, T* out, int64_t n) const {
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t x = int32_t{in[i]} - in_zp_;
+      const int32_t v = out_zp_ + quant::multiply_by_quantized_multiplier(x, x >= 0 ? mult_identity_ : mult_alpha_, mode_);
+      out[i] = saturate_cast<T>(v);
+    }
+  }
+
+  DType type_ = DType::kInt8;
+  quant::Arithmetic mode_ = quant::arithmetic();
+  int32_t in_zp_ = 0, out_zp_ = 0;
+  QuantizedMultiplier mult_alpha_, mult_identity_;
+};
+
+// ---------------------------------------------------------------- HARD_SWISH
+
+int16_t saturating_left_shift(int16_t value, int amount) {
+  const int64_t r = static_cast<int64_t>(value) * (int64_t{1} << amount);
+  return static_cast<int16_t>(std::min<int64_t>(std::max<int64_t>(r, -32768), 32767));
+}
+
+// SaturatingDoublingHighMul: like the rounding version but truncating toward zero.
+int16_t saturating_doubling_high_mul(int16_t a, int16_t b) {
+  const bool overflow = a == b && a == std::numeric_limits<int16_t>::min();
+  const int32_t ab = int32_t{a} * int32_t{b};
+  return overflow ? std::numeric_limits<int16_t>::max() : static_cast<int16_t>(ab / (1 << 15));
+}
+
+class HardSwish final : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    check_unary(ctx);
+    const Tensor& in = ctx.input(0);
+    Tensor& out = ctx.output(0);
+    type_ = in.type;
+    const TensorParams pi = activation_params(in, "input", type_);
+    const TensorParams po = activation_params(out, "output", type_);
+    out.shape = in.shape;
+    in_zp_ = pi.zero_point;
+    out_zp_ = po.zero_point;
+    const float hires_input_scale = (1.0f / 128.0f) * pi.scale;
+    const float reluish_scale = 3.0f / 32768.0f;
+    const float output_multiplier = hires_input_scale / po.scale;
+    const QuantizedMultiplier om = quant::quantize_multiplier(static_cast<double>(output_multiplier));
+    out_mult_ = quant::downscale_multiplier_to_int16(om.multiplier);
+    out_exp_ = om.shift;
+    OSPREY_CHECK(out_exp_ <= 0, "input scale {} is too large for output scale {} (needs in/out < 128)", pi.scale,
+                 po.scale);
+    const float reluish_multiplier = hires_input_scale / reluish_scale;
+    const QuantizedMultiplier rm = quant::quantize_multiplier(static_cast<double>(reluish_multiplier));
+    reluish_mult_ = quant::downscale_multiplier_to_int16(rm.multiplier);
+    reluish_exp_ = rm.shift;
+  }
+
+  void eval(KernelContext& ctx) override {
+    if (type_ == DType::kInt8) {
+      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>(), ctx.input(0).num_elements());
+    } else {
+      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>(), ctx.input(0).num_elements());
+    }
+  }
+
+ private:
+  template <typename T>
+  void run(const T* in, T* out, int64_t n) const {
+    for (int64_t i = 0; i < n; ++i) {
+      const int16_t input_value = static_cast<int16_t>(int32_t{in[i]} - in_zp_);
+      const int16_t hires = static_cast<int16_t>(input_value * (1 << 7));
+      const int16_t preshift_output = quant::saturating_rounding_doubling_high_mul(hires, out_mult_);
+      int16_t reluish = hires;
+      if (reluish_exp_ > 0) reluish = saturating_left_shift(reluish, reluish_exp_ - 1);
+      reluish = quant::saturating_rounding_doubling_high_mul(reluish, reluish_mult_);
+      if (reluish_exp_ > 0) reluish = saturating_left_shift(reluish, 1);
+      if (reluish_exp_ < 0) reluish = quant::rounding_divide_by_pot(reluish, -reluish_exp_);
+      reluish = static_cast<int16_t>((int32_t{reluish} + (1 << 15)) >> 1);
+      const int16_t preshift = saturating_doubling_high_mul(reluish, preshift_output);
+      int16_t value = quant::rounding_divide_by_pot(preshift, -out_exp_);
+      value = static_cast<int16_t>(value + out_zp_);
+      out[i] = saturate_cast<T>(value);
+    }
+  }
+
+  DType type_ = DType::kInt8;
+  int32_t in_zp_ = 0, out_zp_ = 0;
+  int16_t out_mult_ = 0, reluish_mult_ = 0;
+  int out_exp_ = 0, reluish_exp_ = 0;
+};
+
+}  // namespace
+
+void register_quantized_elementwise_kernels(OpResolver& r) {
+  r.add_quantized(OpCode::kAdd, make<Binary<BinaryKind::kAdd>>);
+  r.add_quantized(OpCode::kSub, make<Binary<BinaryKind::kSub>>);
+  r.add_quantized(OpCode::kMul, make<Binary<BinaryKind::kMul>>);
+  r.add_quantized(OpCode::kPrelu, make<Prelu>);
+  r.add_quantized(OpCode::kRelu, make<ReluX<0, ReluX<0, 0>::kNoMax>>);
+  r.add_quantized(OpCode::kRelu6, make<ReluX<0, 6>>);
+  r.add_quantized(OpCode::kReluN1To1, make<ReluX<-1, 1>>);
+  r.add_quantized(OpCode::kLeakyRelu, make<LeakyRelu>);
+  r.add_quantized(OpCode::kHardSwish, make<HardSwish>);
+}
+
+}  // namespace osprey::ref::quantized

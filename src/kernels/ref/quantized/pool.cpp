@@ -1,0 +1,220 @@
+// Integer pooling and MEAN, after TFLite's reference kernels:
+//   MAX_POOL_2D      max of the clipped window; input and output share parameters
+//   AVERAGE_POOL_2D  sum of the raw values over the clipped window divided by the
+//                    count, rounded half away from zero; parameters shared too
+//   MEAN             over H and W of a 4-D tensor (keep_dims): reference_integer_ops::Mean
+//                    (sum of q - zp_in, MultiplyByQuantizedMultiplier(in_scale/out_scale),
+//                    divide by the count rounding half away from zero, + zp_out);
+//                    any other axes: reference_ops::QuantizedMeanOrSum (float rescale)
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/ref/padding.h"
+#include "kernels/ref/quantized/common.h"
+
+namespace osprey::ref::quantized {
+namespace {
+
+enum class PoolKind { kAverage, kMax };
+
+template <PoolKind kKind>
+class Pool2D final : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "expected 1 input and 1 output");
+    const auto& opt = ctx.options<Pool2DOptions>();
+    const Tensor& input = ctx.input(0);
+    Tensor& output = ctx.output(0);
+    check_shape(input, "input", 4);
+    type_ = input.type;
+    const TensorParams in = activation_params(input, "input", type_);
+    const TensorParams out = activation_params(output, "output", type_);
+    OSPREY_CHECK(in.scale == out.scale && in.zero_point == out.zero_point,
+                 "input (scale {}, zero point {}) and output (scale {}, zero point {}) must share parameters",
+                 in.scale, in.zero_point, out.scale, out.zero_point);
+    OSPREY_CHECK(opt.filter_h > 0 && opt.filter_w > 0, "filter {}x{} must be positive", opt.filter_h, opt.filter_w);
+    h_ = input.dim(1);
+    w_ = input.dim(2);
+    c_ = input.dim(3);
+    n_ = input.dim(0);
+    const WindowAxis y = window_axis(h_, opt.filter_h, opt.stride_h, 1, opt.padding);
+    const WindowAxis x = window_axis(w_, opt.filter_w, opt.stride_w, 1, opt.padding);
+    opt_ = opt;
+    pad_h_ = y.pad_before;
+    pad_w_ = x.pad_before;
+    out_h_ = y.out;
+    out_w_ = x.out;
+    output.shape = {n_, out_h_, out_w_, c_};
+    range_ = activation_range(opt.activation, output);
+  }
+
+  void eval(KernelContext& ctx) override {
+    if (type_ == DType::kInt8) {
+      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
+    } else {
+      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
+    }
+  }
+
+ private:
+  template <typename T>
+  void run(const T* input, T* output) const {
+    for (int b = 0; b < n_; ++b) {
+      for (int oy = 0; oy < out_h_; ++oy) {
+        for (int ox = 0; ox < out_w_; ++ox) {
+          const int y0 = oy * opt_.stride_h - pad_h_;
+          const int x0 = ox * opt_.stride_w - pad_w_;
+          const int ky0 = std::max(0, -y0), ky1 = std::min(opt_.filter_h, h_ - y0);
+          const int kx0 = std::max(0, -x0), kx1 = std::min(opt_.filter_w, w_ - x0);
+          for (int c = 0; c < c_; ++c) {
+            int32_t value = 0;
+            if constexpr (kKind == PoolKind::kMax) {
+              value = std::numeric_limits<T>::lowest();
+              for (int ky = ky0; ky < ky1; ++ky) {
+                for (int kx = kx0; kx < kx1; ++kx) {
+                  value = std::max<int32_t>(value, input[((int64_t{b} * h_ + y0 + ky) * w_ + x0 + kx) * c_ + c]);
+                }
+              }
+            } else {
+              int32_t acc = 0;
+              int32_t count = 0;
+              for (int ky = ky0; ky < ky1; ++ky) {
+                for (int kx = kx0; kx < kx1; ++kx) {
+                  acc += input[((int64_t{b} * h_ + y0 + ky) * w_ + x0 + kx) * c_ + c];
+                  ++count;
+                }
+              }
+              if (count > 0) value = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+            }
+            output[((int64_t{b} * out_h_ + oy) * out_w_ + ox) * c_ + c] = static_cast<T>(range_.clamp(value));
+          }
+        }
+      }
+    }
+  }
+
+  DType type_ = DType::kInt8;
+  Pool2DOptions opt_;
+  int n_ = 0, h_ = 0, w_ = 0, c_ = 0, out_h_ = 0, out_w_ = 0, pad_h_ = 0, pad_w_ = 0;
+  QuantizedRange range_;
+};
+
+// ---------------------------------------------------------------- MEAN
+
+class Mean final : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "expected 2 inputs and 1 output");
+    const Tensor& input = ctx.input(0);
+    Tensor& output = ctx.output(0);
+    check_shape(input, "input");
+    type_ = input.type;
+    in_ = activation_params(input, "input", type_);
+    out_ = activation_params(output, "output", type_);
+    const int rank = input.rank();
+    OSPREY_CHECK(rank >= 1 && rank <= 6, "input rank {} is not supported", rank);
+    const Tensor& axes = ctx.input(1);
+    OSPREY_CHECK(axes.is_constant && axes.data != nullptr && axes.type == DType::kInt32,
+                 "axes must be a constant int32 tensor");
+    std::vector<bool> reduced(static_cast<size_t>(rank), false);
+    for (int64_t k = 0; k < axes.num_elements(); ++k) {
+      int a = axes.data_as<int32_t>()[k];
+      OSPREY_CHECK(a >= -rank && a < rank, "axis {} is out of range for rank {}", a, rank);
+      reduced[static_cast<size_t>(a < 0 ? a + rank : a)] = true;
+    }
+    const bool keep_dims =
+        std::holds_alternative<ReducerOptions>(ctx.op().options) && ctx.options<ReducerOptions>().keep_dims;
+    Shape shape;
+    count_ = 1;
+    for (int d = 0; d < rank; ++d) {
+      if (reduced[static_cast<size_t>(d)]) {
+        count_ *= input.dim(d);
+        if (keep_dims) shape.push_back(1);
+      } else {
+        shape.push_back(input.dim(d));
+      }
+    }
+    output.shape = shape;
+    spatial_ = rank == 4 && keep_dims && reduced[1] && reduced[2] && !reduced[0] && !reduced[3];
+    multiplier_ = quant::quantize_multiplier(static_cast<double>(in_.scale) / static_cast<double>(out_.scale));
+    // Output offset of each input element (reduced dimensions do not move it).
+    dims_.assign(input.shape.begin(), input.shape.end());
+    steps_.assign(static_cast<size_t>(rank), 0);
+    int64_t stride = 1;
+    for (int d = rank - 1; d >= 0; --d) {
+      if (reduced[static_cast<size_t>(d)]) continue;
+      steps_[static_cast<size_t>(d)] = stride;
+      stride *= input.dim(d);
+    }
+    sums_.assign(static_cast<size_t>(stride), 0);
+  }
+
+  void eval(KernelContext& ctx) override {
+    if (type_ == DType::kInt8) {
+      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
+    } else {
+      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
+    }
+  }
+
+ private:
+  template <typename T>
+  void run(const T* input, T* output) {
+    std::fill(sums_.begin(), sums_.end(), 0);
+    int64_t total = 1;
+    for (int64_t d : dims_) total *= d;
+    std::array<int64_t, 6> idx{};
+    int64_t o = 0;
+    const int rank = static_cast<int>(dims_.size());
+    const int32_t subtract = spatial_ ? in_.zero_point : 0;
+    for (int64_t n = 0; n < total; ++n) {
+      sums_[static_cast<size_t>(o)] += int32_t{input[n]} - subtract;
+      for (int d = rank - 1; d >= 0; --d) {
+        const size_t u = static_cast<size_t>(d);
+        o += steps_[u];
+        if (++idx[u] < dims_[u]) break;
+        o -= steps_[u] * dims_[u];
+        idx[u] = 0;
+      }
+    }
+    const int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+    const int32_t count = static_cast<int32_t>(count_);
+    for (size_t k = 0; k < sums_.size(); ++k) {
+      int32_t value = 0;
+      if (spatial_) {
+        int32_t acc = quant::multiply_by_quantized_multiplier(sums_[k], multiplier_, mode_);
+        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        value = acc + out_.zero_point;
+      } else {
+        const float scale = in_.scale / out_.scale;
+        const float bias = static_cast<float>(-in_.zero_point) * scale;
+        const float mean = static_cast<float>(sums_[k]) / static_cast<float>(count_);
+        const float r = std::round(mean * scale + bias) + static_cast<float>(out_.zero_point);
+        value = static_cast<int32_t>(std::min(std::max(r, static_cast<float>(lo)), static_cast<float>(hi)));
+      }
+      output[k] = static_cast<T>(std::min(std::max(value, lo), hi));
+    }
+  }
+
+  DType type_ = DType::kInt8;
+  quant::Arithmetic mode_ = quant::arithmetic();
+  TensorParams in_, out_;
+  int64_t count_ = 1;
+  bool spatial_ = false;
+  QuantizedMultiplier multiplier_;
+  std::vector<int64_t> dims_, steps_;
+  std::vector<int32_t> sums_;
+};
+
+}  // namespace
+
+void register_quantized_pool_kernels(OpResolver& r) {
+  r.add_quantized(OpCode::kMaxPool2D, make<Pool2D<PoolKind::kMax>>);
+  r.add_quantized(OpCode::kAveragePool2D, make<Pool2D<PoolKind::kAverage>>);
+  r.add_quantized(OpCode::kMean, make<Mean>);
+}
+
+}  // namespace osprey::ref::quantized

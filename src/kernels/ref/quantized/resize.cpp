@@ -1,0 +1,139 @@
+// Integer RESIZE_BILINEAR as LiteRT computes it on the CPU (XNNPACK's
+// ibilinear kernels, which TFLite's XNNPACK delegate uses for int8/uint8):
+// per output pixel the source position is found in float
+//   align_corners:        pos = i * (in - 1) / (out - 1)
+//   legacy (neither):     pos = i * in / out
+//   half_pixel_centers:   pos = clamp(i * in / out + (in / out) / 2 - 0.5, 0, in - 1)
+// and its fractional parts become 11-bit weights a = lrint(frac * 2048). Then,
+// in integers,
+//   top = tl * 2048 + (tr - tl) * ax,  bottom = bl * 2048 + (br - bl) * ax,
+//   out = (top * 2048 + (bottom - top) * ay + 2^21) >> 22.
+// TFLite's own reference (ResizeBilinearInteger: 10-bit weights, rounding half
+// away from zero) can differ from this by one; the float-registered kernel in
+// ../resize.cpp implements that one and runs when the TFLite arithmetic is
+// selected (fixed_point.h). Input and output share their parameters.
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "kernels/ref/quantized/common.h"
+#include "kernels/ref/register.h"
+
+namespace osprey::ref::quantized {
+namespace {
+
+using osprey::ref::register_resize_kernels;
+
+struct Tap {
+  int64_t lo = 0, hi = 0;
+  int32_t weight = 0;  // Q11
+};
+
+class ResizeBilinear final : public Kernel {
+ public:
+  void prepare(KernelContext& ctx) override {
+    if (quant::arithmetic() != quant::Arithmetic::kLiteRT) {
+      // TFLite's reference arithmetic: the float-registered kernel implements it for int8/uint8.
+      static const OpResolver reference = [] {
+        OpResolver r;
+        register_resize_kernels(r);
+        return r;
+      }();
+      tflite_ = reference.create(ctx.op());
+      tflite_->prepare(ctx);
+      return;
+    }
+    OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "expected 2 inputs and 1 output");
+    const Tensor& in = ctx.input(0);
+    const Tensor& size = ctx.input(1);
+    Tensor& out = ctx.output(0);
+    check_shape(in, "input", 4);
+    type_ = in.type;
+    const TensorParams pi = activation_params(in, "input", type_);
+    const TensorParams po = activation_params(out, "output", type_);
+    OSPREY_CHECK(pi.scale == po.scale && pi.zero_point == po.zero_point,
+                 "input and output must share quantization parameters");
+    OSPREY_CHECK(size.is_constant && size.data != nullptr && size.type == DType::kInt32 && size.num_elements() == 2,
+                 "size must be a constant int32 [2]");
+    const int32_t oh = size.data_as<int32_t>()[0], ow = size.data_as<int32_t>()[1];
+    OSPREY_CHECK(oh > 0 && ow > 0, "output size {}x{} is not positive", oh, ow);
+    bool align = false, half = false;
+    if (std::holds_alternative<ResizeOptions>(ctx.op().options)) {
+      align = ctx.options<ResizeOptions>().align_corners;
+      half = ctx.options<ResizeOptions>().half_pixel_centers;
+    }
+    OSPREY_CHECK(!(align && half), "align_corners and half_pixel_centers cannot both be set");
+    n_ = in.dim(0);
+    ih_ = in.dim(1);
+    iw_ = in.dim(2);
+    c_ = in.dim(3);
+    oh_ = oh;
+    ow_ = ow;
+    out.shape = {n_, oh, ow, c_};
+    rows_ = taps(ih_, oh, align, half);
+    cols_ = taps(iw_, ow, align, half);
+  }
+
+  void eval(KernelContext& ctx) override {
+    if (tflite_) {
+      tflite_->eval(ctx);
+      return;
+    }
+    if (type_ == DType::kInt8) {
+      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
+    } else {
+      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
+    }
+  }
+
+ private:
+  static std::vector<Tap> taps(int in, int out, bool align, bool half) {
+    const float scale = static_cast<float>(in - (align ? 1 : 0)) / static_cast<float>(out - (align ? 1 : 0));
+    const int64_t max_index = in - 1;
+    std::vector<Tap> t(static_cast<size_t>(out));
+    for (int i = 0; i < out; ++i) {
+      float pos = static_cast<float>(i) * scale;
+      if (!align && half) {
+        pos += 0.5f * scale - 0.5f;
+        pos = std::min(std::max(pos, 0.0f), static_cast<float>(max_index));
+      }
+      if (align && out == 1) pos = 0;
+      Tap& tap = t[static_cast<size_t>(i)];
+      tap.lo = std::min<int64_t>(static_cast<int64_t>(pos), max_index);
+      tap.hi = std::min<int64_t>(tap.lo + 1, max_index);
+      tap.weight = static_cast<int32_t>(std::lrint((pos - static_cast<float>(tap.lo)) * 2048.0f));
+    }
+    return t;
+  }
+
+  template <typename T>
+  void run(const T* in, T* out) const {
+    for (int b = 0; b < n_; ++b) {
+      for (const Tap& ty : rows_) {
+        for (const Tap& tx : cols_) {
+          const T* tl = in + ((int64_t{b} * ih_ + ty.lo) * iw_ + tx.lo) * c_;
+          const T* tr = in + ((int64_t{b} * ih_ + ty.lo) * iw_ + tx.hi) * c_;
+          const T* bl = in + ((int64_t{b} * ih_ + ty.hi) * iw_ + tx.lo) * c_;
+          const T* br = in + ((int64_t{b} * ih_ + ty.hi) * iw_ + tx.hi) * c_;
+          for (int c = 0; c < c_; ++c) {
+            const int32_t top = int32_t{tl[c]} * 2048 + (int32_t{tr[c]} - tl[c]) * tx.weight;
+            const int32_t bottom = int32_t{bl[c]} * 2048 + (int32_t{br[c]} - bl[c]) * tx.weight;
+            const int32_t acc = top * 2048 + (bottom - top) * ty.weight;
+            *out++ = static_cast<T>((acc + (1 << 21)) >> 22);
+          }
+        }
+      }
+    }
+  }
+
+  DType type_ = DType::kInt8;
+  int n_ = 0, ih_ = 0, iw_ = 0, c_ = 0, oh_ = 0, ow_ = 0;
+  std::vector<Tap> rows_, cols_;
+  std::unique_ptr<Kernel> tflite_;  // TFLite's reference arithmetic, when selected
+};
+
+}  // namespace
+
+void register_quantized_resize_kernels(OpResolver& r) { r.add_quantized(OpCode::kResizeBilinear, make<ResizeBilinear>); }
+
+}  // namespace osprey::ref::quantized

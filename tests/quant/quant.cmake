@@ -1,0 +1,28 @@
+# Quantization: the src/quant library and its tests.
+#
+# Wire it with one line in the top-level CMakeLists.txt, after
+# include(cmake/tests.cmake):
+#
+#   include(tests/quant/quant.cmake)
+#
+# Until then the quantization library is compiled into the two translation
+# units that include src/quant/sources.inc (tools/osprey/cmd_quantize.cpp and
+# tests/unit/quant_library_test.cpp); this file compiles it once, as
+# osprey_quant, and turns that inclusion off (OSPREY_QUANT_LIBRARY).
+
+file(GLOB QUANT_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/quant/*.cpp)
+add_library(osprey_quant STATIC ${QUANT_SOURCES})
+target_link_libraries(osprey_quant PUBLIC osprey_vision)
+target_compile_definitions(osprey_quant PUBLIC OSPREY_QUANT_LIBRARY)
+target_link_libraries(osprey PRIVATE osprey_quant)
+target_link_libraries(osprey_tests PRIVATE osprey_quant)
+
+# osprey's integer outputs against the real TFLite runtime (LiteRT under Node),
+# for the zoo's detectors and segmenter in six configurations (~2 minutes).
+# Exit 77 (skipped) when the zoo, the sample photos or @litertjs/core are missing.
+find_program(NODE_EXECUTABLE node)
+if(NODE_EXECUTABLE)
+  add_test(NAME quant_litert_compare
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>)
+  set_tests_properties(quant_litert_compare PROPERTIES LABELS "quant;litert" TIMEOUT 900 SKIP_RETURN_CODE 77)
+endif()

@@ -1,0 +1,112 @@
+// Quantizing real zoo models on the sample photos (skipped when the zoo or
+// the photos have not been fetched): the quantized face detectors find the
+// same faces as the float ones (IoU >= 0.5), and every model loads and runs.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "quant/metrics.h"
+#include "quant/pipeline.h"
+#include "quant/targets.h"
+#include "runtime/interpreter.h"
+#include "vision/model_metadata.h"
+
+namespace osprey {
+namespace {
+
+// Quantizing a real model takes seconds in the release build and minutes under
+// the sanitizers; like the other real-photo tests these run in the release build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+struct Fixture {
+  std::string model;
+  std::vector<std::string> photos;
+  vision::ModelSpec spec;
+};
+
+std::optional<Fixture> fixture(const std::string& name) {
+  if (kSanitized) return std::nullopt;
+  const char* home = std::getenv("HOME");
+  const std::string cache = std::getenv("OSPREY_CACHE") ? std::getenv("OSPREY_CACHE")
+                                                         : std::string(home ? home : "") + "/.cache/osprey";
+  Fixture f;
+  f.model = cache + "/models/" + name + ".tflite";
+  for (const char* p : {"astronaut.png", "coffee.png", "messi5.jpg"}) f.photos.push_back(cache + "/media/" + p);
+  if (!std::filesystem::exists(f.model)) return std::nullopt;
+  for (const std::string& p : f.photos) {
+    if (!std::filesystem::exists(p)) return std::nullopt;
+  }
+  f.spec = vision::load_model_spec(vision::zoo_dir() + "/heads.json", name);
+  return f;
+}
+
+quant::InputRecipe recipe_of(const vision::ModelSpec& spec) {
+  return {spec.input.width, spec.input.height, spec.input.normalization, spec.input.resize};
+}
+
+quant::ComparisonReport quantize_and_compare(const Fixture& f, quant::Granularity granularity,
+                                             std::vector<uint8_t>* bytes = nullptr) {
+  auto interp = Interpreter::load(f.model);
+  const quant::SampleSource calibration(f.photos, 16, true, recipe_of(f.spec));
+  quant::QuantizeOptions options;
+  options.granularity = granularity;
+  options.image_input = f.spec.input.normalization;
+  quant::QuantizationRun run = quant::quantize_model(interp->graph(), calibration, options);
+  EXPECT_TRUE(run.quantized.float_ops.empty());
+  auto quantized = Interpreter::from_buffer(run.model, "quantized");
+  const quant::SampleSource photos(f.photos, 3, false, recipe_of(f.spec));
+  quant::CompareOptions co;
+  co.spec = f.spec;
+  if (bytes) *bytes = run.model;
+  return quant::compare_graphs(interp->graph(), quantized->graph(), photos, co);
+}
+
+class QuantFaceDetection : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(QuantFaceDetection, FindsTheSameFacesAsTheFloatModel) {
+  const auto f = fixture(GetParam());
+  if (!f) GTEST_SKIP() << "zoo model or sample photos not fetched (or a sanitizer build)";
+  for (quant::Granularity g : {quant::Granularity::kPerChannel, quant::Granularity::kPerTensor}) {
+    const quant::ComparisonReport r = quantize_and_compare(*f, g);
+    ASSERT_TRUE(r.detections.has_value());
+    EXPECT_GE(r.detections->reference, 1);
+    EXPECT_EQ(r.detections->found, r.detections->reference) << quant::format_report(r);
+    EXPECT_GE(r.detections->mean_iou, 0.5);
+    // Short-range BlazeFace's logits span [-210, 20]: per-tensor int8 keeps them only roughly.
+    for (const quant::OutputReport& o : r.outputs) EXPECT_GT(o.metrics.cosine, 0.8) << o.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, QuantFaceDetection,
+                         ::testing::Values("face_detection_short_range", "face_detection_full_range"));
+
+TEST(QuantZooModels, SegmenterQuantizesWithTheCustomOpRewritten) {
+  const auto f = fixture("selfie_segmentation");
+  if (!f) GTEST_SKIP() << "zoo model or sample photos not fetched (or a sanitizer build)";
+  std::vector<uint8_t> bytes;
+  const quant::ComparisonReport r = quantize_and_compare(*f, quant::Granularity::kPerChannel, &bytes);
+  ASSERT_TRUE(r.mask_iou.has_value());
+  EXPECT_GT(*r.mask_iou, 0.5);
+  auto model = Interpreter::from_buffer(bytes, "selfie");
+  bool transpose_conv = false;
+  for (const Op& op : model->graph().ops) {
+    EXPECT_NE(op.code, static_cast<int32_t>(OpCode::kCustom));
+    transpose_conv = transpose_conv || op.code == static_cast<int32_t>(OpCode::kTransposeConv);
+  }
+  EXPECT_TRUE(transpose_conv);
+  EXPECT_TRUE(quant::check_target(model->graph(), quant::Target::kArtpec9).full_integer);
+}
+
+}  // namespace
+}  // namespace osprey

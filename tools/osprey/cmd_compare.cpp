@@ -1,0 +1,106 @@
+// `osprey compare FLOAT.tflite QUANT.tflite --images DIR|FILES [--per-layer]`:
+// how far a quantized model's outputs are from its float original (SNR,
+// cosine similarity, max abs error after dequantization; detections found
+// again or mask IoU for zoo models), optionally for every tensor by name.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "commands.h"
+#include "quant/calibration.h"
+#include "quant/metrics.h"
+#include "runtime/interpreter.h"
+#include "vision/model_metadata.h"
+
+namespace osprey::cli {
+
+// From cmd_quantize.cpp.
+std::optional<vision::ModelSpec> find_model_spec(const std::string& model_path, const std::string& name);
+std::optional<quant::InputRecipe> input_recipe(const Tensor& input, const std::optional<vision::ModelSpec>& spec,
+                                               const std::string& range, const std::string& resize);
+
+namespace {
+
+struct CompareArgs {
+  std::string reference;
+  std::string test;
+  std::vector<std::string> images;
+  int samples = 10;
+  bool per_layer = false;
+  std::string spec;
+  std::string input_range;
+  std::string resize;
+  bool json = false;
+};
+
+nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
+  auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(v > 0 ? "inf" : "-inf"); };
+  return {{"snr_db", finite(m.snr_db)}, {"cosine", m.cosine}, {"max_abs_error", m.max_abs_error},
+          {"mean_abs_error", m.mean_abs_error}, {"max_abs_float", m.ref_abs_max}, {"elements", m.count}};
+}
+
+void compare(const CompareArgs& a) {
+  const std::string ref_path = vision::resolve_model_path(a.reference);
+  const std::string test_path = vision::resolve_model_path(a.test);
+  auto ref = Interpreter::load(ref_path);
+  auto test = Interpreter::load(test_path);
+  OSPREY_CHECK(ref->num_inputs() == 1 && test->num_inputs() == 1, "compare supports single-input models");
+  OSPREY_CHECK(ref->input(0).type == DType::kFloat32, "{}: the first model must be the float one (its input is {})",
+               ref_path, dtype_name(ref->input(0).type));
+  OSPREY_CHECK(ref->input(0).shape == test->input(0).shape, "the models' inputs differ: {} and {}",
+               shape_str(ref->input(0).shape), shape_str(test->input(0).shape));
+  const std::optional<vision::ModelSpec> spec = find_model_spec(ref_path, a.spec);
+  const std::optional<quant::InputRecipe> recipe = input_recipe(ref->input(0), spec, a.input_range, a.resize);
+  const std::vector<std::string> files = quant::collect_sample_files(a.images);
+  const quant::SampleSource source(files, a.samples, false, recipe);
+
+  quant::CompareOptions options;
+  options.per_layer = a.per_layer;
+  options.spec = spec;
+  quant::ProgressBar bar("comparing");
+  const quant::ComparisonReport r =
+      quant::compare_graphs(ref->graph(), test->graph(), source, options, [&](int d, int t) { bar.update(d, t); });
+
+  if (!a.json) {
+    fmt::print("float:     {}\nquantized: {}\n", ref_path, test_path);
+    fmt::print("{}", quant::format_report(r));
+    return;
+  }
+  nlohmann::json j;
+  j["float"] = ref_path;
+  j["quantized"] = test_path;
+  j["samples"] = r.samples;
+  for (const quant::OutputReport& o : r.outputs) j["outputs"].push_back({{"name", o.name}, {"metrics", metrics_json(o.metrics)}});
+  if (r.detections) {
+    j["detections"] = {{"float", r.detections->reference}, {"found", r.detections->found},
+                       {"quantized", r.detections->test}, {"mean_iou", r.detections->mean_iou}};
+  }
+  if (r.mask_iou) j["mask_iou"] = *r.mask_iou;
+  for (const quant::LayerReport& l : r.layers) {
+    j["layers"].push_back({{"op", l.op_index}, {"kind", l.op}, {"tensor", l.tensor}, {"metrics", metrics_json(l.metrics)}});
+  }
+  fmt::print("{}\n", j.dump(2));
+}
+
+}  // namespace
+
+void add_compare_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("compare", "Accuracy of a quantized model against its float original");
+  static CompareArgs args;
+  cmd->add_option("FLOAT", args.reference, "The float .tflite model (path or zoo name)")->required();
+  cmd->add_option("QUANTIZED", args.test, "The quantized .tflite model")->required();
+  cmd->add_option("--images", args.images, "Images (.jpg/.png) or .npy inputs: files or directories")
+      ->required()
+      ->expected(1, -1);
+  cmd->add_option("--samples", args.samples, "At most this many inputs (default 10)")->check(CLI::PositiveNumber);
+  cmd->add_flag("--per-layer", args.per_layer, "Also compare every tensor the models share by name");
+  cmd->add_option("--spec", args.spec, "heads.json entry for input preparation and metrics (default: float model name)");
+  cmd->add_option("--input-range", args.input_range, "Image pixel range LO,HI for models not in heads.json");
+  cmd->add_option("--resize", args.resize, "Image fitting: stretch or letterbox (default from heads.json)");
+  cmd->add_flag("--json", args.json, "Print the report as JSON");
+  cmd->callback([] { compare(args); });
+}
+
+}  // namespace osprey::cli

@@ -1,0 +1,294 @@
+// `osprey quantize MODEL -o OUT.tflite --calibration DIR|FILES...`: post-training
+// full-integer quantization (int8 weights and activations, int32 bias, uint8 /
+// int8 / float model I/O), calibrated on images or .npy inputs, followed by an
+// accuracy report against the float model.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <cmath>
+
+#include "commands.h"
+#include "io/npy.h"
+#include "model/writer.h"
+#include "quant/calibration.h"
+#include "quant/metrics.h"
+#include "quant/pipeline.h"
+#include "quant/quantizer.h"
+#include "quant/targets.h"
+#include "runtime/interpreter.h"
+#include "vision/image_io.h"
+#include "vision/model_metadata.h"
+
+#ifndef OSPREY_QUANT_LIBRARY
+#include "quant/sources.inc"  // until the build compiles src/quant/*.cpp as a library
+#endif
+
+namespace osprey::cli {
+
+namespace {
+
+struct QuantizeArgs {
+  std::string model;
+  std::string output;
+  std::vector<std::string> calibration;
+  int samples = 100;
+  std::string granularity;
+  std::string io = "uint8";
+  std::string method = "minmax";
+  double percentile = 99.99;
+  std::string target;
+  std::string spec;
+  std::string input_range;
+  std::string resize;
+  bool no_augment = false;
+  bool allow_float_ops = false;
+  int eval_samples = -1;
+  bool per_layer = false;
+  std::string report_json;
+  std::string save_inputs;
+};
+
+nlohmann::json quant_json(const Tensor& t) {
+  nlohmann::json j = {{"name", t.name}, {"dtype", dtype_name(t.type)}, {"shape", t.shape}};
+  if (!t.quant.empty()) {
+    j["scale"] = t.quant.scale[0];
+    j["zero_point"] = t.quant.zero_point.empty() ? 0 : t.quant.zero_point[0];
+  }
+  return j;
+}
+
+nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
+  auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(v > 0 ? "inf" : "-inf"); };
+  return {{"snr_db", finite(m.snr_db)}, {"cosine", m.cosine}, {"max_abs_error", m.max_abs_error},
+          {"mean_abs_error", m.mean_abs_error}, {"max_abs_float", m.ref_abs_max}};
+}
+
+}  // namespace
+
+// Shared with cmd_compare.cpp: the model's heads.json entry, when it has one.
+std::optional<vision::ModelSpec> find_model_spec(const std::string& model_path, const std::string& name) {
+  const std::string key = name.empty() ? vision::model_stem(model_path) : name;
+  try {
+    return vision::load_model_spec(vision::zoo_dir() + "/heads.json", key);
+  } catch (const Error&) {
+    OSPREY_CHECK(name.empty(), "--spec {}: no such entry in the zoo's heads.json", name);
+    return std::nullopt;
+  }
+}
+
+// Shared with cmd_compare.cpp: how images become model input.
+std::optional<quant::InputRecipe> input_recipe(const Tensor& input, const std::optional<vision::ModelSpec>& spec,
+                                               const std::string& range, const std::string& resize) {
+  quant::InputRecipe r;
+  if (spec) {
+    r.width = spec->input.width;
+    r.height = spec->input.height;
+    r.normalization = spec->input.normalization;
+    r.resize = spec->input.resize;
+  } else if (input.rank() == 4 && input.dim(3) == 3) {
+    r.width = input.dim(2);
+    r.height = input.dim(1);
+  } else {
+    return std::nullopt;
+  }
+  if (!range.empty()) {
+    float lo = 0, hi = 0;
+    char comma = 0;
+    std::istringstream in(range);
+    OSPREY_CHECK((in >> lo >> comma >> hi) && comma == ',' && lo < hi, "--input-range '{}': expected LO,HI with LO < HI",
+                 range);
+    r.normalization = {lo, hi};
+  } else if (!spec) {
+    return std::nullopt;
+  }
+  if (!resize.empty()) r.resize = vision::parse_resize_mode(resize);
+  return r;
+}
+
+namespace {
+
+void quantize(const QuantizeArgs& a) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string model_path = vision::resolve_model_path(a.model);
+  auto interp = Interpreter::load(model_path);
+  const Graph& folded = interp->graph();
+  OSPREY_CHECK(interp->num_inputs() == 1, "{}: quantize supports single-input models; this one has {}", model_path,
+               interp->num_inputs());
+  OSPREY_CHECK(interp->input(0).type == DType::kFloat32, "{}: the input is {}, not float32: the model is already "
+               "quantized", model_path, dtype_name(interp->input(0).type));
+
+  std::optional<quant::Target> target;
+  if (!a.target.empty()) target = quant::parse_target(a.target);
+  quant::QuantizeOptions options;
+  options.granularity = quant::Granularity::kPerChannel;
+  if (target == quant::Target::kArtpec8) options.granularity = quant::Granularity::kPerTensor;
+  if (target == quant::Target::kCv25) {
+    fmt::print(stderr, "osprey: note: CV25 models are quantized by Ambarella's toolchain from the float model; this "
+                       "int8 model is for checking and CPU use\n");
+  }
+  if (!a.granularity.empty()) {
+    options.granularity = quant::parse_granularity(a.granularity);
+    if (target == quant::Target::kArtpec8 && options.granularity == quant::Granularity::kPerChannel) {
+      fmt::print(stderr, "osprey: warning: ARTPEC-8 runs per-channel models much slower and less accurately\n");
+    }
+  }
+  options.io = quant::parse_io_type(a.io);
+  options.method = quant::parse_calibration_method(a.method);
+  OSPREY_CHECK(a.percentile > 50 && a.percentile <= 100, "--percentile {} must be in (50, 100]", a.percentile);
+  options.percentile = a.percentile;
+  options.allow_float_ops = a.allow_float_ops;
+
+  const std::optional<vision::ModelSpec> spec = find_model_spec(model_path, a.spec);
+  const std::optional<quant::InputRecipe> recipe = input_recipe(interp->input(0), spec, a.input_range, a.resize);
+  if (recipe) options.image_input = recipe->normalization;
+  const std::vector<std::string> files = quant::collect_sample_files(a.calibration);
+  const quant::SampleSource source(files, a.samples, !a.no_augment, recipe);
+
+  fmt::print("model: {}\n", model_path);
+  fmt::print("quantization: {} weights, {} model input/output, {} calibration{}\n",
+             quant::granularity_name(options.granularity), quant::io_type_name(options.io),
+             quant::calibration_method_name(options.method),
+             options.method == quant::CalibrationMethod::kPercentile ? fmt::format(" ({})", a.percentile) : "");
+  if (recipe) {
+    fmt::print("input: images {} to {}x{}, pixels to [{}, {}]{}\n",
+               recipe->resize == vision::ResizeMode::kLetterbox ? "letterboxed" : "stretched", recipe->width,
+               recipe->height, recipe->normalization.lo, recipe->normalization.hi,
+               spec ? fmt::format(" (heads.json '{}')", spec->name) : "");
+  }
+  fmt::print("calibration: {}\n", source.describe());
+
+  WriterOptions wo;
+  wo.description = fmt::format("osprey quantize: {} from {}", quant::granularity_name(options.granularity),
+                               std::filesystem::path(model_path).filename().string());
+  nlohmann::json meta = {{"source_model", std::filesystem::path(model_path).filename().string()},
+                         {"granularity", quant::granularity_name(options.granularity)},
+                         {"io", quant::io_type_name(options.io)},
+                         {"method", quant::calibration_method_name(options.method)},
+                         {"samples", source.size()},
+                         {"calibration", source.describe()}};
+  if (spec) meta["heads"] = spec->name;
+  wo.metadata.push_back({"osprey_quantization", meta.dump()});
+  quant::QuantizationRun run;
+  {
+    quant::ProgressBar bar("calibrating");
+    run = quant::quantize_model(folded, source, options, wo, [&](int done, int total) { bar.update(done, total); });
+  }
+  for (const std::string& n : run.notes) fmt::print("note: {}\n", n);
+  const quant::QuantizedGraph& q = run.quantized;
+  std::vector<uint8_t>& bytes = run.model;
+  vision::write_file_bytes(a.output, bytes);
+  // Loading it back runs every integer kernel's checks.
+  auto qinterp = Interpreter::from_buffer(bytes, a.output);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print("wrote {} ({} bytes, {} ops, {:.1f} s){}\n", a.output, bytes.size(), q.graph.ops.size(), seconds,
+             q.float_ops.empty() ? "" : " -- hybrid: not full-integer");
+
+  nlohmann::json report = meta;
+  report["model"] = model_path;
+  report["output"] = a.output;
+  report["notes"] = run.notes;
+  report["full_integer"] = q.float_ops.empty();
+  for (int i = 0; i < qinterp->num_inputs(); ++i) report["inputs"].push_back(quant_json(qinterp->input(i)));
+  for (int i = 0; i < qinterp->num_outputs(); ++i) {
+    // The int8 tensor behind each output (for float I/O the DEQUANTIZE input).
+    const Graph& g = qinterp->graph();
+    const int t = g.outputs[static_cast<size_t>(i)];
+    nlohmann::json o = quant_json(qinterp->output(i));
+    for (const Op& op : g.ops) {
+      if (op.outputs[0] == t && (op.code == static_cast<int32_t>(OpCode::kDequantize) ||
+                                 op.code == static_cast<int32_t>(OpCode::kQuantize))) {
+        o["internal"] = quant_json(g.tensors[static_cast<size_t>(op.inputs[0])]);
+      }
+    }
+    report["outputs"].push_back(o);
+  }
+
+  if (target) {
+    const quant::TargetReport tr = quant::check_target(qinterp->graph(), *target);
+    if (tr.all_accelerated()) {
+      fmt::print("target {}: all {} ops run on the accelerator\n", quant::target_title(*target), tr.ops.size());
+    } else {
+      fmt::print("target {}: {} of {} ops accelerated; `osprey check {} --target {}` lists the rest\n",
+                 quant::target_title(*target), tr.accelerated, tr.ops.size(), a.output, quant::target_name(*target));
+    }
+    report["target"] = {{"name", quant::target_name(*target)}, {"all_accelerated", tr.all_accelerated()},
+                        {"accelerated_ops", tr.accelerated}, {"num_ops", tr.ops.size()}};
+  }
+
+  // Accuracy on the calibration files themselves (without augmentation).
+  const int eval = a.eval_samples >= 0 ? a.eval_samples : std::min<int>(static_cast<int>(files.size()), 10);
+  if (!a.save_inputs.empty()) {
+    // The evaluation inputs as the quantized model takes them, for other runtimes.
+    std::filesystem::create_directories(a.save_inputs);
+    const quant::SampleSource inputs(files, std::min<int>(static_cast<int>(files.size()), 10), false, recipe);
+    Tensor& in = qinterp->input(0);
+    for (int i = 0; i < inputs.size(); ++i) {
+      inputs.fill(i, in);
+      write_npy(fmt::format("{}/input{}.npy", a.save_inputs, i), in.type, in.shape, in.data);
+    }
+  }
+  if (eval > 0) {
+    const quant::SampleSource eval_source(files, eval, false, recipe);
+    quant::CompareOptions co;
+    co.per_layer = a.per_layer;
+    co.spec = spec;
+    quant::ProgressBar bar("evaluating");
+    const quant::ComparisonReport r = quant::compare_graphs(folded, qinterp->graph(), eval_source, co,
+                                                            [&](int d, int t) { bar.update(d, t); });
+    fmt::print("{}", quant::format_report(r));
+    nlohmann::json acc;
+    acc["samples"] = r.samples;
+    for (const quant::OutputReport& o : r.outputs) acc["outputs"].push_back({{"name", o.name}, {"metrics", metrics_json(o.metrics)}});
+    if (r.detections) {
+      acc["detections"] = {{"float", r.detections->reference}, {"found", r.detections->found},
+                           {"quantized", r.detections->test}, {"mean_iou", r.detections->mean_iou}};
+    }
+    if (r.mask_iou) acc["mask_iou"] = *r.mask_iou;
+    report["accuracy"] = acc;
+  }
+  if (!a.report_json.empty()) {
+    std::ofstream out(a.report_json);
+    OSPREY_CHECK(out.good(), "{}: cannot write the report", a.report_json);
+    out << report.dump(2) << "\n";
+  }
+}
+
+}  // namespace
+
+void add_quantize_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("quantize", "Post-training full-integer (int8) quantization for DLPUs");
+  static QuantizeArgs args;
+  cmd->add_option("MODEL", args.model, "Float .tflite model (path or zoo name)")->required();
+  cmd->add_option("-o,--output", args.output, "Where to write the quantized .tflite")->required();
+  cmd->add_option("--calibration", args.calibration, "Calibration images (.jpg/.png) or .npy inputs: files or directories")
+      ->required()
+      ->expected(1, -1);
+  cmd->add_option("--samples", args.samples, "Calibration samples (images are augmented to reach it; default 100)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--granularity", args.granularity,
+                  "Weight quantization: per-tensor or per-channel (default per-channel; per-tensor for artpec8)");
+  cmd->add_option("--io", args.io, "Model input/output type: uint8 (default), int8 or float");
+  cmd->add_option("--method", args.method, "Activation ranges: minmax (default), percentile or entropy");
+  cmd->add_option("--percentile", args.percentile, "Percentile kept by --method percentile (default 99.99)");
+  cmd->add_option("--target", args.target, "Deployment target: cpu, artpec7, artpec8, artpec9 or cv25");
+  cmd->add_option("--spec", args.spec, "heads.json entry for input preparation and metrics (default: model name)");
+  cmd->add_option("--input-range", args.input_range, "Image pixel range LO,HI for models not in heads.json");
+  cmd->add_option("--resize", args.resize, "Image fitting: stretch or letterbox (default from heads.json)");
+  cmd->add_flag("--no-augment", args.no_augment, "Use each calibration image once, without augmented variants");
+  cmd->add_flag("--allow-float-ops", args.allow_float_ops,
+                "Keep ops without integer kernels in float (hybrid model, not full-integer)");
+  cmd->add_option("--eval-samples", args.eval_samples,
+                  "Images for the accuracy report (default: the calibration files, at most 10; 0: no report)");
+  cmd->add_flag("--per-layer", args.per_layer, "Accuracy of every tensor (matched by name), not only the outputs");
+  cmd->add_option("--report-json", args.report_json, "Also write the decisions and accuracy as JSON");
+  cmd->add_option("--save-inputs", args.save_inputs,
+                  "Write the calibration files (at most 10, not augmented) as the quantized model takes them, to DIR/inputN.npy");
+  cmd->callback([] { quantize(args); });
+}
+
+}  // namespace osprey::cli
