@@ -11,7 +11,7 @@ export OSPREY_CACHE
 CMAKE_QUIET := -DCMAKE_RULE_MESSAGES=OFF --log-level=WARNING
 BUILD_QUIET := -- --no-print-directory -s
 
-.PHONY: all build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz demo clean format
+.PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench demo clean format
 
 all: build
 
@@ -50,13 +50,15 @@ asan-test: asan-build models
 fuzz-test: asan-build models
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L fuzz
 
+# Every zoo model against LiteRT, through the fast path and the reference kernels.
 diff-test: build models node-deps
-	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs
+	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs --backend xnnpack
+	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs --backend ref
 
 test: build asan-build models node-deps
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE fuzz
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|fuzz' -E '^RealModels\.'
-	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs
+	@$(MAKE) --no-print-directory diff-test
 
 # A long fuzzing session (not part of `make test`): FUZZ_SECONDS=3600 make fuzz
 FUZZ_SECONDS ?= 600
@@ -64,6 +66,10 @@ fuzz: asan-build models
 	@mkdir -p out/fuzz-corpus
 	@$(ASAN_BUILD)/bin/fuzz_model_loader -max_total_time=$(FUZZ_SECONDS) out/fuzz-corpus \
 	  $(OSPREY_CACHE)/models
+
+# Regenerates docs/benchmarks.md (osprey vs LiteRT on every zoo model).
+bench: build models node-deps
+	@bash bench/run.sh
 
 demo: build models
 	@bash scripts/demo.sh $(BUILD)/bin/osprey

@@ -16,8 +16,8 @@ double ms_since(Clock::time_point start) {
 
 }  // namespace
 
-VisionModel::VisionModel(const std::string& model_path, ModelSpec spec)
-    : spec_(std::move(spec)), interpreter_(Interpreter::load(model_path)) {
+VisionModel::VisionModel(const std::string& model_path, ModelSpec spec, const InterpreterOptions& options)
+    : spec_(std::move(spec)), interpreter_(Interpreter::load(model_path, options)) {
   OSPREY_CHECK(interpreter_->num_inputs() >= 1, "model '{}' has no inputs", spec_.name);
   if (spec_.detection) {
     anchors_ = generate_ssd_anchors(spec_.detection->anchors);

@@ -30,7 +30,8 @@ struct SegmentResult {
 class VisionModel {
  public:
   // Loads the model file and checks it against its heads.json entry.
-  VisionModel(const std::string& model_path, ModelSpec spec);
+  // `options` picks the backend (see backends/backend.h); default: reference kernels.
+  VisionModel(const std::string& model_path, ModelSpec spec, const InterpreterOptions& options = {});
 
   const ModelSpec& spec() const { return spec_; }
   DetectResult detect(const Image& image, std::optional<float> min_score = std::nullopt);

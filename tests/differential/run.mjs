@@ -12,12 +12,14 @@
 //
 // usage: node tests/differential/run.mjs [--only NAME...] [--models-dir DIR]
 //          [--work-dir DIR] [--keep] [--timeout SEC] [--budget SEC] [--self-test]
+//          [--backend ref|xnnpack]
 //   OSPREY_BIN   osprey binary (default build/bin/osprey)
 //   OSPREY_CACHE zoo cache (default ~/.cache/osprey); models are fetched into
 //                CACHE/models when --models-dir is not given
 //   --timeout    per-model limit for `osprey run` (default 60 s)
 //   --budget     limit for the whole run (default 300 s); models not reached
 //                in time are reported as FAIL
+//   --backend    passed to `osprey run` (default: osprey's default, xnnpack)
 //   --keep       keep the work directory (inputs/outputs of both runtimes;
 //                it is always kept when something failed)
 //   --self-test  no osprey: seeded random inputs, LiteRT run twice (separately
@@ -59,6 +61,7 @@ function parseArgs(argv) {
       case '--keep': a.keep = true; break;
       case '--timeout': a.timeout = Number(val()); break;
       case '--budget': a.budget = Number(val()); break;
+      case '--backend': a.backend = val(); break;
       case '--self-test': a.selfTest = true; break;
       case '-h': case '--help': a.help = true; break;
       default: throw new Error(`unexpected argument '${arg}'`);
@@ -126,11 +129,12 @@ function compareAll(gotList, refList) {
 
 // ------------------------------------------------------------- osprey
 
-function runOsprey(bin, modelPath, outDir, timeoutSec) {
+function runOsprey(bin, modelPath, outDir, timeoutSec, backend) {
   fs.rmSync(outDir, {recursive: true, force: true});
   fs.mkdirSync(outDir, {recursive: true});
   const t0 = Date.now();
-  const r = spawnSync(bin, ['run', modelPath, '--random-seed', '1', '--output-dir', outDir], {
+  const extra = backend ? ['--backend', backend] : [];
+  const r = spawnSync(bin, ['run', modelPath, '--random-seed', '1', '--output-dir', outDir, ...extra], {
     encoding: 'utf8', timeout: timeoutSec * 1000, maxBuffer: 16 << 20,
   });
   const ms = Date.now() - t0;
@@ -178,7 +182,7 @@ async function testSupported(ctx, entry, modelPath) {
     }
   } else {
     const dir = path.join(work, 'osprey');
-    const r = runOsprey(ctx.osprey, modelPath, dir, ctx.timeout);
+    const r = runOsprey(ctx.osprey, modelPath, dir, ctx.timeout, ctx.backend);
     ospreyMs = r.ms;
     if (r.timedOut) return {ok: false, why: `osprey run timed out after ${ctx.timeout}s`};
     if (r.status !== 0) {
@@ -231,7 +235,7 @@ async function testUnsupported(ctx, entry, modelPath) {
     }
   } else {
     const dir = path.join(ctx.workDir, entry.name, 'osprey');
-    const r = runOsprey(ctx.osprey, modelPath, dir, ctx.timeout);
+    const r = runOsprey(ctx.osprey, modelPath, dir, ctx.timeout, ctx.backend);
     if (r.timedOut) return {ok: false, why: `osprey run timed out after ${ctx.timeout}s`};
     if (r.status === 0) return {ok: false, why: 'osprey run succeeded on a model with unsupported custom ops'};
     message = `${r.stdout}\n${r.stderr}`;
@@ -273,7 +277,8 @@ async function main() {
   fs.mkdirSync(workDir, {recursive: true});
 
   const rt = await loadRuntime();
-  const ctx = {rt, osprey, workDir, selfTest: args.selfTest, keep: args.keep, timeout: args.timeout};
+  const ctx = {rt, osprey, workDir, selfTest: args.selfTest, keep: args.keep, timeout: args.timeout,
+               backend: args.backend};
   const width = Math.max(...models.map((m) => m.name.length));
   let passed = 0;
   let failed = 0;

@@ -93,7 +93,8 @@ class Daemon {
         ::dup2(fd, 2);
         ::close(fd);
       }
-      std::vector<std::string> args = {OSPREYD_PATH, "--socket", socket, "--verbose"};
+      // The reference backend: tests compare bytes with in-process reference runs.
+      std::vector<std::string> args = {OSPREYD_PATH, "--socket", socket, "--verbose", "--backend", "ref"};
       args.insert(args.end(), extra.begin(), extra.end());
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "backend_options.h"
 #include "commands.h"
 #include "core/error.h"
 #include "vision/detector.h"
@@ -19,6 +20,7 @@ namespace {
 
 struct DetectOptions {
   std::string image;
+  BackendChoice backend;
   std::string model = "face_detection_short_range";
   float threshold = -1;  // < 0: the model's own min_score_thresh
   bool json = false;
@@ -82,7 +84,10 @@ void run_detect(const DetectOptions& options) {
   OSPREY_CHECK(spec.detection.has_value(), "model '{}' is a {} model; detect needs a detector{}", spec.name,
                spec.task, spec.segmentation ? " (try `osprey segment`)" : "");
   const vision::Image image = vision::read_image(options.image);
-  vision::VisionModel model(model_path, std::move(spec));
+  std::unique_ptr<Delegate> delegate = options.backend.make();
+  InterpreterOptions interpreter_options;
+  interpreter_options.delegate = delegate.get();
+  vision::VisionModel model(model_path, std::move(spec), interpreter_options);
   const std::optional<float> threshold =
       options.threshold >= 0 ? std::optional<float>(options.threshold) : std::nullopt;
   const vision::DetectResult result = model.detect(image, threshold);
@@ -106,6 +111,7 @@ void add_detect_command(CLI::App& app) {
   auto options = std::make_shared<DetectOptions>();
   CLI::App* cmd = app.add_subcommand("detect", "Detect faces or objects in a JPEG/PNG image");
   cmd->add_option("image", options->image, "image file (JPEG or PNG)")->required();
+  options->backend.add_options(cmd);
   cmd->add_option("-m,--model", options->model,
                   "zoo model NAME ($OSPREY_CACHE/models/NAME.tflite) or path to a .tflite file")
       ->capture_default_str();

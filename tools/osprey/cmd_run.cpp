@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "backend_options.h"
 #include "commands.h"
 #include "io/npy.h"
 #include "io/random_fill.h"
@@ -22,6 +23,7 @@ struct RunArgs {
   std::vector<std::string> inputs;
   int64_t seed = -1;
   std::string output_dir = ".";
+  BackendChoice backend;
 };
 
 nlohmann::json describe(const Tensor& t, const std::string& file) {
@@ -29,7 +31,10 @@ nlohmann::json describe(const Tensor& t, const std::string& file) {
 }
 
 void run(const RunArgs& args) {
-  auto interp = Interpreter::load(args.model);
+  std::unique_ptr<Delegate> delegate = args.backend.make();
+  InterpreterOptions options;
+  options.delegate = delegate.get();
+  auto interp = Interpreter::load(args.model, options);
   const int n_in = interp->num_inputs();
   if (args.inputs.empty() && args.seed < 0) {
     fail("{}: give --input FILE.npy for each of the model's {} input(s), or --random-seed N", args.model, n_in);
@@ -72,6 +77,7 @@ void run(const RunArgs& args) {
     write_npy(file, t.type, t.shape, t.data);
     summary["outputs"].push_back(describe(t, file));
   }
+  summary["backend"] = args.backend.backend;
   summary["time_ms"] = std::round(ms * 1000) / 1000;
   fmt::print("{}\n", summary.dump());
 }
@@ -86,6 +92,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--random-seed", args.seed, "Make random inputs with this seed (written as inputN.npy)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--output-dir,-o", args.output_dir, "Where outputN.npy go (default: current directory)");
+  args.backend.add_options(cmd);
   cmd->callback([] { run(args); });
 }
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "backend_options.h"
 #include "commands.h"
 #include "core/error.h"
 #include "vision/detector.h"
@@ -17,6 +18,7 @@ namespace {
 
 struct SegmentOptions {
   std::string image;
+  BackendChoice backend;
   std::string model = "selfie_segmentation";
   std::string out;
   std::string overlay;
@@ -33,7 +35,10 @@ void run_segment(const SegmentOptions& options) {
                spec.detection ? " (try `osprey detect`)" : "");
   const float threshold = options.threshold >= 0 ? options.threshold : spec.segmentation->threshold;
   const vision::Image image = vision::read_image(options.image);
-  vision::VisionModel model(model_path, std::move(spec));
+  std::unique_ptr<Delegate> delegate = options.backend.make();
+  InterpreterOptions interpreter_options;
+  interpreter_options.delegate = delegate.get();
+  vision::VisionModel model(model_path, std::move(spec), interpreter_options);
   const vision::SegmentResult result = model.segment(image);
 
   const vision::Image binary = vision::threshold_mask(result.mask, threshold);
@@ -58,6 +63,7 @@ void add_segment_command(CLI::App& app) {
   auto options = std::make_shared<SegmentOptions>();
   CLI::App* cmd = app.add_subcommand("segment", "Segment people from the background (selfie segmentation)");
   cmd->add_option("image", options->image, "image file (JPEG or PNG)")->required();
+  options->backend.add_options(cmd);
   cmd->add_option("-m,--model", options->model,
                   "zoo model NAME ($OSPREY_CACHE/models/NAME.tflite) or path to a .tflite file")
       ->capture_default_str();

@@ -16,7 +16,7 @@ void usage(FILE* out) {
                "               [--max-sessions N] [--test-hooks]\n"
                "  --socket PATH      listen here (default: $OSPREY_SOCKET, else /run/osprey/osprey.sock\n"
                "                     for root, else $XDG_RUNTIME_DIR/osprey.sock)\n"
-               "  --backend NAME     cpu-tflite's kernels: ref (default) or xnnpack\n"
+               "  --backend NAME     cpu-tflite's kernels: xnnpack (default) or ref\n"
                "  --threads N        threads of the backend (default 1; 0 = one per core)\n"
                "  --verbose, -v      also log every job (priority 7)\n"
                "  --quiet, -q        log warnings and errors only\n"

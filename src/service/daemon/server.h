@@ -9,10 +9,9 @@ struct ServerOptions {
   std::string socket_path;
   bool test_hooks = false;  // honour kTestPauseDevice / kTestResumeDevice
   int max_sessions = 256;
-  // cpu-tflite's execution backend (src/backends/backend.h). THE switch:
-  // "ref" (the reference kernels) until the faster backend is signed off,
-  // then "xnnpack". `threads` 0 = one per core.
-  std::string backend = "ref";
+  // cpu-tflite's execution backend (src/backends/backend.h): "xnnpack", the
+  // fast path, or "ref", the reference kernels. `threads` 0 = one per core.
+  std::string backend = "xnnpack";
   int threads = 1;
 };
 
