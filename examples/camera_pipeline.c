@@ -36,7 +36,8 @@
 #define MAX_TENSORS 8
 
 static void die(const char* what, larodError* error) {
-  fprintf(stderr, "camera_pipeline: %s%s%s\n", what, error ? ": " : "", error && error->msg ? error->msg : "");
+  fprintf(stderr, "camera_pipeline: %s%s%s\n", what, error ? ": " : "",
+          error && error->msg ? error->msg : "");
   exit(1);
 }
 
@@ -107,12 +108,14 @@ static int next_frame(Source* s, uint8_t* nv12) {
     if (s->pkt->stream_index == s->stream) avcodec_send_packet(s->dec, s->pkt);
     av_packet_unref(s->pkt);
   }
-  s->sws = sws_getCachedContext(s->sws, s->frame->width, s->frame->height, (enum AVPixelFormat)s->frame->format, w, h,
-                                AV_PIX_FMT_NV12, SWS_POINT, NULL, NULL, NULL);
+  s->sws =
+      sws_getCachedContext(s->sws, s->frame->width, s->frame->height, (enum AVPixelFormat)s->frame->format, w,
+                           h, AV_PIX_FMT_NV12, SWS_POINT, NULL, NULL, NULL);
   if (!s->sws) die("no conversion to NV12", NULL);
   uint8_t* dst[4] = {nv12, nv12 + w * h, NULL, NULL};
   int dst_stride[4] = {w, w, 0, 0};
-  sws_scale(s->sws, (const uint8_t* const*)s->frame->data, s->frame->linesize, 0, s->frame->height, dst, dst_stride);
+  sws_scale(s->sws, (const uint8_t* const*)s->frame->data, s->frame->linesize, 0, s->frame->height, dst,
+            dst_stride);
   av_frame_unref(s->frame);
   s->index++;
   return 1;
@@ -156,8 +159,8 @@ int main(int argc, char** argv) {
     if (cache && *cache) {
       snprintf(default_model, sizeof(default_model), "%s/models/face_detection_short_range.tflite", cache);
     } else {
-      snprintf(default_model, sizeof(default_model), "%s/.cache/osprey/models/face_detection_short_range.tflite",
-               home ? home : "");
+      snprintf(default_model, sizeof(default_model),
+               "%s/.cache/osprey/models/face_detection_short_range.tflite", home ? home : "");
     }
     model_path = default_model;
   }
@@ -220,8 +223,8 @@ int main(int argc, char** argv) {
   /* Crop the centre square of the frame, as a camera app keeps the aspect ratio. */
   const int side = (src.width < src.height ? src.width : src.height) & ~1;
   larodMap* crop = larodCreateMap(&e);
-  larodMapSetIntArr4(crop, "image.input.crop", ((src.width - side) / 2) & ~1, ((src.height - side) / 2) & ~1, side,
-                     side, &e);
+  larodMapSetIntArr4(crop, "image.input.crop", ((src.width - side) / 2) & ~1, ((src.height - side) / 2) & ~1,
+                     side, side, &e);
   larodJobRequest* pp_req = larodCreateJobRequest(pp, pp_in, 1, pp_out, 1, crop, &e);
   larodJobRequest* det_req = larodCreateJobRequest(det, det_in, 1, det_out, n_out, NULL, &e);
   if (!pp_req || !det_req) die("creating job requests", e);
@@ -245,8 +248,8 @@ int main(int argc, char** argv) {
   }
   if (score_output < 0) die("the detector has no [.., anchors, 1] float score output", NULL);
 
-  printf("video %dx%d NV12 -> cpu-proc crop %dx%d, scale to %dx%d -> cpu-tflite %s (%zu anchors)\n", src.width,
-         src.height, side, side, in_w, in_h, model_path, anchors);
+  printf("video %dx%d NV12 -> cpu-proc crop %dx%d, scale to %dx%d -> cpu-tflite %s (%zu anchors)\n",
+         src.width, src.height, side, side, in_w, in_h, model_path, anchors);
   const double start = now_s();
   long frames = 0, total_detections = 0;
   while ((max_frames < 0 || frames < max_frames) && next_frame(&src, nv12)) {
@@ -271,8 +274,8 @@ int main(int argc, char** argv) {
     if (!quiet) printf("frame %4ld: %3d detections, top score %.3f\n", frames, count, (double)top);
   }
   const double seconds = now_s() - start;
-  printf("%ld frames in %.2f s: %.1f fps sustained (preprocess + detect through ospreyd), %ld detections\n", frames,
-         seconds, seconds > 0 ? (double)frames / seconds : 0.0, total_detections);
+  printf("%ld frames in %.2f s: %.1f fps sustained (preprocess + detect through ospreyd), %ld detections\n",
+         frames, seconds, seconds > 0 ? (double)frames / seconds : 0.0, total_detections);
 
   munmap(nv12, nv12_size);
   munmap(det_input, det_in_size);

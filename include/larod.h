@@ -187,11 +187,12 @@ const larodDevice** larodListDevices(larodConnection* conn, size_t* numDevices, 
 
 /* Loads a model from `fd` (a .tflite file for cpu-tflite; -1 for cpu-proc,
  * which is configured by `params`). */
-larodModel* larodLoadModel(larodConnection* conn, const int fd, const larodDevice* dev, const larodAccess access,
-                           const char* name, const larodMap* params, larodError** error);
-bool larodLoadModelAsync(larodConnection* conn, const int inFd, const larodDevice* dev, const larodAccess access,
-                         const char* name, const larodMap* params, larodLoadModelCallback callback, void* userData,
-                         larodError** error);
+larodModel* larodLoadModel(larodConnection* conn, const int fd, const larodDevice* dev,
+                           const larodAccess access, const char* name, const larodMap* params,
+                           larodError** error);
+bool larodLoadModelAsync(larodConnection* conn, const int inFd, const larodDevice* dev,
+                         const larodAccess access, const char* name, const larodMap* params,
+                         larodLoadModelCallback callback, void* userData, larodError** error);
 /* A handle to a model visible to this session; destroy with larodDestroyModel(). */
 larodModel* larodGetModel(larodConnection* conn, const uint64_t modelId, larodError** error);
 /* All models visible to this session: a malloc'ed array of handles, release
@@ -221,15 +222,18 @@ larodTensor** larodCreateModelInputs(const larodModel* model, size_t* numTensors
 larodTensor** larodCreateModelOutputs(const larodModel* model, size_t* numTensors, larodError** error);
 /* Tensors described like the model's inputs/outputs with memory allocated by
  * the service (one file descriptor per tensor, owned by liblarod). */
-larodTensor** larodAllocModelInputs(larodConnection* conn, const larodModel* model, const uint32_t fdPropFlags,
-                                    size_t* numTensors, larodMap* params, larodError** error);
-larodTensor** larodAllocModelOutputs(larodConnection* conn, const larodModel* model, const uint32_t fdPropFlags,
-                                     size_t* numTensors, larodMap* params, larodError** error);
+larodTensor** larodAllocModelInputs(larodConnection* conn, const larodModel* model,
+                                    const uint32_t fdPropFlags, size_t* numTensors, larodMap* params,
+                                    larodError** error);
+larodTensor** larodAllocModelOutputs(larodConnection* conn, const larodModel* model,
+                                     const uint32_t fdPropFlags, size_t* numTensors, larodMap* params,
+                                     larodError** error);
 /* Blank tensors, all fields unspecified. */
 larodTensor** larodCreateTensors(const size_t numTensors, larodError** error);
 /* Frees tensors (and the memory the service allocated for them) and sets
  * *tensors to NULL. */
-bool larodDestroyTensors(larodConnection* conn, larodTensor*** tensors, const size_t numTensors, larodError** error);
+bool larodDestroyTensors(larodConnection* conn, larodTensor*** tensors, const size_t numTensors,
+                         larodError** error);
 
 bool larodSetTensorDims(larodTensor* tensor, const larodTensorDims* dims, larodError** error);
 const larodTensorDims* larodGetTensorDims(const larodTensor* tensor, larodError** error);
@@ -276,9 +280,9 @@ const int64_t* larodMapGetIntArr4(larodMap* map, const char* key, larodError** e
 
 /* A job: run `model` on input tensors, writing output tensors. `params` is
  * copied. The default priority is 50 (0..100, higher runs first). */
-larodJobRequest* larodCreateJobRequest(const larodModel* model, larodTensor** inTensors, const size_t numInTensors,
-                                       larodTensor** outTensors, const size_t numOutTensors, larodMap* params,
-                                       larodError** error);
+larodJobRequest* larodCreateJobRequest(const larodModel* model, larodTensor** inTensors,
+                                       const size_t numInTensors, larodTensor** outTensors,
+                                       const size_t numOutTensors, larodMap* params, larodError** error);
 void larodDestroyJobRequest(larodJobRequest** jobReq);
 bool larodSetJobRequestModel(larodJobRequest* jobReq, const larodModel* model, larodError** error);
 bool larodSetJobRequestInputs(larodJobRequest* jobReq, larodTensor** tensors, const size_t numTensors,

@@ -36,10 +36,16 @@ std::string_view dtype_name(DType type) {
 
 bool dtype_known(int8_t raw) {
   switch (raw) {
-    case 0: case 1: case 2: case 3: case 4: case 6: case 7: case 9: case 10:
-      return true;
-    default:
-      return false;
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 6:
+    case 7:
+    case 9:
+    case 10: return true;
+    default: return false;
   }
 }
 

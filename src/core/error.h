@@ -22,7 +22,7 @@ template <typename... Args>
 
 // Checks a condition on untrusted input (model, image, request) and throws a
 // readable osprey::Error when it does not hold.
-#define OSPREY_CHECK(cond, ...)        \
-  do {                                 \
+#define OSPREY_CHECK(cond, ...)               \
+  do {                                        \
     if (!(cond)) ::osprey::fail(__VA_ARGS__); \
   } while (0)

@@ -13,11 +13,11 @@
 namespace osprey {
 
 struct Op {
-  int index = 0;         // position in the model's operator list (for messages)
-  int32_t code = 0;      // an OpCode value, or another BuiltinOperator number
+  int index = 0;            // position in the model's operator list (for messages)
+  int32_t code = 0;         // an OpCode value, or another BuiltinOperator number
   std::string custom_code;  // for code == kCustom
   int version = 1;
-  std::vector<int> inputs;   // tensor indices; -1 marks an omitted optional input
+  std::vector<int> inputs;  // tensor indices; -1 marks an omitted optional input
   std::vector<int> outputs;
   OpOptions options;
   std::vector<uint8_t> custom_options;

@@ -6,7 +6,9 @@
 namespace osprey {
 
 namespace {
-size_t align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+size_t align_up(size_t n, size_t a) {
+  return (n + a - 1) / a * a;
+}
 bool overlap(const BufferRequest& a, const BufferRequest& b) {
   return a.first_step <= b.last_step && b.first_step <= a.last_step;
 }
@@ -28,7 +30,8 @@ MemoryPlan plan_memory(const std::vector<BufferRequest>& requests, size_t alignm
     for (size_t p : placed) {
       if (overlap(requests[p], requests[r])) live.push_back(p);
     }
-    std::sort(live.begin(), live.end(), [&](size_t a, size_t b) { return plan.offsets[a] < plan.offsets[b]; });
+    std::sort(live.begin(), live.end(),
+              [&](size_t a, size_t b) { return plan.offsets[a] < plan.offsets[b]; });
     size_t offset = 0;
     for (size_t p : live) {
       const size_t p_end = plan.offsets[p] + align_up(std::max<size_t>(requests[p].size, 1), alignment);

@@ -99,10 +99,9 @@ struct GatherOptions {
 };
 
 using OpOptions =
-    std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, TransposeConvOptions,
-                 Pool2DOptions, FullyConnectedOptions, ElementwiseOptions, ConcatenationOptions,
-                 SoftmaxOptions, ResizeOptions, ReshapeOptions, ReducerOptions, SqueezeOptions,
-                 StridedSliceOptions, SplitOptions, DepthToSpaceOptions, LeakyReluOptions,
-                 GatherOptions>;
+    std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, TransposeConvOptions, Pool2DOptions,
+                 FullyConnectedOptions, ElementwiseOptions, ConcatenationOptions, SoftmaxOptions,
+                 ResizeOptions, ReshapeOptions, ReducerOptions, SqueezeOptions, StridedSliceOptions,
+                 SplitOptions, DepthToSpaceOptions, LeakyReluOptions, GatherOptions>;
 
 }  // namespace osprey

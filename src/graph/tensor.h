@@ -56,9 +56,13 @@ struct Tensor {
   int32_t dim(int i) const { return shape[static_cast<size_t>(i)]; }
 
   template <typename T>
-  T* data_as() { return reinterpret_cast<T*>(data); }
+  T* data_as() {
+    return reinterpret_cast<T*>(data);
+  }
   template <typename T>
-  const T* data_as() const { return reinterpret_cast<const T*>(data); }
+  const T* data_as() const {
+    return reinterpret_cast<const T*>(data);
+  }
 };
 
 }  // namespace osprey

@@ -20,9 +20,9 @@ struct Descr {
 };
 // '|' marks single-byte types, for which byte order does not apply.
 constexpr Descr kDescrs[] = {
-    {"<f4", DType::kFloat32}, {"<f2", DType::kFloat16}, {"<i4", DType::kInt32}, {"|u1", DType::kUInt8},
-    {"<i8", DType::kInt64},   {"|b1", DType::kBool},    {"<i2", DType::kInt16}, {"|i1", DType::kInt8},
-    {"<f8", DType::kFloat64},
+    {"<f4", DType::kFloat32}, {"<f2", DType::kFloat16}, {"<i4", DType::kInt32},
+    {"|u1", DType::kUInt8},   {"<i8", DType::kInt64},   {"|b1", DType::kBool},
+    {"<i2", DType::kInt16},   {"|i1", DType::kInt8},    {"<f8", DType::kFloat64},
 };
 
 // Value text of `key` in the header dict, e.g. "'<f4'" or "(1, 3)".
@@ -103,8 +103,10 @@ NpyArray parse_npy(const uint8_t* bytes, size_t size) {
       break;
     }
   }
-  if (!found) fail("unsupported dtype '{}' (osprey reads little-endian f4, f2, i4, i2, i1, u1, i8, f8, b1)", descr);
-  if (dict_value(header, "fortran_order").substr(0, 4) != "Fals") fail("Fortran-order arrays are not supported");
+  if (!found)
+    fail("unsupported dtype '{}' (osprey reads little-endian f4, f2, i4, i2, i1, u1, i8, f8, b1)", descr);
+  if (dict_value(header, "fortran_order").substr(0, 4) != "Fals")
+    fail("Fortran-order arrays are not supported");
   array.shape = parse_shape(dict_value(header, "shape"));
 
   const size_t data_start = header_start + header_len;

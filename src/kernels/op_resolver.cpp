@@ -9,7 +9,9 @@ KernelFactory lookup(const std::map<int32_t, KernelFactory>& map, int32_t code) 
   return it == map.end() ? nullptr : it->second;
 }
 
-bool is_integer_activation(DType t) { return t == DType::kInt8 || t == DType::kUInt8 || t == DType::kInt16; }
+bool is_integer_activation(DType t) {
+  return t == DType::kInt8 || t == DType::kUInt8 || t == DType::kInt16;
+}
 
 // Picks the float or the integer kernel from the type of the op's first
 // output (input 0 may be a shape, as in TRANSPOSE_CONV).

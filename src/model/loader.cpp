@@ -28,9 +28,12 @@ std::vector<T> to_vector(const flatbuffers::Vector<T>* v) {
   return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>{};
 }
 
-Activation activation(tfl::ActivationFunctionType a) { return static_cast<Activation>(a); }
+Activation activation(tfl::ActivationFunctionType a) {
+  return static_cast<Activation>(a);
+}
 Padding padding(tfl::Padding p) {
-  OSPREY_CHECK(p == tfl::Padding::SAME || p == tfl::Padding::VALID, "unknown padding {}", static_cast<int>(p));
+  OSPREY_CHECK(p == tfl::Padding::SAME || p == tfl::Padding::VALID, "unknown padding {}",
+               static_cast<int>(p));
   return static_cast<Padding>(p);
 }
 
@@ -75,8 +78,8 @@ class Loader {
   // models, from an offset of the file; {nullptr, 0} for an empty buffer.
   std::pair<const uint8_t*, size_t> buffer_bytes(uint32_t index, const std::string& who) {
     const auto* buffers = model_->buffers();
-    OSPREY_CHECK(index < vec_size(buffers), "{}: buffer {} is out of range (model has {} buffers)", who, index,
-                 vec_size(buffers));
+    OSPREY_CHECK(index < vec_size(buffers), "{}: buffer {} is out of range (model has {} buffers)", who,
+                 index, vec_size(buffers));
     const tfl::Buffer* b = buffers->Get(index);
     if (!b) return {nullptr, 0};
     if (b->data() && b->data()->size() > 0) return {b->data()->data(), b->data()->size()};
@@ -156,8 +159,8 @@ class Loader {
       OSPREY_CHECK(std::isfinite(s) && s > 0, "{}: quantization scale {} is not a positive number", who, s);
     }
     if (n > 1) {
-      OSPREY_CHECK(t.quant.axis >= 0 && t.quant.axis < t.rank(), "{}: quantized dimension {} out of range", who,
-                   t.quant.axis);
+      OSPREY_CHECK(t.quant.axis >= 0 && t.quant.axis < t.rank(), "{}: quantized dimension {} out of range",
+                   who, t.quant.axis);
       OSPREY_CHECK(static_cast<int64_t>(n) == t.dim(t.quant.axis),
                    "{}: {} per-channel scales for dimension {} of size {}", who, n, t.quant.axis,
                    t.dim(t.quant.axis));
@@ -176,8 +179,7 @@ class Loader {
         const auto* values = static_cast<const tfl::Uint8Vector*>(v)->values();
         return values ? std::vector<int32_t>(values->begin(), values->end()) : std::vector<int32_t>{};
       }
-      default:
-        return {};
+      default: return {};
     }
   }
 
@@ -186,8 +188,8 @@ class Loader {
     s->traversal_order = to_vector(sp.traversal_order());
     s->block_map = to_vector(sp.block_map());
     const size_t dims = vec_size(sp.dim_metadata());
-    OSPREY_CHECK(dims == s->traversal_order.size(), "{}: sparsity has {} dim metadata for {} traversal dims", who,
-                 dims, s->traversal_order.size());
+    OSPREY_CHECK(dims == s->traversal_order.size(), "{}: sparsity has {} dim metadata for {} traversal dims",
+                 who, dims, s->traversal_order.size());
     for (size_t i = 0; i < dims; ++i) {
       const tfl::DimensionMetadata* m = sp.dim_metadata()->Get(static_cast<flatbuffers::uoffset_t>(i));
       OSPREY_CHECK(m != nullptr, "{}: sparsity dim metadata {} missing", who, i);
@@ -195,8 +197,8 @@ class Loader {
       d.sparse = m->format() == tfl::DimensionType::SPARSE_CSR;
       d.dense_size = m->dense_size();
       if (d.sparse) {
-        OSPREY_CHECK(m->array_segments() && m->array_indices(), "{}: sparse dimension {} lacks segments or indices",
-                     who, i);
+        OSPREY_CHECK(m->array_segments() && m->array_indices(),
+                     "{}: sparse dimension {} lacks segments or indices", who, i);
         d.segments = index_vector(m->array_segments_type(), m->array_segments());
         d.indices = index_vector(m->array_indices_type(), m->array_indices());
       }
@@ -266,21 +268,25 @@ class Loader {
         return o;
       }
       case OpCode::kAdd:
-        return ElementwiseOptions{op.builtin_options_as_AddOptions()
-                                      ? activation(op.builtin_options_as_AddOptions()->fused_activation_function())
-                                      : Activation::kNone};
+        return ElementwiseOptions{
+            op.builtin_options_as_AddOptions()
+                ? activation(op.builtin_options_as_AddOptions()->fused_activation_function())
+                : Activation::kNone};
       case OpCode::kSub:
-        return ElementwiseOptions{op.builtin_options_as_SubOptions()
-                                      ? activation(op.builtin_options_as_SubOptions()->fused_activation_function())
-                                      : Activation::kNone};
+        return ElementwiseOptions{
+            op.builtin_options_as_SubOptions()
+                ? activation(op.builtin_options_as_SubOptions()->fused_activation_function())
+                : Activation::kNone};
       case OpCode::kMul:
-        return ElementwiseOptions{op.builtin_options_as_MulOptions()
-                                      ? activation(op.builtin_options_as_MulOptions()->fused_activation_function())
-                                      : Activation::kNone};
+        return ElementwiseOptions{
+            op.builtin_options_as_MulOptions()
+                ? activation(op.builtin_options_as_MulOptions()->fused_activation_function())
+                : Activation::kNone};
       case OpCode::kDiv:
-        return ElementwiseOptions{op.builtin_options_as_DivOptions()
-                                      ? activation(op.builtin_options_as_DivOptions()->fused_activation_function())
-                                      : Activation::kNone};
+        return ElementwiseOptions{
+            op.builtin_options_as_DivOptions()
+                ? activation(op.builtin_options_as_DivOptions()->fused_activation_function())
+                : Activation::kNone};
       case OpCode::kConcatenation: {
         ConcatenationOptions o;
         if (const auto* p = op.builtin_options_as_ConcatenationOptions()) {
@@ -325,7 +331,8 @@ class Loader {
       }
       case OpCode::kSqueeze: {
         SqueezeOptions o;
-        if (const auto* p = op.builtin_options_as_SqueezeOptions()) o.squeeze_dims = to_vector(p->squeeze_dims());
+        if (const auto* p = op.builtin_options_as_SqueezeOptions())
+          o.squeeze_dims = to_vector(p->squeeze_dims());
         return o;
       }
       case OpCode::kStridedSlice: {
@@ -381,8 +388,9 @@ class Loader {
       OSPREY_CHECK(src != nullptr, "op #{}: missing", i);
       Op op;
       op.index = static_cast<int>(i);
-      OSPREY_CHECK(src->opcode_index() < vec_size(codes), "op #{}: opcode index {} out of range (model has {} codes)",
-                   i, src->opcode_index(), vec_size(codes));
+      OSPREY_CHECK(src->opcode_index() < vec_size(codes),
+                   "op #{}: opcode index {} out of range (model has {} codes)", i, src->opcode_index(),
+                   vec_size(codes));
       const tfl::OperatorCode* code = codes->Get(src->opcode_index());
       OSPREY_CHECK(code != nullptr, "op #{}: operator code {} missing", i, src->opcode_index());
       // Old files only set the 8-bit deprecated code; new ones set both.
@@ -398,14 +406,16 @@ class Loader {
       op.outputs = to_vector(src->outputs());
       for (size_t k = 0; k < op.inputs.size(); ++k) {
         const int t = op.inputs[k];
-        OSPREY_CHECK(t >= -1 && t < num_tensors, "{}: input {} refers to tensor {}, but the model has {} tensors",
-                     who, k, t, num_tensors);
+        OSPREY_CHECK(t >= -1 && t < num_tensors,
+                     "{}: input {} refers to tensor {}, but the model has {} tensors", who, k, t,
+                     num_tensors);
       }
       OSPREY_CHECK(!op.outputs.empty(), "{}: has no outputs", who);
       for (size_t k = 0; k < op.outputs.size(); ++k) {
         const int t = op.outputs[k];
-        OSPREY_CHECK(t >= 0 && t < num_tensors, "{}: output {} refers to tensor {}, but the model has {} tensors",
-                     who, k, t, num_tensors);
+        OSPREY_CHECK(t >= 0 && t < num_tensors,
+                     "{}: output {} refers to tensor {}, but the model has {} tensors", who, k, t,
+                     num_tensors);
       }
       try {
         op.options = parse_options(*src, static_cast<OpCode>(op.code));
@@ -422,14 +432,15 @@ class Loader {
     graph_.outputs = to_vector(sg_->outputs());
     OSPREY_CHECK(!graph_.outputs.empty(), "model has no outputs");
     for (int t : graph_.inputs) {
-      OSPREY_CHECK(t >= 0 && t < num_tensors, "model input refers to tensor {}, but the model has {} tensors", t,
-                   num_tensors);
-      OSPREY_CHECK(!graph_.tensors[static_cast<size_t>(t)].is_constant, "model input tensor {} '{}' is a constant",
-                   t, graph_.tensors[static_cast<size_t>(t)].name);
+      OSPREY_CHECK(t >= 0 && t < num_tensors, "model input refers to tensor {}, but the model has {} tensors",
+                   t, num_tensors);
+      OSPREY_CHECK(!graph_.tensors[static_cast<size_t>(t)].is_constant,
+                   "model input tensor {} '{}' is a constant", t,
+                   graph_.tensors[static_cast<size_t>(t)].name);
     }
     for (int t : graph_.outputs) {
-      OSPREY_CHECK(t >= 0 && t < num_tensors, "model output refers to tensor {}, but the model has {} tensors", t,
-                   num_tensors);
+      OSPREY_CHECK(t >= 0 && t < num_tensors,
+                   "model output refers to tensor {}, but the model has {} tensors", t, num_tensors);
     }
   }
 
@@ -443,15 +454,15 @@ class Loader {
       for (size_t k = 0; k < op.inputs.size(); ++k) {
         const int t = op.inputs[k];
         if (t < 0) continue;
-        OSPREY_CHECK(ready[static_cast<size_t>(t)], "op #{} {}: input {} (tensor {} '{}') is not computed before it",
-                     op.index, op.name(), k, t, graph_.tensors[static_cast<size_t>(t)].name);
+        OSPREY_CHECK(ready[static_cast<size_t>(t)],
+                     "op #{} {}: input {} (tensor {} '{}') is not computed before it", op.index, op.name(), k,
+                     t, graph_.tensors[static_cast<size_t>(t)].name);
       }
       for (int t : op.outputs) {
         const Tensor& tensor = graph_.tensors[static_cast<size_t>(t)];
-        OSPREY_CHECK(!ready[static_cast<size_t>(t)], "op #{} {}: output tensor {} '{}' is {}", op.index, op.name(), t,
-                     tensor.name,
-                     tensor.is_constant ? "a constant"
-                                        : "already written by a model input or an earlier op");
+        OSPREY_CHECK(!ready[static_cast<size_t>(t)], "op #{} {}: output tensor {} '{}' is {}", op.index,
+                     op.name(), t, tensor.name,
+                     tensor.is_constant ? "a constant" : "already written by a model input or an earlier op");
         ready[static_cast<size_t>(t)] = 1;
       }
     }
@@ -469,6 +480,8 @@ class Loader {
 
 }  // namespace
 
-Graph load_graph(const ModelFile& file) { return Loader(file).load(); }
+Graph load_graph(const ModelFile& file) {
+  return Loader(file).load();
+}
 
 }  // namespace osprey

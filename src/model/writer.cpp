@@ -15,8 +15,12 @@ namespace {
 
 namespace fb = flatbuffers;
 
-tfl::ActivationFunctionType act(Activation a) { return static_cast<tfl::ActivationFunctionType>(a); }
-tfl::Padding pad(Padding p) { return static_cast<tfl::Padding>(p); }
+tfl::ActivationFunctionType act(Activation a) {
+  return static_cast<tfl::ActivationFunctionType>(a);
+}
+tfl::Padding pad(Padding p) {
+  return static_cast<tfl::Padding>(p);
+}
 
 bool has_type(const Graph& g, const std::vector<int>& tensors, DType type) {
   for (int t : tensors) {
@@ -44,18 +48,25 @@ bool options_free(int32_t code) {
     case OpCode::kExpandDims:
     case OpCode::kDensify:
     case OpCode::kReshape:
-    case OpCode::kCustom:
-      return true;
-    default:
-      break;
+    case OpCode::kCustom: return true;
+    default: break;
   }
-  // PADV2 60, SLICE 65, FLOOR 8, EXP 47, ABS 101, NEG 59, SQRT 75, RSQRT 76, SQUARE 92, SIN 66, COS 108, LOG 73
-  // (all option-free) and the ops osprey parses options for.
+  // PADV2 60, SLICE 65, FLOOR 8, EXP 47, ABS 101, NEG 59, SQRT 75, RSQRT 76, SQUARE 92, SIN 66, COS 108, LOG
+  // 73 (all option-free) and the ops osprey parses options for.
   switch (code) {
-    case 60: case 65: case 8: case 47: case 101: case 59: case 75: case 76: case 92: case 66: case 108: case 73:
-      return true;
-    default:
-      return false;
+    case 60:
+    case 65:
+    case 8:
+    case 47:
+    case 101:
+    case 59:
+    case 75:
+    case 76:
+    case 92:
+    case 66:
+    case 108:
+    case 73: return true;
+    default: return false;
   }
 }
 
@@ -73,8 +84,9 @@ class Writer {
     std::vector<int32_t> inputs, outputs;
     for (int t : g_.inputs) inputs.push_back(remap(t));
     for (int t : g_.outputs) outputs.push_back(remap(t));
-    auto subgraph = tfl::CreateSubGraph(b_, b_.CreateVector(tensors), b_.CreateVector(inputs),
-                                        b_.CreateVector(outputs), b_.CreateVector(ops), b_.CreateString("main"));
+    auto subgraph =
+        tfl::CreateSubGraph(b_, b_.CreateVector(tensors), b_.CreateVector(inputs), b_.CreateVector(outputs),
+                            b_.CreateVector(ops), b_.CreateString("main"));
     std::vector<fb::Offset<tfl::SubGraph>> subgraphs{subgraph};
 
     std::vector<fb::Offset<tfl::Metadata>> metadata;
@@ -90,8 +102,8 @@ class Writer {
       (void)index;
       const auto& [code, custom, version] = key;
       const int8_t deprecated = static_cast<int8_t>(std::min<int32_t>(code, 127));
-      codes.push_back(tfl::CreateOperatorCode(b_, deprecated, custom.empty() ? 0 : b_.CreateString(custom), version,
-                                              static_cast<tfl::BuiltinOperator>(code)));
+      codes.push_back(tfl::CreateOperatorCode(b_, deprecated, custom.empty() ? 0 : b_.CreateString(custom),
+                                              version, static_cast<tfl::BuiltinOperator>(code)));
     }
     // operator_codes must follow the indices ops refer to.
     std::vector<fb::Offset<tfl::OperatorCode>> ordered(codes.size());
@@ -154,8 +166,9 @@ class Writer {
   }
 
   uint32_t code_index(const Op& op) {
-    const auto key = std::make_tuple(op.code, op.code == static_cast<int32_t>(OpCode::kCustom) ? op.custom_code : "",
-                                     tflite_op_version(g_, op));
+    const auto key =
+        std::make_tuple(op.code, op.code == static_cast<int32_t>(OpCode::kCustom) ? op.custom_code : "",
+                        tflite_op_version(g_, op));
     auto it = code_order_.find(key);
     if (it != code_order_.end()) return it->second;
     const uint32_t index = static_cast<uint32_t>(code_order_.size());
@@ -173,8 +186,8 @@ class Writer {
     if (op.code == static_cast<int32_t>(OpCode::kCustom) && !op.custom_options.empty()) {
       custom = b_.CreateVector(op.custom_options);
     }
-    return tfl::CreateOperator(b_, code_index(op), b_.CreateVector(inputs), b_.CreateVector(outputs), type, options,
-                               custom);
+    return tfl::CreateOperator(b_, code_index(op), b_.CreateVector(inputs), b_.CreateVector(outputs), type,
+                               options, custom);
   }
 
   std::pair<tfl::BuiltinOptions, fb::Offset<void>> write_options(const Op& op, const std::string& who) {
@@ -187,14 +200,15 @@ class Writer {
     }
     if (const auto* o = std::get_if<DepthwiseConv2DOptions>(&op.options)) {
       return {BO::DepthwiseConv2DOptions,
-              tfl::CreateDepthwiseConv2DOptions(b_, pad(o->padding), o->stride_w, o->stride_h, o->depth_multiplier,
-                                                act(o->activation), o->dilation_w, o->dilation_h)
+              tfl::CreateDepthwiseConv2DOptions(b_, pad(o->padding), o->stride_w, o->stride_h,
+                                                o->depth_multiplier, act(o->activation), o->dilation_w,
+                                                o->dilation_h)
                   .Union()};
     }
     if (const auto* o = std::get_if<TransposeConvOptions>(&op.options)) {
-      return {BO::TransposeConvOptions,
-              tfl::CreateTransposeConvOptions(b_, pad(o->padding), o->stride_w, o->stride_h, act(o->activation))
-                  .Union()};
+      return {BO::TransposeConvOptions, tfl::CreateTransposeConvOptions(b_, pad(o->padding), o->stride_w,
+                                                                        o->stride_h, act(o->activation))
+                                            .Union()};
     }
     if (const auto* o = std::get_if<Pool2DOptions>(&op.options)) {
       return {BO::Pool2DOptions, tfl::CreatePool2DOptions(b_, pad(o->padding), o->stride_w, o->stride_h,
@@ -203,8 +217,8 @@ class Writer {
     }
     if (const auto* o = std::get_if<FullyConnectedOptions>(&op.options)) {
       return {BO::FullyConnectedOptions,
-              tfl::CreateFullyConnectedOptions(b_, act(o->activation), tfl::FullyConnectedOptionsWeightsFormat::DEFAULT,
-                                               o->keep_num_dims)
+              tfl::CreateFullyConnectedOptions(
+                  b_, act(o->activation), tfl::FullyConnectedOptionsWeightsFormat::DEFAULT, o->keep_num_dims)
                   .Union()};
     }
     if (const auto* o = std::get_if<ElementwiseOptions>(&op.options)) {
@@ -217,7 +231,8 @@ class Writer {
       }
     }
     if (const auto* o = std::get_if<ConcatenationOptions>(&op.options)) {
-      return {BO::ConcatenationOptions, tfl::CreateConcatenationOptions(b_, o->axis, act(o->activation)).Union()};
+      return {BO::ConcatenationOptions,
+              tfl::CreateConcatenationOptions(b_, o->axis, act(o->activation)).Union()};
     }
     if (const auto* o = std::get_if<SoftmaxOptions>(&op.options)) {
       return {BO::SoftmaxOptions, tfl::CreateSoftmaxOptions(b_, o->beta).Union()};
@@ -242,8 +257,8 @@ class Writer {
     }
     if (const auto* o = std::get_if<StridedSliceOptions>(&op.options)) {
       return {BO::StridedSliceOptions,
-              tfl::CreateStridedSliceOptions(b_, o->begin_mask, o->end_mask, o->ellipsis_mask, o->new_axis_mask,
-                                             o->shrink_axis_mask, o->offset)
+              tfl::CreateStridedSliceOptions(b_, o->begin_mask, o->end_mask, o->ellipsis_mask,
+                                             o->new_axis_mask, o->shrink_axis_mask, o->offset)
                   .Union()};
     }
     if (const auto* o = std::get_if<SplitOptions>(&op.options)) {
@@ -259,15 +274,15 @@ class Writer {
       return {BO::GatherOptions, tfl::CreateGatherOptions(b_, o->axis, o->batch_dims).Union()};
     }
     // Monostate: fine for ops without options; the rest would lose what the loader dropped.
-    OSPREY_CHECK(options_free(op.code), "{}: osprey does not keep this op's options, so it cannot write it", who);
+    OSPREY_CHECK(options_free(op.code), "{}: osprey does not keep this op's options, so it cannot write it",
+                 who);
     switch (code) {
       case OpCode::kQuantize: return {BO::QuantizeOptions, tfl::CreateQuantizeOptions(b_).Union()};
       case OpCode::kDequantize: return {BO::DequantizeOptions, tfl::CreateDequantizeOptions(b_).Union()};
       case OpCode::kPad: return {BO::PadOptions, tfl::CreatePadOptions(b_).Union()};
       case OpCode::kHardSwish: return {BO::HardSwishOptions, tfl::CreateHardSwishOptions(b_).Union()};
       case OpCode::kMaximum:
-      case OpCode::kMinimum:
-        return {BO::MaximumMinimumOptions, tfl::CreateMaximumMinimumOptions(b_).Union()};
+      case OpCode::kMinimum: return {BO::MaximumMinimumOptions, tfl::CreateMaximumMinimumOptions(b_).Union()};
       case OpCode::kTranspose: return {BO::TransposeOptions, tfl::CreateTransposeOptions(b_).Union()};
       case OpCode::kExpandDims: return {BO::ExpandDimsOptions, tfl::CreateExpandDimsOptions(b_).Union()};
       default: return {BO::NONE, 0};
@@ -310,7 +325,8 @@ int tflite_op_version(const Graph& g, const Op& op) {
     case OpCode::kResizeBilinear:
     case OpCode::kResizeNearestNeighbor:
       if (int8) v = 2;
-      if (std::holds_alternative<ResizeOptions>(op.options) && std::get<ResizeOptions>(op.options).half_pixel_centers)
+      if (std::holds_alternative<ResizeOptions>(op.options) &&
+          std::get<ResizeOptions>(op.options).half_pixel_centers)
         v = 3;
       break;
     case OpCode::kDequantize:
@@ -341,11 +357,11 @@ int tflite_op_version(const Graph& g, const Op& op) {
     case OpCode::kLeakyRelu:
       if (int8) v = 2;
       break;
-    default:
-      break;
+    default: break;
   }
   // PRELU and RELU_N1_TO_1 have a single version (TFLite registers no others).
-  if (op.code == static_cast<int32_t>(OpCode::kPrelu) || op.code == static_cast<int32_t>(OpCode::kReluN1To1)) return 1;
+  if (op.code == static_cast<int32_t>(OpCode::kPrelu) || op.code == static_cast<int32_t>(OpCode::kReluN1To1))
+    return 1;
   if (int16 && v < 3) v = 3;
   return std::max(v, op.version);
 }

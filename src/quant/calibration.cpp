@@ -27,7 +27,8 @@ void Histogram::grow_to(double magnitude) {
   while (magnitude >= width_ * kBins / 2) {
     // Bin i of the old range [-R, R) becomes bin (i + kBins/2) / 2 of [-2R, 2R).
     std::vector<int64_t> merged(kBins, 0);
-    for (int i = 0; i < kBins; ++i) merged[static_cast<size_t>((i + kBins / 2) / 2)] += bins_[static_cast<size_t>(i)];
+    for (int i = 0; i < kBins; ++i)
+      merged[static_cast<size_t>((i + kBins / 2) / 2)] += bins_[static_cast<size_t>(i)];
     bins_ = std::move(merged);
     width_ *= 2;
   }
@@ -198,15 +199,20 @@ namespace {
 
 bool has_extension(const std::string& path, std::initializer_list<const char*> exts) {
   std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   for (const char* e : exts) {
     if (ext == e) return true;
   }
   return false;
 }
 
-bool is_image(const std::string& p) { return has_extension(p, {".jpg", ".jpeg", ".png"}); }
-bool is_npy(const std::string& p) { return has_extension(p, {".npy"}); }
+bool is_image(const std::string& p) {
+  return has_extension(p, {".jpg", ".jpeg", ".png"});
+}
+bool is_npy(const std::string& p) {
+  return has_extension(p, {".npy"});
+}
 
 }  // namespace
 
@@ -242,8 +248,10 @@ vision::Image augment_image(const vision::Image& source, int variant) {
   // Crop 60-100% of the area with a random aspect change and position.
   const float area = 0.6f + 0.4f * u01(rng);
   const float aspect = 0.8f + 0.4f * u01(rng);
-  const int w = std::clamp(static_cast<int>(std::lround(image.width * std::sqrt(area * aspect))), 8, image.width);
-  const int h = std::clamp(static_cast<int>(std::lround(image.height * std::sqrt(area / aspect))), 8, image.height);
+  const int w =
+      std::clamp(static_cast<int>(std::lround(image.width * std::sqrt(area * aspect))), 8, image.width);
+  const int h =
+      std::clamp(static_cast<int>(std::lround(image.height * std::sqrt(area / aspect))), 8, image.height);
   const int x = static_cast<int>(u01(rng) * static_cast<float>(image.width - w));
   const int y = static_cast<int>(u01(rng) * static_cast<float>(image.height - h));
   image = vision::crop_image(image, x, y, w, h);
@@ -252,7 +260,8 @@ vision::Image augment_image(const vision::Image& source, int variant) {
     for (int r = 0; r < image.height; ++r) {
       uint8_t* row = image.row(r);
       for (int a = 0, b = image.width - 1; a < b; ++a, --b) {
-        for (int c = 0; c < image.channels; ++c) std::swap(row[a * image.channels + c], row[b * image.channels + c]);
+        for (int c = 0; c < image.channels; ++c)
+          std::swap(row[a * image.channels + c], row[b * image.channels + c]);
       }
     }
   }
@@ -272,16 +281,18 @@ vision::Image augment_image(const vision::Image& source, int variant) {
   return image;
 }
 
-SampleSource::SampleSource(std::vector<std::string> files, int samples, bool augment, std::optional<InputRecipe> recipe)
+SampleSource::SampleSource(std::vector<std::string> files, int samples, bool augment,
+                           std::optional<InputRecipe> recipe)
     : files_(std::move(files)), augment_(augment), recipe_(recipe) {
   OSPREY_CHECK(!files_.empty(), "no calibration files");
   OSPREY_CHECK(samples >= 1, "--samples must be at least 1");
   bool any_image = false;
   for (const std::string& f : files_) any_image = any_image || is_image(f);
   if (any_image) {
-    OSPREY_CHECK(recipe_.has_value(),
-                 "calibration images need the model's input normalisation: the model is not in heads.json, so give "
-                 "--input-range LO,HI (e.g. 0,1 or -1,1)");
+    OSPREY_CHECK(
+        recipe_.has_value(),
+        "calibration images need the model's input normalisation: the model is not in heads.json, so give "
+        "--input-range LO,HI (e.g. 0,1 or -1,1)");
   }
   // Images are augmented to reach `samples` (an .npy file is reused as is).
   if (augment_ && any_image) {
@@ -307,7 +318,9 @@ std::string SampleSource::describe() const {
   return s;
 }
 
-bool SampleSource::image_sample(int i) const { return is_image(files_[static_cast<size_t>(i) % files_.size()]); }
+bool SampleSource::image_sample(int i) const {
+  return is_image(files_[static_cast<size_t>(i) % files_.size()]);
+}
 
 void SampleSource::fill(int i, Tensor& input) const {
   const size_t file = static_cast<size_t>(i) % files_.size();
@@ -315,9 +328,9 @@ void SampleSource::fill(int i, Tensor& input) const {
   const std::string& path = files_[file];
   if (is_npy(path)) {
     const NpyArray a = read_npy(path);
-    OSPREY_CHECK(a.type == input.type && a.shape == input.shape, "{}: has shape {} {}, the model input '{}' is {} {}",
-                 path, shape_str(a.shape), dtype_name(a.type), input.name, shape_str(input.shape),
-                 dtype_name(input.type));
+    OSPREY_CHECK(a.type == input.type && a.shape == input.shape,
+                 "{}: has shape {} {}, the model input '{}' is {} {}", path, shape_str(a.shape),
+                 dtype_name(a.type), input.name, shape_str(input.shape), dtype_name(input.type));
     std::memcpy(input.data, a.data.data(), input.num_bytes());
     return;
   }
@@ -325,8 +338,8 @@ void SampleSource::fill(int i, Tensor& input) const {
   const vision::Image image = augment_ ? augment_image(decoded_[file], variant) : decoded_[file];
   const InputRecipe& r = *recipe_;
   OSPREY_CHECK(input.rank() == 4 && input.dim(1) == r.height && input.dim(2) == r.width && input.dim(3) == 3,
-               "model input '{}' has shape {}, expected [1, {}, {}, 3] for images", input.name, shape_str(input.shape),
-               r.height, r.width);
+               "model input '{}' has shape {}, expected [1, {}, {}, 3] for images", input.name,
+               shape_str(input.shape), r.height, r.width);
   const vision::InputTransform transform =
       vision::make_input_transform(image.width, image.height, r.width, r.height, r.resize);
   vision::fill_input_tensor(vision::render_input(image, transform), r.normalization, input);

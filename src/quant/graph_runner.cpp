@@ -37,8 +37,12 @@ Graph copy_with(const Graph& src, bool drop_folded) {
 
 }  // namespace
 
-Graph live_graph(const Graph& folded) { return copy_with(folded, true); }
-Graph copy_graph(const Graph& graph) { return copy_with(graph, false); }
+Graph live_graph(const Graph& folded) {
+  return copy_with(folded, true);
+}
+Graph copy_graph(const Graph& graph) {
+  return copy_with(graph, false);
+}
 
 std::vector<int> producers(const Graph& graph) {
   std::vector<int> p(graph.tensors.size(), -1);

@@ -37,7 +37,9 @@ class GraphRunner {
   Graph& graph() { return graph_; }
   const Graph& graph() const { return graph_; }
   Tensor& input(int i) { return graph_.tensors[static_cast<size_t>(graph_.inputs[static_cast<size_t>(i)])]; }
-  Tensor& output(int i) { return graph_.tensors[static_cast<size_t>(graph_.outputs[static_cast<size_t>(i)])]; }
+  Tensor& output(int i) {
+    return graph_.tensors[static_cast<size_t>(graph_.outputs[static_cast<size_t>(i)])];
+  }
   int num_inputs() const { return static_cast<int>(graph_.inputs.size()); }
   int num_outputs() const { return static_cast<int>(graph_.outputs.size()); }
   void run();

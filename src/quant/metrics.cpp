@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <map>
 
 #include "core/error.h"
@@ -31,7 +31,7 @@ void ErrorAccumulator::add(const float* ref, const float* test, int64_t n) {
 ErrorMetrics ErrorAccumulator::result() const {
   ErrorMetrics m;
   m.count = count_;
-  m.snr_db = err2_ == 0 ? std::numeric_limits<double>::infinity()
+  m.snr_db = err2_ == 0   ? std::numeric_limits<double>::infinity()
              : ref2_ == 0 ? -std::numeric_limits<double>::infinity()
                           : 10.0 * std::log10(ref2_ / err2_);
   m.cosine = ref2_ > 0 && test2_ > 0 ? dot_ / std::sqrt(ref2_ * test2_) : (ref2_ == test2_ ? 1.0 : 0.0);
@@ -111,7 +111,8 @@ std::vector<float> mask_values(const Tensor& t, vision::MaskActivation activatio
 }  // namespace
 
 ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const SampleSource& source,
-                                const CompareOptions& options, const std::function<void(int, int)>& progress) {
+                                const CompareOptions& options,
+                                const std::function<void(int, int)>& progress) {
   GraphRunner ref(live_graph(reference));
   GraphRunner tst(live_graph(test));
   OSPREY_CHECK(ref.num_inputs() == 1 && tst.num_inputs() == 1, "comparison supports single-input models");
@@ -141,13 +142,15 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
     const Graph& tg = tst.graph();
     for (size_t o = 0; o < tg.ops.size(); ++o) {
       const Op& op = tg.ops[o];
-      if (op.code == static_cast<int32_t>(OpCode::kQuantize) || op.code == static_cast<int32_t>(OpCode::kDequantize))
+      if (op.code == static_cast<int32_t>(OpCode::kQuantize) ||
+          op.code == static_cast<int32_t>(OpCode::kDequantize))
         continue;
       for (int t : op.outputs) {
         const Tensor& x = tg.tensors[static_cast<size_t>(t)];
         std::string name = x.name;
         for (const char* suffix : {"/int8", "/float"}) {
-          if (name.size() > std::strlen(suffix) && name.ends_with(suffix)) name.resize(name.size() - std::strlen(suffix));
+          if (name.size() > std::strlen(suffix) && name.ends_with(suffix))
+            name.resize(name.size() - std::strlen(suffix));
         }
         auto it = by_name.find(name);
         if (it == by_name.end()) continue;
@@ -157,7 +160,7 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
           if (std::find(reader.inputs.begin(), reader.inputs.end(), t) == reader.inputs.end()) continue;
           const float c = reader.code == static_cast<int32_t>(OpCode::kLogistic) ? 8.0f
                           : reader.code == static_cast<int32_t>(OpCode::kTanh)   ? 4.0f
-                                                                                  : -1.0f;
+                                                                                 : -1.0f;
           clip = (c < 0 || (clip != 0 && clip != c)) ? -1.0f : c;
           if (clip < 0) break;
         }
@@ -179,7 +182,8 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
   const Tensor& in = ref.input(0);
   const bool image_input = in.rank() == 4;
   const vision::InputTransform identity =
-      image_input ? vision::make_input_transform(in.dim(2), in.dim(1), in.dim(2), in.dim(1), vision::ResizeMode::kStretch)
+      image_input ? vision::make_input_transform(in.dim(2), in.dim(1), in.dim(2), in.dim(1),
+                                                 vision::ResizeMode::kStretch)
                   : vision::InputTransform{};
 
   for (int s = 0; s < source.size(); ++s) {
@@ -257,18 +261,20 @@ std::string snr_str(double v) {
 }  // namespace
 
 std::string format_report(const ComparisonReport& r, int worst_layers) {
-  std::string s = fmt::format("accuracy on {} sample{} (float model vs quantized, after dequantization):\n", r.samples,
-                              r.samples == 1 ? "" : "s");
-  s += fmt::format("  {:<40} {:>8} {:>9} {:>12} {:>12}\n", "output", "SNR dB", "cosine", "max |err|", "max |float|");
+  std::string s = fmt::format("accuracy on {} sample{} (float model vs quantized, after dequantization):\n",
+                              r.samples, r.samples == 1 ? "" : "s");
+  s += fmt::format("  {:<40} {:>8} {:>9} {:>12} {:>12}\n", "output", "SNR dB", "cosine", "max |err|",
+                   "max |float|");
   for (const OutputReport& o : r.outputs) {
     s += fmt::format("  {:<40} {:>8} {:>9.5f} {:>12.5g} {:>12.5g}\n", o.name, snr_str(o.metrics.snr_db),
                      o.metrics.cosine, o.metrics.max_abs_error, o.metrics.ref_abs_max);
   }
   if (r.detections) {
     const DetectionMatch& d = *r.detections;
-    s += fmt::format("  detections: {} of {} float detections found again at IoU >= 0.5 ({:.1f}%, mean IoU {:.3f}); "
-                     "{} quantized detections\n",
-                     d.found, d.reference, d.reference ? 100.0 * d.found / d.reference : 100.0, d.mean_iou, d.test);
+    s += fmt::format(
+        "  detections: {} of {} float detections found again at IoU >= 0.5 ({:.1f}%, mean IoU {:.3f}); "
+        "{} quantized detections\n",
+        d.found, d.reference, d.reference ? 100.0 * d.found / d.reference : 100.0, d.mean_iou, d.test);
   }
   if (r.mask_iou) s += fmt::format("  segmentation: mean mask IoU {:.4f}\n", *r.mask_iou);
   if (!r.layers.empty()) {
@@ -282,8 +288,9 @@ std::string format_report(const ComparisonReport& r, int worst_layers) {
     std::vector<const LayerReport*> sorted;
     for (const LayerReport& l : r.layers) sorted.push_back(&l);
     // The biggest drop in SNR from a layer's inputs is what hurts; the lowest SNR is the simple proxy.
-    std::sort(sorted.begin(), sorted.end(),
-              [](const LayerReport* a, const LayerReport* b) { return a->metrics.snr_db < b->metrics.snr_db; });
+    std::sort(sorted.begin(), sorted.end(), [](const LayerReport* a, const LayerReport* b) {
+      return a->metrics.snr_db < b->metrics.snr_db;
+    });
     s += "lowest SNR:\n";
     for (int i = 0; i < worst_layers && i < static_cast<int>(sorted.size()); ++i) {
       s += fmt::format("  op {} {} '{}': {} dB\n", sorted[static_cast<size_t>(i)]->op_index,

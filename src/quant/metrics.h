@@ -21,7 +21,7 @@ struct ErrorMetrics {
   double cosine = 1;         // cosine similarity of the flattened tensors
   double max_abs_error = 0;  // largest |ref - test|
   double mean_abs_error = 0;
-  double ref_abs_max = 0;    // largest |ref|, to put the errors in proportion
+  double ref_abs_max = 0;  // largest |ref|, to put the errors in proportion
   int64_t count = 0;
 };
 
@@ -37,9 +37,9 @@ class ErrorAccumulator {
 
 // Greedy one-to-one matching of same-class boxes at IoU >= threshold.
 struct DetectionMatch {
-  int reference = 0;  // float detections
-  int found = 0;      // of those, matched by a quantized detection
-  int test = 0;       // quantized detections
+  int reference = 0;    // float detections
+  int found = 0;        // of those, matched by a quantized detection
+  int test = 0;         // quantized detections
   double mean_iou = 0;  // over the matched pairs
 };
 DetectionMatch match_detections(const std::vector<vision::Detection>& reference,
@@ -74,7 +74,8 @@ struct CompareOptions {
 // `reference` and `test` are Interpreter graphs (folded); their inputs and
 // outputs must correspond by position.
 ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const SampleSource& source,
-                                const CompareOptions& options, const std::function<void(int, int)>& progress = {});
+                                const CompareOptions& options,
+                                const std::function<void(int, int)>& progress = {});
 
 // Human-readable table; `worst` layers listed first when per-layer.
 std::string format_report(const ComparisonReport& report, int worst_layers = 10);

@@ -38,7 +38,8 @@ Split split_at(const Shape& shape, int axis) {
     s.inner = num_elements(shape);
     return s;
   }
-  OSPREY_CHECK(axis < static_cast<int>(shape.size()), "axis {} out of range for shape {}", axis, shape_str(shape));
+  OSPREY_CHECK(axis < static_cast<int>(shape.size()), "axis {} out of range for shape {}", axis,
+               shape_str(shape));
   for (int d = 0; d < static_cast<int>(shape.size()); ++d) {
     if (d < axis) s.outer *= shape[static_cast<size_t>(d)];
     if (d == axis) s.channels = shape[static_cast<size_t>(d)];
@@ -64,7 +65,8 @@ std::vector<float> symmetric_weight_scales(const float* w, const Shape& shape, i
   return scales;
 }
 
-std::vector<int8_t> quantize_weights(const float* w, const Shape& shape, int axis, const std::vector<float>& scales) {
+std::vector<int8_t> quantize_weights(const float* w, const Shape& shape, int axis,
+                                     const std::vector<float>& scales) {
   const Split s = split_at(shape, axis);
   std::vector<int8_t> q(static_cast<size_t>(s.outer * s.channels * s.inner));
   for (int64_t o = 0; o < s.outer; ++o) {
@@ -98,13 +100,13 @@ std::vector<int8_t> quantize_values(const float* values, int64_t n, const Affine
   return q;
 }
 
-std::vector<int32_t> quantize_bias(const float* bias, int64_t n, float input_scale, const std::vector<float>& w_scales,
-                                   int* clamped) {
+std::vector<int32_t> quantize_bias(const float* bias, int64_t n, float input_scale,
+                                   const std::vector<float>& w_scales, int* clamped) {
   std::vector<int32_t> q(static_cast<size_t>(n));
   int over = 0;
   for (int64_t c = 0; c < n; ++c) {
-    const double scale =
-        static_cast<double>(input_scale) * static_cast<double>(w_scales[w_scales.size() == 1 ? 0 : static_cast<size_t>(c)]);
+    const double scale = static_cast<double>(input_scale) *
+                         static_cast<double>(w_scales[w_scales.size() == 1 ? 0 : static_cast<size_t>(c)]);
     double v = std::round(static_cast<double>(bias[c]) / scale);
     constexpr double kMax = std::numeric_limits<int32_t>::max();
     if (v > kMax || v < -kMax) {
@@ -125,8 +127,8 @@ std::vector<float> dequantize_tensor(const Tensor& t) {
     std::copy(t.data_as<float>(), t.data_as<float>() + n, out.begin());
     return out;
   }
-  OSPREY_CHECK(t.type == DType::kInt8 || t.type == DType::kUInt8, "tensor '{}' is {}, not float32, int8 or uint8",
-               t.name, dtype_name(t.type));
+  OSPREY_CHECK(t.type == DType::kInt8 || t.type == DType::kUInt8,
+               "tensor '{}' is {}, not float32, int8 or uint8", t.name, dtype_name(t.type));
   OSPREY_CHECK(!t.quant.empty(), "tensor '{}' has no quantization parameters", t.name);
   // Per-channel activations do not occur; take channel parameters when present.
   const Quantization& q = t.quant;
@@ -139,7 +141,8 @@ std::vector<float> dequantize_tensor(const Tensor& t) {
   }
   for (int64_t i = 0; i < n; ++i) {
     const size_t c = static_cast<size_t>((i / inner) % channels);
-    const int32_t v = t.type == DType::kInt8 ? int32_t{t.data_as<int8_t>()[i]} : int32_t{t.data_as<uint8_t>()[i]};
+    const int32_t v =
+        t.type == DType::kInt8 ? int32_t{t.data_as<int8_t>()[i]} : int32_t{t.data_as<uint8_t>()[i]};
     out[static_cast<size_t>(i)] = static_cast<float>(q.scale[c] * static_cast<double>(v - q.zero_point[c]));
   }
   return out;

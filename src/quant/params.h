@@ -27,7 +27,8 @@ AffineParams choose_activation_params(float lo, float hi, bool unsigned_type = f
 std::vector<float> symmetric_weight_scales(const float* w, const Shape& shape, int axis);
 
 // q = clamp(round(w / scale[c]), -127, 127) per element.
-std::vector<int8_t> quantize_weights(const float* w, const Shape& shape, int axis, const std::vector<float>& scales);
+std::vector<int8_t> quantize_weights(const float* w, const Shape& shape, int axis,
+                                     const std::vector<float>& scales);
 
 // Asymmetric int8 per-tensor quantization of a small constant (PRELU alpha,
 // a constant operand of ADD/MUL): parameters from its own min/max.
@@ -36,8 +37,8 @@ std::vector<int8_t> quantize_values(const float* values, int64_t n, const Affine
 
 // int32 bias: round(b / (input_scale * weight_scale[c])), saturated. `clamped`
 // counts values that did not fit.
-std::vector<int32_t> quantize_bias(const float* bias, int64_t n, float input_scale, const std::vector<float>& w_scales,
-                                   int* clamped = nullptr);
+std::vector<int32_t> quantize_bias(const float* bias, int64_t n, float input_scale,
+                                   const std::vector<float>& w_scales, int* clamped = nullptr);
 
 // real = scale * (q - zp) for every element of an int8/uint8/float tensor.
 std::vector<float> dequantize_tensor(const Tensor& t);

@@ -2,8 +2,9 @@
 
 namespace osprey::quant {
 
-QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibration, const QuantizeOptions& options,
-                               const WriterOptions& writer, const std::function<void(int, int)>& progress) {
+QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibration,
+                               const QuantizeOptions& options, const WriterOptions& writer,
+                               const std::function<void(int, int)>& progress) {
   PreparedGraph prepared = prepare_float_graph(folded);
   Calibrator calibrator(prepared.graph, options.method != CalibrationMethod::kMinMax);
   {

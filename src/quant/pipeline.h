@@ -20,7 +20,8 @@ struct QuantizationRun {
 
 // `folded` is an Interpreter's graph of the float model. `progress(done,
 // total)` is called after each calibration sample.
-QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibration, const QuantizeOptions& options,
-                               const WriterOptions& writer = {}, const std::function<void(int, int)>& progress = {});
+QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibration,
+                               const QuantizeOptions& options, const WriterOptions& writer = {},
+                               const std::function<void(int, int)>& progress = {});
 
 }  // namespace osprey::quant

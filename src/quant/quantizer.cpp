@@ -17,7 +17,9 @@ namespace {
 constexpr int32_t kPadV2 = 60;
 constexpr int32_t kReduceMax = 82;
 
-bool is(const Op& op, OpCode code) { return op.code == static_cast<int32_t>(code); }
+bool is(const Op& op, OpCode code) {
+  return op.code == static_cast<int32_t>(code);
+}
 
 // ---------------------------------------------------------------- op rules
 
@@ -41,21 +43,16 @@ std::vector<Role> input_roles(const Op& op) {
   switch (static_cast<OpCode>(op.code)) {
     case OpCode::kConv2D:
     case OpCode::kDepthwiseConv2D:
-    case OpCode::kFullyConnected:
-      return {Role::kData, Role::kWeights, Role::kBias};
-    case OpCode::kTransposeConv:
-      return {Role::kInt, Role::kWeights, Role::kData, Role::kBias};
+    case OpCode::kFullyConnected: return {Role::kData, Role::kWeights, Role::kBias};
+    case OpCode::kTransposeConv: return {Role::kInt, Role::kWeights, Role::kData, Role::kBias};
     case OpCode::kAdd:
     case OpCode::kSub:
     case OpCode::kMul:
-    case OpCode::kPrelu:
-      return std::vector<Role>(n, Role::kOperand);
+    case OpCode::kPrelu: return std::vector<Role>(n, Role::kOperand);
     case OpCode::kConcatenation:
     case OpCode::kMaximum:
-    case OpCode::kMinimum:
-      return std::vector<Role>(n, Role::kGroupConst);
-    case OpCode::kSplit:
-      return {Role::kInt, Role::kData};
+    case OpCode::kMinimum: return std::vector<Role>(n, Role::kGroupConst);
+    case OpCode::kSplit: return {Role::kInt, Role::kData};
     default:
       if (op.code == kPadV2) return {Role::kData, Role::kInt, Role::kGroupConst};
       return data_then_int();
@@ -87,10 +84,8 @@ bool same_params(const Op& op) {
     case OpCode::kResizeNearestNeighbor:
     case OpCode::kConcatenation:
     case OpCode::kMaximum:
-    case OpCode::kMinimum:
-      return true;
-    default:
-      return op.code == kPadV2 || op.code == kReduceMax;
+    case OpCode::kMinimum: return true;
+    default: return op.code == kPadV2 || op.code == kReduceMax;
   }
 }
 
@@ -224,10 +219,8 @@ bool has_integer_form(int32_t code) {
     case OpCode::kRelu6:
     case OpCode::kReluN1To1:
     case OpCode::kMaximum:
-    case OpCode::kMinimum:
-      return true;
-    default:
-      return code == kPadV2 || code == kReduceMax;
+    case OpCode::kMinimum: return true;
+    default: return code == kPadV2 || code == kReduceMax;
   }
 }
 
@@ -242,7 +235,9 @@ IoType parse_io_type(const std::string& name) {
   if (name == "float" || name == "float32") return IoType::kFloat;
   fail("unknown input/output type '{}' (use uint8, int8 or float)", name);
 }
-const char* granularity_name(Granularity g) { return g == Granularity::kPerTensor ? "per-tensor" : "per-channel"; }
+const char* granularity_name(Granularity g) {
+  return g == Granularity::kPerTensor ? "per-tensor" : "per-channel";
+}
 const char* io_type_name(IoType t) {
   return t == IoType::kUInt8 ? "uint8" : t == IoType::kInt8 ? "int8" : "float";
 }
@@ -290,9 +285,10 @@ PreparedGraph prepare_float_graph(const Graph& folded) {
     ++rewritten;
   }
   if (rewritten) {
-    p.notes.push_back(fmt::format("rewrote {} Convolution2DTransposeBias (MediaPipe custom op) as builtin "
-                                  "TRANSPOSE_CONV with bias",
-                                  rewritten));
+    p.notes.push_back(
+        fmt::format("rewrote {} Convolution2DTransposeBias (MediaPipe custom op) as builtin "
+                    "TRANSPOSE_CONV with bias",
+                    rewritten));
   }
 
   // RELU/RELU6/RELU_N1_TO_1 into the op that produces their input.
@@ -321,7 +317,8 @@ PreparedGraph prepare_float_graph(const Graph& folded) {
     if (auto* o = std::get_if<Conv2DOptions>(&p_op.options)) slot = &o->activation;
     if (auto* o = std::get_if<DepthwiseConv2DOptions>(&p_op.options)) slot = &o->activation;
     if (auto* o = std::get_if<FullyConnectedOptions>(&p_op.options)) slot = &o->activation;
-    if (auto* o = std::get_if<ElementwiseOptions>(&p_op.options); o && !is(p_op, OpCode::kDiv)) slot = &o->activation;
+    if (auto* o = std::get_if<ElementwiseOptions>(&p_op.options); o && !is(p_op, OpCode::kDiv))
+      slot = &o->activation;
     if (!slot && (is(p_op, OpCode::kAdd) || is(p_op, OpCode::kSub) || is(p_op, OpCode::kMul)) &&
         std::holds_alternative<std::monostate>(p_op.options)) {
       p_op.options = ElementwiseOptions{};
@@ -339,7 +336,8 @@ PreparedGraph prepare_float_graph(const Graph& folded) {
       if (!removed[i]) kept.push_back(std::move(g.ops[i]));
     }
     g.ops = std::move(kept);
-    p.notes.push_back(fmt::format("fused {} RELU/RELU6 op{} into the op before", fused, fused == 1 ? "" : "s"));
+    p.notes.push_back(
+        fmt::format("fused {} RELU/RELU6 op{} into the op before", fused, fused == 1 ? "" : "s"));
   }
   return p;
 }
@@ -372,7 +370,8 @@ class Quantizer {
   const Tensor& tensor(int t) const { return g_.tensors[static_cast<size_t>(t)]; }
   // A float tensor computed at run time that the graph uses.
   bool activation(int t) const {
-    return t >= 0 && used_[static_cast<size_t>(t)] && !tensor(t).is_constant && tensor(t).type == DType::kFloat32;
+    return t >= 0 && used_[static_cast<size_t>(t)] && !tensor(t).is_constant &&
+           tensor(t).type == DType::kFloat32;
   }
 
   void mark_used() {
@@ -401,7 +400,8 @@ class Quantizer {
           if (t >= 0 && tensor(t).type == DType::kFloat32) any_float = true;
         }
         if (!any_float) ok = false;
-        if (ok && (is(op, OpCode::kFullyConnected) || weight_axis(op) >= 0 || is(op, OpCode::kDepthwiseConv2D))) {
+        if (ok &&
+            (is(op, OpCode::kFullyConnected) || weight_axis(op) >= 0 || is(op, OpCode::kDepthwiseConv2D))) {
           const int w = op.inputs.size() > 1 ? op.inputs[1] : -1;
           if (w < 0 || !tensor(w).is_constant) ok = false;
         }
@@ -416,12 +416,14 @@ class Quantizer {
     }
     if (unsupported.empty()) return;
     std::string list;
-    for (const auto& [name, count] : unsupported) list += fmt::format("{}{} x{}", list.empty() ? "" : ", ", name, count);
-    OSPREY_CHECK(opt_.allow_float_ops,
-                 "cannot quantize {} op kind{} to integer: {} (no int8 kernel in TFLite/osprey, or non-constant "
-                 "weights); --allow-float-ops keeps them in float between DEQUANTIZE/QUANTIZE (the model is then "
-                 "not full-integer)",
-                 unsupported.size(), unsupported.size() == 1 ? "" : "s", list);
+    for (const auto& [name, count] : unsupported)
+      list += fmt::format("{}{} x{}", list.empty() ? "" : ", ", name, count);
+    OSPREY_CHECK(
+        opt_.allow_float_ops,
+        "cannot quantize {} op kind{} to integer: {} (no int8 kernel in TFLite/osprey, or non-constant "
+        "weights); --allow-float-ops keeps them in float between DEQUANTIZE/QUANTIZE (the model is then "
+        "not full-integer)",
+        unsupported.size(), unsupported.size() == 1 ? "" : "s", list);
     notes_.push_back(fmt::format("kept in float (hybrid, not full-integer): {}", list));
   }
 
@@ -431,7 +433,8 @@ class Quantizer {
     for (size_t t = 0; t < n; ++t) {
       if (!activation(static_cast<int>(t))) continue;
       const auto& s = calib_.stats()[t];
-      OSPREY_CHECK(s.seen, "tensor {} '{}' was never computed during calibration", t, tensor(static_cast<int>(t)).name);
+      OSPREY_CHECK(s.seen, "tensor {} '{}' was never computed during calibration", t,
+                   tensor(static_cast<int>(t)).name);
       // Model outputs keep their whole range: box decoders and score thresholds
       // downstream need the tails that percentile/entropy clipping would cut.
       const CalibrationMethod method =
@@ -451,14 +454,15 @@ class Quantizer {
     std::set<int> outputs(g_.outputs.begin(), g_.outputs.end());
     int clipped = 0;
     for (size_t t = 0; t < n; ++t) {
-      if (!activation(static_cast<int>(t)) || readers[t].empty() || outputs.count(static_cast<int>(t))) continue;
+      if (!activation(static_cast<int>(t)) || readers[t].empty() || outputs.count(static_cast<int>(t)))
+        continue;
       float limit = 0;
       for (int r : readers[t]) {
         const Op& op = g_.ops[static_cast<size_t>(r)];
         const float l = !integer_[static_cast<size_t>(r)] ? 0.0f
-                        : is(op, OpCode::kLogistic)     ? 8.0f
-                        : is(op, OpCode::kTanh)         ? 4.0f
-                                                        : 0.0f;
+                        : is(op, OpCode::kLogistic)       ? 8.0f
+                        : is(op, OpCode::kTanh)           ? 4.0f
+                                                          : 0.0f;
         if (l == 0) {
           limit = 0;
           break;
@@ -471,8 +475,8 @@ class Quantizer {
       ++clipped;
     }
     if (clipped) {
-      notes_.push_back(fmt::format("{} LOGISTIC/TANH input range{} clipped to where the output saturates", clipped,
-                                   clipped == 1 ? "" : "s"));
+      notes_.push_back(fmt::format("{} LOGISTIC/TANH input range{} clipped to where the output saturates",
+                                   clipped, clipped == 1 ? "" : "s"));
     }
     for (size_t i = 0; i < g_.ops.size(); ++i) {
       const Op& op = g_.ops[i];
@@ -480,7 +484,8 @@ class Quantizer {
       const std::vector<Role> roles = input_roles(op);
       for (size_t k = 0; k < op.inputs.size(); ++k) {
         const int x = op.inputs[k];
-        if (k >= roles.size() || (roles[k] != Role::kData && roles[k] != Role::kGroupConst) || !activation(x)) continue;
+        if (k >= roles.size() || (roles[k] != Role::kData && roles[k] != Role::kGroupConst) || !activation(x))
+          continue;
         for (int y : op.outputs) {
           const int rx = groups_.find(x), ry = groups_.find(y);
           const bool fixed_in = groups_.fixed[static_cast<size_t>(rx)].has_value();
@@ -498,7 +503,9 @@ class Quantizer {
       if (!activation(static_cast<int>(t))) continue;
       const int r = groups_.find(static_cast<int>(t));
       const auto& f = groups_.fixed[static_cast<size_t>(r)];
-      params_[t] = f ? *f : choose_activation_params(groups_.lo[static_cast<size_t>(r)], groups_.hi[static_cast<size_t>(r)]);
+      params_[t] = f ? *f
+                     : choose_activation_params(groups_.lo[static_cast<size_t>(r)],
+                                                groups_.hi[static_cast<size_t>(r)]);
     }
     // Image inputs: keep pixel values away from rounding ties (applied to the whole group).
     if (opt_.image_input) {
@@ -515,8 +522,9 @@ class Quantizer {
           for (size_t u = 0; u < n; ++u) {
             if (activation(static_cast<int>(u)) && groups_.find(static_cast<int>(u)) == r) params_[u] = p;
           }
-          notes_.push_back(fmt::format("input '{}': scale {:.6g} -> {:.6g} so that no pixel value is a rounding tie",
-                                       tensor(t).name, base, p.scale));
+          notes_.push_back(
+              fmt::format("input '{}': scale {:.6g} -> {:.6g} so that no pixel value is a rounding tie",
+                          tensor(t).name, base, p.scale));
         }
       }
     }
@@ -529,7 +537,8 @@ class Quantizer {
       const float in_scale = params_[static_cast<size_t>(op.inputs[0])].scale;
       if (in_scale / out.scale >= 127.0f) {
         out.scale = in_scale / 127.0f;
-        notes_.push_back(fmt::format("op #{} HARD_SWISH: output scale widened to {:.6g}", op.index, out.scale));
+        notes_.push_back(
+            fmt::format("op #{} HARD_SWISH: output scale widened to {:.6g}", op.index, out.scale));
         const int r = groups_.find(y);
         for (size_t u = 0; u < n; ++u) {
           if (activation(static_cast<int>(u)) && groups_.find(static_cast<int>(u)) == r) params_[u] = out;
@@ -551,7 +560,8 @@ class Quantizer {
     return static_cast<int>(q_.tensors.size()) - 1;
   }
 
-  int add_constant(const std::string& name, DType type, const Shape& shape, const void* data, Quantization quant) {
+  int add_constant(const std::string& name, DType type, const Shape& shape, const void* data,
+                   Quantization quant) {
     Tensor t;
     t.name = name;
     t.type = type;
@@ -648,12 +658,14 @@ class Quantizer {
     for (int& out : q_.outputs) {
       const Home h = home_[static_cast<size_t>(out)];
       if (h == Home::kNone) continue;
-      const DType want = opt_.io == IoType::kFloat ? DType::kFloat32 : opt_.io == IoType::kInt8 ? DType::kInt8 : DType::kUInt8;
+      const DType want = opt_.io == IoType::kFloat  ? DType::kFloat32
+                         : opt_.io == IoType::kInt8 ? DType::kInt8
+                                                    : DType::kUInt8;
       if (q_.tensors[static_cast<size_t>(out)].type == want) continue;
       // The producer writes a renamed internal tensor; the named output gets converted values.
-      const int internal = variant_of(out, q_.tensors[static_cast<size_t>(out)].type,
-                                      q_.tensors[static_cast<size_t>(out)].quant,
-                                      h == Home::kFloat ? "/float" : "/int8");
+      const int internal =
+          variant_of(out, q_.tensors[static_cast<size_t>(out)].type,
+                     q_.tensors[static_cast<size_t>(out)].quant, h == Home::kFloat ? "/float" : "/int8");
       home_[static_cast<size_t>(internal)] = h;
       for (Op& op : ops_) {
         for (int& t : op.inputs) t = t == out ? internal : t;
@@ -677,7 +689,8 @@ class Quantizer {
     for (int& t : op.inputs) {
       if (t >= 0 && !tensor(t).is_constant && tensor(t).type == DType::kFloat32) t = ensure_float(t);
     }
-    for (int t : op.outputs) home_[static_cast<size_t>(t)] = tensor(t).type == DType::kFloat32 ? Home::kFloat : Home::kNone;
+    for (int t : op.outputs)
+      home_[static_cast<size_t>(t)] = tensor(t).type == DType::kFloat32 ? Home::kFloat : Home::kNone;
     ops_.push_back(std::move(op));
   }
 
@@ -693,8 +706,9 @@ class Quantizer {
       x.quant = quantization_of(params_[static_cast<size_t>(t)]);
       home_[static_cast<size_t>(t)] = Home::kInt8;
     }
-    const AffineParams out_params =
-        op.outputs.empty() || !activation(op.outputs[0]) ? AffineParams{} : params_[static_cast<size_t>(op.outputs[0])];
+    const AffineParams out_params = op.outputs.empty() || !activation(op.outputs[0])
+                                        ? AffineParams{}
+                                        : params_[static_cast<size_t>(op.outputs[0])];
     int data_input = -1;  // the (quantized) activation that feeds a conv-like op
     std::vector<float> w_scales;
     for (size_t k = 0; k < op.inputs.size(); ++k) {
@@ -703,7 +717,8 @@ class Quantizer {
       const Role role = k < roles.size() ? roles[k] : Role::kInt;
       const Tensor& x = tensor(t);
       if (role == Role::kInt || (x.type != DType::kFloat32 && role != Role::kData)) {
-        OSPREY_CHECK(x.type != DType::kFloat32, "{}: input {} is float where an integer parameter is expected", who, k);
+        OSPREY_CHECK(x.type != DType::kFloat32,
+                     "{}: input {} is float where an integer parameter is expected", who, k);
         continue;
       }
       if (role == Role::kWeights || role == Role::kBias) continue;  // after the data input is known
@@ -716,7 +731,8 @@ class Quantizer {
           home_[static_cast<size_t>(r)] = Home::kInt8;
           add_op(OpCode::kQuantize, t, r);
           ++requantized_;
-          notes_.push_back(fmt::format("{}: input {} requantized to the output's parameters (its own are fixed)", who, k));
+          notes_.push_back(
+              fmt::format("{}: input {} requantized to the output's parameters (its own are fixed)", who, k));
           t = r;
         }
         if (data_input < 0) data_input = t;
@@ -760,7 +776,8 @@ class Quantizer {
       OSPREY_CHECK(data_input >= 0 && !w_scales.empty(), "{}: bias without input and weights", who);
       const float in_scale = q_.tensors[static_cast<size_t>(data_input)].quant.scale[0];
       int clamped = 0;
-      const std::vector<int32_t> q = quantize_bias(float_data(t), b.num_elements(), in_scale, w_scales, &clamped);
+      const std::vector<int32_t> q =
+          quantize_bias(float_data(t), b.num_elements(), in_scale, w_scales, &clamped);
       if (clamped) notes_.push_back(fmt::format("{}: {} bias value(s) saturated to int32", who, clamped));
       Quantization quant;
       for (float s : w_scales) quant.scale.push_back(in_scale * s);
@@ -775,13 +792,14 @@ class Quantizer {
   // A channel whose weights are tiny next to its bias would need a bias
   // scale (input scale * weight scale) too small for int32: widen the weight
   // scale until the bias fits in 2^30, as TFLite's converter does.
-  void widen_for_bias(const Op& op, const std::vector<Role>& roles, int data_input, std::vector<float>& w_scales,
-                      const std::string& who) {
+  void widen_for_bias(const Op& op, const std::vector<Role>& roles, int data_input,
+                      std::vector<float>& w_scales, const std::string& who) {
     int bias = -1;
     for (size_t k = 0; k < op.inputs.size() && k < roles.size(); ++k) {
       if (roles[k] == Role::kBias) bias = op.inputs[k];
     }
-    if (bias < 0 || data_input < 0 || !tensor(bias).is_constant || tensor(bias).type != DType::kFloat32) return;
+    if (bias < 0 || data_input < 0 || !tensor(bias).is_constant || tensor(bias).type != DType::kFloat32)
+      return;
     const double in_scale = q_.tensors[static_cast<size_t>(data_input)].quant.scale[0];
     const float* b = float_data(bias);
     const int64_t n = tensor(bias).num_elements();
@@ -795,7 +813,9 @@ class Quantizer {
         ++widened;
       }
     }
-    if (widened) notes_.push_back(fmt::format("{}: weight scale widened on {} channel(s) so the bias fits int32", who, widened));
+    if (widened)
+      notes_.push_back(
+          fmt::format("{}: weight scale widened on {} channel(s) so the bias fits int32", who, widened));
   }
 
   const Graph& g_;
@@ -816,7 +836,8 @@ class Quantizer {
 
 }  // namespace
 
-QuantizedGraph quantize_graph(const Graph& prepared, const Calibrator& calibrator, const QuantizeOptions& options) {
+QuantizedGraph quantize_graph(const Graph& prepared, const Calibrator& calibrator,
+                              const QuantizeOptions& options) {
   return Quantizer(prepared, calibrator, options).run();
 }
 

@@ -58,13 +58,14 @@ PreparedGraph prepare_float_graph(const Graph& folded);
 
 struct QuantizedGraph {
   Graph graph;
-  std::vector<std::string> notes;     // decisions worth reporting
+  std::vector<std::string> notes;      // decisions worth reporting
   std::vector<std::string> float_ops;  // ops kept in float (hybrid)
   int requantize_ops = 0;              // QUANTIZE ops inserted inside the graph
 };
 
 // Step 3. `prepared` must be the graph `calibrator` observed.
-QuantizedGraph quantize_graph(const Graph& prepared, const Calibrator& calibrator, const QuantizeOptions& options);
+QuantizedGraph quantize_graph(const Graph& prepared, const Calibrator& calibrator,
+                              const QuantizeOptions& options);
 
 // Ops quantize_graph can give integer form, by TFLite builtin code.
 bool has_integer_form(int32_t code);

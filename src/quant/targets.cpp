@@ -14,29 +14,111 @@ namespace {
 
 // Builtin codes without an OpCode name in osprey.
 enum Extra : int32_t {
-  kFloor = 8, kL2Normalization = 11, kSpaceToDepth = 26, kBuiltinPadV2 = 60, kExp = 47, kArgMax = 56, kNeg = 59,
-  kSin = 66, kSlice = 65, kSqrt = 75, kRsqrt = 76, kPow = 78, kSum = 74, kReduceProd = 81, kBuiltinReduceMax = 82,
-  kPack = 83, kLogicalOr = 84, kOneHot = 85, kLogicalAnd = 86, kLogicalNot = 87, kReduceMin = 89, kFloorDiv = 90,
-  kReduceAny = 91, kSquare = 92, kAbs = 101, kAddN = 106, kGatherNd = 107, kElu = 111, kSquaredDifference = 99,
-  kCast = 53, kLess = 58, kGreater = 61, kGreaterEqual = 62, kLessEqual = 63, kEqual = 71, kNotEqual = 72,
-  kArgMin = 79, kGelu = 150,
+  kFloor = 8,
+  kL2Normalization = 11,
+  kSpaceToDepth = 26,
+  kBuiltinPadV2 = 60,
+  kExp = 47,
+  kArgMax = 56,
+  kNeg = 59,
+  kSin = 66,
+  kSlice = 65,
+  kSqrt = 75,
+  kRsqrt = 76,
+  kPow = 78,
+  kSum = 74,
+  kReduceProd = 81,
+  kBuiltinReduceMax = 82,
+  kPack = 83,
+  kLogicalOr = 84,
+  kOneHot = 85,
+  kLogicalAnd = 86,
+  kLogicalNot = 87,
+  kReduceMin = 89,
+  kFloorDiv = 90,
+  kReduceAny = 91,
+  kSquare = 92,
+  kAbs = 101,
+  kAddN = 106,
+  kGatherNd = 107,
+  kElu = 111,
+  kSquaredDifference = 99,
+  kCast = 53,
+  kLess = 58,
+  kGreater = 61,
+  kGreaterEqual = 62,
+  kLessEqual = 63,
+  kEqual = 71,
+  kNotEqual = 72,
+  kArgMin = 79,
+  kGelu = 150,
 };
 
-bool op_is(const Op& op, OpCode c) { return op.code == static_cast<int32_t>(c); }
-int32_t code_of(OpCode code) { return static_cast<int32_t>(code); }
+bool op_is(const Op& op, OpCode c) {
+  return op.code == static_cast<int32_t>(c);
+}
+int32_t code_of(OpCode code) {
+  return static_cast<int32_t>(code);
+}
 
 // ARTPEC-8: Axis's list of accelerated TFLite ops.
 const std::set<int32_t>& artpec8_ops() {
-  static const std::set<int32_t> ops = {
-      code_of(OpCode::kFullyConnected), code_of(OpCode::kConv2D), code_of(OpCode::kDepthwiseConv2D), code_of(OpCode::kTransposeConv),
-      code_of(OpCode::kMaxPool2D), code_of(OpCode::kAveragePool2D), code_of(OpCode::kConcatenation), code_of(OpCode::kReshape),
-      code_of(OpCode::kExpandDims), code_of(OpCode::kSqueeze), kSlice, code_of(OpCode::kStridedSlice), code_of(OpCode::kGather), kGatherNd,
-      kOneHot, code_of(OpCode::kSplit), code_of(OpCode::kTranspose), code_of(OpCode::kResizeNearestNeighbor),
-      code_of(OpCode::kResizeBilinear), kCast, code_of(OpCode::kAdd), kAddN, code_of(OpCode::kMul), code_of(OpCode::kDiv), kFloorDiv, kPow,
-      kSquare, kSin, code_of(OpCode::kTanh), kAbs, kNeg, kSqrt, kFloor, code_of(OpCode::kMinimum), code_of(OpCode::kMaximum), kLess,
-      kGreater, kGreaterEqual, kLessEqual, kEqual, kNotEqual, kLogicalNot, kLogicalAnd, kLogicalOr, code_of(OpCode::kRelu),
-      code_of(OpCode::kRelu6), code_of(OpCode::kSoftmax), kGelu, kElu, code_of(OpCode::kHardSwish), kReduceMin, kBuiltinReduceMax, kReduceAny,
-      kReduceProd, kArgMin, kArgMax};
+  static const std::set<int32_t> ops = {code_of(OpCode::kFullyConnected),
+                                        code_of(OpCode::kConv2D),
+                                        code_of(OpCode::kDepthwiseConv2D),
+                                        code_of(OpCode::kTransposeConv),
+                                        code_of(OpCode::kMaxPool2D),
+                                        code_of(OpCode::kAveragePool2D),
+                                        code_of(OpCode::kConcatenation),
+                                        code_of(OpCode::kReshape),
+                                        code_of(OpCode::kExpandDims),
+                                        code_of(OpCode::kSqueeze),
+                                        kSlice,
+                                        code_of(OpCode::kStridedSlice),
+                                        code_of(OpCode::kGather),
+                                        kGatherNd,
+                                        kOneHot,
+                                        code_of(OpCode::kSplit),
+                                        code_of(OpCode::kTranspose),
+                                        code_of(OpCode::kResizeNearestNeighbor),
+                                        code_of(OpCode::kResizeBilinear),
+                                        kCast,
+                                        code_of(OpCode::kAdd),
+                                        kAddN,
+                                        code_of(OpCode::kMul),
+                                        code_of(OpCode::kDiv),
+                                        kFloorDiv,
+                                        kPow,
+                                        kSquare,
+                                        kSin,
+                                        code_of(OpCode::kTanh),
+                                        kAbs,
+                                        kNeg,
+                                        kSqrt,
+                                        kFloor,
+                                        code_of(OpCode::kMinimum),
+                                        code_of(OpCode::kMaximum),
+                                        kLess,
+                                        kGreater,
+                                        kGreaterEqual,
+                                        kLessEqual,
+                                        kEqual,
+                                        kNotEqual,
+                                        kLogicalNot,
+                                        kLogicalAnd,
+                                        kLogicalOr,
+                                        code_of(OpCode::kRelu),
+                                        code_of(OpCode::kRelu6),
+                                        code_of(OpCode::kSoftmax),
+                                        kGelu,
+                                        kElu,
+                                        code_of(OpCode::kHardSwish),
+                                        kReduceMin,
+                                        kBuiltinReduceMax,
+                                        kReduceAny,
+                                        kReduceProd,
+                                        kArgMin,
+                                        kArgMax};
   return ops;
 }
 
@@ -52,15 +134,46 @@ const std::set<int32_t>& artpec9_ops() {
 
 // ARTPEC-7 (Edge TPU): Coral's list of ops the Edge TPU compiler maps.
 const std::set<int32_t>& artpec7_ops() {
-  static const std::set<int32_t> ops = {
-      code_of(OpCode::kAdd), code_of(OpCode::kAveragePool2D), code_of(OpCode::kConcatenation), code_of(OpCode::kConv2D),
-      code_of(OpCode::kDepthwiseConv2D), code_of(OpCode::kExpandDims), code_of(OpCode::kFullyConnected), code_of(OpCode::kHardSwish),
-      kL2Normalization, code_of(OpCode::kLogistic), code_of(OpCode::kMaximum), code_of(OpCode::kMaxPool2D), code_of(OpCode::kMean),
-      code_of(OpCode::kMinimum), code_of(OpCode::kMul), kPack, code_of(OpCode::kPad), code_of(OpCode::kPrelu), code_of(OpCode::kQuantize),
-      kBuiltinReduceMax, kReduceMin, code_of(OpCode::kRelu), code_of(OpCode::kRelu6), code_of(OpCode::kReluN1To1), code_of(OpCode::kReshape),
-      code_of(OpCode::kResizeBilinear), code_of(OpCode::kResizeNearestNeighbor), kRsqrt, kSlice, code_of(OpCode::kSoftmax),
-      kSpaceToDepth, code_of(OpCode::kSplit), code_of(OpCode::kSqueeze), code_of(OpCode::kStridedSlice), code_of(OpCode::kSub), kSum,
-      kSquaredDifference, code_of(OpCode::kTanh), code_of(OpCode::kTranspose), code_of(OpCode::kTransposeConv)};
+  static const std::set<int32_t> ops = {code_of(OpCode::kAdd),
+                                        code_of(OpCode::kAveragePool2D),
+                                        code_of(OpCode::kConcatenation),
+                                        code_of(OpCode::kConv2D),
+                                        code_of(OpCode::kDepthwiseConv2D),
+                                        code_of(OpCode::kExpandDims),
+                                        code_of(OpCode::kFullyConnected),
+                                        code_of(OpCode::kHardSwish),
+                                        kL2Normalization,
+                                        code_of(OpCode::kLogistic),
+                                        code_of(OpCode::kMaximum),
+                                        code_of(OpCode::kMaxPool2D),
+                                        code_of(OpCode::kMean),
+                                        code_of(OpCode::kMinimum),
+                                        code_of(OpCode::kMul),
+                                        kPack,
+                                        code_of(OpCode::kPad),
+                                        code_of(OpCode::kPrelu),
+                                        code_of(OpCode::kQuantize),
+                                        kBuiltinReduceMax,
+                                        kReduceMin,
+                                        code_of(OpCode::kRelu),
+                                        code_of(OpCode::kRelu6),
+                                        code_of(OpCode::kReluN1To1),
+                                        code_of(OpCode::kReshape),
+                                        code_of(OpCode::kResizeBilinear),
+                                        code_of(OpCode::kResizeNearestNeighbor),
+                                        kRsqrt,
+                                        kSlice,
+                                        code_of(OpCode::kSoftmax),
+                                        kSpaceToDepth,
+                                        code_of(OpCode::kSplit),
+                                        code_of(OpCode::kSqueeze),
+                                        code_of(OpCode::kStridedSlice),
+                                        code_of(OpCode::kSub),
+                                        kSum,
+                                        kSquaredDifference,
+                                        code_of(OpCode::kTanh),
+                                        code_of(OpCode::kTranspose),
+                                        code_of(OpCode::kTransposeConv)};
   return ops;
 }
 
@@ -100,8 +213,9 @@ class Checker {
       p.op = op.name();
       check_op(op, p);
       if (target_ == Target::kArtpec7 && cut && p.reasons.empty()) {
-        p.reasons.push_back("follows an op that runs on the CPU: the Edge TPU compiler maps only the part of the "
-                            "graph before the first unsupported op");
+        p.reasons.push_back(
+            "follows an op that runs on the CPU: the Edge TPU compiler maps only the part of the "
+            "graph before the first unsupported op");
       }
       p.accelerated = p.reasons.empty();
       if (!p.accelerated) cut = true;
@@ -116,9 +230,8 @@ class Checker {
 
   void model_checks() {
     for (const Op& op : g_.ops) {
-      const bool io_conversion =
-          (op_is(op, OpCode::kQuantize) && t(op.inputs[0]).type == DType::kFloat32) ||
-          (op_is(op, OpCode::kDequantize) && t(op.outputs[0]).type == DType::kFloat32);
+      const bool io_conversion = (op_is(op, OpCode::kQuantize) && t(op.inputs[0]).type == DType::kFloat32) ||
+                                 (op_is(op, OpCode::kDequantize) && t(op.outputs[0]).type == DType::kFloat32);
       bool has_float = false;
       for (int x : op.inputs) has_float = has_float || (x >= 0 && t(x).type == DType::kFloat32);
       for (int x : op.outputs) has_float = has_float || t(x).type == DType::kFloat32;
@@ -129,8 +242,8 @@ class Checker {
       if (op_is(op, OpCode::kCustom)) report_.full_integer = false;
       for (int x : op.inputs) {
         if (x >= 0 && t(x).is_constant && t(x).quant.per_channel() && t(x).type != DType::kInt32) {
-          const std::string s = fmt::format("{} ({} scales, axis {})", tensor_label(g_, x), t(x).quant.scale.size(),
-                                            t(x).quant.axis);
+          const std::string s = fmt::format("{} ({} scales, axis {})", tensor_label(g_, x),
+                                            t(x).quant.scale.size(), t(x).quant.axis);
           if (std::find(report_.per_channel_tensors.begin(), report_.per_channel_tensors.end(), s) ==
               report_.per_channel_tensors.end())
             report_.per_channel_tensors.push_back(s);
@@ -147,9 +260,9 @@ class Checker {
       for (int x : g_.inputs) {
         const Tensor& in = t(x);
         if (in.rank() == 4 && (in.dim(1) % 32 != 0 || in.dim(2) % 32 != 0)) {
-          report_.model_issues.push_back(fmt::format(
-              "input {} is {}x{}: CV25 needs input sizes that are multiples of 32", tensor_label(g_, x), in.dim(2),
-              in.dim(1)));
+          report_.model_issues.push_back(
+              fmt::format("input {} is {}x{}: CV25 needs input sizes that are multiples of 32",
+                          tensor_label(g_, x), in.dim(2), in.dim(1)));
         }
       }
     }
@@ -181,7 +294,8 @@ class Checker {
   void check_op(const Op& op, OpPlacement& p) {
     if (target_ == Target::kCpu) return;
     if (op_is(op, OpCode::kCustom)) {
-      p.reasons.push_back(fmt::format("custom op {}: custom ops never run on an accelerator", op.custom_code));
+      p.reasons.push_back(
+          fmt::format("custom op {}: custom ops never run on an accelerator", op.custom_code));
       return;
     }
     if (target_ == Target::kCv25) {
@@ -189,12 +303,14 @@ class Checker {
       return;
     }
     integer_checks(op, p);
-    const std::set<int32_t>& supported =
-        target_ == Target::kArtpec7 ? artpec7_ops() : target_ == Target::kArtpec8 ? artpec8_ops() : artpec9_ops();
+    const std::set<int32_t>& supported = target_ == Target::kArtpec7   ? artpec7_ops()
+                                         : target_ == Target::kArtpec8 ? artpec8_ops()
+                                                                       : artpec9_ops();
     const bool integer_requantize = op_is(op, OpCode::kQuantize) && t(op.inputs[0]).type != DType::kFloat32 &&
                                     t(op.outputs[0]).type != DType::kFloat32;
     if (!supported.count(op.code) && !integer_requantize) {
-      p.reasons.push_back(fmt::format("{} is not in {}'s list of accelerated ops", op.name(), target_title(target_)));
+      p.reasons.push_back(
+          fmt::format("{} is not in {}'s list of accelerated ops", op.name(), target_title(target_)));
     } else if (integer_requantize && target_ != Target::kArtpec7) {
       p.hints.push_back("uint8<->int8 requantization at the model edge (Axis's uint8 input/output recipe)");
     }
@@ -216,8 +332,10 @@ class Checker {
       const Tensor& o = t(x);
       int big = 0;
       for (int d = 0; d + 3 < o.rank(); ++d) big += o.dim(d) > 1 ? 1 : 0;
-      if (big) p.reasons.push_back(fmt::format("output {} has shape {}: only the 3 innermost dimensions may exceed 1",
-                                               tensor_label(g_, x), shape_str(o.shape)));
+      if (big)
+        p.reasons.push_back(
+            fmt::format("output {} has shape {}: only the 3 innermost dimensions may exceed 1",
+                        tensor_label(g_, x), shape_str(o.shape)));
     }
     if ((op_is(op, OpCode::kPad) || op.code == kBuiltinPadV2) && op.inputs.size() > 1) {
       const Tensor& in = t(op.inputs[0]);
@@ -236,7 +354,8 @@ class Checker {
         const int r = t(op.inputs[0]).rank();
         const int axis = a < 0 ? a + r : a;
         if (axis != 1 && axis != 2) {
-          p.reasons.push_back(fmt::format("MEAN over axis {}: the Edge TPU reduces only along x and y", axis));
+          p.reasons.push_back(
+              fmt::format("MEAN over axis {}: the Edge TPU reduces only along x and y", axis));
           break;
         }
       }
@@ -252,9 +371,11 @@ class Checker {
       p.hints.push_back(fmt::format("{}x{} kernel: ARTPEC-8 is built for 3x3", kh, kw));
     }
     if (out_channels % 6 != 0) {
-      p.hints.push_back(fmt::format("{} output channels: multiples of 6 fill ARTPEC-8's filter blocks", out_channels));
+      p.hints.push_back(
+          fmt::format("{} output channels: multiples of 6 fill ARTPEC-8's filter blocks", out_channels));
     }
-    if (op_is(op, OpCode::kDepthwiseConv2D)) p.hints.push_back("depthwise: regular convolutions run better on ARTPEC-8");
+    if (op_is(op, OpCode::kDepthwiseConv2D))
+      p.hints.push_back("depthwise: regular convolutions run better on ARTPEC-8");
     int sh = 1, sw = 1;
     if (const auto* o = std::get_if<Conv2DOptions>(&op.options)) sh = o->stride_h, sw = o->stride_w;
     if (const auto* o = std::get_if<DepthwiseConv2DOptions>(&op.options)) sh = o->stride_h, sw = o->stride_w;
@@ -264,9 +385,10 @@ class Checker {
   void artpec8_rules(const Op& op, OpPlacement& p) {
     for (int x : op.inputs) {
       if (x >= 0 && t(x).is_constant && t(x).quant.per_channel() && t(x).type != DType::kInt32) {
-        p.reasons.push_back(fmt::format("per-channel quantized {} ({} scales): ARTPEC-8 needs per-tensor "
-                                        "quantization (per-channel runs much slower and less accurately)",
-                                        tensor_label(g_, x), t(x).quant.scale.size()));
+        p.reasons.push_back(
+            fmt::format("per-channel quantized {} ({} scales): ARTPEC-8 needs per-tensor "
+                        "quantization (per-channel runs much slower and less accurately)",
+                        tensor_label(g_, x), t(x).quant.scale.size()));
       }
     }
     if (op_is(op, OpCode::kConv2D) || op_is(op, OpCode::kDepthwiseConv2D)) conv_hints_a8(op, p);
@@ -275,33 +397,40 @@ class Checker {
   void artpec9_rules(const Op& op, OpPlacement& p) {
     for (int x : op.outputs) {
       const Tensor& o = t(x);
-      if (o.rank() > 4) p.reasons.push_back(fmt::format("output {} has {} dims (at most 4)", tensor_label(g_, x), o.rank()));
+      if (o.rank() > 4)
+        p.reasons.push_back(fmt::format("output {} has {} dims (at most 4)", tensor_label(g_, x), o.rank()));
       if (o.rank() == 4 && o.dim(0) != 1) p.reasons.push_back(fmt::format("batch {} (must be 1)", o.dim(0)));
     }
-    const bool conv = op_is(op, OpCode::kConv2D) || op_is(op, OpCode::kDepthwiseConv2D) || op_is(op, OpCode::kTransposeConv);
+    const bool conv = op_is(op, OpCode::kConv2D) || op_is(op, OpCode::kDepthwiseConv2D) ||
+                      op_is(op, OpCode::kTransposeConv);
     if (conv) {
       const Tensor& w = t(op.inputs[1]);
       if (w.rank() == 4) {
         const int kh = w.dim(1), kw = w.dim(2);
         int sh = 1, sw = 1;
         if (const auto* o = std::get_if<Conv2DOptions>(&op.options)) sh = o->stride_h, sw = o->stride_w;
-        if (const auto* o = std::get_if<DepthwiseConv2DOptions>(&op.options)) sh = o->stride_h, sw = o->stride_w;
-        if (const auto* o = std::get_if<TransposeConvOptions>(&op.options)) sh = o->stride_h, sw = o->stride_w;
+        if (const auto* o = std::get_if<DepthwiseConv2DOptions>(&op.options))
+          sh = o->stride_h, sw = o->stride_w;
+        if (const auto* o = std::get_if<TransposeConvOptions>(&op.options))
+          sh = o->stride_h, sw = o->stride_w;
         static const std::set<int> sizes = {1, 2, 3, 5, 7, 9};
         if (!sizes.count(kh) || !sizes.count(kw)) {
           p.reasons.push_back(fmt::format("{}x{} kernel: ARTPEC-9 supports 1, 2, 3, 5, 7 and 9", kh, kw));
         }
         if (op_is(op, OpCode::kTransposeConv)) {
-          if (sh != 2 || sw != 2) p.reasons.push_back(fmt::format("TRANSPOSE_CONV stride {}x{}: only 2", sh, sw));
+          if (sh != 2 || sw != 2)
+            p.reasons.push_back(fmt::format("TRANSPOSE_CONV stride {}x{}: only 2", sh, sw));
         } else if (sh > 2 || sw > 2) {
           p.reasons.push_back(fmt::format("stride {}x{}: only 1 or 2", sh, sw));
         } else if ((kh > 7 || kw > 7) && (sh != 1 || sw != 1)) {
-          p.reasons.push_back(fmt::format("{}x{} kernel with stride {}x{}: kernels above 7 need stride 1", kh, kw, sh, sw));
+          p.reasons.push_back(
+              fmt::format("{}x{} kernel with stride {}x{}: kernels above 7 need stride 1", kh, kw, sh, sw));
         }
         if (const auto* o = std::get_if<DepthwiseConv2DOptions>(&op.options)) {
           const Tensor& in = t(op.inputs[0]);
           if (in.rank() == 4 && w.dim(3) != in.dim(3)) {
-            p.reasons.push_back(fmt::format("depth multiplier {}: ARTPEC-9 supports 1 only", w.dim(3) / in.dim(3)));
+            p.reasons.push_back(
+                fmt::format("depth multiplier {}: ARTPEC-9 supports 1 only", w.dim(3) / in.dim(3)));
           }
           (void)o;
         }
@@ -310,10 +439,12 @@ class Checker {
         if (in.rank() == 4 && out_c > 0) {
           const int64_t ratio = int64_t{in.dim(3)} * in.dim(2) / out_c;
           if (ratio >= 65536) {
-            p.reasons.push_back(fmt::format("input channels x width / output channels = {} (must be below 65536)", ratio));
+            p.reasons.push_back(
+                fmt::format("input channels x width / output channels = {} (must be below 65536)", ratio));
           }
         }
-        if (out_c % 16 != 0) p.hints.push_back(fmt::format("{} filters: multiples of 16 perform best", out_c));
+        if (out_c % 16 != 0)
+          p.hints.push_back(fmt::format("{} filters: multiples of 16 perform best", out_c));
       }
     }
     if (op_is(op, OpCode::kConcatenation) || op_is(op, OpCode::kSplit)) {
@@ -328,8 +459,9 @@ class Checker {
         for (int x : parts) {
           if (x < 0 || t(x).type == DType::kInt32) continue;
           if (t(x).rank() > 0 && t(x).dim(r - 1) % 16 != 0) {
-            p.reasons.push_back(fmt::format("{} on channels with {} having {} channels (must be a multiple of 16)",
-                                            op.name(), tensor_label(g_, x), t(x).dim(r - 1)));
+            p.reasons.push_back(
+                fmt::format("{} on channels with {} having {} channels (must be a multiple of 16)", op.name(),
+                            tensor_label(g_, x), t(x).dim(r - 1)));
             break;
           }
         }
@@ -341,16 +473,18 @@ class Checker {
         const bool ok3 = o->filter_h == 3 && o->filter_w == 3 && o->stride_h == 2 && o->stride_w == 2 &&
                          t(op.inputs[0]).rank() == 4 && t(op.inputs[0]).dim(2) <= 417;
         if (!ok2 && !ok3) {
-          p.reasons.push_back(fmt::format("MAX_POOL_2D {}x{} stride {}x{}: only 2x2 and 3x3 (width <= 417) with "
-                                          "stride 2",
-                                          o->filter_h, o->filter_w, o->stride_h, o->stride_w));
+          p.reasons.push_back(
+              fmt::format("MAX_POOL_2D {}x{} stride {}x{}: only 2x2 and 3x3 (width <= 417) with "
+                          "stride 2",
+                          o->filter_h, o->filter_w, o->stride_h, o->stride_w));
         }
       }
     }
     if (op_is(op, OpCode::kMean)) {
       const Tensor& in = t(op.inputs[0]);
       const Tensor& out = t(op.outputs[0]);
-      const bool spatial = in.rank() == 4 && ((in.dim(1) == 7 && in.dim(2) == 7) || (in.dim(1) == 8 && in.dim(2) == 8)) &&
+      const bool spatial = in.rank() == 4 &&
+                           ((in.dim(1) == 7 && in.dim(2) == 7) || (in.dim(1) == 8 && in.dim(2) == 8)) &&
                            out.num_elements() == in.dim(0) * in.dim(3);
       if (!spatial) p.reasons.push_back("MEAN: only over x and y of a 7x7 or 8x8 input to 1x1");
     }
@@ -372,25 +506,30 @@ class Checker {
       const Tensor& out = t(op.outputs[0]);
       const float want = op_is(op, OpCode::kLogistic) ? 1.0f / 256 : 1.0f / 128;
       if (!out.quant.empty() && std::abs(out.quant.scale[0] - want) > want * 1e-5f) {
-        p.reasons.push_back(fmt::format("{} output scale {} (must be {})", op.name(), out.quant.scale[0], want));
+        p.reasons.push_back(
+            fmt::format("{} output scale {} (must be {})", op.name(), out.quant.scale[0], want));
       }
     }
     if ((op_is(op, OpCode::kPad) || op.code == kBuiltinPadV2) && op.inputs.size() > 1) {
       const Tensor& in = t(op.inputs[0]);
       for (int d = 0; d < in.rank(); ++d) {
-        const int before = constant_int(g_, op.inputs[1], 2 * d), after = constant_int(g_, op.inputs[1], 2 * d + 1);
+        const int before = constant_int(g_, op.inputs[1], 2 * d),
+                  after = constant_int(g_, op.inputs[1], 2 * d + 1);
         if ((d != 1 && d != 2) && (before || after)) {
           p.reasons.push_back(fmt::format("PAD along dimension {}: only height and width", d));
           break;
         }
         if (before > 7 || after > 7) {
-          p.reasons.push_back(fmt::format("PAD of {} / {} on dimension {}: at most 7 per side", before, after, d));
+          p.reasons.push_back(
+              fmt::format("PAD of {} / {} on dimension {}: at most 7 per side", before, after, d));
           break;
         }
       }
-      if (p.reasons.empty()) p.hints.push_back("explicit padding: fold it into the convolution (SAME) if possible");
+      if (p.reasons.empty())
+        p.hints.push_back("explicit padding: fold it into the convolution (SAME) if possible");
     }
-    if (fused_activation(op) == Activation::kRelu) p.hints.push_back("ReLU6 is preferred over ReLU on ARTPEC-9");
+    if (fused_activation(op) == Activation::kRelu)
+      p.hints.push_back("ReLU6 is preferred over ReLU on ARTPEC-9");
   }
 
   const Graph& g_;
@@ -500,8 +639,11 @@ std::string target_report_json(const TargetReport& r, const std::string& model) 
   j["model_issues"] = r.model_issues;
   j["ops"] = nlohmann::json::array();
   for (const OpPlacement& p : r.ops) {
-    j["ops"].push_back(
-        {{"index", p.index}, {"op", p.op}, {"accelerated", p.accelerated}, {"reasons", p.reasons}, {"hints", p.hints}});
+    j["ops"].push_back({{"index", p.index},
+                        {"op", p.op},
+                        {"accelerated", p.accelerated},
+                        {"reasons", p.reasons},
+                        {"hints", p.hints}});
   }
   return j.dump(2);
 }

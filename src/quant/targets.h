@@ -14,9 +14,9 @@ namespace osprey::quant {
 enum class Target { kCpu, kArtpec7, kArtpec8, kArtpec9, kCv25 };
 
 Target parse_target(const std::string& name);
-const char* target_name(Target t);      // "artpec8"
-const char* target_title(Target t);     // "ARTPEC-8"
-const char* target_device(Target t);    // larod device name, e.g. "axis-a8-dlpu-tflite"
+const char* target_name(Target t);    // "artpec8"
+const char* target_title(Target t);   // "ARTPEC-8"
+const char* target_device(Target t);  // larod device name, e.g. "axis-a8-dlpu-tflite"
 
 struct OpPlacement {
   int index = 0;  // op index in the model

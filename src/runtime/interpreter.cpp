@@ -8,8 +8,8 @@
 #include <set>
 
 #include "graph/memory_plan.h"
-#include "runtime/delegate.h"
 #include "model/loader.h"
+#include "runtime/delegate.h"
 #include "runtime/op_cost.h"
 
 namespace osprey {
@@ -89,8 +89,8 @@ void Interpreter::prepare(const InterpreterOptions& options) {
         OSPREY_CHECK(dtype_size(out.type) > 0, "output tensor {} has type {}, which osprey cannot hold", t,
                      dtype_name(out.type));
         // The loader bounds declared shapes; this bounds the ones kernels infer.
-        OSPREY_CHECK(out.num_elements() <= (int64_t{1} << 31), "output tensor {} would have shape {}, too large",
-                     t, shape_str(out.shape));
+        OSPREY_CHECK(out.num_elements() <= (int64_t{1} << 31),
+                     "output tensor {} would have shape {}, too large", t, shape_str(out.shape));
       }
       // Constant subgraphs (fp16 weights behind DEQUANTIZE, DENSIFY of sparse
       // weights) run once here; their outputs become constants.
@@ -184,8 +184,8 @@ void Interpreter::plan_memory() {
   arena_size_ = plan.arena_size;
   // Anonymous memory comes zeroed and is only committed when touched, so a
   // model that declares huge tensors costs nothing until it runs.
-  void* p = mmap(nullptr, std::max<size_t>(arena_size_, 64), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                 -1, 0);
+  void* p = mmap(nullptr, std::max<size_t>(arena_size_, 64), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) fail("cannot allocate the {} byte arena", arena_size_);
   arena_ = static_cast<uint8_t*>(p);
   for (size_t r = 0; r < requests.size(); ++r) {

@@ -41,7 +41,9 @@ class Interpreter {
   int num_inputs() const { return static_cast<int>(graph_.inputs.size()); }
   int num_outputs() const { return static_cast<int>(graph_.outputs.size()); }
   Tensor& input(int i) { return graph_.tensors[static_cast<size_t>(graph_.inputs[static_cast<size_t>(i)])]; }
-  Tensor& output(int i) { return graph_.tensors[static_cast<size_t>(graph_.outputs[static_cast<size_t>(i)])]; }
+  Tensor& output(int i) {
+    return graph_.tensors[static_cast<size_t>(graph_.outputs[static_cast<size_t>(i)])];
+  }
   const Graph& graph() const { return graph_; }
 
   // Runs every op once on the current input data.

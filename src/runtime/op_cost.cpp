@@ -3,8 +3,12 @@
 namespace osprey {
 
 namespace {
-const Tensor& tensor(const Graph& g, int index) { return g.tensors[static_cast<size_t>(index)]; }
-bool has(const Op& op, size_t i) { return i < op.inputs.size() && op.inputs[i] >= 0; }
+const Tensor& tensor(const Graph& g, int index) {
+  return g.tensors[static_cast<size_t>(index)];
+}
+bool has(const Op& op, size_t i) {
+  return i < op.inputs.size() && op.inputs[i] >= 0;
+}
 }  // namespace
 
 int64_t op_macs(const Graph& g, const Op& op) {
@@ -46,8 +50,7 @@ int64_t op_macs(const Graph& g, const Op& op) {
       return 0;
     case OpCode::kAveragePool2D:
     case OpCode::kMaxPool2D:
-    case OpCode::kMean:
-      return has(op, 0) ? tensor(g, op.inputs[0]).num_elements() : 0;
+    case OpCode::kMean: return has(op, 0) ? tensor(g, op.inputs[0]).num_elements() : 0;
     case OpCode::kReshape:
     case OpCode::kSqueeze:
     case OpCode::kExpandDims:
@@ -57,10 +60,8 @@ int64_t op_macs(const Graph& g, const Op& op) {
     case OpCode::kPad:
     case OpCode::kTranspose:
     case OpCode::kDepthToSpace:
-    case OpCode::kGather:
-      return 0;
-    default:
-      return out.num_elements();
+    case OpCode::kGather: return 0;
+    default: return out.num_elements();
   }
 }
 

@@ -14,28 +14,23 @@ size_t data_type_size(uint32_t type) {
   switch (type) {
     case wire::kTypeBool:
     case wire::kTypeUInt8:
-    case wire::kTypeInt8:
-      return 1;
+    case wire::kTypeInt8: return 1;
     case wire::kTypeUInt16:
     case wire::kTypeInt16:
-    case wire::kTypeFloat16:
-      return 2;
+    case wire::kTypeFloat16: return 2;
     case wire::kTypeUInt32:
     case wire::kTypeInt32:
-    case wire::kTypeFloat32:
-      return 4;
+    case wire::kTypeFloat32: return 4;
     case wire::kTypeUInt64:
     case wire::kTypeInt64:
-    case wire::kTypeFloat64:
-      return 8;
-    default:
-      return 0;
+    case wire::kTypeFloat64: return 8;
+    default: return 0;
   }
 }
 
 const char* data_type_name(uint32_t type) {
-  static const char* const names[] = {"invalid", "unspecified", "bool",   "uint8",   "int8",
-                                      "uint16",  "int16",       "uint32", "int32",   "uint64",
+  static const char* const names[] = {"invalid", "unspecified", "bool",    "uint8",  "int8",
+                                      "uint16",  "int16",       "uint32",  "int32",  "uint64",
                                       "int64",   "float16",     "float32", "float64"};
   return type < wire::kTypeMax ? names[type] : "unknown";
 }
@@ -126,7 +121,9 @@ int64_t Reader::i64() {
 
 std::string Reader::str(size_t max) {
   uint32_t n = u32();
-  if (n > max) throw ProtocolError("string of " + std::to_string(n) + " bytes exceeds the limit of " + std::to_string(max));
+  if (n > max)
+    throw ProtocolError("string of " + std::to_string(n) + " bytes exceeds the limit of " +
+                        std::to_string(max));
   if (n > remaining()) throw ProtocolError("string runs past the end of the message");
   std::string s(reinterpret_cast<const char*>(p_), n);
   p_ += n;
@@ -136,7 +133,8 @@ std::string Reader::str(size_t max) {
 
 uint32_t Reader::count(size_t max, size_t min_item_bytes) {
   uint32_t n = u32();
-  if (n > max) throw ProtocolError("count " + std::to_string(n) + " exceeds the limit of " + std::to_string(max));
+  if (n > max)
+    throw ProtocolError("count " + std::to_string(n) + " exceeds the limit of " + std::to_string(max));
   if (min_item_bytes > 0 && static_cast<uint64_t>(n) * min_item_bytes > remaining()) {
     throw ProtocolError("count " + std::to_string(n) + " runs past the end of the message");
   }
@@ -162,8 +160,13 @@ void write_map(Writer& w, const ParamMap& map) {
     switch (value.type) {
       case MapValue::kStr: w.str(value.s); break;
       case MapValue::kInt: w.i64(value.v[0]); break;
-      case MapValue::kArr2: w.i64(value.v[0]); w.i64(value.v[1]); break;
-      case MapValue::kArr4: for (int i = 0; i < 4; ++i) w.i64(value.v[i]); break;
+      case MapValue::kArr2:
+        w.i64(value.v[0]);
+        w.i64(value.v[1]);
+        break;
+      case MapValue::kArr4:
+        for (int i = 0; i < 4; ++i) w.i64(value.v[i]);
+        break;
     }
   }
 }
@@ -179,8 +182,13 @@ ParamMap read_map(Reader& r) {
     switch (type) {
       case MapValue::kStr: v.s = r.str(); break;
       case MapValue::kInt: v.v[0] = r.i64(); break;
-      case MapValue::kArr2: v.v[0] = r.i64(); v.v[1] = r.i64(); break;
-      case MapValue::kArr4: for (int k = 0; k < 4; ++k) v.v[k] = r.i64(); break;
+      case MapValue::kArr2:
+        v.v[0] = r.i64();
+        v.v[1] = r.i64();
+        break;
+      case MapValue::kArr4:
+        for (int k = 0; k < 4; ++k) v.v[k] = r.i64();
+        break;
       default: throw ProtocolError("unknown map value type " + std::to_string(type));
     }
     v.type = static_cast<MapValue::Type>(type);

@@ -4,8 +4,8 @@
 
 namespace osprey::testing {
 
-int OpTester::add_raw_input(DType type, const Shape& shape, const std::vector<uint8_t>& bytes,
-                            bool constant, Quantization quant) {
+int OpTester::add_raw_input(DType type, const Shape& shape, const std::vector<uint8_t>& bytes, bool constant,
+                            Quantization quant) {
   Tensor t;
   t.type = type;
   t.shape = shape;

@@ -31,7 +31,9 @@ void expect_error(const ModelSpec& spec, const std::string& fragment) {
   EXPECT_EQ(error.find('\n'), std::string::npos) << "error must be one line: " << error;
 }
 
-TEST(MalformedModel, TheBaseModelIsValid) { EXPECT_EQ(try_load(build_model(tiny_conv_model())), ""); }
+TEST(MalformedModel, TheBaseModelIsValid) {
+  EXPECT_EQ(try_load(build_model(tiny_conv_model())), "");
+}
 
 TEST(MalformedModel, NotAFlatbuffer) {
   EXPECT_NE(try_load({1, 2, 3}).find("too short"), std::string::npos);
@@ -130,7 +132,8 @@ TEST(MalformedModel, RandomCorruptionNeverCrashes) {
 // The same on a real model when the zoo is fetched.
 TEST(MalformedModel, RealModelCorruptionNeverCrashes) {
   const char* cache = std::getenv("OSPREY_CACHE");
-  const std::string dir = cache ? cache : std::string(std::getenv("HOME") ? std::getenv("HOME") : "") + "/.cache/osprey";
+  const std::string dir =
+      cache ? cache : std::string(std::getenv("HOME") ? std::getenv("HOME") : "") + "/.cache/osprey";
   const std::string path = dir + "/models/face_detection_short_range.tflite";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched";
   std::ifstream in(path, std::ios::binary);
@@ -140,13 +143,15 @@ TEST(MalformedModel, RealModelCorruptionNeverCrashes) {
   // would only repeat the same kernels (and is slow under the sanitizers).
   for (int i = 0; i < 40; ++i) {
     const size_t n = rng() % base.size();
-    EXPECT_NE(try_load(std::vector<uint8_t>(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(n)), false),
-              "");
+    EXPECT_NE(
+        try_load(std::vector<uint8_t>(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(n)), false),
+        "");
   }
   for (int i = 0; i < 120; ++i) {
     std::vector<uint8_t> bytes = base;
     // Corrupt the structure (first 16 KiB: tables, offsets) more than weights.
-    for (int f = 0; f < 4; ++f) bytes[rng() % std::min<size_t>(bytes.size(), 16384)] = static_cast<uint8_t>(rng());
+    for (int f = 0; f < 4; ++f)
+      bytes[rng() % std::min<size_t>(bytes.size(), 16384)] = static_cast<uint8_t>(rng());
     try_load(bytes, i % 20 == 0);
   }
 }

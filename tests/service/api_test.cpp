@@ -233,7 +233,8 @@ TEST_F(ApiTest, MismatchedTensorsAreClearErrors) {
   ASSERT_TRUE(larodSetTensorDims(in[0], &dims, &e));
   EXPECT_FALSE(larodRunJob(c, req, &e));
   EXPECT_EQ(e.code(), LAROD_ERROR_TENSOR_MISMATCH);
-  EXPECT_NE(e.msg().find("dims [1, 5, 5, 3] differ from the model's [1, 5, 5, 2]"), std::string::npos) << e.msg();
+  EXPECT_NE(e.msg().find("dims [1, 5, 5, 3] differ from the model's [1, 5, 5, 2]"), std::string::npos)
+      << e.msg();
   e.clear();
   dims.dims[3] = 2;
   larodSetTensorDims(in[0], &dims, &e);
@@ -569,7 +570,8 @@ TEST_F(ApiTest, LoadModelAsync) {
   const larodDevice* dev = larodGetDevice(c, "cpu-tflite", 0, &e);
   int fd = ::open(model_path_.c_str(), O_RDONLY | O_CLOEXEC);
   LoadResult ok;
-  ASSERT_TRUE(larodLoadModelAsync(c, fd, dev, LAROD_ACCESS_PRIVATE, "async", nullptr, on_load, &ok, &e)) << e.msg();
+  ASSERT_TRUE(larodLoadModelAsync(c, fd, dev, LAROD_ACCESS_PRIVATE, "async", nullptr, on_load, &ok, &e))
+      << e.msg();
   ::close(fd);  // the request carries its own copy of the fd
   {
     std::unique_lock<std::mutex> lock(ok.mu);
@@ -598,7 +600,8 @@ TEST_F(ApiTest, LoadModelAsync) {
 
 // cpu-proc ------------------------------------------------------------------
 
-larodModel* load_proc(larodConnection* c, const std::vector<std::pair<std::string, std::vector<int64_t>>>& ints,
+larodModel* load_proc(larodConnection* c,
+                      const std::vector<std::pair<std::string, std::vector<int64_t>>>& ints,
                       const std::vector<std::pair<std::string, std::string>>& strs, Err& e, int fd = -1) {
   larodMap* map = larodCreateMap(nullptr);
   for (auto& [k, v] : strs) larodMapSetStr(map, k.c_str(), v.c_str(), nullptr);
@@ -616,14 +619,16 @@ larodModel* load_proc(larodConnection* c, const std::vector<std::pair<std::strin
 std::vector<uint8_t> test_nv12(int w, int h) {
   std::vector<uint8_t> img(static_cast<size_t>(w) * h * 3 / 2);
   for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) img[static_cast<size_t>(y * w + x)] = static_cast<uint8_t>((x * 7 + y * 3) & 255);
-  for (size_t i = static_cast<size_t>(w) * h; i < img.size(); ++i) img[i] = static_cast<uint8_t>((i * 13) & 255);
+    for (int x = 0; x < w; ++x)
+      img[static_cast<size_t>(y * w + x)] = static_cast<uint8_t>((x * 7 + y * 3) & 255);
+  for (size_t i = static_cast<size_t>(w) * h; i < img.size(); ++i)
+    img[i] = static_cast<uint8_t>((i * 13) & 255);
   return img;
 }
 
 // Runs a one-input one-output cpu-proc job; returns the output bytes.
-std::vector<uint8_t> run_proc(larodConnection* c, larodModel* m, const std::vector<uint8_t>& input, larodMap* params,
-                              Err& e, bool* ok) {
+std::vector<uint8_t> run_proc(larodConnection* c, larodModel* m, const std::vector<uint8_t>& input,
+                              larodMap* params, Err& e, bool* ok) {
   size_t n;
   larodTensor** in = larodAllocModelInputs(c, m, 0, &n, nullptr, &e);
   larodTensor** out = larodAllocModelOutputs(c, m, 0, &n, nullptr, &e);
@@ -654,7 +659,8 @@ TEST_F(ApiTest, CpuProcMatchesLibyuv) {
   const uint8_t* uv = nv12.data() + W * H;
 
   // nv12 -> rgb-interleaved, same size: exactly libyuv's conversion.
-  larodModel* m = load_proc(c, {{"image.input.size", {W, H}}}, {{"image.input.format", "nv12"}, {"image.output.format", "rgb-interleaved"}}, e);
+  larodModel* m = load_proc(c, {{"image.input.size", {W, H}}},
+                            {{"image.input.format", "nv12"}, {"image.output.format", "rgb-interleaved"}}, e);
   ASSERT_NE(m, nullptr) << e.msg();
   size_t n;
   larodTensor** t = larodCreateModelInputs(m, &n, &e);
@@ -682,8 +688,8 @@ TEST_F(ApiTest, CpuProcMatchesLibyuv) {
   got = run_proc(c, m, nv12, crop, e, &ok);
   ASSERT_TRUE(ok) << e.msg();
   std::vector<uint8_t> small(16 * 16 * 3 / 2), rgb(16 * 16 * 3);
-  libyuv::NV12Scale(y + 4 * W + 8, W, uv + 2 * W + 8, W, 32, 32, small.data(), 16, small.data() + 256, 16, 16, 16,
-                    libyuv::kFilterBilinear);
+  libyuv::NV12Scale(y + 4 * W + 8, W, uv + 2 * W + 8, W, 32, 32, small.data(), 16, small.data() + 256, 16, 16,
+                    16, libyuv::kFilterBilinear);
   libyuv::NV12ToRAW(small.data(), 16, small.data() + 256, 16, rgb.data(), 48, 16, 16);
   ASSERT_EQ(got.size(), 16u * 16 * 3);
   for (int i = 0; i < 256; ++i) {
@@ -696,7 +702,8 @@ TEST_F(ApiTest, CpuProcMatchesLibyuv) {
   run_proc(c, m, nv12, crop, e, &ok);
   EXPECT_FALSE(ok);
   EXPECT_EQ(e.code(), LAROD_ERROR_JOB);
-  EXPECT_NE(e.msg().find("image.input.crop 40,0,32,32 is not inside the 64x48 input"), std::string::npos) << e.msg();
+  EXPECT_NE(e.msg().find("image.input.crop 40,0,32,32 is not inside the 64x48 input"), std::string::npos)
+      << e.msg();
   e.clear();
   larodDestroyMap(&crop);
   larodDestroyModel(&m);
@@ -726,21 +733,32 @@ TEST_F(ApiTest, CpuProcRejectsBadConfigurationsAtLoad) {
     std::string expect;
   };
   const std::vector<Case> cases = {
-      {{{"image.input.size", {64, 48}}}, {{"image.input.format", "rgb-interleaved"}, {"image.output.format", "nv12"}},
+      {{{"image.input.size", {64, 48}}},
+       {{"image.input.format", "rgb-interleaved"}, {"image.output.format", "nv12"}},
        "cannot convert rgb-interleaved to nv12"},
-      {{{"image.input.size", {64, 48}}}, {{"image.input.format", "yuyv"}, {"image.output.format", "nv12"}},
+      {{{"image.input.size", {64, 48}}},
+       {{"image.input.format", "yuyv"}, {"image.output.format", "nv12"}},
        "image.input.format 'yuyv' is not supported"},
-      {{{"image.input.size", {63, 48}}}, {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}},
+      {{{"image.input.size", {63, 48}}},
+       {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}},
        "must be even"},
-      {{}, {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}}, "missing parameter image.input.size"},
-      {{{"image.input.size", {64, 48}}}, {{"image.output.format", "nv12"}}, "missing parameter image.input.format"},
+      {{},
+       {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}},
+       "missing parameter image.input.size"},
+      {{{"image.input.size", {64, 48}}},
+       {{"image.output.format", "nv12"}},
+       "missing parameter image.input.format"},
       {{{"image.input.size", {64, 48}}, {"image.output.size", {32, 24}}},
-       {{"image.input.format", "rgb-planar"}, {"image.output.format", "rgb-interleaved"}}, "cannot scale"},
+       {{"image.input.format", "rgb-planar"}, {"image.output.format", "rgb-interleaved"}},
+       "cannot scale"},
       {{{"image.input.size", {64, 48}}, {"image.input.row-pitch", {10}}},
-       {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}}, "smaller than a row"},
-      {{{"image.input.size", {64, 48}}}, {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}, {"foo", "x"}},
+       {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}},
+       "smaller than a row"},
+      {{{"image.input.size", {64, 48}}},
+       {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}, {"foo", "x"}},
        "unknown parameter 'foo'"},
-      {{{"image.input.size", {64}}}, {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}},
+      {{{"image.input.size", {64}}},
+       {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}},
        "image.input.size must be an int pair"},
   };
   for (const Case& k : cases) {
@@ -754,7 +772,9 @@ TEST_F(ApiTest, CpuProcRejectsBadConfigurationsAtLoad) {
   // A file for cpu-proc, and no file for cpu-tflite, are errors too.
   Err e;
   int fd = ::open(model_path_.c_str(), O_RDONLY | O_CLOEXEC);
-  EXPECT_EQ(load_proc(c, {{"image.input.size", {64, 48}}}, {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}}, e, fd), nullptr);
+  EXPECT_EQ(load_proc(c, {{"image.input.size", {64, 48}}},
+                      {{"image.input.format", "nv12"}, {"image.output.format", "nv12"}}, e, fd),
+            nullptr);
   EXPECT_NE(e.msg().find("fd -1"), std::string::npos) << e.msg();
   ::close(fd);
   e.clear();
@@ -779,7 +799,8 @@ TEST_F(ApiTest, DisconnectFreesModelsAndTensors) {
   EXPECT_EQ(st.buffers, 2u);
   EXPECT_EQ(st.models, 1u);
   larodDisconnect(&c, nullptr);  // without destroying anything first
-  EXPECT_TRUE(eventually([&] { return raw.stats(st) && st.buffers == 0 && st.models == 0 && st.sessions == 1; }));
+  EXPECT_TRUE(
+      eventually([&] { return raw.stats(st) && st.buffers == 0 && st.models == 0 && st.sessions == 1; }));
   EXPECT_EQ(st.executables, 0u);
   // The handles still free cleanly afterwards.
   larodDestroyTensors(nullptr, &in, 1, nullptr);

@@ -19,17 +19,19 @@
 
 static int failures = 0;
 
-#define CHECK(cond, ...)                                         \
-  do {                                                           \
-    if (!(cond)) {                                               \
+#define CHECK(cond, ...)                                              \
+  do {                                                                \
+    if (!(cond)) {                                                    \
       fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                              \
-      fputc('\n', stderr);                                       \
-      failures++;                                                \
-    }                                                            \
+      fprintf(stderr, __VA_ARGS__);                                   \
+      fputc('\n', stderr);                                            \
+      failures++;                                                     \
+    }                                                                 \
   } while (0)
 
-static const char* msg(const larodError* e) { return e && e->msg ? e->msg : "(none)"; }
+static const char* msg(const larodError* e) {
+  return e && e->msg ? e->msg : "(none)";
+}
 
 static atomic_int async_done = 0;
 static atomic_int async_failed = 0;
@@ -82,7 +84,8 @@ int main(int argc, char** argv) {
   larodGetTensorByteSize(out[0], &out_bytes, NULL);
   CHECK(in_bytes == 200 && out_bytes == 400, "%zu %zu", in_bytes, out_bytes);
   float* input = mmap(NULL, in_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, larodGetTensorFd(in[0], NULL), 0);
-  float* output = mmap(NULL, out_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, larodGetTensorFd(out[0], NULL), 0);
+  float* output =
+      mmap(NULL, out_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, larodGetTensorFd(out[0], NULL), 0);
   CHECK(input != MAP_FAILED && output != MAP_FAILED, "mmap");
   for (int i = 0; i < 50; ++i) input[i] = (float)(i % 7) * 0.25f - 0.5f;
 

@@ -13,7 +13,9 @@ namespace {
 
 std::atomic<int> in_flight{0};
 
-void done(void*, larodError*) { in_flight--; }
+void done(void*, larodError*) {
+  in_flight--;
+}
 
 }  // namespace
 

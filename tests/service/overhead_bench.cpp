@@ -64,10 +64,12 @@ void bench(const std::string& label, std::vector<uint8_t> bytes, int jobs) {
   for (int i = 0; i < interp->num_outputs(); ++i) out_data.emplace_back(interp->output(i).num_bytes());
   Stats local = time_jobs(jobs, [&] {
     for (int i = 0; i < interp->num_inputs(); ++i)
-      std::memcpy(interp->input(i).data, in_data[static_cast<size_t>(i)].data(), in_data[static_cast<size_t>(i)].size());
+      std::memcpy(interp->input(i).data, in_data[static_cast<size_t>(i)].data(),
+                  in_data[static_cast<size_t>(i)].size());
     interp->invoke();
     for (int i = 0; i < interp->num_outputs(); ++i)
-      std::memcpy(out_data[static_cast<size_t>(i)].data(), interp->output(i).data, out_data[static_cast<size_t>(i)].size());
+      std::memcpy(out_data[static_cast<size_t>(i)].data(), interp->output(i).data,
+                  out_data[static_cast<size_t>(i)].size());
   });
 
   // Through ospreyd with service-allocated tensors.
@@ -77,7 +79,8 @@ void bench(const std::string& label, std::vector<uint8_t> bytes, int jobs) {
   const larodDevice* dev = larodGetDevice(c, "cpu-tflite", 0, &e);
   char path[] = "/tmp/osprey-bench-XXXXXX";
   int fd = ::mkstemp(path);
-  if (fd < 0 || ::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) die("temp file", nullptr);
+  if (fd < 0 || ::write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+    die("temp file", nullptr);
   larodModel* m = larodLoadModel(c, fd, dev, LAROD_ACCESS_PRIVATE, label.c_str(), nullptr, &e);
   ::close(fd);
   ::unlink(path);
@@ -110,11 +113,12 @@ void bench(const std::string& label, std::vector<uint8_t> bytes, int jobs) {
     if (!larodRunJob(c, req2, &e)) die("run", e);
   });
 
-  std::printf("%-28s in-process %8.1f us/job (median %8.1f) | ospreyd %8.1f us/job (median %8.1f, p90 %8.1f) | "
-              "fd per job %8.1f us (median %8.1f) | overhead (median) %6.1f us, %6.1f us with fds\n",
-              label.c_str(), local.mean_us, local.median_us, service.mean_us, service.median_us, service.p90_us,
-              untracked.mean_us, untracked.median_us, service.median_us - local.median_us,
-              untracked.median_us - local.median_us);
+  std::printf(
+      "%-28s in-process %8.1f us/job (median %8.1f) | ospreyd %8.1f us/job (median %8.1f, p90 %8.1f) | "
+      "fd per job %8.1f us (median %8.1f) | overhead (median) %6.1f us, %6.1f us with fds\n",
+      label.c_str(), local.mean_us, local.median_us, service.mean_us, service.median_us, service.p90_us,
+      untracked.mean_us, untracked.median_us, service.median_us - local.median_us,
+      untracked.median_us - local.median_us);
   std::fflush(stdout);
 
   larodDestroyJobRequest(&req);

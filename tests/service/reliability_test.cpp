@@ -212,7 +212,8 @@ bool model_named(larodConnection* c, const char* name) {
   size_t n = 0;
   larodModel** models = larodGetModels(c, &n, nullptr);
   bool found = false;
-  for (size_t i = 0; i < n; ++i) found = found || std::strcmp(larodGetModelName(models[i], nullptr), name) == 0;
+  for (size_t i = 0; i < n; ++i)
+    found = found || std::strcmp(larodGetModelName(models[i], nullptr), name) == 0;
   larodDestroyModels(&models, n);
   return found;
 }
@@ -260,9 +261,10 @@ TEST_F(ReliabilityTest, ClientKilledMidJobFreesItsModelsAndTensors) {
   ASSERT_EQ(raw.device_hook(Msg::kTestResumeDevice), 0);
   RawClient::Stats s;
   EXPECT_TRUE(eventually([&] {
-    return raw.stats(s) && s.sessions == base.sessions && s.models == base.models && s.buffers == base.buffers &&
-           s.queued == 0;
-  })) << "sessions " << s.sessions << " models " << s.models << " buffers " << s.buffers << " queued " << s.queued;
+    return raw.stats(s) && s.sessions == base.sessions && s.models == base.models &&
+           s.buffers == base.buffers && s.queued == 0;
+  })) << "sessions "
+      << s.sessions << " models " << s.models << " buffers " << s.buffers << " queued " << s.queued;
   EXPECT_FALSE(model_named(c, "crash-victim"));
 
   // 2. Killed while jobs stream through the running device.
@@ -274,8 +276,8 @@ TEST_F(ReliabilityTest, ClientKilledMidJobFreesItsModelsAndTensors) {
     child.kill9();
   }
   EXPECT_TRUE(eventually([&] {
-    return raw.stats(s) && s.sessions == base.sessions && s.models == base.models && s.buffers == base.buffers &&
-           s.queued == 0;
+    return raw.stats(s) && s.sessions == base.sessions && s.models == base.models &&
+           s.buffers == base.buffers && s.queued == 0;
   }));
   EXPECT_TRUE(daemon_.alive());
   expect_tiny_works(*this, c, mine);
@@ -292,7 +294,8 @@ Writer hello_payload() {
   return w;
 }
 
-std::vector<uint8_t> header_bytes(uint32_t magic, uint16_t version, uint16_t type, uint32_t length, uint32_t nfds) {
+std::vector<uint8_t> header_bytes(uint32_t magic, uint16_t version, uint16_t type, uint32_t length,
+                                  uint32_t nfds) {
   Header h;
   h.magic = magic;
   h.version = version;
@@ -358,14 +361,16 @@ TEST_F(ReliabilityTest, MalformedAndOversizeRequestsNeverHurtTheDaemon) {
   });
   expect_dropped("wrong protocol version", [](RawClient& r) {
     Writer w = hello_payload();
-    auto h = header_bytes(kMagic, 2, static_cast<uint16_t>(Msg::kHello), static_cast<uint32_t>(w.bytes().size()), 0);
+    auto h = header_bytes(kMagic, 2, static_cast<uint16_t>(Msg::kHello),
+                          static_cast<uint32_t>(w.bytes().size()), 0);
     h.insert(h.end(), w.bytes().begin(), w.bytes().end());
     EXPECT_EQ(r.send_raw(h.data(), h.size()), 0);
     Message m;
     ASSERT_TRUE(r.recv(m));
     EXPECT_EQ(m.reader().i32(), LAROD_ERROR_VERSION_MISMATCH);
   });
-  expect_dropped("request before HELLO", [](RawClient& r) { EXPECT_NE(r.call(Msg::kNumSessions, Writer()), 0); });
+  expect_dropped("request before HELLO",
+                 [](RawClient& r) { EXPECT_NE(r.call(Msg::kNumSessions, Writer()), 0); });
   expect_dropped("HELLO twice", [](RawClient& r) {
     ASSERT_TRUE(r.hello());
     EXPECT_NE(r.call(Msg::kHello, hello_payload()), 0);
@@ -601,8 +606,10 @@ TEST_F(ReliabilityTest, NotAModelReportsTheRealReason) {
   osprey::testing::ModelSpec unsupported = osprey::testing::tiny_conv_model();
   unsupported.op_codes[1] = 120;  // an op after the conv that osprey may not run
   const std::vector<std::pair<std::string, std::vector<uint8_t>>> cases = {
-      {"text", std::vector<uint8_t>({'t', 'h', 'i', 's', ' ', 'i', 's', ' ', 'n', 'o', 't', ' ', 'a', ' ', 'm', 'o', 'd', 'e', 'l'})},
-      {"truncated", std::vector<uint8_t>(tiny.begin(), tiny.begin() + static_cast<std::ptrdiff_t>(tiny.size() / 2))},
+      {"text", std::vector<uint8_t>({'t', 'h', 'i', 's', ' ', 'i', 's', ' ', 'n', 'o', 't', ' ', 'a', ' ',
+                                     'm', 'o', 'd', 'e', 'l'})},
+      {"truncated",
+       std::vector<uint8_t>(tiny.begin(), tiny.begin() + static_cast<std::ptrdiff_t>(tiny.size() / 2))},
       {"zeros", std::vector<uint8_t>(4096, 0)},
       {"bad-op", osprey::testing::build_model(unsupported)},
   };
@@ -737,7 +744,8 @@ TEST_F(ReliabilityTest, SocketIsOwnerAndGroupOnly) {
   second.start(socket_, other.path() + "/second.log", {});  // "starts" at once: the first one answers
   EXPECT_TRUE(eventually([&] { return second.exited(); }));
   EXPECT_NE(second.stop(), 0);
-  EXPECT_NE(read_file(other.path() + "/second.log").find("another ospreyd is already listening"), std::string::npos);
+  EXPECT_NE(read_file(other.path() + "/second.log").find("another ospreyd is already listening"),
+            std::string::npos);
   EXPECT_TRUE(daemon_.can_connect());
 }
 

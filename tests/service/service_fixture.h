@@ -80,7 +80,8 @@ class Daemon {
   ~Daemon() { stop(); }
 
   // Starts ospreyd on `socket`; waits until it accepts connections.
-  bool start(const std::string& socket, const std::string& log, std::vector<std::string> extra = {"--test-hooks"}) {
+  bool start(const std::string& socket, const std::string& log,
+             std::vector<std::string> extra = {"--test-hooks"}) {
     socket_ = socket;
     log_ = log;
     status_ = -1;
@@ -282,7 +283,9 @@ struct Err {
 };
 
 // The tiny conv model: input [1,5,5,2] float32 -> output [1,5,5,4] float32.
-inline std::vector<uint8_t> tiny_model_bytes() { return osprey::testing::build_model(osprey::testing::tiny_conv_model()); }
+inline std::vector<uint8_t> tiny_model_bytes() {
+  return osprey::testing::build_model(osprey::testing::tiny_conv_model());
+}
 
 // The same model in-process: the reference every service result must equal.
 class Reference {
@@ -337,7 +340,8 @@ class ServiceTest : public ::testing::Test {
     return c;
   }
 
-  larodModel* load_tiny(larodConnection* c, larodAccess access = LAROD_ACCESS_PRIVATE, const char* name = "tiny") {
+  larodModel* load_tiny(larodConnection* c, larodAccess access = LAROD_ACCESS_PRIVATE,
+                        const char* name = "tiny") {
     Err e;
     const larodDevice* dev = larodGetDevice(c, "cpu-tflite", 0, &e);
     EXPECT_NE(dev, nullptr) << e.msg();

@@ -16,7 +16,8 @@ std::vector<uint8_t> build_model(const ModelSpec& spec) {
   for (const TensorSpec& t : spec.tensors) {
     flatbuffers::Offset<tfl::QuantizationParameters> quant = 0;
     if (!t.scale.empty()) {
-      quant = tfl::CreateQuantizationParameters(fbb, 0, 0, fbb.CreateVector(t.scale), fbb.CreateVector(t.zero_point));
+      quant = tfl::CreateQuantizationParameters(fbb, 0, 0, fbb.CreateVector(t.scale),
+                                                fbb.CreateVector(t.zero_point));
     }
     tensors.push_back(tfl::CreateTensor(fbb, fbb.CreateVector(t.shape), static_cast<tfl::TensorType>(t.type),
                                         t.buffer, fbb.CreateString(t.name), quant));
@@ -34,11 +35,13 @@ std::vector<uint8_t> build_model(const ModelSpec& spec) {
       options_type = tfl::BuiltinOptions::Conv2DOptions;
       options = tfl::CreateConv2DOptions(fbb, tfl::Padding::SAME, op.stride, op.stride).Union();
     }
-    ops.push_back(tfl::CreateOperator(fbb, static_cast<uint32_t>(op.opcode_index), fbb.CreateVector(op.inputs),
-                                      fbb.CreateVector(op.outputs), options_type, options));
+    ops.push_back(tfl::CreateOperator(fbb, static_cast<uint32_t>(op.opcode_index),
+                                      fbb.CreateVector(op.inputs), fbb.CreateVector(op.outputs), options_type,
+                                      options));
   }
-  auto subgraph = tfl::CreateSubGraph(fbb, fbb.CreateVector(tensors), fbb.CreateVector(spec.inputs),
-                                      fbb.CreateVector(spec.outputs), fbb.CreateVector(ops), fbb.CreateString("main"));
+  auto subgraph =
+      tfl::CreateSubGraph(fbb, fbb.CreateVector(tensors), fbb.CreateVector(spec.inputs),
+                          fbb.CreateVector(spec.outputs), fbb.CreateVector(ops), fbb.CreateString("main"));
   auto model = tfl::CreateModel(fbb, 3, fbb.CreateVector(codes), fbb.CreateVector(std::vector{subgraph}),
                                 fbb.CreateString("osprey test model"), fbb.CreateVector(buffers));
   tfl::FinishModelBuffer(fbb, model);
@@ -49,7 +52,8 @@ ModelSpec tiny_conv_model() {
   ModelSpec m;
   m.op_codes = {3 /* CONV_2D */, 19 /* RELU */};
   std::vector<float> weights(4 * 3 * 3 * 2);
-  for (size_t i = 0; i < weights.size(); ++i) weights[i] = static_cast<float>(static_cast<int>(i % 7) - 3) * 0.25f;
+  for (size_t i = 0; i < weights.size(); ++i)
+    weights[i] = static_cast<float>(static_cast<int>(i % 7) - 3) * 0.25f;
   m.buffers.push_back(as_bytes(weights));
   m.buffers.push_back(as_bytes(std::vector<float>{0.5f, -0.5f, 1.0f, 0.0f}));
   m.tensors = {

@@ -27,7 +27,7 @@ struct OpSpec {
 };
 
 struct ModelSpec {
-  std::vector<int32_t> op_codes;  // builtin code per operator code entry
+  std::vector<int32_t> op_codes;                  // builtin code per operator code entry
   std::vector<std::vector<uint8_t>> buffers{{}};  // buffer 0 is the empty sentinel
   std::vector<TensorSpec> tensors;
   std::vector<OpSpec> ops;

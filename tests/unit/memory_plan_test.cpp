@@ -30,7 +30,8 @@ TEST(MemoryPlan, LiveBuffersNeverOverlapInMemory) {
     EXPECT_LE(plan.offsets[i] + r[i].size, plan.arena_size);
     for (size_t j = 0; j < i; ++j) {
       if (!overlap(r[i], r[j])) continue;
-      const bool disjoint = plan.offsets[i] + r[i].size <= plan.offsets[j] || plan.offsets[j] + r[j].size <= plan.offsets[i];
+      const bool disjoint =
+          plan.offsets[i] + r[i].size <= plan.offsets[j] || plan.offsets[j] + r[j].size <= plan.offsets[i];
       EXPECT_TRUE(disjoint) << i << " and " << j;
     }
   }

@@ -34,7 +34,8 @@ TEST(Npy, ParsesNumpyWrittenHeader) {
 }
 
 TEST(Npy, RejectsBadFiles) {
-  const std::string bad = "\x93NUMPY\x01\x00\x40\x00{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }";
+  const std::string bad =
+      "\x93NUMPY\x01\x00\x40\x00{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }";
   EXPECT_THROW(parse_npy(reinterpret_cast<const uint8_t*>(bad.data()), bad.size()), Error);
   EXPECT_THROW(parse_npy(reinterpret_cast<const uint8_t*>("hello world"), 11), Error);
   const std::string path = ::testing::TempDir() + "/t.npy";

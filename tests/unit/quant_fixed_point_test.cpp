@@ -16,7 +16,9 @@ namespace {
 using i128 = __int128;
 
 // floor(a / b) for b > 0.
-i128 floor_div(i128 a, i128 b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+i128 floor_div(i128 a, i128 b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
 
 // x * 2^-e rounded to nearest, ties away from zero (gemmlowp's RoundingDivideByPOT).
 int64_t round_half_away_pot(i128 x, int e) {
@@ -61,7 +63,8 @@ TEST(QuantFixedPoint, QuantizeMultiplierRepresentsTheValue) {
 
 TEST(QuantFixedPoint, SaturatingRoundingDoublingHighMulIsRoundHalfUp) {
   std::mt19937 rng(2);
-  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(),
+                                             std::numeric_limits<int32_t>::max());
   for (int i = 0; i < 200000; ++i) {
     const int32_t a = any(rng), b = i % 3 == 0 ? (1 << 30) : any(rng);
     if (a == b && a == std::numeric_limits<int32_t>::min()) continue;
@@ -81,15 +84,16 @@ TEST(QuantFixedPoint, SaturatingRoundingDoublingHighMulIsRoundHalfUp) {
 
 TEST(QuantFixedPoint, RoundingDivideByPotIsRoundHalfAwayFromZero) {
   std::mt19937 rng(3);
-  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+  std::uniform_int_distribution<int32_t> any(std::numeric_limits<int32_t>::min(),
+                                             std::numeric_limits<int32_t>::max());
   for (int i = 0; i < 200000; ++i) {
     const int32_t x = any(rng);
     const int e = i % 32;
     ASSERT_EQ(rounding_divide_by_pot(x, e), round_half_away_pot(x, e)) << x << " >> " << e;
   }
-  EXPECT_EQ(rounding_divide_by_pot(5, 1), 3);    // 2.5 -> 3
-  EXPECT_EQ(rounding_divide_by_pot(-5, 1), -3);  // -2.5 -> -3
-  EXPECT_EQ(rounding_divide_by_pot(-7, 2), -2);  // -1.75 -> -2
+  EXPECT_EQ(rounding_divide_by_pot(5, 1), 3);                      // 2.5 -> 3
+  EXPECT_EQ(rounding_divide_by_pot(-5, 1), -3);                    // -2.5 -> -3
+  EXPECT_EQ(rounding_divide_by_pot(-7, 2), -2);                    // -1.75 -> -2
   EXPECT_EQ(rounding_divide_by_pot(int16_t{-6}, 2), int16_t{-2});  // -1.5 -> -2
 }
 
@@ -102,7 +106,8 @@ TEST(QuantFixedPoint, DoubleRoundingIsTheComposition) {
     const QuantizedMultiplier m = quantize_multiplier(std::pow(2.0, exponent(rng)));
     const int left = std::max(m.shift, 0), right = std::max(-m.shift, 0);
     const int64_t shifted = int64_t{x} * (int64_t{1} << left);
-    if (shifted > std::numeric_limits<int32_t>::max() || shifted < std::numeric_limits<int32_t>::min()) continue;
+    if (shifted > std::numeric_limits<int32_t>::max() || shifted < std::numeric_limits<int32_t>::min())
+      continue;
     const i128 high = floor_div(i128{shifted} * m.multiplier + (i128{1} << 30), i128{1} << 31);
     ASSERT_EQ(multiply_double_rounding(x, m.multiplier, m.shift), round_half_away_pot(high, right));
   }
@@ -149,15 +154,17 @@ TEST(QuantFixedPoint, MultiplierAboveOneShiftsLeftFirst) {
 
 TEST(QuantFixedPoint, SmallerThanOneExp) {
   const QuantizedMultiplier m = quantize_multiplier(0.25);
-  EXPECT_EQ(multiply_by_quantized_multiplier_smaller_than_one(10, m, Arithmetic::kTfliteDouble), 3);  // 2.5 -> 3
+  EXPECT_EQ(multiply_by_quantized_multiplier_smaller_than_one(10, m, Arithmetic::kTfliteDouble),
+            3);  // 2.5 -> 3
   EXPECT_EQ(multiply_by_quantized_multiplier_smaller_than_one(-10, m, Arithmetic::kTfliteDouble), -3);
   EXPECT_EQ(multiply_by_quantized_multiplier_smaller_than_one(10, m, Arithmetic::kTfliteSingle), 3);
-  EXPECT_EQ(multiply_by_quantized_multiplier_smaller_than_one(-10, m, Arithmetic::kTfliteSingle), -2);  // half up
+  EXPECT_EQ(multiply_by_quantized_multiplier_smaller_than_one(-10, m, Arithmetic::kTfliteSingle),
+            -2);  // half up
 }
 
 TEST(QuantFixedPoint, Fp32RequantizationRoundsHalfToEvenAndSaturates) {
-  EXPECT_EQ(requantize_fp32(5, 0.5f, 0, -128, 127), 2);   // 2.5 -> 2
-  EXPECT_EQ(requantize_fp32(7, 0.5f, 0, -128, 127), 4);   // 3.5 -> 4
+  EXPECT_EQ(requantize_fp32(5, 0.5f, 0, -128, 127), 2);  // 2.5 -> 2
+  EXPECT_EQ(requantize_fp32(7, 0.5f, 0, -128, 127), 4);  // 3.5 -> 4
   EXPECT_EQ(requantize_fp32(-5, 0.5f, 0, -128, 127), -2);
   EXPECT_EQ(requantize_fp32(5, 0.5f, 10, -128, 127), 12);
   EXPECT_EQ(requantize_fp32(1 << 20, 1.0f, 0, -128, 127), 127);

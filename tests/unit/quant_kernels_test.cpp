@@ -19,7 +19,8 @@ namespace {
 using quant::Arithmetic;
 using testing::OpTester;
 
-constexpr Arithmetic kAllArithmetic[] = {Arithmetic::kLiteRT, Arithmetic::kTfliteSingle, Arithmetic::kTfliteDouble};
+constexpr Arithmetic kAllArithmetic[] = {Arithmetic::kLiteRT, Arithmetic::kTfliteSingle,
+                                         Arithmetic::kTfliteDouble};
 
 // Sets the process-wide arithmetic for one scope.
 class ArithmeticScope {
@@ -31,8 +32,12 @@ class ArithmeticScope {
   Arithmetic before_;
 };
 
-int rnd(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
-float rndf(std::mt19937& rng, float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng); }
+int rnd(std::mt19937& rng, int lo, int hi) {
+  return std::uniform_int_distribution<int>(lo, hi)(rng);
+}
+float rndf(std::mt19937& rng, float lo, float hi) {
+  return std::uniform_real_distribution<float>(lo, hi)(rng);
+}
 
 template <typename T>
 std::vector<T> random_q(std::mt19937& rng, int64_t n, int lo = std::numeric_limits<T>::min(),
@@ -73,16 +78,18 @@ Range act_range(Activation a, float scale, int32_t zp, DType t) {
 }
 
 // Requantizes a conv-family accumulator as the kernels are specified to.
-int32_t conv_requant(int32_t acc, float in_s, float w_s, float out_s, int32_t zp, Range r, Arithmetic a, DType t) {
+int32_t conv_requant(int32_t acc, float in_s, float w_s, float out_s, int32_t zp, Range r, Arithmetic a,
+                     DType t) {
   if (a == Arithmetic::kLiteRT) return quant::requantize_fp32(acc, in_s * w_s / out_s, zp, r.lo, r.hi);
-  const double real = t == DType::kInt8 ? static_cast<double>(in_s) * w_s / out_s
-                                        : static_cast<double>(in_s * w_s) / out_s;
+  const double real =
+      t == DType::kInt8 ? static_cast<double>(in_s) * w_s / out_s : static_cast<double>(in_s * w_s) / out_s;
   const int32_t v = quant::multiply_by_quantized_multiplier(acc, quant::quantize_multiplier(real), a) + zp;
   return std::clamp(v, r.lo, r.hi);
 }
 
 Activation random_activation(std::mt19937& rng) {
-  constexpr Activation all[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1};
+  constexpr Activation all[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
+                                Activation::kReluN1To1};
   return all[rnd(rng, 0, 3)];
 }
 
@@ -97,8 +104,8 @@ void conv_case(std::mt19937& rng, Arithmetic a, bool per_channel_weights) {
   const int cin_g = rnd(rng, 1, 4), cin = cin_g * groups, cout = groups * rnd(rng, 1, 4);
   const int kh = rnd(rng, 1, 3), kw = rnd(rng, 1, 3), sh = rnd(rng, 1, 3), sw = rnd(rng, 1, 3);
   const int dh = rnd(rng, 1, 2), dw = rnd(rng, 1, 2);
-  const Padding pad = (h >= (kh - 1) * dh + 1 && w >= (kw - 1) * dw + 1 && rnd(rng, 0, 1)) ? Padding::kValid
-                                                                                         : Padding::kSame;
+  const Padding pad =
+      (h >= (kh - 1) * dh + 1 && w >= (kw - 1) * dw + 1 && rnd(rng, 0, 1)) ? Padding::kValid : Padding::kSame;
   const Activation act = random_activation(rng);
   const float in_s = rndf(rng, 0.01f, 0.1f), out_s = rndf(rng, 0.02f, 0.5f);
   const int32_t in_zp = rnd(rng, type == DType::kInt8 ? -20 : 100, type == DType::kInt8 ? 20 : 150);
@@ -147,7 +154,8 @@ void conv_case(std::mt19937& rng, Arithmetic a, bool per_channel_weights) {
               const int iy = oy * sh - ph + ky * dh, ix = ox * sw - pw + kx * dw;
               if (iy < 0 || ix < 0 || iy >= h || ix >= w) continue;
               for (int ic = 0; ic < cin_g; ++ic) {
-                const int32_t xv = x[static_cast<size_t>(((b * h + iy) * w + ix) * cin + g * cin_g + ic)] - in_zp;
+                const int32_t xv =
+                    x[static_cast<size_t>(((b * h + iy) * w + ix) * cin + g * cin_g + ic)] - in_zp;
                 const int32_t wv = k[static_cast<size_t>(((oc * kh + ky) * kw + kx) * cin_g + ic)] - w_zp;
                 acc += int64_t{xv} * wv;
               }
@@ -179,7 +187,8 @@ template <typename T>
 void depthwise_case(std::mt19937& rng, Arithmetic a, bool per_channel_weights) {
   const DType type = dtype_of<T>();
   const int h = rnd(rng, 1, 9), w = rnd(rng, 1, 9), cin = rnd(rng, 1, 5), mult = rnd(rng, 1, 2);
-  const int cout = cin * mult, kh = rnd(rng, 1, 3), kw = rnd(rng, 1, 3), sh = rnd(rng, 1, 2), sw = rnd(rng, 1, 2);
+  const int cout = cin * mult, kh = rnd(rng, 1, 3), kw = rnd(rng, 1, 3), sh = rnd(rng, 1, 2),
+            sw = rnd(rng, 1, 2);
   const Activation act = random_activation(rng);
   const float in_s = rndf(rng, 0.01f, 0.1f), out_s = rndf(rng, 0.01f, 0.2f);
   const int32_t in_zp = type == DType::kInt8 ? rnd(rng, -10, 10) : rnd(rng, 120, 135);
@@ -188,12 +197,14 @@ void depthwise_case(std::mt19937& rng, Arithmetic a, bool per_channel_weights) {
   std::vector<float> w_scales(static_cast<size_t>(per_channel_weights ? cout : 1));
   for (float& s : w_scales) s = rndf(rng, 0.001f, 0.05f);
   const std::vector<T> x = random_q<T>(rng, int64_t{h} * w * cin);
-  const std::vector<T> k = random_q<T>(rng, int64_t{kh} * kw * cout, type == DType::kInt8 ? -127 : 0, 127 + (type == DType::kUInt8) * 128);
+  const std::vector<T> k = random_q<T>(rng, int64_t{kh} * kw * cout, type == DType::kInt8 ? -127 : 0,
+                                       127 + (type == DType::kUInt8) * 128);
   std::vector<int32_t> bias(static_cast<size_t>(cout));
   for (int32_t& b : bias) b = rnd(rng, -3000, 3000);
   OpTester t;
   t.add_input<T>({1, h, w, cin}, x, false, per_tensor(in_s, in_zp));
-  t.add_input<T>({1, kh, kw, cout}, k, true, per_channel_weights ? per_channel(w_scales, 3) : per_tensor(w_scales[0], w_zp));
+  t.add_input<T>({1, kh, kw, cout}, k, true,
+                 per_channel_weights ? per_channel(w_scales, 3) : per_tensor(w_scales[0], w_zp));
   t.add_input<int32_t>({cout}, bias, true);
   t.add_output(type, {}, per_tensor(out_s, out_zp));
   t.set_op(OpCode::kDepthwiseConv2D, DepthwiseConv2DOptions{Padding::kSame, sw, sh, 1, 1, mult, act});
@@ -242,7 +253,8 @@ TEST(QuantKernels, FullyConnectedRandom) {
   for (Arithmetic a : kAllArithmetic) {
     for (int i = 0; i < 80; ++i) {
       const int rows = rnd(rng, 1, 4), depth = rnd(rng, 1, 20), units = rnd(rng, 1, 10);
-      const float in_s = rndf(rng, 0.01f, 0.1f), w_s = rndf(rng, 0.001f, 0.02f), out_s = rndf(rng, 0.05f, 0.5f);
+      const float in_s = rndf(rng, 0.01f, 0.1f), w_s = rndf(rng, 0.001f, 0.02f),
+                  out_s = rndf(rng, 0.05f, 0.5f);
       const int32_t in_zp = rnd(rng, -10, 10), out_zp = rnd(rng, -10, 10);
       const Activation act = random_activation(rng);
       const std::vector<int8_t> x = random_q<int8_t>(rng, int64_t{rows} * depth);
@@ -337,8 +349,8 @@ TEST(QuantKernels, TransposeConvRandom) {
       for (size_t j = 0; j < acc.size(); ++j) {
         const int oc = static_cast<int>(j % static_cast<size_t>(cout));
         const int32_t total = static_cast<int32_t>(acc[j] + bias[static_cast<size_t>(oc)]);
-        ASSERT_EQ(got[j], conv_requant(total, in_s, w_scales[static_cast<size_t>(oc)], out_s, out_zp, {-128, 127}, a,
-                                       DType::kInt8));
+        ASSERT_EQ(got[j], conv_requant(total, in_s, w_scales[static_cast<size_t>(oc)], out_s, out_zp,
+                                       {-128, 127}, a, DType::kInt8));
       }
     }
   }
@@ -350,14 +362,16 @@ TEST(QuantKernels, PoolingRandom) {
   std::mt19937 rng(15);
   for (int i = 0; i < 200; ++i) {
     const bool max = i % 2 == 0;
-    const int h = rnd(rng, 1, 8), w = rnd(rng, 1, 8), c = rnd(rng, 1, 4), f = rnd(rng, 1, 3), s = rnd(rng, 1, 2);
+    const int h = rnd(rng, 1, 8), w = rnd(rng, 1, 8), c = rnd(rng, 1, 4), f = rnd(rng, 1, 3),
+              s = rnd(rng, 1, 2);
     const float scale = 0.05f;
     const int32_t zp = rnd(rng, -5, 5);
     const std::vector<int8_t> x = random_q<int8_t>(rng, int64_t{h} * w * c);
     OpTester t;
     t.add_input<int8_t>({1, h, w, c}, x, false, per_tensor(scale, zp));
     t.add_output(DType::kInt8, {}, per_tensor(scale, zp));
-    t.set_op(max ? OpCode::kMaxPool2D : OpCode::kAveragePool2D, Pool2DOptions{Padding::kSame, s, s, f, f, Activation::kNone});
+    t.set_op(max ? OpCode::kMaxPool2D : OpCode::kAveragePool2D,
+             Pool2DOptions{Padding::kSame, s, s, f, f, Activation::kNone});
     t.run();
     const int oh = (h + s - 1) / s, ow = (w + s - 1) / s;
     const int ph = std::max((oh - 1) * s + f - h, 0) / 2, pw = std::max((ow - 1) * s + f - w, 0) / 2;
@@ -431,7 +445,8 @@ TEST(QuantKernels, MeanSpatialAndGeneral) {
           for (int ch = 0; ch < c; ++ch) sum += x[static_cast<size_t>(p * c + ch)];
           const float scale = in_s / out_s;
           const float v = std::round(static_cast<float>(sum) / static_cast<float>(c) * scale +
-                                     static_cast<float>(-in_zp) * scale) + static_cast<float>(out_zp);
+                                     static_cast<float>(-in_zp) * scale) +
+                          static_cast<float>(out_zp);
           ASSERT_EQ(got[static_cast<size_t>(p)], static_cast<int8_t>(std::clamp(v, -128.0f, 127.0f)));
         }
       }
@@ -480,7 +495,8 @@ void binary_case(std::mt19937& rng, OpCode code, Arithmetic a) {
         want = quant::requantize_fp32((va - z1) * (vb - z2), pos, zo, r.lo, r.hi);
       } else {
         const auto m = quant::quantize_multiplier(static_cast<double>(s1) * s2 / so);
-        want = std::clamp(zo + quant::multiply_by_quantized_multiplier((va - z1) * (vb - z2), m, a), r.lo, r.hi);
+        want =
+            std::clamp(zo + quant::multiply_by_quantized_multiplier((va - z1) * (vb - z2), m, a), r.lo, r.hi);
       }
     } else {
       const float ra = s1 / so, rb = s2 / so;
@@ -498,11 +514,15 @@ void binary_case(std::mt19937& rng, OpCode code, Arithmetic a) {
         const double twice_max = 2 * std::max(s1, s2);
         const auto m1 = quant::quantize_multiplier(s1 / twice_max);
         const auto m2 = quant::quantize_multiplier(s2 / twice_max);
-        const auto mo = quant::quantize_multiplier(twice_max / static_cast<double>(static_cast<float>(1 << 20) * so));
-        const int32_t a1 = quant::multiply_by_quantized_multiplier_smaller_than_one((va - z1) * (1 << 20), m1, a);
-        const int32_t b1 = quant::multiply_by_quantized_multiplier_smaller_than_one((vb - z2) * (1 << 20), m2, a);
+        const auto mo =
+            quant::quantize_multiplier(twice_max / static_cast<double>(static_cast<float>(1 << 20) * so));
+        const int32_t a1 =
+            quant::multiply_by_quantized_multiplier_smaller_than_one((va - z1) * (1 << 20), m1, a);
+        const int32_t b1 =
+            quant::multiply_by_quantized_multiplier_smaller_than_one((vb - z2) * (1 << 20), m2, a);
         const int32_t raw = code == OpCode::kAdd ? a1 + b1 : a1 - b1;
-        want = std::clamp(quant::multiply_by_quantized_multiplier_smaller_than_one(raw, mo, a) + zo, r.lo, r.hi);
+        want =
+            std::clamp(quant::multiply_by_quantized_multiplier_smaller_than_one(raw, mo, a) + zo, r.lo, r.hi);
       }
     }
     ASSERT_EQ(got[static_cast<size_t>(i)], want) << "element " << i;
@@ -547,7 +567,8 @@ TEST(QuantKernels, PreluRandom) {
       for (size_t j = 0; j < x.size(); ++j) {
         const int32_t v = x[j] - zi;
         const int32_t o = v >= 0 ? quant::multiply_by_quantized_multiplier(v, m1, a)
-                                 : quant::multiply_by_quantized_multiplier(v * (alpha[j % static_cast<size_t>(c)] - za), m2, a);
+                                 : quant::multiply_by_quantized_multiplier(
+                                       v * (alpha[j % static_cast<size_t>(c)] - za), m2, a);
         ASSERT_EQ(got[j], std::clamp(o + zo, -128, 127));
       }
     }
@@ -573,8 +594,10 @@ TEST(QuantKernels, ReluFamilyRequantizesThenClamps) {
         const auto m = quant::quantize_multiplier(static_cast<double>(si / so));
         const float lo = code == OpCode::kReluN1To1 ? -1.0f : 0.0f;
         const int32_t qlo = std::max(-128, zo + static_cast<int32_t>(std::round(lo / so)));
-        const int32_t qhi = code == OpCode::kRelu ? 127
-                            : std::min(127, zo + static_cast<int32_t>(std::round((code == OpCode::kRelu6 ? 6.0f : 1.0f) / so)));
+        const int32_t qhi = code == OpCode::kRelu
+                                ? 127
+                                : std::min(127, zo + static_cast<int32_t>(std::round(
+                                                         (code == OpCode::kRelu6 ? 6.0f : 1.0f) / so)));
         const std::vector<int8_t> got = t.output_values<int8_t>();
         for (size_t j = 0; j < x.size(); ++j) {
           const int32_t v = zo + quant::multiply_by_quantized_multiplier(x[j] - zi, m, a);
@@ -621,7 +644,8 @@ TEST(QuantKernels, HardSwishTracksTheFloatFunction) {
       const float v = si * static_cast<float>(x[j] - zi);
       const float hs = v * std::min(6.0f, std::max(0.0f, v + 3.0f)) / 6.0f;
       const float want = std::clamp(std::round(hs / so) + static_cast<float>(zo), -128.0f, 127.0f);
-      ASSERT_LE(std::abs(static_cast<float>(got[j]) - want), 1.0f) << "input " << int{x[j]} << " scale " << si;
+      ASSERT_LE(std::abs(static_cast<float>(got[j]) - want), 1.0f)
+          << "input " << int{x[j]} << " scale " << si;
     }
   }
 }
@@ -677,7 +701,8 @@ TEST(QuantKernels, SoftmaxRows) {
 TEST(QuantKernels, ResizeBilinearMatchesXnnpackFormula) {
   std::mt19937 rng(22);
   for (int i = 0; i < 60; ++i) {
-    const int ih = rnd(rng, 1, 6), iw = rnd(rng, 1, 6), oh = rnd(rng, 1, 12), ow = rnd(rng, 1, 12), c = rnd(rng, 1, 3);
+    const int ih = rnd(rng, 1, 6), iw = rnd(rng, 1, 6), oh = rnd(rng, 1, 12), ow = rnd(rng, 1, 12),
+              c = rnd(rng, 1, 3);
     const int mode = rnd(rng, 0, 2);  // 0 legacy, 1 align_corners, 2 half_pixel_centers
     const std::vector<int8_t> x = random_q<int8_t>(rng, int64_t{ih} * iw * c);
     OpTester t;
@@ -691,13 +716,15 @@ TEST(QuantKernels, ResizeBilinearMatchesXnnpackFormula) {
     }
     const auto tap = [&](int o, int in, int out) {
       const bool align = mode == 1;
-      const float scale = static_cast<float>(in - (align ? 1 : 0)) / static_cast<float>(out - (align ? 1 : 0));
+      const float scale =
+          static_cast<float>(in - (align ? 1 : 0)) / static_cast<float>(out - (align ? 1 : 0));
       float pos = static_cast<float>(o) * scale;
       if (mode == 2) pos = std::clamp(pos + 0.5f * scale - 0.5f, 0.0f, static_cast<float>(in - 1));
       if (align && out == 1) pos = 0;
       const int lo = std::min(static_cast<int>(pos), in - 1);
-      return std::tuple<int, int, int32_t>{lo, std::min(lo + 1, in - 1),
-                                           static_cast<int32_t>(std::lrint((pos - static_cast<float>(lo)) * 2048))};
+      return std::tuple<int, int, int32_t>{
+          lo, std::min(lo + 1, in - 1),
+          static_cast<int32_t>(std::lrint((pos - static_cast<float>(lo)) * 2048))};
     };
     const std::vector<int8_t> got = t.output_values<int8_t>();
     for (int y = 0; y < oh; ++y)
@@ -757,7 +784,8 @@ TEST(QuantKernels, FloatKernelsMoveInt8Bytes) {
     const std::vector<int8_t> got = t.output_values<int8_t>();
     ASSERT_EQ(t.output_shape(), (Shape{2, 3, 8}));
     for (int r = 0; r < 6; ++r)
-      for (int k = 0; k < 8; ++k) EXPECT_EQ(got[static_cast<size_t>(r * 8 + k)], x[static_cast<size_t>(r * 4 + k % 4)]);
+      for (int k = 0; k < 8; ++k)
+        EXPECT_EQ(got[static_cast<size_t>(r * 8 + k)], x[static_cast<size_t>(r * 4 + k % 4)]);
   }
   {  // PAD fills with the zero point
     OpTester t;

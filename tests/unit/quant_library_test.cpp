@@ -134,7 +134,8 @@ TEST(QuantWriter, RejectsOpsWhoseOptionsAreNotKept) {
 
 TEST(QuantWriter, ZooModelRoundTripRunsTheSame) {
   const char* home = std::getenv("HOME");
-  const std::string path = std::string(home ? home : "") + "/.cache/osprey/models/face_detection_short_range.tflite";
+  const std::string path =
+      std::string(home ? home : "") + "/.cache/osprey/models/face_detection_short_range.tflite";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "zoo model not fetched";
   auto interp = Interpreter::load(path);
   Graph live = quant::live_graph(interp->graph());
@@ -173,7 +174,8 @@ TEST(QuantParams, ActivationParametersIncludeZeroExactly) {
 }
 
 TEST(QuantParams, SymmetricWeightsPerChannel) {
-  const std::vector<float> w = {1, -2, 0.5f, 0, 0, 0, 0, 0, -8, 0.25f, 0.1f, 0};  // [3, 4]: channel 1 all zero
+  const std::vector<float> w = {1, -2, 0.5f, 0,     0,    0,
+                                0, 0,  -8,   0.25f, 0.1f, 0};  // [3, 4]: channel 1 all zero
   const std::vector<float> s = quant::symmetric_weight_scales(w.data(), {3, 4}, 0);
   ASSERT_EQ(s.size(), 3u);
   EXPECT_FLOAT_EQ(s[0], 2.0f / 127);

@@ -39,10 +39,11 @@ std::optional<Fixture> fixture(const std::string& name) {
   if (kSanitized) return std::nullopt;
   const char* home = std::getenv("HOME");
   const std::string cache = std::getenv("OSPREY_CACHE") ? std::getenv("OSPREY_CACHE")
-                                                         : std::string(home ? home : "") + "/.cache/osprey";
+                                                        : std::string(home ? home : "") + "/.cache/osprey";
   Fixture f;
   f.model = cache + "/models/" + name + ".tflite";
-  for (const char* p : {"astronaut.png", "coffee.png", "messi5.jpg"}) f.photos.push_back(cache + "/media/" + p);
+  for (const char* p : {"astronaut.png", "coffee.png", "messi5.jpg"})
+    f.photos.push_back(cache + "/media/" + p);
   if (!std::filesystem::exists(f.model)) return std::nullopt;
   for (const std::string& p : f.photos) {
     if (!std::filesystem::exists(p)) return std::nullopt;

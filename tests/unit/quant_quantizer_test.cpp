@@ -133,12 +133,15 @@ const Op* find_op(const Graph& g, OpCode code, int nth = 0) {
   return nullptr;
 }
 
-const Tensor& tensor(const Graph& g, int t) { return g.tensors[static_cast<size_t>(t)]; }
+const Tensor& tensor(const Graph& g, int t) {
+  return g.tensors[static_cast<size_t>(t)];
+}
 
 TEST(QuantQuantizer, FusesReluIntoTheConvolution) {
   const quant::PreparedGraph p = quant::prepare_float_graph(test_graph());
   EXPECT_EQ(find_op(p.graph, OpCode::kRelu), nullptr);
-  EXPECT_EQ(std::get<Conv2DOptions>(find_op(p.graph, OpCode::kConv2D)->options).activation, Activation::kRelu);
+  EXPECT_EQ(std::get<Conv2DOptions>(find_op(p.graph, OpCode::kConv2D)->options).activation,
+            Activation::kRelu);
   ASSERT_FALSE(p.notes.empty());
 }
 
@@ -156,7 +159,8 @@ TEST(QuantQuantizer, FollowsTheQuantizationSpec) {
   const Op* first = &g.ops.front();
   EXPECT_EQ(first->code, static_cast<int32_t>(OpCode::kQuantize));
   EXPECT_EQ(tensor(g, first->outputs[0]).quant.scale, tensor(g, first->inputs[0]).quant.scale);
-  EXPECT_EQ(tensor(g, first->outputs[0]).quant.zero_point[0] + 128, tensor(g, first->inputs[0]).quant.zero_point[0]);
+  EXPECT_EQ(tensor(g, first->outputs[0]).quant.zero_point[0] + 128,
+            tensor(g, first->inputs[0]).quant.zero_point[0]);
   // Conv: per-channel symmetric int8 weights on axis 0, int32 bias with scale in * w.
   const Op* conv = find_op(g, OpCode::kConv2D);
   const Tensor& w = tensor(g, conv->inputs[1]);
@@ -168,7 +172,8 @@ TEST(QuantQuantizer, FollowsTheQuantizationSpec) {
   for (int64_t zp : w.quant.zero_point) EXPECT_EQ(zp, 0);
   for (int64_t i = 0; i < w.num_elements(); ++i) EXPECT_GE(w.data_as<int8_t>()[i], -127);
   ASSERT_EQ(bias.type, DType::kInt32);
-  for (size_t ch = 0; ch < 4; ++ch) EXPECT_FLOAT_EQ(bias.quant.scale[ch], x.quant.scale[0] * w.quant.scale[ch]);
+  for (size_t ch = 0; ch < 4; ++ch)
+    EXPECT_FLOAT_EQ(bias.quant.scale[ch], x.quant.scale[0] * w.quant.scale[ch]);
   // The conv feeding only a ReLU-free pool has the pool's parameters (max pool shares them).
   const Op* pool = find_op(g, OpCode::kMaxPool2D);
   EXPECT_EQ(tensor(g, pool->inputs[0]).quant.scale, tensor(g, pool->outputs[0]).quant.scale);
@@ -214,8 +219,10 @@ TEST(QuantQuantizer, RunsInOspreyCloseToTheFloatGraph) {
             in.data_as<float>()[i] = x[i];
           } else {
             const float q = std::round(x[i] / in.quant.scale[0]) + static_cast<float>(in.quant.zero_point[0]);
-            if (in.type == DType::kUInt8) in.data_as<uint8_t>()[i] = static_cast<uint8_t>(std::clamp(q, 0.0f, 255.0f));
-            else in.data_as<int8_t>()[i] = static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
+            if (in.type == DType::kUInt8)
+              in.data_as<uint8_t>()[i] = static_cast<uint8_t>(std::clamp(q, 0.0f, 255.0f));
+            else
+              in.data_as<int8_t>()[i] = static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
           }
         }
         ref.run();
@@ -268,7 +275,8 @@ TEST(QuantTargets, Artpec8NamesPerChannelTensorsAndFloatOps) {
   EXPECT_NE(r.per_channel_tensors[0].find("'w1'"), std::string::npos) << r.per_channel_tensors[0];
   bool named = false;
   for (const quant::OpPlacement& p : r.ops) {
-    for (const std::string& reason : p.reasons) named = named || reason.find("per-channel quantized 'w1'") != std::string::npos;
+    for (const std::string& reason : p.reasons)
+      named = named || reason.find("per-channel quantized 'w1'") != std::string::npos;
   }
   EXPECT_TRUE(named);
   EXPECT_NE(quant::format_target_report(r, "m").find("per-channel"), std::string::npos);

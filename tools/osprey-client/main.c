@@ -37,27 +37,29 @@ static void die(const char* fmt, ...) {
 }
 
 static void die_larod(const char* what, larodError* error) {
-  die("%s: %s (larod error %d)", what, error && error->msg ? error->msg : "unknown error", error ? (int)error->code : 0);
+  die("%s: %s (larod error %d)", what, error && error->msg ? error->msg : "unknown error",
+      error ? (int)error->code : 0);
 }
 
 static void usage(FILE* out) {
-  fprintf(out,
-          "usage: osprey-client [-a] [-c DEVICE[:INSTANCE]] [-g MODEL] [-i INPUT]... [-o PREFIX]\n"
-          "                     [-R ROUNDS] [-w WARMUP] [-b KEY:VALUE]... [-j KEY:VALUE]... [-p PRIORITY] [-v]\n"
-          "  -a                 list the service's devices\n"
-          "  -c DEVICE          device to run on (default cpu-tflite; cpu-proc needs no -g)\n"
-          "  -g MODEL           model file (.tflite)\n"
-          "  -i INPUT           raw input bytes, one -i per model input in order; '' = random data\n"
-          "                     (a single -i '' applies to every input; no -i means random)\n"
-          "  -o PREFIX          write output i to PREFIX<i> (raw bytes)\n"
-          "  -R ROUNDS          jobs to time (default 1)\n"
-          "  -w WARMUP          untimed jobs first (default 0)\n"
-          "  -b KEY:VALUE       model parameter: VALUE is an int, an int pair a,b, an int quad a,b,c,d,\n"
-          "                     or else a string (e.g. image.input.format:nv12, image.input.size:640,480)\n"
-          "  -j KEY:VALUE       job parameter, same syntax (e.g. image.input.crop:0,0,320,240)\n"
-          "  -p PRIORITY        job priority 0..100 (default 50)\n"
-          "  -v                 print the model's tensors\n"
-          "The service's socket is $OSPREY_SOCKET when set.\n");
+  fprintf(
+      out,
+      "usage: osprey-client [-a] [-c DEVICE[:INSTANCE]] [-g MODEL] [-i INPUT]... [-o PREFIX]\n"
+      "                     [-R ROUNDS] [-w WARMUP] [-b KEY:VALUE]... [-j KEY:VALUE]... [-p PRIORITY] [-v]\n"
+      "  -a                 list the service's devices\n"
+      "  -c DEVICE          device to run on (default cpu-tflite; cpu-proc needs no -g)\n"
+      "  -g MODEL           model file (.tflite)\n"
+      "  -i INPUT           raw input bytes, one -i per model input in order; '' = random data\n"
+      "                     (a single -i '' applies to every input; no -i means random)\n"
+      "  -o PREFIX          write output i to PREFIX<i> (raw bytes)\n"
+      "  -R ROUNDS          jobs to time (default 1)\n"
+      "  -w WARMUP          untimed jobs first (default 0)\n"
+      "  -b KEY:VALUE       model parameter: VALUE is an int, an int pair a,b, an int quad a,b,c,d,\n"
+      "                     or else a string (e.g. image.input.format:nv12, image.input.size:640,480)\n"
+      "  -j KEY:VALUE       job parameter, same syntax (e.g. image.input.crop:0,0,320,240)\n"
+      "  -p PRIORITY        job priority 0..100 (default 50)\n"
+      "  -v                 print the model's tensors\n"
+      "The service's socket is $OSPREY_SOCKET when set.\n");
 }
 
 static double now_ms(void) {
@@ -113,8 +115,9 @@ static void put_param(larodMap* map, const char* arg) {
 }
 
 static const char* type_name(larodTensorDataType t) {
-  static const char* const names[] = {"invalid", "unspecified", "bool",  "uint8", "int8",    "uint16",  "int16",
-                                      "uint32",  "int32",       "uint64", "int64", "float16", "float32", "float64"};
+  static const char* const names[] = {"invalid", "unspecified", "bool",    "uint8",  "int8",
+                                      "uint16",  "int16",       "uint32",  "int32",  "uint64",
+                                      "int64",   "float16",     "float32", "float64"};
   return (int)t >= 0 && t < LAROD_TENSOR_DATA_TYPE_MAX ? names[t] : "?";
 }
 
@@ -167,7 +170,8 @@ static void fill_input(larodTensor* t, const char* path, void* mem, size_t bytes
   }
   if (larodGetTensorDataType(t, NULL) == LAROD_TENSOR_DATA_TYPE_FLOAT32) {
     float* f = (float*)mem;
-    for (size_t i = 0; i < bytes / sizeof(float); ++i) f[i] = (float)((double)(next_random() % 2001) / 1000.0 - 1.0);
+    for (size_t i = 0; i < bytes / sizeof(float); ++i)
+      f[i] = (float)((double)(next_random() % 2001) / 1000.0 - 1.0);
   } else {
     uint8_t* b = (uint8_t*)mem;
     for (size_t i = 0; i < bytes; ++i) b[i] = (uint8_t)next_random();
@@ -275,7 +279,8 @@ int main(int argc, char** argv) {
     print_tensors("input", in, n_in);
     print_tensors("output", out, n_out);
   }
-  if (num_inputs > 1 && num_inputs != n_in) die("the model has %zu inputs but %zu -i were given", n_in, num_inputs);
+  if (num_inputs > 1 && num_inputs != n_in)
+    die("the model has %zu inputs but %zu -i were given", n_in, num_inputs);
 
   void* in_mem[MAX_ARGS];
   size_t in_size[MAX_ARGS];
@@ -311,7 +316,8 @@ int main(int argc, char** argv) {
     if (!larodRunJob(conn, req, &error)) die_larod("running the job", error);
     total += now_ms() - start;
   }
-  printf("Mean execution time for job: %.3f ms (%ld rounds, %ld warm-up)\n", total / (double)rounds, rounds, warmup);
+  printf("Mean execution time for job: %.3f ms (%ld rounds, %ld warm-up)\n", total / (double)rounds, rounds,
+         warmup);
 
   if (out_prefix) {
     for (size_t i = 0; i < n_out; ++i) {
@@ -320,7 +326,8 @@ int main(int argc, char** argv) {
       char path[4096];
       snprintf(path, sizeof(path), "%s%zu", out_prefix, i);
       FILE* f = fopen(path, "wb");
-      if (!f || fwrite(out_mem[i], 1, bytes, f) != bytes) die("cannot write output '%s': %s", path, strerror(errno));
+      if (!f || fwrite(out_mem[i], 1, bytes, f) != bytes)
+        die("cannot write output '%s': %s", path, strerror(errno));
       fclose(f);
       printf("Output %zu written to %s (%zu bytes)\n", i, path, bytes);
     }

@@ -14,7 +14,8 @@ struct BackendChoice {
   int threads = 0;  // 0: all cores
 
   void add_options(CLI::App* cmd) {
-    cmd->add_option("--backend,-b", backend, "Execution backend: xnnpack (default) or ref (reference kernels)")
+    cmd->add_option("--backend,-b", backend,
+                    "Execution backend: xnnpack (default) or ref (reference kernels)")
         ->check(CLI::IsMember(backend_names()));
     cmd->add_option("--threads", threads, "Threads for the backend (default: all cores)")
         ->check(CLI::NonNegativeNumber);

@@ -47,12 +47,14 @@ void check(const CheckArgs& a) {
 }  // namespace
 
 void add_check_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("check", "What a DLPU target runs of a model, and what falls back to the CPU");
+  auto* cmd =
+      app.add_subcommand("check", "What a DLPU target runs of a model, and what falls back to the CPU");
   static CheckArgs args;
   cmd->add_option("MODEL", args.model, "A .tflite model (path or zoo name)")->required();
   cmd->add_option("--target", args.target, "cpu, artpec7, artpec8, artpec9 or cv25")->required();
   cmd->add_flag("--json", args.json, "Print the report as JSON");
-  cmd->footer("Exit status: 0 the whole model runs on the accelerator, 2 some ops fall back to the CPU, 1 error.");
+  cmd->footer(
+      "Exit status: 0 the whole model runs on the accelerator, 2 some ops fall back to the CPU, 1 error.");
   cmd->callback([] { check(args); });
 }
 

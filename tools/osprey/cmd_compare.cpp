@@ -18,7 +18,8 @@ namespace osprey::cli {
 
 // From cmd_quantize.cpp.
 std::optional<vision::ModelSpec> find_model_spec(const std::string& model_path, const std::string& name);
-std::optional<quant::InputRecipe> input_recipe(const Tensor& input, const std::optional<vision::ModelSpec>& spec,
+std::optional<quant::InputRecipe> input_recipe(const Tensor& input,
+                                               const std::optional<vision::ModelSpec>& spec,
                                                const std::string& range, const std::string& resize);
 
 namespace {
@@ -36,9 +37,12 @@ struct CompareArgs {
 };
 
 nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
-  auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(v > 0 ? "inf" : "-inf"); };
-  return {{"snr_db", finite(m.snr_db)}, {"cosine", m.cosine}, {"max_abs_error", m.max_abs_error},
-          {"mean_abs_error", m.mean_abs_error}, {"max_abs_float", m.ref_abs_max}, {"elements", m.count}};
+  auto finite = [](double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(v > 0 ? "inf" : "-inf");
+  };
+  return {{"snr_db", finite(m.snr_db)},       {"cosine", m.cosine},
+          {"max_abs_error", m.max_abs_error}, {"mean_abs_error", m.mean_abs_error},
+          {"max_abs_float", m.ref_abs_max},   {"elements", m.count}};
 }
 
 void compare(const CompareArgs& a) {
@@ -47,8 +51,9 @@ void compare(const CompareArgs& a) {
   auto ref = Interpreter::load(ref_path);
   auto test = Interpreter::load(test_path);
   OSPREY_CHECK(ref->num_inputs() == 1 && test->num_inputs() == 1, "compare supports single-input models");
-  OSPREY_CHECK(ref->input(0).type == DType::kFloat32, "{}: the first model must be the float one (its input is {})",
-               ref_path, dtype_name(ref->input(0).type));
+  OSPREY_CHECK(ref->input(0).type == DType::kFloat32,
+               "{}: the first model must be the float one (its input is {})", ref_path,
+               dtype_name(ref->input(0).type));
   OSPREY_CHECK(ref->input(0).shape == test->input(0).shape, "the models' inputs differ: {} and {}",
                shape_str(ref->input(0).shape), shape_str(test->input(0).shape));
   const std::optional<vision::ModelSpec> spec = find_model_spec(ref_path, a.spec);
@@ -60,8 +65,8 @@ void compare(const CompareArgs& a) {
   options.per_layer = a.per_layer;
   options.spec = spec;
   quant::ProgressBar bar("comparing");
-  const quant::ComparisonReport r =
-      quant::compare_graphs(ref->graph(), test->graph(), source, options, [&](int d, int t) { bar.update(d, t); });
+  const quant::ComparisonReport r = quant::compare_graphs(ref->graph(), test->graph(), source, options,
+                                                          [&](int d, int t) { bar.update(d, t); });
 
   if (!a.json) {
     fmt::print("float:     {}\nquantized: {}\n", ref_path, test_path);
@@ -72,14 +77,18 @@ void compare(const CompareArgs& a) {
   j["float"] = ref_path;
   j["quantized"] = test_path;
   j["samples"] = r.samples;
-  for (const quant::OutputReport& o : r.outputs) j["outputs"].push_back({{"name", o.name}, {"metrics", metrics_json(o.metrics)}});
+  for (const quant::OutputReport& o : r.outputs)
+    j["outputs"].push_back({{"name", o.name}, {"metrics", metrics_json(o.metrics)}});
   if (r.detections) {
-    j["detections"] = {{"float", r.detections->reference}, {"found", r.detections->found},
-                       {"quantized", r.detections->test}, {"mean_iou", r.detections->mean_iou}};
+    j["detections"] = {{"float", r.detections->reference},
+                       {"found", r.detections->found},
+                       {"quantized", r.detections->test},
+                       {"mean_iou", r.detections->mean_iou}};
   }
   if (r.mask_iou) j["mask_iou"] = *r.mask_iou;
   for (const quant::LayerReport& l : r.layers) {
-    j["layers"].push_back({{"op", l.op_index}, {"kind", l.op}, {"tensor", l.tensor}, {"metrics", metrics_json(l.metrics)}});
+    j["layers"].push_back(
+        {{"op", l.op_index}, {"kind", l.op}, {"tensor", l.tensor}, {"metrics", metrics_json(l.metrics)}});
   }
   fmt::print("{}\n", j.dump(2));
 }
@@ -94,9 +103,11 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--images", args.images, "Images (.jpg/.png) or .npy inputs: files or directories")
       ->required()
       ->expected(1, -1);
-  cmd->add_option("--samples", args.samples, "At most this many inputs (default 10)")->check(CLI::PositiveNumber);
+  cmd->add_option("--samples", args.samples, "At most this many inputs (default 10)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--per-layer", args.per_layer, "Also compare every tensor the models share by name");
-  cmd->add_option("--spec", args.spec, "heads.json entry for input preparation and metrics (default: float model name)");
+  cmd->add_option("--spec", args.spec,
+                  "heads.json entry for input preparation and metrics (default: float model name)");
   cmd->add_option("--input-range", args.input_range, "Image pixel range LO,HI for models not in heads.json");
   cmd->add_option("--resize", args.resize, "Image fitting: stretch or letterbox (default from heads.json)");
   cmd->add_flag("--json", args.json, "Print the report as JSON");

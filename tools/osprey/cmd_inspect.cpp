@@ -15,14 +15,16 @@ namespace {
 nlohmann::json tensor_json(const Tensor& t) {
   nlohmann::json j = {{"name", t.name}, {"shape", t.shape}, {"dtype", dtype_name(t.type)}};
   if (!t.quant.empty()) {
-    j["quantization"] = {{"scale", t.quant.scale}, {"zero_point", t.quant.zero_point}, {"axis", t.quant.axis}};
+    j["quantization"] = {
+        {"scale", t.quant.scale}, {"zero_point", t.quant.zero_point}, {"axis", t.quant.axis}};
   }
   return j;
 }
 
 std::string quant_str(const Tensor& t) {
   if (t.quant.empty()) return "";
-  if (t.quant.per_channel()) return fmt::format("per-channel ({} scales, axis {})", t.quant.scale.size(), t.quant.axis);
+  if (t.quant.per_channel())
+    return fmt::format("per-channel ({} scales, axis {})", t.quant.scale.size(), t.quant.axis);
   return fmt::format("scale {:.6g} zero point {}", t.quant.scale[0], t.quant.zero_point[0]);
 }
 
@@ -42,7 +44,9 @@ void inspect(const std::string& path, bool json) {
     j["op_histogram"] = histogram;
     j["ops"] = nlohmann::json::array();
     for (const OpInfo& info : interp->plan_info()) {
-      j["ops"].push_back({{"index", info.index}, {"op", info.name}, {"output_shape", info.output_shape},
+      j["ops"].push_back({{"index", info.index},
+                          {"op", info.name},
+                          {"output_shape", info.output_shape},
                           {"macs", info.macs}});
     }
     j["num_ops"] = g.ops.size();
@@ -69,7 +73,8 @@ void inspect(const std::string& path, bool json) {
   for (const auto& [name, count] : histogram) fmt::print("  {:<32} {}\n", name, count);
   fmt::print("\nexecution plan:\n  {:>5}  {:<28} {:<20} {:>14}\n", "index", "op", "output shape", "MACs");
   for (const OpInfo& info : interp->plan_info()) {
-    fmt::print("  {:>5}  {:<28} {:<20} {:>14}\n", info.index, info.name, shape_str(info.output_shape), info.macs);
+    fmt::print("  {:>5}  {:<28} {:<20} {:>14}\n", info.index, info.name, shape_str(info.output_shape),
+               info.macs);
   }
   fmt::print("\ntotal MACs:   {} ({:.1f} M)\n", total_macs, static_cast<double>(total_macs) / 1e6);
   fmt::print("weights:      {} bytes ({:.2f} MiB, float32 after load-time folding)\n", interp->weight_bytes(),

@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
-#include <cmath>
 
 #include "commands.h"
 #include "io/npy.h"
@@ -63,9 +63,14 @@ nlohmann::json quant_json(const Tensor& t) {
 }
 
 nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
-  auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(v > 0 ? "inf" : "-inf"); };
-  return {{"snr_db", finite(m.snr_db)}, {"cosine", m.cosine}, {"max_abs_error", m.max_abs_error},
-          {"mean_abs_error", m.mean_abs_error}, {"max_abs_float", m.ref_abs_max}};
+  auto finite = [](double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(v > 0 ? "inf" : "-inf");
+  };
+  return {{"snr_db", finite(m.snr_db)},
+          {"cosine", m.cosine},
+          {"max_abs_error", m.max_abs_error},
+          {"mean_abs_error", m.mean_abs_error},
+          {"max_abs_float", m.ref_abs_max}};
 }
 
 }  // namespace
@@ -82,7 +87,8 @@ std::optional<vision::ModelSpec> find_model_spec(const std::string& model_path, 
 }
 
 // Shared with cmd_compare.cpp: how images become model input.
-std::optional<quant::InputRecipe> input_recipe(const Tensor& input, const std::optional<vision::ModelSpec>& spec,
+std::optional<quant::InputRecipe> input_recipe(const Tensor& input,
+                                               const std::optional<vision::ModelSpec>& spec,
                                                const std::string& range, const std::string& resize) {
   quant::InputRecipe r;
   if (spec) {
@@ -100,8 +106,8 @@ std::optional<quant::InputRecipe> input_recipe(const Tensor& input, const std::o
     float lo = 0, hi = 0;
     char comma = 0;
     std::istringstream in(range);
-    OSPREY_CHECK((in >> lo >> comma >> hi) && comma == ',' && lo < hi, "--input-range '{}': expected LO,HI with LO < HI",
-                 range);
+    OSPREY_CHECK((in >> lo >> comma >> hi) && comma == ',' && lo < hi,
+                 "--input-range '{}': expected LO,HI with LO < HI", range);
     r.normalization = {lo, hi};
   } else if (!spec) {
     return std::nullopt;
@@ -117,10 +123,12 @@ void quantize(const QuantizeArgs& a) {
   const std::string model_path = vision::resolve_model_path(a.model);
   auto interp = Interpreter::load(model_path);
   const Graph& folded = interp->graph();
-  OSPREY_CHECK(interp->num_inputs() == 1, "{}: quantize supports single-input models; this one has {}", model_path,
-               interp->num_inputs());
-  OSPREY_CHECK(interp->input(0).type == DType::kFloat32, "{}: the input is {}, not float32: the model is already "
-               "quantized", model_path, dtype_name(interp->input(0).type));
+  OSPREY_CHECK(interp->num_inputs() == 1, "{}: quantize supports single-input models; this one has {}",
+               model_path, interp->num_inputs());
+  OSPREY_CHECK(interp->input(0).type == DType::kFloat32,
+               "{}: the input is {}, not float32: the model is already "
+               "quantized",
+               model_path, dtype_name(interp->input(0).type));
 
   std::optional<quant::Target> target;
   if (!a.target.empty()) target = quant::parse_target(a.target);
@@ -128,32 +136,37 @@ void quantize(const QuantizeArgs& a) {
   options.granularity = quant::Granularity::kPerChannel;
   if (target == quant::Target::kArtpec8) options.granularity = quant::Granularity::kPerTensor;
   if (target == quant::Target::kCv25) {
-    fmt::print(stderr, "osprey: note: CV25 models are quantized by Ambarella's toolchain from the float model; this "
-                       "int8 model is for checking and CPU use\n");
+    fmt::print(stderr,
+               "osprey: note: CV25 models are quantized by Ambarella's toolchain from the float model; this "
+               "int8 model is for checking and CPU use\n");
   }
   if (!a.granularity.empty()) {
     options.granularity = quant::parse_granularity(a.granularity);
     if (target == quant::Target::kArtpec8 && options.granularity == quant::Granularity::kPerChannel) {
-      fmt::print(stderr, "osprey: warning: ARTPEC-8 runs per-channel models much slower and less accurately\n");
+      fmt::print(stderr,
+                 "osprey: warning: ARTPEC-8 runs per-channel models much slower and less accurately\n");
     }
   }
   options.io = quant::parse_io_type(a.io);
   options.method = quant::parse_calibration_method(a.method);
-  OSPREY_CHECK(a.percentile > 50 && a.percentile <= 100, "--percentile {} must be in (50, 100]", a.percentile);
+  OSPREY_CHECK(a.percentile > 50 && a.percentile <= 100, "--percentile {} must be in (50, 100]",
+               a.percentile);
   options.percentile = a.percentile;
   options.allow_float_ops = a.allow_float_ops;
 
   const std::optional<vision::ModelSpec> spec = find_model_spec(model_path, a.spec);
-  const std::optional<quant::InputRecipe> recipe = input_recipe(interp->input(0), spec, a.input_range, a.resize);
+  const std::optional<quant::InputRecipe> recipe =
+      input_recipe(interp->input(0), spec, a.input_range, a.resize);
   if (recipe) options.image_input = recipe->normalization;
   const std::vector<std::string> files = quant::collect_sample_files(a.calibration);
   const quant::SampleSource source(files, a.samples, !a.no_augment, recipe);
 
   fmt::print("model: {}\n", model_path);
-  fmt::print("quantization: {} weights, {} model input/output, {} calibration{}\n",
-             quant::granularity_name(options.granularity), quant::io_type_name(options.io),
-             quant::calibration_method_name(options.method),
-             options.method == quant::CalibrationMethod::kPercentile ? fmt::format(" ({})", a.percentile) : "");
+  fmt::print(
+      "quantization: {} weights, {} model input/output, {} calibration{}\n",
+      quant::granularity_name(options.granularity), quant::io_type_name(options.io),
+      quant::calibration_method_name(options.method),
+      options.method == quant::CalibrationMethod::kPercentile ? fmt::format(" ({})", a.percentile) : "");
   if (recipe) {
     fmt::print("input: images {} to {}x{}, pixels to [{}, {}]{}\n",
                recipe->resize == vision::ResizeMode::kLetterbox ? "letterboxed" : "stretched", recipe->width,
@@ -176,7 +189,8 @@ void quantize(const QuantizeArgs& a) {
   quant::QuantizationRun run;
   {
     quant::ProgressBar bar("calibrating");
-    run = quant::quantize_model(folded, source, options, wo, [&](int done, int total) { bar.update(done, total); });
+    run = quant::quantize_model(folded, source, options, wo,
+                                [&](int done, int total) { bar.update(done, total); });
   }
   for (const std::string& n : run.notes) fmt::print("note: {}\n", n);
   const quant::QuantizedGraph& q = run.quantized;
@@ -211,13 +225,17 @@ void quantize(const QuantizeArgs& a) {
   if (target) {
     const quant::TargetReport tr = quant::check_target(qinterp->graph(), *target);
     if (tr.all_accelerated()) {
-      fmt::print("target {}: all {} ops run on the accelerator\n", quant::target_title(*target), tr.ops.size());
+      fmt::print("target {}: all {} ops run on the accelerator\n", quant::target_title(*target),
+                 tr.ops.size());
     } else {
       fmt::print("target {}: {} of {} ops accelerated; `osprey check {} --target {}` lists the rest\n",
-                 quant::target_title(*target), tr.accelerated, tr.ops.size(), a.output, quant::target_name(*target));
+                 quant::target_title(*target), tr.accelerated, tr.ops.size(), a.output,
+                 quant::target_name(*target));
     }
-    report["target"] = {{"name", quant::target_name(*target)}, {"all_accelerated", tr.all_accelerated()},
-                        {"accelerated_ops", tr.accelerated}, {"num_ops", tr.ops.size()}};
+    report["target"] = {{"name", quant::target_name(*target)},
+                        {"all_accelerated", tr.all_accelerated()},
+                        {"accelerated_ops", tr.accelerated},
+                        {"num_ops", tr.ops.size()}};
   }
 
   // Accuracy on the calibration files themselves (without augmentation).
@@ -243,10 +261,13 @@ void quantize(const QuantizeArgs& a) {
     fmt::print("{}", quant::format_report(r));
     nlohmann::json acc;
     acc["samples"] = r.samples;
-    for (const quant::OutputReport& o : r.outputs) acc["outputs"].push_back({{"name", o.name}, {"metrics", metrics_json(o.metrics)}});
+    for (const quant::OutputReport& o : r.outputs)
+      acc["outputs"].push_back({{"name", o.name}, {"metrics", metrics_json(o.metrics)}});
     if (r.detections) {
-      acc["detections"] = {{"float", r.detections->reference}, {"found", r.detections->found},
-                           {"quantized", r.detections->test}, {"mean_iou", r.detections->mean_iou}};
+      acc["detections"] = {{"float", r.detections->reference},
+                           {"found", r.detections->found},
+                           {"quantized", r.detections->test},
+                           {"mean_iou", r.detections->mean_iou}};
     }
     if (r.mask_iou) acc["mask_iou"] = *r.mask_iou;
     report["accuracy"] = acc;
@@ -265,29 +286,37 @@ void add_quantize_command(CLI::App& app) {
   static QuantizeArgs args;
   cmd->add_option("MODEL", args.model, "Float .tflite model (path or zoo name)")->required();
   cmd->add_option("-o,--output", args.output, "Where to write the quantized .tflite")->required();
-  cmd->add_option("--calibration", args.calibration, "Calibration images (.jpg/.png) or .npy inputs: files or directories")
+  cmd->add_option("--calibration", args.calibration,
+                  "Calibration images (.jpg/.png) or .npy inputs: files or directories")
       ->required()
       ->expected(1, -1);
-  cmd->add_option("--samples", args.samples, "Calibration samples (images are augmented to reach it; default 100)")
+  cmd->add_option("--samples", args.samples,
+                  "Calibration samples (images are augmented to reach it; default 100)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--granularity", args.granularity,
-                  "Weight quantization: per-tensor or per-channel (default per-channel; per-tensor for artpec8)");
+  cmd->add_option(
+      "--granularity", args.granularity,
+      "Weight quantization: per-tensor or per-channel (default per-channel; per-tensor for artpec8)");
   cmd->add_option("--io", args.io, "Model input/output type: uint8 (default), int8 or float");
   cmd->add_option("--method", args.method, "Activation ranges: minmax (default), percentile or entropy");
   cmd->add_option("--percentile", args.percentile, "Percentile kept by --method percentile (default 99.99)");
   cmd->add_option("--target", args.target, "Deployment target: cpu, artpec7, artpec8, artpec9 or cv25");
-  cmd->add_option("--spec", args.spec, "heads.json entry for input preparation and metrics (default: model name)");
+  cmd->add_option("--spec", args.spec,
+                  "heads.json entry for input preparation and metrics (default: model name)");
   cmd->add_option("--input-range", args.input_range, "Image pixel range LO,HI for models not in heads.json");
   cmd->add_option("--resize", args.resize, "Image fitting: stretch or letterbox (default from heads.json)");
-  cmd->add_flag("--no-augment", args.no_augment, "Use each calibration image once, without augmented variants");
+  cmd->add_flag("--no-augment", args.no_augment,
+                "Use each calibration image once, without augmented variants");
   cmd->add_flag("--allow-float-ops", args.allow_float_ops,
                 "Keep ops without integer kernels in float (hybrid model, not full-integer)");
-  cmd->add_option("--eval-samples", args.eval_samples,
-                  "Images for the accuracy report (default: the calibration files, at most 10; 0: no report)");
-  cmd->add_flag("--per-layer", args.per_layer, "Accuracy of every tensor (matched by name), not only the outputs");
+  cmd->add_option(
+      "--eval-samples", args.eval_samples,
+      "Images for the accuracy report (default: the calibration files, at most 10; 0: no report)");
+  cmd->add_flag("--per-layer", args.per_layer,
+                "Accuracy of every tensor (matched by name), not only the outputs");
   cmd->add_option("--report-json", args.report_json, "Also write the decisions and accuracy as JSON");
   cmd->add_option("--save-inputs", args.save_inputs,
-                  "Write the calibration files (at most 10, not augmented) as the quantized model takes them, to DIR/inputN.npy");
+                  "Write the calibration files (at most 10, not augmented) as the quantized model takes "
+                  "them, to DIR/inputN.npy");
   cmd->callback([] { quantize(args); });
 }
 

@@ -37,7 +37,8 @@ void run(const RunArgs& args) {
   auto interp = Interpreter::load(args.model, options);
   const int n_in = interp->num_inputs();
   if (args.inputs.empty() && args.seed < 0) {
-    fail("{}: give --input FILE.npy for each of the model's {} input(s), or --random-seed N", args.model, n_in);
+    fail("{}: give --input FILE.npy for each of the model's {} input(s), or --random-seed N", args.model,
+         n_in);
   }
   if (!args.inputs.empty() && static_cast<int>(args.inputs.size()) != n_in) {
     fail("{}: model has {} input(s), {} --input file(s) given", args.model, n_in, args.inputs.size());
@@ -54,8 +55,8 @@ void run(const RunArgs& args) {
       file = args.inputs[static_cast<size_t>(i)];
       NpyArray a = read_npy(file);
       if (a.type != t.type || a.shape != t.shape) {
-        fail("{}: has shape {} {}, model input {} '{}' expects {} {}", file, shape_str(a.shape), dtype_name(a.type), i,
-             t.name, shape_str(t.shape), dtype_name(t.type));
+        fail("{}: has shape {} {}, model input {} '{}' expects {} {}", file, shape_str(a.shape),
+             dtype_name(a.type), i, t.name, shape_str(t.shape), dtype_name(t.type));
       }
       std::memcpy(t.data, a.data.data(), t.num_bytes());
     } else {
@@ -69,7 +70,8 @@ void run(const RunArgs& args) {
 
   const auto start = std::chrono::steady_clock::now();
   interp->invoke();
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
   for (int i = 0; i < interp->num_outputs(); ++i) {
     const Tensor& t = interp->output(i);

@@ -25,7 +25,8 @@ inline WindowAxis window_axis(int in, int filter, int stride, int dilation, Padd
     const int total = std::max((w.out - 1) * stride + effective - in, 0);
     w.pad_before = total / 2;
   } else {
-    OSPREY_CHECK(in >= effective, "window {} (dilated) is larger than input {} with VALID padding", effective, in);
+    OSPREY_CHECK(in >= effective, "window {} (dilated) is larger than input {} with VALID padding", effective,
+                 in);
     w.out = (in - effective + stride) / stride;
     w.pad_before = 0;
   }

@@ -14,7 +14,6 @@
 
 namespace osprey::ref {
 
-
 namespace {
 
 constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;

@@ -14,7 +14,6 @@
 
 namespace osprey::ref {
 
-
 namespace {
 
 constexpr int kMaxDims = 5;  // TFLite's limit, including added axes

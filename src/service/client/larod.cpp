@@ -37,18 +37,23 @@
 using namespace osprey::service;
 
 // The wire values are the header's enum values.
-constexpr int I(int v) { return v; }
+constexpr int I(int v) {
+  return v;
+}
 static_assert(I(LAROD_ERROR_JOB) == I(wire::kErrJob) && I(LAROD_ERROR_ALLOC) == I(wire::kErrAlloc) &&
               I(LAROD_ERROR_CONNECTION) == I(wire::kErrConnection) &&
               I(LAROD_ERROR_TENSOR_MISMATCH) == I(wire::kErrTensorMismatch) &&
-              I(LAROD_ERROR_VERSION_MISMATCH) == I(wire::kErrVersionMismatch) && I(LAROD_ERROR_FD) == I(wire::kErrFd) &&
+              I(LAROD_ERROR_VERSION_MISMATCH) == I(wire::kErrVersionMismatch) &&
+              I(LAROD_ERROR_FD) == I(wire::kErrFd) &&
               I(LAROD_ERROR_MODEL_NOT_FOUND) == I(wire::kErrModelNotFound) &&
               I(LAROD_ERROR_INVALID_ACCESS) == I(wire::kErrInvalidAccess) &&
               I(LAROD_ERROR_LOAD_MODEL) == I(wire::kErrLoadModel) &&
               I(LAROD_ERROR_INVALID_CHIP_ID) == I(wire::kErrInvalidChipId));
 static_assert(I(LAROD_TENSOR_DATA_TYPE_FLOAT64) == I(wire::kTypeFloat64) &&
-              I(LAROD_TENSOR_DATA_TYPE_MAX) == I(wire::kTypeMax) && I(LAROD_TENSOR_DATA_TYPE_UINT8) == I(wire::kTypeUInt8));
-static_assert(I(LAROD_TENSOR_LAYOUT_420SP) == I(wire::kLayout420SP) && I(LAROD_TENSOR_LAYOUT_MAX) == I(wire::kLayoutMax));
+              I(LAROD_TENSOR_DATA_TYPE_MAX) == I(wire::kTypeMax) &&
+              I(LAROD_TENSOR_DATA_TYPE_UINT8) == I(wire::kTypeUInt8));
+static_assert(I(LAROD_TENSOR_LAYOUT_420SP) == I(wire::kLayout420SP) &&
+              I(LAROD_TENSOR_LAYOUT_MAX) == I(wire::kLayoutMax));
 static_assert(I(LAROD_ACCESS_PUBLIC) == I(wire::kAccessPublic) &&
               I(LAROD_ACCESS_USER_PROTECTED) == I(wire::kAccessUserProtected));
 static_assert(LAROD_FD_PROP_DMABUF == wire::kPropDmabuf && LAROD_FD_PROP_MAP == wire::kPropMap);
@@ -369,7 +374,8 @@ struct larodConnection {
     return reason;
   }
 
-  bool send_request(Msg type, uint64_t id, const Writer& w, const std::vector<int>& fds, std::string& failure) {
+  bool send_request(Msg type, uint64_t id, const Writer& w, const std::vector<int>& fds,
+                    std::string& failure) {
     int err;
     {
       std::lock_guard<std::mutex> lock(send_mu);
@@ -470,8 +476,8 @@ bool check_status(Reader& r, larodError** error) {
 }
 
 // Runs a synchronous request and parses its body with `parse`.
-bool request(larodConnection* conn, Msg type, const Writer& w, const std::vector<int>& fds, larodError** error,
-             const std::function<void(Reader&, Message&)>& parse = {}) {
+bool request(larodConnection* conn, Msg type, const Writer& w, const std::vector<int>& fds,
+             larodError** error, const std::function<void(Reader&, Message&)>& parse = {}) {
   if (!conn) return invalid(error, "conn is NULL");
   Message reply;
   if (!conn->call(type, w, fds, reply, error)) return false;
@@ -509,9 +515,12 @@ void destroy_connection(larodConnection* c) {
   delete c;
 }
 
-larodTensor* new_tensor() { return new (std::nothrow) larodTensor(); }
+larodTensor* new_tensor() {
+  return new (std::nothrow) larodTensor();
+}
 
-larodTensor** tensors_from_infos(const std::vector<TensorInfo>& infos, size_t* numTensors, larodError** error) {
+larodTensor** tensors_from_infos(const std::vector<TensorInfo>& infos, size_t* numTensors,
+                                 larodError** error) {
   const size_t n = infos.size();
   auto** arr = static_cast<larodTensor**>(std::calloc(n ? n : 1, sizeof(larodTensor*)));
   if (!arr) {
@@ -541,8 +550,8 @@ larodTensor** tensors_from_infos(const std::vector<TensorInfo>& infos, size_t* n
   return arr;
 }
 
-larodTensor** alloc_tensors(larodConnection* conn, const larodModel* model, uint32_t props, size_t* numTensors,
-                            larodMap* params, bool outputs, larodError** error) {
+larodTensor** alloc_tensors(larodConnection* conn, const larodModel* model, uint32_t props,
+                            size_t* numTensors, larodMap* params, bool outputs, larodError** error) {
   if (!conn) {
     invalid(error, "conn is NULL");
     return nullptr;
@@ -612,8 +621,8 @@ larodTensor** alloc_tensors(larodConnection* conn, const larodModel* model, uint
 }
 
 // Describes a job tensor for the wire; fds to attach are collected in `fds`.
-bool tensor_ref(larodConnection* conn, const larodTensor* t, const char* side, size_t index, std::vector<int>& fds,
-                TensorRef& ref, larodError** error) {
+bool tensor_ref(larodConnection* conn, const larodTensor* t, const char* side, size_t index,
+                std::vector<int>& fds, TensorRef& ref, larodError** error) {
   ref.offset = t->offset;
   ref.fd_size = t->fd_size;
   ref.props = t->props;
@@ -682,10 +691,12 @@ bool job_message(larodConnection* conn, const larodJobRequest* req, Writer& w, s
   return true;
 }
 
-bool check_tensor_list(larodTensor** tensors, size_t n, size_t expected, const char* side, larodError** error) {
+bool check_tensor_list(larodTensor** tensors, size_t n, size_t expected, const char* side,
+                       larodError** error) {
   if (n != expected) {
     set_error(error, LAROD_ERROR_TENSOR_MISMATCH,
-              "the model has " + std::to_string(expected) + " " + side + "s but " + std::to_string(n) + " were given");
+              "the model has " + std::to_string(expected) + " " + side + "s but " + std::to_string(n) +
+                  " were given");
     return false;
   }
   if (n > kMaxTensors) return invalid(error, std::string("too many ") + side + " tensors");
@@ -821,7 +832,8 @@ bool larodDisconnect(larodConnection** conn, larodError** error) {
 
 bool larodGetNumSessions(larodConnection* conn, uint64_t* numSessions, larodError** error) {
   if (!numSessions) return invalid(error, "numSessions is NULL");
-  return request(conn, Msg::kNumSessions, Writer(), {}, error, [&](Reader& r, Message&) { *numSessions = r.u64(); });
+  return request(conn, Msg::kNumSessions, Writer(), {}, error,
+                 [&](Reader& r, Message&) { *numSessions = r.u64(); });
 }
 
 const larodDevice* larodGetDevice(const larodConnection* conn, const char* name, const uint32_t instance,
@@ -843,7 +855,8 @@ const larodDevice* larodGetDevice(const larodConnection* conn, const char* name,
     known += std::to_string(d->instance);
   }
   set_error(error, LAROD_ERROR_INVALID_CHIP_ID,
-            std::string("no device '") + name + "' instance " + std::to_string(instance) + " (devices: " + known + ")");
+            std::string("no device '") + name + "' instance " + std::to_string(instance) +
+                " (devices: " + known + ")");
   return nullptr;
 }
 
@@ -890,8 +903,10 @@ bool load_message(larodConnection* conn, int fd, const larodDevice* dev, larodAc
                   const larodMap* params, Writer& w, std::vector<int>& fds, larodError** error) {
   if (!conn) return invalid(error, "conn is NULL");
   if (!dev) return invalid(error, "dev is NULL");
-  if (access != LAROD_ACCESS_PRIVATE && access != LAROD_ACCESS_PUBLIC && access != LAROD_ACCESS_USER_PROTECTED) {
-    set_error(error, LAROD_ERROR_INVALID_ACCESS, "invalid access mode " + std::to_string(static_cast<int>(access)));
+  if (access != LAROD_ACCESS_PRIVATE && access != LAROD_ACCESS_PUBLIC &&
+      access != LAROD_ACCESS_USER_PROTECTED) {
+    set_error(error, LAROD_ERROR_INVALID_ACCESS,
+              "invalid access mode " + std::to_string(static_cast<int>(access)));
     return false;
   }
   if (name && std::strlen(name) > 256) return invalid(error, "model name is longer than 256 bytes");
@@ -913,13 +928,15 @@ bool load_message(larodConnection* conn, int fd, const larodDevice* dev, larodAc
 
 }  // namespace
 
-larodModel* larodLoadModel(larodConnection* conn, const int fd, const larodDevice* dev, const larodAccess access,
-                           const char* name, const larodMap* params, larodError** error) {
+larodModel* larodLoadModel(larodConnection* conn, const int fd, const larodDevice* dev,
+                           const larodAccess access, const char* name, const larodMap* params,
+                           larodError** error) {
   Writer w;
   std::vector<int> fds;
   if (!load_message(conn, fd, dev, access, name, params, w, fds, error)) return nullptr;
   ModelInfo info;
-  if (!request(conn, Msg::kLoadModel, w, fds, error, [&](Reader& r, Message&) { info = read_model_info(r); })) {
+  if (!request(conn, Msg::kLoadModel, w, fds, error,
+               [&](Reader& r, Message&) { info = read_model_info(r); })) {
     return nullptr;
   }
   larodModel* m = make_model(info);
@@ -927,9 +944,9 @@ larodModel* larodLoadModel(larodConnection* conn, const int fd, const larodDevic
   return m;
 }
 
-bool larodLoadModelAsync(larodConnection* conn, const int inFd, const larodDevice* dev, const larodAccess access,
-                         const char* name, const larodMap* params, larodLoadModelCallback callback, void* userData,
-                         larodError** error) {
+bool larodLoadModelAsync(larodConnection* conn, const int inFd, const larodDevice* dev,
+                         const larodAccess access, const char* name, const larodMap* params,
+                         larodLoadModelCallback callback, void* userData, larodError** error) {
   Writer w;
   std::vector<int> fds;
   if (!load_message(conn, inFd, dev, access, name, params, w, fds, error)) return false;
@@ -1101,13 +1118,15 @@ larodTensor** larodCreateModelOutputs(const larodModel* model, size_t* numTensor
   return tensors_from_infos(model->outputs, numTensors, error);
 }
 
-larodTensor** larodAllocModelInputs(larodConnection* conn, const larodModel* model, const uint32_t fdPropFlags,
-                                    size_t* numTensors, larodMap* params, larodError** error) {
+larodTensor** larodAllocModelInputs(larodConnection* conn, const larodModel* model,
+                                    const uint32_t fdPropFlags, size_t* numTensors, larodMap* params,
+                                    larodError** error) {
   return alloc_tensors(conn, model, fdPropFlags, numTensors, params, false, error);
 }
 
-larodTensor** larodAllocModelOutputs(larodConnection* conn, const larodModel* model, const uint32_t fdPropFlags,
-                                     size_t* numTensors, larodMap* params, larodError** error) {
+larodTensor** larodAllocModelOutputs(larodConnection* conn, const larodModel* model,
+                                     const uint32_t fdPropFlags, size_t* numTensors, larodMap* params,
+                                     larodError** error) {
   return alloc_tensors(conn, model, fdPropFlags, numTensors, params, true, error);
 }
 
@@ -1133,7 +1152,8 @@ larodTensor** larodCreateTensors(const size_t numTensors, larodError** error) {
   return arr;
 }
 
-bool larodDestroyTensors(larodConnection* conn, larodTensor*** tensors, const size_t numTensors, larodError** error) {
+bool larodDestroyTensors(larodConnection* conn, larodTensor*** tensors, const size_t numTensors,
+                         larodError** error) {
   if (!tensors || !*tensors) return true;
   std::vector<uint64_t> release;
   for (size_t i = 0; i < numTensors; ++i) {
@@ -1159,8 +1179,9 @@ bool larodDestroyTensors(larodConnection* conn, larodTensor*** tensors, const si
     broken = conn->broken;  // the service already freed everything of a dead session
   }
   for (size_t start = 0; !broken && start < release.size(); start += kMaxListItems) {
-    std::vector<uint64_t> chunk(release.begin() + static_cast<std::ptrdiff_t>(start),
-                                release.begin() + static_cast<std::ptrdiff_t>(std::min(release.size(), start + kMaxListItems)));
+    std::vector<uint64_t> chunk(
+        release.begin() + static_cast<std::ptrdiff_t>(start),
+        release.begin() + static_cast<std::ptrdiff_t>(std::min(release.size(), start + kMaxListItems)));
     Writer w;
     w.u64s(chunk);
     ok = request(conn, Msg::kReleaseBuffers, w, {}, error) && ok;
@@ -1171,7 +1192,8 @@ bool larodDestroyTensors(larodConnection* conn, larodTensor*** tensors, const si
 bool larodSetTensorDims(larodTensor* tensor, const larodTensorDims* dims, larodError** error) {
   if (!tensor) return invalid(error, "tensor is NULL");
   if (!dims) return invalid(error, "dims is NULL");
-  if (dims->len > LAROD_TENSOR_MAX_LEN) return invalid(error, "dims->len is larger than LAROD_TENSOR_MAX_LEN");
+  if (dims->len > LAROD_TENSOR_MAX_LEN)
+    return invalid(error, "dims->len is larger than LAROD_TENSOR_MAX_LEN");
   tensor->dims = *dims;
   return true;
 }
@@ -1187,7 +1209,8 @@ const larodTensorDims* larodGetTensorDims(const larodTensor* tensor, larodError*
 bool larodSetTensorPitches(larodTensor* tensor, const larodTensorPitches* pitches, larodError** error) {
   if (!tensor) return invalid(error, "tensor is NULL");
   if (!pitches) return invalid(error, "pitches is NULL");
-  if (pitches->len > LAROD_TENSOR_MAX_LEN) return invalid(error, "pitches->len is larger than LAROD_TENSOR_MAX_LEN");
+  if (pitches->len > LAROD_TENSOR_MAX_LEN)
+    return invalid(error, "pitches->len is larger than LAROD_TENSOR_MAX_LEN");
   tensor->pitches = *pitches;
   return true;
 }
@@ -1427,9 +1450,9 @@ const int64_t* larodMapGetIntArr4(larodMap* map, const char* key, larodError** e
 
 // ---- Jobs ------------------------------------------------------------------
 
-larodJobRequest* larodCreateJobRequest(const larodModel* model, larodTensor** inTensors, const size_t numInTensors,
-                                       larodTensor** outTensors, const size_t numOutTensors, larodMap* params,
-                                       larodError** error) {
+larodJobRequest* larodCreateJobRequest(const larodModel* model, larodTensor** inTensors,
+                                       const size_t numInTensors, larodTensor** outTensors,
+                                       const size_t numOutTensors, larodMap* params, larodError** error) {
   if (!model) {
     invalid(error, "model is NULL");
     return nullptr;

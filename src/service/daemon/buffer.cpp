@@ -13,7 +13,9 @@ namespace osprey::service {
 
 namespace {
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
 
 }  // namespace
 
@@ -112,9 +114,13 @@ namespace {
 std::atomic<int64_t> g_live_buffers{0};
 }  // namespace
 
-Buffer::Buffer() { g_live_buffers++; }
+Buffer::Buffer() {
+  g_live_buffers++;
+}
 
-int64_t Buffer::live_count() { return g_live_buffers.load(); }
+int64_t Buffer::live_count() {
+  return g_live_buffers.load();
+}
 
 Buffer::~Buffer() {
   g_live_buffers--;
@@ -192,6 +198,8 @@ int FaultGuard::add(const void* begin, size_t length) {
   return i;
 }
 
-uint64_t FaultGuard::faulted() const { return t_guard.faulted; }
+uint64_t FaultGuard::faulted() const {
+  return t_guard.faulted;
+}
 
 }  // namespace osprey::service

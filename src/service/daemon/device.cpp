@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 
@@ -13,7 +13,9 @@
 
 namespace osprey::service {
 
-Device::~Device() { stop(); }
+Device::~Device() {
+  stop();
+}
 
 void Device::start(Completion completion) {
   completion_ = std::move(completion);
@@ -155,15 +157,17 @@ void Device::execute(Job& job) {
       Buffer& b = *t.buffer;
       const char* side = is_output ? "output" : "input";
       if (b.poisoned.load()) {
-        throw ServiceError(wire::kErrFd, std::string(side) + " " + std::to_string(index) +
-                                             ": its memory vanished in an earlier job (the file was truncated)");
+        throw ServiceError(wire::kErrFd,
+                           std::string(side) + " " + std::to_string(index) +
+                               ": its memory vanished in an earlier job (the file was truncated)");
       }
       span.size = static_cast<size_t>(t.length);
       span.ref = &t.ref;
       if (b.data()) {
         int slot = guard.add(b.data(), b.mapped_size());
         if (slot >= 0) {
-          if (slot_buffer.size() <= static_cast<size_t>(slot)) slot_buffer.resize(static_cast<size_t>(slot) + 1);
+          if (slot_buffer.size() <= static_cast<size_t>(slot))
+            slot_buffer.resize(static_cast<size_t>(slot) + 1);
           slot_buffer[static_cast<size_t>(slot)] = &b;
         }
         span.data = b.data() + t.offset;
@@ -171,8 +175,9 @@ void Device::execute(Job& job) {
         staging.emplace_back(span.size);
         span.data = staging.back().data();
         if (!is_output && !pread_all(b.fd(), span.data, span.size, t.offset)) {
-          throw ServiceError(wire::kErrFd, std::string(side) + " " + std::to_string(index) +
-                                               ": reading the tensor from its fd failed: " + std::strerror(errno));
+          throw ServiceError(wire::kErrFd,
+                             std::string(side) + " " + std::to_string(index) +
+                                 ": reading the tensor from its fd failed: " + std::strerror(errno));
         }
       }
     };
@@ -182,7 +187,8 @@ void Device::execute(Job& job) {
     const auto start = std::chrono::steady_clock::now();
     job.model->model->run(in, out, job.params);
     const auto us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count());
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start)
+            .count());
     LoadedModel& lm = *job.model->model;
     const uint64_t old = lm.mean_us.load(std::memory_order_relaxed);
     lm.mean_us.store(old == 0 ? std::max<uint64_t>(us, 1) : std::max<uint64_t>((old * 7 + us) / 8, 1),
@@ -198,8 +204,9 @@ void Device::execute(Job& job) {
     for (size_t i = 0; i < out.size(); ++i) {
       Buffer& b = *job.outputs[i].buffer;
       if (!b.data() && !pwrite_all(b.fd(), out[i].data, out[i].size, job.outputs[i].offset)) {
-        throw ServiceError(wire::kErrFd,
-                           "output " + std::to_string(i) + ": writing the tensor to its fd failed: " + std::strerror(errno));
+        throw ServiceError(
+            wire::kErrFd,
+            "output " + std::to_string(i) + ": writing the tensor to its fd failed: " + std::strerror(errno));
       }
     }
   } catch (const ServiceError& e) {

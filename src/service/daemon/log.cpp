@@ -43,9 +43,13 @@ void append_value(std::string& line, std::string_view v) {
 
 }  // namespace
 
-void set_log_level(int max_priority) { g_max_priority.store(max_priority); }
+void set_log_level(int max_priority) {
+  g_max_priority.store(max_priority);
+}
 
-bool log_enabled(int priority) { return priority <= g_max_priority.load(std::memory_order_relaxed); }
+bool log_enabled(int priority) {
+  return priority <= g_max_priority.load(std::memory_order_relaxed);
+}
 
 void log_event(int priority, std::string_view event, std::initializer_list<LogField> fields) {
   if (!log_enabled(priority)) return;

@@ -36,8 +36,12 @@ const char* format_name(Format f) {
 
 constexpr int64_t kMaxSide = 16384;
 
-[[noreturn]] void load_error(const std::string& what) { throw ServiceError(wire::kErrLoadModel, "cpu-proc: " + what); }
-[[noreturn]] void job_error(const std::string& what) { throw ServiceError(wire::kErrJob, "cpu-proc: " + what); }
+[[noreturn]] void load_error(const std::string& what) {
+  throw ServiceError(wire::kErrLoadModel, "cpu-proc: " + what);
+}
+[[noreturn]] void job_error(const std::string& what) {
+  throw ServiceError(wire::kErrJob, "cpu-proc: " + what);
+}
 
 Format parse_format(const ParamMap& params, const std::string& key) {
   auto it = params.find(key);
@@ -60,13 +64,16 @@ bool get_size(const ParamMap& params, const std::string& key, Size& out) {
   if (it->second.type != MapValue::kArr2) load_error(key + " must be an int pair (larodMapSetIntArr2)");
   out = {it->second.v[0], it->second.v[1]};
   if (out.w < 2 || out.h < 2 || out.w > kMaxSide || out.h > kMaxSide) {
-    load_error(key + " " + map_value_str(it->second) + " is out of range (2.." + std::to_string(kMaxSide) + ")");
+    load_error(key + " " + map_value_str(it->second) + " is out of range (2.." + std::to_string(kMaxSide) +
+               ")");
   }
   if (out.w % 2 || out.h % 2) load_error(key + " " + map_value_str(it->second) + " must be even");
   return true;
 }
 
-int64_t min_pitch(Format f, int64_t width) { return f == Format::kRgbInterleaved ? 3 * width : width; }
+int64_t min_pitch(Format f, int64_t width) {
+  return f == Format::kRgbInterleaved ? 3 * width : width;
+}
 
 int64_t get_pitch(const ParamMap& params, const std::string& key, Format f, int64_t width) {
   auto it = params.find(key);
@@ -75,7 +82,8 @@ int64_t get_pitch(const ParamMap& params, const std::string& key, Format f, int6
   if (it->second.type != MapValue::kInt) load_error(key + " must be an int (larodMapSetInt)");
   int64_t p = it->second.v[0];
   if (p < least || p > 4 * kMaxSide) {
-    load_error(key + " " + std::to_string(p) + " is smaller than a row (" + std::to_string(least) + " bytes) or too large");
+    load_error(key + " " + std::to_string(p) + " is smaller than a row (" + std::to_string(least) +
+               " bytes) or too large");
   }
   if (p % 2) load_error(key + " " + std::to_string(p) + " must be even");
   return p;
@@ -124,11 +132,12 @@ class ProcModel : public LoadedModel {
       if (at_load) load_error(what);
       job_error(what);
     };
-    if (v.type != MapValue::kArr4) fail_with("image.input.crop must be an int quad x,y,w,h (larodMapSetIntArr4)");
+    if (v.type != MapValue::kArr4)
+      fail_with("image.input.crop must be an int quad x,y,w,h (larodMapSetIntArr4)");
     Crop c{v.v[0], v.v[1], v.v[2], v.v[3]};
     const std::string text = map_value_str(v);
-    if (c.x < 0 || c.y < 0 || c.w < 1 || c.h < 1 || c.x > in_size.w || c.y > in_size.h || c.w > in_size.w - c.x ||
-        c.h > in_size.h - c.y) {
+    if (c.x < 0 || c.y < 0 || c.w < 1 || c.h < 1 || c.x > in_size.w || c.y > in_size.h ||
+        c.w > in_size.w - c.x || c.h > in_size.h - c.y) {
       fail_with("image.input.crop " + text + " is not inside the " + std::to_string(in_size.w) + "x" +
                 std::to_string(in_size.h) + " input");
     }
@@ -214,7 +223,8 @@ class ProcModel : public LoadedModel {
           int rp = ip;
           if (scale) {
             rgb_.resize(static_cast<size_t>(ow) * 3 * oh);
-            check(libyuv::RGBScale(s, ip, cw, ch, rgb_.data(), ow * 3, ow, oh, libyuv::kFilterBilinear), "RGBScale");
+            check(libyuv::RGBScale(s, ip, cw, ch, rgb_.data(), ow * 3, ow, oh, libyuv::kFilterBilinear),
+                  "RGBScale");
             rs = rgb_.data();
             rp = ow * 3;
           }
@@ -250,22 +260,24 @@ class ProcDevice : public Device {
   std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
                                     const std::string&) override {
     if (bytes) load_error("models are loaded with fd -1 and described by parameters, not a file");
-    static const char* const kKeys[] = {"image.input.format",    "image.output.format",    "image.input.size",
-                                        "image.output.size",     "image.input.row-pitch", "image.output.row-pitch",
-                                        "image.input.crop"};
+    static const char* const kKeys[] = {
+        "image.input.format",    "image.output.format",    "image.input.size", "image.output.size",
+        "image.input.row-pitch", "image.output.row-pitch", "image.input.crop"};
     for (const auto& [key, value] : params) {
       bool known = false;
       for (const char* k : kKeys) known = known || key == k;
       if (!known) {
-        load_error("unknown parameter '" + key +
-                   "' (supported: image.input.format, image.output.format, image.input.size, image.output.size, "
-                   "image.input.row-pitch, image.output.row-pitch, image.input.crop)");
+        load_error(
+            "unknown parameter '" + key +
+            "' (supported: image.input.format, image.output.format, image.input.size, image.output.size, "
+            "image.input.row-pitch, image.output.row-pitch, image.input.crop)");
       }
     }
     auto m = std::make_shared<ProcModel>();
     m->in_fmt = parse_format(params, "image.input.format");
     m->out_fmt = parse_format(params, "image.output.format");
-    if (!get_size(params, "image.input.size", m->in_size)) load_error("missing parameter image.input.size (width, height)");
+    if (!get_size(params, "image.input.size", m->in_size))
+      load_error("missing parameter image.input.size (width, height)");
     if (!get_size(params, "image.output.size", m->out_size)) m->out_size = m->in_size;
 
     const Format in = m->in_fmt, out = m->out_fmt;
@@ -293,6 +305,8 @@ class ProcDevice : public Device {
 
 }  // namespace
 
-std::unique_ptr<Device> make_proc_device() { return std::make_unique<ProcDevice>(); }
+std::unique_ptr<Device> make_proc_device() {
+  return std::make_unique<ProcDevice>();
+}
 
 }  // namespace osprey::service

@@ -32,7 +32,8 @@ namespace osprey::service {
 
 // ---- Session -------------------------------------------------------------
 
-bool Session::send(uint16_t type, uint64_t id, const std::vector<uint8_t>& payload, const std::vector<int>& fds) {
+bool Session::send(uint16_t type, uint64_t id, const std::vector<uint8_t>& payload,
+                   const std::vector<int>& fds) {
   std::lock_guard<std::mutex> lock(send_mu_);
   if (broken_) return false;
   if (outbox_.empty()) {
@@ -83,8 +84,12 @@ constexpr uint64_t kMaxTensorBytes = uint64_t{1} << 30;
 constexpr int kMaxOutstandingJobs = 1024;
 constexpr uint64_t kMaxModelFileBytes = uint64_t{512} << 20;
 
-std::string str(uint64_t v) { return std::to_string(v); }
-std::string errno_str(int e) { return std::strerror(e); }
+std::string str(uint64_t v) {
+  return std::to_string(v);
+}
+std::string errno_str(int e) {
+  return std::strerror(e);
+}
 
 void append_item(std::string& list, const std::string& item, const char* sep = ", ") {
   if (!list.empty()) list += sep;
@@ -95,7 +100,8 @@ void append_item(std::string& list, const std::string& item, const char* sep = "
 // could block the session forever).
 std::vector<uint8_t> read_model_file(int fd) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) throw ServiceError(wire::kErrLoadModel, "cannot stat the model fd: " + errno_str(errno));
+  if (::fstat(fd, &st) != 0)
+    throw ServiceError(wire::kErrLoadModel, "cannot stat the model fd: " + errno_str(errno));
   if (!S_ISREG(st.st_mode)) throw ServiceError(wire::kErrLoadModel, "the model fd is not a regular file");
   if (st.st_size == 0) throw ServiceError(wire::kErrLoadModel, "the model file is empty");
   if (static_cast<uint64_t>(st.st_size) > kMaxModelFileBytes) {
@@ -116,7 +122,8 @@ std::vector<uint8_t> read_model_file(int fd) {
   return bytes;
 }
 
-std::string content_key(const std::string& device, const std::vector<uint8_t>* bytes, const ParamMap& params) {
+std::string content_key(const std::string& device, const std::vector<uint8_t>* bytes,
+                        const ParamMap& params) {
   uint64_t fnv = 1469598103934665603ull;
   size_t n = 0;
   if (bytes) {
@@ -225,7 +232,8 @@ bool Server::open_socket() {
     // A socket file: is a daemon still listening on it?
     UniqueFd probe(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     if (probe && ::connect(probe.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-      log_event(kLogErr, "socket_failed", {{"path", path}, {"error", "another ospreyd is already listening"}});
+      log_event(kLogErr, "socket_failed",
+                {{"path", path}, {"error", "another ospreyd is already listening"}});
       return false;
     }
     ::unlink(path.c_str());  // stale, from a daemon that died
@@ -278,12 +286,16 @@ int Server::run() {
   devices_.push_back(make_proc_device());
   std::string names;
   for (auto& d : devices_) {
-    d->start([this](Job& job, int32_t status, const std::string& message) { on_job_done(job, status, message); });
+    d->start(
+        [this](Job& job, int32_t status, const std::string& message) { on_job_done(job, status, message); });
     append_item(names, d->label(), ",");
   }
   log_event(kLogNotice, "started",
-            {{"socket", options_.socket_path}, {"pid", str(static_cast<uint64_t>(::getpid()))}, {"devices", names},
-             {"backend", options_.backend}, {"protocol", str(kProtocolVersion)}});
+            {{"socket", options_.socket_path},
+             {"pid", str(static_cast<uint64_t>(::getpid()))},
+             {"devices", names},
+             {"backend", options_.backend},
+             {"protocol", str(kProtocolVersion)}});
 
   int exit_code = 0;
   for (;;) {
@@ -316,7 +328,8 @@ int Server::run() {
 void Server::accept_one() {
   UniqueFd fd(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!fd) {
-    if (errno != EAGAIN && errno != EINTR) log_event(kLogWarning, "accept_failed", {{"error", errno_str(errno)}});
+    if (errno != EAGAIN && errno != EINTR)
+      log_event(kLogWarning, "accept_failed", {{"error", errno_str(errno)}});
     return;
   }
   ucred cred{};
@@ -324,7 +337,8 @@ void Server::accept_one() {
   ::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len);
   if (live_sessions_.load() >= static_cast<uint64_t>(options_.max_sessions)) {
     log_event(kLogWarning, "session_refused",
-              {{"pid", str(static_cast<uint64_t>(cred.pid))}, {"reason", "too many sessions"},
+              {{"pid", str(static_cast<uint64_t>(cred.pid))},
+               {"reason", "too many sessions"},
                {"limit", str(static_cast<uint64_t>(options_.max_sessions))}});
     return;  // closing the fd tells the client
   }
@@ -338,7 +352,8 @@ void Server::accept_one() {
   auto done = std::make_shared<std::atomic<bool>>(false);
   live_sessions_++;
   log_event(kLogInfo, "session_opened",
-            {{"session", str(s->id)}, {"pid", str(static_cast<uint64_t>(cred.pid))},
+            {{"session", str(s->id)},
+             {"pid", str(static_cast<uint64_t>(cred.pid))},
              {"uid", str(static_cast<uint64_t>(cred.uid))}});
   SessionEntry entry{s, {}, done};
   entry.thread = std::thread([this, s, done] { serve(s, done); });
@@ -365,7 +380,8 @@ void Server::serve(std::shared_ptr<Session> session, std::shared_ptr<std::atomic
     const bool pending = !s.outbox_empty();
     // While replies wait in the outbox, stop reading requests: a client that
     // does not read its replies only stalls itself.
-    pollfd fds[2] = {{s.sock.get(), static_cast<short>(pending ? POLLOUT : POLLIN), 0}, {s.wake.get(), POLLIN, 0}};
+    pollfd fds[2] = {{s.sock.get(), static_cast<short>(pending ? POLLOUT : POLLIN), 0},
+                     {s.wake.get(), POLLIN, 0}};
     int n = ::poll(fds, 2, -1);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -430,8 +446,11 @@ void Server::close_session(Session& s, const std::string& reason) {
   s.buffers.clear();  // jobs still queued hold their own references
   live_sessions_--;
   log_event(kLogInfo, "session_closed",
-            {{"session", str(s.id)}, {"pid", str(static_cast<uint64_t>(s.pid))}, {"reason", reason},
-             {"models_freed", str(static_cast<uint64_t>(freed_models))}, {"buffers_freed", str(freed_buffers)},
+            {{"session", str(s.id)},
+             {"pid", str(static_cast<uint64_t>(s.pid))},
+             {"reason", reason},
+             {"models_freed", str(static_cast<uint64_t>(freed_models))},
+             {"buffers_freed", str(freed_buffers)},
              {"jobs_in_flight", str(static_cast<uint64_t>(s.outstanding.load()))}});
 }
 
@@ -440,27 +459,33 @@ void Server::reply(Session& s, const Message& req, int32_t status, const std::st
   Writer w;
   write_status(w, status, message);
   if (status == wire::kOk && body) body(w);
-  s.send(static_cast<uint16_t>(req.header.type | kReplyBit), req.header.id, w.bytes(), status == wire::kOk ? fds : std::vector<int>{});
+  s.send(static_cast<uint16_t>(req.header.type | kReplyBit), req.header.id, w.bytes(),
+         status == wire::kOk ? fds : std::vector<int>{});
 }
 
 bool Server::handle(Session& s, Message& m) {
   const auto type = static_cast<Msg>(m.header.type);
   if (m.header.version != kProtocolVersion) {
     log_event(kLogWarning, "protocol_error",
-              {{"session", str(s.id)}, {"error", "protocol version " + str(m.header.version) + ", ospreyd speaks " + str(kProtocolVersion)}});
+              {{"session", str(s.id)},
+               {"error",
+                "protocol version " + str(m.header.version) + ", ospreyd speaks " + str(kProtocolVersion)}});
     reply(s, m, wire::kErrVersionMismatch,
-          "client protocol version " + str(m.header.version) + " does not match ospreyd's " + str(kProtocolVersion));
+          "client protocol version " + str(m.header.version) + " does not match ospreyd's " +
+              str(kProtocolVersion));
     return false;
   }
   if (!s.hello && type != Msg::kHello) {
-    log_event(kLogWarning, "protocol_error", {{"session", str(s.id)}, {"error", "first message is not HELLO"}});
+    log_event(kLogWarning, "protocol_error",
+              {{"session", str(s.id)}, {"error", "first message is not HELLO"}});
     reply(s, m, wire::kErrConnection, "protocol error: the first message must be HELLO");
     return false;
   }
   // Only these requests may carry file descriptors.
   const bool fds_ok = type == Msg::kLoadModel || type == Msg::kTrackBuffer || type == Msg::kRunJob;
   if (!fds_ok && !m.fds.empty()) {
-    log_event(kLogWarning, "protocol_error", {{"session", str(s.id)}, {"error", "unexpected file descriptors"}});
+    log_event(kLogWarning, "protocol_error",
+              {{"session", str(s.id)}, {"error", "unexpected file descriptors"}});
     reply(s, m, wire::kErrConnection, "protocol error: this request carries no file descriptors");
     return false;
   }
@@ -480,14 +505,15 @@ bool Server::handle(Session& s, Message& m) {
       case Msg::kStats: on_stats(s, m); break;
       case Msg::kTestPauseDevice:
       case Msg::kTestResumeDevice:
-        if (!options_.test_hooks) throw ProtocolError("test hooks are disabled (start ospreyd with --test-hooks)");
+        if (!options_.test_hooks)
+          throw ProtocolError("test hooks are disabled (start ospreyd with --test-hooks)");
         on_test_hook(s, m);
         break;
-      default:
-        throw ProtocolError("unknown request type " + str(m.header.type));
+      default: throw ProtocolError("unknown request type " + str(m.header.type));
     }
   } catch (const ProtocolError& e) {
-    log_event(kLogWarning, "protocol_error", {{"session", str(s.id)}, {"request", str(m.header.type)}, {"error", e.what()}});
+    log_event(kLogWarning, "protocol_error",
+              {{"session", str(s.id)}, {"request", str(m.header.type)}, {"error", e.what()}});
     reply(s, m, wire::kErrConnection, std::string("protocol error: ") + e.what());
     return false;
   }
@@ -563,27 +589,33 @@ void Server::on_load_model(Session& s, Message& m) {
 
   auto fail_load = [&](int32_t status, const std::string& error) {
     log_event(kLogErr, "load_failed",
-              {{"session", str(s.id)}, {"pid", str(static_cast<uint64_t>(s.pid))}, {"device", device_name + ":" + str(instance)},
-               {"name", name}, {"code", status_name(status)}, {"error", error}});
+              {{"session", str(s.id)},
+               {"pid", str(static_cast<uint64_t>(s.pid))},
+               {"device", device_name + ":" + str(instance)},
+               {"name", name},
+               {"code", status_name(status)},
+               {"error", error}});
     reply(s, m, status, error);
   };
 
-  if (access != wire::kAccessPrivate && access != wire::kAccessPublic && access != wire::kAccessUserProtected) {
+  if (access != wire::kAccessPrivate && access != wire::kAccessPublic &&
+      access != wire::kAccessUserProtected) {
     return fail_load(wire::kErrInvalidAccess, "invalid access mode " + str(access));
   }
   Device* device = find_device(device_name, instance);
   if (!device) {
     std::string known;
     for (auto& d : devices_) append_item(known, d->label());
-    return fail_load(wire::kErrInvalidChipId,
-                     "no device '" + device_name + "' instance " + str(instance) + " (devices: " + known + ")");
+    return fail_load(wire::kErrInvalidChipId, "no device '" + device_name + "' instance " + str(instance) +
+                                                  " (devices: " + known + ")");
   }
   {
     std::lock_guard<std::mutex> lock(models_mu_);
     size_t owned = 0;
     for (auto& [id, h] : models_) owned += h->owner_session == s.id;
     if (owned >= kMaxModelsPerSession) {
-      return fail_load(wire::kErrLoadModel, "the session already has " + str(owned) + " models loaded (the limit)");
+      return fail_load(wire::kErrLoadModel,
+                       "the session already has " + str(owned) + " models loaded (the limit)");
     }
   }
 
@@ -618,8 +650,9 @@ void Server::on_load_model(Session& s, Message& m) {
   }
   if (model->inputs.size() > kMaxTensors || model->outputs.size() > kMaxTensors) {
     return fail_load(wire::kErrLoadModel, "the model has " + str(model->inputs.size()) + " inputs and " +
-                                              str(model->outputs.size()) + " outputs; the service handles at most " +
-                                              str(kMaxTensors) + " each");
+                                              str(model->outputs.size()) +
+                                              " outputs; the service handles at most " + str(kMaxTensors) +
+                                              " each");
   }
 
   auto h = std::make_shared<ModelHandle>();
@@ -635,8 +668,13 @@ void Server::on_load_model(Session& s, Message& m) {
     models_[h->id] = h;
   }
   log_event(kLogInfo, "model_loaded",
-            {{"session", str(s.id)}, {"model", str(h->id)}, {"name", name}, {"device", device->label()},
-             {"access", str(access)}, {"bytes", str(model->size)}, {"shared", shared ? "yes" : "no"}});
+            {{"session", str(s.id)},
+             {"model", str(h->id)},
+             {"name", name},
+             {"device", device->label()},
+             {"access", str(access)},
+             {"bytes", str(model->size)},
+             {"shared", shared ? "yes" : "no"}});
   reply(s, m, wire::kOk, "", [&](Writer& w) { write_model_info(w, info_of(*h)); });
 }
 
@@ -693,7 +731,8 @@ void Server::on_delete_model(Session& s, const Message& m) {
     return reply(s, m, wire::kErrPermission, "model " + str(id) + " belongs to another user");
   }
   it->second->deleted = true;
-  log_event(kLogInfo, "model_deleted", {{"session", str(s.id)}, {"model", str(id)}, {"name", it->second->name}});
+  log_event(kLogInfo, "model_deleted",
+            {{"session", str(s.id)}, {"model", str(id)}, {"name", it->second->name}});
   models_.erase(it);
   reply(s, m, wire::kOk, "");
 }
@@ -713,15 +752,18 @@ void Server::on_alloc_tensors(Session& s, const Message& m) {
     reply(s, m, wire::kErrAlloc, error);
   };
   if (props & ~wire::kPropAll) return fail_alloc("unknown fd property flags " + str(props));
-  if (!params.empty()) return fail_alloc("allocation takes no parameters (got '" + params.begin()->first + "')");
+  if (!params.empty())
+    return fail_alloc("allocation takes no parameters (got '" + params.begin()->first + "')");
   const auto& infos = side == 0 ? h->model->inputs : h->model->outputs;
   if (s.buffers.size() + infos.size() > kMaxBuffersPerSession) {
-    return fail_alloc("the session has " + str(s.buffers.size()) + " buffers (limit " + str(kMaxBuffersPerSession) + ")");
+    return fail_alloc("the session has " + str(s.buffers.size()) + " buffers (limit " +
+                      str(kMaxBuffersPerSession) + ")");
   }
   std::vector<std::shared_ptr<Buffer>> made;
   uint64_t total = 0;
   for (const auto& info : infos) {
-    if (info.byte_size > kMaxTensorBytes) return fail_alloc("tensor '" + info.name + "' is too large to allocate");
+    if (info.byte_size > kMaxTensorBytes)
+      return fail_alloc("tensor '" + info.name + "' is too large to allocate");
     total += info.byte_size;
   }
   if (s.buffer_bytes + total > kMaxBufferBytesPerSession) {
@@ -731,7 +773,8 @@ void Server::on_alloc_tensors(Session& s, const Message& m) {
   for (const auto& info : infos) {
     std::string error;
     auto b = Buffer::allocate(static_cast<size_t>(info.byte_size), info.name, error);
-    if (!b) return fail_alloc("allocating " + str(info.byte_size) + " bytes for '" + info.name + "': " + error);
+    if (!b)
+      return fail_alloc("allocating " + str(info.byte_size) + " bytes for '" + info.name + "': " + error);
     made.push_back(std::move(b));
   }
   std::vector<uint64_t> ids;
@@ -809,7 +852,8 @@ void Server::on_run_job(Session& s, Message& m) {
   for (const auto* refs : {&in_refs, &out_refs}) {
     for (const TensorRef& ref : *refs) {
       if (ref.kind != TensorRef::kFd) continue;
-      if (ref.fd_index >= m.fds.size()) throw ProtocolError("tensor fd index " + str(ref.fd_index) + " out of range");
+      if (ref.fd_index >= m.fds.size())
+        throw ProtocolError("tensor fd index " + str(ref.fd_index) + " out of range");
       fd_used[ref.fd_index] = true;
     }
   }
@@ -820,8 +864,12 @@ void Server::on_run_job(Session& s, Message& m) {
   std::shared_ptr<ModelHandle> h;
   auto fail_job = [&](int32_t status, const std::string& error) {
     log_event(kLogErr, "job_failed",
-              {{"session", str(s.id)}, {"pid", str(static_cast<uint64_t>(s.pid))}, {"model", str(model_id)},
-               {"device", h ? h->device->label() : "?"}, {"code", status_name(status)}, {"error", error}});
+              {{"session", str(s.id)},
+               {"pid", str(static_cast<uint64_t>(s.pid))},
+               {"model", str(model_id)},
+               {"device", h ? h->device->label() : "?"},
+               {"code", status_name(status)},
+               {"error", error}});
     reply(s, m, status, error);
   };
   h = find_model(s, model_id);
@@ -831,7 +879,8 @@ void Server::on_run_job(Session& s, Message& m) {
   if (in_refs.size() != model.inputs.size() || out_refs.size() != model.outputs.size()) {
     return fail_job(wire::kErrTensorMismatch, "the job has " + str(in_refs.size()) + " inputs and " +
                                                   str(out_refs.size()) + " outputs; the model has " +
-                                                  str(model.inputs.size()) + " and " + str(model.outputs.size()));
+                                                  str(model.inputs.size()) + " and " +
+                                                  str(model.outputs.size()));
   }
   if (s.outstanding.load() >= kMaxOutstandingJobs) {
     return fail_job(wire::kErrJob, "the session has " + str(static_cast<uint64_t>(kMaxOutstandingJobs)) +
@@ -846,12 +895,14 @@ void Server::on_run_job(Session& s, Message& m) {
   std::vector<std::shared_ptr<Buffer>> fd_buffers(m.fds.size());
   try {
     auto resolve = [&](const TensorRef& ref, const TensorInfo& info, bool is_output, size_t index) {
-      const std::string what = std::string(is_output ? "output " : "input ") + str(index) + " ('" + info.name + "')";
+      const std::string what =
+          std::string(is_output ? "output " : "input ") + str(index) + " ('" + info.name + "')";
       JobTensor t;
       t.ref = ref;
       if (ref.kind == TensorRef::kBuffer) {
         auto it = s.buffers.find(ref.buffer_id);
-        if (it == s.buffers.end()) throw ServiceError(wire::kErrFd, what + ": unknown buffer id " + str(ref.buffer_id));
+        if (it == s.buffers.end())
+          throw ServiceError(wire::kErrFd, what + ": unknown buffer id " + str(ref.buffer_id));
         t.buffer = it->second;
       } else {
         auto& b = fd_buffers[ref.fd_index];
@@ -865,42 +916,49 @@ void Server::on_run_job(Session& s, Message& m) {
         t.buffer = b;
       }
       const Buffer& b = *t.buffer;
-      if (ref.offset < 0) throw ServiceError(wire::kErrFd, what + ": negative fd offset " + std::to_string(ref.offset));
+      if (ref.offset < 0)
+        throw ServiceError(wire::kErrFd, what + ": negative fd offset " + std::to_string(ref.offset));
       if (ref.fd_size > b.size()) {
-        throw ServiceError(wire::kErrFd, what + ": fd size " + str(ref.fd_size) + " is larger than the memory behind the fd (" +
-                                             str(b.size()) + " bytes)");
+        throw ServiceError(wire::kErrFd, what + ": fd size " + str(ref.fd_size) +
+                                             " is larger than the memory behind the fd (" + str(b.size()) +
+                                             " bytes)");
       }
       const uint64_t limit = ref.fd_size ? ref.fd_size : b.size();
       const auto offset = static_cast<uint64_t>(ref.offset);
       if (offset > limit || limit - offset < info.byte_size) {
-        throw ServiceError(wire::kErrFd, what + ": needs " + str(info.byte_size) + " bytes at offset " + str(offset) +
-                                             " but the fd has " + str(limit) + " bytes");
+        throw ServiceError(wire::kErrFd, what + ": needs " + str(info.byte_size) + " bytes at offset " +
+                                             str(offset) + " but the fd has " + str(limit) + " bytes");
       }
       if (is_output && !b.writable()) throw ServiceError(wire::kErrFd, what + ": the fd is not writable");
       if (!ref.dims.empty() && ref.dims != info.dims) {
-        throw ServiceError(wire::kErrTensorMismatch,
-                           what + ": dims " + dims_str(ref.dims) + " differ from the model's " + dims_str(info.dims));
+        throw ServiceError(wire::kErrTensorMismatch, what + ": dims " + dims_str(ref.dims) +
+                                                         " differ from the model's " + dims_str(info.dims));
       }
       if (!ref.pitches.empty() && ref.pitches != info.pitches) {
         throw ServiceError(wire::kErrTensorMismatch, what + ": pitches " + dims_str(ref.pitches) +
-                                                         " differ from the model's " + dims_str(info.pitches));
+                                                         " differ from the model's " +
+                                                         dims_str(info.pitches));
       }
       if (ref.data_type != wire::kTypeUnspecified && ref.data_type != wire::kTypeInvalid &&
           ref.data_type != info.data_type) {
         throw ServiceError(wire::kErrTensorMismatch, what + ": data type " + data_type_name(ref.data_type) +
-                                                         " differs from the model's " + data_type_name(info.data_type));
+                                                         " differs from the model's " +
+                                                         data_type_name(info.data_type));
       }
       if (ref.layout != wire::kLayoutUnspecified && ref.layout != wire::kLayoutInvalid &&
           info.layout != wire::kLayoutUnspecified && ref.layout != info.layout) {
         throw ServiceError(wire::kErrTensorMismatch, what + ": layout " + layout_name(ref.layout) +
-                                                         " differs from the model's " + layout_name(info.layout));
+                                                         " differs from the model's " +
+                                                         layout_name(info.layout));
       }
       t.offset = offset;
       t.length = info.byte_size;
       return t;
     };
-    for (size_t i = 0; i < in_refs.size(); ++i) job.inputs.push_back(resolve(in_refs[i], model.inputs[i], false, i));
-    for (size_t i = 0; i < out_refs.size(); ++i) job.outputs.push_back(resolve(out_refs[i], model.outputs[i], true, i));
+    for (size_t i = 0; i < in_refs.size(); ++i)
+      job.inputs.push_back(resolve(in_refs[i], model.inputs[i], false, i));
+    for (size_t i = 0; i < out_refs.size(); ++i)
+      job.outputs.push_back(resolve(out_refs[i], model.outputs[i], true, i));
   } catch (const ServiceError& e) {
     return fail_job(e.status(), e.what());
   }
@@ -914,11 +972,16 @@ void Server::on_job_done(Job& job, int32_t status, const std::string& message) {
   s.outstanding--;
   if (status != wire::kOk && status != wire::kErrConnection) {
     log_event(kLogErr, "job_failed",
-              {{"session", str(s.id)}, {"pid", str(static_cast<uint64_t>(s.pid))}, {"model", str(job.model->id)},
-               {"name", job.model->name}, {"device", job.model->device->label()}, {"code", status_name(status)},
+              {{"session", str(s.id)},
+               {"pid", str(static_cast<uint64_t>(s.pid))},
+               {"model", str(job.model->id)},
+               {"name", job.model->name},
+               {"device", job.model->device->label()},
+               {"code", status_name(status)},
                {"error", message}});
   } else if (log_enabled(kLogDebug)) {
-    log_event(kLogDebug, "job_done", {{"session", str(s.id)}, {"model", str(job.model->id)}, {"status", status_name(status)}});
+    log_event(kLogDebug, "job_done",
+              {{"session", str(s.id)}, {"model", str(job.model->id)}, {"status", status_name(status)}});
   }
   if (s.closed.load()) return;
   Writer w;
@@ -962,8 +1025,10 @@ void Server::on_test_hook(Session& s, const Message& m) {
   } else {
     d->resume();
   }
-  log_event(kLogNotice, "test_hook", {{"session", str(s.id)}, {"device", d->label()},
-                                      {"action", static_cast<Msg>(m.header.type) == Msg::kTestPauseDevice ? "pause" : "resume"}});
+  log_event(kLogNotice, "test_hook",
+            {{"session", str(s.id)},
+             {"device", d->label()},
+             {"action", static_cast<Msg>(m.header.type) == Msg::kTestPauseDevice ? "pause" : "resume"}});
   reply(s, m, wire::kOk, "");
 }
 

@@ -48,7 +48,8 @@ struct Session : std::enable_shared_from_this<Session> {
   // Sends a message now if the socket takes it, else queues it for the
   // connection thread (which stops reading requests until the queue drains).
   // Safe from any thread. Returns false once the session is broken.
-  bool send(uint16_t type, uint64_t id, const std::vector<uint8_t>& payload, const std::vector<int>& fds = {});
+  bool send(uint16_t type, uint64_t id, const std::vector<uint8_t>& payload,
+            const std::vector<int>& fds = {});
   // Connection thread: writes queued messages until the socket is full.
   // Returns false when the socket failed.
   bool flush();

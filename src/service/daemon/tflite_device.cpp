@@ -31,7 +31,8 @@ TensorInfo describe(const Tensor& t, const char* side, int index) {
   info.name = t.name;
   info.data_type = wire_type(t.type);
   if (info.data_type == wire::kTypeInvalid || !t.data) {
-    fail("{} {} ('{}') has type {}, which cannot be passed in a tensor fd", side, index, t.name, dtype_name(t.type));
+    fail("{} {} ('{}') has type {}, which cannot be passed in a tensor fd", side, index, t.name,
+         dtype_name(t.type));
   }
   for (int32_t d : t.shape) {
     if (d < 0) fail("{} {} ('{}') has a dynamic shape {}", side, index, t.name, shape_str(t.shape));
@@ -53,12 +54,14 @@ class TfliteModel : public LoadedModel {
  public:
   explicit TfliteModel(std::unique_ptr<Interpreter> interp) : interp_(std::move(interp)) {
     for (int i = 0; i < interp_->num_inputs(); ++i) inputs.push_back(describe(interp_->input(i), "input", i));
-    for (int i = 0; i < interp_->num_outputs(); ++i) outputs.push_back(describe(interp_->output(i), "output", i));
+    for (int i = 0; i < interp_->num_outputs(); ++i)
+      outputs.push_back(describe(interp_->output(i), "output", i));
   }
 
   void run(const std::vector<IoSpan>& in, const std::vector<IoSpan>& out, const ParamMap& params) override {
     if (!params.empty()) {
-      throw ServiceError(wire::kErrJob, "cpu-tflite takes no job parameters (got '" + params.begin()->first + "')");
+      throw ServiceError(wire::kErrJob,
+                         "cpu-tflite takes no job parameters (got '" + params.begin()->first + "')");
     }
     for (size_t i = 0; i < in.size(); ++i) {
       Tensor& t = interp_->input(static_cast<int>(i));
@@ -84,7 +87,8 @@ class TfliteDevice : public Device {
 
   std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
                                     const std::string& label) override {
-    if (!bytes) throw ServiceError(wire::kErrLoadModel, "cpu-tflite needs a .tflite file; the model fd was -1");
+    if (!bytes)
+      throw ServiceError(wire::kErrLoadModel, "cpu-tflite needs a .tflite file; the model fd was -1");
     if (!params.empty()) {
       throw ServiceError(wire::kErrLoadModel,
                          "cpu-tflite takes no model parameters (got '" + params.begin()->first + "')");

@@ -15,8 +15,8 @@ TensorParams activation_params(const Tensor& t, std::string_view role, DType typ
   const float scale = t.quant.scale[0];
   OSPREY_CHECK(std::isfinite(scale) && scale > 0, "{} has scale {}", role, scale);
   const int64_t zp = t.quant.zero_point.empty() ? 0 : t.quant.zero_point[0];
-  OSPREY_CHECK(zp >= type_min(t.type) && zp <= type_max(t.type), "{} has zero point {}, outside the {} range", role,
-               zp, dtype_name(t.type));
+  OSPREY_CHECK(zp >= type_min(t.type) && zp <= type_max(t.type), "{} has zero point {}, outside the {} range",
+               role, zp, dtype_name(t.type));
   return {scale, static_cast<int32_t>(zp)};
 }
 
@@ -49,16 +49,20 @@ QuantizedRange activation_range(Activation a, const Tensor& output) {
 std::vector<float> weight_scales(const Tensor& w, int channels, int axis, std::string_view role) {
   OSPREY_CHECK(!w.quant.empty(), "{} ({}) has no quantization parameters", role, dtype_name(w.type));
   const size_t n = w.quant.scale.size();
-  OSPREY_CHECK(n == 1 || n == static_cast<size_t>(channels), "{} has {} scales for {} channels", role, n, channels);
+  OSPREY_CHECK(n == 1 || n == static_cast<size_t>(channels), "{} has {} scales for {} channels", role, n,
+               channels);
   if (n > 1) {
-    OSPREY_CHECK(w.quant.axis == axis, "{} is quantized along axis {}, expected {}", role, w.quant.axis, axis);
+    OSPREY_CHECK(w.quant.axis == axis, "{} is quantized along axis {}, expected {}", role, w.quant.axis,
+                 axis);
   }
   if (w.type == DType::kInt8) {
-    for (int64_t zp : w.quant.zero_point) OSPREY_CHECK(zp == 0, "int8 {} has zero point {}, expected 0", role, zp);
+    for (int64_t zp : w.quant.zero_point)
+      OSPREY_CHECK(zp == 0, "int8 {} has zero point {}, expected 0", role, zp);
   }
   for (float s : w.quant.scale) OSPREY_CHECK(std::isfinite(s) && s > 0, "{} has scale {}", role, s);
   std::vector<float> scales(static_cast<size_t>(channels));
-  for (int c = 0; c < channels; ++c) scales[static_cast<size_t>(c)] = w.quant.scale[n == 1 ? 0 : static_cast<size_t>(c)];
+  for (int c = 0; c < channels; ++c)
+    scales[static_cast<size_t>(c)] = w.quant.scale[n == 1 ? 0 : static_cast<size_t>(c)];
   return scales;
 }
 
@@ -85,8 +89,8 @@ void Broadcast::prepare(const Shape& a, const Shape& b, Shape& out_shape) {
   for (size_t i = 0; i < a.size(); ++i) da[kMaxRank - a.size() + i] = a[i];
   for (size_t i = 0; i < b.size(); ++i) db[kMaxRank - b.size() + i] = b[i];
   for (size_t d = 0; d < kMaxRank; ++d) {
-    OSPREY_CHECK(da[d] == db[d] || da[d] == 1 || db[d] == 1, "shapes {} and {} cannot be broadcast", shape_str(a),
-                 shape_str(b));
+    OSPREY_CHECK(da[d] == db[d] || da[d] == 1 || db[d] == 1, "shapes {} and {} cannot be broadcast",
+                 shape_str(a), shape_str(b));
     dims_[d] = std::max(da[d], db[d]);
     if (da[d] == 0 || db[d] == 0) dims_[d] = 0;
   }
@@ -123,8 +127,12 @@ std::atomic<Arithmetic>& arithmetic_setting() {
 
 }  // namespace
 
-Arithmetic arithmetic() { return arithmetic_setting().load(); }
-void set_arithmetic(Arithmetic a) { arithmetic_setting().store(a); }
+Arithmetic arithmetic() {
+  return arithmetic_setting().load();
+}
+void set_arithmetic(Arithmetic a) {
+  arithmetic_setting().store(a);
+}
 const char* arithmetic_name(Arithmetic a) {
   switch (a) {
     case Arithmetic::kLiteRT: return "litert";

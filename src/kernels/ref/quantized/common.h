@@ -18,10 +18,16 @@ namespace osprey::ref::quantized {
 using quant::QuantizedMultiplier;
 using quant::QuantizedRange;
 
-inline bool is_int8_or_uint8(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
+inline bool is_int8_or_uint8(DType t) {
+  return t == DType::kInt8 || t == DType::kUInt8;
+}
 
-inline int32_t type_min(DType t) { return t == DType::kInt8 ? -128 : t == DType::kUInt8 ? 0 : -32768; }
-inline int32_t type_max(DType t) { return t == DType::kInt8 ? 127 : t == DType::kUInt8 ? 255 : 32767; }
+inline int32_t type_min(DType t) {
+  return t == DType::kInt8 ? -128 : t == DType::kUInt8 ? 0 : -32768;
+}
+inline int32_t type_max(DType t) {
+  return t == DType::kInt8 ? 127 : t == DType::kUInt8 ? 255 : 32767;
+}
 
 // Per-tensor parameters of an int8/uint8 activation tensor.
 struct TensorParams {
@@ -89,8 +95,8 @@ std::unique_ptr<Kernel> make() {
 
 template <typename T>
 inline T saturate_cast(int32_t v) {
-  return static_cast<T>(std::min<int32_t>(std::max<int32_t>(v, std::numeric_limits<T>::min()),
-                                          std::numeric_limits<T>::max()));
+  return static_cast<T>(
+      std::min<int32_t>(std::max<int32_t>(v, std::numeric_limits<T>::min()), std::numeric_limits<T>::max()));
 }
 
 }  // namespace osprey::ref::quantized

@@ -27,19 +27,25 @@ struct Dims4 {
   int n = 0, h = 0, w = 0, c = 0;
 };
 
-Dims4 dims4(const Tensor& t) { return {t.dim(0), t.dim(1), t.dim(2), t.dim(3)}; }
-Shape shape_of(const Dims4& d) { return {d.n, d.h, d.w, d.c}; }
+Dims4 dims4(const Tensor& t) {
+  return {t.dim(0), t.dim(1), t.dim(2), t.dim(3)};
+}
+Shape shape_of(const Dims4& d) {
+  return {d.n, d.h, d.w, d.c};
+}
 inline int64_t offset(const Dims4& d, int b, int y, int x, int c) {
   return ((int64_t{b} * d.h + y) * d.w + x) * d.c + c;
 }
-inline bool inside(int y, int x, const Dims4& d) { return y >= 0 && y < d.h && x >= 0 && x < d.w; }
+inline bool inside(int y, int x, const Dims4& d) {
+  return y >= 0 && y < d.h && x >= 0 && x < d.w;
+}
 
 // Requantization parameters shared by the kernels of this file.
 struct Requant {
   DType type = DType::kInt8;
-  int32_t input_offset = 0;   // -input zero point
-  int32_t weight_offset = 0;  // -weight zero point (uint8 only)
-  int32_t output_offset = 0;  // output zero point
+  int32_t input_offset = 0;                      // -input zero point
+  int32_t weight_offset = 0;                     // -weight zero point (uint8 only)
+  int32_t output_offset = 0;                     // output zero point
   std::vector<QuantizedMultiplier> multipliers;  // one per output channel
   std::vector<float> fp32_scales;                // the same, as XNNPACK computes them
   QuantizedRange range;
@@ -55,7 +61,8 @@ struct Requant {
     OSPREY_CHECK(weights.is_constant && weights.data != nullptr, "weights must be constant");
     OSPREY_CHECK(weights.sparsity == nullptr, "weights are sparse; they must be densified first");
     if (type == DType::kInt8) {
-      OSPREY_CHECK(weights.type == DType::kInt8, "int8 input needs int8 weights, not {}", dtype_name(weights.type));
+      OSPREY_CHECK(weights.type == DType::kInt8, "int8 input needs int8 weights, not {}",
+                   dtype_name(weights.type));
     } else {
       OSPREY_CHECK(weights.type == DType::kUInt8, "uint8 input needs uint8 weights, not {}",
                    dtype_name(weights.type));
@@ -79,7 +86,8 @@ struct Requant {
         real = static_cast<double>(in.scale) * static_cast<double>(scales[static_cast<size_t>(c)]) /
                static_cast<double>(out.scale);
       } else {
-        real = static_cast<double>(in.scale * scales[static_cast<size_t>(c)]) / static_cast<double>(out.scale);
+        real =
+            static_cast<double>(in.scale * scales[static_cast<size_t>(c)]) / static_cast<double>(out.scale);
       }
       multipliers.push_back(quant::quantize_multiplier(real));
     }
@@ -90,11 +98,12 @@ struct Requant {
     // The accumulator is int32 in TFLite; a real model never leaves that range.
     const int32_t acc32 = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(acc)));
     if (mode == quant::Arithmetic::kLiteRT) {
-      return quant::requantize_fp32(acc32, fp32_scales[static_cast<size_t>(channel)], output_offset, range.min,
-                                    range.max);
+      return quant::requantize_fp32(acc32, fp32_scales[static_cast<size_t>(channel)], output_offset,
+                                    range.min, range.max);
     }
-    return range.clamp(quant::multiply_by_quantized_multiplier(acc32, multipliers[static_cast<size_t>(channel)], mode) +
-                       output_offset);
+    return range.clamp(
+        quant::multiply_by_quantized_multiplier(acc32, multipliers[static_cast<size_t>(channel)], mode) +
+        output_offset);
   }
 };
 
@@ -120,7 +129,8 @@ class Conv2D final : public Kernel {
     OSPREY_CHECK(in_.c % filter_.c == 0, "input has {} channels, not a multiple of the filter's {}", in_.c,
                  filter_.c);
     groups_ = in_.c / filter_.c;
-    OSPREY_CHECK(filter_.n % groups_ == 0, "{} output channels do not divide into {} groups", filter_.n, groups_);
+    OSPREY_CHECK(filter_.n % groups_ == 0, "{} output channels do not divide into {} groups", filter_.n,
+                 groups_);
     bias_ = bias_data(ctx, 2, filter_.n);
     const WindowAxis y = window_axis(in_.h, filter_.h, opt.stride_h, opt.dilation_h, opt.padding);
     const WindowAxis x = window_axis(in_.w, filter_.w, opt.stride_w, opt.dilation_w, opt.padding);
@@ -194,8 +204,8 @@ class DepthwiseConv2D final : public Kernel {
     in_ = dims4(input);
     filter_ = dims4(filter);
     OSPREY_CHECK(filter_.n == 1, "depthwise filter has {} in dim 0, expected 1", filter_.n);
-    OSPREY_CHECK(filter_.c % in_.c == 0, "filter has {} channels, not a multiple of the input's {}", filter_.c,
-                 in_.c);
+    OSPREY_CHECK(filter_.c % in_.c == 0, "filter has {} channels, not a multiple of the input's {}",
+                 filter_.c, in_.c);
     multiplier_ = filter_.c / in_.c;
     bias_ = bias_data(ctx, 2, filter_.c);
     const WindowAxis y = window_axis(in_.h, filter_.h, opt.stride_h, opt.dilation_h, opt.padding);
@@ -363,8 +373,8 @@ class FullyConnected final : public Kernel {
     OSPREY_CHECK(input.rank() >= 1, "input is a scalar");
     units_ = weights.dim(0);
     depth_ = weights.dim(1);
-    OSPREY_CHECK(input.num_elements() % depth_ == 0, "input has {} elements, not a multiple of the weights' {}",
-                 input.num_elements(), depth_);
+    OSPREY_CHECK(input.num_elements() % depth_ == 0,
+                 "input has {} elements, not a multiple of the weights' {}", input.num_elements(), depth_);
     rows_ = input.num_elements() / depth_;
     bias_ = bias_data(ctx, 2, units_);
     Shape out_shape;

@@ -50,8 +50,8 @@ class Binary final : public Kernel {
       const double twice_max = 2 * std::max(pa.scale, pb.scale);
       const QuantizedMultiplier ma = quant::quantize_multiplier(pa.scale / twice_max);
       const QuantizedMultiplier mb = quant::quantize_multiplier(pb.scale / twice_max);
-      const QuantizedMultiplier mo =
-          quant::quantize_multiplier(twice_max / static_cast<double>(static_cast<float>(1 << kLeftShift) * po.scale));
+      const QuantizedMultiplier mo = quant::quantize_multiplier(
+          twice_max / static_cast<double>(static_cast<float>(1 << kLeftShift) * po.scale));
       OSPREY_CHECK(ma.shift <= 0 && mb.shift <= 0 && mo.shift <= 0,
                    "output scale {} is too small for input scales {} and {}", po.scale, pa.scale, pb.scale);
       mult_a_ = ma;
@@ -94,7 +94,8 @@ class Binary final : public Kernel {
       const float b_signed = kKind == BinaryKind::kSub ? -b_os : b_os;
       xnn_a_ = static_cast<int32_t>(std::lrint(std::ldexp(a_os, xnn_shift_)));
       xnn_b_ = static_cast<int32_t>(std::lrint(std::ldexp(b_signed, xnn_shift_)));
-      xnn_bias_ = (int64_t{1} << (xnn_shift_ - 1)) - int64_t{xnn_a_} * pa.zero_point - int64_t{xnn_b_} * pb.zero_point;
+      xnn_bias_ = (int64_t{1} << (xnn_shift_ - 1)) - int64_t{xnn_a_} * pa.zero_point -
+                  int64_t{xnn_b_} * pb.zero_point;
     }
     xnnpack_ = true;
   }
@@ -105,12 +106,13 @@ class Binary final : public Kernel {
       broadcast_.for_each([&](int64_t o, int64_t ia, int64_t ib) {
         if constexpr (kKind == BinaryKind::kMul) {
           const int32_t product = (offset_a_ + a[ia]) * (offset_b_ + b[ib]);
-          out[o] = static_cast<T>(quant::requantize_fp32(product, fp32_scale_, offset_out_, range_.min, range_.max));
+          out[o] = static_cast<T>(
+              quant::requantize_fp32(product, fp32_scale_, offset_out_, range_.min, range_.max));
         } else {
           const int64_t acc = xnn_bias_ + int64_t{a[ia]} * xnn_a_ + int64_t{b[ib]} * xnn_b_;
           const int32_t v = static_cast<int32_t>(acc >> xnn_shift_);
-          out[o] = static_cast<T>(
-              std::min(std::max(v, range_.min - offset_out_), range_.max - offset_out_) + offset_out_);
+          out[o] = static_cast<T>(std::min(std::max(v, range_.min - offset_out_), range_.max - offset_out_) +
+                                  offset_out_);
         }
       });
       return;
@@ -122,10 +124,13 @@ class Binary final : public Kernel {
       if constexpr (kKind == BinaryKind::kMul) {
         result = offset_out_ + quant::multiply_by_quantized_multiplier(va * vb, out_mult_, mode_);
       } else {
-        const int32_t sa = quant::multiply_by_quantized_multiplier_smaller_than_one(va * (1 << kLeftShift), mult_a_, mode_);
-        const int32_t sb = quant::multiply_by_quantized_multiplier_smaller_than_one(vb * (1 << kLeftShift), mult_b_, mode_);
+        const int32_t sa =
+            quant::multiply_by_quantized_multiplier_smaller_than_one(va * (1 << kLeftShift), mult_a_, mode_);
+        const int32_t sb =
+            quant::multiply_by_quantized_multiplier_smaller_than_one(vb * (1 << kLeftShift), mult_b_, mode_);
         const int32_t raw = kKind == BinaryKind::kAdd ? sa + sb : sa - sb;
-        result = quant::multiply_by_quantized_multiplier_smaller_than_one(raw, out_mult_, mode_) + offset_out_;
+        result =
+            quant::multiply_by_quantized_multiplier_smaller_than_one(raw, out_mult_, mode_) + offset_out_;
       }
       out[o] = static_cast<T>(range_.clamp(result));
     });
@@ -202,7 +207,8 @@ class Prelu final : public Kernel {
 
 void check_unary(const KernelContext& ctx) {
   OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "expected 1 input and 1 output");
-  for (int32_t d : ctx.input(0).shape) OSPREY_CHECK(d >= 0, "input has shape {}", shape_str(ctx.input(0).shape));
+  for (int32_t d : ctx.input(0).shape)
+    OSPREY_CHECK(d >= 0, "input has shape {}", shape_str(ctx.input(0).shape));
 }
 
 // The activation's bounds as template arguments; kNoMax means unbounded above.
@@ -223,10 +229,13 @@ class ReluX final : public Kernel {
     out_zp_ = po.zero_point;
     mult_ = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
     const float act_min = static_cast<float>(kMin);
-    range_.min = std::max(type_min(type_), po.zero_point + static_cast<int32_t>(std::round(act_min / po.scale)));
-    range_.max = kMax == kNoMax ? type_max(type_)
-                                : std::min(type_max(type_), po.zero_point + static_cast<int32_t>(std::round(
-                                                                                static_cast<float>(kMax) / po.scale)));
+    range_.min =
+        std::max(type_min(type_), po.zero_point + static_cast<int32_t>(std::round(act_min / po.scale)));
+    range_.max =
+        kMax == kNoMax
+            ? type_max(type_)
+            : std::min(type_max(type_),
+                       po.zero_point + static_cast<int32_t>(std::round(static_cast<float>(kMax) / po.scale)));
   }
 
   void eval(KernelContext& ctx) override {
@@ -241,7 +250,8 @@ class ReluX final : public Kernel {
   template <typename T>
   void run(const T* in, T* out, int64_t n) const {
     for (int64_t i = 0; i < n; ++i) {
-      const int32_t v = out_zp_ + quant::multiply_by_quantized_multiplier(int32_t{in[i]} - in_zp_, mult_, mode_);
+      const int32_t v =
+          out_zp_ + quant::multiply_by_quantized_multiplier(int32_t{in[i]} - in_zp_, mult_, mode_);
       out[i] = static_cast<T>(range_.clamp(v));
     }
   }
@@ -285,7 +295,8 @@ class LeakyRelu final : public Kernel {
   void run(const T* in, T* out, int64_t n) const {
     for (int64_t i = 0; i < n; ++i) {
       const int32_t x = int32_t{in[i]} - in_zp_;
-      const int32_t v = out_zp_ + quant::multiply_by_quantized_multiplier(x, x >= 0 ? mult_identity_ : mult_alpha_, mode_);
+      const int32_t v =
+          out_zp_ + quant::multiply_by_quantized_multiplier(x, x >= 0 ? mult_identity_ : mult_alpha_, mode_);
       out[i] = saturate_cast<T>(v);
     }
   }
@@ -328,8 +339,8 @@ class HardSwish final : public Kernel {
     const QuantizedMultiplier om = quant::quantize_multiplier(static_cast<double>(output_multiplier));
     out_mult_ = quant::downscale_multiplier_to_int16(om.multiplier);
     out_exp_ = om.shift;
-    OSPREY_CHECK(out_exp_ <= 0, "input scale {} is too large for output scale {} (needs in/out < 128)", pi.scale,
-                 po.scale);
+    OSPREY_CHECK(out_exp_ <= 0, "input scale {} is too large for output scale {} (needs in/out < 128)",
+                 pi.scale, po.scale);
     const float reluish_multiplier = hires_input_scale / reluish_scale;
     const QuantizedMultiplier rm = quant::quantize_multiplier(static_cast<double>(reluish_multiplier));
     reluish_mult_ = quant::downscale_multiplier_to_int16(rm.multiplier);

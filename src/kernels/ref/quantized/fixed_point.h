@@ -160,12 +160,15 @@ inline int32_t requantize_fp32(int32_t acc, float scale, int32_t zero_point, int
 // DownScaleInt32ToInt16Multiplier (HARD_SWISH): the Q0.15 version of a Q0.31 multiplier.
 inline int16_t downscale_multiplier_to_int16(int32_t multiplier) {
   constexpr int32_t kRoundingOffset = 1 << 15;
-  if (multiplier >= std::numeric_limits<int32_t>::max() - kRoundingOffset) return std::numeric_limits<int16_t>::max();
+  if (multiplier >= std::numeric_limits<int32_t>::max() - kRoundingOffset)
+    return std::numeric_limits<int16_t>::max();
   return static_cast<int16_t>((multiplier + kRoundingOffset) >> 16);
 }
 
 // TfLiteRound / std::round on float: half away from zero.
-inline int32_t round_to_int(float v) { return static_cast<int32_t>(std::round(v)); }
+inline int32_t round_to_int(float v) {
+  return static_cast<int32_t>(std::round(v));
+}
 
 // The quantized clamp range of a fused activation on an output with these
 // parameters (TFLite's CalculateActivationRangeQuantized); qmin/qmax are the

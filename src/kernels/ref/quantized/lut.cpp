@@ -20,8 +20,8 @@ namespace {
 void check_fixed_output(const Tensor& out, float scale, int32_t zero_point, const char* op) {
   const TensorParams p = activation_params(out, "output", out.type);
   OSPREY_CHECK(std::abs(p.scale - scale) <= scale * 1e-6f && p.zero_point == zero_point,
-               "{} output must have scale {} and zero point {} (has {} and {})", op, scale, zero_point, p.scale,
-               p.zero_point);
+               "{} output must have scale {} and zero point {} (has {} and {})", op, scale, zero_point,
+               p.scale, p.zero_point);
 }
 
 enum class LutKind { kLogistic, kTanh };
@@ -87,8 +87,8 @@ class Softmax final : public Kernel {
     check_fixed_output(out, 1.0f / 256, type_ == DType::kInt8 ? -128 : 0, "SOFTMAX");
     out_ = activation_params(out, "output", type_);
     out.shape = in.shape;
-    const float beta = std::holds_alternative<SoftmaxOptions>(ctx.op().options) ? ctx.options<SoftmaxOptions>().beta
-                                                                                 : 1.0f;
+    const float beta =
+        std::holds_alternative<SoftmaxOptions>(ctx.op().options) ? ctx.options<SoftmaxOptions>().beta : 1.0f;
     const float scale = -pi.scale * beta;
     for (int d = 0; d < 256; ++d) table_[static_cast<size_t>(d)] = std::exp(scale * static_cast<float>(d));
     depth_ = in.shape.back();

@@ -35,7 +35,8 @@ class Pool2D final : public Kernel {
     OSPREY_CHECK(in.scale == out.scale && in.zero_point == out.zero_point,
                  "input (scale {}, zero point {}) and output (scale {}, zero point {}) must share parameters",
                  in.scale, in.zero_point, out.scale, out.zero_point);
-    OSPREY_CHECK(opt.filter_h > 0 && opt.filter_w > 0, "filter {}x{} must be positive", opt.filter_h, opt.filter_w);
+    OSPREY_CHECK(opt.filter_h > 0 && opt.filter_w > 0, "filter {}x{} must be positive", opt.filter_h,
+                 opt.filter_w);
     h_ = input.dim(1);
     w_ = input.dim(2);
     c_ = input.dim(3);
@@ -75,7 +76,8 @@ class Pool2D final : public Kernel {
               value = std::numeric_limits<T>::lowest();
               for (int ky = ky0; ky < ky1; ++ky) {
                 for (int kx = kx0; kx < kx1; ++kx) {
-                  value = std::max<int32_t>(value, input[((int64_t{b} * h_ + y0 + ky) * w_ + x0 + kx) * c_ + c]);
+                  value =
+                      std::max<int32_t>(value, input[((int64_t{b} * h_ + y0 + ky) * w_ + x0 + kx) * c_ + c]);
                 }
               }
             } else {
@@ -139,7 +141,8 @@ class Mean final : public Kernel {
     }
     output.shape = shape;
     spatial_ = rank == 4 && keep_dims && reduced[1] && reduced[2] && !reduced[0] && !reduced[3];
-    multiplier_ = quant::quantize_multiplier(static_cast<double>(in_.scale) / static_cast<double>(out_.scale));
+    multiplier_ =
+        quant::quantize_multiplier(static_cast<double>(in_.scale) / static_cast<double>(out_.scale));
     // Output offset of each input element (reduced dimensions do not move it).
     dims_.assign(input.shape.begin(), input.shape.end());
     steps_.assign(static_cast<size_t>(rank), 0);

@@ -53,8 +53,9 @@ class ResizeBilinear final : public Kernel {
     const TensorParams po = activation_params(out, "output", type_);
     OSPREY_CHECK(pi.scale == po.scale && pi.zero_point == po.zero_point,
                  "input and output must share quantization parameters");
-    OSPREY_CHECK(size.is_constant && size.data != nullptr && size.type == DType::kInt32 && size.num_elements() == 2,
-                 "size must be a constant int32 [2]");
+    OSPREY_CHECK(
+        size.is_constant && size.data != nullptr && size.type == DType::kInt32 && size.num_elements() == 2,
+        "size must be a constant int32 [2]");
     const int32_t oh = size.data_as<int32_t>()[0], ow = size.data_as<int32_t>()[1];
     OSPREY_CHECK(oh > 0 && ow > 0, "output size {}x{} is not positive", oh, ow);
     bool align = false, half = false;
@@ -134,6 +135,8 @@ class ResizeBilinear final : public Kernel {
 
 }  // namespace
 
-void register_quantized_resize_kernels(OpResolver& r) { r.add_quantized(OpCode::kResizeBilinear, make<ResizeBilinear>); }
+void register_quantized_resize_kernels(OpResolver& r) {
+  r.add_quantized(OpCode::kResizeBilinear, make<ResizeBilinear>);
+}
 
 }  // namespace osprey::ref::quantized
