@@ -4,7 +4,7 @@
 # then measures osprey and LiteRT on every supported zoo model and writes
 # docs/benchmarks.md, bench/results/ratios.png and bench/results/latest.json.
 #
-#   bench/run.sh [--runs N] [--warmup N] [--ref-runs N] [--rounds N] [--no-ref] [--only NAME...]
+#   bench/run.sh [--runs N] [--warmup N] [--ref-runs N] [--rounds N] [--quiet-wait S] [--no-ref] [--only NAME...]
 #
 # Environment: BUILD (build directory, default build), OSPREY_CACHE (zoo
 # cache, default ~/.cache/osprey), MODELS_DIR (use these .tflite files

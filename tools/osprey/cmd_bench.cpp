@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_options.h"
 #include "backends/backend.h"
 #include "commands.h"
 #include "io/random_fill.h"
@@ -34,8 +35,7 @@ struct BenchArgs {
   std::string model;
   int runs = 50;
   int warmup = 5;
-  int threads = 0;
-  std::string backend = kDefaultBackend;
+  BackendChoice backend;  // --backend, --threads
   uint32_t seed = 0;
   bool profile = false;
   bool json = false;
@@ -189,13 +189,13 @@ void bench(const BenchArgs& args) {
   OSPREY_CHECK(args.warmup >= 0, "--warmup {} must not be negative", args.warmup);
 
   const auto init_start = Clock::now();
-  std::unique_ptr<Delegate> delegate = make_backend(args.backend, args.threads);
+  std::unique_ptr<Delegate> delegate = args.backend.make();
   InterpreterOptions options;
   options.delegate = delegate.get();
   std::unique_ptr<Interpreter> interp = Interpreter::load(args.model, options);
   const double init_ms = ms_since(init_start);
   delegate.reset();  // the interpreter's kernels keep what they need
-  const int threads = args.backend == "ref" ? 1 : resolve_threads(args.threads);
+  const int threads = args.backend.backend == "ref" ? 1 : resolve_threads(args.backend.threads);
 
   // The arena may reuse an input's bytes once the input has been read, so
   // every run starts from a copy of the same random inputs (restored
@@ -292,7 +292,7 @@ void bench(const BenchArgs& args) {
   if (args.json) {
     nlohmann::json j;
     j["model"] = args.model;
-    j["backend"] = args.backend;
+    j["backend"] = args.backend.backend;
     j["threads"] = threads;
     j["runs"] = args.runs;
     j["warmup"] = args.warmup;
@@ -330,7 +330,7 @@ void bench(const BenchArgs& args) {
   }
 
   fmt::print("model:       {}\n", args.model);
-  fmt::print("backend:     {}, {} thread{}\n", args.backend, threads, threads == 1 ? "" : "s");
+  fmt::print("backend:     {}, {} thread{}\n", args.backend.backend, threads, threads == 1 ? "" : "s");
   if (delegated_steps > 0) {
     const auto plural = [](int k, const char* what) {
       return fmt::format("{} {}{}", k, what, k == 1 ? "" : "s");
@@ -392,10 +392,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--runs,-r", args.runs, "Timed runs (default 50)")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup,-w", args.warmup, "Untimed runs after the first one (default 5)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--threads,-t", args.threads, "Threads (default 0: one per core)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--backend,-b", args.backend, "Execution backend (default xnnpack)")
-      ->check(CLI::IsMember(backend_names()));
+  args.backend.add_options(cmd);
   cmd->add_option("--seed", args.seed, "Seed of the random inputs (default 0)");
   cmd->add_flag("--profile,-p", args.profile, "Time every step and summarise by op type");
   cmd->add_flag("--json", args.json, "Print one JSON object");
