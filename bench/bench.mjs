@@ -173,11 +173,12 @@ function benchModel(a, name, file, threadsAll) {
         result[c.key] = result[c.key] || {error: e.message};
         continue;
       }
-      // A measurement that started on a quiet machine beats one that did not; then the lower median.
+      // Other load only ever slows a run down: the lowest median is the least disturbed one.
       const median = c.key === 'litert' ? r.median_ms : r.latency_ms.median;
       const prev = result[c.key];
-      const better = !prev || prev.error || (quiet && !prev.quiet) || (quiet === prev.quiet && median < prev.median_ms);
-      if (better) result[c.key] = {median_ms: median, quiet, raw: r};
+      const rounds = [...(prev?.rounds ?? []), {median_ms: median, quiet}];
+      if (!prev || prev.error || median < prev.median_ms) result[c.key] = {median_ms: median, quiet, raw: r};
+      result[c.key].rounds = rounds;
     }
     result.load.push(loadavg());
   }

@@ -97,23 +97,24 @@ OSPREY_AVX512 void transpose_in(const float* src, size_t stride, int channels, i
   }
 }
 
-// dst[t * channels + c] = src[c * kTile + t] for t < count.
-OSPREY_AVX512 void transpose_out(const float* src, int channels, int count, float* dst) {
+// dst[t * stride + c] = src[c * kTile + t] for c < channels, t < count.
+OSPREY_AVX512 void transpose_out(const float* src, int channels, size_t stride, int count, float* dst) {
   for (int c = 0; c < channels; c += 16) {
     const int rows = std::min(16, channels - c);
     for (int t = 0; t < count; t += 16) {
       transpose16(src + static_cast<size_t>(c) * kTile + t, kTile, rows, 0xffff,
-                  dst + static_cast<size_t>(t) * channels + c, static_cast<size_t>(channels),
-                  std::min(16, count - t), first_lanes(rows));
+                  dst + static_cast<size_t>(t) * stride + c, stride, std::min(16, count - t),
+                  first_lanes(rows));
     }
   }
 }
 
-// out_tile[oc][0 .. 16 * kVectors) += the nonzeros of chunk q times in_tile;
-// the first chunk starts from the bias, the last one clamps.
-// kChains independent accumulator sets hide the FMA latency.
+// out_tile[oc][0 .. 16 * kVectors) += the nonzeros of chunk q times in_tile,
+// for oc in [oc0, oc1); the first chunk starts from the bias, the last one
+// clamps. kChains independent accumulator sets hide the FMA latency.
 template <int kVectors>
-OSPREY_AVX512 inline void multiply(const Csr& w, int q, const float* in_tile, float* out_tile) {
+OSPREY_AVX512 inline void multiply(const Csr& w, int q, int oc0, int oc1, const float* in_tile,
+                                   float* out_tile) {
   constexpr int kChains = 4 / kVectors;
   const bool first = q == 0, last = q == w.chunks - 1;
   const __m512 lo = _mm512_set1_ps(last ? w.min : -std::numeric_limits<float>::infinity());
@@ -121,7 +122,7 @@ OSPREY_AVX512 inline void multiply(const Csr& w, int q, const float* in_tile, fl
   const int32_t* offset = w.offset.data();
   const float* value = w.value.data();
   const int32_t* row_start = w.row_start.data() + static_cast<size_t>(q) * w.cout;
-  for (int oc = 0; oc < w.cout; ++oc) {
+  for (int oc = oc0; oc < oc1; ++oc) {
     float* o = out_tile + static_cast<size_t>(oc) * kTile;
     __m512 acc[kChains][kVectors];
     for (int v = 0; v < kVectors; ++v) {
@@ -152,8 +153,10 @@ OSPREY_AVX512 inline void multiply(const Csr& w, int q, const float* in_tile, fl
   }
 }
 
-// One tile of `count` (<= kTile) pixels starting at pixel `p0`.
-OSPREY_AVX512 void run_tile(const Csr& w, const float* input, float* output, size_t p0, int count) {
+// One tile of `count` (<= kTile) pixels starting at pixel `p0`, output
+// channels [oc0, oc1).
+OSPREY_AVX512 void run_tile(const Csr& w, const float* input, float* output, size_t p0, int count, int oc0,
+                            int oc1) {
   float* in_tile = scratch(static_cast<size_t>(kChunk + w.cout) * kTile);
   float* out_tile = in_tile + static_cast<size_t>(kChunk) * kTile;
   const float* pixels = input + p0 * static_cast<size_t>(w.cin);
@@ -161,12 +164,13 @@ OSPREY_AVX512 void run_tile(const Csr& w, const float* input, float* output, siz
     const int c0 = q * kChunk;
     transpose_in(pixels + c0, static_cast<size_t>(w.cin), std::min(kChunk, w.cin - c0), count, in_tile);
     if (count > 16) {
-      multiply<2>(w, q, in_tile, out_tile);
+      multiply<2>(w, q, oc0, oc1, in_tile, out_tile);
     } else {
-      multiply<1>(w, q, in_tile, out_tile);
+      multiply<1>(w, q, oc0, oc1, in_tile, out_tile);
     }
   }
-  transpose_out(out_tile, w.cout, count, output + p0 * static_cast<size_t>(w.cout));
+  transpose_out(out_tile + static_cast<size_t>(oc0) * kTile, oc1 - oc0, static_cast<size_t>(w.cout), count,
+                output + p0 * static_cast<size_t>(w.cout) + oc0);
 }
 
 struct Task {
@@ -174,12 +178,15 @@ struct Task {
   const float* input;
   float* output;
   size_t pixels;
+  int oc_step;  // output channels per task (a multiple of 16)
 };
 
-void run_task(void* context, size_t tile) {
+void run_task(void* context, size_t tile, size_t part) {
   const Task& task = *static_cast<const Task*>(context);
   const size_t p0 = tile * kTile;
-  run_tile(*task.w, task.input, task.output, p0, static_cast<int>(std::min<size_t>(kTile, task.pixels - p0)));
+  const int oc0 = static_cast<int>(part) * task.oc_step;
+  run_tile(*task.w, task.input, task.output, p0, static_cast<int>(std::min<size_t>(kTile, task.pixels - p0)),
+           oc0, std::min(task.w->cout, oc0 + task.oc_step));
 }
 
 class SparseConvKernel final : public Kernel {
@@ -199,9 +206,19 @@ class SparseConvKernel final : public Kernel {
 
   void eval(KernelContext& ctx) override {
     Task task{&w_, ctx.input(0).data_as<float>(), ctx.output(0).data_as<float>(),
-              static_cast<size_t>(ctx.input(0).num_elements() / w_.cin)};
+              static_cast<size_t>(ctx.input(0).num_elements() / w_.cin), w_.cout};
     const size_t tiles = (task.pixels + kTile - 1) / kTile;
-    pthreadpool_parallelize_1d(pool_.get(), run_task, &task, tiles, 0);
+    // Few pixels (a 7x7 or 14x14 map) leave threads idle: split the output
+    // channels too, each part transposing the tile again for itself.
+    const size_t threads = pthreadpool_get_threads_count(pool_.get());
+    if (threads > 1 && tiles < 4 * threads) {
+      const int parts =
+          static_cast<int>(std::min<size_t>((4 * threads + tiles - 1) / tiles, (w_.cout + 15) / 16));
+      task.oc_step = (w_.cout + parts - 1) / parts;
+      task.oc_step = (task.oc_step + 15) / 16 * 16;
+    }
+    const size_t parts = (static_cast<size_t>(w_.cout) + task.oc_step - 1) / task.oc_step;
+    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, tiles, parts, 0);
   }
 
  private:
