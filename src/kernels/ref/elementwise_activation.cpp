@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 
+#include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
 
 namespace osprey::ref {
@@ -121,11 +122,6 @@ class SoftmaxKernel : public Kernel {
   int64_t depth_ = 0;
   int64_t rows_ = 0;
 };
-
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
 
 }  // namespace
 

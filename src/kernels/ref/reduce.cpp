@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
 
 namespace osprey::ref {
@@ -162,11 +163,6 @@ class ReduceKernel final : public Kernel {
   int64_t reduced_count_ = 1;  // input elements per output element
   std::vector<int64_t> counts_, out_steps_;
 };
-
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
 
 }  // namespace
 

@@ -3,13 +3,14 @@
 // and strided_slice_logic.h (StridedSliceStartForAxis / EndForAxis) clamps
 // begin and end per axis. Elements are copied as bytes, so any type works.
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstring>
 #include <limits>
 #include <string_view>
 #include <vector>
 
+#include "kernels/ref/layout_helpers.h"
+#include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
 
 namespace osprey::ref {
@@ -90,27 +91,17 @@ class StridedSliceKernel final : public Kernel {
       if (!axes[i].shrink) shape.push_back(static_cast<int32_t>(counts_[i]));
     }
     out.shape = shape;
+    // The output is written in order; every count is at most an input dimension.
+    out_steps_ = layout::strides_of(Shape(counts_.begin(), counts_.end()));
   }
 
   void eval(KernelContext& ctx) override {
     const uint8_t* in = ctx.input(0).data;
     uint8_t* out = ctx.output(0).data;
-    const int rank = static_cast<int>(counts_.size());
-    int64_t total = 1;
-    for (int64_t c : counts_) total *= c;
-    // An odometer over the output, which is written in order.
-    std::array<int64_t, kMaxDims> index{};
-    int64_t offset = base_;
-    for (int64_t n = 0; n < total; ++n) {
-      std::memcpy(out + static_cast<size_t>(n) * elem_, in + static_cast<size_t>(offset) * elem_, elem_);
-      for (int d = rank - 1; d >= 0; --d) {
-        const size_t u = static_cast<size_t>(d);
-        offset += steps_[u];
-        if (++index[u] < counts_[u]) break;
-        offset -= steps_[u] * counts_[u];
-        index[u] = 0;
-      }
-    }
+    const size_t elem = elem_;
+    layout::for_each_offset(counts_, out_steps_, steps_, base_, [&](int64_t o, int64_t i) {
+      std::memcpy(out + static_cast<size_t>(o) * elem, in + static_cast<size_t>(i) * elem, elem);
+    });
   }
 
  private:
@@ -230,15 +221,11 @@ class StridedSliceKernel final : public Kernel {
   }
 
   size_t elem_ = 0;
-  std::vector<int64_t> counts_;  // elements taken along each effective axis
-  std::vector<int64_t> steps_;   // input offset between them
-  int64_t base_ = 0;             // input offset of the first element
+  std::vector<int64_t> counts_;     // elements taken along each effective axis
+  std::vector<int64_t> steps_;      // input offset between them
+  int64_t base_ = 0;                // input offset of the first element
+  std::vector<int64_t> out_steps_;  // output offset between elements along each axis
 };
-
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
 
 }  // namespace
 
