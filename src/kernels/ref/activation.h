@@ -1,7 +1,8 @@
-// Fused activations: the clamp range each one implies.
+// Fused activations: the clamp range each one implies, for float and int32 data.
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 #include "core/error.h"
@@ -9,19 +10,32 @@
 
 namespace osprey::ref {
 
-struct FloatRange {
-  float min = -std::numeric_limits<float>::infinity();
-  float max = std::numeric_limits<float>::infinity();
-  float clamp(float v) const { return std::min(std::max(v, min), max); }
+// [min, max] of a fused activation; unbounded sides are the type's extremes
+// (infinities for float).
+template <typename T>
+struct ClampRange {
+  static constexpr T kLowest = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                                    : std::numeric_limits<T>::min();
+  static constexpr T kHighest = std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity()
+                                                                     : std::numeric_limits<T>::max();
+
+  T min = kLowest;
+  T max = kHighest;
+  T clamp(T v) const { return std::min(std::max(v, min), max); }
 };
 
-// Throws for TANH/SIGN_BIT, which TFLite never fuses into the ops osprey runs.
-inline FloatRange activation_range(Activation a) {
+using FloatRange = ClampRange<float>;
+using Int32Range = ClampRange<int32_t>;
+
+// TFLite's CalculateActivationRange. Throws for TANH/SIGN_BIT, which TFLite
+// never fuses into the ops osprey runs.
+template <typename T = float>
+ClampRange<T> activation_range(Activation a) {
   switch (a) {
     case Activation::kNone: return {};
-    case Activation::kRelu: return {0.0f, std::numeric_limits<float>::infinity()};
-    case Activation::kReluN1To1: return {-1.0f, 1.0f};
-    case Activation::kRelu6: return {0.0f, 6.0f};
+    case Activation::kRelu: return {T{0}, ClampRange<T>::kHighest};
+    case Activation::kReluN1To1: return {T{-1}, T{1}};
+    case Activation::kRelu6: return {T{0}, T{6}};
     default: fail("unsupported fused activation {}", static_cast<int>(a));
   }
 }

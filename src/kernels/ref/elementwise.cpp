@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "kernels/ref/activation.h"
+#include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
 
 namespace osprey::ref {
@@ -45,23 +46,6 @@ void check_same_quantization(const KernelContext& ctx) {
 Activation fused_activation(const KernelContext& ctx) {
   if (std::holds_alternative<std::monostate>(ctx.op().options)) return Activation::kNone;
   return ctx.options<ElementwiseOptions>().activation;
-}
-
-// int32 outputs clamp to the same ranges as float ones (TFLite's CalculateActivationRange).
-struct Int32Range {
-  int32_t min = std::numeric_limits<int32_t>::min();
-  int32_t max = std::numeric_limits<int32_t>::max();
-  int32_t clamp(int32_t v) const { return std::min(std::max(v, min), max); }
-};
-
-Int32Range int32_activation_range(Activation a) {
-  switch (a) {
-    case Activation::kNone: return {};
-    case Activation::kRelu: return {0, std::numeric_limits<int32_t>::max()};
-    case Activation::kReluN1To1: return {-1, 1};
-    case Activation::kRelu6: return {0, 6};
-    default: fail("unsupported fused activation {}", static_cast<int>(a));
-  }
 }
 
 // How two input shapes broadcast to the output: every shape is padded on the left to rank 6, and
@@ -191,7 +175,7 @@ class BinaryKernel : public Kernel {
     } else {
       const Activation act = fused_activation(ctx);
       if (type_ == DType::kFloat32) float_range_ = activation_range(act);
-      if (type_ == DType::kInt32) int_range_ = int32_activation_range(act);
+      if (type_ == DType::kInt32) int_range_ = activation_range<int32_t>(act);
     }
     broadcast_ = make_broadcast(a.shape, b.shape);
     out.shape = broadcast_.out_shape;
@@ -305,11 +289,6 @@ class PreluKernel : public Kernel {
  private:
   Broadcast broadcast_;
 };
-
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
 
 }  // namespace
 

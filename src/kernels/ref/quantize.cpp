@@ -14,20 +14,39 @@
 #include <memory>
 #include <vector>
 
+#include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
 
 namespace osprey::ref {
 
 namespace {
 
-void check_io_count(const KernelContext& ctx) {
+bool is_quantized_int(DType t) {
+  return t == DType::kInt8 || t == DType::kUInt8 || t == DType::kInt16;
+}
+bool is_dequantizable(DType t) {
+  return t == DType::kFloat16 || is_quantized_int(t);
+}
+bool is_quantizable(DType t) {
+  return t == DType::kFloat32 || is_quantized_int(t);
+}
+bool is_float32(DType t) {
+  return t == DType::kFloat32;
+}
+
+// Checks a one-input, one-output type conversion (types named for the error
+// message) and gives the output the input's shape.
+void prepare_conversion(KernelContext& ctx, bool (*input_ok)(DType), const char* input_types,
+                        bool (*output_ok)(DType), const char* output_types) {
   OSPREY_CHECK(ctx.num_inputs() == 1, "expected 1 input, got {}", ctx.num_inputs());
   OSPREY_CHECK(ctx.num_outputs() == 1, "expected 1 output, got {}", ctx.num_outputs());
   OSPREY_CHECK(ctx.has_input(0), "input 0 is missing");
-}
-
-bool is_quantized_int(DType t) {
-  return t == DType::kInt8 || t == DType::kUInt8 || t == DType::kInt16;
+  const Tensor& in = ctx.input(0);
+  Tensor& out = ctx.output(0);
+  OSPREY_CHECK(input_ok(in.type), "input 0 has type {}, expected {}", dtype_name(in.type), input_types);
+  OSPREY_CHECK(output_ok(out.type), "output 0 has type {}, expected {}", dtype_name(out.type), output_types);
+  for (int32_t d : in.shape) OSPREY_CHECK(d >= 0, "input 0 has shape {}", shape_str(in.shape));
+  out.shape = in.shape;
 }
 
 template <typename Q>
@@ -115,36 +134,38 @@ float half_to_float(uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
-template <typename Q>
-void dequantize(const Q* in, float* out, const Affine& p) {
+// Calls f(begin, end, scale, zero_point) for each run of elements sharing one channel's parameters.
+template <typename F>
+void for_each_channel(const Affine& p, F&& f) {
   for (int64_t o = 0; o < p.outer; ++o) {
     for (int64_t c = 0; c < p.channels; ++c) {
-      // TFLite multiplies in double per tensor and in float per channel; both round the exact
-      // product (at most 24 + 17 significant bits) once to float, so they agree.
-      const double scale = p.scale[c];
-      const int32_t zero_point = p.zero_point[c];
-      const int64_t base = (o * p.channels + c) * p.inner;
-      for (int64_t i = base; i < base + p.inner; ++i) {
-        out[i] = static_cast<float>(scale * (static_cast<int32_t>(in[i]) - zero_point));
-      }
+      const int64_t begin = (o * p.channels + c) * p.inner;
+      f(begin, begin + p.inner, p.scale[c], p.zero_point[c]);
     }
   }
 }
 
 template <typename Q>
-void quantize(const float* in, Q* out, const Affine& p) {
-  for (int64_t o = 0; o < p.outer; ++o) {
-    for (int64_t c = 0; c < p.channels; ++c) {
-      const float scale = p.scale[c];
-      const int32_t zero_point = p.zero_point[c];
-      const int64_t base = (o * p.channels + c) * p.inner;
-      for (int64_t i = base; i < base + p.inner; ++i) {
-        // As TFLite: divide and round in float, add the zero point and clamp in double.
-        const double v = static_cast<double>(std::round(in[i] / scale)) + zero_point;
-        out[i] = saturate<Q>(v, zero_point);
-      }
+void dequantize(const Q* in, float* out, const Affine& p) {
+  for_each_channel(p, [&](int64_t begin, int64_t end, float scale, int32_t zero_point) {
+    // TFLite multiplies in double per tensor and in float per channel; both round the exact
+    // product (at most 24 + 17 significant bits) once to float, so they agree.
+    const double real_scale = scale;
+    for (int64_t i = begin; i < end; ++i) {
+      out[i] = static_cast<float>(real_scale * (static_cast<int32_t>(in[i]) - zero_point));
     }
-  }
+  });
+}
+
+template <typename Q>
+void quantize(const float* in, Q* out, const Affine& p) {
+  for_each_channel(p, [&](int64_t begin, int64_t end, float scale, int32_t zero_point) {
+    for (int64_t i = begin; i < end; ++i) {
+      // As TFLite: divide and round in float, add the zero point and clamp in double.
+      const double v = static_cast<double>(std::round(in[i] / scale)) + zero_point;
+      out[i] = saturate<Q>(v, zero_point);
+    }
+  });
 }
 
 template <typename P, typename Q>
@@ -156,38 +177,41 @@ void requantize(const P* in, Q* out, int64_t n, int32_t in_zero_point, double mu
   }
 }
 
+// Calls f(Q{}) with Q the integer type `t` names (int8, uint8 or int16); prepare rejected others.
+template <typename F>
+void with_quantized_type(DType t, F&& f) {
+  switch (t) {
+    case DType::kInt8: f(int8_t{}); break;
+    case DType::kUInt8: f(uint8_t{}); break;
+    case DType::kInt16: f(int16_t{}); break;
+    default: break;
+  }
+}
+
 class DequantizeKernel : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    check_io_count(ctx);
+    prepare_conversion(ctx, is_dequantizable, "int8, uint8, int16 or float16", is_float32, "float32");
     const Tensor& in = ctx.input(0);
-    Tensor& out = ctx.output(0);
-    OSPREY_CHECK(in.type == DType::kFloat16 || is_quantized_int(in.type),
-                 "input 0 has type {}, expected int8, uint8, int16 or float16", dtype_name(in.type));
-    OSPREY_CHECK(out.type == DType::kFloat32, "output 0 has type {}, expected float32", dtype_name(out.type));
-    for (int32_t d : in.shape) OSPREY_CHECK(d >= 0, "input 0 has shape {}", shape_str(in.shape));
     if (in.type != DType::kFloat16) params_ = affine_params(in, "input 0");
-    out.shape = in.shape;
   }
 
   void eval(KernelContext& ctx) override {
     const Tensor& in = ctx.input(0);
     float* out = ctx.output(0).data_as<float>();
-    switch (in.type) {
-      case DType::kFloat16: {
-        const int64_t n = in.num_elements();
-        for (int64_t i = 0; i < n; ++i) {
-          uint16_t h;
-          std::memcpy(&h, in.data + i * 2, sizeof h);
-          out[i] = half_to_float(h);
-        }
-        break;
+    if (in.type == DType::kFloat16) {
+      const int64_t n = in.num_elements();
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, in.data + i * 2, sizeof h);
+        out[i] = half_to_float(h);
       }
-      case DType::kInt8: dequantize(in.data_as<int8_t>(), out, params_); break;
-      case DType::kUInt8: dequantize(in.data_as<uint8_t>(), out, params_); break;
-      case DType::kInt16: dequantize(in.data_as<int16_t>(), out, params_); break;
-      default: break;  // rejected in prepare
+      return;
     }
+    with_quantized_type(in.type, [&](auto zero) {
+      using Q = decltype(zero);
+      dequantize(in.data_as<Q>(), out, params_);
+    });
   }
 
  private:
@@ -197,15 +221,10 @@ class DequantizeKernel : public Kernel {
 class QuantizeKernel : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    check_io_count(ctx);
+    prepare_conversion(ctx, is_quantizable, "float32, int8, uint8 or int16", is_quantized_int,
+                       "int8, uint8 or int16");
     const Tensor& in = ctx.input(0);
-    Tensor& out = ctx.output(0);
-    OSPREY_CHECK(in.type == DType::kFloat32 || is_quantized_int(in.type),
-                 "input 0 has type {}, expected float32, int8, uint8 or int16", dtype_name(in.type));
-    OSPREY_CHECK(is_quantized_int(out.type), "output 0 has type {}, expected int8, uint8 or int16",
-                 dtype_name(out.type));
-    for (int32_t d : in.shape) OSPREY_CHECK(d >= 0, "input 0 has shape {}", shape_str(in.shape));
-    out.shape = in.shape;
+    const Tensor& out = ctx.output(0);
     out_params_ = affine_params(out, "output 0");
     if (in.type != DType::kFloat32) {
       // Requantization (TFLite's int8 <-> uint8, int16 -> int8 and so on) is per tensor only.
@@ -220,45 +239,37 @@ class QuantizeKernel : public Kernel {
   void eval(KernelContext& ctx) override {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
-    switch (in.type) {
-      case DType::kFloat32: quantize_from_float(in.data_as<float>(), out); break;
-      case DType::kInt8: requantize_from(in.data_as<int8_t>(), in.num_elements(), out); break;
-      case DType::kUInt8: requantize_from(in.data_as<uint8_t>(), in.num_elements(), out); break;
-      case DType::kInt16: requantize_from(in.data_as<int16_t>(), in.num_elements(), out); break;
-      default: break;  // rejected in prepare
+    if (in.type == DType::kFloat32) {
+      quantize_from_float(in.data_as<float>(), out);
+      return;
     }
+    with_quantized_type(in.type, [&](auto zero) {
+      using P = decltype(zero);
+      requantize_from(in.data_as<P>(), in.num_elements(), out);
+    });
   }
 
  private:
   void quantize_from_float(const float* in, Tensor& out) const {
-    switch (out.type) {
-      case DType::kInt8: quantize(in, out.data_as<int8_t>(), out_params_); break;
-      case DType::kUInt8: quantize(in, out.data_as<uint8_t>(), out_params_); break;
-      case DType::kInt16: quantize(in, out.data_as<int16_t>(), out_params_); break;
-      default: break;  // rejected in prepare
-    }
+    with_quantized_type(out.type, [&](auto zero) {
+      using Q = decltype(zero);
+      quantize(in, out.data_as<Q>(), out_params_);
+    });
   }
 
   template <typename P>
   void requantize_from(const P* in, int64_t n, Tensor& out) const {
     const int32_t zp = out_params_.zero_point[0];
-    switch (out.type) {
-      case DType::kInt8: requantize(in, out.data_as<int8_t>(), n, in_zero_point_, multiplier_, zp); break;
-      case DType::kUInt8: requantize(in, out.data_as<uint8_t>(), n, in_zero_point_, multiplier_, zp); break;
-      case DType::kInt16: requantize(in, out.data_as<int16_t>(), n, in_zero_point_, multiplier_, zp); break;
-      default: break;  // rejected in prepare
-    }
+    with_quantized_type(out.type, [&](auto zero) {
+      using Q = decltype(zero);
+      requantize(in, out.data_as<Q>(), n, in_zero_point_, multiplier_, zp);
+    });
   }
 
   Affine out_params_;
   int32_t in_zero_point_ = 0;
   double multiplier_ = 1.0;  // scale_in / scale_out
 };
-
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
 
 }  // namespace
 

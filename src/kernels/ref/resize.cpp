@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
 
 namespace osprey::ref {
@@ -130,6 +131,17 @@ int64_t scale_10(int64_t in_size, int64_t out_size, bool align_corners) {
   return ((int64_t{1} << 10) * in_size + out_size / 2) / out_size;
 }
 
+// The taps of every output row and column, from the scale rule (float or
+// 10-bit fixed point) and the tap rule that goes with it.
+template <typename Scale, typename Tap>
+void compute_taps(const Geometry& g, Scale (*scale)(int64_t, int64_t, bool),
+                  Tap (*tap)(int64_t, Scale, bool, int64_t), std::vector<Tap>& rows, std::vector<Tap>& cols) {
+  const Scale sy = scale(g.in_h, g.out_h, g.align_corners);
+  const Scale sx = scale(g.in_w, g.out_w, g.align_corners);
+  for (int64_t y = 0; y < g.out_h; ++y) rows.push_back(tap(y, sy, g.half_pixel_centers, g.in_h));
+  for (int64_t x = 0; x < g.out_w; ++x) cols.push_back(tap(x, sx, g.half_pixel_centers, g.in_w));
+}
+
 class ResizeBilinearKernel final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
@@ -143,25 +155,9 @@ class ResizeBilinearKernel final : public Kernel {
     int_cols_.clear();
     switch (type_) {
       case DType::kFloat32:
-      case DType::kUInt8: {
-        const float sy = resize_scale(g_.in_h, g_.out_h, g_.align_corners);
-        const float sx = resize_scale(g_.in_w, g_.out_w, g_.align_corners);
-        for (int64_t y = 0; y < g_.out_h; ++y)
-          float_rows_.push_back(float_tap(y, sy, g_.half_pixel_centers, g_.in_h));
-        for (int64_t x = 0; x < g_.out_w; ++x)
-          float_cols_.push_back(float_tap(x, sx, g_.half_pixel_centers, g_.in_w));
-        break;
-      }
+      case DType::kUInt8: compute_taps(g_, resize_scale, float_tap, float_rows_, float_cols_); break;
       case DType::kInt8:
-      case DType::kInt16: {
-        const int64_t sy = scale_10(g_.in_h, g_.out_h, g_.align_corners);
-        const int64_t sx = scale_10(g_.in_w, g_.out_w, g_.align_corners);
-        for (int64_t y = 0; y < g_.out_h; ++y)
-          int_rows_.push_back(int_tap(y, sy, g_.half_pixel_centers, g_.in_h));
-        for (int64_t x = 0; x < g_.out_w; ++x)
-          int_cols_.push_back(int_tap(x, sx, g_.half_pixel_centers, g_.in_w));
-        break;
-      }
+      case DType::kInt16: compute_taps(g_, scale_10, int_tap, int_rows_, int_cols_); break;
       default: fail("{} input is not supported", dtype_name(type_));
     }
   }
@@ -285,11 +281,6 @@ class ResizeNearestNeighborKernel final : public Kernel {
   size_t elem_ = 0;
   std::vector<int64_t> rows_, cols_;  // source row of each output row, column of each column
 };
-
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
 
 }  // namespace
 
