@@ -13,11 +13,28 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 
 #include "kernels/ref/quantized/common.h"
+#include "kernels/ref/quantized/elementwise.h"
 
 namespace osprey::ref::quantized {
 namespace {
+
+// The parameters of a two-input op's inputs and output.
+struct BinaryParams {
+  TensorParams a, b, out;
+};
+
+// Checks that the op has two inputs and one output, all of input 0's type
+// (int8 or uint8, which `type` becomes), and reads their parameters.
+BinaryParams binary_params(const KernelContext& ctx, std::string_view a_role, std::string_view b_role,
+                           DType& type) {
+  OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "expected 2 inputs and 1 output");
+  type = ctx.input(0).type;
+  return {activation_params(ctx.input(0), a_role, type), activation_params(ctx.input(1), b_role, type),
+          activation_params(ctx.output(0), "output", type)};
+}
 
 enum class BinaryKind { kAdd, kSub, kMul };
 
@@ -25,14 +42,10 @@ template <BinaryKind kKind>
 class Binary final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "expected 2 inputs and 1 output");
+    const auto [pa, pb, po] = binary_params(ctx, "input 0", "input 1", type_);
     const Tensor& a = ctx.input(0);
     const Tensor& b = ctx.input(1);
     Tensor& out = ctx.output(0);
-    type_ = a.type;
-    const TensorParams pa = activation_params(a, "input 0", type_);
-    const TensorParams pb = activation_params(b, "input 1", type_);
-    const TensorParams po = activation_params(out, "output", type_);
     for (int32_t d : a.shape) OSPREY_CHECK(d >= 0, "input 0 has shape {}", shape_str(a.shape));
     for (int32_t d : b.shape) OSPREY_CHECK(d >= 0, "input 1 has shape {}", shape_str(b.shape));
     broadcast_.prepare(a.shape, b.shape, out.shape);
@@ -62,11 +75,10 @@ class Binary final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.input(1).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.input(1).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+    with_element_type(type_, [&](auto zero) {
+      using T = decltype(zero);
+      run(ctx.input(0).data_as<T>(), ctx.input(1).data_as<T>(), ctx.output(0).data_as<T>());
+    });
   }
 
  private:
@@ -154,14 +166,10 @@ class Binary final : public Kernel {
 class Prelu final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "expected 2 inputs and 1 output");
+    const auto [pi, pa, po] = binary_params(ctx, "input", "alpha", type_);
     const Tensor& in = ctx.input(0);
     const Tensor& alpha = ctx.input(1);
     Tensor& out = ctx.output(0);
-    type_ = in.type;
-    const TensorParams pi = activation_params(in, "input", type_);
-    const TensorParams pa = activation_params(alpha, "alpha", type_);
-    const TensorParams po = activation_params(out, "output", type_);
     Shape shape;
     broadcast_.prepare(in.shape, alpha.shape, shape);
     out.shape = shape;
@@ -174,11 +182,10 @@ class Prelu final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.input(1).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.input(1).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+    with_element_type(type_, [&](auto zero) {
+      using T = decltype(zero);
+      run(ctx.input(0).data_as<T>(), ctx.input(1).data_as<T>(), ctx.output(0).data_as<T>());
+    });
   }
 
  private:
@@ -205,48 +212,29 @@ class Prelu final : public Kernel {
 
 // ---------------------------------------------------------------- RELU family
 
-void check_unary(const KernelContext& ctx) {
-  OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "expected 1 input and 1 output");
-  for (int32_t d : ctx.input(0).shape)
-    OSPREY_CHECK(d >= 0, "input has shape {}", shape_str(ctx.input(0).shape));
-}
-
 // The activation's bounds as template arguments; kNoMax means unbounded above.
 template <int kMin, int kMax>
-class ReluX final : public Kernel {
+class ReluX final : public UnaryKernel<ReluX<kMin, kMax>> {
+  friend class UnaryKernel<ReluX>;
+
  public:
   static constexpr int kNoMax = 1 << 30;
 
-  void prepare(KernelContext& ctx) override {
-    check_unary(ctx);
-    const Tensor& in = ctx.input(0);
-    Tensor& out = ctx.output(0);
-    type_ = in.type;
-    const TensorParams pi = activation_params(in, "input", type_);
-    const TensorParams po = activation_params(out, "output", type_);
-    out.shape = in.shape;
+ private:
+  void prepare_params(const KernelContext& ctx, const TensorParams& pi, const TensorParams& po) {
     in_zp_ = pi.zero_point;
     out_zp_ = po.zero_point;
     mult_ = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
     const float act_min = static_cast<float>(kMin);
     range_.min =
-        std::max(type_min(type_), po.zero_point + static_cast<int32_t>(std::round(act_min / po.scale)));
+        std::max(type_min(this->type_), po.zero_point + static_cast<int32_t>(std::round(act_min / po.scale)));
     range_.max =
         kMax == kNoMax
-            ? type_max(type_)
-            : std::min(type_max(type_),
+            ? type_max(this->type_)
+            : std::min(type_max(this->type_),
                        po.zero_point + static_cast<int32_t>(std::round(static_cast<float>(kMax) / po.scale)));
   }
 
-  void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>(), ctx.input(0).num_elements());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>(), ctx.input(0).num_elements());
-    }
-  }
-
- private:
   template <typename T>
   void run(const T* in, T* out, int64_t n) const {
     for (int64_t i = 0; i < n; ++i) {
@@ -256,23 +244,16 @@ class ReluX final : public Kernel {
     }
   }
 
-  DType type_ = DType::kInt8;
   quant::Arithmetic mode_ = quant::arithmetic();
   int32_t in_zp_ = 0, out_zp_ = 0;
   QuantizedMultiplier mult_;
   QuantizedRange range_;
 };
 
-class LeakyRelu final : public Kernel {
- public:
-  void prepare(KernelContext& ctx) override {
-    check_unary(ctx);
-    const Tensor& in = ctx.input(0);
-    Tensor& out = ctx.output(0);
-    type_ = in.type;
-    const TensorParams pi = activation_params(in, "input", type_);
-    const TensorParams po = activation_params(out, "output", type_);
-    out.shape = in.shape;
+class LeakyRelu final : public UnaryKernel<LeakyRelu> {
+  friend class UnaryKernel<LeakyRelu>;
+
+  void prepare_params(const KernelContext& ctx, const TensorParams& pi, const TensorParams& po) {
     const float alpha = std::holds_alternative<LeakyReluOptions>(ctx.op().options)
                             ? ctx.options<LeakyReluOptions>().alpha
                             : LeakyReluOptions{}.alpha;
@@ -282,15 +263,6 @@ class LeakyRelu final : public Kernel {
     mult_identity_ = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
   }
 
-  void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>(), ctx.input(0).num_elements());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>(), ctx.input(0).num_elements());
-    }
-  }
-
- private:
   template <typename T>
   void run(const T* in, T* out, int64_t n) const {
     for (int64_t i = 0; i < n; ++i) {
@@ -301,7 +273,6 @@ class LeakyRelu final : public Kernel {
     }
   }
 
-  DType type_ = DType::kInt8;
   quant::Arithmetic mode_ = quant::arithmetic();
   int32_t in_zp_ = 0, out_zp_ = 0;
   QuantizedMultiplier mult_alpha_, mult_identity_;
@@ -321,16 +292,10 @@ int16_t saturating_doubling_high_mul(int16_t a, int16_t b) {
   return overflow ? std::numeric_limits<int16_t>::max() : static_cast<int16_t>(ab / (1 << 15));
 }
 
-class HardSwish final : public Kernel {
- public:
-  void prepare(KernelContext& ctx) override {
-    check_unary(ctx);
-    const Tensor& in = ctx.input(0);
-    Tensor& out = ctx.output(0);
-    type_ = in.type;
-    const TensorParams pi = activation_params(in, "input", type_);
-    const TensorParams po = activation_params(out, "output", type_);
-    out.shape = in.shape;
+class HardSwish final : public UnaryKernel<HardSwish> {
+  friend class UnaryKernel<HardSwish>;
+
+  void prepare_params(const KernelContext& ctx, const TensorParams& pi, const TensorParams& po) {
     in_zp_ = pi.zero_point;
     out_zp_ = po.zero_point;
     const float hires_input_scale = (1.0f / 128.0f) * pi.scale;
@@ -347,15 +312,6 @@ class HardSwish final : public Kernel {
     reluish_exp_ = rm.shift;
   }
 
-  void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>(), ctx.input(0).num_elements());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>(), ctx.input(0).num_elements());
-    }
-  }
-
- private:
   template <typename T>
   void run(const T* in, T* out, int64_t n) const {
     for (int64_t i = 0; i < n; ++i) {
@@ -375,7 +331,6 @@ class HardSwish final : public Kernel {
     }
   }
 
-  DType type_ = DType::kInt8;
   int32_t in_zp_ = 0, out_zp_ = 0;
   int16_t out_mult_ = 0, reluish_mult_ = 0;
   int out_exp_ = 0, reluish_exp_ = 0;

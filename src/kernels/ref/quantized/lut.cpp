@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "kernels/ref/quantized/common.h"
+#include "kernels/ref/quantized/elementwise.h"
 
 namespace osprey::ref::quantized {
 namespace {
@@ -30,11 +31,9 @@ template <LutKind kKind>
 class LutKernel final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "expected 1 input and 1 output");
+    const TensorParams pi = unary_input_params(ctx, type_);
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
-    type_ = in.type;
-    const TensorParams pi = activation_params(in, "input", type_);
     for (int32_t d : in.shape) OSPREY_CHECK(d >= 0, "input has shape {}", shape_str(in.shape));
     OSPREY_CHECK(out.type == type_, "output type {} differs from input type {}", dtype_name(out.type),
                  dtype_name(type_));
@@ -77,11 +76,9 @@ class LutKernel final : public Kernel {
 class Softmax final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "expected 1 input and 1 output");
+    const TensorParams pi = unary_input_params(ctx, type_);
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
-    type_ = in.type;
-    const TensorParams pi = activation_params(in, "input", type_);
     check_shape(in, "input");
     OSPREY_CHECK(in.rank() >= 1, "input is a scalar");
     check_fixed_output(out, 1.0f / 256, type_ == DType::kInt8 ? -128 : 0, "SOFTMAX");
@@ -96,11 +93,10 @@ class Softmax final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+    with_element_type(type_, [&](auto zero) {
+      using T = decltype(zero);
+      run(ctx.input(0).data_as<T>(), ctx.output(0).data_as<T>());
+    });
   }
 
  private:
