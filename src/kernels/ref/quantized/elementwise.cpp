@@ -167,12 +167,7 @@ class Prelu final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
     const auto [pi, pa, po] = binary_params(ctx, "input", "alpha", type_);
-    const Tensor& in = ctx.input(0);
-    const Tensor& alpha = ctx.input(1);
-    Tensor& out = ctx.output(0);
-    Shape shape;
-    broadcast_.prepare(in.shape, alpha.shape, shape);
-    out.shape = shape;
+    broadcast_.prepare(ctx.input(0).shape, ctx.input(1).shape, ctx.output(0).shape);
     in_offset_ = -pi.zero_point;
     alpha_offset_ = -pa.zero_point;
     out_offset_ = po.zero_point;
