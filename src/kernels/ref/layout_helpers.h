@@ -81,6 +81,22 @@ void for_each_offset(const std::vector<int64_t>& counts, const std::vector<int64
   }
 }
 
+// Copies the elements of a `counts`-shaped grid (rank <= kMaxRank) between two
+// strided layouts: grid index i moves element in_base + sum i[d] * in_steps[d]
+// of the input to out_base + sum i[d] * out_steps[d] of the output. PAD,
+// TRANSPOSE and STRIDED_SLICE differ only in these numbers.
+struct StridedCopy {
+  size_t elem = 0;  // bytes per element
+  std::vector<int64_t> counts, in_steps, out_steps;
+  int64_t in_base = 0, out_base = 0;
+
+  void run(const uint8_t* in, uint8_t* out) const {
+    for_each_offset(counts, in_steps, out_steps, out_base, [&](int64_t a, int64_t b) {
+      std::memcpy(out + static_cast<size_t>(b) * elem, in + static_cast<size_t>(in_base + a) * elem, elem);
+    });
+  }
+};
+
 // The output may alias the input when the planner lets a reshape share it.
 inline void copy_bytes(uint8_t* out, const uint8_t* in, size_t bytes) {
   if (out != in && bytes > 0) std::memcpy(out, in, bytes);

@@ -99,8 +99,7 @@ class PadKernel final : public Kernel {
   void store_zero_point(int64_t zp);
 
   size_t elem_ = 0;
-  std::vector<int64_t> counts_, in_steps_, out_steps_;
-  int64_t out_base_ = 0;  // output offset of the first input element
+  StridedCopy copy_;  // the input into the padded output
   std::vector<uint8_t> pad_value_;
   bool has_value_input_ = false;
 };
@@ -111,8 +110,7 @@ class TransposeKernel final : public Kernel {
   void eval(KernelContext& ctx) override;
 
  private:
-  size_t elem_ = 0;
-  std::vector<int64_t> counts_, out_steps_, in_steps_;
+  StridedCopy copy_;
 };
 
 class DepthToSpaceKernel final : public Kernel {

@@ -32,12 +32,13 @@ void PadKernel::prepare(KernelContext& ctx) {
   }
   out.shape = make_shape(dims);
   // Input element i lands at output index i + before, per dimension.
-  counts_.assign(in_shape.begin(), in_shape.end());
-  in_steps_ = strides_of(in_shape);
-  out_steps_ = strides_of(out.shape);
-  out_base_ = 0;
+  copy_.elem = elem_;
+  copy_.counts.assign(in_shape.begin(), in_shape.end());
+  copy_.in_steps = strides_of(in_shape);
+  copy_.out_steps = strides_of(out.shape);
+  copy_.out_base = 0;
   for (int d = 0; d < rank; ++d) {
-    out_base_ += paddings[static_cast<size_t>(2 * d)] * out_steps_[static_cast<size_t>(d)];
+    copy_.out_base += paddings[static_cast<size_t>(2 * d)] * copy_.out_steps[static_cast<size_t>(d)];
   }
   prepare_pad_value(ctx, in, out);
 }
@@ -50,11 +51,7 @@ void PadKernel::eval(KernelContext& ctx) {
   uint8_t* out = out_tensor.data;
   const int64_t out_count = out_tensor.num_elements();
   for (int64_t j = 0; j < out_count; ++j) std::memcpy(out + static_cast<size_t>(j) * elem_, pad, elem_);
-  const uint8_t* in = in_tensor.data;
-  const size_t elem = elem_;
-  for_each_offset(counts_, in_steps_, out_steps_, out_base_, [&](int64_t a, int64_t b) {
-    std::memcpy(out + static_cast<size_t>(b) * elem, in + static_cast<size_t>(a) * elem, elem);
-  });
+  copy_.run(in_tensor.data, out);
 }
 
 // PAD fills with zero, or with the output's zero point for quantized integer

@@ -88,21 +88,14 @@ class StridedSliceKernel final : public Kernel {
 
     Shape shape;
     for (size_t i = 0; i < axes.size(); ++i) {
-      if (!axes[i].shrink) shape.push_back(static_cast<int32_t>(counts_[i]));
+      if (!axes[i].shrink) shape.push_back(static_cast<int32_t>(copy_.counts[i]));
     }
     out.shape = shape;
     // The output is written in order; every count is at most an input dimension.
-    out_steps_ = layout::strides_of(Shape(counts_.begin(), counts_.end()));
+    copy_.out_steps = layout::strides_of(Shape(copy_.counts.begin(), copy_.counts.end()));
   }
 
-  void eval(KernelContext& ctx) override {
-    const uint8_t* in = ctx.input(0).data;
-    uint8_t* out = ctx.output(0).data;
-    const size_t elem = elem_;
-    layout::for_each_offset(counts_, out_steps_, steps_, base_, [&](int64_t o, int64_t i) {
-      std::memcpy(out + static_cast<size_t>(o) * elem, in + static_cast<size_t>(i) * elem, elem);
-    });
-  }
+  void eval(KernelContext& ctx) override { copy_.run(ctx.input(0).data, ctx.output(0).data); }
 
  private:
   // TFLite's BuildStridedSliceParams: the ellipsis stands for as many full
@@ -179,9 +172,11 @@ class StridedSliceKernel final : public Kernel {
       input_strides[static_cast<size_t>(d)] =
           input_strides[static_cast<size_t>(d) + 1] * shape[static_cast<size_t>(d) + 1];
     }
-    counts_.clear();
-    steps_.clear();
-    base_ = 0;
+    copy_.elem = elem_;
+    copy_.counts.clear();
+    copy_.in_steps.clear();
+    copy_.in_base = 0;
+    copy_.out_base = 0;
     for (size_t i = 0; i < axes.size(); ++i) {
       const Axis& a = axes[i];
       const int64_t size = a.size, stride = a.stride;
@@ -211,20 +206,19 @@ class StridedSliceKernel final : public Kernel {
         if (stride > 0 && stop > start) count = (stop - start + stride - 1) / stride;
         if (stride < 0 && start > stop) count = (start - stop - stride - 1) / -stride;
       }
-      counts_.push_back(count);
+      copy_.counts.push_back(count);
       const int64_t input_stride = a.input_dim >= 0 ? input_strides[static_cast<size_t>(a.input_dim)] : 0;
       // A step is only taken between two elements, which keeps it in range.
-      steps_.push_back(count > 1 ? stride * input_stride : 0);
+      copy_.in_steps.push_back(count > 1 ? stride * input_stride : 0);
       // An empty axis may leave start outside the input; nothing is read then.
-      if (count > 0) base_ += start * input_stride;
+      if (count > 0) copy_.in_base += start * input_stride;
     }
   }
 
   size_t elem_ = 0;
-  std::vector<int64_t> counts_;     // elements taken along each effective axis
-  std::vector<int64_t> steps_;      // input offset between them
-  int64_t base_ = 0;                // input offset of the first element
-  std::vector<int64_t> out_steps_;  // output offset between elements along each axis
+  // Along each effective axis: elements taken (counts), input offset between
+  // them (in_steps), and the input offset of the first element (in_base).
+  layout::StridedCopy copy_;
 };
 
 }  // namespace

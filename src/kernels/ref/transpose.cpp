@@ -10,7 +10,7 @@
 namespace osprey::ref::layout {
 
 void TransposeKernel::prepare(KernelContext& ctx) {
-  elem_ = check_copy_io(ctx, 2, 2);
+  copy_.elem = check_copy_io(ctx, 2, 2);
   const Tensor& in = ctx.input(0);
   Tensor& out = ctx.output(0);
   const int rank = in.rank();
@@ -28,23 +28,18 @@ void TransposeKernel::prepare(KernelContext& ctx) {
   // Output dimension d walks input dimension perm[d].
   const std::vector<int64_t> in_strides = strides_of(in.shape);
   Shape shape;
-  in_steps_.clear();
+  copy_.in_steps.clear();
   for (int64_t p : perm) {
     shape.push_back(in.dim(static_cast<int>(p)));
-    in_steps_.push_back(in_strides[static_cast<size_t>(p)]);
+    copy_.in_steps.push_back(in_strides[static_cast<size_t>(p)]);
   }
   out.shape = shape;
-  counts_.assign(shape.begin(), shape.end());
-  out_steps_ = strides_of(shape);
+  copy_.counts.assign(shape.begin(), shape.end());
+  copy_.out_steps = strides_of(shape);
 }
 
 void TransposeKernel::eval(KernelContext& ctx) {
-  const uint8_t* in = ctx.input(0).data;
-  uint8_t* out = ctx.output(0).data;
-  const size_t elem = elem_;
-  for_each_offset(counts_, out_steps_, in_steps_, 0, [&](int64_t o, int64_t i) {
-    std::memcpy(out + static_cast<size_t>(o) * elem, in + static_cast<size_t>(i) * elem, elem);
-  });
+  copy_.run(ctx.input(0).data, ctx.output(0).data);
 }
 
 void DepthToSpaceKernel::prepare(KernelContext& ctx) {
