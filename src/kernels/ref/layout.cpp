@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/ref/activation.h"
 #include "kernels/ref/register.h"
 
@@ -21,8 +22,6 @@ namespace osprey::ref {
 
 namespace {
 
-// Element counts stay far below this, so byte counts and offsets fit in int64.
-constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
 // Ranks the odometer loops (transpose, pad) handle; TFLite stops at 6 and 5.
 constexpr int kMaxRank = 8;
 constexpr OpCode kPadV2 = static_cast<OpCode>(60);
@@ -49,17 +48,6 @@ void expect_io(const KernelContext& ctx, int min_inputs, int max_inputs, int out
   OSPREY_CHECK(ctx.num_outputs() == outputs, "expected {} outputs, got {}", outputs, ctx.num_outputs());
 }
 
-// Number of elements of `shape`; rejects negative dimensions and huge totals.
-int64_t checked_count(const Shape& shape, std::string_view what) {
-  int64_t n = 1;
-  for (int32_t d : shape) {
-    OSPREY_CHECK(d >= 0, "{} shape {} has a negative dimension", what, shape_str(shape));
-    OSPREY_CHECK(d == 0 || n <= kMaxElements / d, "{} shape {} is too large", what, shape_str(shape));
-    n *= d;
-  }
-  return n;
-}
-
 // An output shape from 64-bit dimensions, each of which must fit the int32 Shape.
 Shape make_shape(const std::vector<int64_t>& dims) {
   Shape shape;
@@ -68,7 +56,7 @@ Shape make_shape(const std::vector<int64_t>& dims) {
                  d);
     shape.push_back(static_cast<int32_t>(d));
   }
-  checked_count(shape, "output");
+  limits::checked_elements(shape, "output");
   return shape;
 }
 
@@ -89,7 +77,7 @@ std::vector<int64_t> constant_ints(const KernelContext& ctx, int i, std::string_
   OSPREY_CHECK(t.is_constant, "dynamic shapes are not supported: input {} is not constant", i);
   OSPREY_CHECK(t.type == DType::kInt32 || (allow_int64 && t.type == DType::kInt64), "{} must be {}, not {}",
                what, allow_int64 ? "int32 or int64" : "int32", dtype_name(t.type));
-  const int64_t n = checked_count(t.shape, what);
+  const int64_t n = limits::checked_elements(t.shape, what);
   OSPREY_CHECK(n == 0 || t.data != nullptr, "{} has no data", what);
   std::vector<int64_t> values(static_cast<size_t>(n));
   for (size_t k = 0; k < values.size(); ++k) {
@@ -166,10 +154,10 @@ class ReshapeKernel final : public Kernel {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
     check_same_type(out, in);
-    const int64_t count = checked_count(in.shape, "input");
+    const int64_t count = limits::checked_elements(in.shape, "input");
     int64_t nonzero_in = 1;
     for (int32_t d : in.shape) {
-      OSPREY_CHECK(d == 0 || nonzero_in <= kMaxElements / d, "input shape {} is too large",
+      OSPREY_CHECK(d == 0 || nonzero_in <= limits::kMaxTensorElements / d, "input shape {} is too large",
                    shape_str(in.shape));
       if (d != 0) nonzero_in *= d;
     }
@@ -187,7 +175,7 @@ class ReshapeKernel final : public Kernel {
         continue;
       }
       OSPREY_CHECK(d >= 0 && d <= std::numeric_limits<int32_t>::max(), "new shape has dimension {}", d);
-      OSPREY_CHECK(d == 0 || nonzero_out <= kMaxElements / d, "new shape is too large");
+      OSPREY_CHECK(d == 0 || nonzero_out <= limits::kMaxTensorElements / d, "new shape is too large");
       if (d != 0) nonzero_out *= d;
       out_count *= d;
     }
@@ -229,7 +217,7 @@ class SqueezeKernel final : public Kernel {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
     check_same_type(out, in);
-    const int64_t count = checked_count(in.shape, "input");
+    const int64_t count = limits::checked_elements(in.shape, "input");
     const SqueezeOptions options = options_or_default<SqueezeOptions>(ctx);
     const std::vector<int32_t>& dims = options.squeeze_dims;
     std::vector<bool> squeeze(in.shape.size(), false);
@@ -265,7 +253,7 @@ class ExpandDimsKernel final : public Kernel {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
     check_same_type(out, in);
-    const int64_t count = checked_count(in.shape, "input");
+    const int64_t count = limits::checked_elements(in.shape, "input");
     const std::vector<int64_t> axis = constant_ints(ctx, 1, "axis", true);
     OSPREY_CHECK(axis.size() == 1, "axis has {} values, expected 1", axis.size());
     // A new axis may go anywhere in [0, rank], so negative ones count from rank + 1.
@@ -306,7 +294,7 @@ class ConcatenationKernel final : public Kernel {
       OSPREY_CHECK(t.type == first.type, "input {} is {}, input 0 is {}", i, dtype_name(t.type),
                    dtype_name(first.type));
       OSPREY_CHECK(t.rank() == rank, "input {} has rank {}, input 0 has rank {}", i, t.rank(), rank);
-      checked_count(t.shape, "input");
+      limits::checked_elements(t.shape, "input");
       for (int d = 0; d < rank; ++d) {
         OSPREY_CHECK(d == axis || t.dim(d) == first.dim(d), "input {} has shape {}, input 0 has shape {}", i,
                      shape_str(t.shape), shape_str(first.shape));
@@ -435,7 +423,7 @@ class SplitKernel final : public Kernel {
     const std::vector<int64_t> axis_values = constant_ints(ctx, 0, "axis", false);
     OSPREY_CHECK(axis_values.size() == 1, "axis has {} values, expected 1", axis_values.size());
     const Tensor& in = ctx.input(1);
-    checked_count(in.shape, "input");
+    limits::checked_elements(in.shape, "input");
     elem_ = element_size(in);
     const int axis = resolve_axis(axis_values[0], in.rank(), "axis");
     OSPREY_CHECK(in.dim(axis) % splits == 0, "dimension {} of size {} does not split evenly into {}", axis,
@@ -477,7 +465,7 @@ class PadKernel final : public Kernel {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
     check_same_type(out, in);
-    checked_count(in.shape, "input");
+    limits::checked_elements(in.shape, "input");
     elem_ = element_size(in);
     const int rank = in.rank();
     OSPREY_CHECK(rank <= kMaxRank, "rank {} is above the supported {}", rank, kMaxRank);
@@ -537,7 +525,7 @@ class PadKernel final : public Kernel {
       const Tensor& value = ctx.input(2);
       OSPREY_CHECK(value.type == in.type, "pad value is {}, input is {}", dtype_name(value.type),
                    dtype_name(in.type));
-      OSPREY_CHECK(checked_count(value.shape, "pad value") == 1,
+      OSPREY_CHECK(limits::checked_elements(value.shape, "pad value") == 1,
                    "pad value has shape {}, expected one element", shape_str(value.shape));
       OSPREY_CHECK(!value.is_constant || value.data != nullptr, "pad value has no data");
       if (quantized) {
@@ -579,7 +567,7 @@ class TransposeKernel final : public Kernel {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
     check_same_type(out, in);
-    checked_count(in.shape, "input");
+    limits::checked_elements(in.shape, "input");
     elem_ = element_size(in);
     const int rank = in.rank();
     OSPREY_CHECK(rank <= 6, "rank {} is above the supported 6", rank);
@@ -631,7 +619,7 @@ class DepthToSpaceKernel final : public Kernel {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
     check_same_type(out, in);
-    checked_count(in.shape, "input");
+    limits::checked_elements(in.shape, "input");
     elem_ = element_size(in);
     OSPREY_CHECK(in.rank() == 4, "input has rank {}, expected 4", in.rank());
     block_ = options_or_default<DepthToSpaceOptions>(ctx).block_size;
@@ -682,8 +670,8 @@ class GatherKernel final : public Kernel {
     const Tensor& indices = ctx.input(1);
     Tensor& out = ctx.output(0);
     check_same_type(out, in);
-    checked_count(in.shape, "input");
-    const int64_t index_count = checked_count(indices.shape, "indices");
+    limits::checked_elements(in.shape, "input");
+    const int64_t index_count = limits::checked_elements(indices.shape, "indices");
     elem_ = element_size(in);
     index_type_ = indices.type;
     OSPREY_CHECK(index_type_ == DType::kInt32 || index_type_ == DType::kInt64 || index_type_ == DType::kInt16,
