@@ -136,20 +136,14 @@ class IntegerArithmetic {
 
   template <typename F>
   void run(KernelContext& ctx, int /*bias_index*/, F&& f) const {
-    if (rq_.type == DType::kInt8) {
-      typed_run<int8_t>(ctx, f);
-    } else {
-      typed_run<uint8_t>(ctx, f);
-    }
+    with_storage_type(rq_.type, [&](auto tag) {
+      using T = decltype(tag);
+      f(ctx.input(0).data_as<T>(), ctx.input(1).data_as<T>(), ctx.output(0).data_as<T>(),
+        IntegerProducts<T>{&rq_, bias_});
+    });
   }
 
  private:
-  template <typename T, typename F>
-  void typed_run(KernelContext& ctx, F& f) const {
-    f(ctx.input(0).data_as<T>(), ctx.input(1).data_as<T>(), ctx.output(0).data_as<T>(),
-      IntegerProducts<T>{&rq_, bias_});
-  }
-
   const int32_t* bias_ = nullptr;
   Requant rq_;
 };
@@ -193,11 +187,7 @@ class TransposeConv final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (rq_.type == DType::kInt8) {
-      run<int8_t>(ctx);
-    } else {
-      run<uint8_t>(ctx);
-    }
+    with_storage_type(rq_.type, [&](auto tag) { run<decltype(tag)>(ctx); });
   }
 
  private:
@@ -262,11 +252,7 @@ class FullyConnected final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (rq_.type == DType::kInt8) {
-      run<int8_t>(ctx);
-    } else {
-      run<uint8_t>(ctx);
-    }
+    with_storage_type(rq_.type, [&](auto tag) { run<decltype(tag)>(ctx); });
   }
 
  private:

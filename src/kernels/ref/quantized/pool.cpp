@@ -69,11 +69,7 @@ class Pool2D final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run<int8_t>(ctx);
-    } else {
-      run<uint8_t>(ctx);
-    }
+    with_storage_type(type_, [&](auto tag) { run<decltype(tag)>(ctx); });
   }
 
  private:
@@ -140,11 +136,10 @@ class Mean final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+    with_storage_type(type_, [&](auto tag) {
+      using T = decltype(tag);
+      run(ctx.input(0).data_as<T>(), ctx.output(0).data_as<T>());
+    });
   }
 
  private:
