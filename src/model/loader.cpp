@@ -8,15 +8,15 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/limits.h"
 #include "model/tflite_schema_generated.h"
 
 namespace osprey {
 
 namespace {
 
-// No real vision model comes near these; they stop absurd sizes early.
-constexpr int kMaxRank = 8;
-constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
+using limits::kMaxRank;
+using limits::kMaxTensorElements;
 
 template <typename T>
 size_t vec_size(const flatbuffers::Vector<T>* v) {

@@ -15,14 +15,16 @@
 #include <memory>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/ref/register.h"
 
 namespace osprey::ref {
 
 namespace {
 
-// Positions grow with every dense level; past this the sparsity data is nonsense anyway.
-constexpr int64_t kMaxPositions = int64_t{1} << 40;
+// Positions grow with every dense level; a real structure never has more than the
+// dense tensor has elements.
+constexpr int64_t kMaxPositions = limits::kMaxTensorElements;
 
 class DensifyKernel : public Kernel {
  public:

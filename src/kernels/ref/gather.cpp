@@ -3,6 +3,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/ref/layout_helpers.h"
 #include "kernels/ref/layout_kernels.h"
 
@@ -14,8 +15,8 @@ void GatherKernel::prepare(KernelContext& ctx) {
   const Tensor& indices = ctx.input(1);
   Tensor& out = ctx.output(0);
   check_same_type(out, in);
-  checked_count(in.shape, "input");
-  const int64_t index_count = checked_count(indices.shape, "indices");
+  limits::checked_elements(in.shape, "input");
+  const int64_t index_count = limits::checked_elements(indices.shape, "indices");
   elem_ = element_size(in);
   index_type_ = indices.type;
   OSPREY_CHECK(index_type_ == DType::kInt32 || index_type_ == DType::kInt64 || index_type_ == DType::kInt16,

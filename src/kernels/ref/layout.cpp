@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/ref/layout_helpers.h"
 #include "kernels/ref/layout_kernels.h"
 #include "kernels/ref/register.h"
@@ -36,7 +37,7 @@ Shape reshape_output_shape(const KernelContext& ctx, int64_t count) {
   const Tensor& in = ctx.input(0);
   int64_t nonzero_in = 1;
   for (int32_t d : in.shape) {
-    OSPREY_CHECK(d == 0 || nonzero_in <= kMaxElements / d, "input shape {} is too large",
+    OSPREY_CHECK(d == 0 || nonzero_in <= limits::kMaxTensorElements / d, "input shape {} is too large",
                  shape_str(in.shape));
     if (d != 0) nonzero_in *= d;
   }
@@ -54,7 +55,7 @@ Shape reshape_output_shape(const KernelContext& ctx, int64_t count) {
       continue;
     }
     OSPREY_CHECK(d >= 0 && d <= std::numeric_limits<int32_t>::max(), "new shape has dimension {}", d);
-    OSPREY_CHECK(d == 0 || nonzero_out <= kMaxElements / d, "new shape is too large");
+    OSPREY_CHECK(d == 0 || nonzero_out <= limits::kMaxTensorElements / d, "new shape is too large");
     if (d != 0) nonzero_out *= d;
     out_count *= d;
   }
@@ -123,7 +124,7 @@ void ConcatenationKernel::prepare(KernelContext& ctx) {
     OSPREY_CHECK(t.type == first.type, "input {} is {}, input 0 is {}", i, dtype_name(t.type),
                  dtype_name(first.type));
     OSPREY_CHECK(t.rank() == rank, "input {} has rank {}, input 0 has rank {}", i, t.rank(), rank);
-    checked_count(t.shape, "input");
+    limits::checked_elements(t.shape, "input");
     for (int d = 0; d < rank; ++d) {
       OSPREY_CHECK(d == axis || t.dim(d) == first.dim(d), "input {} has shape {}, input 0 has shape {}", i,
                    shape_str(t.shape), shape_str(first.shape));
@@ -232,7 +233,7 @@ void SplitKernel::prepare(KernelContext& ctx) {
   const std::vector<int64_t> axis_values = constant_ints(ctx, 0, "axis", false);
   OSPREY_CHECK(axis_values.size() == 1, "axis has {} values, expected 1", axis_values.size());
   const Tensor& in = ctx.input(1);
-  checked_count(in.shape, "input");
+  limits::checked_elements(in.shape, "input");
   elem_ = element_size(in);
   const int axis = resolve_axis(axis_values[0], in.rank(), "axis");
   OSPREY_CHECK(in.dim(axis) % splits == 0, "dimension {} of size {} does not split evenly into {}", axis,

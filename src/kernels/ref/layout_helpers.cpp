@@ -1,5 +1,6 @@
 // Shape, type and constant-input checks of the layout kernels (see layout_helpers.h).
 #include "kernels/ref/layout_helpers.h"
+#include "core/limits.h"
 
 namespace osprey::ref::layout {
 
@@ -13,16 +14,6 @@ void expect_io(const KernelContext& ctx, int min_inputs, int max_inputs, int out
   OSPREY_CHECK(ctx.num_outputs() == outputs, "expected {} outputs, got {}", outputs, ctx.num_outputs());
 }
 
-int64_t checked_count(const Shape& shape, std::string_view what) {
-  int64_t n = 1;
-  for (int32_t d : shape) {
-    OSPREY_CHECK(d >= 0, "{} shape {} has a negative dimension", what, shape_str(shape));
-    OSPREY_CHECK(d == 0 || n <= kMaxElements / d, "{} shape {} is too large", what, shape_str(shape));
-    n *= d;
-  }
-  return n;
-}
-
 Shape make_shape(const std::vector<int64_t>& dims) {
   Shape shape;
   for (int64_t d : dims) {
@@ -30,7 +21,7 @@ Shape make_shape(const std::vector<int64_t>& dims) {
                  d);
     shape.push_back(static_cast<int32_t>(d));
   }
-  checked_count(shape, "output");
+  limits::checked_elements(shape, "output");
   return shape;
 }
 
@@ -49,7 +40,7 @@ size_t check_copy_io(const KernelContext& ctx, int min_inputs, int max_inputs) {
   expect_io(ctx, min_inputs, max_inputs, 1);
   const Tensor& in = ctx.input(0);
   check_same_type(ctx.output(0), in);
-  checked_count(in.shape, "input");
+  limits::checked_elements(in.shape, "input");
   return element_size(in);
 }
 
@@ -58,7 +49,7 @@ std::vector<int64_t> constant_ints(const KernelContext& ctx, int i, std::string_
   OSPREY_CHECK(t.is_constant, "dynamic shapes are not supported: input {} is not constant", i);
   OSPREY_CHECK(t.type == DType::kInt32 || (allow_int64 && t.type == DType::kInt64), "{} must be {}, not {}",
                what, allow_int64 ? "int32 or int64" : "int32", dtype_name(t.type));
-  const int64_t n = checked_count(t.shape, what);
+  const int64_t n = limits::checked_elements(t.shape, what);
   OSPREY_CHECK(n == 0 || t.data != nullptr, "{} has no data", what);
   std::vector<int64_t> values(static_cast<size_t>(n));
   for (size_t k = 0; k < values.size(); ++k) {

@@ -11,13 +11,12 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/kernel.h"
 #include "kernels/ref/make_kernel.h"
 
 namespace osprey::ref::layout {
 
-// Element counts stay far below this, so byte counts and offsets fit in int64.
-constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
 // Ranks the odometer loops (transpose, pad, strided slice) handle; TFLite stops at 6 and 5.
 constexpr int kMaxRank = 8;
 
@@ -29,9 +28,6 @@ T options_or_default(const KernelContext& ctx) {
 }
 
 void expect_io(const KernelContext& ctx, int min_inputs, int max_inputs, int outputs);
-
-// Number of elements of `shape`; rejects negative dimensions and huge totals.
-int64_t checked_count(const Shape& shape, std::string_view what);
 
 // An output shape from 64-bit dimensions, each of which must fit the int32 Shape.
 Shape make_shape(const std::vector<int64_t>& dims);

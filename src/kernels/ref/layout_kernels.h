@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/kernel.h"
 #include "kernels/ref/activation.h"
 #include "kernels/ref/layout_helpers.h"
@@ -34,7 +35,7 @@ class ReshapedCopyKernel final : public Kernel {
     const Tensor& in = ctx.input(0);
     Tensor& out = ctx.output(0);
     check_same_type(out, in);
-    const int64_t count = checked_count(in.shape, "input");
+    const int64_t count = limits::checked_elements(in.shape, "input");
     out.shape = kOutputShape(ctx, count);
     bytes_ = static_cast<size_t>(count) * element_size(in);
   }

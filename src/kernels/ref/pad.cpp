@@ -3,6 +3,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/ref/layout_helpers.h"
 #include "kernels/ref/layout_kernels.h"
 
@@ -65,8 +66,8 @@ void PadKernel::prepare_pad_value(const KernelContext& ctx, const Tensor& in, co
     const Tensor& value = ctx.input(2);
     OSPREY_CHECK(value.type == in.type, "pad value is {}, input is {}", dtype_name(value.type),
                  dtype_name(in.type));
-    OSPREY_CHECK(checked_count(value.shape, "pad value") == 1, "pad value has shape {}, expected one element",
-                 shape_str(value.shape));
+    OSPREY_CHECK(limits::checked_elements(value.shape, "pad value") == 1,
+                 "pad value has shape {}, expected one element", shape_str(value.shape));
     OSPREY_CHECK(!value.is_constant || value.data != nullptr, "pad value has no data");
     if (quantized) {
       OSPREY_CHECK(zero_point_of(value) == zero_point_of(out) && scale_of(value) == scale_of(out),

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
 
@@ -17,20 +18,9 @@ namespace osprey::ref {
 
 namespace {
 
-constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
 constexpr int kMaxRank = 8;
 constexpr OpCode kSum = static_cast<OpCode>(74);
 constexpr OpCode kReduceMax = static_cast<OpCode>(82);
-
-int64_t checked_count(const Shape& shape, std::string_view what) {
-  int64_t n = 1;
-  for (int32_t d : shape) {
-    OSPREY_CHECK(d >= 0, "{} shape {} has a negative dimension", what, shape_str(shape));
-    OSPREY_CHECK(d == 0 || n <= kMaxElements / d, "{} shape {} is too large", what, shape_str(shape));
-    n *= d;
-  }
-  return n;
-}
 
 enum class Reduction { kMean, kSum, kMax };
 
@@ -44,7 +34,7 @@ class ReduceKernel final : public Kernel {
     Tensor& out = ctx.output(0);
     type_ = in.type;
     check_types(in, out);
-    checked_count(in.shape, "input");
+    limits::checked_elements(in.shape, "input");
     const int rank = in.rank();
     OSPREY_CHECK(rank <= kMaxRank, "input has rank {}, at most {} is supported", rank, kMaxRank);
 
@@ -113,7 +103,7 @@ class ReduceKernel final : public Kernel {
     OSPREY_CHECK(axes.type == DType::kInt32 || axes.type == DType::kInt64,
                  "axes must be int32 or int64, not {}", dtype_name(axes.type));
     OSPREY_CHECK(axes.rank() <= 1, "axes has shape {}, expected a vector", shape_str(axes.shape));
-    const int64_t n = checked_count(axes.shape, "axes");
+    const int64_t n = limits::checked_elements(axes.shape, "axes");
     OSPREY_CHECK(n == 0 || axes.data != nullptr, "axes has no data");
     std::vector<bool> reduced(static_cast<size_t>(rank), false);
     for (int64_t k = 0; k < n; ++k) {

@@ -14,24 +14,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
 
 namespace osprey::ref {
 
 namespace {
-
-constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
-
-int64_t checked_count(const Shape& shape, std::string_view what) {
-  int64_t n = 1;
-  for (int32_t d : shape) {
-    OSPREY_CHECK(d >= 0, "{} shape {} has a negative dimension", what, shape_str(shape));
-    OSPREY_CHECK(d == 0 || n <= kMaxElements / d, "{} shape {} is too large", what, shape_str(shape));
-    n *= d;
-  }
-  return n;
-}
 
 // Input and output geometry shared by both resizes.
 struct Geometry {
@@ -47,7 +36,7 @@ Geometry prepare_resize(KernelContext& ctx) {
   const Tensor& size = ctx.input(1);
   Tensor& out = ctx.output(0);
   OSPREY_CHECK(in.rank() == 4, "input has rank {}, expected 4", in.rank());
-  checked_count(in.shape, "input");
+  limits::checked_elements(in.shape, "input");
   OSPREY_CHECK(out.type == in.type, "output type {} differs from input type {}", dtype_name(out.type),
                dtype_name(in.type));
   OSPREY_CHECK(size.is_constant, "dynamic shapes are not supported: input 1 is not constant");
@@ -72,7 +61,7 @@ Geometry prepare_resize(KernelContext& ctx) {
     g.half_pixel_centers = options.half_pixel_centers;
   }
   out.shape = {in.dim(0), height, width, in.dim(3)};
-  checked_count(out.shape, "output");
+  limits::checked_elements(out.shape, "output");
   return g;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/ref/layout_helpers.h"
 #include "kernels/ref/make_kernel.h"
 #include "kernels/ref/register.h"
@@ -18,17 +19,6 @@ namespace osprey::ref {
 namespace {
 
 constexpr int kMaxDims = 5;  // TFLite's limit, including added axes
-constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
-
-int64_t checked_count(const Shape& shape, std::string_view what) {
-  int64_t n = 1;
-  for (int32_t d : shape) {
-    OSPREY_CHECK(d >= 0, "{} shape {} has a negative dimension", what, shape_str(shape));
-    OSPREY_CHECK(d == 0 || n <= kMaxElements / d, "{} shape {} is too large", what, shape_str(shape));
-    n *= d;
-  }
-  return n;
-}
 
 // The values of constant int32 vector input `i`.
 std::vector<int32_t> constant_vector(const KernelContext& ctx, int i, std::string_view what) {
@@ -36,7 +26,7 @@ std::vector<int32_t> constant_vector(const KernelContext& ctx, int i, std::strin
   OSPREY_CHECK(t.is_constant, "dynamic shapes are not supported: input {} is not constant", i);
   OSPREY_CHECK(t.type == DType::kInt32, "{} must be int32, not {}", what, dtype_name(t.type));
   OSPREY_CHECK(t.rank() == 1, "{} has shape {}, expected a vector", what, shape_str(t.shape));
-  const int64_t n = checked_count(t.shape, what);
+  const int64_t n = limits::checked_elements(t.shape, what);
   OSPREY_CHECK(n == 0 || t.data != nullptr, "{} has no data", what);
   return std::vector<int32_t>(t.data_as<int32_t>(), t.data_as<int32_t>() + n);
 }
@@ -70,7 +60,7 @@ class StridedSliceKernel final : public Kernel {
                  dtype_name(in.type));
     elem_ = dtype_size(in.type);
     OSPREY_CHECK(elem_ > 0, "{} tensors are not supported", dtype_name(in.type));
-    checked_count(in.shape, "input");
+    limits::checked_elements(in.shape, "input");
     OSPREY_CHECK(in.rank() <= kMaxDims, "input has rank {}, at most {} is supported", in.rank(), kMaxDims);
 
     const std::vector<int32_t> begin = constant_vector(ctx, 1, "begin");

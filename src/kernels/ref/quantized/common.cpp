@@ -1,5 +1,7 @@
 #include "kernels/ref/quantized/common.h"
 
+#include "core/limits.h"
+
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -23,12 +25,7 @@ TensorParams activation_params(const Tensor& t, std::string_view role, DType typ
 void check_shape(const Tensor& t, std::string_view role, int rank) {
   OSPREY_CHECK(t.sparsity == nullptr, "{} is sparse; it must be densified first", role);
   if (rank >= 0) OSPREY_CHECK(t.rank() == rank, "{} has {} dims, expected {}", role, t.rank(), rank);
-  int64_t n = 1;
-  for (int32_t d : t.shape) {
-    OSPREY_CHECK(d > 0, "{} shape {} has a dimension that is not positive", role, shape_str(t.shape));
-    OSPREY_CHECK(n <= (int64_t{1} << 40) / d, "{} shape {} is too large", role, shape_str(t.shape));
-    n *= d;
-  }
+  limits::checked_elements(t.shape, role, /*positive_dims=*/true);
 }
 
 QuantizedRange activation_range(Activation a, const Tensor& output) {

@@ -88,6 +88,17 @@ class Broadcast {
   bool same_ = false;
 };
 
+// Calls f(T{}) with T the storage type of int8 or uint8 data, so a kernel's
+// eval names its typed loop once.
+template <typename F>
+void with_storage_type(DType type, F&& f) {
+  if (type == DType::kInt8) {
+    f(int8_t{});
+  } else {
+    f(uint8_t{});
+  }
+}
+
 template <typename K>
 std::unique_ptr<Kernel> make() {
   return std::make_unique<K>();

@@ -17,28 +17,16 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/ref/padding.h"
+#include "core/limits.h"
+#include "kernels/geometry.h"
+#include "kernels/ref/conv_kernel.h"
 #include "kernels/ref/quantized/common.h"
+#include "kernels/ref/window_loops.h"
 
 namespace osprey::ref::quantized {
 namespace {
 
-struct Dims4 {
-  int n = 0, h = 0, w = 0, c = 0;
-};
-
-Dims4 dims4(const Tensor& t) {
-  return {t.dim(0), t.dim(1), t.dim(2), t.dim(3)};
-}
-Shape shape_of(const Dims4& d) {
-  return {d.n, d.h, d.w, d.c};
-}
-inline int64_t offset(const Dims4& d, int b, int y, int x, int c) {
-  return ((int64_t{b} * d.h + y) * d.w + x) * d.c + c;
-}
-inline bool inside(int y, int x, const Dims4& d) {
-  return y >= 0 && y < d.h && x >= 0 && x < d.w;
-}
+using geometry::Dims4;
 
 // Requantization parameters shared by the kernels of this file.
 struct Requant {
@@ -113,167 +101,59 @@ void check_count(const KernelContext& ctx, int lo, int hi) {
   OSPREY_CHECK(ctx.num_outputs() == 1, "has {} outputs, expected 1", ctx.num_outputs());
 }
 
-// ---------------------------------------------------------------- CONV_2D
+// Integer accumulation for the shared loop nests (window_loops.h): the sum of
+// (weight - weight zero point) * (input - input zero point), each product in int32,
+// then the int32 bias and requantization.
+template <typename T>
+struct IntegerProducts {
+  using Acc = int64_t;
+  const Requant* rq = nullptr;
+  const int32_t* bias = nullptr;
 
-class Conv2D final : public Kernel {
+  int64_t product(T input, T weight) const {
+    return (int32_t{weight} + rq->weight_offset) * (int32_t{input} + rq->input_offset);
+  }
+  T finish(int64_t acc, int channel) const {
+    if (bias) acc += bias[channel];
+    return static_cast<T>(rq->finish(acc, channel));
+  }
+};
+
+// What ConvKernel (conv_kernel.h) needs to know of int8 / uint8 data.
+class IntegerArithmetic {
  public:
-  void prepare(KernelContext& ctx) override {
-    check_count(ctx, 2, 3);
-    const auto& opt = ctx.options<Conv2DOptions>();
-    const Tensor& input = ctx.input(0);
-    const Tensor& filter = ctx.input(1);
-    check_shape(input, "input", 4);
-    check_shape(filter, "filter", 4);
-    in_ = dims4(input);
-    filter_ = dims4(filter);
-    OSPREY_CHECK(in_.c % filter_.c == 0, "input has {} channels, not a multiple of the filter's {}", in_.c,
-                 filter_.c);
-    groups_ = in_.c / filter_.c;
-    OSPREY_CHECK(filter_.n % groups_ == 0, "{} output channels do not divide into {} groups", filter_.n,
-                 groups_);
-    bias_ = bias_data(ctx, 2, filter_.n);
-    const WindowAxis y = window_axis(in_.h, filter_.h, opt.stride_h, opt.dilation_h, opt.padding);
-    const WindowAxis x = window_axis(in_.w, filter_.w, opt.stride_w, opt.dilation_w, opt.padding);
-    opt_ = opt;
-    pad_h_ = y.pad_before;
-    pad_w_ = x.pad_before;
-    out_ = {in_.n, y.out, x.out, filter_.n};
-    ctx.output(0).shape = shape_of(out_);
-    rq_.prepare(input, filter, ctx.output(0), filter_.n, 0, opt.activation);
+  static void check_io(const KernelContext& ctx, int min_inputs, int max_inputs) {
+    check_count(ctx, min_inputs, max_inputs);
+  }
+  static void check_operand(const Tensor& t, std::string_view role, int rank) { check_shape(t, role, rank); }
+
+  void prepare(KernelContext& ctx, int bias_index, int channels, int channel_axis, Activation activation,
+               const Shape& output_shape) {
+    bias_ = bias_data(ctx, bias_index, channels);
+    ctx.output(0).shape = output_shape;
+    rq_.prepare(ctx.input(0), ctx.input(1), ctx.output(0), channels, channel_axis, activation);
   }
 
-  void eval(KernelContext& ctx) override {
-    if (rq_.type == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.input(1).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.input(1).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+  template <typename F>
+  void run(KernelContext& ctx, int /*bias_index*/, F&& f) const {
+    with_storage_type(rq_.type, [&](auto tag) {
+      using T = decltype(tag);
+      f(ctx.input(0).data_as<T>(), ctx.input(1).data_as<T>(), ctx.output(0).data_as<T>(),
+        IntegerProducts<T>{&rq_, bias_});
+    });
   }
 
  private:
-  template <typename T>
-  void run(const T* input, const T* filter, T* output) const {
-    const int per_group = out_.c / groups_;
-    for (int b = 0; b < out_.n; ++b) {
-      for (int oy = 0; oy < out_.h; ++oy) {
-        const int in_y0 = oy * opt_.stride_h - pad_h_;
-        for (int ox = 0; ox < out_.w; ++ox) {
-          const int in_x0 = ox * opt_.stride_w - pad_w_;
-          for (int oc = 0; oc < out_.c; ++oc) {
-            const int first_ic = (oc / per_group) * filter_.c;
-            int64_t acc = 0;
-            for (int ky = 0; ky < filter_.h; ++ky) {
-              const int in_y = in_y0 + ky * opt_.dilation_h;
-              for (int kx = 0; kx < filter_.w; ++kx) {
-                const int in_x = in_x0 + kx * opt_.dilation_w;
-                if (!inside(in_y, in_x, in_)) continue;
-                const T* px = input + offset(in_, b, in_y, in_x, first_ic);
-                const T* pw = filter + offset(filter_, oc, ky, kx, 0);
-                for (int ic = 0; ic < filter_.c; ++ic) {
-                  acc += (int32_t{pw[ic]} + rq_.weight_offset) * (int32_t{px[ic]} + rq_.input_offset);
-                }
-              }
-            }
-            if (bias_) acc += bias_[oc];
-            output[offset(out_, b, oy, ox, oc)] = static_cast<T>(rq_.finish(acc, oc));
-          }
-        }
-      }
-    }
-  }
-
-  Dims4 in_, filter_, out_;
-  int groups_ = 1;
-  Conv2DOptions opt_;
-  int pad_h_ = 0, pad_w_ = 0;
   const int32_t* bias_ = nullptr;
   Requant rq_;
 };
 
-// ---------------------------------------------------------------- DEPTHWISE_CONV_2D
+// ---------------------------------------------------------------- CONV_2D, DEPTHWISE_CONV_2D
 
-class DepthwiseConv2D final : public Kernel {
- public:
-  void prepare(KernelContext& ctx) override {
-    check_count(ctx, 2, 3);
-    const auto& opt = ctx.options<DepthwiseConv2DOptions>();
-    const Tensor& input = ctx.input(0);
-    const Tensor& filter = ctx.input(1);
-    check_shape(input, "input", 4);
-    check_shape(filter, "filter", 4);
-    in_ = dims4(input);
-    filter_ = dims4(filter);
-    OSPREY_CHECK(filter_.n == 1, "depthwise filter has {} in dim 0, expected 1", filter_.n);
-    OSPREY_CHECK(filter_.c % in_.c == 0, "filter has {} channels, not a multiple of the input's {}",
-                 filter_.c, in_.c);
-    multiplier_ = filter_.c / in_.c;
-    bias_ = bias_data(ctx, 2, filter_.c);
-    const WindowAxis y = window_axis(in_.h, filter_.h, opt.stride_h, opt.dilation_h, opt.padding);
-    const WindowAxis x = window_axis(in_.w, filter_.w, opt.stride_w, opt.dilation_w, opt.padding);
-    opt_ = opt;
-    pad_h_ = y.pad_before;
-    pad_w_ = x.pad_before;
-    out_ = {in_.n, y.out, x.out, filter_.c};
-    ctx.output(0).shape = shape_of(out_);
-    rq_.prepare(input, filter, ctx.output(0), filter_.c, 3, opt.activation);
-  }
-
-  void eval(KernelContext& ctx) override {
-    if (rq_.type == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.input(1).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.input(1).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
-  }
-
- private:
-  template <typename T>
-  void run(const T* input, const T* filter, T* output) const {
-    for (int b = 0; b < out_.n; ++b) {
-      for (int oy = 0; oy < out_.h; ++oy) {
-        const int in_y0 = oy * opt_.stride_h - pad_h_;
-        for (int ox = 0; ox < out_.w; ++ox) {
-          const int in_x0 = ox * opt_.stride_w - pad_w_;
-          for (int ic = 0; ic < in_.c; ++ic) {
-            for (int m = 0; m < multiplier_; ++m) {
-              const int oc = ic * multiplier_ + m;
-              int64_t acc = 0;
-              for (int ky = 0; ky < filter_.h; ++ky) {
-                const int in_y = in_y0 + ky * opt_.dilation_h;
-                for (int kx = 0; kx < filter_.w; ++kx) {
-                  const int in_x = in_x0 + kx * opt_.dilation_w;
-                  if (!inside(in_y, in_x, in_)) continue;
-                  acc += (int32_t{filter[offset(filter_, 0, ky, kx, oc)]} + rq_.weight_offset) *
-                         (int32_t{input[offset(in_, b, in_y, in_x, ic)]} + rq_.input_offset);
-                }
-              }
-              if (bias_) acc += bias_[oc];
-              output[offset(out_, b, oy, ox, oc)] = static_cast<T>(rq_.finish(acc, oc));
-            }
-          }
-        }
-      }
-    }
-  }
-
-  Dims4 in_, filter_, out_;
-  int multiplier_ = 1;
-  DepthwiseConv2DOptions opt_;
-  int pad_h_ = 0, pad_w_ = 0;
-  const int32_t* bias_ = nullptr;
-  Requant rq_;
-};
+using Conv2D = ConvKernel<Conv2DOptions, IntegerArithmetic>;
+using DepthwiseConv2D = ConvKernel<DepthwiseConv2DOptions, IntegerArithmetic>;
 
 // ---------------------------------------------------------------- TRANSPOSE_CONV
-
-// TFLite pads a transposed conv as if it were a forward conv whose input has
-// the transposed conv's output size.
-int transpose_pad_before(int out_size, int filter, int stride, Padding padding) {
-  const int64_t forward_out = padding == Padding::kSame ? (int64_t{out_size} + stride - 1) / stride
-                                                        : (int64_t{out_size} + stride - filter) / stride;
-  const int64_t total = std::max<int64_t>((forward_out - 1) * stride + filter - out_size, 0);
-  return static_cast<int>(total / 2);
-}
 
 // Inputs: output_shape (int32 [4], constant), weights [Cout,KH,KW,Cin], input, optional int32 bias.
 class TransposeConv final : public Kernel {
@@ -289,71 +169,45 @@ class TransposeConv final : public Kernel {
     OSPREY_CHECK(shape.is_constant && shape.data != nullptr, "dynamic output shape is not supported");
     check_shape(weights, "weights", 4);
     check_shape(input, "input", 4);
-    in_ = dims4(input);
-    w_ = dims4(weights);
+    const Dims4 in = Dims4::of(input.shape);
+    const Dims4 w = Dims4::of(weights.shape);
     const int32_t* s = shape.data_as<int32_t>();
-    out_ = {s[0], s[1], s[2], s[3]};
+    const Dims4 out = {s[0], s[1], s[2], s[3]};
     check_shape(ctx.input(0), "output_shape", 1);
-    OSPREY_CHECK(out_.n == in_.n && out_.c == w_.n && out_.h > 0 && out_.w > 0,
+    OSPREY_CHECK(out.n == in.n && out.c == w.n && out.h > 0 && out.w > 0,
                  "output_shape [{}, {}, {}, {}] does not fit input {} and weights {}", s[0], s[1], s[2], s[3],
                  shape_str(input.shape), shape_str(weights.shape));
-    OSPREY_CHECK(w_.c == in_.c, "weights have {} input channels, the input has {}", w_.c, in_.c);
-    OSPREY_CHECK(opt.stride_h > 0 && opt.stride_w > 0, "strides must be positive");
-    stride_h_ = opt.stride_h;
-    stride_w_ = opt.stride_w;
-    pad_h_ = transpose_pad_before(out_.h, w_.h, stride_h_, opt.padding);
-    pad_w_ = transpose_pad_before(out_.w, w_.w, stride_w_, opt.padding);
-    bias_ = bias_data(ctx, 3, w_.n);
-    ctx.output(0).shape = shape_of(out_);
-    rq_.prepare(input, weights, ctx.output(0), w_.n, 0, opt.activation);
-    scratch_.assign(static_cast<size_t>(int64_t{out_.n} * out_.h * out_.w * out_.c), 0);
+    // The accumulators below hold one value per output element.
+    limits::checked_elements(out.shape(), "output_shape", /*positive_dims=*/true);
+    g_ = geometry::transpose_conv_geometry(in, w, out, opt.stride_h, opt.stride_w, opt.padding);
+    bias_ = bias_data(ctx, 3, w.n);
+    ctx.output(0).shape = out.shape();
+    rq_.prepare(input, weights, ctx.output(0), w.n, 0, opt.activation);
+    scratch_.assign(static_cast<size_t>(out.pixels() * out.c), 0);
   }
 
   void eval(KernelContext& ctx) override {
-    if (rq_.type == DType::kInt8) {
-      run(ctx.input(2).data_as<int8_t>(), ctx.input(1).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(2).data_as<uint8_t>(), ctx.input(1).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+    with_storage_type(rq_.type, [&](auto tag) { run<decltype(tag)>(ctx); });
   }
 
  private:
   template <typename T>
-  void run(const T* input, const T* weights, T* output) {
+  void run(KernelContext& ctx) {
+    const IntegerProducts<T> policy{&rq_, bias_};
     std::fill(scratch_.begin(), scratch_.end(), 0);
-    for (int b = 0; b < in_.n; ++b) {
-      for (int iy = 0; iy < in_.h; ++iy) {
-        for (int ix = 0; ix < in_.w; ++ix) {
-          const int oy0 = iy * stride_h_ - pad_h_;
-          const int ox0 = ix * stride_w_ - pad_w_;
-          for (int ic = 0; ic < in_.c; ++ic) {
-            const int32_t x = int32_t{input[offset(in_, b, iy, ix, ic)]} + rq_.input_offset;
-            for (int ky = 0; ky < w_.h; ++ky) {
-              for (int kx = 0; kx < w_.w; ++kx) {
-                const int oy = oy0 + ky, ox = ox0 + kx;
-                if (!inside(oy, ox, out_)) continue;
-                for (int oc = 0; oc < out_.c; ++oc) {
-                  scratch_[static_cast<size_t>(offset(out_, b, oy, ox, oc))] +=
-                      x * (int32_t{weights[offset(w_, oc, ky, kx, ic)]} + rq_.weight_offset);
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    const int64_t pixels = int64_t{out_.n} * out_.h * out_.w;
+    transpose_conv_scatter(g_, ctx.input(2).data_as<T>(), ctx.input(1).data_as<T>(), scratch_.data(), policy);
+    // Bias and requantization come after all contributions, as in TFLite.
+    T* output = ctx.output(0).data_as<T>();
+    const int64_t pixels = g_.out.pixels();
     for (int64_t p = 0; p < pixels; ++p) {
-      for (int oc = 0; oc < out_.c; ++oc) {
-        int64_t acc = scratch_[static_cast<size_t>(p * out_.c + oc)];
-        if (bias_) acc += bias_[oc];
-        output[p * out_.c + oc] = static_cast<T>(rq_.finish(acc, oc));
+      for (int oc = 0; oc < g_.out.c; ++oc) {
+        const size_t at = static_cast<size_t>(p * g_.out.c + oc);
+        output[at] = policy.finish(scratch_[at], oc);
       }
     }
   }
 
-  Dims4 in_, w_, out_;
-  int stride_h_ = 1, stride_w_ = 1, pad_h_ = 0, pad_w_ = 0;
+  geometry::TransposeConvGeometry g_;
   const int32_t* bias_ = nullptr;
   Requant rq_;
   std::vector<int64_t> scratch_;
@@ -398,28 +252,14 @@ class FullyConnected final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (rq_.type == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.input(1).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.input(1).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+    with_storage_type(rq_.type, [&](auto tag) { run<decltype(tag)>(ctx); });
   }
 
  private:
   template <typename T>
-  void run(const T* input, const T* weights, T* output) const {
-    for (int64_t r = 0; r < rows_; ++r) {
-      for (int u = 0; u < units_; ++u) {
-        int64_t acc = 0;
-        const T* x = input + r * depth_;
-        const T* w = weights + int64_t{u} * depth_;
-        for (int d = 0; d < depth_; ++d) {
-          acc += (int32_t{w[d]} + rq_.weight_offset) * (int32_t{x[d]} + rq_.input_offset);
-        }
-        if (bias_) acc += bias_[u];
-        output[r * units_ + u] = static_cast<T>(rq_.finish(acc, u));
-      }
-    }
+  void run(KernelContext& ctx) const {
+    fully_connected_loops(rows_, units_, depth_, ctx.input(0).data_as<T>(), ctx.input(1).data_as<T>(),
+                          ctx.output(0).data_as<T>(), IntegerProducts<T>{&rq_, bias_});
   }
 
   int64_t rows_ = 0;

@@ -10,13 +10,41 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
-#include "kernels/ref/padding.h"
+#include "kernels/geometry.h"
 #include "kernels/ref/quantized/common.h"
+#include "kernels/ref/window_loops.h"
 
 namespace osprey::ref::quantized {
 namespace {
+
+// Pooling policies for pool2d_loops (window_loops.h); the clamp is the fused activation's.
+template <typename T>
+struct IntegerMax {
+  using Acc = int32_t;
+  QuantizedRange range;
+  static int32_t start() { return std::numeric_limits<T>::lowest(); }
+  static void add(int32_t& result, T value) { result = std::max<int32_t>(result, value); }
+  T finish(int32_t result, int64_t) const { return static_cast<T>(range.clamp(result)); }
+};
+
+// Sums in int64 (TFLite's int32 would overflow on a hostile window of 2^24 values),
+// which gives the same result wherever int32 does not overflow.
+template <typename T>
+struct IntegerAverage {
+  using Acc = int64_t;
+  QuantizedRange range;
+  static int64_t start() { return 0; }
+  static void add(int64_t& total, T value) { total += value; }
+  T finish(int64_t total, int64_t count) const {
+    // Rounds half away from zero.
+    const int64_t mean = total > 0 ? (total + count / 2) / count : (total - count / 2) / count;
+    return static_cast<T>(range.clamp(static_cast<int32_t>(mean)));
+  }
+};
 
 enum class PoolKind { kAverage, kMax };
 
@@ -35,72 +63,24 @@ class Pool2D final : public Kernel {
     OSPREY_CHECK(in.scale == out.scale && in.zero_point == out.zero_point,
                  "input (scale {}, zero point {}) and output (scale {}, zero point {}) must share parameters",
                  in.scale, in.zero_point, out.scale, out.zero_point);
-    OSPREY_CHECK(opt.filter_h > 0 && opt.filter_w > 0, "filter {}x{} must be positive", opt.filter_h,
-                 opt.filter_w);
-    h_ = input.dim(1);
-    w_ = input.dim(2);
-    c_ = input.dim(3);
-    n_ = input.dim(0);
-    const WindowAxis y = window_axis(h_, opt.filter_h, opt.stride_h, 1, opt.padding);
-    const WindowAxis x = window_axis(w_, opt.filter_w, opt.stride_w, 1, opt.padding);
-    opt_ = opt;
-    pad_h_ = y.pad_before;
-    pad_w_ = x.pad_before;
-    out_h_ = y.out;
-    out_w_ = x.out;
-    output.shape = {n_, out_h_, out_w_, c_};
+    g_ = geometry::pool_geometry(input.shape, opt);
+    output.shape = g_.out.shape();
     range_ = activation_range(opt.activation, output);
   }
 
   void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+    with_storage_type(type_, [&](auto tag) { run<decltype(tag)>(ctx); });
   }
 
  private:
   template <typename T>
-  void run(const T* input, T* output) const {
-    for (int b = 0; b < n_; ++b) {
-      for (int oy = 0; oy < out_h_; ++oy) {
-        for (int ox = 0; ox < out_w_; ++ox) {
-          const int y0 = oy * opt_.stride_h - pad_h_;
-          const int x0 = ox * opt_.stride_w - pad_w_;
-          const int ky0 = std::max(0, -y0), ky1 = std::min(opt_.filter_h, h_ - y0);
-          const int kx0 = std::max(0, -x0), kx1 = std::min(opt_.filter_w, w_ - x0);
-          for (int c = 0; c < c_; ++c) {
-            int32_t value = 0;
-            if constexpr (kKind == PoolKind::kMax) {
-              value = std::numeric_limits<T>::lowest();
-              for (int ky = ky0; ky < ky1; ++ky) {
-                for (int kx = kx0; kx < kx1; ++kx) {
-                  value =
-                      std::max<int32_t>(value, input[((int64_t{b} * h_ + y0 + ky) * w_ + x0 + kx) * c_ + c]);
-                }
-              }
-            } else {
-              int32_t acc = 0;
-              int32_t count = 0;
-              for (int ky = ky0; ky < ky1; ++ky) {
-                for (int kx = kx0; kx < kx1; ++kx) {
-                  acc += input[((int64_t{b} * h_ + y0 + ky) * w_ + x0 + kx) * c_ + c];
-                  ++count;
-                }
-              }
-              if (count > 0) value = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-            }
-            output[((int64_t{b} * out_h_ + oy) * out_w_ + ox) * c_ + c] = static_cast<T>(range_.clamp(value));
-          }
-        }
-      }
-    }
+  void run(KernelContext& ctx) const {
+    using Policy = std::conditional_t<kKind == PoolKind::kMax, IntegerMax<T>, IntegerAverage<T>>;
+    pool2d_loops(g_, ctx.input(0).data_as<T>(), ctx.output(0).data_as<T>(), Policy{range_});
   }
 
   DType type_ = DType::kInt8;
-  Pool2DOptions opt_;
-  int n_ = 0, h_ = 0, w_ = 0, c_ = 0, out_h_ = 0, out_w_ = 0, pad_h_ = 0, pad_w_ = 0;
+  geometry::PoolGeometry g_;
   QuantizedRange range_;
 };
 
@@ -156,11 +136,10 @@ class Mean final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    if (type_ == DType::kInt8) {
-      run(ctx.input(0).data_as<int8_t>(), ctx.output(0).data_as<int8_t>());
-    } else {
-      run(ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>());
-    }
+    with_storage_type(type_, [&](auto tag) {
+      using T = decltype(tag);
+      run(ctx.input(0).data_as<T>(), ctx.output(0).data_as<T>());
+    });
   }
 
  private:

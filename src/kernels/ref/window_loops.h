@@ -1,0 +1,127 @@
+// The loop nests of the reference convolution family, shared by the float and the
+// integer kernels: they differ only in what one tap adds to the accumulator and how
+// an accumulator becomes an output value, which a policy supplies.
+//
+// Each nest visits the data, and sums the taps, in the order of TFLite's reference
+// kernels. The geometry comes from kernels/geometry.h, whose checks keep every
+// coordinate computed here within int.
+//
+// A product policy P (conv, depthwise, fully connected, transposed conv) has
+//   using Acc = ...;                               float, or int64_t for integers
+//   Acc product(T input, T weight) const;          one tap
+//   T finish(Acc acc, int channel) const;          bias and activation / requantization
+// A pooling policy P has
+//   using Acc = ...;
+//   Acc start() const;  void add(Acc& acc, T value) const;
+//   T finish(Acc acc, int64_t count) const;        count: elements inside the clipped window
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/geometry.h"
+
+namespace osprey::ref {
+
+// CONV_2D (grouped when the filter has fewer channels than the input) and
+// DEPTHWISE_CONV_2D (one input channel per group); see ConvGeometry.
+template <typename T, typename P>
+void conv_loops(const geometry::ConvGeometry& g, const T* input, const T* filter, T* output,
+                const P& policy) {
+  for (int b = 0; b < g.out.n; ++b) {
+    for (int oy = 0; oy < g.out.h; ++oy) {
+      const int in_y0 = oy * g.stride_h - g.pad_h;
+      for (int ox = 0; ox < g.out.w; ++ox) {
+        const int in_x0 = ox * g.stride_w - g.pad_w;
+        for (int oc = 0; oc < g.out.c; ++oc) {
+          const int first_in_channel = (oc / g.filters_per_group) * g.group_channels;
+          const T* oc_filter = filter + oc * g.filter_oc_step;
+          typename P::Acc acc{};
+          for (int ky = 0; ky < g.filter.h; ++ky) {
+            const int in_y = in_y0 + ky * g.dilation_h;
+            for (int kx = 0; kx < g.filter.w; ++kx) {
+              const int in_x = in_x0 + kx * g.dilation_w;
+              if (!g.in.inside(in_y, in_x)) continue;  // zero padding
+              const T* x = input + g.in.offset(b, in_y, in_x, first_in_channel);
+              const T* w = oc_filter + (int64_t{ky} * g.filter.w + kx) * g.filter_tap_step;
+              for (int ic = 0; ic < g.group_channels; ++ic) acc += policy.product(x[ic], w[ic]);
+            }
+          }
+          output[g.out.offset(b, oy, ox, oc)] = policy.finish(acc, oc);
+        }
+      }
+    }
+  }
+}
+
+// FULLY_CONNECTED: input [rows, depth], weights [units, depth], output [rows, units].
+template <typename T, typename P>
+void fully_connected_loops(int64_t rows, int units, int depth, const T* input, const T* weights, T* output,
+                           const P& policy) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* x = input + r * depth;
+    for (int u = 0; u < units; ++u) {
+      const T* w = weights + int64_t{u} * depth;
+      typename P::Acc acc{};
+      for (int d = 0; d < depth; ++d) acc += policy.product(x[d], w[d]);
+      output[r * units + u] = policy.finish(acc, u);
+    }
+  }
+}
+
+// Transposed convolution in TFLite's "scatter" form: every input pixel adds its
+// products to each output pixel its window covers; taps outside the output are
+// dropped. Adds into `acc` (one accumulator per output element), which the caller
+// has initialised and finishes.
+template <typename T, typename P>
+void transpose_conv_scatter(const geometry::TransposeConvGeometry& g, const T* input, const T* weights,
+                            typename P::Acc* acc, const P& policy) {
+  for (int b = 0; b < g.in.n; ++b) {
+    for (int iy = 0; iy < g.in.h; ++iy) {
+      const int out_y0 = iy * g.stride_h - g.pad_h;
+      for (int ix = 0; ix < g.in.w; ++ix) {
+        const int out_x0 = ix * g.stride_w - g.pad_w;
+        for (int ic = 0; ic < g.in.c; ++ic) {
+          const T value = input[g.in.offset(b, iy, ix, ic)];
+          for (int ky = 0; ky < g.weights.h; ++ky) {
+            for (int kx = 0; kx < g.weights.w; ++kx) {
+              const int oy = out_y0 + ky;
+              const int ox = out_x0 + kx;
+              if (!g.out.inside(oy, ox)) continue;
+              typename P::Acc* out = acc + g.out.offset(b, oy, ox, 0);
+              for (int oc = 0; oc < g.out.c; ++oc)
+                out[oc] += policy.product(value, weights[g.weights.offset(oc, ky, kx, ic)]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// AVERAGE_POOL_2D and MAX_POOL_2D. Padding is never read: the window is clipped to
+// the input, and is never empty, as window_axis pads by less than a window.
+template <typename T, typename P>
+void pool2d_loops(const geometry::PoolGeometry& g, const T* input, T* output, const P& policy) {
+  for (int b = 0; b < g.out.n; ++b) {
+    for (int oy = 0; oy < g.out.h; ++oy) {
+      const int in_y0 = oy * g.stride_h - g.pad_h;
+      const int ky_begin = std::max(0, -in_y0), ky_end = std::min(g.filter_h, g.in.h - in_y0);
+      for (int ox = 0; ox < g.out.w; ++ox) {
+        const int in_x0 = ox * g.stride_w - g.pad_w;
+        const int kx_begin = std::max(0, -in_x0), kx_end = std::min(g.filter_w, g.in.w - in_x0);
+        const int64_t count = int64_t{ky_end - ky_begin} * (kx_end - kx_begin);
+        for (int c = 0; c < g.out.c; ++c) {
+          typename P::Acc acc = policy.start();
+          for (int ky = ky_begin; ky < ky_end; ++ky) {
+            for (int kx = kx_begin; kx < kx_end; ++kx)
+              policy.add(acc, input[g.in.offset(b, in_y0 + ky, in_x0 + kx, c)]);
+          }
+          output[g.out.offset(b, oy, ox, c)] = policy.finish(acc, count);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace osprey::ref

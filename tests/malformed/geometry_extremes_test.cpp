@@ -1,0 +1,229 @@
+// Hostile geometry (huge dilation, stride, window, output size, window sums) must give
+// a one-line osprey::Error from the float and the integer kernels alike, never
+// overflow. Meant for the ASan + UBSan build, where an overflow aborts the test.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/op_tester.h"
+#include "runtime/interpreter.h"
+#include "support/model_builder.h"
+
+namespace osprey::testing {
+namespace {
+
+constexpr int32_t kHuge = 0x7fffffff;
+
+void expect_one_line(const std::string& error, const std::string& fragment) {
+  EXPECT_NE(error.find(fragment), std::string::npos) << "error was: '" << error << "'";
+  EXPECT_EQ(error.find('\n'), std::string::npos) << "error must be one line: " << error;
+}
+
+std::string error_of(OpTester& t) {
+  try {
+    t.run();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+Quantization per_tensor(float scale, int64_t zero_point) {
+  Quantization q;
+  q.scale = {scale};
+  q.zero_point = {zero_point};
+  return q;
+}
+
+// One op on a [1, 4, 4, 2] input, as float or as int8 with int8 weights and int32 bias.
+class Case {
+ public:
+  explicit Case(bool int8) : int8_(int8) {}
+
+  void input(const Shape& shape) {
+    if (int8_) {
+      t_.add_input<int8_t>(shape, std::vector<int8_t>(64, 3), false, per_tensor(0.5f, -1));
+    } else {
+      t_.add_input<float>(shape, std::vector<float>(64, 1.5f));
+    }
+  }
+  void weights(const Shape& shape) {
+    if (int8_) {
+      t_.add_input<int8_t>(shape, std::vector<int8_t>(128, 2), true, per_tensor(0.25f, 0));
+    } else {
+      t_.add_input<float>(shape, std::vector<float>(128, 0.5f), true);
+    }
+  }
+  void bias(int channels) {
+    const Shape shape{channels};
+    if (int8_) {
+      t_.add_input<int32_t>(shape, std::vector<int32_t>(static_cast<size_t>(channels), 4), true,
+                            per_tensor(0.125f, 0));
+    } else {
+      t_.add_input<float>(shape, std::vector<float>(static_cast<size_t>(channels), 0.25f), true);
+    }
+  }
+  void output() {
+    if (int8_) {
+      t_.add_output(DType::kInt8, {}, per_tensor(0.5f, -1));
+    } else {
+      t_.add_output(DType::kFloat32);
+    }
+  }
+  OpTester& tester() { return t_; }
+
+ private:
+  bool int8_;
+  OpTester t_;
+};
+
+std::string conv_error(bool int8, Conv2DOptions options) {
+  Case c(int8);
+  c.input({1, 4, 4, 2});
+  c.weights({3, 3, 3, 2});
+  c.bias(3);
+  c.output();
+  c.tester().set_op(OpCode::kConv2D, options);
+  return error_of(c.tester());
+}
+
+std::string depthwise_error(bool int8, DepthwiseConv2DOptions options) {
+  Case c(int8);
+  c.input({1, 4, 4, 2});
+  c.weights({1, 3, 3, 4});
+  c.bias(4);
+  c.output();
+  c.tester().set_op(OpCode::kDepthwiseConv2D, options);
+  return error_of(c.tester());
+}
+
+std::string pool_error(bool int8, OpCode code, Pool2DOptions options) {
+  Case c(int8);
+  c.input({1, 4, 4, 2});
+  c.output();
+  c.tester().set_op(code, options);
+  return error_of(c.tester());
+}
+
+std::string transpose_error(bool int8, const std::vector<int32_t>& output_shape,
+                            TransposeConvOptions options) {
+  Case c(int8);
+  c.tester().add_input<int32_t>({4}, output_shape, true);
+  c.weights({3, 3, 3, 2});
+  c.input({1, 4, 4, 2});
+  c.bias(3);
+  c.output();
+  c.tester().set_op(OpCode::kTransposeConv, options);
+  return error_of(c.tester());
+}
+
+class GeometryExtremes : public ::testing::TestWithParam<bool> {};
+
+TEST_P(GeometryExtremes, Conv) {
+  const bool int8 = GetParam();
+  EXPECT_EQ(conv_error(int8, {}), "");
+  for (Padding padding : {Padding::kSame, Padding::kValid}) {
+    expect_one_line(conv_error(int8, {padding, 1, 1, 1, kHuge}),
+                    "height window (filter 3, dilation 2147483647");
+    expect_one_line(conv_error(int8, {padding, 1, 1, 0x40000000, 1}), "width window");
+    expect_one_line(conv_error(int8, {padding, kHuge, 1, 1, 1}), "too large");
+    expect_one_line(conv_error(int8, {padding, 1, kHuge, kHuge, kHuge}), "too large");
+    expect_one_line(conv_error(int8, {padding, 1, 1, -kHuge - 1, 1}), "must be positive");
+  }
+}
+
+TEST_P(GeometryExtremes, Depthwise) {
+  const bool int8 = GetParam();
+  EXPECT_EQ(depthwise_error(int8, {}), "");
+  for (Padding padding : {Padding::kSame, Padding::kValid}) {
+    expect_one_line(depthwise_error(int8, {padding, 1, 1, 1, kHuge, 2}), "height window");
+    expect_one_line(depthwise_error(int8, {padding, kHuge, kHuge, 1, 1, 2}), "too large");
+    expect_one_line(depthwise_error(int8, {padding, 1, 1, kHuge, kHuge, 2}), "too large");
+  }
+}
+
+TEST_P(GeometryExtremes, Pools) {
+  const bool int8 = GetParam();
+  for (OpCode code : {OpCode::kAveragePool2D, OpCode::kMaxPool2D}) {
+    EXPECT_EQ(pool_error(int8, code, {Padding::kSame, 2, 2, 2, 2}), "");
+    for (Padding padding : {Padding::kSame, Padding::kValid}) {
+      expect_one_line(pool_error(int8, code, {padding, 1, 1, kHuge, 2}), "width window");
+      expect_one_line(pool_error(int8, code, {padding, 1, kHuge, 2, 2}), "height window");
+      expect_one_line(pool_error(int8, code, {padding, kHuge, kHuge, kHuge, kHuge}), "too large");
+      expect_one_line(pool_error(int8, code, {padding, 1, 1, -1, 2}), "must be positive");
+    }
+  }
+}
+
+TEST_P(GeometryExtremes, TransposeConv) {
+  const bool int8 = GetParam();
+  EXPECT_EQ(transpose_error(int8, {1, 8, 8, 3}, {Padding::kSame, 2, 2}), "");
+  for (Padding padding : {Padding::kSame, Padding::kValid}) {
+    expect_one_line(transpose_error(int8, {1, 8, 8, 3}, {padding, kHuge, 2}), "too large");
+    expect_one_line(transpose_error(int8, {1, 8, 8, 3}, {padding, 2, kHuge}), "too large");
+    // Output sizes whose element count passes the limit, or int64 itself.
+    expect_one_line(transpose_error(int8, {1, 65536, 65536, 3}, {padding, 2, 2}), "too large");
+    expect_one_line(transpose_error(int8, {1, kHuge, kHuge, 3}, {padding, 2, 2}), "too large");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(FloatAndInt8, GeometryExtremes, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Int8" : "Float";
+                         });
+
+// A window of more than 2^31 / 127 int8 values: an int32 sum would overflow.
+TEST(GeometryExtremes, Int8AveragePoolOverHugeWindow) {
+  constexpr int kSide = 4200;
+  OpTester t;
+  t.add_input<int8_t>({1, kSide, kSide, 1}, std::vector<int8_t>(size_t{kSide} * kSide, 127), false,
+                      per_tensor(0.5f, 0));
+  t.add_output(DType::kInt8, {}, per_tensor(0.5f, 0));
+  t.set_op(OpCode::kAveragePool2D, Pool2DOptions{Padding::kValid, 1, 1, kSide, kSide});
+  t.run();
+  EXPECT_EQ(t.output_shape(), (Shape{1, 1, 1, 1}));
+  EXPECT_EQ(t.output_values<int8_t>(), std::vector<int8_t>{127});
+}
+
+// The same through a whole model file: loader, interpreter, integer kernel.
+ModelSpec int8_conv_model(int stride) {
+  ModelSpec m = tiny_conv_model();
+  m.ops = {m.ops[0]};  // CONV_2D alone
+  m.ops[0].stride = stride;
+  m.outputs = {3};
+  m.buffers[1] = std::vector<uint8_t>(4 * 3 * 3 * 2, 1);       // int8 weights
+  m.buffers[2] = as_bytes(std::vector<int32_t>{1, -1, 2, 0});  // int32 bias
+  const auto quantize = [&](size_t tensor, int8_t type, float scale, int64_t zero_point) {
+    m.tensors[tensor].type = type;
+    m.tensors[tensor].scale = {scale};
+    m.tensors[tensor].zero_point = {zero_point};
+  };
+  quantize(0, 9, 0.5f, -1);   // INT8 input
+  quantize(1, 9, 0.25f, 0);   // INT8 weights
+  quantize(2, 2, 0.125f, 0);  // INT32 bias
+  quantize(3, 9, 0.5f, -1);   // INT8 output
+  return m;
+}
+
+std::string load_and_run(const ModelSpec& spec) {
+  try {
+    auto interp = Interpreter::from_buffer(build_model(spec), "m.tflite");
+    interp->invoke();
+    return "";
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+TEST(GeometryExtremes, Int8ModelWithHugeStride) {
+  EXPECT_EQ(load_and_run(int8_conv_model(1)), "");
+  expect_one_line(load_and_run(int8_conv_model(kHuge)), "too large");
+  ModelSpec float_model = tiny_conv_model();
+  float_model.ops[0].stride = kHuge;
+  expect_one_line(load_and_run(float_model), "too large");
+}
+
+}  // namespace
+}  // namespace osprey::testing
