@@ -25,7 +25,8 @@ json manifest() {
 
 // The zoo's entry for `name`, to mutate into bad ones.
 json zoo_entry(const std::string& name) {
-  for (const json& entry : manifest().at("models")) {
+  const json zoo = manifest();
+  for (const json& entry : zoo.at("models")) {
     if (entry.at("name") == name) return entry;
   }
   ADD_FAILURE() << name << " is not in the zoo";
@@ -66,7 +67,8 @@ TEST(HeadRegistry, UnknownHeadIsOneLineListingTheKnownOnes) {
 
 TEST(Manifest, EveryZooHeadParsesAndDetectorsMatchTheirBoxCount) {
   int heads = 0;
-  for (const json& entry : manifest().at("models")) {
+  const json zoo = manifest();
+  for (const json& entry : zoo.at("models")) {
     const std::string name = entry.at("name");
     if (!entry.contains("head")) {
       EXPECT_THROW(load_model_spec(testing::manifest_path(), name), Error) << name;
