@@ -289,10 +289,9 @@ SampleSource::SampleSource(std::vector<std::string> files, int samples, bool aug
   bool any_image = false;
   for (const std::string& f : files_) any_image = any_image || is_image(f);
   if (any_image) {
-    OSPREY_CHECK(
-        recipe_.has_value(),
-        "calibration images need the model's input normalisation: the model is not in heads.json, so give "
-        "--input-range LO,HI (e.g. 0,1 or -1,1)");
+    OSPREY_CHECK(recipe_.has_value(),
+                 "calibration images need the model's input normalisation: the model has no task head in "
+                 "zoo/models.json, so give --input-range LO,HI (e.g. 0,1 or -1,1)");
   }
   // Images are augmented to reach `samples` (an .npy file is reused as is).
   if (augment_ && any_image) {

@@ -9,8 +9,8 @@
 #include "core/error.h"
 #include "quant/graph_runner.h"
 #include "quant/params.h"
-#include "vision/anchors.h"
-#include "vision/detect_pipeline.h"
+#include "vision/heads/detection_head.h"
+#include "vision/heads/segmentation_head.h"
 
 namespace osprey::quant {
 
@@ -172,10 +172,8 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
   ComparisonReport report;
   std::vector<ErrorAccumulator> out_acc(static_cast<size_t>(ref.num_outputs()));
   std::vector<ErrorAccumulator> layer_acc(pairs.size());
-  const bool detect = options.spec && options.spec->detection;
-  const bool segment = options.spec && options.spec->segmentation;
-  std::vector<vision::Anchor> anchors;
-  if (detect) anchors = vision::generate_ssd_anchors(options.spec->detection->anchors);
+  const auto* detector = options.spec ? options.spec->find_head<vision::DetectionHead>() : nullptr;
+  const auto* segmenter = options.spec ? options.spec->find_head<vision::SegmentationHead>() : nullptr;
   DetectionMatch det_total;
   double iou_sum = 0;
   double mask_iou_sum = 0;
@@ -208,20 +206,17 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
       const std::vector<float> b = dequantize_tensor(tst.graph().tensors[static_cast<size_t>(pairs[k].test)]);
       layer_acc[k].add(a.data(), b.data(), static_cast<int64_t>(a.size()));
     }
-    if (detect) {
-      const vision::DetectionHead& h = *options.spec->detection;
-      const auto d_ref = vision::postprocess_detections(*options.spec, anchors, ref.output(h.boxes_output),
-                                                        ref.output(h.scores_output), identity);
-      const auto d_tst = vision::postprocess_detections(*options.spec, anchors, tst.output(h.boxes_output),
-                                                        tst.output(h.scores_output), identity);
+    if (detector) {
+      const auto d_ref = detector->decode(vision::outputs_of(ref, "reference"), identity);
+      const auto d_tst = detector->decode(vision::outputs_of(tst, "test"), identity);
       const DetectionMatch m = match_detections(d_ref, d_tst);
       det_total.reference += m.reference;
       det_total.found += m.found;
       det_total.test += m.test;
       iou_sum += m.mean_iou * m.found;
     }
-    if (segment) {
-      const vision::SegmentationHead& h = *options.spec->segmentation;
+    if (segmenter) {
+      const vision::SegmentationParams& h = segmenter->params();
       const std::vector<float> a = mask_values(ref.output(h.output), h.activation);
       const std::vector<float> b = mask_values(tst.output(h.output), h.activation);
       int64_t inter = 0, uni = 0;
@@ -238,11 +233,11 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
   for (int o = 0; o < ref.num_outputs(); ++o) {
     report.outputs.push_back({tst.output(o).name, out_acc[static_cast<size_t>(o)].result()});
   }
-  if (detect) {
+  if (detector) {
     det_total.mean_iou = det_total.found ? iou_sum / det_total.found : 0;
     report.detections = det_total;
   }
-  if (segment && source.size() > 0) report.mask_iou = mask_iou_sum / source.size();
+  if (segmenter && source.size() > 0) report.mask_iou = mask_iou_sum / source.size();
   for (size_t k = 0; k < pairs.size(); ++k) {
     std::string name = tst.graph().tensors[static_cast<size_t>(pairs[k].test)].name;
     if (pairs[k].clip > 0) name += fmt::format(" (within +-{:g})", pairs[k].clip);

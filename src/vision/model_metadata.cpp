@@ -1,7 +1,5 @@
-// Reads zoo/heads.json. Field names follow MediaPipe's calculator options
-// (SsdAnchorsCalculatorOptions, TensorsToDetectionsCalculatorOptions,
-// NonMaxSuppressionCalculatorOptions) so entries can be checked against the
-// published graph configs.
+// Reads a model's entry in zoo/models.json; the head's own parameters are
+// parsed by the head registered for its "type" (heads/head_registry.cpp).
 #include "vision/model_metadata.h"
 
 #include <nlohmann/json.hpp>
@@ -11,154 +9,34 @@
 
 #include "core/error.h"
 #include "vision/image_io.h"
+#include "vision/manifest_fields.h"
 
 namespace osprey::vision {
 namespace {
 
 using nlohmann::json;
 
-// Wraps nlohmann's type errors with the path of the field being read.
-class Reader {
- public:
-  Reader(const json& node, std::string path) : node_(node), path_(std::move(path)) {}
-
-  bool has(const char* key) const { return node_.contains(key); }
-  Reader child(const char* key) const {
-    OSPREY_CHECK(node_.contains(key), "{}: missing field '{}'", path_, key);
-    const json& c = node_.at(key);
-    OSPREY_CHECK(c.is_object(), "{}.{}: expected an object", path_, key);
-    return Reader(c, path_ + "." + key);
-  }
-
-  template <typename T>
-  T get(const char* key) const {
-    OSPREY_CHECK(node_.contains(key), "{}: missing field '{}'", path_, key);
-    return convert<T>(node_.at(key), key);
-  }
-  template <typename T>
-  T get(const char* key, T fallback) const {
-    return node_.contains(key) ? convert<T>(node_.at(key), key) : fallback;
-  }
-
- private:
-  template <typename T>
-  T convert(const json& value, const char* key) const {
-    try {
-      return value.get<T>();
-    } catch (const json::exception& e) {
-      fail("{}.{}: {}", path_, key, e.what());
-    }
-  }
-
-  const json& node_;
-  std::string path_;
-};
-
-SsdAnchorOptions parse_anchors(const Reader& r) {
-  SsdAnchorOptions o;
-  o.input_width = r.get<int>("input_size_width");
-  o.input_height = r.get<int>("input_size_height");
-  o.num_layers = r.get<int>("num_layers");
-  o.min_scale = r.get<float>("min_scale");
-  o.max_scale = r.get<float>("max_scale");
-  o.strides = r.get<std::vector<int>>("strides");
-  o.aspect_ratios = r.get<std::vector<float>>("aspect_ratios");
-  o.anchor_offset_x = r.get<float>("anchor_offset_x", 0.5f);
-  o.anchor_offset_y = r.get<float>("anchor_offset_y", 0.5f);
-  o.reduce_boxes_in_lowest_layer = r.get<bool>("reduce_boxes_in_lowest_layer", false);
-  o.interpolated_scale_aspect_ratio = r.get<float>("interpolated_scale_aspect_ratio", 1.0f);
-  o.fixed_anchor_size = r.get<bool>("fixed_anchor_size", false);
-  return o;
-}
-
-ScoreActivation parse_activation(const std::string& name) {
-  if (name == "sigmoid") return ScoreActivation::kSigmoid;
-  if (name == "softmax") return ScoreActivation::kSoftmax;
-  if (name == "none") return ScoreActivation::kNone;
-  fail("unknown score activation '{}' (expected sigmoid, softmax or none)", name);
-}
-
-BoxDecoderOptions parse_decoder(const Reader& r) {
-  BoxDecoderOptions o;
-  o.num_classes = r.get<int>("num_classes");
-  o.num_boxes = r.get<int>("num_boxes");
-  o.num_coords = r.get<int>("num_coords");
-  o.box_coord_offset = r.get<int>("box_coord_offset", 0);
-  o.keypoint_coord_offset = r.get<int>("keypoint_coord_offset", 0);
-  o.num_keypoints = r.get<int>("num_keypoints", 0);
-  o.num_values_per_keypoint = r.get<int>("num_values_per_keypoint", 2);
-  o.x_scale = r.get<float>("x_scale");
-  o.y_scale = r.get<float>("y_scale");
-  o.w_scale = r.get<float>("w_scale");
-  o.h_scale = r.get<float>("h_scale");
-  o.apply_exponential_on_box_size = r.get<bool>("apply_exponential_on_box_size", false);
-  o.reverse_output_order = r.get<bool>("reverse_output_order", false);
-  o.activation = parse_activation(r.get<std::string>("score_activation", "sigmoid"));
-  o.score_clipping_thresh = r.get<float>("score_clipping_thresh", 0.0f);
-  o.min_score_thresh = r.get<float>("min_score_thresh", 0.5f);
-  o.ignore_classes = r.get<std::vector<int>>("ignore_classes", {});
-  validate(o);
-  return o;
-}
-
-NmsOptions parse_nms(const Reader& r) {
-  NmsOptions o;
-  const auto algorithm = r.get<std::string>("algorithm", "hard");
-  if (algorithm == "weighted") {
-    o.algorithm = NmsAlgorithm::kWeighted;
-  } else if (algorithm == "hard") {
-    o.algorithm = NmsAlgorithm::kHard;
-  } else {
-    fail("unknown NMS algorithm '{}' (expected hard or weighted)", algorithm);
-  }
-  o.iou_threshold = r.get<float>("min_suppression_threshold");
-  o.per_class = r.get<bool>("per_class", false);
-  o.max_detections = r.get<int>("max_num_detections", -1);
-  return o;
-}
-
 ModelSpec parse_spec(const std::string& name, const json& entry) {
   OSPREY_CHECK(entry.is_object(), "{}: expected an object", name);
-  const Reader r(entry, name);
+  const ManifestFields r(entry, name);
   ModelSpec spec;
   spec.name = name;
   spec.task = r.get<std::string>("task");
-  const Reader in = r.child("input");
+  OSPREY_CHECK(r.has("head"), "no task metadata for model '{}' (its entry has no \"head\")", name);
+  const ManifestFields head = r.child("head");
+  const ManifestFields in = head.child("input");
   spec.input.width = in.get<int>("width");
   spec.input.height = in.get<int>("height");
   OSPREY_CHECK(
       spec.input.width > 0 && spec.input.height > 0 && spec.input.width <= 8192 && spec.input.height <= 8192,
-      "{}.input: size {}x{} is invalid", name, spec.input.width, spec.input.height);
+      "{}: size {}x{} is invalid", in.path(), spec.input.width, spec.input.height);
   const auto range = in.get<std::vector<float>>("range");
-  OSPREY_CHECK(range.size() == 2, "{}.input.range: expected [lo, hi]", name);
+  OSPREY_CHECK(range.size() == 2, "{}.range: expected [lo, hi]", in.path());
   spec.input.normalization = {range[0], range[1]};
   spec.input.resize = parse_resize_mode(in.get<std::string>("resize", "stretch"));
-  spec.labels = r.get<std::vector<std::string>>("labels", {});
-  spec.keypoint_names = r.get<std::vector<std::string>>("keypoint_names", {});
-
-  if (r.has("decoder")) {
-    DetectionHead head;
-    if (r.has("outputs")) {
-      const Reader outputs = r.child("outputs");
-      head.boxes_output = outputs.get<int>("boxes", 0);
-      head.scores_output = outputs.get<int>("scores", 1);
-    }
-    head.anchors = parse_anchors(r.child("anchors"));
-    head.decoder = parse_decoder(r.child("decoder"));
-    head.nms = parse_nms(r.child("nms"));
-    spec.detection = std::move(head);
-  }
-  if (r.has("segmentation")) {
-    const Reader s = r.child("segmentation");
-    SegmentationHead head;
-    head.output = s.get<int>("output", 0);
-    const auto activation = s.get<std::string>("activation", "none");
-    OSPREY_CHECK(activation == "none" || activation == "sigmoid",
-                 "{}.segmentation.activation: '{}' (expected none or sigmoid)", name, activation);
-    head.activation = activation == "sigmoid" ? MaskActivation::kSigmoid : MaskActivation::kNone;
-    head.threshold = s.get<float>("threshold", 0.5f);
-    spec.segmentation = head;
-  }
+  spec.labels = head.get<std::vector<std::string>>("labels", {});
+  spec.keypoint_names = head.get<std::vector<std::string>>("keypoint_names", {});
+  spec.head = parse_head(head);
   return spec;
 }
 
@@ -187,16 +65,21 @@ ModelSpec parse_model_spec(const std::string& name, const std::string& json_text
   return parse_spec(name, parse_json(json_text, name));
 }
 
-ModelSpec load_model_spec(const std::string& heads_json_path, const std::string& name) {
-  const std::vector<uint8_t> bytes = read_file_bytes(heads_json_path);
-  const json all = parse_json(std::string(bytes.begin(), bytes.end()), heads_json_path);
-  OSPREY_CHECK(all.is_object(), "{}: expected an object keyed by model name", heads_json_path);
-  OSPREY_CHECK(all.contains(name), "no task metadata for model '{}' in {}", name, heads_json_path);
-  try {
-    return parse_spec(name, all.at(name));
-  } catch (const Error& e) {
-    fail("{}: {}", heads_json_path, e.what());
+ModelSpec load_model_spec(const std::string& manifest_path, const std::string& name) {
+  const std::vector<uint8_t> bytes = read_file_bytes(manifest_path);
+  const json manifest = parse_json(std::string(bytes.begin(), bytes.end()), manifest_path);
+  OSPREY_CHECK(manifest.is_object() && manifest.contains("models") && manifest.at("models").is_array(),
+               "{}: expected an object with a \"models\" array", manifest_path);
+  for (const json& entry : manifest.at("models")) {
+    const bool match = entry.is_object() && entry.contains("name") && entry.at("name") == name;
+    if (!match) continue;
+    try {
+      return parse_spec(name, entry);
+    } catch (const Error& e) {
+      fail("{}: {}", manifest_path, e.what());
+    }
   }
+  fail("no task metadata for model '{}' in {}", name, manifest_path);
 }
 
 std::string zoo_dir() {
@@ -206,6 +89,10 @@ std::string zoo_dir() {
 #endif
   OSPREY_CHECK(!dir.empty(), "cannot find the model zoo: set OSPREY_ZOO to the zoo/ directory");
   return dir;
+}
+
+std::string zoo_manifest_path() {
+  return zoo_dir() + "/models.json";
 }
 
 std::string cache_dir() {

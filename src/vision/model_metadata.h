@@ -1,16 +1,14 @@
-// Per-model task metadata (zoo/heads.json): what a model does, how its input
-// is prepared and how its outputs are decoded.
+// A model's task metadata, read from its zoo/models.json entry: what it does,
+// how its input is prepared and which head decodes its outputs.
 #pragma once
 
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "vision/anchors.h"
-#include "vision/box_decoder.h"
-#include "vision/nms.h"
+#include "core/error.h"
+#include "vision/heads/head.h"
 #include "vision/preprocess.h"
-#include "vision/segmentation.h"
 
 namespace osprey::vision {
 
@@ -21,42 +19,43 @@ struct InputSpec {
   ResizeMode resize = ResizeMode::kStretch;
 };
 
-// An SSD-style detector: anchors + box decoder + NMS.
-struct DetectionHead {
-  int boxes_output = 0;   // index of the [1, num_boxes, num_coords] output
-  int scores_output = 1;  // index of the [1, num_boxes, num_classes] output
-  SsdAnchorOptions anchors;
-  BoxDecoderOptions decoder;
-  NmsOptions nms;
-};
-
-struct SegmentationHead {
-  int output = 0;
-  MaskActivation activation = MaskActivation::kNone;
-  float threshold = 0.5f;
-};
-
 struct ModelSpec {
-  std::string name;  // model file stem, the key in heads.json
+  std::string name;  // model file stem, the entry's "name" in models.json
   std::string task;  // "face-detection", "object-detection", "segmentation", ...
   InputSpec input;
   std::vector<std::string> labels;  // by class id
   std::vector<std::string> keypoint_names;
-  std::optional<DetectionHead> detection;
-  std::optional<SegmentationHead> segmentation;
+  std::shared_ptr<const Head> head;  // never null in a parsed spec
 
   // Label of a class id, or "class N" when the model has no label for it.
   std::string label(int class_id) const;
+
+  // The head when it is an H, else nullptr.
+  template <typename H>
+  const H* find_head() const {
+    return dynamic_cast<const H*>(head.get());
+  }
+  // The head as an H; a one-line error when it is another kind.
+  template <typename H>
+  const H& head_as() const {
+    const H* h = find_head<H>();
+    OSPREY_CHECK(h != nullptr, "model '{}' is a {} model, its head is {} not {}", name, task,
+                 head ? head->type() : "missing", H::kType);
+    return *h;
+  }
 };
 
-// Parses one model's entry; throws osprey::Error naming the bad field.
+// Parses one model entry of models.json ({"name", "task", "head": {...}});
+// throws osprey::Error naming the model and the bad field.
 ModelSpec parse_model_spec(const std::string& name, const std::string& json_text);
-// Looks `name` up in a heads.json file.
-ModelSpec load_model_spec(const std::string& heads_json_path, const std::string& name);
+// Looks `name` up in a models.json file.
+ModelSpec load_model_spec(const std::string& manifest_path, const std::string& name);
 
 // The zoo directory: $OSPREY_ZOO if set, else the OSPREY_ZOO_DIR the build
 // bakes in (the source tree's zoo/). Throws when neither is available.
 std::string zoo_dir();
+// zoo_dir()/models.json, the manifest.
+std::string zoo_manifest_path();
 // $OSPREY_CACHE, else ~/.cache/osprey.
 std::string cache_dir();
 // A bare NAME means $OSPREY_CACHE/models/NAME.tflite; anything with a '/' or

@@ -48,7 +48,7 @@ std::optional<Fixture> fixture(const std::string& name) {
   for (const std::string& p : f.photos) {
     if (!std::filesystem::exists(p)) return std::nullopt;
   }
-  f.spec = vision::load_model_spec(vision::zoo_dir() + "/heads.json", name);
+  f.spec = vision::load_model_spec(vision::zoo_manifest_path(), name);
   return f;
 }
 

@@ -1,13 +1,12 @@
 // SSD anchor generation against MediaPipe's SsdAnchorsCalculator, for the
-// zoo's configurations (read from zoo/heads.json).
+// zoo's configurations (read from zoo/models.json).
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "vision/anchors.h"
-#include "vision/image_io.h"
+#include "vision/heads/detection_head.h"
 #include "vision/model_metadata.h"
 #include "vision/test_images.h"
 
@@ -15,9 +14,8 @@ namespace osprey::vision {
 namespace {
 
 SsdAnchorOptions anchors_of(const std::string& model) {
-  const ModelSpec spec = load_model_spec(testing::heads_json_path(), model);
-  EXPECT_TRUE(spec.detection.has_value()) << model;
-  return spec.detection->anchors;
+  const ModelSpec spec = load_model_spec(testing::manifest_path(), model);
+  return spec.head_as<DetectionHead>().params().anchors;
 }
 
 void expect_anchor(const Anchor& a, float x, float y, float w, float h) {
@@ -68,35 +66,6 @@ TEST(Anchors, RejectsInconsistentOptions) {
   EXPECT_THROW(generate_ssd_anchors(o), Error);
   o.strides = {8, 0};
   EXPECT_THROW(generate_ssd_anchors(o), Error);
-}
-
-TEST(Heads, EveryZooEntryParsesAndDetectorsMatchTheirBoxCount) {
-  const std::vector<uint8_t> bytes = read_file_bytes(testing::heads_json_path());
-  const auto all = nlohmann::json::parse(bytes.begin(), bytes.end());
-  ASSERT_GE(all.size(), 9u);
-  for (const auto& [name, entry] : all.items()) {
-    const ModelSpec spec = load_model_spec(testing::heads_json_path(), name);
-    EXPECT_FALSE(spec.task.empty()) << name;
-    EXPECT_TRUE(spec.detection || spec.segmentation) << name;
-    if (spec.detection) {
-      EXPECT_EQ(generate_ssd_anchors(spec.detection->anchors).size(),
-                static_cast<size_t>(spec.detection->decoder.num_boxes))
-          << name;
-      EXPECT_EQ(spec.detection->anchors.input_width, spec.input.width) << name;
-    }
-  }
-}
-
-TEST(Heads, BadEntriesFailWithTheFieldName) {
-  try {
-    parse_model_spec(
-        "m", R"({"task": "face-detection", "input": {"width": "wide", "height": 1, "range": [0, 1]}})");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("m.input.width"), std::string::npos) << e.what();
-  }
-  EXPECT_THROW(parse_model_spec("m", "{not json"), Error);
-  EXPECT_THROW(load_model_spec(testing::heads_json_path(), "no_such_model"), Error);
 }
 
 }  // namespace

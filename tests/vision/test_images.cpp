@@ -139,9 +139,9 @@ std::string cached_file(const std::string& relative) {
   return std::filesystem::is_regular_file(path, ec) ? path : std::string();
 }
 
-std::string heads_json_path() {
-  // tests/vision/test_images.cpp -> <source root>/zoo/heads.json
-  return (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "zoo" / "heads.json")
+std::string manifest_path() {
+  // tests/vision/test_images.cpp -> <source root>/zoo/models.json
+  return (std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "zoo" / "models.json")
       .string();
 }
 

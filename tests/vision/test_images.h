@@ -27,7 +27,7 @@ std::vector<uint8_t> encode_png_with_exif(const Image& image, const std::vector<
 // Where the test binary can find real models and sample photos
 // ($OSPREY_CACHE, default ~/.cache/osprey); empty when absent.
 std::string cached_file(const std::string& relative);
-// The source tree's zoo/heads.json.
-std::string heads_json_path();
+// The source tree's zoo/models.json.
+std::string manifest_path();
 
 }  // namespace osprey::vision::testing

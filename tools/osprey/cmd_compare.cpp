@@ -107,9 +107,11 @@ void add_compare_command(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--per-layer", args.per_layer, "Also compare every tensor the models share by name");
   cmd->add_option("--spec", args.spec,
-                  "heads.json entry for input preparation and metrics (default: float model name)");
-  cmd->add_option("--input-range", args.input_range, "Image pixel range LO,HI for models not in heads.json");
-  cmd->add_option("--resize", args.resize, "Image fitting: stretch or letterbox (default from heads.json)");
+                  "zoo/models.json entry for input preparation and metrics (default: float model name)");
+  cmd->add_option("--input-range", args.input_range,
+                  "Image pixel range LO,HI for models without a zoo task head");
+  cmd->add_option("--resize", args.resize,
+                  "Image fitting: stretch or letterbox (default from zoo/models.json)");
   cmd->add_flag("--json", args.json, "Print the report as JSON");
   cmd->callback([] { compare(args); });
 }

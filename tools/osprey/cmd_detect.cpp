@@ -10,13 +10,17 @@
 #include "backend_options.h"
 #include "commands.h"
 #include "core/error.h"
-#include "vision/detector.h"
 #include "vision/draw.h"
+#include "vision/heads/detection_head.h"
+#include "vision/heads/segmentation_head.h"
 #include "vision/image_io.h"
 #include "vision/model_metadata.h"
+#include "vision/pipeline.h"
 
 namespace osprey::cli {
 namespace {
+
+using DetectRun = vision::PipelineRun<vision::DetectionHead::Result>;
 
 struct DetectOptions {
   std::string image;
@@ -36,9 +40,9 @@ double round_to(double value, int decimals) {
 }
 
 nlohmann::ordered_json to_json(const vision::ModelSpec& spec, const vision::Image& image,
-                               const vision::DetectResult& result) {
+                               const DetectRun& result) {
   nlohmann::ordered_json detections = nlohmann::ordered_json::array();
-  for (const vision::Detection& d : result.detections) {
+  for (const vision::Detection& d : result.output) {
     nlohmann::ordered_json keypoints = nlohmann::ordered_json::array();
     for (const vision::Point& p : d.keypoints) keypoints.push_back({round_to(p.x, 1), round_to(p.y, 1)});
     detections.push_back({{"label", spec.label(d.class_id)},
@@ -58,15 +62,15 @@ nlohmann::ordered_json to_json(const vision::ModelSpec& spec, const vision::Imag
 }
 
 void print_table(const vision::ModelSpec& spec, const DetectOptions& options, const vision::Image& image,
-                 const vision::DetectResult& result) {
+                 const DetectRun& result) {
   fmt::print("{}: {}x{}, model {} ({})\n", options.image, image.width, image.height, spec.name, spec.task);
-  if (result.detections.empty()) {
+  if (result.output.empty()) {
     fmt::print("no detections\n");
   } else {
     fmt::print("{:>3}  {:<16} {:>6}  {:>8} {:>8} {:>8} {:>8}  {}\n", "#", "label", "score", "x0", "y0", "x1",
                "y1", "keypoints");
     int index = 1;
-    for (const vision::Detection& d : result.detections) {
+    for (const vision::Detection& d : result.output) {
       std::string keypoints;
       for (const vision::Point& p : d.keypoints) keypoints += fmt::format(" ({:.0f},{:.0f})", p.x, p.y);
       fmt::print("{:>3}  {:<16} {:>6.3f}  {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f} {}\n", index++,
@@ -80,21 +84,22 @@ void print_table(const vision::ModelSpec& spec, const DetectOptions& options, co
 void run_detect(const DetectOptions& options) {
   const std::string model_path = vision::resolve_model_path(options.model);
   vision::ModelSpec spec =
-      vision::load_model_spec(vision::zoo_dir() + "/heads.json", vision::model_stem(model_path));
-  OSPREY_CHECK(spec.detection.has_value(), "model '{}' is a {} model; detect needs a detector{}", spec.name,
-               spec.task, spec.segmentation ? " (try `osprey segment`)" : "");
+      vision::load_model_spec(vision::zoo_manifest_path(), vision::model_stem(model_path));
+  OSPREY_CHECK(spec.find_head<vision::DetectionHead>() != nullptr,
+               "model '{}' is a {} model; detect needs a detector{}", spec.name, spec.task,
+               spec.find_head<vision::SegmentationHead>() ? " (try `osprey segment`)" : "");
   const vision::Image image = vision::read_image(options.image);
   std::unique_ptr<Delegate> delegate = options.backend.make();
   InterpreterOptions interpreter_options;
   interpreter_options.delegate = delegate.get();
-  vision::VisionModel model(model_path, std::move(spec), interpreter_options);
-  const std::optional<float> threshold =
-      options.threshold >= 0 ? std::optional<float>(options.threshold) : std::nullopt;
-  const vision::DetectResult result = model.detect(image, threshold);
+  vision::Pipeline model(model_path, std::move(spec), interpreter_options);
+  const vision::DetectionHead& head = model.spec().head_as<vision::DetectionHead>();
+  const DetectRun result = options.threshold >= 0 ? model.run(image, head.with_min_score(options.threshold))
+                                                  : model.run(image, head);
 
   if (!options.out.empty()) {
     std::vector<vision::LabelledDetection> items;
-    for (const vision::Detection& d : result.detections) items.push_back({d, model.spec().label(d.class_id)});
+    for (const vision::Detection& d : result.output) items.push_back({d, model.spec().label(d.class_id)});
     vision::write_png(options.out, vision::annotate_detections(image, items));
   }
   if (options.json) {

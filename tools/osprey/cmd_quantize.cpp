@@ -75,13 +75,13 @@ nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
 
 }  // namespace
 
-// Shared with cmd_compare.cpp: the model's heads.json entry, when it has one.
+// Shared with cmd_compare.cpp: the model's task metadata in zoo/models.json, when it has some.
 std::optional<vision::ModelSpec> find_model_spec(const std::string& model_path, const std::string& name) {
   const std::string key = name.empty() ? vision::model_stem(model_path) : name;
   try {
-    return vision::load_model_spec(vision::zoo_dir() + "/heads.json", key);
+    return vision::load_model_spec(vision::zoo_manifest_path(), key);
   } catch (const Error&) {
-    OSPREY_CHECK(name.empty(), "--spec {}: no such entry in the zoo's heads.json", name);
+    OSPREY_CHECK(name.empty(), "--spec {}: no such model with a task head in the zoo's models.json", name);
     return std::nullopt;
   }
 }
@@ -171,7 +171,7 @@ void quantize(const QuantizeArgs& a) {
     fmt::print("input: images {} to {}x{}, pixels to [{}, {}]{}\n",
                recipe->resize == vision::ResizeMode::kLetterbox ? "letterboxed" : "stretched", recipe->width,
                recipe->height, recipe->normalization.lo, recipe->normalization.hi,
-               spec ? fmt::format(" (heads.json '{}')", spec->name) : "");
+               spec ? fmt::format(" (models.json '{}')", spec->name) : "");
   }
   fmt::print("calibration: {}\n", source.describe());
 
@@ -301,9 +301,11 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--percentile", args.percentile, "Percentile kept by --method percentile (default 99.99)");
   cmd->add_option("--target", args.target, "Deployment target: cpu, artpec7, artpec8, artpec9 or cv25");
   cmd->add_option("--spec", args.spec,
-                  "heads.json entry for input preparation and metrics (default: model name)");
-  cmd->add_option("--input-range", args.input_range, "Image pixel range LO,HI for models not in heads.json");
-  cmd->add_option("--resize", args.resize, "Image fitting: stretch or letterbox (default from heads.json)");
+                  "zoo/models.json entry for input preparation and metrics (default: model name)");
+  cmd->add_option("--input-range", args.input_range,
+                  "Image pixel range LO,HI for models without a zoo task head");
+  cmd->add_option("--resize", args.resize,
+                  "Image fitting: stretch or letterbox (default from zoo/models.json)");
   cmd->add_flag("--no-augment", args.no_augment,
                 "Use each calibration image once, without augmented variants");
   cmd->add_flag("--allow-float-ops", args.allow_float_ops,

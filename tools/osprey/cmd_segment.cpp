@@ -8,9 +8,11 @@
 #include "backend_options.h"
 #include "commands.h"
 #include "core/error.h"
-#include "vision/detector.h"
+#include "vision/heads/detection_head.h"
+#include "vision/heads/segmentation_head.h"
 #include "vision/image_io.h"
 #include "vision/model_metadata.h"
+#include "vision/pipeline.h"
 #include "vision/segmentation.h"
 
 namespace osprey::cli {
@@ -29,23 +31,23 @@ struct SegmentOptions {
 void run_segment(const SegmentOptions& options) {
   const std::string model_path = vision::resolve_model_path(options.model);
   vision::ModelSpec spec =
-      vision::load_model_spec(vision::zoo_dir() + "/heads.json", vision::model_stem(model_path));
-  OSPREY_CHECK(spec.segmentation.has_value(),
-               "model '{}' is a {} model; segment needs a segmentation model{}", spec.name, spec.task,
-               spec.detection ? " (try `osprey detect`)" : "");
-  const float threshold = options.threshold >= 0 ? options.threshold : spec.segmentation->threshold;
+      vision::load_model_spec(vision::zoo_manifest_path(), vision::model_stem(model_path));
+  const auto* head = spec.find_head<vision::SegmentationHead>();
+  OSPREY_CHECK(head != nullptr, "model '{}' is a {} model; segment needs a segmentation model{}", spec.name,
+               spec.task, spec.find_head<vision::DetectionHead>() ? " (try `osprey detect`)" : "");
+  const float threshold = options.threshold >= 0 ? options.threshold : head->params().threshold;
   const vision::Image image = vision::read_image(options.image);
   std::unique_ptr<Delegate> delegate = options.backend.make();
   InterpreterOptions interpreter_options;
   interpreter_options.delegate = delegate.get();
-  vision::VisionModel model(model_path, std::move(spec), interpreter_options);
-  const vision::SegmentResult result = model.segment(image);
+  vision::Pipeline model(model_path, std::move(spec), interpreter_options);
+  const auto result = model.run<vision::SegmentationHead>(image);
 
-  const vision::Image binary = vision::threshold_mask(result.mask, threshold);
-  vision::write_png(options.out, options.soft ? result.mask : binary);
+  const vision::Image binary = vision::threshold_mask(result.output, threshold);
+  vision::write_png(options.out, options.soft ? result.output : binary);
   if (!options.overlay.empty()) {
     // The soft mask gives smooth edges in the picture people look at.
-    vision::write_png(options.overlay, vision::overlay_mask(image, result.mask, {0, 255, 0}, 0.5f));
+    vision::write_png(options.overlay, vision::overlay_mask(image, result.output, {0, 255, 0}, 0.5f));
   }
   size_t foreground = 0;
   for (uint8_t v : binary.pixels) foreground += v != 0;

@@ -1,0 +1,51 @@
+#include "vision/pipeline.h"
+
+#include "core/error.h"
+
+namespace osprey::vision {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Fits the image into the model input as the spec says and writes the
+// normalised pixels into `input`. Returns the mapping back to the image.
+InputTransform prepare_input(const Image& image, const ModelSpec& spec, Tensor& input) {
+  OSPREY_CHECK(input.rank() == 4 && input.dim(1) == spec.input.height && input.dim(2) == spec.input.width &&
+                   input.dim(3) == 3,
+               "model '{}' has input shape {} but its metadata says {}x{} RGB", spec.name,
+               shape_str(input.shape), spec.input.width, spec.input.height);
+  const InputTransform transform =
+      make_input_transform(image.width, image.height, spec.input.width, spec.input.height, spec.input.resize);
+  fill_input_tensor(render_input(image, transform), spec.input.normalization, input);
+  return transform;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const std::string& model_path, ModelSpec spec, const InterpreterOptions& options)
+    : spec_(std::move(spec)), interpreter_(Interpreter::load(model_path, options)) {
+  OSPREY_CHECK(spec_.head != nullptr, "model '{}' has no task head", spec_.name);
+  OSPREY_CHECK(interpreter_->num_inputs() >= 1, "model '{}' has no inputs", spec_.name);
+  spec_.head->check_outputs(spec_.name, interpreter_->num_outputs());
+}
+
+double Pipeline::milliseconds_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+InputTransform Pipeline::infer(const Image& image, StageTiming& timing) {
+  auto start = Clock::now();
+  const InputTransform geometry = prepare_input(image, spec_, interpreter_->input(0));
+  timing.preprocess_ms = milliseconds_since(start);
+
+  start = Clock::now();
+  interpreter_->invoke();
+  timing.inference_ms = milliseconds_since(start);
+  return geometry;
+}
+
+ModelOutputs Pipeline::outputs() {
+  return outputs_of(*interpreter_, spec_.name);
+}
+
+}  // namespace osprey::vision
