@@ -215,17 +215,10 @@ bool larodRunJobAsync(larodConnection* conn, const larodJobRequest* jobReq, laro
     RunJobRequest req;
     std::vector<int> fds;
     if (!job_request(conn, jobReq, req, fds, error)) return false;
-    Writer w;
-    req.write(w);
-    std::string failure;
     auto done = [callback, userData](const Message* reply, const std::string& why) {
       finish_async_job(callback, userData, reply, why);
     };
-    if (!conn->call_async(RunJobRequest::kType, w.bytes(), fds, done, failure)) {
-      set_error(error, LAROD_ERROR_CONNECTION, failure);
-      return false;
-    }
-    return true;
+    return call_async(conn, req, fds, done, error);
   });
 }
 

@@ -106,17 +106,10 @@ bool larodLoadModelAsync(larodConnection* conn, const int inFd, const larodDevic
     LoadModelRequest req;
     std::vector<int> fds;
     if (!load_request(conn, inFd, dev, access, name, params, req, fds, error)) return false;
-    Writer w;
-    req.write(w);
-    std::string failure;
     auto done = [callback, userData](const Message* reply, const std::string& why) {
       finish_async_load(callback, userData, reply, why);
     };
-    if (!conn->call_async(LoadModelRequest::kType, w.bytes(), fds, done, failure)) {
-      set_error(error, LAROD_ERROR_CONNECTION, failure);
-      return false;
-    }
-    return true;
+    return call_async(conn, req, fds, done, error);
   });
 }
 

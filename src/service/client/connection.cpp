@@ -236,20 +236,24 @@ bool Connection::send(Msg type, uint64_t id, const std::vector<uint8_t>& payload
   return false;
 }
 
+template <class Register>
+bool Connection::register_request(uint64_t& id, std::string& failure, Register&& add) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (broken_) {
+    failure = broken_reason_locked();
+    return false;
+  }
+  add(next_id_);  // may throw (then nothing is registered and no id is used)
+  id = next_id_++;
+  return true;
+}
+
 bool Connection::call(Msg type, const std::vector<uint8_t>& payload, const std::vector<int>& fds,
                       Message& reply, std::string& failure) {
   Pending p;
   p.type = static_cast<uint16_t>(type);
   uint64_t id;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (broken_) {
-      failure = broken_reason_locked();
-      return false;
-    }
-    id = next_id_++;
-    sync_pending_[id] = &p;
-  }
+  if (!register_request(id, failure, [&](uint64_t new_id) { sync_pending_[new_id] = &p; })) return false;
   // However this call ends, `p` (on this stack) must leave the table.
   ScopeExit unregister([&] {
     std::lock_guard<std::mutex> lock(mu_);
@@ -297,14 +301,8 @@ bool Connection::call_async(Msg type, const std::vector<uint8_t>& payload, const
   p->type = static_cast<uint16_t>(type);
   p->done = std::move(done);
   uint64_t id;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (broken_) {
-      failure = broken_reason_locked();
-      return false;
-    }
-    id = next_id_++;
-    async_pending_[id] = std::move(p);
+  if (!register_request(id, failure, [&](uint64_t new_id) { async_pending_[new_id] = std::move(p); })) {
+    return false;
   }
   cv_.notify_all();  // the background reader takes over when the socket is free
   if (!send(type, id, payload, fds, failure)) {

@@ -81,6 +81,10 @@ class Connection {
   };
   using AsyncMap = std::map<uint64_t, std::unique_ptr<Pending>>;
 
+  // Gives the next request id to `add` (which files the request under it)
+  // unless the connection is broken.
+  template <class Register>
+  bool register_request(uint64_t& id, std::string& failure, Register&& add);
   void fail_all(std::string_view reason) noexcept;
   std::string broken_reason_locked() const;
   bool read_one();

@@ -123,4 +123,20 @@ bool call(larodConnection* conn, const Req& req, const std::vector<int>& fds, ty
   return true;
 }
 
+// Sends `req` without waiting; `done` runs on the callback thread with the
+// reply or the reason the connection broke. False with *error when it could
+// not be sent (then `done` never runs).
+template <class Req>
+bool call_async(larodConnection* conn, const Req& req, const std::vector<int>& fds,
+                Connection::Completion done, larodError** error) {
+  Writer w;
+  req.write(w);
+  std::string failure;
+  if (!conn->call_async(Req::kType, w.bytes(), fds, std::move(done), failure)) {
+    set_error(error, LAROD_ERROR_CONNECTION, failure);
+    return false;
+  }
+  return true;
+}
+
 }  // namespace osprey::service::client

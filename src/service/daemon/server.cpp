@@ -1,3 +1,5 @@
+// ospreyd's listening socket, its main loop (signals, accepting, reaping
+// finished sessions) and run_server().
 #include "service/daemon/server.h"
 
 #include <fcntl.h>
