@@ -46,9 +46,11 @@ struct ConnectionDeleter {
 extern "C" {
 
 void larodClearError(larodError** error) {
-  if (!error || !*error) return;
-  free_error(*error);
-  *error = nullptr;
+  guarded_void([&] {
+    if (!error || !*error) return;
+    free_error(*error);
+    *error = nullptr;
+  });
 }
 
 bool larodConnect(larodConnection** conn, larodError** error) {

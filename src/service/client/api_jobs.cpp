@@ -147,9 +147,11 @@ larodJobRequest* larodCreateJobRequest(const larodModel* model, larodTensor** in
 }
 
 void larodDestroyJobRequest(larodJobRequest** jobReq) {
-  if (!jobReq || !*jobReq) return;
-  delete *jobReq;
-  *jobReq = nullptr;
+  guarded_void([&] {
+    if (!jobReq || !*jobReq) return;
+    delete *jobReq;
+    *jobReq = nullptr;
+  });
 }
 
 bool larodSetJobRequestModel(larodJobRequest* jobReq, const larodModel* model, larodError** error) {

@@ -61,9 +61,11 @@ larodMap* larodCreateMap(larodError** error) {
 }
 
 void larodDestroyMap(larodMap** map) {
-  if (!map || !*map) return;
-  delete *map;
-  *map = nullptr;
+  guarded_void([&] {
+    if (!map || !*map) return;
+    delete *map;
+    *map = nullptr;
+  });
 }
 
 bool larodMapSetStr(larodMap* map, const char* key, const char* value, larodError** error) {

@@ -146,16 +146,20 @@ larodModel** larodGetModels(larodConnection* conn, size_t* numModels, larodError
 }
 
 void larodDestroyModel(larodModel** model) {
-  if (!model || !*model) return;
-  delete *model;
-  *model = nullptr;
+  guarded_void([&] {
+    if (!model || !*model) return;
+    delete *model;
+    *model = nullptr;
+  });
 }
 
 void larodDestroyModels(larodModel*** models, size_t numModels) {
-  if (!models || !*models) return;
-  for (size_t i = 0; i < numModels; ++i) delete (*models)[i];
-  std::free(*models);
-  *models = nullptr;
+  guarded_void([&] {
+    if (!models || !*models) return;
+    for (size_t i = 0; i < numModels; ++i) delete (*models)[i];
+    std::free(*models);
+    *models = nullptr;
+  });
 }
 
 bool larodDeleteModel(larodConnection* conn, larodModel* model, larodError** error) {
