@@ -3,13 +3,14 @@
 # tests (ctest label "service"). See docs/service.md.
 
 # Wire protocol, shared by the daemon and the client library.
-add_library(osprey_service_proto STATIC src/service/protocol.cpp)
+add_library(osprey_service_proto STATIC src/service/codec.cpp src/service/transport.cpp src/service/protocol.cpp)
 set_target_properties(osprey_service_proto PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_include_directories(osprey_service_proto PUBLIC ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(osprey_service_proto PUBLIC Threads::Threads)
 
 # liblarod.so: C API, implemented in C++, exporting only larod* symbols.
-add_library(larod SHARED src/service/client/larod.cpp)
+file(GLOB LAROD_SOURCES CONFIGURE_DEPENDS src/service/client/*.cpp)
+add_library(larod SHARED ${LAROD_SOURCES})
 target_include_directories(larod PUBLIC ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(larod PRIVATE osprey_service_proto Threads::Threads)
 set_target_properties(larod PROPERTIES VERSION 3.1.0 SOVERSION 3
@@ -49,6 +50,23 @@ target_compile_definitions(osprey_service_tests PRIVATE OSPREYD_PATH="$<TARGET_F
   CRASH_CLIENT_PATH="$<TARGET_FILE:service_crash_client>")
 add_dependencies(osprey_service_tests ospreyd service_crash_client)
 gtest_discover_tests(osprey_service_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
+
+# Units of the service without a daemon: the message bodies, the client
+# connection over a socketpair, the RUN_JOB checks.
+add_executable(osprey_service_unit_tests tests/service/protocol_test.cpp tests/service/connection_test.cpp
+  tests/service/job_validation_test.cpp src/service/client/connection.cpp)
+target_link_libraries(osprey_service_unit_tests PRIVATE osprey_service_daemon GTest::gtest_main)
+gtest_discover_tests(osprey_service_unit_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
+
+# Allocation failures injected into liblarod (a binary of its own: it
+# replaces operator new).
+add_executable(service_alloc_failure_test tests/service/alloc_failure_test.cpp)
+target_include_directories(service_alloc_failure_test PRIVATE ${CMAKE_SOURCE_DIR}/tests/service)
+target_link_libraries(service_alloc_failure_test PRIVATE larod osprey_service_proto osprey_test_support
+  GTest::gtest_main)
+target_compile_definitions(service_alloc_failure_test PRIVATE OSPREYD_PATH="$<TARGET_FILE:ospreyd>")
+add_dependencies(service_alloc_failure_test ospreyd)
+gtest_discover_tests(service_alloc_failure_test DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 300)
 
 # The header is plain C11: a C program built with strict flags uses all of it.
 add_executable(service_c_api_test tests/service/c_api_test.c)

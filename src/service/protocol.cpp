@@ -1,13 +1,5 @@
 #include "service/protocol.h"
 
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
-
 namespace osprey::service {
 
 size_t data_type_size(uint32_t type) {
@@ -62,95 +54,7 @@ const char* status_name(int32_t status) {
   }
 }
 
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
-void Writer::put(const void* p, size_t n) {
-  const auto* b = static_cast<const uint8_t*>(p);
-  buf_.insert(buf_.end(), b, b + n);
-}
-
-void Writer::str(std::string_view s) {
-  u32(static_cast<uint32_t>(s.size()));
-  put(s.data(), s.size());
-}
-
-void Writer::u64s(const std::vector<uint64_t>& v) {
-  u32(static_cast<uint32_t>(v.size()));
-  for (uint64_t x : v) u64(x);
-}
-
-void Reader::get(void* out, size_t n) {
-  if (remaining() < n) throw ProtocolError("message ends early");
-  std::memcpy(out, p_, n);
-  p_ += n;
-}
-
-uint8_t Reader::u8() {
-  uint8_t v;
-  get(&v, 1);
-  return v;
-}
-uint16_t Reader::u16() {
-  uint16_t v;
-  get(&v, 2);
-  return v;
-}
-uint32_t Reader::u32() {
-  uint32_t v;
-  get(&v, 4);
-  return v;
-}
-int32_t Reader::i32() {
-  int32_t v;
-  get(&v, 4);
-  return v;
-}
-uint64_t Reader::u64() {
-  uint64_t v;
-  get(&v, 8);
-  return v;
-}
-int64_t Reader::i64() {
-  int64_t v;
-  get(&v, 8);
-  return v;
-}
-
-std::string Reader::str(size_t max) {
-  uint32_t n = u32();
-  if (n > max)
-    throw ProtocolError("string of " + std::to_string(n) + " bytes exceeds the limit of " +
-                        std::to_string(max));
-  if (n > remaining()) throw ProtocolError("string runs past the end of the message");
-  std::string s(reinterpret_cast<const char*>(p_), n);
-  p_ += n;
-  if (s.find('\0') != std::string::npos) throw ProtocolError("string contains a NUL byte");
-  return s;
-}
-
-uint32_t Reader::count(size_t max, size_t min_item_bytes) {
-  uint32_t n = u32();
-  if (n > max)
-    throw ProtocolError("count " + std::to_string(n) + " exceeds the limit of " + std::to_string(max));
-  if (min_item_bytes > 0 && static_cast<uint64_t>(n) * min_item_bytes > remaining()) {
-    throw ProtocolError("count " + std::to_string(n) + " runs past the end of the message");
-  }
-  return n;
-}
-
-std::vector<uint64_t> Reader::u64s(size_t max) {
-  uint32_t n = count(max, 8);
-  std::vector<uint64_t> v(n);
-  for (auto& x : v) x = u64();
-  return v;
-}
-
-void Reader::expect_end() const {
-  if (remaining() != 0) throw ProtocolError(std::to_string(remaining()) + " unexpected trailing bytes");
-}
+// ---- Parts -------------------------------------------------------------------
 
 void write_map(Writer& w, const ParamMap& map) {
   w.u32(static_cast<uint32_t>(map.size()));
@@ -209,16 +113,16 @@ std::string map_value_str(const MapValue& v) {
   return "";
 }
 
-void write_tensor_info(Writer& w, const TensorInfo& t) {
-  w.str(t.name);
-  w.u32(t.data_type);
-  w.u32(t.layout);
-  w.u64s(t.dims);
-  w.u64s(t.pitches);
-  w.u64(t.byte_size);
+void TensorInfo::write(Writer& w) const {
+  w.str(name);
+  w.u32(data_type);
+  w.u32(layout);
+  w.u64s(dims);
+  w.u64s(pitches);
+  w.u64(byte_size);
 }
 
-TensorInfo read_tensor_info(Reader& r) {
+TensorInfo TensorInfo::read(Reader& r) {
   TensorInfo t;
   t.name = r.str();
   t.data_type = r.u32();
@@ -229,20 +133,20 @@ TensorInfo read_tensor_info(Reader& r) {
   return t;
 }
 
-void write_model_info(Writer& w, const ModelInfo& m) {
-  w.u64(m.id);
-  w.str(m.name);
-  w.str(m.device);
-  w.u32(m.instance);
-  w.u32(m.access);
-  w.u64(m.size);
-  w.u32(static_cast<uint32_t>(m.inputs.size()));
-  for (const auto& t : m.inputs) write_tensor_info(w, t);
-  w.u32(static_cast<uint32_t>(m.outputs.size()));
-  for (const auto& t : m.outputs) write_tensor_info(w, t);
+void ModelInfo::write(Writer& w) const {
+  w.u64(id);
+  w.str(name);
+  w.str(device);
+  w.u32(instance);
+  w.u32(access);
+  w.u64(size);
+  w.u32(static_cast<uint32_t>(inputs.size()));
+  for (const auto& t : inputs) t.write(w);
+  w.u32(static_cast<uint32_t>(outputs.size()));
+  for (const auto& t : outputs) t.write(w);
 }
 
-ModelInfo read_model_info(Reader& r) {
+ModelInfo ModelInfo::read(Reader& r) {
   ModelInfo m;
   m.id = r.u64();
   m.name = r.str();
@@ -251,36 +155,36 @@ ModelInfo read_model_info(Reader& r) {
   m.access = r.u32();
   m.size = r.u64();
   uint32_t n = r.count(kMaxTensors, 24);
-  for (uint32_t i = 0; i < n; ++i) m.inputs.push_back(read_tensor_info(r));
+  for (uint32_t i = 0; i < n; ++i) m.inputs.push_back(TensorInfo::read(r));
   n = r.count(kMaxTensors, 24);
-  for (uint32_t i = 0; i < n; ++i) m.outputs.push_back(read_tensor_info(r));
+  for (uint32_t i = 0; i < n; ++i) m.outputs.push_back(TensorInfo::read(r));
   return m;
 }
 
-void write_tensor_ref(Writer& w, const TensorRef& t) {
-  w.u8(t.kind);
-  if (t.kind == TensorRef::kBuffer) {
-    w.u64(t.buffer_id);
+void TensorRef::write(Writer& w) const {
+  w.u8(kind);
+  if (kind == kBuffer) {
+    w.u64(buffer_id);
   } else {
-    w.u32(t.fd_index);
+    w.u32(fd_index);
   }
-  w.i64(t.offset);
-  w.u64(t.fd_size);
-  w.u32(t.props);
-  w.u32(t.data_type);
-  w.u32(t.layout);
-  w.u64s(t.dims);
-  w.u64s(t.pitches);
+  w.i64(offset);
+  w.u64(fd_size);
+  w.u32(props);
+  w.u32(data_type);
+  w.u32(layout);
+  w.u64s(dims);
+  w.u64s(pitches);
 }
 
-TensorRef read_tensor_ref(Reader& r) {
+TensorRef TensorRef::read(Reader& r) {
   TensorRef t;
   uint8_t kind = r.u8();
-  if (kind == TensorRef::kBuffer) {
-    t.kind = TensorRef::kBuffer;
+  if (kind == kBuffer) {
+    t.kind = kBuffer;
     t.buffer_id = r.u64();
-  } else if (kind == TensorRef::kFd) {
-    t.kind = TensorRef::kFd;
+  } else if (kind == kFd) {
+    t.kind = kFd;
     t.fd_index = r.u32();
   } else {
     throw ProtocolError("unknown tensor reference kind " + std::to_string(kind));
@@ -295,122 +199,234 @@ TensorRef read_tensor_ref(Reader& r) {
   return t;
 }
 
-void write_status(Writer& w, int32_t status, std::string_view message) {
+void ReplyStatus::write(Writer& w) const {
   w.i32(status);
-  w.str(message.substr(0, kMaxString));
+  w.str(std::string_view(message).substr(0, kMaxString));
 }
 
-RecvResult recv_message(int sock, Message& out, std::string& error, bool nonblocking) {
-  // One byte more than the limit detects oversize messages without MSG_TRUNC games.
-  thread_local std::vector<uint8_t> buf(kMaxMessage + 1);
-  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
-  iovec iov{buf.data(), buf.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | (nonblocking ? MSG_DONTWAIT : 0));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return RecvResult::kAgain;
-    if (errno == ECONNRESET) return RecvResult::kEof;
-    error = std::string("recvmsg: ") + std::strerror(errno);
-    return RecvResult::kError;
-  }
-  std::vector<UniqueFd> fds;
-  bool bad_cmsg = false;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
-      bad_cmsg = true;
-      continue;
-    }
-    size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    const unsigned char* data = CMSG_DATA(c);
-    for (size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, data + i * sizeof(int), sizeof(int));
-      fds.emplace_back(fd);
-    }
-  }
-  if (n == 0) return RecvResult::kEof;  // orderly shutdown (any fds are closed)
-  if (msg.msg_flags & MSG_CTRUNC) {
-    error = "message carries more than " + std::to_string(kMaxFds) + " file descriptors";
-    return RecvResult::kMalformed;
-  }
-  if (bad_cmsg) {
-    error = "message carries unexpected ancillary data";
-    return RecvResult::kMalformed;
-  }
-  if ((msg.msg_flags & MSG_TRUNC) || static_cast<size_t>(n) > kMaxMessage) {
-    error = "message longer than the limit of " + std::to_string(kMaxMessage) + " bytes";
-    return RecvResult::kMalformed;
-  }
-  if (static_cast<size_t>(n) < kHeaderSize) {
-    error = "message of " + std::to_string(n) + " bytes is shorter than the header";
-    return RecvResult::kMalformed;
-  }
-  Header h;
-  std::memcpy(&h, buf.data(), kHeaderSize);
-  if (h.magic != kMagic) {
-    error = "bad magic number (not an osprey client?)";
-    return RecvResult::kMalformed;
-  }
-  if (h.length != static_cast<size_t>(n) - kHeaderSize) {
-    error = "header says " + std::to_string(h.length) + " payload bytes, message has " +
-            std::to_string(static_cast<size_t>(n) - kHeaderSize);
-    return RecvResult::kMalformed;
-  }
-  if (h.num_fds != fds.size()) {
-    error = "header says " + std::to_string(h.num_fds) + " file descriptors, message carries " +
-            std::to_string(fds.size());
-    return RecvResult::kMalformed;
-  }
-  out.header = h;
-  out.payload.assign(buf.begin() + kHeaderSize, buf.begin() + n);
-  out.fds = std::move(fds);
-  return RecvResult::kOk;
+ReplyStatus ReplyStatus::read(Reader& r) {
+  ReplyStatus s;
+  s.status = r.i32();
+  s.message = r.str();
+  return s;
 }
 
-int send_message(int sock, uint16_t type, uint64_t id, const std::vector<uint8_t>& payload, const int* fds,
-                 size_t num_fds, bool nonblocking) {
-  if (payload.size() + kHeaderSize > kMaxMessage) return EMSGSIZE;
-  if (num_fds > kMaxFds) return EMSGSIZE;
-  Header h;
-  h.type = type;
-  h.length = static_cast<uint32_t>(payload.size());
-  h.num_fds = static_cast<uint32_t>(num_fds);
-  h.id = id;
-  iovec iov[2] = {{&h, kHeaderSize}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = payload.empty() ? 1 : 2;
-  alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
-  if (num_fds > 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * num_fds);
-    std::memset(control, 0, msg.msg_controllen);
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * num_fds);
-    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * num_fds);
-  }
-  ssize_t n;
-  do {
-    n = ::sendmsg(sock, &msg, MSG_NOSIGNAL | (nonblocking ? MSG_DONTWAIT : 0));
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno == EWOULDBLOCK ? EAGAIN : errno;
-  return 0;
+std::vector<uint8_t> encode_status_reply(int32_t status, std::string_view message) {
+  Writer w;
+  ReplyStatus{status, std::string(message.substr(0, kMaxString))}.write(w);
+  return std::move(w.bytes());
 }
 
-std::string default_socket_path() {
-  if (const char* s = std::getenv("OSPREY_SOCKET"); s && *s) return s;
-  if (::geteuid() == 0) return "/run/osprey/osprey.sock";
-  if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x && *x) return std::string(x) + "/osprey.sock";
-  return "/tmp/osprey-" + std::to_string(::geteuid()) + "/osprey.sock";
+// ---- Requests and replies ------------------------------------------------------
+
+void HelloRequest::write(Writer& w) const {
+  w.str(client);
+}
+HelloRequest HelloRequest::read(Reader& r) {
+  return {r.str()};
+}
+
+void HelloReply::write(Writer& w) const {
+  w.u64(session);
+  w.str(server);
+}
+HelloReply HelloReply::read(Reader& r) {
+  HelloReply h;
+  h.session = r.u64();
+  h.server = r.str();
+  return h;
+}
+
+void ListDevicesReply::write(Writer& w) const {
+  w.u32(static_cast<uint32_t>(devices.size()));
+  for (const auto& d : devices) {
+    w.str(d.name);
+    w.u32(d.instance);
+  }
+}
+ListDevicesReply ListDevicesReply::read(Reader& r) {
+  ListDevicesReply l;
+  const uint32_t n = r.count(kMaxListItems, 8);
+  for (uint32_t i = 0; i < n; ++i) {
+    DeviceId d;
+    d.name = r.str();
+    d.instance = r.u32();
+    l.devices.push_back(std::move(d));
+  }
+  return l;
+}
+
+void LoadModelRequest::write(Writer& w) const {
+  w.u8(has_fd ? 1 : 0);
+  w.str(device.name);
+  w.u32(device.instance);
+  w.u32(access);
+  w.str(name);
+  write_map(w, params);
+}
+LoadModelRequest LoadModelRequest::read(Reader& r) {
+  LoadModelRequest l;
+  l.has_fd = r.u8() != 0;
+  l.device.name = r.str();
+  l.device.instance = r.u32();
+  l.access = r.u32();
+  l.name = r.str(kMaxModelName);
+  l.params = read_map(r);
+  return l;
+}
+
+void GetModelsReply::write(Writer& w) const {
+  Writer items;
+  uint32_t count = 0;
+  for (const auto& info : models) {
+    Writer one;
+    info.write(one);
+    if (items.bytes().size() + one.bytes().size() + 256 > kMaxMessage) break;
+    items.append(one);
+    ++count;
+  }
+  w.u32(count);
+  w.append(items);
+}
+GetModelsReply GetModelsReply::read(Reader& r) {
+  GetModelsReply g;
+  const uint32_t n = r.count(kMaxListItems, 40);
+  for (uint32_t i = 0; i < n; ++i) g.models.push_back(ModelInfo::read(r));
+  return g;
+}
+
+void GetModelRequest::write(Writer& w) const {
+  w.u64(model_id);
+}
+GetModelRequest GetModelRequest::read(Reader& r) {
+  return {r.u64()};
+}
+
+void DeleteModelRequest::write(Writer& w) const {
+  w.u64(model_id);
+}
+DeleteModelRequest DeleteModelRequest::read(Reader& r) {
+  return {r.u64()};
+}
+
+void AllocTensorsRequest::write(Writer& w) const {
+  w.u64(model_id);
+  w.u8(outputs ? 1 : 0);
+  w.u32(props);
+  write_map(w, params);
+}
+AllocTensorsRequest AllocTensorsRequest::read(Reader& r) {
+  AllocTensorsRequest a;
+  a.model_id = r.u64();
+  const uint8_t side = r.u8();
+  a.props = r.u32();
+  a.params = read_map(r);
+  if (side > 1) throw ProtocolError("ALLOC_TENSORS side must be 0 (inputs) or 1 (outputs)");
+  a.outputs = side == 1;
+  return a;
+}
+
+void AllocTensorsReply::write(Writer& w) const {
+  w.u32(static_cast<uint32_t>(buffers.size()));
+  for (const auto& b : buffers) {
+    w.u64(b.id);
+    w.u64(b.size);
+    w.u32(b.props);
+  }
+}
+AllocTensorsReply AllocTensorsReply::read(Reader& r) {
+  AllocTensorsReply a;
+  const uint32_t n = r.count(kMaxTensors, 20);
+  for (uint32_t i = 0; i < n; ++i) {
+    AllocatedBuffer b;
+    b.id = r.u64();
+    b.size = r.u64();
+    b.props = r.u32();
+    a.buffers.push_back(b);
+  }
+  return a;
+}
+
+void TrackBufferRequest::write(Writer& w) const {
+  w.u32(props);
+}
+TrackBufferRequest TrackBufferRequest::read(Reader& r) {
+  return {r.u32()};
+}
+
+void TrackBufferReply::write(Writer& w) const {
+  w.u64(buffer_id);
+  w.u64(size);
+}
+TrackBufferReply TrackBufferReply::read(Reader& r) {
+  TrackBufferReply t;
+  t.buffer_id = r.u64();
+  t.size = r.u64();
+  return t;
+}
+
+void ReleaseBuffersRequest::write(Writer& w) const {
+  w.u64s(buffer_ids);
+}
+ReleaseBuffersRequest ReleaseBuffersRequest::read(Reader& r) {
+  return {r.u64s(kMaxListItems)};
+}
+
+void RunJobRequest::write(Writer& w) const {
+  w.u64(model_id);
+  w.u8(priority);
+  write_map(w, params);
+  w.u32(static_cast<uint32_t>(inputs.size()));
+  for (const auto& t : inputs) t.write(w);
+  w.u32(static_cast<uint32_t>(outputs.size()));
+  for (const auto& t : outputs) t.write(w);
+}
+RunJobRequest RunJobRequest::read(Reader& r) {
+  constexpr size_t kMinTensorRef = 29;  // kind, fd index, offset, size, props, type, layout, 2 counts
+  RunJobRequest j;
+  j.model_id = r.u64();
+  j.priority = r.u8();
+  j.params = read_map(r);
+  uint32_t n = r.count(kMaxTensors, kMinTensorRef);
+  for (uint32_t i = 0; i < n; ++i) j.inputs.push_back(TensorRef::read(r));
+  n = r.count(kMaxTensors, kMinTensorRef);
+  for (uint32_t i = 0; i < n; ++i) j.outputs.push_back(TensorRef::read(r));
+  return j;
+}
+
+void NumSessionsReply::write(Writer& w) const {
+  w.u64(sessions);
+}
+NumSessionsReply NumSessionsReply::read(Reader& r) {
+  return {r.u64()};
+}
+
+void StatsReply::write(Writer& w) const {
+  w.u64(sessions);
+  w.u64(models);
+  w.u64(executables);
+  w.u64(buffers);
+  w.u64(queued);
+}
+StatsReply StatsReply::read(Reader& r) {
+  StatsReply s;
+  s.sessions = r.u64();
+  s.models = r.u64();
+  s.executables = r.u64();
+  s.buffers = r.u64();
+  s.queued = r.u64();
+  return s;
+}
+
+void DeviceHookRequest::write(Writer& w) const {
+  w.str(device.name);
+  w.u32(device.instance);
+}
+DeviceHookRequest DeviceHookRequest::read(Reader& r) {
+  DeviceHookRequest d;
+  d.device.name = r.str();
+  d.device.instance = r.u32();
+  return d;
 }
 
 }  // namespace osprey::service

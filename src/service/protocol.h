@@ -1,38 +1,34 @@
-// The wire protocol between liblarod and ospreyd.
+// The wire protocol between liblarod and ospreyd: what each message says.
 //
-// Transport: a Unix SOCK_SEQPACKET socket, so every sendmsg() is one message
-// and its file descriptors (SCM_RIGHTS) travel with it. A message is a fixed
-// 24-byte header followed by `length` payload bytes, at most kMaxMessage in
-// all. Integers are in host byte order (both ends are on the same machine).
-// Strings and arrays carry a u32 count and are bounded (kMaxString, ...);
-// a reader checks every length against what is left before using it and
-// rejects trailing bytes. Tensor data never crosses the socket: it lives in
-// memory both ends map from a file descriptor.
+// Framing (header, fds, size limits) is in transport.h, the byte encoding in
+// codec.h. Strings and arrays carry a u32 count and are bounded (kMaxString,
+// ...); a reader checks every length against what is left before using it
+// and rejects trailing bytes. Tensor data never crosses the socket: it lives
+// in memory both ends map from a file descriptor.
 //
 // Every request carries an id that its reply echoes; replies set kReplyBit in
-// the type and start with an i32 status (a larodErrorCode) and a message.
+// the type and start with a ReplyStatus (a larodErrorCode and a message).
+// Each body below is a struct whose write() is its only encoder and read()
+// its only decoder, so liblarod and ospreyd cannot disagree on a layout.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "service/codec.h"
+#include "service/transport.h"
+
 namespace osprey::service {
 
-constexpr uint32_t kMagic = 0x4F535052;  // "RPSO" in memory on little-endian hosts
-constexpr uint16_t kProtocolVersion = 1;
-constexpr size_t kHeaderSize = 24;
-constexpr size_t kMaxMessage = 64 * 1024;  // header + payload
-constexpr size_t kMaxFds = 32;             // per message
-constexpr size_t kMaxString = 1024;
 constexpr size_t kMaxDims = 12;     // LAROD_TENSOR_MAX_LEN
 constexpr size_t kMaxTensors = 32;  // per model side and per job side
 constexpr size_t kMaxMapEntries = 64;
 constexpr size_t kMaxListItems = 1024;  // devices, models, buffer ids in one message
+constexpr size_t kMaxModelName = 256;
 
 enum class Msg : uint16_t {
   kHello = 1,
@@ -115,77 +111,7 @@ const char* data_type_name(uint32_t type);
 const char* layout_name(uint32_t layout);
 const char* status_name(int32_t status);
 
-// Thrown by Reader (and the helpers) on a malformed message.
-class ProtocolError : public std::runtime_error {
- public:
-  explicit ProtocolError(const std::string& what) : std::runtime_error(what) {}
-};
-
-// An fd that closes itself.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { reset(); }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) reset(o.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1);
-  explicit operator bool() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
-
-class Writer {
- public:
-  void u8(uint8_t v) { put(&v, 1); }
-  void u16(uint16_t v) { put(&v, 2); }
-  void u32(uint32_t v) { put(&v, 4); }
-  void i32(int32_t v) { put(&v, 4); }
-  void u64(uint64_t v) { put(&v, 8); }
-  void i64(int64_t v) { put(&v, 8); }
-  void str(std::string_view s);
-  void u64s(const std::vector<uint64_t>& v);
-  const std::vector<uint8_t>& bytes() const { return buf_; }
-  std::vector<uint8_t>& bytes() { return buf_; }
-
- private:
-  void put(const void* p, size_t n);
-  std::vector<uint8_t> buf_;
-};
-
-class Reader {
- public:
-  Reader(const uint8_t* data, size_t size) : p_(data), end_(data + size) {}
-  uint8_t u8();
-  uint16_t u16();
-  uint32_t u32();
-  int32_t i32();
-  uint64_t u64();
-  int64_t i64();
-  std::string str(size_t max = kMaxString);
-  std::vector<uint64_t> u64s(size_t max);
-  // A count for a list of at most `max` items each at least `min_item_bytes` long.
-  uint32_t count(size_t max, size_t min_item_bytes);
-  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
-  void expect_end() const;
-
- private:
-  void get(void* out, size_t n);
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
+// ---- Parts of messages ------------------------------------------------------
 
 // Model / job parameters (larodMap).
 struct MapValue {
@@ -207,10 +133,11 @@ struct TensorInfo {
   std::vector<uint64_t> dims;
   std::vector<uint64_t> pitches;
   uint64_t byte_size = 0;
+  void write(Writer& w) const;
+  static TensorInfo read(Reader& r);
 };
-void write_tensor_info(Writer& w, const TensorInfo& t);
-TensorInfo read_tensor_info(Reader& r);
 
+// A loaded model as clients see it (the reply to LOAD_MODEL and GET_MODEL).
 struct ModelInfo {
   uint64_t id = 0;
   std::string name;
@@ -220,9 +147,9 @@ struct ModelInfo {
   uint64_t size = 0;
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
+  void write(Writer& w) const;
+  static ModelInfo read(Reader& r);
 };
-void write_model_info(Writer& w, const ModelInfo& m);
-ModelInfo read_model_info(Reader& r);
 
 // A tensor of a job: where its memory is and what the client says it holds.
 struct TensorRef {
@@ -237,42 +164,208 @@ struct TensorRef {
   uint32_t layout = wire::kLayoutUnspecified;
   std::vector<uint64_t> dims;
   std::vector<uint64_t> pitches;
+  void write(Writer& w) const;
+  static TensorRef read(Reader& r);
 };
-void write_tensor_ref(Writer& w, const TensorRef& t);
-TensorRef read_tensor_ref(Reader& r);
 
-struct Header {
-  uint32_t magic = kMagic;
-  uint16_t version = kProtocolVersion;
-  uint16_t type = 0;
-  uint32_t length = 0;  // payload bytes
-  uint32_t num_fds = 0;
+// The prefix of every reply.
+struct ReplyStatus {
+  int32_t status = wire::kOk;
+  std::string message;
+  void write(Writer& w) const;  // truncates the message to kMaxString
+  static ReplyStatus read(Reader& r);
+};
+
+// A body with no fields.
+struct NoFields {
+  void write(Writer&) const {}
+  static NoFields read(Reader&) { return {}; }
+};
+
+// ---- Requests and their replies ---------------------------------------------
+// A request names its type (kType; the device hooks take one of two) and the
+// body of its successful reply (Reply).
+
+struct HelloReply {
+  uint64_t session = 0;
+  std::string server;  // "ospreyd 0.1.0"
+  void write(Writer& w) const;
+  static HelloReply read(Reader& r);
+};
+struct HelloRequest {
+  static constexpr Msg kType = Msg::kHello;
+  using Reply = HelloReply;
+  std::string client;
+  void write(Writer& w) const;
+  static HelloRequest read(Reader& r);
+};
+
+struct DeviceId {
+  std::string name;
+  uint32_t instance = 0;
+};
+struct ListDevicesReply {
+  std::vector<DeviceId> devices;
+  void write(Writer& w) const;
+  static ListDevicesReply read(Reader& r);
+};
+struct ListDevicesRequest : NoFields {
+  static constexpr Msg kType = Msg::kListDevices;
+  using Reply = ListDevicesReply;
+  static ListDevicesRequest read(Reader&) { return {}; }
+};
+
+// Carries the model file's fd when has_fd (cpu-proc models have none).
+struct LoadModelRequest {
+  static constexpr Msg kType = Msg::kLoadModel;
+  using Reply = ModelInfo;
+  bool has_fd = false;
+  DeviceId device;
+  uint32_t access = wire::kAccessPrivate;
+  std::string name;  // at most kMaxModelName bytes
+  ParamMap params;
+  void write(Writer& w) const;
+  static LoadModelRequest read(Reader& r);
+};
+
+struct GetModelsReply {
+  std::vector<ModelInfo> models;
+  // Writes as many models as fit in one message (rarely matters: a session
+  // sees its own models plus public ones).
+  void write(Writer& w) const;
+  static GetModelsReply read(Reader& r);
+};
+struct GetModelsRequest : NoFields {
+  static constexpr Msg kType = Msg::kGetModels;
+  using Reply = GetModelsReply;
+  static GetModelsRequest read(Reader&) { return {}; }
+};
+
+struct GetModelRequest {
+  static constexpr Msg kType = Msg::kGetModel;
+  using Reply = ModelInfo;
+  uint64_t model_id = 0;
+  void write(Writer& w) const;
+  static GetModelRequest read(Reader& r);
+};
+
+struct DeleteModelRequest {
+  static constexpr Msg kType = Msg::kDeleteModel;
+  using Reply = NoFields;
+  uint64_t model_id = 0;
+  void write(Writer& w) const;
+  static DeleteModelRequest read(Reader& r);
+};
+
+// The reply carries one memfd per buffer, in order.
+struct AllocatedBuffer {
   uint64_t id = 0;
+  uint64_t size = 0;
+  uint32_t props = 0;
 };
-static_assert(sizeof(Header) == kHeaderSize);
-
-struct Message {
-  Header header;
-  std::vector<uint8_t> payload;
-  std::vector<UniqueFd> fds;
-  Reader reader() const { return Reader(payload.data(), payload.size()); }
+struct AllocTensorsReply {
+  std::vector<AllocatedBuffer> buffers;
+  void write(Writer& w) const;
+  static AllocTensorsReply read(Reader& r);
+};
+struct AllocTensorsRequest {
+  static constexpr Msg kType = Msg::kAllocTensors;
+  using Reply = AllocTensorsReply;
+  uint64_t model_id = 0;
+  bool outputs = false;  // the model's inputs or its outputs
+  uint32_t props = 0;
+  ParamMap params;
+  void write(Writer& w) const;
+  static AllocTensorsRequest read(Reader& r);
 };
 
-enum class RecvResult { kOk, kEof, kAgain, kError, kMalformed };
-// Receives one message. kMalformed (with `error` set) for a message that is
-// too long, carries too many fds, or whose header is inconsistent; any fds it
-// carried are closed. kError sets errno-derived text in `error`.
-RecvResult recv_message(int sock, Message& out, std::string& error, bool nonblocking = false);
+// Carries the fd to track.
+struct TrackBufferReply {
+  uint64_t buffer_id = 0;
+  uint64_t size = 0;
+  void write(Writer& w) const;
+  static TrackBufferReply read(Reader& r);
+};
+struct TrackBufferRequest {
+  static constexpr Msg kType = Msg::kTrackBuffer;
+  using Reply = TrackBufferReply;
+  uint32_t props = 0;
+  void write(Writer& w) const;
+  static TrackBufferRequest read(Reader& r);
+};
 
-// Sends one message; returns 0 or an errno value (EAGAIN with nonblocking).
-int send_message(int sock, uint16_t type, uint64_t id, const std::vector<uint8_t>& payload, const int* fds,
-                 size_t num_fds, bool nonblocking = false);
+struct ReleaseBuffersRequest {
+  static constexpr Msg kType = Msg::kReleaseBuffers;
+  using Reply = NoFields;
+  std::vector<uint64_t> buffer_ids;  // at most kMaxListItems
+  void write(Writer& w) const;
+  static ReleaseBuffersRequest read(Reader& r);
+};
 
-// Reply payload prefix.
-void write_status(Writer& w, int32_t status, std::string_view message);
+// Carries the fds of tensors given by fd (TensorRef::fd_index).
+struct RunJobRequest {
+  static constexpr Msg kType = Msg::kRunJob;
+  using Reply = NoFields;
+  uint64_t model_id = 0;
+  uint8_t priority = 50;
+  ParamMap params;
+  std::vector<TensorRef> inputs;
+  std::vector<TensorRef> outputs;
+  void write(Writer& w) const;
+  static RunJobRequest read(Reader& r);
+};
 
-// The socket path: $OSPREY_SOCKET, else /run/osprey/osprey.sock for root,
-// else $XDG_RUNTIME_DIR/osprey.sock, else /tmp/osprey-<uid>/osprey.sock.
-std::string default_socket_path();
+struct NumSessionsReply {
+  uint64_t sessions = 0;
+  void write(Writer& w) const;
+  static NumSessionsReply read(Reader& r);
+};
+struct NumSessionsRequest : NoFields {
+  static constexpr Msg kType = Msg::kNumSessions;
+  using Reply = NumSessionsReply;
+  static NumSessionsRequest read(Reader&) { return {}; }
+};
+
+struct StatsReply {
+  uint64_t sessions = 0, models = 0, executables = 0, buffers = 0, queued = 0;
+  void write(Writer& w) const;
+  static StatsReply read(Reader& r);
+};
+struct StatsRequest : NoFields {
+  static constexpr Msg kType = Msg::kStats;
+  using Reply = StatsReply;
+  static StatsRequest read(Reader&) { return {}; }
+};
+
+// kTestPauseDevice / kTestResumeDevice.
+struct DeviceHookRequest {
+  using Reply = NoFields;
+  DeviceId device;
+  void write(Writer& w) const;
+  static DeviceHookRequest read(Reader& r);
+};
+
+// A whole body: decodes it and rejects trailing bytes.
+template <class Body>
+Body decode(Reader& r) {
+  Body body = Body::read(r);
+  r.expect_end();
+  return body;
+}
+template <class Body>
+Body decode(const Message& m) {
+  Reader r = m.reader();
+  return decode<Body>(r);
+}
+
+// A successful reply's payload: ReplyStatus{kOk} then the body.
+template <class Body>
+std::vector<uint8_t> encode_ok_reply(const Body& body) {
+  Writer w;
+  ReplyStatus{}.write(w);
+  body.write(w);
+  return std::move(w.bytes());
+}
+std::vector<uint8_t> encode_status_reply(int32_t status, std::string_view message);
 
 }  // namespace osprey::service

@@ -310,14 +310,13 @@ std::vector<uint8_t> header_bytes(uint32_t magic, uint16_t version, uint16_t typ
 
 // A RUN_JOB payload for the tiny model with one input and one output ref.
 Writer job_payload(uint64_t model, const TensorRef& in, const TensorRef& out, uint8_t priority = 50) {
+  RunJobRequest req;
+  req.model_id = model;
+  req.priority = priority;
+  req.inputs = {in};
+  req.outputs = {out};
   Writer w;
-  w.u64(model);
-  w.u8(priority);
-  w.u32(0);  // no params
-  w.u32(1);
-  write_tensor_ref(w, in);
-  w.u32(1);
-  write_tensor_ref(w, out);
+  req.write(w);
   return w;
 }
 
@@ -439,7 +438,7 @@ TEST_F(ReliabilityTest, MalformedAndOversizeRequestsNeverHurtTheDaemon) {
   Reader rr = reply.reader();
   rr.i32();
   rr.str();
-  const uint64_t model = read_model_info(rr).id;
+  const uint64_t model = ModelInfo::read(rr).id;
   Writer alloc;
   alloc.u64(model);
   alloc.u8(0);
