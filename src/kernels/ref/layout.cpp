@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/kernel.h"
 #include "kernels/ref/activation.h"
-#include "kernels/ref/register.h"
 
 namespace osprey::ref {
 
@@ -25,12 +25,6 @@ namespace {
 constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
 // Ranks the odometer loops (transpose, pad) handle; TFLite stops at 6 and 5.
 constexpr int kMaxRank = 8;
-constexpr OpCode kPadV2 = static_cast<OpCode>(60);
-
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
 
 // The op's options, or their defaults when the model gave none.
 template <typename T>
@@ -764,17 +758,33 @@ class GatherKernel final : public Kernel {
 
 }  // namespace
 
-void register_layout_kernels(OpResolver& r) {
-  r.add(OpCode::kReshape, make<ReshapeKernel>);
-  r.add(OpCode::kSqueeze, make<SqueezeKernel>);
-  r.add(OpCode::kExpandDims, make<ExpandDimsKernel>);
-  r.add(OpCode::kConcatenation, make<ConcatenationKernel>);
-  r.add(OpCode::kSplit, make<SplitKernel>);
-  r.add(OpCode::kPad, make<PadKernel>);
-  r.add(kPadV2, make<PadKernel>);
-  r.add(OpCode::kTranspose, make<TransposeKernel>);
-  r.add(OpCode::kDepthToSpace, make<DepthToSpaceKernel>);
-  r.add(OpCode::kGather, make<GatherKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> reshape_kernel() {
+  return std::make_unique<ReshapeKernel>();
+}
+std::unique_ptr<Kernel> squeeze_kernel() {
+  return std::make_unique<SqueezeKernel>();
+}
+std::unique_ptr<Kernel> expand_dims_kernel() {
+  return std::make_unique<ExpandDimsKernel>();
+}
+std::unique_ptr<Kernel> concatenation_kernel() {
+  return std::make_unique<ConcatenationKernel>();
+}
+std::unique_ptr<Kernel> split_kernel() {
+  return std::make_unique<SplitKernel>();
+}
+std::unique_ptr<Kernel> pad_kernel() {
+  return std::make_unique<PadKernel>();
+}
+std::unique_ptr<Kernel> transpose_kernel() {
+  return std::make_unique<TransposeKernel>();
+}
+std::unique_ptr<Kernel> depth_to_space_kernel() {
+  return std::make_unique<DepthToSpaceKernel>();
+}
+std::unique_ptr<Kernel> gather_kernel() {
+  return std::make_unique<GatherKernel>();
 }
 
 }  // namespace osprey::ref

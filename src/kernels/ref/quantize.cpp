@@ -14,7 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
@@ -255,16 +255,14 @@ class QuantizeKernel : public Kernel {
   double multiplier_ = 1.0;  // scale_in / scale_out
 };
 
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
-
 }  // namespace
 
-void register_quantize_kernels(OpResolver& r) {
-  r.add(OpCode::kQuantize, make<QuantizeKernel>);
-  r.add(OpCode::kDequantize, make<DequantizeKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> quantize_kernel() {
+  return std::make_unique<QuantizeKernel>();
+}
+std::unique_ptr<Kernel> dequantize_kernel() {
+  return std::make_unique<DequantizeKernel>();
 }
 
 }  // namespace osprey::ref

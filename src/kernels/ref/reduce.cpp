@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
@@ -18,8 +18,6 @@ namespace {
 
 constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
 constexpr int kMaxRank = 8;
-constexpr OpCode kSum = static_cast<OpCode>(74);
-constexpr OpCode kReduceMax = static_cast<OpCode>(82);
 
 int64_t checked_count(const Shape& shape, std::string_view what) {
   int64_t n = 1;
@@ -163,17 +161,17 @@ class ReduceKernel final : public Kernel {
   std::vector<int64_t> counts_, out_steps_;
 };
 
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
-
 }  // namespace
 
-void register_reduce_kernels(OpResolver& r) {
-  r.add(OpCode::kMean, make<ReduceKernel<Reduction::kMean>>);
-  r.add(kSum, make<ReduceKernel<Reduction::kSum>>);
-  r.add(kReduceMax, make<ReduceKernel<Reduction::kMax>>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> mean_kernel() {
+  return std::make_unique<ReduceKernel<Reduction::kMean>>();
+}
+std::unique_ptr<Kernel> sum_kernel() {
+  return std::make_unique<ReduceKernel<Reduction::kSum>>();
+}
+std::unique_ptr<Kernel> reduce_max_kernel() {
+  return std::make_unique<ReduceKernel<Reduction::kMax>>();
 }
 
 }  // namespace osprey::ref

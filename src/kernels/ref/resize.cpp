@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
@@ -286,16 +286,14 @@ class ResizeNearestNeighborKernel final : public Kernel {
   std::vector<int64_t> rows_, cols_;  // source row of each output row, column of each column
 };
 
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
-
 }  // namespace
 
-void register_resize_kernels(OpResolver& r) {
-  r.add(OpCode::kResizeBilinear, make<ResizeBilinearKernel>);
-  r.add(OpCode::kResizeNearestNeighbor, make<ResizeNearestNeighborKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> resize_bilinear_kernel() {
+  return std::make_unique<ResizeBilinearKernel>();
+}
+std::unique_ptr<Kernel> resize_nearest_neighbor_kernel() {
+  return std::make_unique<ResizeNearestNeighborKernel>();
 }
 
 }  // namespace osprey::ref

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
@@ -235,15 +235,11 @@ class StridedSliceKernel final : public Kernel {
   int64_t base_ = 0;             // input offset of the first element
 };
 
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
-
 }  // namespace
 
-void register_slice_kernels(OpResolver& r) {
-  r.add(OpCode::kStridedSlice, make<StridedSliceKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> strided_slice_kernel() {
+  return std::make_unique<StridedSliceKernel>();
 }
 
 }  // namespace osprey::ref
