@@ -45,6 +45,7 @@ enum class OpCode : int32_t {
   kReduceMax = 82,
   kResizeNearestNeighbor = 97,
   kLeakyRelu = 98,
+  kSquaredDifference = 99,
   kQuantize = 114,
   kHardSwish = 117,
   kDensify = 124,

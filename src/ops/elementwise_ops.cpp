@@ -13,6 +13,8 @@ std::unique_ptr<Kernel> div_kernel();
 std::unique_ptr<Kernel> maximum_kernel();
 std::unique_ptr<Kernel> minimum_kernel();
 std::unique_ptr<Kernel> prelu_kernel();
+std::unique_ptr<Kernel> squared_difference_kernel();       // squared_difference.cpp
+std::unique_ptr<Kernel> squared_difference_int8_kernel();  // squared_difference.cpp
 }  // namespace ref
 namespace ref::quantized {  // src/kernels/ref/quantized/elementwise.cpp
 std::unique_ptr<Kernel> add_kernel();
@@ -50,6 +52,9 @@ WrittenOptions write_mul(flatbuffers::FlatBufferBuilder& b, const Op& op) {
 WrittenOptions write_div(flatbuffers::FlatBufferBuilder& b, const Op& op) {
   const auto a = activation(options_of<ElementwiseOptions>(op).activation);
   return {tfl::BuiltinOptions::DivOptions, tfl::CreateDivOptions(b, a).Union()};
+}
+WrittenOptions write_squared_difference(flatbuffers::FlatBufferBuilder& b, const Op&) {
+  return {tfl::BuiltinOptions::SquaredDifferenceOptions, tfl::CreateSquaredDifferenceOptions(b).Union()};
 }
 WrittenOptions write_maximum_minimum(flatbuffers::FlatBufferBuilder& b, const Op&) {
   return {tfl::BuiltinOptions::MaximumMinimumOptions, tfl::CreateMaximumMinimumOptions(b).Union()};
@@ -112,6 +117,13 @@ std::span<const OpDef> elementwise_ops() {
        .integer_kernel = ref::quantized::prelu_kernel,
        .quant = operands(),
        .single_version = true},
+      {.code = static_cast<int32_t>(OpCode::kSquaredDifference),
+       .name = "SQUARED_DIFFERENCE",
+       .write = write_squared_difference,
+       .float_kernel = ref::squared_difference_kernel,
+       .integer_kernel = ref::squared_difference_int8_kernel,
+       .quant = operands(),
+       .version = version_2_for_int8},
   };
   return defs;
 }
