@@ -45,12 +45,13 @@ enum class OpCode : int32_t {
   kReduceMax = 82,
   kResizeNearestNeighbor = 97,
   kLeakyRelu = 98,
+  kSquaredDifference = 99,
   kQuantize = 114,
   kHardSwish = 117,
   kDensify = 124,
 };
 
-// "CONV_2D", or "OP_123" for a code the format does not name.
+// "CONV_2D" (the op registry's name, else the format's), or "OP_123" for a code neither names.
 std::string op_code_name(int32_t code);
 
 }  // namespace osprey

@@ -1,5 +1,6 @@
-// Parsed operator options: the loader turns each op's flatbuffer options
-// table into one of these plain structs, so kernels never see the format.
+// Parsed operator options: each op's parser in the op registry (src/ops), run
+// by the loader, turns its flatbuffer options table (or a custom op's options
+// bytes) into one of these plain structs, so kernels never see the format.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,7 @@ struct DepthwiseConv2DOptions {
   Activation activation = Activation::kNone;
 };
 
+// TRANSPOSE_CONV, and MediaPipe's Convolution2DTransposeBias (from its custom options).
 struct TransposeConvOptions {
   Padding padding = Padding::kSame;
   int stride_w = 1, stride_h = 1;

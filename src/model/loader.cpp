@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/limits.h"
 #include "model/tflite_schema_generated.h"
+#include "ops/registry.h"
 
 namespace osprey {
 
@@ -26,15 +27,6 @@ size_t vec_size(const flatbuffers::Vector<T>* v) {
 template <typename T>
 std::vector<T> to_vector(const flatbuffers::Vector<T>* v) {
   return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>{};
-}
-
-Activation activation(tfl::ActivationFunctionType a) {
-  return static_cast<Activation>(a);
-}
-Padding padding(tfl::Padding p) {
-  OSPREY_CHECK(p == tfl::Padding::SAME || p == tfl::Padding::VALID, "unknown padding {}",
-               static_cast<int>(p));
-  return static_cast<Padding>(p);
 }
 
 class Loader {
@@ -207,174 +199,12 @@ class Loader {
     t.sparsity = std::move(s);
   }
 
-  OpOptions parse_options(const tfl::Operator& op, OpCode code) {
-    switch (code) {
-      case OpCode::kConv2D: {
-        Conv2DOptions o;
-        if (const auto* p = op.builtin_options_as_Conv2DOptions()) {
-          o.padding = padding(p->padding());
-          o.stride_w = p->stride_w();
-          o.stride_h = p->stride_h();
-          o.dilation_w = p->dilation_w_factor();
-          o.dilation_h = p->dilation_h_factor();
-          o.activation = activation(p->fused_activation_function());
-        }
-        return o;
-      }
-      case OpCode::kDepthwiseConv2D: {
-        DepthwiseConv2DOptions o;
-        if (const auto* p = op.builtin_options_as_DepthwiseConv2DOptions()) {
-          o.padding = padding(p->padding());
-          o.stride_w = p->stride_w();
-          o.stride_h = p->stride_h();
-          o.dilation_w = p->dilation_w_factor();
-          o.dilation_h = p->dilation_h_factor();
-          o.depth_multiplier = p->depth_multiplier();
-          o.activation = activation(p->fused_activation_function());
-        }
-        return o;
-      }
-      case OpCode::kTransposeConv: {
-        TransposeConvOptions o;
-        if (const auto* p = op.builtin_options_as_TransposeConvOptions()) {
-          o.padding = padding(p->padding());
-          o.stride_w = p->stride_w();
-          o.stride_h = p->stride_h();
-          o.activation = activation(p->fused_activation_function());
-        }
-        return o;
-      }
-      case OpCode::kAveragePool2D:
-      case OpCode::kMaxPool2D: {
-        Pool2DOptions o;
-        if (const auto* p = op.builtin_options_as_Pool2DOptions()) {
-          o.padding = padding(p->padding());
-          o.stride_w = p->stride_w();
-          o.stride_h = p->stride_h();
-          o.filter_w = p->filter_width();
-          o.filter_h = p->filter_height();
-          o.activation = activation(p->fused_activation_function());
-        }
-        return o;
-      }
-      case OpCode::kFullyConnected: {
-        FullyConnectedOptions o;
-        if (const auto* p = op.builtin_options_as_FullyConnectedOptions()) {
-          OSPREY_CHECK(p->weights_format() == tfl::FullyConnectedOptionsWeightsFormat::DEFAULT,
-                       "shuffled weights format is not supported");
-          o.activation = activation(p->fused_activation_function());
-          o.keep_num_dims = p->keep_num_dims();
-        }
-        return o;
-      }
-      case OpCode::kAdd:
-        return ElementwiseOptions{
-            op.builtin_options_as_AddOptions()
-                ? activation(op.builtin_options_as_AddOptions()->fused_activation_function())
-                : Activation::kNone};
-      case OpCode::kSub:
-        return ElementwiseOptions{
-            op.builtin_options_as_SubOptions()
-                ? activation(op.builtin_options_as_SubOptions()->fused_activation_function())
-                : Activation::kNone};
-      case OpCode::kMul:
-        return ElementwiseOptions{
-            op.builtin_options_as_MulOptions()
-                ? activation(op.builtin_options_as_MulOptions()->fused_activation_function())
-                : Activation::kNone};
-      case OpCode::kDiv:
-        return ElementwiseOptions{
-            op.builtin_options_as_DivOptions()
-                ? activation(op.builtin_options_as_DivOptions()->fused_activation_function())
-                : Activation::kNone};
-      case OpCode::kConcatenation: {
-        ConcatenationOptions o;
-        if (const auto* p = op.builtin_options_as_ConcatenationOptions()) {
-          o.axis = p->axis();
-          o.activation = activation(p->fused_activation_function());
-        }
-        return o;
-      }
-      case OpCode::kSoftmax: {
-        SoftmaxOptions o;
-        if (const auto* p = op.builtin_options_as_SoftmaxOptions()) o.beta = p->beta();
-        return o;
-      }
-      case OpCode::kResizeBilinear: {
-        ResizeOptions o;
-        if (const auto* p = op.builtin_options_as_ResizeBilinearOptions()) {
-          o.align_corners = p->align_corners();
-          o.half_pixel_centers = p->half_pixel_centers();
-        }
-        return o;
-      }
-      case OpCode::kResizeNearestNeighbor: {
-        ResizeOptions o;
-        if (const auto* p = op.builtin_options_as_ResizeNearestNeighborOptions()) {
-          o.align_corners = p->align_corners();
-          o.half_pixel_centers = p->half_pixel_centers();
-        }
-        return o;
-      }
-      case OpCode::kReshape: {
-        ReshapeOptions o;
-        if (const auto* p = op.builtin_options_as_ReshapeOptions(); p && p->new_shape()) {
-          o.has_new_shape = true;
-          o.new_shape = to_vector(p->new_shape());
-        }
-        return o;
-      }
-      case OpCode::kMean: {
-        ReducerOptions o;
-        if (const auto* p = op.builtin_options_as_ReducerOptions()) o.keep_dims = p->keep_dims();
-        return o;
-      }
-      case OpCode::kSqueeze: {
-        SqueezeOptions o;
-        if (const auto* p = op.builtin_options_as_SqueezeOptions())
-          o.squeeze_dims = to_vector(p->squeeze_dims());
-        return o;
-      }
-      case OpCode::kStridedSlice: {
-        StridedSliceOptions o;
-        if (const auto* p = op.builtin_options_as_StridedSliceOptions()) {
-          o.begin_mask = p->begin_mask();
-          o.end_mask = p->end_mask();
-          o.ellipsis_mask = p->ellipsis_mask();
-          o.new_axis_mask = p->new_axis_mask();
-          o.shrink_axis_mask = p->shrink_axis_mask();
-          o.offset = p->offset();
-        }
-        return o;
-      }
-      case OpCode::kSplit: {
-        SplitOptions o;
-        if (const auto* p = op.builtin_options_as_SplitOptions()) o.num_splits = p->num_splits();
-        return o;
-      }
-      case OpCode::kDepthToSpace: {
-        DepthToSpaceOptions o;
-        if (const auto* p = op.builtin_options_as_DepthToSpaceOptions()) o.block_size = p->block_size();
-        return o;
-      }
-      case OpCode::kLeakyRelu: {
-        LeakyReluOptions o;
-        if (const auto* p = op.builtin_options_as_LeakyReluOptions()) o.alpha = p->alpha();
-        return o;
-      }
-      case OpCode::kGather: {
-        GatherOptions o;
-        if (const auto* p = op.builtin_options_as_GatherOptions()) {
-          o.axis = p->axis();
-          o.batch_dims = p->batch_dims();
-        }
-        return o;
-      }
-      default:
-        // Ops without options, or with ones osprey ignores; SUM/REDUCE_MAX reuse ReducerOptions.
-        if (const auto* p = op.builtin_options_as_ReducerOptions()) return ReducerOptions{p->keep_dims()};
-        return std::monostate{};
-    }
+  // The op registry parses known ops; other ops keep reducer options when the file has them.
+  static OpOptions parse_options(const tfl::Operator& src, const Op& op) {
+    const ops::RawOptions raw{&src, op.custom_options};
+    if (ops::find_op(op)) return ops::parse_options(op.code, op.custom_code, raw);
+    if (const auto* p = src.builtin_options_as_ReducerOptions()) return ReducerOptions{p->keep_dims()};
+    return std::monostate{};
   }
 
   void load_ops() {
@@ -418,7 +248,7 @@ class Loader {
                      num_tensors);
       }
       try {
-        op.options = parse_options(*src, static_cast<OpCode>(op.code));
+        op.options = parse_options(*src, op);
       } catch (const Error& e) {
         fail("{}: {}", who, e.what());
       }

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "core/error.h"
 #include "model/tflite_schema_generated.h"
+#include "ops/registry.h"
 
 namespace osprey {
 
@@ -15,59 +17,12 @@ namespace {
 
 namespace fb = flatbuffers;
 
-tfl::ActivationFunctionType act(Activation a) {
-  return static_cast<tfl::ActivationFunctionType>(a);
-}
-tfl::Padding pad(Padding p) {
-  return static_cast<tfl::Padding>(p);
-}
-
-bool has_type(const Graph& g, const std::vector<int>& tensors, DType type) {
-  for (int t : tensors) {
-    if (t >= 0 && g.tensors[static_cast<size_t>(t)].type == type) return true;
-  }
-  return false;
-}
-
-// Ops whose TFLite options table is empty or absent: a monostate is complete.
-bool options_free(int32_t code) {
-  switch (static_cast<OpCode>(code)) {
-    case OpCode::kDequantize:
-    case OpCode::kQuantize:
-    case OpCode::kLogistic:
-    case OpCode::kTanh:
-    case OpCode::kRelu:
-    case OpCode::kRelu6:
-    case OpCode::kReluN1To1:
-    case OpCode::kHardSwish:
-    case OpCode::kPrelu:
-    case OpCode::kMaximum:
-    case OpCode::kMinimum:
-    case OpCode::kPad:
-    case OpCode::kTranspose:
-    case OpCode::kExpandDims:
-    case OpCode::kDensify:
-    case OpCode::kReshape:
-    case OpCode::kCustom: return true;
-    default: break;
-  }
-  // PADV2 60, SLICE 65, FLOOR 8, EXP 47, ABS 101, NEG 59, SQRT 75, RSQRT 76, SQUARE 92, SIN 66, COS 108, LOG
-  // 73 (all option-free) and the ops osprey parses options for.
-  switch (code) {
-    case 60:
-    case 65:
-    case 8:
-    case 47:
-    case 101:
-    case 59:
-    case 75:
-    case 76:
-    case 92:
-    case 66:
-    case 108:
-    case 73: return true;
-    default: return false;
-  }
+// Builtins osprey has no kernel for whose TFLite options table is empty: a
+// graph that carries them (e.g. kept in float by the quantizer) can still be written.
+bool options_free_unknown(int32_t code) {
+  static const std::set<std::string> names = {"SLICE", "FLOOR",  "EXP", "ABS", "NEG", "SQRT",
+                                              "RSQRT", "SQUARE", "SIN", "COS", "LOG"};
+  return names.count(op_code_name(code)) > 0;
 }
 
 class Writer {
@@ -190,103 +145,23 @@ class Writer {
                                options, custom);
   }
 
-  std::pair<tfl::BuiltinOptions, fb::Offset<void>> write_options(const Op& op, const std::string& who) {
-    using BO = tfl::BuiltinOptions;
-    const auto code = static_cast<OpCode>(op.code);
-    if (const auto* o = std::get_if<Conv2DOptions>(&op.options)) {
-      return {BO::Conv2DOptions, tfl::CreateConv2DOptions(b_, pad(o->padding), o->stride_w, o->stride_h,
-                                                          act(o->activation), o->dilation_w, o->dilation_h)
-                                     .Union()};
-    }
-    if (const auto* o = std::get_if<DepthwiseConv2DOptions>(&op.options)) {
-      return {BO::DepthwiseConv2DOptions,
-              tfl::CreateDepthwiseConv2DOptions(b_, pad(o->padding), o->stride_w, o->stride_h,
-                                                o->depth_multiplier, act(o->activation), o->dilation_w,
-                                                o->dilation_h)
-                  .Union()};
-    }
-    if (const auto* o = std::get_if<TransposeConvOptions>(&op.options)) {
-      return {BO::TransposeConvOptions, tfl::CreateTransposeConvOptions(b_, pad(o->padding), o->stride_w,
-                                                                        o->stride_h, act(o->activation))
-                                            .Union()};
-    }
-    if (const auto* o = std::get_if<Pool2DOptions>(&op.options)) {
-      return {BO::Pool2DOptions, tfl::CreatePool2DOptions(b_, pad(o->padding), o->stride_w, o->stride_h,
-                                                          o->filter_w, o->filter_h, act(o->activation))
-                                     .Union()};
-    }
-    if (const auto* o = std::get_if<FullyConnectedOptions>(&op.options)) {
-      return {BO::FullyConnectedOptions,
-              tfl::CreateFullyConnectedOptions(
-                  b_, act(o->activation), tfl::FullyConnectedOptionsWeightsFormat::DEFAULT, o->keep_num_dims)
-                  .Union()};
-    }
-    if (const auto* o = std::get_if<ElementwiseOptions>(&op.options)) {
-      switch (code) {
-        case OpCode::kAdd: return {BO::AddOptions, tfl::CreateAddOptions(b_, act(o->activation)).Union()};
-        case OpCode::kSub: return {BO::SubOptions, tfl::CreateSubOptions(b_, act(o->activation)).Union()};
-        case OpCode::kMul: return {BO::MulOptions, tfl::CreateMulOptions(b_, act(o->activation)).Union()};
-        case OpCode::kDiv: return {BO::DivOptions, tfl::CreateDivOptions(b_, act(o->activation)).Union()};
-        default: fail("{}: elementwise options on an unexpected op", who);
+  // The op registry writes known ops' options; custom ops keep their custom bytes instead.
+  ops::WrittenOptions write_options(const Op& op, const std::string& who) {
+    if (const ops::OpDef* def = ops::find_op(op)) {
+      if (!def->write) return {tfl::BuiltinOptions::NONE, 0};
+      try {
+        return def->write(b_, op);
+      } catch (const Error& e) {
+        fail("{}: {}", who, e.what());
       }
     }
-    if (const auto* o = std::get_if<ConcatenationOptions>(&op.options)) {
-      return {BO::ConcatenationOptions,
-              tfl::CreateConcatenationOptions(b_, o->axis, act(o->activation)).Union()};
-    }
-    if (const auto* o = std::get_if<SoftmaxOptions>(&op.options)) {
-      return {BO::SoftmaxOptions, tfl::CreateSoftmaxOptions(b_, o->beta).Union()};
-    }
-    if (const auto* o = std::get_if<ResizeOptions>(&op.options)) {
-      if (code == OpCode::kResizeBilinear) {
-        return {BO::ResizeBilinearOptions,
-                tfl::CreateResizeBilinearOptions(b_, o->align_corners, o->half_pixel_centers).Union()};
-      }
-      return {BO::ResizeNearestNeighborOptions,
-              tfl::CreateResizeNearestNeighborOptions(b_, o->align_corners, o->half_pixel_centers).Union()};
-    }
-    if (const auto* o = std::get_if<ReshapeOptions>(&op.options)) {
-      if (!o->has_new_shape) return {BO::NONE, 0};
-      return {BO::ReshapeOptions, tfl::CreateReshapeOptions(b_, b_.CreateVector(o->new_shape)).Union()};
-    }
+    if (op.code == static_cast<int32_t>(OpCode::kCustom)) return {tfl::BuiltinOptions::NONE, 0};
     if (const auto* o = std::get_if<ReducerOptions>(&op.options)) {
-      return {BO::ReducerOptions, tfl::CreateReducerOptions(b_, o->keep_dims).Union()};
+      return {tfl::BuiltinOptions::ReducerOptions, tfl::CreateReducerOptions(b_, o->keep_dims).Union()};
     }
-    if (const auto* o = std::get_if<SqueezeOptions>(&op.options)) {
-      return {BO::SqueezeOptions, tfl::CreateSqueezeOptions(b_, b_.CreateVector(o->squeeze_dims)).Union()};
-    }
-    if (const auto* o = std::get_if<StridedSliceOptions>(&op.options)) {
-      return {BO::StridedSliceOptions,
-              tfl::CreateStridedSliceOptions(b_, o->begin_mask, o->end_mask, o->ellipsis_mask,
-                                             o->new_axis_mask, o->shrink_axis_mask, o->offset)
-                  .Union()};
-    }
-    if (const auto* o = std::get_if<SplitOptions>(&op.options)) {
-      return {BO::SplitOptions, tfl::CreateSplitOptions(b_, o->num_splits).Union()};
-    }
-    if (const auto* o = std::get_if<DepthToSpaceOptions>(&op.options)) {
-      return {BO::DepthToSpaceOptions, tfl::CreateDepthToSpaceOptions(b_, o->block_size).Union()};
-    }
-    if (const auto* o = std::get_if<LeakyReluOptions>(&op.options)) {
-      return {BO::LeakyReluOptions, tfl::CreateLeakyReluOptions(b_, o->alpha).Union()};
-    }
-    if (const auto* o = std::get_if<GatherOptions>(&op.options)) {
-      return {BO::GatherOptions, tfl::CreateGatherOptions(b_, o->axis, o->batch_dims).Union()};
-    }
-    // Monostate: fine for ops without options; the rest would lose what the loader dropped.
-    OSPREY_CHECK(options_free(op.code), "{}: osprey does not keep this op's options, so it cannot write it",
-                 who);
-    switch (code) {
-      case OpCode::kQuantize: return {BO::QuantizeOptions, tfl::CreateQuantizeOptions(b_).Union()};
-      case OpCode::kDequantize: return {BO::DequantizeOptions, tfl::CreateDequantizeOptions(b_).Union()};
-      case OpCode::kPad: return {BO::PadOptions, tfl::CreatePadOptions(b_).Union()};
-      case OpCode::kHardSwish: return {BO::HardSwishOptions, tfl::CreateHardSwishOptions(b_).Union()};
-      case OpCode::kMaximum:
-      case OpCode::kMinimum: return {BO::MaximumMinimumOptions, tfl::CreateMaximumMinimumOptions(b_).Union()};
-      case OpCode::kTranspose: return {BO::TransposeOptions, tfl::CreateTransposeOptions(b_).Union()};
-      case OpCode::kExpandDims: return {BO::ExpandDimsOptions, tfl::CreateExpandDimsOptions(b_).Union()};
-      default: return {BO::NONE, 0};
-    }
+    OSPREY_CHECK(std::holds_alternative<std::monostate>(op.options) && options_free_unknown(op.code),
+                 "{}: osprey does not keep this op's options, so it cannot write it", who);
+    return {tfl::BuiltinOptions::NONE, 0};
   }
 
   const Graph& g_;
@@ -301,68 +176,13 @@ class Writer {
 }  // namespace
 
 int tflite_op_version(const Graph& g, const Op& op) {
-  const bool int8 = has_type(g, op.inputs, DType::kInt8) || has_type(g, op.outputs, DType::kInt8);
-  const bool int16 = has_type(g, op.inputs, DType::kInt16) || has_type(g, op.outputs, DType::kInt16);
-  int v = 1;
-  switch (static_cast<OpCode>(op.code)) {
-    case OpCode::kConv2D:
-    case OpCode::kDepthwiseConv2D:
-      if (int8) v = 3;
-      break;
-    case OpCode::kFullyConnected:
-      if (int8) v = 4;
-      if (int8 && std::holds_alternative<FullyConnectedOptions>(op.options) &&
-          std::get<FullyConnectedOptions>(op.options).keep_num_dims)
-        v = 5;
-      break;
-    case OpCode::kTransposeConv:
-      if (int8) v = 2;
-      if (op.inputs.size() > 3 && op.inputs[3] >= 0) v = 3;
-      if (std::holds_alternative<TransposeConvOptions>(op.options) &&
-          std::get<TransposeConvOptions>(op.options).activation != Activation::kNone)
-        v = 4;
-      break;
-    case OpCode::kResizeBilinear:
-    case OpCode::kResizeNearestNeighbor:
-      if (int8) v = 2;
-      if (std::holds_alternative<ResizeOptions>(op.options) &&
-          std::get<ResizeOptions>(op.options).half_pixel_centers)
-        v = 3;
-      break;
-    case OpCode::kDequantize:
-      if (int8) v = 2;
-      if (has_type(g, op.inputs, DType::kFloat16)) v = 3;
-      break;
-    case OpCode::kAdd:
-    case OpCode::kSub:
-    case OpCode::kMul:
-    case OpCode::kAveragePool2D:
-    case OpCode::kMaxPool2D:
-    case OpCode::kConcatenation:
-    case OpCode::kPad:
-    case OpCode::kLogistic:
-    case OpCode::kSoftmax:
-    case OpCode::kTanh:
-    case OpCode::kRelu:
-    case OpCode::kRelu6:
-    case OpCode::kQuantize:
-    case OpCode::kMean:
-    case OpCode::kStridedSlice:
-    case OpCode::kMaximum:
-    case OpCode::kMinimum:
-    case OpCode::kDepthToSpace:
-    case OpCode::kTranspose:
-    case OpCode::kGather:
-    case OpCode::kSplit:
-    case OpCode::kLeakyRelu:
-      if (int8) v = 2;
-      break;
-    default: break;
+  const ops::OpDef* def = ops::find_op(op);
+  if (def && def->single_version) return 1;
+  int v = def && def->version ? def->version(g, op) : 1;
+  if (ops::detail::has_type(g, op.inputs, DType::kInt16) ||
+      ops::detail::has_type(g, op.outputs, DType::kInt16)) {
+    v = std::max(v, 3);
   }
-  // PRELU and RELU_N1_TO_1 have a single version (TFLite registers no others).
-  if (op.code == static_cast<int32_t>(OpCode::kPrelu) || op.code == static_cast<int32_t>(OpCode::kReluN1To1))
-    return 1;
-  if (int16 && v < 3) v = 3;
   return std::max(v, op.version);
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "ops/registry.h"
 #include "quant/graph_runner.h"
 #include "quant/params.h"
 #include "vision/heads/detection_head.h"
@@ -158,9 +159,8 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
         float clip = 0;
         for (const Op& reader : tg.ops) {
           if (std::find(reader.inputs.begin(), reader.inputs.end(), t) == reader.inputs.end()) continue;
-          const float c = reader.code == static_cast<int32_t>(OpCode::kLogistic) ? 8.0f
-                          : reader.code == static_cast<int32_t>(OpCode::kTanh)   ? 4.0f
-                                                                                 : -1.0f;
+          const ops::OpDef* def = ops::find_op(reader);
+          const float c = def && def->quant.saturating_input > 0 ? def->quant.saturating_input : -1.0f;
           clip = (c < 0 || (clip != 0 && clip != c)) ? -1.0f : c;
           if (clip < 0) break;
         }

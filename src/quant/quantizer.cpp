@@ -8,97 +8,36 @@
 #include <set>
 
 #include "core/error.h"
+#include "ops/registry.h"
 #include "quant/graph_runner.h"
 
 namespace osprey::quant {
 
 namespace {
 
-constexpr int32_t kPadV2 = 60;
-constexpr int32_t kReduceMax = 82;
-
 bool is(const Op& op, OpCode code) {
   return op.code == static_cast<int32_t>(code);
 }
 
-// ---------------------------------------------------------------- op rules
+// ---------------------------------------------------------------- op rules (from the op registry)
 
-// How quantize_graph treats each input of an op.
-enum class Role {
-  kData,        // int8 activation (a constant here is an error)
-  kWeights,     // constant float -> int8 symmetric (per channel along the op's axis)
-  kBias,        // constant float -> int32, scale input_scale * weight_scale
-  kInt,         // integer parameter (shape, axes, paddings): kept as is
-  kOperand,     // activation, or a constant quantized with its own range (ADD/SUB/MUL, PRELU alpha)
-  kGroupConst,  // activation, or a constant quantized with the op's shared parameters
-};
+using Role = ops::InputRole;
 
-std::vector<Role> input_roles(const Op& op) {
-  const size_t n = op.inputs.size();
-  auto data_then_int = [&] {
-    std::vector<Role> r(n, Role::kInt);
-    if (n > 0) r[0] = Role::kData;
-    return r;
-  };
-  switch (static_cast<OpCode>(op.code)) {
-    case OpCode::kConv2D:
-    case OpCode::kDepthwiseConv2D:
-    case OpCode::kFullyConnected: return {Role::kData, Role::kWeights, Role::kBias};
-    case OpCode::kTransposeConv: return {Role::kInt, Role::kWeights, Role::kData, Role::kBias};
-    case OpCode::kAdd:
-    case OpCode::kSub:
-    case OpCode::kMul:
-    case OpCode::kPrelu: return std::vector<Role>(n, Role::kOperand);
-    case OpCode::kConcatenation:
-    case OpCode::kMaximum:
-    case OpCode::kMinimum: return std::vector<Role>(n, Role::kGroupConst);
-    case OpCode::kSplit: return {Role::kInt, Role::kData};
-    default:
-      if (op.code == kPadV2) return {Role::kData, Role::kInt, Role::kGroupConst};
-      return data_then_int();
-  }
+const ops::QuantRule& rule(const Op& op) {
+  static const ops::QuantRule kNotQuantizable;
+  const ops::OpDef* def = ops::find_op(op);
+  return def ? def->quant : kNotQuantizable;
 }
 
-// Weight quantization axis (output channel) of conv-like ops; -1: per tensor only.
-int weight_axis(const Op& op) {
-  if (is(op, OpCode::kConv2D) || is(op, OpCode::kTransposeConv)) return 0;
-  if (is(op, OpCode::kDepthwiseConv2D)) return 3;
-  return -1;
-}
-
-// Ops whose data inputs and outputs must share quantization parameters.
-bool same_params(const Op& op) {
-  switch (static_cast<OpCode>(op.code)) {
-    case OpCode::kMaxPool2D:
-    case OpCode::kAveragePool2D:
-    case OpCode::kReshape:
-    case OpCode::kSqueeze:
-    case OpCode::kExpandDims:
-    case OpCode::kTranspose:
-    case OpCode::kStridedSlice:
-    case OpCode::kGather:
-    case OpCode::kDepthToSpace:
-    case OpCode::kSplit:
-    case OpCode::kPad:
-    case OpCode::kResizeBilinear:
-    case OpCode::kResizeNearestNeighbor:
-    case OpCode::kConcatenation:
-    case OpCode::kMaximum:
-    case OpCode::kMinimum: return true;
-    default: return op.code == kPadV2 || op.code == kReduceMax;
-  }
-}
-
-// Ops where an input with fixed parameters is requantized rather than
-// imposing them on the other inputs.
-bool multi_input_group(const Op& op) {
-  return is(op, OpCode::kConcatenation) || is(op, OpCode::kMaximum) || is(op, OpCode::kMinimum);
+bool has_weights(const Op& op) {
+  const ops::QuantRule& r = rule(op);
+  return std::find(r.roles.begin(), r.roles.end(), Role::kWeights) != r.roles.end();
 }
 
 std::optional<AffineParams> fixed_output(const Op& op) {
-  if (is(op, OpCode::kLogistic) || is(op, OpCode::kSoftmax)) return AffineParams{1.0f / 256, -128};
-  if (is(op, OpCode::kTanh)) return AffineParams{1.0f / 128, 0};
-  return std::nullopt;
+  const ops::QuantRule& r = rule(op);
+  if (r.output != ops::OutputParams::kFixed) return std::nullopt;
+  return AffineParams{r.fixed_scale, r.fixed_zero_point};
 }
 
 // ---------------------------------------------------------------- union-find
@@ -186,42 +125,8 @@ Graph compact(const Graph& g) {
 }  // namespace
 
 bool has_integer_form(int32_t code) {
-  switch (static_cast<OpCode>(code)) {
-    case OpCode::kConv2D:
-    case OpCode::kDepthwiseConv2D:
-    case OpCode::kFullyConnected:
-    case OpCode::kTransposeConv:
-    case OpCode::kAveragePool2D:
-    case OpCode::kMaxPool2D:
-    case OpCode::kAdd:
-    case OpCode::kSub:
-    case OpCode::kMul:
-    case OpCode::kConcatenation:
-    case OpCode::kReshape:
-    case OpCode::kSqueeze:
-    case OpCode::kExpandDims:
-    case OpCode::kTranspose:
-    case OpCode::kStridedSlice:
-    case OpCode::kGather:
-    case OpCode::kDepthToSpace:
-    case OpCode::kSplit:
-    case OpCode::kPad:
-    case OpCode::kResizeBilinear:
-    case OpCode::kResizeNearestNeighbor:
-    case OpCode::kMean:
-    case OpCode::kLogistic:
-    case OpCode::kSoftmax:
-    case OpCode::kTanh:
-    case OpCode::kHardSwish:
-    case OpCode::kPrelu:
-    case OpCode::kLeakyRelu:
-    case OpCode::kRelu:
-    case OpCode::kRelu6:
-    case OpCode::kReluN1To1:
-    case OpCode::kMaximum:
-    case OpCode::kMinimum: return true;
-    default: return code == kPadV2 || code == kReduceMax;
-  }
+  const ops::OpDef* def = ops::find_op(code);
+  return code != static_cast<int32_t>(OpCode::kCustom) && def && def->quant.quantizable();
 }
 
 Granularity parse_granularity(const std::string& name) {
@@ -253,16 +158,15 @@ PreparedGraph prepare_float_graph(const Graph& folded) {
   int rewritten = 0;
   for (Op& op : g.ops) {
     if (!is(op, OpCode::kCustom) || op.custom_code != "Convolution2DTransposeBias") continue;
-    OSPREY_CHECK(op.inputs.size() == 3 && op.custom_options.size() >= 12,
-                 "op #{} Convolution2DTransposeBias: expected 3 inputs and 12 bytes of options", op.index);
-    auto read = [&](size_t at) {
-      int32_t v;
-      std::memcpy(&v, op.custom_options.data() + at, 4);
-      return v;
-    };
-    const int32_t padding = read(0), stride_w = read(4), stride_h = read(8);
-    OSPREY_CHECK(padding == 1 || padding == 2, "op #{} Convolution2DTransposeBias: padding code {}", op.index,
-                 padding);
+    OSPREY_CHECK(op.inputs.size() == 3, "op #{} Convolution2DTransposeBias: expected 3 inputs", op.index);
+    // The op registry's parser, on the custom bytes (hand-built graphs may lack parsed options).
+    TransposeConvOptions options;
+    try {
+      options = std::get<TransposeConvOptions>(
+          ops::parse_options(op.code, op.custom_code, {nullptr, op.custom_options}));
+    } catch (const Error& e) {
+      fail("op #{} Convolution2DTransposeBias: {}", op.index, e.what());
+    }
     const Tensor& out = g.tensors[static_cast<size_t>(op.outputs[0])];
     Tensor shape;
     shape.name = out.name + "/output_shape";
@@ -280,8 +184,7 @@ PreparedGraph prepare_float_graph(const Graph& folded) {
     op.custom_options.clear();
     op.version = 1;
     op.inputs = {shape_index, weights, input, bias};
-    op.options = TransposeConvOptions{padding == 1 ? Padding::kSame : Padding::kValid, stride_w, stride_h,
-                                      Activation::kNone};
+    op.options = options;
     ++rewritten;
   }
   if (rewritten) {
@@ -400,8 +303,7 @@ class Quantizer {
           if (t >= 0 && tensor(t).type == DType::kFloat32) any_float = true;
         }
         if (!any_float) ok = false;
-        if (ok &&
-            (is(op, OpCode::kFullyConnected) || weight_axis(op) >= 0 || is(op, OpCode::kDepthwiseConv2D))) {
+        if (ok && has_weights(op)) {
           const int w = op.inputs.size() > 1 ? op.inputs[1] : -1;
           if (w < 0 || !tensor(w).is_constant) ok = false;
         }
@@ -459,10 +361,7 @@ class Quantizer {
       float limit = 0;
       for (int r : readers[t]) {
         const Op& op = g_.ops[static_cast<size_t>(r)];
-        const float l = !integer_[static_cast<size_t>(r)] ? 0.0f
-                        : is(op, OpCode::kLogistic)       ? 8.0f
-                        : is(op, OpCode::kTanh)           ? 4.0f
-                                                          : 0.0f;
+        const float l = integer_[static_cast<size_t>(r)] ? rule(op).saturating_input : 0.0f;
         if (l == 0) {
           limit = 0;
           break;
@@ -480,17 +379,16 @@ class Quantizer {
     }
     for (size_t i = 0; i < g_.ops.size(); ++i) {
       const Op& op = g_.ops[i];
-      if (!integer_[i] || !same_params(op)) continue;
-      const std::vector<Role> roles = input_roles(op);
+      const ops::QuantRule& quant = rule(op);
+      if (!integer_[i] || quant.output != ops::OutputParams::kSameAsInputs) continue;
       for (size_t k = 0; k < op.inputs.size(); ++k) {
         const int x = op.inputs[k];
-        if (k >= roles.size() || (roles[k] != Role::kData && roles[k] != Role::kGroupConst) || !activation(x))
-          continue;
+        if ((quant.role(k) != Role::kData && quant.role(k) != Role::kGroupConst) || !activation(x)) continue;
         for (int y : op.outputs) {
           const int rx = groups_.find(x), ry = groups_.find(y);
           const bool fixed_in = groups_.fixed[static_cast<size_t>(rx)].has_value();
           const bool fixed_out = groups_.fixed[static_cast<size_t>(ry)].has_value();
-          if (multi_input_group(op) && fixed_in && !fixed_out && op.inputs.size() > 1) {
+          if (quant.requantize_fixed_inputs && fixed_in && !fixed_out && op.inputs.size() > 1) {
             requant_.insert({static_cast<int>(i), static_cast<int>(k)});
             continue;
           }
@@ -528,17 +426,18 @@ class Quantizer {
         }
       }
     }
-    // HARD_SWISH needs input scale / output scale < 128 (TFLite rejects the op otherwise).
+    // Ops with a bound on input scale / output scale (TFLite rejects them otherwise).
     for (size_t i = 0; i < g_.ops.size(); ++i) {
       const Op& op = g_.ops[i];
-      if (!integer_[i] || !is(op, OpCode::kHardSwish)) continue;
+      const float limit = rule(op).max_scale_ratio;
+      if (!integer_[i] || limit <= 0) continue;
       const int y = op.outputs[0];
       AffineParams out = params_[static_cast<size_t>(y)];
       const float in_scale = params_[static_cast<size_t>(op.inputs[0])].scale;
-      if (in_scale / out.scale >= 127.0f) {
-        out.scale = in_scale / 127.0f;
+      if (in_scale / out.scale >= limit) {
+        out.scale = in_scale / limit;
         notes_.push_back(
-            fmt::format("op #{} HARD_SWISH: output scale widened to {:.6g}", op.index, out.scale));
+            fmt::format("op #{} {}: output scale widened to {:.6g}", op.index, op.name(), out.scale));
         const int r = groups_.find(y);
         for (size_t u = 0; u < n; ++u) {
           if (activation(static_cast<int>(u)) && groups_.find(static_cast<int>(u)) == r) params_[u] = out;
@@ -697,7 +596,7 @@ class Quantizer {
   void build_integer_op(int i) {
     Op op = g_.ops[static_cast<size_t>(i)];
     const std::string who = fmt::format("op #{} {}", op.index, op.name());
-    const std::vector<Role> roles = input_roles(op);
+    const ops::QuantRule& quant = rule(op);
     // Outputs first: their parameters are needed by group constants.
     for (int t : op.outputs) {
       if (!activation(t)) continue;
@@ -714,7 +613,7 @@ class Quantizer {
     for (size_t k = 0; k < op.inputs.size(); ++k) {
       int& t = op.inputs[k];
       if (t < 0) continue;
-      const Role role = k < roles.size() ? roles[k] : Role::kInt;
+      const Role role = quant.role(k);
       const Tensor& x = tensor(t);
       if (role == Role::kInt || (x.type != DType::kFloat32 && role != Role::kData)) {
         OSPREY_CHECK(x.type != DType::kFloat32,
@@ -755,12 +654,12 @@ class Quantizer {
     // Weights and bias.
     for (size_t k = 0; k < op.inputs.size(); ++k) {
       int& t = op.inputs[k];
-      if (t < 0 || k >= roles.size() || roles[k] != Role::kWeights) continue;
+      if (t < 0 || quant.role(k) != Role::kWeights) continue;
       const Tensor& w = tensor(t);
       OSPREY_CHECK(w.is_constant && w.type == DType::kFloat32, "{}: weights must be float constants", who);
-      const int axis = opt_.granularity == Granularity::kPerChannel ? weight_axis(op) : -1;
+      const int axis = opt_.granularity == Granularity::kPerChannel ? quant.weight_axis : -1;
       w_scales = symmetric_weight_scales(float_data(t), w.shape, axis);
-      widen_for_bias(op, roles, data_input, w_scales, who);
+      widen_for_bias(op, quant, data_input, w_scales, who);
       const std::vector<int8_t> q = quantize_weights(float_data(t), w.shape, axis, w_scales);
       Quantization quant;
       quant.scale = w_scales;
@@ -770,7 +669,7 @@ class Quantizer {
     }
     for (size_t k = 0; k < op.inputs.size(); ++k) {
       int& t = op.inputs[k];
-      if (t < 0 || k >= roles.size() || roles[k] != Role::kBias) continue;
+      if (t < 0 || quant.role(k) != Role::kBias) continue;
       const Tensor& b = tensor(t);
       OSPREY_CHECK(b.is_constant && b.type == DType::kFloat32, "{}: bias must be a float constant", who);
       OSPREY_CHECK(data_input >= 0 && !w_scales.empty(), "{}: bias without input and weights", who);
@@ -792,11 +691,11 @@ class Quantizer {
   // A channel whose weights are tiny next to its bias would need a bias
   // scale (input scale * weight scale) too small for int32: widen the weight
   // scale until the bias fits in 2^30, as TFLite's converter does.
-  void widen_for_bias(const Op& op, const std::vector<Role>& roles, int data_input,
-                      std::vector<float>& w_scales, const std::string& who) {
+  void widen_for_bias(const Op& op, const ops::QuantRule& quant, int data_input, std::vector<float>& w_scales,
+                      const std::string& who) {
     int bias = -1;
-    for (size_t k = 0; k < op.inputs.size() && k < roles.size(); ++k) {
-      if (roles[k] == Role::kBias) bias = op.inputs[k];
+    for (size_t k = 0; k < op.inputs.size(); ++k) {
+      if (quant.role(k) == Role::kBias) bias = op.inputs[k];
     }
     if (bias < 0 || data_input < 0 || !tensor(bias).is_constant || tensor(bias).type != DType::kFloat32)
       return;

@@ -12,168 +12,127 @@ namespace osprey::quant {
 
 namespace {
 
-// Builtin codes without an OpCode name in osprey.
-enum Extra : int32_t {
-  kFloor = 8,
-  kL2Normalization = 11,
-  kSpaceToDepth = 26,
-  kBuiltinPadV2 = 60,
-  kExp = 47,
-  kArgMax = 56,
-  kNeg = 59,
-  kSin = 66,
-  kSlice = 65,
-  kSqrt = 75,
-  kRsqrt = 76,
-  kPow = 78,
-  kSum = 74,
-  kReduceProd = 81,
-  kBuiltinReduceMax = 82,
-  kPack = 83,
-  kLogicalOr = 84,
-  kOneHot = 85,
-  kLogicalAnd = 86,
-  kLogicalNot = 87,
-  kReduceMin = 89,
-  kFloorDiv = 90,
-  kReduceAny = 91,
-  kSquare = 92,
-  kAbs = 101,
-  kAddN = 106,
-  kGatherNd = 107,
-  kElu = 111,
-  kSquaredDifference = 99,
-  kCast = 53,
-  kLess = 58,
-  kGreater = 61,
-  kGreaterEqual = 62,
-  kLessEqual = 63,
-  kEqual = 71,
-  kNotEqual = 72,
-  kArgMin = 79,
-  kGelu = 150,
-};
-
 bool op_is(const Op& op, OpCode c) {
   return op.code == static_cast<int32_t>(c);
 }
-int32_t code_of(OpCode code) {
-  return static_cast<int32_t>(code);
-}
+
+// The vendors' op lists, by TFLite op name (op_code_name): many of these ops
+// have no kernel in osprey, and a name list reads as the vendor writes it.
+using OpNames = std::set<std::string, std::less<>>;
 
 // ARTPEC-8: Axis's list of accelerated TFLite ops.
-const std::set<int32_t>& artpec8_ops() {
-  static const std::set<int32_t> ops = {code_of(OpCode::kFullyConnected),
-                                        code_of(OpCode::kConv2D),
-                                        code_of(OpCode::kDepthwiseConv2D),
-                                        code_of(OpCode::kTransposeConv),
-                                        code_of(OpCode::kMaxPool2D),
-                                        code_of(OpCode::kAveragePool2D),
-                                        code_of(OpCode::kConcatenation),
-                                        code_of(OpCode::kReshape),
-                                        code_of(OpCode::kExpandDims),
-                                        code_of(OpCode::kSqueeze),
-                                        kSlice,
-                                        code_of(OpCode::kStridedSlice),
-                                        code_of(OpCode::kGather),
-                                        kGatherNd,
-                                        kOneHot,
-                                        code_of(OpCode::kSplit),
-                                        code_of(OpCode::kTranspose),
-                                        code_of(OpCode::kResizeNearestNeighbor),
-                                        code_of(OpCode::kResizeBilinear),
-                                        kCast,
-                                        code_of(OpCode::kAdd),
-                                        kAddN,
-                                        code_of(OpCode::kMul),
-                                        code_of(OpCode::kDiv),
-                                        kFloorDiv,
-                                        kPow,
-                                        kSquare,
-                                        kSin,
-                                        code_of(OpCode::kTanh),
-                                        kAbs,
-                                        kNeg,
-                                        kSqrt,
-                                        kFloor,
-                                        code_of(OpCode::kMinimum),
-                                        code_of(OpCode::kMaximum),
-                                        kLess,
-                                        kGreater,
-                                        kGreaterEqual,
-                                        kLessEqual,
-                                        kEqual,
-                                        kNotEqual,
-                                        kLogicalNot,
-                                        kLogicalAnd,
-                                        kLogicalOr,
-                                        code_of(OpCode::kRelu),
-                                        code_of(OpCode::kRelu6),
-                                        code_of(OpCode::kSoftmax),
-                                        kGelu,
-                                        kElu,
-                                        code_of(OpCode::kHardSwish),
-                                        kReduceMin,
-                                        kBuiltinReduceMax,
-                                        kReduceAny,
-                                        kReduceProd,
-                                        kArgMin,
-                                        kArgMax};
+const OpNames& artpec8_ops() {
+  static const OpNames ops = {"FULLY_CONNECTED",
+                              "CONV_2D",
+                              "DEPTHWISE_CONV_2D",
+                              "TRANSPOSE_CONV",
+                              "MAX_POOL_2D",
+                              "AVERAGE_POOL_2D",
+                              "CONCATENATION",
+                              "RESHAPE",
+                              "EXPAND_DIMS",
+                              "SQUEEZE",
+                              "SLICE",
+                              "STRIDED_SLICE",
+                              "GATHER",
+                              "GATHER_ND",
+                              "ONE_HOT",
+                              "SPLIT",
+                              "TRANSPOSE",
+                              "RESIZE_NEAREST_NEIGHBOR",
+                              "RESIZE_BILINEAR",
+                              "CAST",
+                              "ADD",
+                              "ADD_N",
+                              "MUL",
+                              "DIV",
+                              "FLOOR_DIV",
+                              "POW",
+                              "SQUARE",
+                              "SIN",
+                              "TANH",
+                              "ABS",
+                              "NEG",
+                              "SQRT",
+                              "FLOOR",
+                              "MINIMUM",
+                              "MAXIMUM",
+                              "LESS",
+                              "GREATER",
+                              "GREATER_EQUAL",
+                              "LESS_EQUAL",
+                              "EQUAL",
+                              "NOT_EQUAL",
+                              "LOGICAL_NOT",
+                              "LOGICAL_AND",
+                              "LOGICAL_OR",
+                              "RELU",
+                              "RELU6",
+                              "SOFTMAX",
+                              "GELU",
+                              "ELU",
+                              "HARD_SWISH",
+                              "REDUCE_MIN",
+                              "REDUCE_MAX",
+                              "REDUCE_ANY",
+                              "REDUCE_PROD",
+                              "ARG_MIN",
+                              "ARG_MAX"};
   return ops;
 }
 
 // ARTPEC-9: the ARTPEC-8 list plus the ops Axis's ARTPEC-9 tips give constraints for.
-const std::set<int32_t>& artpec9_ops() {
-  static const std::set<int32_t> ops = [] {
-    std::set<int32_t> s = artpec8_ops();
-    s.insert({code_of(OpCode::kLogistic), code_of(OpCode::kPad), code_of(OpCode::kMean)});
+const OpNames& artpec9_ops() {
+  static const OpNames ops = [] {
+    OpNames s = artpec8_ops();
+    s.insert({"LOGISTIC", "PAD", "MEAN"});
     return s;
   }();
   return ops;
 }
 
 // ARTPEC-7 (Edge TPU): Coral's list of ops the Edge TPU compiler maps.
-const std::set<int32_t>& artpec7_ops() {
-  static const std::set<int32_t> ops = {code_of(OpCode::kAdd),
-                                        code_of(OpCode::kAveragePool2D),
-                                        code_of(OpCode::kConcatenation),
-                                        code_of(OpCode::kConv2D),
-                                        code_of(OpCode::kDepthwiseConv2D),
-                                        code_of(OpCode::kExpandDims),
-                                        code_of(OpCode::kFullyConnected),
-                                        code_of(OpCode::kHardSwish),
-                                        kL2Normalization,
-                                        code_of(OpCode::kLogistic),
-                                        code_of(OpCode::kMaximum),
-                                        code_of(OpCode::kMaxPool2D),
-                                        code_of(OpCode::kMean),
-                                        code_of(OpCode::kMinimum),
-                                        code_of(OpCode::kMul),
-                                        kPack,
-                                        code_of(OpCode::kPad),
-                                        code_of(OpCode::kPrelu),
-                                        code_of(OpCode::kQuantize),
-                                        kBuiltinReduceMax,
-                                        kReduceMin,
-                                        code_of(OpCode::kRelu),
-                                        code_of(OpCode::kRelu6),
-                                        code_of(OpCode::kReluN1To1),
-                                        code_of(OpCode::kReshape),
-                                        code_of(OpCode::kResizeBilinear),
-                                        code_of(OpCode::kResizeNearestNeighbor),
-                                        kRsqrt,
-                                        kSlice,
-                                        code_of(OpCode::kSoftmax),
-                                        kSpaceToDepth,
-                                        code_of(OpCode::kSplit),
-                                        code_of(OpCode::kSqueeze),
-                                        code_of(OpCode::kStridedSlice),
-                                        code_of(OpCode::kSub),
-                                        kSum,
-                                        kSquaredDifference,
-                                        code_of(OpCode::kTanh),
-                                        code_of(OpCode::kTranspose),
-                                        code_of(OpCode::kTransposeConv)};
+const OpNames& artpec7_ops() {
+  static const OpNames ops = {"ADD",
+                              "AVERAGE_POOL_2D",
+                              "CONCATENATION",
+                              "CONV_2D",
+                              "DEPTHWISE_CONV_2D",
+                              "EXPAND_DIMS",
+                              "FULLY_CONNECTED",
+                              "HARD_SWISH",
+                              "L2_NORMALIZATION",
+                              "LOGISTIC",
+                              "MAXIMUM",
+                              "MAX_POOL_2D",
+                              "MEAN",
+                              "MINIMUM",
+                              "MUL",
+                              "PACK",
+                              "PAD",
+                              "PRELU",
+                              "QUANTIZE",
+                              "REDUCE_MAX",
+                              "REDUCE_MIN",
+                              "RELU",
+                              "RELU6",
+                              "RELU_N1_TO_1",
+                              "RESHAPE",
+                              "RESIZE_BILINEAR",
+                              "RESIZE_NEAREST_NEIGHBOR",
+                              "RSQRT",
+                              "SLICE",
+                              "SOFTMAX",
+                              "SPACE_TO_DEPTH",
+                              "SPLIT",
+                              "SQUEEZE",
+                              "STRIDED_SLICE",
+                              "SUB",
+                              "SUM",
+                              "SQUARED_DIFFERENCE",
+                              "TANH",
+                              "TRANSPOSE",
+                              "TRANSPOSE_CONV"};
   return ops;
 }
 
@@ -303,12 +262,12 @@ class Checker {
       return;
     }
     integer_checks(op, p);
-    const std::set<int32_t>& supported = target_ == Target::kArtpec7   ? artpec7_ops()
-                                         : target_ == Target::kArtpec8 ? artpec8_ops()
-                                                                       : artpec9_ops();
+    const OpNames& supported = target_ == Target::kArtpec7   ? artpec7_ops()
+                               : target_ == Target::kArtpec8 ? artpec8_ops()
+                                                             : artpec9_ops();
     const bool integer_requantize = op_is(op, OpCode::kQuantize) && t(op.inputs[0]).type != DType::kFloat32 &&
                                     t(op.outputs[0]).type != DType::kFloat32;
-    if (!supported.count(op.code) && !integer_requantize) {
+    if (!supported.count(op_code_name(op.code)) && !integer_requantize) {
       p.reasons.push_back(
           fmt::format("{} is not in {}'s list of accelerated ops", op.name(), target_title(target_)));
     } else if (integer_requantize && target_ != Target::kArtpec7) {
@@ -337,7 +296,7 @@ class Checker {
             fmt::format("output {} has shape {}: only the 3 innermost dimensions may exceed 1",
                         tensor_label(g_, x), shape_str(o.shape)));
     }
-    if ((op_is(op, OpCode::kPad) || op.code == kBuiltinPadV2) && op.inputs.size() > 1) {
+    if ((op_is(op, OpCode::kPad) || op_is(op, OpCode::kPadV2)) && op.inputs.size() > 1) {
       const Tensor& in = t(op.inputs[0]);
       for (int d = 0; d < in.rank(); ++d) {
         if (d == 1 || d == 2) continue;
@@ -510,7 +469,7 @@ class Checker {
             fmt::format("{} output scale {} (must be {})", op.name(), out.quant.scale[0], want));
       }
     }
-    if ((op_is(op, OpCode::kPad) || op.code == kBuiltinPadV2) && op.inputs.size() > 1) {
+    if ((op_is(op, OpCode::kPad) || op_is(op, OpCode::kPadV2)) && op.inputs.size() > 1) {
       const Tensor& in = t(op.inputs[0]);
       for (int d = 0; d < in.rank(); ++d) {
         const int before = constant_int(g_, op.inputs[1], 2 * d),

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "ops/registry.h"
+
 namespace osprey::testing {
 
 int OpTester::add_raw_input(DType type, const Shape& shape, const std::vector<uint8_t>& bytes, bool constant,
@@ -30,6 +32,9 @@ int OpTester::add_output(DType type, Shape declared, Quantization quant) {
 }
 
 void OpTester::run() {
+  // set_custom_op keeps the bytes; the op registry parses them here, as the loader does.
+  if (op_.code == static_cast<int32_t>(OpCode::kCustom))
+    op_.options = ops::parse_options(op_.code, op_.custom_code, {nullptr, op_.custom_options});
   std::unique_ptr<Kernel> kernel = reference_op_resolver().create(op_);
   OSPREY_CHECK(kernel != nullptr, "no reference kernel for {}", op_.name());
   KernelContext ctx(graph_, op_);

@@ -16,9 +16,9 @@
 
 #include "core/limits.h"
 #include "kernels/geometry.h"
+#include "kernels/kernel.h"
 #include "kernels/ref/activation.h"
 #include "kernels/ref/conv_kernel.h"
-#include "kernels/ref/register.h"
 #include "kernels/ref/window_loops.h"
 
 namespace osprey::ref {
@@ -186,15 +186,10 @@ class TransposeConvBias final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
     check_io_count(ctx, 3, 3);
-    const std::vector<uint8_t>& raw = ctx.op().custom_options;
-    OSPREY_CHECK(raw.size() >= 12, "custom options have {} bytes, expected at least 12 (padding, strides)",
-                 raw.size());
-    const int32_t padding_code = read_int32(raw, 0);
-    const int32_t stride_w = read_int32(raw, 4);
-    const int32_t stride_h = read_int32(raw, 8);
-    OSPREY_CHECK(padding_code == 1 || padding_code == 2,
-                 "custom option padding {} is neither SAME (1) nor VALID (2)", padding_code);
-    const Padding padding = padding_code == 1 ? Padding::kSame : Padding::kValid;
+    // The op registry parsed MediaPipe's custom options bytes at load.
+    const auto& o = ctx.options<TransposeConvOptions>();
+    const Padding padding = o.padding;
+    const int stride_w = o.stride_w, stride_h = o.stride_h;
 
     const Tensor& input = ctx.input(0);
     const Tensor& weights = ctx.input(1);
@@ -222,12 +217,6 @@ class TransposeConvBias final : public Kernel {
   }
 
  private:
-  static int32_t read_int32(const std::vector<uint8_t>& bytes, size_t at) {
-    const uint32_t v = uint32_t{bytes[at]} | uint32_t{bytes[at + 1]} << 8 | uint32_t{bytes[at + 2]} << 16 |
-                       uint32_t{bytes[at + 3]} << 24;
-    return static_cast<int32_t>(v);
-  }
-
   geometry::TransposeConvGeometry g_;
 };
 
@@ -325,21 +314,29 @@ class Pool2D final : public Kernel {
   FloatRange range_;
 };
 
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
-
 }  // namespace
 
-void register_conv_kernels(OpResolver& r) {
-  r.add(OpCode::kConv2D, &make<Conv2D>);
-  r.add(OpCode::kDepthwiseConv2D, &make<DepthwiseConv2D>);
-  r.add(OpCode::kTransposeConv, &make<TransposeConv>);
-  r.add_custom("Convolution2DTransposeBias", &make<TransposeConvBias>);
-  r.add(OpCode::kFullyConnected, &make<FullyConnected>);
-  r.add(OpCode::kAveragePool2D, &make<Pool2D<PoolKind::kAverage>>);
-  r.add(OpCode::kMaxPool2D, &make<Pool2D<PoolKind::kMax>>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> conv2d_kernel() {
+  return std::make_unique<Conv2D>();
+}
+std::unique_ptr<Kernel> depthwise_conv2d_kernel() {
+  return std::make_unique<DepthwiseConv2D>();
+}
+std::unique_ptr<Kernel> transpose_conv_kernel() {
+  return std::make_unique<TransposeConv>();
+}
+std::unique_ptr<Kernel> transpose_conv_bias_kernel() {
+  return std::make_unique<TransposeConvBias>();
+}
+std::unique_ptr<Kernel> fully_connected_kernel() {
+  return std::make_unique<FullyConnected>();
+}
+std::unique_ptr<Kernel> average_pool_kernel() {
+  return std::make_unique<Pool2D<PoolKind::kAverage>>();
+}
+std::unique_ptr<Kernel> max_pool_kernel() {
+  return std::make_unique<Pool2D<PoolKind::kMax>>();
 }
 
 }  // namespace osprey::ref

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/limits.h"
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
@@ -186,14 +186,11 @@ class DensifyKernel : public Kernel {
   std::vector<Level> levels_;
 };
 
-std::unique_ptr<Kernel> make_densify() {
-  return std::make_unique<DensifyKernel>();
-}
-
 }  // namespace
 
-void register_densify_kernels(OpResolver& r) {
-  r.add(OpCode::kDensify, make_densify);
+// Factory the op registry (src/ops) names.
+std::unique_ptr<Kernel> densify_kernel() {
+  return std::make_unique<DensifyKernel>();
 }
 
 }  // namespace osprey::ref

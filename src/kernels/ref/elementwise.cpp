@@ -10,9 +10,8 @@
 #include <string>
 #include <variant>
 
+#include "kernels/kernel.h"
 #include "kernels/ref/activation.h"
-#include "kernels/ref/make_kernel.h"
-#include "kernels/ref/register.h"
 
 namespace osprey::ref {
 
@@ -292,14 +291,27 @@ class PreluKernel : public Kernel {
 
 }  // namespace
 
-void register_elementwise_kernels(OpResolver& r) {
-  r.add(OpCode::kAdd, make<BinaryKernel<BinaryOp::kAdd>>);
-  r.add(OpCode::kSub, make<BinaryKernel<BinaryOp::kSub>>);
-  r.add(OpCode::kMul, make<BinaryKernel<BinaryOp::kMul>>);
-  r.add(OpCode::kDiv, make<BinaryKernel<BinaryOp::kDiv>>);
-  r.add(OpCode::kMaximum, make<BinaryKernel<BinaryOp::kMaximum>>);
-  r.add(OpCode::kMinimum, make<BinaryKernel<BinaryOp::kMinimum>>);
-  r.add(OpCode::kPrelu, make<PreluKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> add_kernel() {
+  return std::make_unique<BinaryKernel<BinaryOp::kAdd>>();
+}
+std::unique_ptr<Kernel> sub_kernel() {
+  return std::make_unique<BinaryKernel<BinaryOp::kSub>>();
+}
+std::unique_ptr<Kernel> mul_kernel() {
+  return std::make_unique<BinaryKernel<BinaryOp::kMul>>();
+}
+std::unique_ptr<Kernel> div_kernel() {
+  return std::make_unique<BinaryKernel<BinaryOp::kDiv>>();
+}
+std::unique_ptr<Kernel> maximum_kernel() {
+  return std::make_unique<BinaryKernel<BinaryOp::kMaximum>>();
+}
+std::unique_ptr<Kernel> minimum_kernel() {
+  return std::make_unique<BinaryKernel<BinaryOp::kMinimum>>();
+}
+std::unique_ptr<Kernel> prelu_kernel() {
+  return std::make_unique<PreluKernel>();
 }
 
 }  // namespace osprey::ref

@@ -8,8 +8,7 @@
 #include <limits>
 #include <memory>
 
-#include "kernels/ref/make_kernel.h"
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
@@ -125,15 +124,30 @@ class SoftmaxKernel : public Kernel {
 
 }  // namespace
 
-void register_activation_kernels(OpResolver& r) {
-  r.add(OpCode::kRelu, make<UnaryKernel<relu>>);
-  r.add(OpCode::kRelu6, make<UnaryKernel<relu6>>);
-  r.add(OpCode::kReluN1To1, make<UnaryKernel<relu_n1_to_1>>);
-  r.add(OpCode::kHardSwish, make<UnaryKernel<hard_swish>>);
-  r.add(OpCode::kLogistic, make<UnaryKernel<logistic>>);
-  r.add(OpCode::kTanh, make<UnaryKernel<tanh_float>>);
-  r.add(OpCode::kLeakyRelu, make<LeakyReluKernel>);
-  r.add(OpCode::kSoftmax, make<SoftmaxKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> relu_kernel() {
+  return std::make_unique<UnaryKernel<relu>>();
+}
+std::unique_ptr<Kernel> relu6_kernel() {
+  return std::make_unique<UnaryKernel<relu6>>();
+}
+std::unique_ptr<Kernel> relu_n1_to_1_kernel() {
+  return std::make_unique<UnaryKernel<relu_n1_to_1>>();
+}
+std::unique_ptr<Kernel> hard_swish_kernel() {
+  return std::make_unique<UnaryKernel<hard_swish>>();
+}
+std::unique_ptr<Kernel> logistic_kernel() {
+  return std::make_unique<UnaryKernel<logistic>>();
+}
+std::unique_ptr<Kernel> tanh_kernel() {
+  return std::make_unique<UnaryKernel<tanh_float>>();
+}
+std::unique_ptr<Kernel> leaky_relu_kernel() {
+  return std::make_unique<LeakyReluKernel>();
+}
+std::unique_ptr<Kernel> softmax_kernel() {
+  return std::make_unique<SoftmaxKernel>();
 }
 
 }  // namespace osprey::ref

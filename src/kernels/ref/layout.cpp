@@ -7,9 +7,10 @@
 #include <vector>
 
 #include "core/limits.h"
+#include "kernels/kernel.h"
+#include "kernels/ref/activation.h"
 #include "kernels/ref/layout_helpers.h"
 #include "kernels/ref/layout_kernels.h"
-#include "kernels/ref/register.h"
 
 namespace osprey::ref {
 
@@ -262,26 +263,35 @@ void SplitKernel::eval(KernelContext& ctx) {
 
 }  // namespace layout
 
-namespace {
-
-constexpr OpCode kPadV2 = static_cast<OpCode>(60);
-
-// The kernels and make<> that the registration below names.
+// Factories the op registry (src/ops) names.
 using namespace layout;
 
-}  // namespace
-
-void register_layout_kernels(OpResolver& r) {
-  r.add(OpCode::kReshape, make<ReshapeKernel>);
-  r.add(OpCode::kSqueeze, make<SqueezeKernel>);
-  r.add(OpCode::kExpandDims, make<ExpandDimsKernel>);
-  r.add(OpCode::kConcatenation, make<ConcatenationKernel>);
-  r.add(OpCode::kSplit, make<SplitKernel>);
-  r.add(OpCode::kPad, make<PadKernel>);
-  r.add(kPadV2, make<PadKernel>);
-  r.add(OpCode::kTranspose, make<TransposeKernel>);
-  r.add(OpCode::kDepthToSpace, make<DepthToSpaceKernel>);
-  r.add(OpCode::kGather, make<GatherKernel>);
+std::unique_ptr<Kernel> reshape_kernel() {
+  return std::make_unique<ReshapeKernel>();
+}
+std::unique_ptr<Kernel> squeeze_kernel() {
+  return std::make_unique<SqueezeKernel>();
+}
+std::unique_ptr<Kernel> expand_dims_kernel() {
+  return std::make_unique<ExpandDimsKernel>();
+}
+std::unique_ptr<Kernel> concatenation_kernel() {
+  return std::make_unique<ConcatenationKernel>();
+}
+std::unique_ptr<Kernel> split_kernel() {
+  return std::make_unique<SplitKernel>();
+}
+std::unique_ptr<Kernel> pad_kernel() {
+  return std::make_unique<PadKernel>();
+}
+std::unique_ptr<Kernel> transpose_kernel() {
+  return std::make_unique<TransposeKernel>();
+}
+std::unique_ptr<Kernel> depth_to_space_kernel() {
+  return std::make_unique<DepthToSpaceKernel>();
+}
+std::unique_ptr<Kernel> gather_kernel() {
+  return std::make_unique<GatherKernel>();
 }
 
 }  // namespace osprey::ref

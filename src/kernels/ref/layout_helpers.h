@@ -13,7 +13,6 @@
 
 #include "core/limits.h"
 #include "kernels/kernel.h"
-#include "kernels/ref/make_kernel.h"
 
 namespace osprey::ref::layout {
 

@@ -14,8 +14,7 @@
 #include <memory>
 #include <vector>
 
-#include "kernels/ref/make_kernel.h"
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
@@ -273,9 +272,12 @@ class QuantizeKernel : public Kernel {
 
 }  // namespace
 
-void register_quantize_kernels(OpResolver& r) {
-  r.add(OpCode::kQuantize, make<QuantizeKernel>);
-  r.add(OpCode::kDequantize, make<DequantizeKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> quantize_kernel() {
+  return std::make_unique<QuantizeKernel>();
+}
+std::unique_ptr<Kernel> dequantize_kernel() {
+  return std::make_unique<DequantizeKernel>();
 }
 
 }  // namespace osprey::ref

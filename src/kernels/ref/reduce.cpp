@@ -11,16 +11,13 @@
 #include <vector>
 
 #include "core/limits.h"
-#include "kernels/ref/make_kernel.h"
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
 namespace {
 
 constexpr int kMaxRank = 8;
-constexpr OpCode kSum = static_cast<OpCode>(74);
-constexpr OpCode kReduceMax = static_cast<OpCode>(82);
 
 enum class Reduction { kMean, kSum, kMax };
 
@@ -156,10 +153,15 @@ class ReduceKernel final : public Kernel {
 
 }  // namespace
 
-void register_reduce_kernels(OpResolver& r) {
-  r.add(OpCode::kMean, make<ReduceKernel<Reduction::kMean>>);
-  r.add(kSum, make<ReduceKernel<Reduction::kSum>>);
-  r.add(kReduceMax, make<ReduceKernel<Reduction::kMax>>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> mean_kernel() {
+  return std::make_unique<ReduceKernel<Reduction::kMean>>();
+}
+std::unique_ptr<Kernel> sum_kernel() {
+  return std::make_unique<ReduceKernel<Reduction::kSum>>();
+}
+std::unique_ptr<Kernel> reduce_max_kernel() {
+  return std::make_unique<ReduceKernel<Reduction::kMax>>();
 }
 
 }  // namespace osprey::ref

@@ -15,8 +15,7 @@
 #include <vector>
 
 #include "core/limits.h"
-#include "kernels/ref/make_kernel.h"
-#include "kernels/ref/register.h"
+#include "kernels/kernel.h"
 
 namespace osprey::ref {
 
@@ -273,9 +272,12 @@ class ResizeNearestNeighborKernel final : public Kernel {
 
 }  // namespace
 
-void register_resize_kernels(OpResolver& r) {
-  r.add(OpCode::kResizeBilinear, make<ResizeBilinearKernel>);
-  r.add(OpCode::kResizeNearestNeighbor, make<ResizeNearestNeighborKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> resize_bilinear_kernel() {
+  return std::make_unique<ResizeBilinearKernel>();
+}
+std::unique_ptr<Kernel> resize_nearest_neighbor_kernel() {
+  return std::make_unique<ResizeNearestNeighborKernel>();
 }
 
 }  // namespace osprey::ref

@@ -10,9 +10,8 @@
 #include <vector>
 
 #include "core/limits.h"
+#include "kernels/kernel.h"
 #include "kernels/ref/layout_helpers.h"
-#include "kernels/ref/make_kernel.h"
-#include "kernels/ref/register.h"
 
 namespace osprey::ref {
 
@@ -213,8 +212,9 @@ class StridedSliceKernel final : public Kernel {
 
 }  // namespace
 
-void register_slice_kernels(OpResolver& r) {
-  r.add(OpCode::kStridedSlice, make<StridedSliceKernel>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> strided_slice_kernel() {
+  return std::make_unique<StridedSliceKernel>();
 }
 
 }  // namespace osprey::ref

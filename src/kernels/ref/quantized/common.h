@@ -99,11 +99,6 @@ void with_storage_type(DType type, F&& f) {
   }
 }
 
-template <typename K>
-std::unique_ptr<Kernel> make() {
-  return std::make_unique<K>();
-}
-
 template <typename T>
 inline T saturate_cast(int32_t v) {
   return static_cast<T>(

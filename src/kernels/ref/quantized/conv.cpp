@@ -270,11 +270,18 @@ class FullyConnected final : public Kernel {
 
 }  // namespace
 
-void register_quantized_conv_kernels(OpResolver& r) {
-  r.add_quantized(OpCode::kConv2D, make<Conv2D>);
-  r.add_quantized(OpCode::kDepthwiseConv2D, make<DepthwiseConv2D>);
-  r.add_quantized(OpCode::kTransposeConv, make<TransposeConv>);
-  r.add_quantized(OpCode::kFullyConnected, make<FullyConnected>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> conv2d_kernel() {
+  return std::make_unique<Conv2D>();
+}
+std::unique_ptr<Kernel> depthwise_conv2d_kernel() {
+  return std::make_unique<DepthwiseConv2D>();
+}
+std::unique_ptr<Kernel> transpose_conv_kernel() {
+  return std::make_unique<TransposeConv>();
+}
+std::unique_ptr<Kernel> fully_connected_kernel() {
+  return std::make_unique<FullyConnected>();
 }
 
 }  // namespace osprey::ref::quantized

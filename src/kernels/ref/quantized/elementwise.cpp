@@ -333,16 +333,33 @@ class HardSwish final : public UnaryKernel<HardSwish> {
 
 }  // namespace
 
-void register_quantized_elementwise_kernels(OpResolver& r) {
-  r.add_quantized(OpCode::kAdd, make<Binary<BinaryKind::kAdd>>);
-  r.add_quantized(OpCode::kSub, make<Binary<BinaryKind::kSub>>);
-  r.add_quantized(OpCode::kMul, make<Binary<BinaryKind::kMul>>);
-  r.add_quantized(OpCode::kPrelu, make<Prelu>);
-  r.add_quantized(OpCode::kRelu, make<ReluX<0, ReluX<0, 0>::kNoMax>>);
-  r.add_quantized(OpCode::kRelu6, make<ReluX<0, 6>>);
-  r.add_quantized(OpCode::kReluN1To1, make<ReluX<-1, 1>>);
-  r.add_quantized(OpCode::kLeakyRelu, make<LeakyRelu>);
-  r.add_quantized(OpCode::kHardSwish, make<HardSwish>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> add_kernel() {
+  return std::make_unique<Binary<BinaryKind::kAdd>>();
+}
+std::unique_ptr<Kernel> sub_kernel() {
+  return std::make_unique<Binary<BinaryKind::kSub>>();
+}
+std::unique_ptr<Kernel> mul_kernel() {
+  return std::make_unique<Binary<BinaryKind::kMul>>();
+}
+std::unique_ptr<Kernel> prelu_kernel() {
+  return std::make_unique<Prelu>();
+}
+std::unique_ptr<Kernel> relu_kernel() {
+  return std::make_unique<ReluX<0, ReluX<0, 0>::kNoMax>>();
+}
+std::unique_ptr<Kernel> relu6_kernel() {
+  return std::make_unique<ReluX<0, 6>>();
+}
+std::unique_ptr<Kernel> relu_n1_to_1_kernel() {
+  return std::make_unique<ReluX<-1, 1>>();
+}
+std::unique_ptr<Kernel> leaky_relu_kernel() {
+  return std::make_unique<LeakyRelu>();
+}
+std::unique_ptr<Kernel> hard_swish_kernel() {
+  return std::make_unique<HardSwish>();
 }
 
 }  // namespace osprey::ref::quantized

@@ -128,10 +128,15 @@ class Softmax final : public Kernel {
 
 }  // namespace
 
-void register_quantized_lut_kernels(OpResolver& r) {
-  r.add_quantized(OpCode::kLogistic, make<LutKernel<LutKind::kLogistic>>);
-  r.add_quantized(OpCode::kTanh, make<LutKernel<LutKind::kTanh>>);
-  r.add_quantized(OpCode::kSoftmax, make<Softmax>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> logistic_kernel() {
+  return std::make_unique<LutKernel<LutKind::kLogistic>>();
+}
+std::unique_ptr<Kernel> tanh_kernel() {
+  return std::make_unique<LutKernel<LutKind::kTanh>>();
+}
+std::unique_ptr<Kernel> softmax_kernel() {
+  return std::make_unique<Softmax>();
 }
 
 }  // namespace osprey::ref::quantized

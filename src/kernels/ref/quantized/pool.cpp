@@ -193,10 +193,15 @@ class Mean final : public Kernel {
 
 }  // namespace
 
-void register_quantized_pool_kernels(OpResolver& r) {
-  r.add_quantized(OpCode::kMaxPool2D, make<Pool2D<PoolKind::kMax>>);
-  r.add_quantized(OpCode::kAveragePool2D, make<Pool2D<PoolKind::kAverage>>);
-  r.add_quantized(OpCode::kMean, make<Mean>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> max_pool_kernel() {
+  return std::make_unique<Pool2D<PoolKind::kMax>>();
+}
+std::unique_ptr<Kernel> average_pool_kernel() {
+  return std::make_unique<Pool2D<PoolKind::kAverage>>();
+}
+std::unique_ptr<Kernel> mean_kernel() {
+  return std::make_unique<Mean>();
 }
 
 }  // namespace osprey::ref::quantized

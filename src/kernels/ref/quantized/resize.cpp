@@ -16,13 +16,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/kernel.h"
 #include "kernels/ref/quantized/common.h"
-#include "kernels/ref/register.h"
+
+namespace osprey::ref {
+std::unique_ptr<Kernel> resize_bilinear_kernel();  // src/kernels/ref/resize.cpp
+}  // namespace osprey::ref
 
 namespace osprey::ref::quantized {
 namespace {
-
-using osprey::ref::register_resize_kernels;
 
 struct Tap {
   int64_t lo = 0, hi = 0;
@@ -34,12 +36,7 @@ class ResizeBilinear final : public Kernel {
   void prepare(KernelContext& ctx) override {
     if (quant::arithmetic() != quant::Arithmetic::kLiteRT) {
       // TFLite's reference arithmetic: the float-registered kernel implements it for int8/uint8.
-      static const OpResolver reference = [] {
-        OpResolver r;
-        register_resize_kernels(r);
-        return r;
-      }();
-      tflite_ = reference.create(ctx.op());
+      tflite_ = osprey::ref::resize_bilinear_kernel();
       tflite_->prepare(ctx);
       return;
     }
@@ -135,8 +132,9 @@ class ResizeBilinear final : public Kernel {
 
 }  // namespace
 
-void register_quantized_resize_kernels(OpResolver& r) {
-  r.add_quantized(OpCode::kResizeBilinear, make<ResizeBilinear>);
+// Factories the op registry (src/ops) names.
+std::unique_ptr<Kernel> resize_bilinear_kernel() {
+  return std::make_unique<ResizeBilinear>();
 }
 
 }  // namespace osprey::ref::quantized

@@ -1,0 +1,275 @@
+// Convolutions, fully connected and pooling.
+#include "ops/registry.h"
+
+// Definitions name only the fields an op has; the rest keep their defaults.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace osprey {
+namespace ref {  // src/kernels/ref/conv.cpp
+std::unique_ptr<Kernel> conv2d_kernel();
+std::unique_ptr<Kernel> depthwise_conv2d_kernel();
+std::unique_ptr<Kernel> transpose_conv_kernel();
+std::unique_ptr<Kernel> transpose_conv_bias_kernel();
+std::unique_ptr<Kernel> fully_connected_kernel();
+std::unique_ptr<Kernel> average_pool_kernel();
+std::unique_ptr<Kernel> max_pool_kernel();
+}  // namespace ref
+namespace ref::quantized {  // src/kernels/ref/quantized/conv.cpp, pool.cpp
+std::unique_ptr<Kernel> conv2d_kernel();
+std::unique_ptr<Kernel> depthwise_conv2d_kernel();
+std::unique_ptr<Kernel> transpose_conv_kernel();
+std::unique_ptr<Kernel> fully_connected_kernel();
+std::unique_ptr<Kernel> average_pool_kernel();
+std::unique_ptr<Kernel> max_pool_kernel();
+}  // namespace ref::quantized
+}  // namespace osprey
+
+namespace osprey::ops {
+
+namespace {
+
+using namespace detail;
+using R = InputRole;
+
+OpOptions parse_conv(const RawOptions& raw) {
+  Conv2DOptions o;
+  if (const auto* p = raw.op ? raw.op->builtin_options_as_Conv2DOptions() : nullptr) {
+    o.padding = padding(p->padding());
+    o.stride_w = p->stride_w();
+    o.stride_h = p->stride_h();
+    o.dilation_w = p->dilation_w_factor();
+    o.dilation_h = p->dilation_h_factor();
+    o.activation = activation(p->fused_activation_function());
+  }
+  return o;
+}
+
+WrittenOptions write_conv(flatbuffers::FlatBufferBuilder& b, const Op& op) {
+  const auto& o = options_of<Conv2DOptions>(op);
+  return {tfl::BuiltinOptions::Conv2DOptions,
+          tfl::CreateConv2DOptions(b, padding(o.padding), o.stride_w, o.stride_h, activation(o.activation),
+                                   o.dilation_w, o.dilation_h)
+              .Union()};
+}
+
+OpOptions parse_depthwise(const RawOptions& raw) {
+  DepthwiseConv2DOptions o;
+  if (const auto* p = raw.op ? raw.op->builtin_options_as_DepthwiseConv2DOptions() : nullptr) {
+    o.padding = padding(p->padding());
+    o.stride_w = p->stride_w();
+    o.stride_h = p->stride_h();
+    o.dilation_w = p->dilation_w_factor();
+    o.dilation_h = p->dilation_h_factor();
+    o.depth_multiplier = p->depth_multiplier();
+    o.activation = activation(p->fused_activation_function());
+  }
+  return o;
+}
+
+WrittenOptions write_depthwise(flatbuffers::FlatBufferBuilder& b, const Op& op) {
+  const auto& o = options_of<DepthwiseConv2DOptions>(op);
+  return {tfl::BuiltinOptions::DepthwiseConv2DOptions,
+          tfl::CreateDepthwiseConv2DOptions(b, padding(o.padding), o.stride_w, o.stride_h, o.depth_multiplier,
+                                            activation(o.activation), o.dilation_w, o.dilation_h)
+              .Union()};
+}
+
+OpOptions parse_transpose_conv(const RawOptions& raw) {
+  TransposeConvOptions o;
+  if (const auto* p = raw.op ? raw.op->builtin_options_as_TransposeConvOptions() : nullptr) {
+    o.padding = padding(p->padding());
+    o.stride_w = p->stride_w();
+    o.stride_h = p->stride_h();
+    o.activation = activation(p->fused_activation_function());
+  }
+  return o;
+}
+
+WrittenOptions write_transpose_conv(flatbuffers::FlatBufferBuilder& b, const Op& op) {
+  const auto& o = options_of<TransposeConvOptions>(op);
+  return {
+      tfl::BuiltinOptions::TransposeConvOptions,
+      tfl::CreateTransposeConvOptions(b, padding(o.padding), o.stride_w, o.stride_h, activation(o.activation))
+          .Union()};
+}
+
+// MediaPipe's params struct: int32 padding (1 SAME, 2 VALID), stride_w, stride_h;
+// newer versions append fields, which are ignored.
+OpOptions parse_transpose_conv_bias(const RawOptions& raw) {
+  OSPREY_CHECK(raw.custom.size() >= 12,
+               "custom options have {} bytes, expected at least 12 (padding, strides)", raw.custom.size());
+  int32_t v[3];
+  for (size_t i = 0; i < 3; ++i) {  // little-endian, whatever the host
+    const uint8_t* p = raw.custom.data() + 4 * i;
+    v[i] = static_cast<int32_t>(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
+                                uint32_t{p[3]} << 24);
+  }
+  OSPREY_CHECK(v[0] == 1 || v[0] == 2, "custom option padding {} is neither SAME (1) nor VALID (2)", v[0]);
+  return TransposeConvOptions{v[0] == 1 ? Padding::kSame : Padding::kValid, v[1], v[2], Activation::kNone};
+}
+
+OpOptions parse_pool(const RawOptions& raw) {
+  Pool2DOptions o;
+  if (const auto* p = raw.op ? raw.op->builtin_options_as_Pool2DOptions() : nullptr) {
+    o.padding = padding(p->padding());
+    o.stride_w = p->stride_w();
+    o.stride_h = p->stride_h();
+    o.filter_w = p->filter_width();
+    o.filter_h = p->filter_height();
+    o.activation = activation(p->fused_activation_function());
+  }
+  return o;
+}
+
+WrittenOptions write_pool(flatbuffers::FlatBufferBuilder& b, const Op& op) {
+  const auto& o = options_of<Pool2DOptions>(op);
+  return {tfl::BuiltinOptions::Pool2DOptions,
+          tfl::CreatePool2DOptions(b, padding(o.padding), o.stride_w, o.stride_h, o.filter_w, o.filter_h,
+                                   activation(o.activation))
+              .Union()};
+}
+
+OpOptions parse_fully_connected(const RawOptions& raw) {
+  FullyConnectedOptions o;
+  if (const auto* p = raw.op ? raw.op->builtin_options_as_FullyConnectedOptions() : nullptr) {
+    OSPREY_CHECK(p->weights_format() == tfl::FullyConnectedOptionsWeightsFormat::DEFAULT,
+                 "shuffled weights format is not supported");
+    o.activation = activation(p->fused_activation_function());
+    o.keep_num_dims = p->keep_num_dims();
+  }
+  return o;
+}
+
+WrittenOptions write_fully_connected(flatbuffers::FlatBufferBuilder& b, const Op& op) {
+  const auto& o = options_of<FullyConnectedOptions>(op);
+  return {tfl::BuiltinOptions::FullyConnectedOptions,
+          tfl::CreateFullyConnectedOptions(b, activation(o.activation),
+                                           tfl::FullyConnectedOptionsWeightsFormat::DEFAULT, o.keep_num_dims)
+              .Union()};
+}
+
+// MACs: output elements times the filter taps that feed each.
+int64_t macs_conv(const Graph& g, const Op& op) {
+  if (!has_input(op, 1)) return 0;
+  const Tensor& w = tensor(g, op.inputs[1]);  // [Cout, KH, KW, Cin/groups]
+  if (w.rank() != 4) return 0;
+  return tensor(g, op.outputs[0]).num_elements() * w.dim(1) * w.dim(2) * w.dim(3);
+}
+int64_t macs_depthwise(const Graph& g, const Op& op) {
+  if (!has_input(op, 1)) return 0;
+  const Tensor& w = tensor(g, op.inputs[1]);  // [1, KH, KW, C]
+  if (w.rank() != 4) return 0;
+  return tensor(g, op.outputs[0]).num_elements() * w.dim(1) * w.dim(2);
+}
+int64_t macs_fully_connected(const Graph& g, const Op& op) {
+  if (!has_input(op, 1)) return 0;
+  const Tensor& w = tensor(g, op.inputs[1]);  // [N, K]
+  if (w.rank() != 2) return 0;
+  return tensor(g, op.outputs[0]).num_elements() * w.dim(1);
+}
+// Transposed convs scatter each input element over a Cout x KH x KW window.
+int64_t transpose_macs(const Graph& g, int input, int weights) {
+  const Tensor& w = tensor(g, weights);  // [Cout, KH, KW, Cin]
+  if (w.rank() != 4) return 0;
+  return tensor(g, input).num_elements() * w.dim(0) * w.dim(1) * w.dim(2);
+}
+int64_t macs_transpose_conv(const Graph& g, const Op& op) {
+  return has_input(op, 2) ? transpose_macs(g, op.inputs[2], op.inputs[1]) : 0;
+}
+int64_t macs_transpose_conv_bias(const Graph& g, const Op& op) {
+  return has_input(op, 1) ? transpose_macs(g, op.inputs[0], op.inputs[1]) : 0;
+}
+
+int version_conv(const Graph& g, const Op& op) {
+  return is_int8(g, op) ? 3 : 1;
+}
+int version_fully_connected(const Graph& g, const Op& op) {
+  if (!is_int8(g, op)) return 1;
+  const auto* o = std::get_if<FullyConnectedOptions>(&op.options);
+  return o && o->keep_num_dims ? 5 : 4;
+}
+int version_transpose_conv(const Graph& g, const Op& op) {
+  int v = is_int8(g, op) ? 2 : 1;
+  if (op.inputs.size() > 3 && op.inputs[3] >= 0) v = 3;
+  const auto* o = std::get_if<TransposeConvOptions>(&op.options);
+  if (o && o->activation != Activation::kNone) v = 4;
+  return v;
+}
+
+QuantRule conv_like(std::vector<InputRole> roles, int weight_axis) {
+  QuantRule q = own_params(std::move(roles));
+  q.weight_axis = weight_axis;
+  return q;
+}
+
+}  // namespace
+
+// Built on first use: the table holds vectors, so it is not constant-initialised.
+std::span<const OpDef> conv_ops() {
+  static const OpDef defs[] = {
+      {.code = static_cast<int32_t>(OpCode::kConv2D),
+       .name = "CONV_2D",
+       .parse = parse_conv,
+       .write = write_conv,
+       .float_kernel = ref::conv2d_kernel,
+       .integer_kernel = ref::quantized::conv2d_kernel,
+       .quant = conv_like({R::kData, R::kWeights, R::kBias}, 0),
+       .macs = macs_conv,
+       .version = version_conv},
+      {.code = static_cast<int32_t>(OpCode::kDepthwiseConv2D),
+       .name = "DEPTHWISE_CONV_2D",
+       .parse = parse_depthwise,
+       .write = write_depthwise,
+       .float_kernel = ref::depthwise_conv2d_kernel,
+       .integer_kernel = ref::quantized::depthwise_conv2d_kernel,
+       .quant = conv_like({R::kData, R::kWeights, R::kBias}, 3),
+       .macs = macs_depthwise,
+       .version = version_conv},
+      {.code = static_cast<int32_t>(OpCode::kTransposeConv),
+       .name = "TRANSPOSE_CONV",
+       .parse = parse_transpose_conv,
+       .write = write_transpose_conv,
+       .float_kernel = ref::transpose_conv_kernel,
+       .integer_kernel = ref::quantized::transpose_conv_kernel,
+       .quant = conv_like({R::kInt, R::kWeights, R::kData, R::kBias}, 0),
+       .macs = macs_transpose_conv,
+       .version = version_transpose_conv},
+      // The quantizer rewrites it as TRANSPOSE_CONV; the writer keeps its custom bytes.
+      {.code = static_cast<int32_t>(OpCode::kCustom),
+       .custom_name = "Convolution2DTransposeBias",
+       .name = "Convolution2DTransposeBias",
+       .parse = parse_transpose_conv_bias,
+       .float_kernel = ref::transpose_conv_bias_kernel,
+       .macs = macs_transpose_conv_bias},
+      {.code = static_cast<int32_t>(OpCode::kFullyConnected),
+       .name = "FULLY_CONNECTED",
+       .parse = parse_fully_connected,
+       .write = write_fully_connected,
+       .float_kernel = ref::fully_connected_kernel,
+       .integer_kernel = ref::quantized::fully_connected_kernel,
+       .quant = conv_like({R::kData, R::kWeights, R::kBias}, -1),
+       .macs = macs_fully_connected,
+       .version = version_fully_connected},
+      {.code = static_cast<int32_t>(OpCode::kAveragePool2D),
+       .name = "AVERAGE_POOL_2D",
+       .parse = parse_pool,
+       .write = write_pool,
+       .float_kernel = ref::average_pool_kernel,
+       .integer_kernel = ref::quantized::average_pool_kernel,
+       .quant = same_params(),
+       .macs = macs_per_input_element,
+       .version = version_2_for_int8},
+      {.code = static_cast<int32_t>(OpCode::kMaxPool2D),
+       .name = "MAX_POOL_2D",
+       .parse = parse_pool,
+       .write = write_pool,
+       .float_kernel = ref::max_pool_kernel,
+       .integer_kernel = ref::quantized::max_pool_kernel,
+       .quant = same_params(),
+       .macs = macs_per_input_element,
+       .version = version_2_for_int8},
+  };
+  return defs;
+}
+
+}  // namespace osprey::ops

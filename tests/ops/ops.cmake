@@ -1,0 +1,13 @@
+# Ops checked against LiteRT on seeded random one-op models written by osprey's
+# model writer (tests/ops/). Runs in `make test`'s release ctest run (label litert);
+# exit 77 (skipped) when @litertjs/core is not installed.
+add_executable(make_squared_difference_model tests/ops/make_squared_difference_model.cpp)
+target_link_libraries(make_squared_difference_model PRIVATE osprey_core)
+
+find_program(NODE_EXECUTABLE node)
+if(NODE_EXECUTABLE)
+  add_test(NAME squared_difference_litert
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/squared_difference_litert.mjs
+                   --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_squared_difference_model>)
+  set_tests_properties(squared_difference_litert PROPERTIES LABELS "ops;litert" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
