@@ -1,15 +1,29 @@
-// libFuzzer target: any bytes through the loader, prepare and (small) runs.
+// libFuzzer target: any bytes through the loader, prepare and (small) runs,
+// on the reference kernels and on the default backend stack (what `osprey
+// run`, `detect`, `segment` and ospreyd use).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "backends/backend.h"
 #include "runtime/interpreter.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+namespace {
+
+void load_and_run(const uint8_t* data, size_t size, const osprey::InterpreterOptions& options) {
   try {
-    auto interp = osprey::Interpreter::from_buffer(std::vector<uint8_t>(data, data + size), "fuzz");
+    auto interp = osprey::Interpreter::from_buffer(std::vector<uint8_t>(data, data + size), "fuzz", options);
     if (interp->arena_bytes() < (size_t{16} << 20)) interp->invoke();
   } catch (const osprey::Error&) {
   }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // One thread: the same input takes the same path every time.
+  static const osprey::BackendStack backends = osprey::make_backends(osprey::kDefaultBackend, 1);
+  load_and_run(data, size, {});
+  load_and_run(data, size, backends.options());
   return 0;
 }

@@ -84,9 +84,8 @@ void run_detect(const DetectOptions& options) {
   OSPREY_CHECK(spec.detection.has_value(), "model '{}' is a {} model; detect needs a detector{}", spec.name,
                spec.task, spec.segmentation ? " (try `osprey segment`)" : "");
   const vision::Image image = vision::read_image(options.image);
-  std::unique_ptr<Delegate> delegate = options.backend.make();
-  InterpreterOptions interpreter_options;
-  interpreter_options.delegate = delegate.get();
+  const BackendStack backends = options.backend.make();
+  const InterpreterOptions interpreter_options = backends.options();
   vision::VisionModel model(model_path, std::move(spec), interpreter_options);
   const std::optional<float> threshold =
       options.threshold >= 0 ? std::optional<float>(options.threshold) : std::nullopt;

@@ -35,9 +35,8 @@ void run_segment(const SegmentOptions& options) {
                spec.detection ? " (try `osprey detect`)" : "");
   const float threshold = options.threshold >= 0 ? options.threshold : spec.segmentation->threshold;
   const vision::Image image = vision::read_image(options.image);
-  std::unique_ptr<Delegate> delegate = options.backend.make();
-  InterpreterOptions interpreter_options;
-  interpreter_options.delegate = delegate.get();
+  const BackendStack backends = options.backend.make();
+  const InterpreterOptions interpreter_options = backends.options();
   vision::VisionModel model(model_path, std::move(spec), interpreter_options);
   const vision::SegmentResult result = model.segment(image);
 
