@@ -32,8 +32,12 @@ std::vector<std::string> parse_list(const std::string& list) {
     if (name.empty()) fail("backend list '{}' has an empty name (known: {})", list, known_names());
     if (std::find(backend_names().begin(), backend_names().end(), name) == backend_names().end())
       fail("unknown backend '{}' (known: {})", name, known_names());
-    if (ref_seen || std::find(names.begin(), names.end(), name) != names.end())
-      fail("backend '{}' appears twice or after ref in '{}' (known: {})", name, list, known_names());
+    if (ref_seen) {
+      fail("backend '{}' after ref in '{}': ref runs what the others leave, so it ends the list (known: {})",
+           name, list, known_names());
+    }
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      fail("backend '{}' appears twice in '{}' (known: {})", name, list, known_names());
     if (name == "ref") {
       ref_seen = true;
     } else {
