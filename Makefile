@@ -52,7 +52,7 @@ fuzz-test: asan-build models
 
 # Every zoo model against LiteRT, through the fast path and the reference kernels.
 diff-test: build models node-deps
-	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs --backend xnnpack
+	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs --backend osprey-avx512,xnnpack
 	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs --backend ref
 
 test: build asan-build models node-deps

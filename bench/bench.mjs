@@ -152,11 +152,11 @@ function benchModel(a, name, file, threadsAll) {
   const configs = [
     {key: 'litert', cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'), file, '--bench',
       '--runs', String(a.runs), '--warmup', String(a.warmup)]},
-    {key: 'xnn1', cmd: a.osprey, args: ['bench', file, '--json', '--backend', 'xnnpack', '--threads', '1',
+    {key: 'xnn1', cmd: a.osprey, args: ['bench', file, '--json', '--backend', 'osprey-avx512,xnnpack', '--threads', '1',
       '--runs', String(a.runs), '--warmup', String(a.warmup)]},
   ];
   if (threadsAll > 1) {
-    configs.push({key: 'xnnN', cmd: a.osprey, args: ['bench', file, '--json', '--backend', 'xnnpack',
+    configs.push({key: 'xnnN', cmd: a.osprey, args: ['bench', file, '--json', '--backend', 'osprey-avx512,xnnpack',
       '--threads', String(threadsAll), '--runs', String(a.runs), '--warmup', String(a.warmup)]});
   }
   if (a.ref) {
@@ -333,7 +333,7 @@ function markdown(a, m, results, threadsAll, started, pngRel) {
   p(`- **Machine:** ${m.cpu}, ${m.cores} cores (${m.isa}), ${m.memory_gib} GiB, Linux ${m.kernel}`);
   p(`- **fp32 FMA peak of one core:** ${peakG ? `${f(peakG, 1)} GFLOP/s (${f(peakG / 2, 1)} GMAC/s)` : 'not measured'}, ` +
     'measured by `bench/fma_peak.c` (12 independent chains of register-only AVX-512/AVX2 FMAs, best of 10 × 0.2 s)');
-  p(`- **osprey:** XNNPACK ${m.xnnpack} (Debian) through the \`xnnpack\` backend; \`ref\` = osprey's reference kernels`);
+  p(`- **osprey:** XNNPACK ${m.xnnpack} (Debian) through the \`osprey-avx512,xnnpack\` backends (the default); \`ref\` = osprey's reference kernels`);
   p(`- **LiteRT:** @litertjs/core ${m.litert} (TFLite in WebAssembly, XNNPACK, 1 thread) on Node ${m.node}, ` +
     'through `tools/litert/run.mjs --bench`');
   const loads = results.flatMap((r) => r.load.map((l) => l[0]));

@@ -11,10 +11,19 @@ add_executable(osprey_tests ${UNIT_TEST_SOURCES})
 target_link_libraries(osprey_tests PRIVATE osprey_test_support osprey_vision GTest::gtest_main)
 gtest_discover_tests(osprey_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit)
 
+# Integer seed models made by `osprey quantize` for the malformed-model tests
+# and the model-loader fuzzer (nothing when the zoo is not fetched).
+set(QUANTIZED_SEEDS ${CMAKE_BINARY_DIR}/quantized-seeds)
+add_test(NAME quantized_seeds
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/make_quantized_seeds.sh $<TARGET_FILE:osprey> ${QUANTIZED_SEEDS})
+set_tests_properties(quantized_seeds PROPERTIES LABELS malformed FIXTURES_SETUP quantized_seeds TIMEOUT 300)
+
 file(GLOB MALFORMED_TEST_SOURCES CONFIGURE_DEPENDS tests/malformed/*.cpp)
 add_executable(osprey_malformed_tests ${MALFORMED_TEST_SOURCES})
 target_link_libraries(osprey_malformed_tests PRIVATE osprey_test_support GTest::gtest_main)
-gtest_discover_tests(osprey_malformed_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS malformed)
+gtest_discover_tests(osprey_malformed_tests DISCOVERY_TIMEOUT 120
+                     PROPERTIES LABELS malformed FIXTURES_REQUIRED quantized_seeds
+                                ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
 
 # The command line's contract: bad input gives one line on stderr and exit 1.
 add_test(NAME cli_errors COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:osprey>)
@@ -34,6 +43,7 @@ if(OSPREY_FUZZ)
     # Bounded run for `make test`; `make fuzz` runs longer.
     add_test(NAME ${name}
              COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/run_bounded.sh $<TARGET_FILE:${name}> ${name} 45)
-    set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+    set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300 FIXTURES_REQUIRED quantized_seeds
+                                            ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
   endforeach()
 endif()

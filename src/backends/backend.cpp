@@ -3,14 +3,92 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include "backends/xnnpack_delegate.h"
+#include <algorithm>
+
+#include "backends/avx512/avx512_backend.h"
+#include "backends/thread_pool.h"
+#include "backends/xnnpack/xnnpack_delegate.h"
 #include "core/error.h"
 
 namespace osprey {
 
-const std::vector<std::string>& backend_names() {
-  static const std::vector<std::string> names{"xnnpack", "ref"};
+namespace {
+
+std::string known_names() {
+  std::string known;
+  for (const std::string& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
+  return known;
+}
+
+// The names of `list` in order, without the trailing "ref"; throws for a bad list.
+std::vector<std::string> parse_list(const std::string& list) {
+  std::vector<std::string> names;
+  bool ref_seen = false;
+  size_t begin = 0;
+  for (;;) {
+    const size_t comma = list.find(',', begin);
+    const std::string name =
+        list.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
+    if (name.empty()) fail("backend list '{}' has an empty name (known: {})", list, known_names());
+    if (std::find(backend_names().begin(), backend_names().end(), name) == backend_names().end())
+      fail("unknown backend '{}' (known: {})", name, known_names());
+    if (ref_seen) {
+      fail("backend '{}' after ref in '{}': ref runs what the others leave, so it ends the list (known: {})",
+           name, list, known_names());
+    }
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      fail("backend '{}' appears twice in '{}' (known: {})", name, list, known_names());
+    if (name == "ref") {
+      ref_seen = true;
+    } else {
+      names.push_back(name);
+    }
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
   return names;
+}
+
+}  // namespace
+
+const std::vector<std::string>& backend_names() {
+  static const std::vector<std::string> names{"osprey-avx512", "xnnpack", "ref"};
+  return names;
+}
+
+BackendStack::~BackendStack() = default;
+
+void BackendStack::fill(InterpreterOptions& options) const {
+  options.backends.clear();
+  for (const auto& b : backends_) options.backends.push_back(b.get());
+}
+
+std::string check_backend_list(const std::string& list) {
+  try {
+    parse_list(list);
+    return "";
+  } catch (const Error& e) {
+    return e.what();
+  }
+}
+
+BackendStack make_backends(const std::string& list, int threads) {
+  OSPREY_CHECK(threads >= 0, "thread count {} must not be negative", threads);
+  const std::vector<std::string> names = parse_list(list);
+  BackendStack stack;
+  if (names.empty()) return stack;
+  // One pool for the whole stack: its backends never run at the same time.
+  std::shared_ptr<pthreadpool> pool = make_thread_pool(resolve_threads(threads));
+  for (const std::string& name : names) {
+    if (name == "osprey-avx512") {
+      stack.add(std::make_unique<Avx512Backend>(pool));
+    } else if (name == "xnnpack") {
+      XnnpackOptions options;
+      options.threads = threads;
+      stack.add(std::make_unique<XnnpackDelegate>(options, pool));
+    }
+  }
+  return stack;
 }
 
 int resolve_threads(int threads) {
@@ -25,19 +103,6 @@ int resolve_threads(int threads) {
   }
   const long online = sysconf(_SC_NPROCESSORS_ONLN);
   return online > 0 ? static_cast<int>(online) : 1;
-}
-
-std::unique_ptr<Delegate> make_backend(const std::string& name, int threads) {
-  OSPREY_CHECK(threads >= 0, "thread count {} must not be negative", threads);
-  if (name == "ref") return nullptr;
-  if (name == "xnnpack") {
-    XnnpackOptions options;
-    options.threads = threads;
-    return std::make_unique<XnnpackDelegate>(options);
-  }
-  std::string known;
-  for (const std::string& n : backend_names()) known += (known.empty() ? "" : ", ") + n;
-  fail("unknown backend '{}' (known: {})", name, known);
 }
 
 }  // namespace osprey

@@ -11,6 +11,7 @@
 #include "model/loader.h"
 #include "runtime/delegate.h"
 #include "runtime/op_cost.h"
+#include "runtime/weight_release.h"
 
 namespace osprey {
 
@@ -112,23 +113,43 @@ void Interpreter::prepare(const InterpreterOptions& options) {
     plan_info_.push_back(
         {op.index, op.name(), graph_.tensors[static_cast<size_t>(op.outputs[0])].shape, op_macs(graph_, op)});
   }
-  if (options.delegate) apply_delegate(*options.delegate);
+  if (!options.backends.empty()) {
+    std::vector<const Op*> plan;
+    for (const Step& step : steps_) plan.push_back(step.op);
+    WeightRelease release(graph_, plan, options.release_weights);
+    release.release_unread();
+    // origin[s]: the original step that step s is, -1 for a delegated run.
+    std::vector<int> origin;
+    for (size_t s = 0; s < steps_.size(); ++s) origin.push_back(static_cast<int>(s));
+    for (Delegate* backend : options.backends) {
+      OSPREY_CHECK(backend != nullptr, "backend list holds a null backend");
+      apply_backend(*backend, release, origin);
+    }
+  }
   plan_memory();
 }
 
-void Interpreter::apply_delegate(Delegate& delegate) {
+void Interpreter::apply_backend(Delegate& backend, WeightRelease& release, std::vector<int>& origin) {
   std::vector<const Op*> ops;
   for (const Step& step : steps_) ops.push_back(step.op);
-  std::vector<DelegatedRun> runs = delegate.partition(graph_, ops);
+  release.set_view(origin);
+  std::vector<DelegatedRun> runs = backend.partition(graph_, ops, release);
   if (runs.empty()) return;
   std::vector<Step> steps;
   std::vector<OpInfo> info;
+  std::vector<int> new_origin;
   size_t next_run = 0;
   for (int s = 0; s < static_cast<int>(steps_.size()); ++s) {
     if (next_run < runs.size() && runs[next_run].first_step == s) {
       DelegatedRun& run = runs[next_run++];
-      OSPREY_CHECK(run.last_step >= s && run.last_step < static_cast<int>(steps_.size()),
-                   "{} claimed an invalid run of steps", delegate.name());
+      OSPREY_CHECK(run.last_step >= s && run.last_step < static_cast<int>(steps_.size()) && run.kernel &&
+                       !run.outputs.empty(),
+                   "{} claimed an invalid run of steps", backend.name());
+      for (int k = s; k <= run.last_step; ++k) {
+        OSPREY_CHECK(origin[static_cast<size_t>(k)] >= 0, "{} claimed a run another backend holds",
+                     backend.name());
+      }
+      release.built(s, run.last_step);
       auto op = std::make_unique<Op>();
       op->index = -1;
       op->code = static_cast<int32_t>(OpCode::kCustom);
@@ -141,15 +162,19 @@ void Interpreter::apply_delegate(Delegate& delegate) {
       for (int k = s; k <= run.last_step; ++k) merged.macs += plan_info_[static_cast<size_t>(k)].macs;
       info.push_back(merged);
       steps.push_back({op.get(), std::move(run.kernel)});
+      new_origin.push_back(-1);
       delegated_ops_.push_back(std::move(op));
       s = run.last_step;
       continue;
     }
     steps.push_back(std::move(steps_[static_cast<size_t>(s)]));
     info.push_back(plan_info_[static_cast<size_t>(s)]);
+    new_origin.push_back(origin[static_cast<size_t>(s)]);
   }
+  OSPREY_CHECK(next_run == runs.size(), "{} claimed overlapping or unordered runs", backend.name());
   steps_ = std::move(steps);
   plan_info_ = std::move(info);
+  origin = std::move(new_origin);
 }
 
 void Interpreter::plan_memory() {

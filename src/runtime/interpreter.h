@@ -16,10 +16,17 @@
 namespace osprey {
 
 class Delegate;
+class WeightRelease;
 
 struct InterpreterOptions {
   const OpResolver* resolver = nullptr;  // default: the reference kernels
-  Delegate* delegate = nullptr;          // optional faster backend (e.g. XNNPACK)
+  // Faster backends, tried in order: each claims the steps it runs among
+  // those earlier ones left; the rest run on the reference kernels (see
+  // runtime/delegate.h; backends/backend.h builds the usual stacks). They
+  // only have to live until load returns.
+  std::vector<Delegate*> backends;
+  // Give back constants' pages once backends have packed them (delegate.h).
+  bool release_weights = true;
 };
 
 // One op of the execution plan, as `inspect` and the profiler report it.
@@ -60,7 +67,7 @@ class Interpreter {
  private:
   Interpreter() = default;
   void prepare(const InterpreterOptions& options);
-  void apply_delegate(Delegate& delegate);
+  void apply_backend(Delegate& backend, WeightRelease& release, std::vector<int>& origin);
   void plan_memory();
 
   std::unique_ptr<ModelFile> file_;

@@ -12,14 +12,14 @@
 //
 // usage: node tests/differential/run.mjs [--only NAME...] [--models-dir DIR]
 //          [--work-dir DIR] [--keep] [--timeout SEC] [--budget SEC] [--self-test]
-//          [--backend ref|xnnpack]
+//          [--backend LIST]
 //   OSPREY_BIN   osprey binary (default build/bin/osprey)
 //   OSPREY_CACHE zoo cache (default ~/.cache/osprey); models are fetched into
 //                CACHE/models when --models-dir is not given
 //   --timeout    per-model limit for `osprey run` (default 60 s)
 //   --budget     limit for the whole run (default 300 s); models not reached
 //                in time are reported as FAIL
-//   --backend    passed to `osprey run` (default: osprey's default, xnnpack)
+//   --backend    passed to `osprey run`, e.g. ref (default: osprey's default stack)
 //   --keep       keep the work directory (inputs/outputs of both runtimes;
 //                it is always kept when something failed)
 //   --self-test  no osprey: seeded random inputs, LiteRT run twice (separately

@@ -8,21 +8,46 @@
 #include <iterator>
 #include <random>
 
+#include "backends/backend.h"
 #include "runtime/interpreter.h"
 #include "support/model_builder.h"
 
 namespace osprey::testing {
 namespace {
 
-// Loads (and if it loads and `run`, runs) a model; returns the error text or "".
-std::string try_load(std::vector<uint8_t> bytes, bool run = true) {
+// Loads (and if it loads and `run`, runs) a model with `options`; returns
+// the error text or "".
+std::string try_load_with(const std::vector<uint8_t>& bytes, bool run, const InterpreterOptions& options) {
   try {
-    auto interp = Interpreter::from_buffer(std::move(bytes), "m.tflite");
+    auto interp = Interpreter::from_buffer(bytes, "m.tflite", options);
     if (run && interp->arena_bytes() < (size_t{64} << 20)) interp->invoke();
     return "";
   } catch (const Error& e) {
     return e.what();
   }
+}
+
+// The same on the reference kernels and on the default backend stack (what
+// the tools and ospreyd run); both must agree on whether the model is bad.
+std::string try_load(std::vector<uint8_t> bytes, bool run = true) {
+  static const BackendStack backends = make_backends(kDefaultBackend, 1);
+  const std::string ref = try_load_with(bytes, run, {});
+  const std::string fast = try_load_with(bytes, run, backends.options());
+  EXPECT_EQ(ref.empty(), fast.empty()) << "reference: '" << ref << "', default backends: '" << fast << "'";
+  return ref;
+}
+
+// Integer models made by `osprey quantize` (tests/fuzz/make_quantized_seeds.sh).
+std::vector<std::vector<uint8_t>> quantized_seeds() {
+  std::vector<std::vector<uint8_t>> seeds;
+  const char* dir = std::getenv("OSPREY_QUANTIZED_SEEDS");
+  if (!dir || !std::filesystem::is_directory(dir)) return seeds;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".tflite") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    seeds.emplace_back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  return seeds;
 }
 
 void expect_error(const ModelSpec& spec, const std::string& fragment) {
@@ -153,6 +178,29 @@ TEST(MalformedModel, RealModelCorruptionNeverCrashes) {
     for (int f = 0; f < 4; ++f)
       bytes[rng() % std::min<size_t>(bytes.size(), 16384)] = static_cast<uint8_t>(rng());
     try_load(bytes, i % 20 == 0);
+  }
+}
+
+// The same on int8/uint8 models, per-tensor and per-channel: integer kernels
+// and the quantization parameters' checks see hostile bytes too.
+TEST(MalformedModel, QuantizedModelCorruptionNeverCrashes) {
+  const std::vector<std::vector<uint8_t>> seeds = quantized_seeds();
+  if (seeds.empty()) GTEST_SKIP() << "no quantized seeds (the quantized_seeds fixture needs the zoo)";
+  std::mt19937 rng(7);
+  for (const std::vector<uint8_t>& base : seeds) {
+    EXPECT_EQ(try_load(base), "");
+    for (int i = 0; i < 10; ++i) {
+      const size_t n = rng() % base.size();
+      EXPECT_NE(
+          try_load(std::vector<uint8_t>(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(n)), false),
+          "");
+    }
+    for (int i = 0; i < 40; ++i) {
+      std::vector<uint8_t> bytes = base;
+      for (int f = 0; f < 4; ++f)
+        bytes[rng() % std::min<size_t>(bytes.size(), 16384)] = static_cast<uint8_t>(rng());
+      try_load(bytes, i % 10 == 0);
+    }
   }
 }
 

@@ -1,7 +1,6 @@
-// Every zoo model on the XNNPACK backend against the reference kernels, on
-// the same seeded random inputs (osprey::fill_random). XNNPACK sums in
-// another order than the reference, so outputs are compared with the
-// whole-output bound max|x - ref| <= 1e-3 * max(1, max|ref|).
+// Every zoo model on the default backend stack (osprey's AVX-512 kernels, then XNNPACK) against the reference
+// kernels, on the same seeded random inputs (osprey::fill_random). XNNPACK sums in another order than the
+// reference, so outputs are compared with the whole-output bound max|x - ref| <= 1e-3 * max(1, max|ref|).
 //
 // Models come from $OSPREY_CACHE/models (default ~/.cache/osprey/models);
 // absent ones are skipped. To bound the time the reference kernels take,
@@ -78,10 +77,8 @@ TEST_P(XnnpackModel, MatchesReferenceKernels) {
                  << " MMACs, above the limit (OSPREY_XNNPACK_TEST_MAX_MACS=0 runs it)";
   }
 
-  auto backend = make_backend("xnnpack", 2);
-  InterpreterOptions options;
-  options.delegate = backend.get();
-  auto xnn = Interpreter::load(path, options);
+  const BackendStack backends = make_backends(kDefaultBackend, 2);
+  auto xnn = Interpreter::load(path, backends.options());
   for (const OpInfo& info : xnn->plan_info()) {
     if (info.index >= 0) {
       EXPECT_TRUE(kReferenceOnly.count(info.name)) << info.name << " left on the reference kernels";
@@ -124,10 +121,8 @@ TEST(XnnpackThreads, SameResultsOnOneAndTwoThreads) {
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
   std::vector<std::vector<float>> results;
   for (int threads : {1, 2}) {
-    auto backend = make_backend("xnnpack", threads);
-    InterpreterOptions options;
-    options.delegate = backend.get();
-    auto xnn = Interpreter::load(path, options);
+    const BackendStack backends = make_backends(kDefaultBackend, threads);
+    auto xnn = Interpreter::load(path, backends.options());
     std::mt19937 rng(5);
     fill_random(xnn->input(0), rng);
     xnn->invoke();
@@ -135,6 +130,80 @@ TEST(XnnpackThreads, SameResultsOnOneAndTwoThreads) {
     results.emplace_back(out.data_as<float>(), out.data_as<float>() + out.num_elements());
   }
   EXPECT_EQ(results[0], results[1]);
+}
+
+// Backends claim in the order given: each sees only the steps earlier ones left.
+TEST(BackendStack, LaterBackendsSeeWhatEarlierOnesLeft) {
+  const std::string path = model_path("face_detection_full_range_sparse");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
+  auto count_runs = [&](const std::string& list, const std::string& prefix) {
+    const BackendStack backends = make_backends(list, 1);
+    auto interp = Interpreter::load(path, backends.options());
+    int runs = 0;
+    for (const OpInfo& info : interp->plan_info()) runs += info.name.rfind(prefix, 0) == 0 ? 1 : 0;
+    return runs;
+  };
+  EXPECT_EQ(count_runs("xnnpack,osprey-avx512", "OSPREY"), 0);
+  EXPECT_EQ(count_runs("xnnpack", "OSPREY"), 0);
+  EXPECT_EQ(count_runs("osprey-avx512", "XNNPACK"), 0);
+  EXPECT_EQ(count_runs("ref", "XNNPACK") + count_runs("ref", "OSPREY"), 0);
+  if (__builtin_cpu_supports("avx512f")) {
+    const int own = count_runs("osprey-avx512", "OSPREY");
+    EXPECT_GT(own, 0);
+    EXPECT_EQ(count_runs(kDefaultBackend, "OSPREY"), own);
+  } else {
+    EXPECT_EQ(count_runs("osprey-avx512", "OSPREY"), 0);  // claims nothing without AVX-512
+  }
+}
+
+// Weight release (runtime/delegate.h): constants every reader of which a
+// backend has packed give their pages back; nothing else does.
+TEST(BackendStack, ReleasesPackedWeightsOnly) {
+  const std::string path = model_path("face_detection_short_range");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
+  auto released = [&](const std::string& list, bool release) {
+    const BackendStack backends = make_backends(list, 1);
+    InterpreterOptions options = backends.options();
+    options.release_weights = release;
+    auto interp = Interpreter::load(path, options);
+    int count = 0;
+    for (const Tensor& t : interp->graph().tensors) count += t.is_constant && t.data == nullptr ? 1 : 0;
+    // Whatever was released, the model still runs.
+    std::mt19937 rng(2);
+    fill_random(interp->input(0), rng);
+    interp->invoke();
+    return count;
+  };
+  EXPECT_GT(released(kDefaultBackend, true), 0);
+  EXPECT_EQ(released(kDefaultBackend, false), 0);
+  EXPECT_EQ(released("ref", true), 0);
+}
+
+// Any order of the stack gives the reference kernels' results (within the
+// bound above); the default stack's bytes do not depend on the thread count.
+TEST(BackendStack, EveryOrderMatchesReference) {
+  const std::string path = model_path("selfie_segmentation");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
+  auto run = [&](const std::string& list) {
+    const BackendStack backends = make_backends(list, 1);
+    auto interp = Interpreter::load(path, backends.options());
+    std::mt19937 rng(11);
+    fill_random(interp->input(0), rng);
+    interp->invoke();
+    const Tensor& out = interp->output(0);
+    return std::vector<float>(out.data_as<float>(), out.data_as<float>() + out.num_elements());
+  };
+  const std::vector<float> ref = run("ref");
+  for (const char* list : {"osprey-avx512", "xnnpack", "xnnpack,osprey-avx512", kDefaultBackend}) {
+    const std::vector<float> got = run(list);
+    ASSERT_EQ(got.size(), ref.size()) << list;
+    double max_ref = 0, max_diff = 0;
+    for (size_t k = 0; k < ref.size(); ++k) {
+      max_ref = std::max(max_ref, static_cast<double>(std::fabs(ref[k])));
+      max_diff = std::max(max_diff, static_cast<double>(std::fabs(ref[k] - got[k])));
+    }
+    EXPECT_LE(max_diff, 1e-3 * std::max(1.0, max_ref)) << list;
+  }
 }
 
 }  // namespace

@@ -11,10 +11,12 @@
 #include <functional>
 #include <random>
 
+#include "backends/avx512/avx512_backend.h"
+#include "backends/avx512/depthwise_conv.h"
+#include "backends/avx512/sparse_conv.h"
 #include "backends/backend.h"
-#include "backends/depthwise_conv.h"
-#include "backends/sparse_conv.h"
-#include "backends/xnnpack_delegate.h"
+#include "backends/thread_pool.h"
+#include "backends/xnnpack/xnnpack_delegate.h"
 #include "io/random_fill.h"
 #include "model/tflite_schema_generated.h"
 #include "runtime/interpreter.h"
@@ -157,9 +159,12 @@ void check_model(const std::vector<uint8_t>& bytes, Tolerance tol, Expect expect
     XnnpackOptions xo;
     xo.threads = threads;
     xo.max_ops_per_runtime = ops_per_runtime;
-    auto backend = std::make_unique<XnnpackDelegate>(xo);
+    // The default stack: osprey's AVX-512 kernels first, XNNPACK for the rest.
+    const auto pool = make_thread_pool(threads);
+    Avx512Backend avx512(pool);
+    XnnpackDelegate backend(xo, pool);
     InterpreterOptions options;
-    options.delegate = backend.get();
+    options.backends = {&avx512, &backend};
     auto xnn = Interpreter::from_buffer(bytes, "xnnpack", options);
     // Reshapes alone in a runtime are left to the reference kernels (a copy either way).
     const bool all_delegated =
@@ -305,9 +310,8 @@ TEST(XnnpackOps, SparseOneByOneConv) {
     const std::vector<uint8_t> bytes = m.finish();
     SCOPED_TRACE(fmt::format("input {} cout {} zeros {}", fmt::join(c.input, "x"), c.cout, c.zeros));
     if (sparse_conv_supported()) {
-      auto backend = make_backend("xnnpack", 1);
-      InterpreterOptions options;
-      options.delegate = backend.get();
+      const BackendStack backends = make_backends(kDefaultBackend, 1);
+      const InterpreterOptions options = backends.options();
       auto xnn = Interpreter::from_buffer(bytes, "sparse", options);
       ASSERT_EQ(xnn->plan_info().size(), 1u);
       EXPECT_EQ(xnn->plan_info()[0].name, "OSPREY-SPARSE(CONV_2D #0)");
@@ -389,9 +393,8 @@ TEST(XnnpackOps, OwnDepthwiseKernel) {
     SCOPED_TRACE(fmt::format("input {} {}x{} stride {}", fmt::join(c.input, "x"), c.kh, c.kw, c.stride_h));
     const std::vector<uint8_t> bytes = depthwise_model(c);
     if (depthwise_conv_supported(c.kh, c.stride_h)) {
-      auto backend = make_backend("xnnpack", 1);
-      InterpreterOptions options;
-      options.delegate = backend.get();
+      const BackendStack backends = make_backends(kDefaultBackend, 1);
+      const InterpreterOptions options = backends.options();
       auto xnn = Interpreter::from_buffer(bytes, "dw", options);
       ASSERT_EQ(xnn->plan_info().size(), 1u);
       EXPECT_EQ(xnn->plan_info()[0].name, "OSPREY(DEPTHWISE_CONV_2D #0)");
@@ -412,9 +415,8 @@ TEST(XnnpackOps, OwnDepthwiseKernel) {
   m.output(out);
   const std::vector<uint8_t> bytes = m.finish();
   if (depthwise_conv_supported(3, 2)) {
-    auto backend = make_backend("xnnpack", 1);
-    InterpreterOptions options;
-    options.delegate = backend.get();
+    const BackendStack backends = make_backends(kDefaultBackend, 1);
+    const InterpreterOptions options = backends.options();
     auto xnn = Interpreter::from_buffer(bytes, "pad+dw", options);
     ASSERT_EQ(xnn->plan_info().size(), 1u);
     EXPECT_EQ(xnn->plan_info()[0].name, "OSPREY(PAD #0 + DEPTHWISE_CONV_2D #1)");
@@ -436,9 +438,8 @@ TEST(XnnpackOps, OwnDepthwiseKernel) {
   r.output(relu);
   const std::vector<uint8_t> clamped = r.finish();
   if (depthwise_conv_supported(5, 1)) {
-    auto backend = make_backend("xnnpack", 1);
-    InterpreterOptions options;
-    options.delegate = backend.get();
+    const BackendStack backends = make_backends(kDefaultBackend, 1);
+    const InterpreterOptions options = backends.options();
     auto xnn = Interpreter::from_buffer(clamped, "dw+relu6", options);
     ASSERT_EQ(xnn->plan_info().size(), 1u);
     EXPECT_EQ(xnn->plan_info()[0].name, "OSPREY(DEPTHWISE_CONV_2D #0 + RELU6 #1)");
@@ -819,9 +820,8 @@ TEST(XnnpackOps, RunsAroundReferenceOpsShareTheArena) {
   const std::vector<uint8_t> bytes = m.finish();
 
   {
-    auto backend = make_backend("xnnpack", 1);
-    InterpreterOptions options;
-    options.delegate = backend.get();
+    const BackendStack backends = make_backends(kDefaultBackend, 1);
+    const InterpreterOptions options = backends.options();
     auto xnn = Interpreter::from_buffer(bytes, "xnnpack", options);
     ASSERT_EQ(xnn->plan_info().size(), 5u);
     EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(CONV_2D #0)");
@@ -833,7 +833,7 @@ TEST(XnnpackOps, RunsAroundReferenceOpsShareTheArena) {
     xo.max_ops_per_runtime = 0;
     XnnpackDelegate backend(xo);
     InterpreterOptions options;
-    options.delegate = &backend;
+    options.backends = {&backend};
     auto xnn = Interpreter::from_buffer(bytes, "xnnpack", options);
     ASSERT_EQ(xnn->plan_info().size(), 3u);
     EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(CONV_2D #0 + CONV_2D #1)");
@@ -863,7 +863,7 @@ TEST(XnnpackOps, WeightsCutIntoSeveralRuntimes) {
   xo.pack_chunk_bytes = 16 << 10;
   XnnpackDelegate delegate(xo);
   InterpreterOptions options;
-  options.delegate = &delegate;
+  options.backends = {&delegate};
   auto xnn = Interpreter::from_buffer(bytes, "chunks", options);
   EXPECT_EQ(xnn->plan_info().size(), 4u);
   auto ref = Interpreter::from_buffer(bytes, "ref");
@@ -901,9 +901,8 @@ TEST(XnnpackOps, PadAndClampStayWithTheirNeighbours) {
   });
   m.output(pooled);
   const std::vector<uint8_t> bytes = m.finish();
-  auto backend = make_backend("xnnpack", 1);
-  InterpreterOptions options;
-  options.delegate = backend.get();
+  const BackendStack backends = make_backends(kDefaultBackend, 1);
+  const InterpreterOptions options = backends.options();
   auto xnn = Interpreter::from_buffer(bytes, "xnnpack", options);
   ASSERT_EQ(xnn->plan_info().size(), 2u);
   EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(3 ops)");
@@ -912,13 +911,29 @@ TEST(XnnpackOps, PadAndClampStayWithTheirNeighbours) {
 }
 
 TEST(XnnpackBackend, Names) {
-  EXPECT_EQ(make_backend("ref", 0), nullptr);
-  auto x = make_backend("xnnpack", 2);
-  ASSERT_NE(x, nullptr);
-  EXPECT_EQ(x->name(), "XNNPACK");
-  EXPECT_THROW(make_backend("gpu", 0), Error);
-  EXPECT_THROW(make_backend("xnnpack", -1), Error);
-  EXPECT_EQ(backend_names().front(), kDefaultBackend);
+  EXPECT_TRUE(make_backends("ref", 0).backends().empty());
+  const BackendStack x = make_backends("xnnpack", 2);
+  ASSERT_EQ(x.backends().size(), 1u);
+  EXPECT_EQ(x.backends()[0]->name(), "XNNPACK");
+  const BackendStack stack = make_backends("osprey-avx512,xnnpack,ref", 1);
+  ASSERT_EQ(stack.backends().size(), 2u);
+  EXPECT_EQ(stack.backends()[0]->name(), "osprey-avx512");
+  EXPECT_EQ(stack.options().backends.size(), 2u);
+  EXPECT_EQ(make_backends(kDefaultBackend, 1).backends().size(), 2u);
+  EXPECT_THROW(make_backends("gpu", 0), Error);
+  EXPECT_THROW(make_backends("xnnpack", -1), Error);
+  for (const char* bad : {"gpu", "xnnpack,xnnpack", "ref,xnnpack", "", "xnnpack,", ",ref"}) {
+    try {
+      make_backends(bad, 1);
+      ADD_FAILURE() << "'" << bad << "' accepted";
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("osprey-avx512, xnnpack, ref"), std::string::npos) << message;
+      EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    }
+  }
+  EXPECT_EQ(check_backend_list("osprey-avx512,xnnpack"), "");
+  EXPECT_NE(check_backend_list("gpu"), "");
   EXPECT_GE(resolve_threads(0), 1);
   EXPECT_EQ(resolve_threads(3), 3);
 }

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <memory>
 #include <string>
 
 #include "backends/backend.h"
@@ -14,14 +13,19 @@ struct BackendChoice {
   int threads = 0;  // 0: all cores
 
   void add_options(CLI::App* cmd) {
+    std::string names;
+    for (const std::string& n : backend_names()) names += (names.empty() ? "" : ", ") + n;
     cmd->add_option("--backend,-b", backend,
-                    "Execution backend: xnnpack (default) or ref (reference kernels)")
-        ->check(CLI::IsMember(backend_names()));
-    cmd->add_option("--threads", threads, "Threads for the backend (default: all cores)")
+                    "Backends in order of preference, comma-separated (" + names + "; default " +
+                        kDefaultBackend +
+                        "): each runs the ops it supports among those the ones before "
+                        "it left, ref (the reference kernels, always last) runs the rest")
+        ->check(CLI::Validator(check_backend_list, "LIST"));
+    cmd->add_option("--threads", threads, "Threads for the backends (default: all cores)")
         ->check(CLI::NonNegativeNumber);
   }
-  // The delegate must outlive Interpreter::load; keep it next to the options.
-  std::unique_ptr<Delegate> make() const { return make_backend(backend, threads); }
+  // The stack must outlive Interpreter::load; keep it next to the options.
+  BackendStack make() const { return make_backends(backend, threads); }
 };
 
 }  // namespace osprey::cli

@@ -189,13 +189,11 @@ void bench(const BenchArgs& args) {
   OSPREY_CHECK(args.warmup >= 0, "--warmup {} must not be negative", args.warmup);
 
   const auto init_start = Clock::now();
-  std::unique_ptr<Delegate> delegate = args.backend.make();
-  InterpreterOptions options;
-  options.delegate = delegate.get();
-  std::unique_ptr<Interpreter> interp = Interpreter::load(args.model, options);
+  BackendStack backends = args.backend.make();
+  std::unique_ptr<Interpreter> interp = Interpreter::load(args.model, backends.options());
   const double init_ms = ms_since(init_start);
-  delegate.reset();  // the interpreter's kernels keep what they need
-  const int threads = args.backend.backend == "ref" ? 1 : resolve_threads(args.backend.threads);
+  const int threads = backends.backends().empty() ? 1 : resolve_threads(args.backend.threads);
+  backends = BackendStack();  // the interpreter's kernels keep what they need
 
   // The arena may reuse an input's bytes once the input has been read, so
   // every run starts from a copy of the same random inputs (restored

@@ -89,9 +89,8 @@ void run_detect(const DetectOptions& options) {
                "model '{}' is a {} model; detect needs a detector{}", spec.name, spec.task,
                spec.find_head<vision::SegmentationHead>() ? " (try `osprey segment`)" : "");
   const vision::Image image = vision::read_image(options.image);
-  std::unique_ptr<Delegate> delegate = options.backend.make();
-  InterpreterOptions interpreter_options;
-  interpreter_options.delegate = delegate.get();
+  const BackendStack backends = options.backend.make();
+  const InterpreterOptions interpreter_options = backends.options();
   vision::Pipeline model(model_path, std::move(spec), interpreter_options);
   const vision::DetectionHead& head = model.spec().head_as<vision::DetectionHead>();
   const DetectRun result = options.threshold >= 0 ? model.run(image, head.with_min_score(options.threshold))

@@ -31,9 +31,8 @@ nlohmann::json describe(const Tensor& t, const std::string& file) {
 }
 
 void run(const RunArgs& args) {
-  std::unique_ptr<Delegate> delegate = args.backend.make();
-  InterpreterOptions options;
-  options.delegate = delegate.get();
+  const BackendStack backends = args.backend.make();
+  const InterpreterOptions options = backends.options();
   auto interp = Interpreter::load(args.model, options);
   const int n_in = interp->num_inputs();
   if (args.inputs.empty() && args.seed < 0) {

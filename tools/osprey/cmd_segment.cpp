@@ -37,9 +37,8 @@ void run_segment(const SegmentOptions& options) {
                spec.task, spec.find_head<vision::DetectionHead>() ? " (try `osprey detect`)" : "");
   const float threshold = options.threshold >= 0 ? options.threshold : head->params().threshold;
   const vision::Image image = vision::read_image(options.image);
-  std::unique_ptr<Delegate> delegate = options.backend.make();
-  InterpreterOptions interpreter_options;
-  interpreter_options.delegate = delegate.get();
+  const BackendStack backends = options.backend.make();
+  const InterpreterOptions interpreter_options = backends.options();
   vision::Pipeline model(model_path, std::move(spec), interpreter_options);
   const auto result = model.run<vision::SegmentationHead>(image);
 

@@ -12,11 +12,12 @@ namespace {
 
 void usage(FILE* out) {
   std::fprintf(out,
-               "usage: ospreyd [--socket PATH] [--backend NAME] [--threads N] [--verbose] [--quiet]\n"
+               "usage: ospreyd [--socket PATH] [--backend LIST] [--threads N] [--verbose] [--quiet]\n"
                "               [--max-sessions N] [--test-hooks]\n"
                "  --socket PATH      listen here (default: $OSPREY_SOCKET, else /run/osprey/osprey.sock\n"
                "                     for root, else $XDG_RUNTIME_DIR/osprey.sock)\n"
-               "  --backend NAME     cpu-tflite's kernels: xnnpack (default) or ref\n"
+               "  --backend LIST     cpu-tflite's backends in order: osprey-avx512, xnnpack, ref\n"
+               "                     (default osprey-avx512,xnnpack; ref: the reference kernels)\n"
                "  --threads N        threads of the backend (default 1; 0 = one per core)\n"
                "  --verbose, -v      also log every job (priority 7)\n"
                "  --quiet, -q        log warnings and errors only\n"

@@ -124,8 +124,8 @@ class Device {
   std::thread thread_;
 };
 
-// `backend` is a name make_backend() knows ("ref", "xnnpack"); throws
-// osprey::Error for an unknown one.
+// `backend` is a list make_backends() knows ("ref", "osprey-avx512,xnnpack");
+// throws osprey::Error for a bad one.
 std::unique_ptr<Device> make_tflite_device(const std::string& backend, int threads);
 std::unique_ptr<Device> make_proc_device();
 

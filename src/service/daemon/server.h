@@ -9,9 +9,9 @@ struct ServerOptions {
   std::string socket_path;
   bool test_hooks = false;  // honour kTestPauseDevice / kTestResumeDevice
   int max_sessions = 256;
-  // cpu-tflite's execution backend (src/backends/backend.h): "xnnpack", the
-  // fast path, or "ref", the reference kernels. `threads` 0 = one per core.
-  std::string backend = "xnnpack";
+  // cpu-tflite's execution backends, in order (src/backends/backend.h): the
+  // default fast stack, or "ref", the reference kernels. `threads` 0 = one per core.
+  std::string backend = "osprey-avx512,xnnpack";
   int threads = 1;
 };
 

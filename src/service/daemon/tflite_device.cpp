@@ -82,7 +82,7 @@ class TfliteDevice : public Device {
  public:
   TfliteDevice(std::string backend, int threads)
       : Device("cpu-tflite", 0), backend_(std::move(backend)), threads_(threads) {
-    make_backend(backend_, threads_);  // fails now, at start-up, for an unknown name
+    make_backends(backend_, threads_);  // fails now, at start-up, for an unknown name
   }
 
   std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
@@ -93,11 +93,9 @@ class TfliteDevice : public Device {
       throw ServiceError(wire::kErrLoadModel,
                          "cpu-tflite takes no model parameters (got '" + params.begin()->first + "')");
     }
-    // The execution backend: the delegate only has to live while the model loads.
-    std::unique_ptr<Delegate> delegate = make_backend(backend_, threads_);
-    InterpreterOptions options;
-    options.delegate = delegate.get();  // nullptr for "ref", the reference kernels
-    auto interp = Interpreter::from_buffer(*bytes, label, options);
+    // The execution backends only have to live while the model loads.
+    const BackendStack backends = make_backends(backend_, threads_);
+    auto interp = Interpreter::from_buffer(*bytes, label, backends.options());
     auto model = std::make_shared<TfliteModel>(std::move(interp));
     model->size = bytes->size();
     return model;

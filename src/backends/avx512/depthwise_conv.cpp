@@ -1,4 +1,4 @@
-#include "backends/depthwise_conv.h"
+#include "backends/avx512/depthwise_conv.h"
 
 // GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_ps(),
 // which -W(maybe-)uninitialized flags inside their own header.

@@ -1,4 +1,4 @@
-#include "backends/sparse_conv.h"
+#include "backends/avx512/sparse_conv.h"
 
 // GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_ps(),
 // which -W(maybe-)uninitialized flags inside their own header.

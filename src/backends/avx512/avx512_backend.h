@@ -1,0 +1,43 @@
+// osprey's own AVX-512 kernels as a backend ("osprey-avx512"), for the ops
+// where Debian's XNNPACK is slow: 1x1 convolutions with mostly-zero weights
+// (sparse_conv.h) and 3x3/5x5 depthwise convolutions (depthwise_conv.h),
+// each with the zero PAD before it and the RELU/RELU6/RELU_N1_TO_1 after it
+// folded in where only it reads them. On a CPU without AVX-512 it claims
+// nothing. Put it before "xnnpack" in a stack (backend.h).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/delegate.h"
+
+struct pthreadpool;
+
+namespace osprey {
+
+struct Avx512Options {
+  // 1x1 convolutions whose weights have at least this fraction of zeros run
+  // on the sparse kernel (0: never).
+  double sparse_min_zeros = 0.5;
+  // 3x3 and 5x5 depthwise convolutions (stride 1 or 2, multiplier 1, no
+  // dilation) run on the depthwise kernel.
+  bool depthwise = true;
+};
+
+class Avx512Backend final : public Delegate {
+ public:
+  // `pool`: the threads to split work over (null: the caller's thread).
+  explicit Avx512Backend(std::shared_ptr<pthreadpool> pool = nullptr, const Avx512Options& options = {});
+  ~Avx512Backend() override;
+
+  std::string name() const override { return "osprey-avx512"; }
+  std::vector<DelegatedRun> partition(const Graph& graph, const std::vector<const Op*>& ops,
+                                      PackedSteps& packed) override;
+
+ private:
+  std::shared_ptr<pthreadpool> pool_;
+  Avx512Options options_;
+};
+
+}  // namespace osprey
