@@ -877,9 +877,10 @@ TEST(TransposeConvBias, SameFilterSmallerThanStride) {
 }
 
 // Bug in the XNNPACK lowering (src/backends/xnnpack_delegate.cpp, lower_deconv):
-// a SAME Convolution2DTransposeBias with a one-column input, stride 3 and a
-// filter 3-5 wide (output width 1) is accepted, and libXNNPACK then crashes
-// (SIGSEGV in xnn_setup_deconvolution2d_nhwc_f32) on the first invoke.
+// a SAME transpose convolution (Convolution2DTransposeBias or TRANSPOSE_CONV)
+// with a one-column input, stride 3 and a filter 3-5 wide (output width 1) is
+// accepted, and libXNNPACK then crashes (SIGSEGV in
+// xnn_setup_deconvolution2d_nhwc_f32) on the first invoke.
 TEST(TransposeConvBias, XnnpackSameSingleColumnStride3) {
   GTEST_SKIP() << "XNNPACK lowering crashes on SAME deconvolution, input width 1, stride 3, filter >= 3";
   OpTester t;
