@@ -16,8 +16,8 @@
 #include <set>
 #include <string>
 
-#include "backends/backend.h"
 #include "io/random_fill.h"
+#include "kernels/op_tester.h"
 #include "runtime/interpreter.h"
 
 namespace osprey {
@@ -78,10 +78,8 @@ TEST_P(XnnpackModel, MatchesReferenceKernels) {
                  << " MMACs, above the limit (OSPREY_XNNPACK_TEST_MAX_MACS=0 runs it)";
   }
 
-  auto backend = make_backend("xnnpack", 2);
-  InterpreterOptions options;
-  options.delegate = backend.get();
-  auto xnn = Interpreter::load(path, options);
+  testing::TestBackend backend = testing::make_test_backend(testing::kXnnpack, 2);
+  auto xnn = Interpreter::load(path, backend.options);
   for (const OpInfo& info : xnn->plan_info()) {
     if (info.index >= 0) {
       EXPECT_TRUE(kReferenceOnly.count(info.name)) << info.name << " left on the reference kernels";
@@ -124,10 +122,8 @@ TEST(XnnpackThreads, SameResultsOnOneAndTwoThreads) {
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
   std::vector<std::vector<float>> results;
   for (int threads : {1, 2}) {
-    auto backend = make_backend("xnnpack", threads);
-    InterpreterOptions options;
-    options.delegate = backend.get();
-    auto xnn = Interpreter::load(path, options);
+    testing::TestBackend backend = testing::make_test_backend(testing::kXnnpack, threads);
+    auto xnn = Interpreter::load(path, backend.options);
     std::mt19937 rng(5);
     fill_random(xnn->input(0), rng);
     xnn->invoke();
