@@ -18,6 +18,7 @@ namespace osprey {
 namespace {
 
 using testing::OpTester;
+using testing::test_backends;
 
 constexpr Activation kAllActivations[] = {Activation::kNone, Activation::kRelu, Activation::kReluN1To1,
                                           Activation::kRelu6};
@@ -875,6 +876,24 @@ TEST(TransposeConvBias, SameFilterSmallerThanStride) {
   expect_values(t, {1, 1, 4, 1}, {2, 0, 0, 4});
 }
 
+// Bug in the XNNPACK lowering (src/backends/xnnpack_delegate.cpp, lower_deconv):
+// a SAME transpose convolution (Convolution2DTransposeBias or TRANSPOSE_CONV)
+// with a one-column input, stride 3 and a filter 3-5 wide (output width 1) is
+// accepted, and libXNNPACK then crashes (SIGSEGV in
+// xnn_setup_deconvolution2d_nhwc_f32) on the first invoke.
+TEST(TransposeConvBias, XnnpackSameSingleColumnStride3) {
+  GTEST_SKIP() << "XNNPACK lowering crashes on SAME deconvolution, input width 1, stride 3, filter >= 3";
+  OpTester t;
+  t.add_input<float>({1, 1, 1, 1}, {1.0f});
+  t.add_input<float>({1, 1, 3, 1}, {1.0f, 2.0f, 3.0f}, true);
+  t.add_input<float>({1}, {0.0f}, true);
+  t.add_output(DType::kFloat32);
+  t.set_custom_op("Convolution2DTransposeBias",
+                  transpose_bias_options(kTfLiteSame, /*stride_w=*/3, /*stride_h=*/1));
+  t.run();
+  expect_values(t, {1, 1, 1, 1}, {2.0f});
+}
+
 TEST(TransposeConvBias, MatchesNaiveLoopOnRandomShapes) {
   std::mt19937 rng(2024);
   for (int i = 0; i < 60; ++i) {
@@ -893,7 +912,10 @@ TEST(TransposeConvBias, MatchesNaiveLoopOnRandomShapes) {
     const std::vector<float> in = random_values(rng, num_elements(id));
     const std::vector<float> weights = random_values(rng, num_elements(wd));
     const std::vector<float> bias = random_values(rng, wd[0]);
-    OpTester t;
+    // The shapes of the XnnpackSameSingleColumnStride3 bug stay on the reference kernels.
+    const bool crashes_xnnpack =
+        same && ((id[2] == 1 && sw == 3 && wd[2] >= 3) || (id[1] == 1 && sh == 3 && wd[1] >= 3));
+    OpTester t(crashes_xnnpack ? std::vector<std::string>{} : test_backends());
     t.add_input<float>(id, in);
     t.add_input<float>(wd, weights, true);
     t.add_input<float>({wd[0]}, bias, true);

@@ -15,8 +15,8 @@
 #include <set>
 #include <string>
 
-#include "backends/backend.h"
 #include "io/random_fill.h"
+#include "kernels/op_tester.h"
 #include "runtime/interpreter.h"
 
 namespace osprey {
@@ -77,8 +77,8 @@ TEST_P(XnnpackModel, MatchesReferenceKernels) {
                  << " MMACs, above the limit (OSPREY_XNNPACK_TEST_MAX_MACS=0 runs it)";
   }
 
-  const BackendStack backends = make_backends(kDefaultBackend, 2);
-  auto xnn = Interpreter::load(path, backends.options());
+  testing::TestBackend backend = testing::make_test_backend(kDefaultBackend, 2);
+  auto xnn = Interpreter::load(path, backend.options);
   for (const OpInfo& info : xnn->plan_info()) {
     if (info.index >= 0) {
       EXPECT_TRUE(kReferenceOnly.count(info.name)) << info.name << " left on the reference kernels";
@@ -121,8 +121,8 @@ TEST(XnnpackThreads, SameResultsOnOneAndTwoThreads) {
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
   std::vector<std::vector<float>> results;
   for (int threads : {1, 2}) {
-    const BackendStack backends = make_backends(kDefaultBackend, threads);
-    auto xnn = Interpreter::load(path, backends.options());
+    testing::TestBackend backend = testing::make_test_backend(kDefaultBackend, threads);
+    auto xnn = Interpreter::load(path, backend.options);
     std::mt19937 rng(5);
     fill_random(xnn->input(0), rng);
     xnn->invoke();
