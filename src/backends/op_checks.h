@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "graph/graph.h"
+#include "kernels/geometry.h"
 
 namespace osprey::backend_checks {
 
@@ -102,7 +103,8 @@ struct SpatialPad {
   uint32_t top = 0, bottom = 0, left = 0, right = 0;
 };
 
-// TFLite's output size and padding along one axis of a windowed op.
+// TFLite's output size and padding along one axis of a windowed op (kernels/geometry.h),
+// in the types XNNPACK takes.
 struct Window {
   int64_t out = 0;
   uint32_t before = 0, after = 0;
@@ -110,18 +112,9 @@ struct Window {
 
 inline bool window(int64_t size, int64_t filter, int64_t stride, int64_t dilation, Padding padding,
                    Window& w) {
-  if (size <= 0 || filter <= 0 || stride <= 0 || dilation <= 0) return false;
-  const int64_t effective = (filter - 1) * dilation + 1;
-  if (padding == Padding::kSame) {
-    w.out = (size + stride - 1) / stride;
-    const int64_t total = std::max<int64_t>((w.out - 1) * stride + effective - size, 0);
-    w.before = static_cast<uint32_t>(total / 2);
-    w.after = static_cast<uint32_t>(total - total / 2);
-  } else {
-    if (size < effective) return false;
-    w.out = (size - effective + stride) / stride;
-    w.before = w.after = 0;
-  }
+  const auto axis = geometry::try_window_axis(size, filter, stride, dilation, padding);
+  if (!axis) return false;
+  w = {axis->out, static_cast<uint32_t>(axis->pad_before), static_cast<uint32_t>(axis->pad_after)};
   return true;
 }
 

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "graph/graph.h"
 #include "kernels/op_resolver.h"
-#include "backends/backend.h"
 #include "runtime/delegate.h"
 #include "runtime/interpreter.h"
 

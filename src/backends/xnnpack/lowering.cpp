@@ -30,29 +30,6 @@ bool is_static(const Tensor& t, int rank = -1) {
   return is_f32(t, rank) && t.is_constant && t.data != nullptr;
 }
 
-// Padding and adjustment XNNPACK's deconvolution needs to give `out` rows from
-// `size` with TFLite's transpose-convolution padding (which only fixes the
-// padding before; whatever lies past `out` is cropped).
-struct DeconvAxis {
-  uint32_t before = 0, after = 0, adjustment = 0;
-};
-
-bool deconv_axis(int64_t size, int64_t filter, int64_t stride, int64_t out, Padding padding, DeconvAxis& a) {
-  if (size <= 0 || filter <= 0 || stride <= 0 || out <= 0) return false;
-  const int64_t forward =
-      padding == Padding::kSame ? (out + stride - 1) / stride : (out + stride - filter) / stride;
-  const int64_t total = std::max<int64_t>((forward - 1) * stride + filter - out, 0);
-  const int64_t before = total / 2;
-  const int64_t full = (size - 1) * stride + filter - before;  // rows from `before` on
-  if (full >= out) {
-    a = {static_cast<uint32_t>(before), static_cast<uint32_t>(full - out), 0};
-    return true;
-  }
-  if (out - full >= stride) return false;  // XNNPACK's adjustment must stay below the stride
-  a = {static_cast<uint32_t>(before), 0, static_cast<uint32_t>(out - full)};
-  return true;
-}
-
 Shape broadcast_shape(const Shape& a, const Shape& b, bool& ok) {
   const size_t rank = std::max(a.size(), b.size());
   Shape result(rank, 1);
@@ -164,13 +141,7 @@ Reason lower_deconv(const Graph& g, const Op& op, Builder* b, bool mediapipe) {
     if (Reason r = need_io(op, 3, 3, 1); !r.empty()) return r;
     input_at = 0;
     bias_at = 2;
-    if (op.custom_options.size() < 12) return "custom options too short";
-    int32_t raw[3];
-    std::memcpy(raw, op.custom_options.data(), sizeof(raw));  // little-endian, like every target
-    if (raw[0] != 1 && raw[0] != 2) return "unknown padding";
-    opt.padding = raw[0] == 1 ? Padding::kSame : Padding::kValid;
-    opt.stride_w = raw[1];
-    opt.stride_h = raw[2];
+    opt = options_of<TransposeConvOptions>(op);  // the loader parsed the custom bytes (src/ops)
   } else {
     if (Reason r = need_io(op, 3, 4, 1); !r.empty()) return r;
     opt = options_of<TransposeConvOptions>(op);
@@ -187,15 +158,18 @@ Reason lower_deconv(const Graph& g, const Op& op, Builder* b, bool mediapipe) {
   if (mediapipe && !has(op, bias_at)) return "bias is missing";
   if (Reason r = check_bias(g, op, bias_at, cout); !r.empty()) return r;
   if (output.dim(0) != input.dim(0) || output.dim(3) != cout) return "output shape differs";
-  DeconvAxis y, x;
-  if (!deconv_axis(input.dim(1), weights.dim(1), opt.stride_h, output.dim(1), opt.padding, y) ||
-      !deconv_axis(input.dim(2), weights.dim(2), opt.stride_w, output.dim(2), opt.padding, x)) {
-    return "output size XNNPACK's deconvolution cannot give";
-  }
+  // libXNNPACK's deconvolution setup crashes when the output is narrower
+  // than one stride (e.g. one input column, stride 3, SAME, filter 3).
+  if (output.dim(1) < opt.stride_h || output.dim(2) < opt.stride_w) return "output smaller than one stride";
+  const auto y =
+      geometry::try_deconv_axis(input.dim(1), weights.dim(1), opt.stride_h, output.dim(1), opt.padding);
+  const auto x =
+      geometry::try_deconv_axis(input.dim(2), weights.dim(2), opt.stride_w, output.dim(2), opt.padding);
+  if (!y || !x) return "output size XNNPACK's deconvolution cannot give";
   if (!b) return "";
   check_xnn(xnn_define_deconvolution_2d(
-                b->subgraph(), y.before, x.after, y.after, x.before, y.adjustment, x.adjustment,
-                static_cast<uint32_t>(weights.dim(1)), static_cast<uint32_t>(weights.dim(2)),
+                b->subgraph(), y->pad_before, x->pad_after, y->pad_after, x->pad_before, y->adjustment,
+                x->adjustment, static_cast<uint32_t>(weights.dim(1)), static_cast<uint32_t>(weights.dim(2)),
                 static_cast<uint32_t>(opt.stride_h), static_cast<uint32_t>(opt.stride_w), 1, 1, 1,
                 static_cast<size_t>(cin), static_cast<size_t>(cout), range.min, range.max,
                 b->value(op.inputs[input_at]), b->weights(op.inputs[weights_at]),
