@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "kernels/op_tester.h"
 #include "runtime/interpreter.h"
 #include "support/model_builder.h"
@@ -187,11 +188,17 @@ TEST(GeometryExtremes, Int8AveragePoolOverHugeWindow) {
   EXPECT_EQ(t.output_values<int8_t>(), std::vector<int8_t>{127});
 }
 
-// The same through a whole model file: loader, interpreter, integer kernel.
-ModelSpec int8_conv_model(int stride) {
+// The same through a whole model file: loader, interpreter, integer kernel,
+// on every backend stack a user can pick.
+ModelSpec int8_conv_model(int stride, int dilation = 1) {
   ModelSpec m = tiny_conv_model();
   m.ops = {m.ops[0]};  // CONV_2D alone
-  m.ops[0].stride = stride;
+  m.ops[0].options = [=](flatbuffers::FlatBufferBuilder& b) {
+    return std::make_pair(tfl::BuiltinOptions::Conv2DOptions,
+                          tfl::CreateConv2DOptions(b, tfl::Padding::SAME, stride, stride,
+                                                   tfl::ActivationFunctionType::NONE, dilation, dilation)
+                              .Union());
+  };
   m.outputs = {3};
   m.buffers[1] = std::vector<uint8_t>(4 * 3 * 3 * 2, 1);       // int8 weights
   m.buffers[2] = as_bytes(std::vector<int32_t>{1, -1, 2, 0});  // int32 bias
@@ -207,9 +214,10 @@ ModelSpec int8_conv_model(int stride) {
   return m;
 }
 
-std::string load_and_run(const ModelSpec& spec) {
+std::string load_and_run(const ModelSpec& spec, const std::string& backends) {
   try {
-    auto interp = Interpreter::from_buffer(build_model(spec), "m.tflite");
+    const BackendStack stack = make_backends(backends, 1);
+    auto interp = Interpreter::from_buffer(build_model(spec), "m.tflite", stack.options());
     interp->invoke();
     return "";
   } catch (const Error& e) {
@@ -217,13 +225,32 @@ std::string load_and_run(const ModelSpec& spec) {
   }
 }
 
-TEST(GeometryExtremes, Int8ModelWithHugeStride) {
-  EXPECT_EQ(load_and_run(int8_conv_model(1)), "");
-  expect_one_line(load_and_run(int8_conv_model(kHuge)), "too large");
+class GeometryExtremesOnBackends : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GeometryExtremesOnBackends, Int8AndFloatModelsWithHugeStrideOrDilation) {
+  const std::string& backends = GetParam();
+  EXPECT_EQ(load_and_run(int8_conv_model(1), backends), "");
+  expect_one_line(load_and_run(int8_conv_model(kHuge), backends), "too large");
+  for (int dilation : {kHuge, kHuge / 2}) {
+    SCOPED_TRACE(dilation);
+    expect_one_line(load_and_run(int8_conv_model(1, dilation), backends), "CONV_2D");
+  }
+  // Large but within the limits: SAME padding covers it, as in TFLite.
+  EXPECT_EQ(load_and_run(int8_conv_model(1, 1 << 20), backends), "");
   ModelSpec float_model = tiny_conv_model();
   float_model.ops[0].stride = kHuge;
-  expect_one_line(load_and_run(float_model), "too large");
+  expect_one_line(load_and_run(float_model, backends), "too large");
 }
+
+INSTANTIATE_TEST_SUITE_P(EveryBackend, GeometryExtremesOnBackends,
+                         ::testing::Values("ref", "xnnpack", "osprey-avx512", "osprey-avx512,xnnpack"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string name = info.param;
+                           for (char& c : name) {
+                             if (c == '-' || c == ',') c = '_';
+                           }
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace osprey::testing
