@@ -195,17 +195,12 @@ class TransposeConvBias final : public Kernel {
 class FullyConnected final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    check_io_count(ctx, 2, 3);
+    fc_ = fully_connected_operands<FloatArithmetic>(ctx);
     const auto& opt = ctx.options<FullyConnectedOptions>();
-    const Tensor& input = ctx.input(0);
-    const Tensor& weights = ctx.input(1);
-    check_float_tensor(input, "input", -1);
-    check_float_tensor(weights, "weights", 2);
-    fc_ = FullyConnectedShape(input, weights);
     has_bias_ = ctx.has_input(2);
     if (has_bias_) check_bias(ctx.input(2), fc_.units);
     range_ = activation_range(opt.activation);
-    set_output(ctx, fc_.output_shape(input, opt.keep_num_dims));
+    set_output(ctx, fc_.output_shape(ctx.input(0), opt.keep_num_dims));
   }
 
   void eval(KernelContext& ctx) override {

@@ -94,17 +94,6 @@ struct FullyConnectedShape {
   int64_t rows = 0;
   int units = 0, depth = 0;
 
-  FullyConnectedShape() = default;
-  // Checks the input against the weights (both already checked as operands).
-  FullyConnectedShape(const Tensor& input, const Tensor& weights) {
-    OSPREY_CHECK(input.rank() >= 1, "input is a scalar, expected at least 1 dim");
-    units = weights.dim(0);
-    depth = weights.dim(1);
-    OSPREY_CHECK(input.num_elements() % depth == 0,
-                 "input has {} elements, not a multiple of the weights' {}", input.num_elements(), depth);
-    rows = input.num_elements() / depth;
-  }
-
   Shape output_shape(const Tensor& input, bool keep_num_dims) const {
     if (keep_num_dims) {
       OSPREY_CHECK(input.shape.back() == depth, "input's last dim {} differs from the weights' {}",
@@ -117,5 +106,24 @@ struct FullyConnectedShape {
     return {static_cast<int32_t>(rows), units};
   }
 };
+
+// FULLY_CONNECTED's inputs input, weights and optional bias [units]: checks all but
+// the bias (the operands through Arithmetic::check_operand).
+template <typename Arithmetic>
+FullyConnectedShape fully_connected_operands(const KernelContext& ctx) {
+  check_io_count(ctx, 2, 3);
+  const Tensor& input = ctx.input(0);
+  const Tensor& weights = ctx.input(1);
+  Arithmetic::check_operand(input, "input", -1);
+  Arithmetic::check_operand(weights, "weights", 2);
+  OSPREY_CHECK(input.rank() >= 1, "input is a scalar, expected at least 1 dim");
+  FullyConnectedShape s;
+  s.units = weights.dim(0);
+  s.depth = weights.dim(1);
+  OSPREY_CHECK(input.num_elements() % s.depth == 0,
+               "input has {} elements, not a multiple of the weights' {}", input.num_elements(), s.depth);
+  s.rows = input.num_elements() / s.depth;
+  return s;
+}
 
 }  // namespace osprey::ref

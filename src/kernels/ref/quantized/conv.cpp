@@ -187,13 +187,10 @@ class TransposeConv final : public Kernel {
 class FullyConnected final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    check_io_count(ctx, 2, 3);
+    fc_ = fully_connected_operands<IntegerArithmetic>(ctx);
     const auto& opt = ctx.options<FullyConnectedOptions>();
     const Tensor& input = ctx.input(0);
     const Tensor& weights = ctx.input(1);
-    check_shape(input, "input");
-    check_shape(weights, "weights", 2);
-    fc_ = FullyConnectedShape(input, weights);
     bias_ = bias_data(ctx, 2, fc_.units);
     ctx.output(0).shape = fc_.output_shape(input, opt.keep_num_dims);
     // TFLite's FULLY_CONNECTED takes one multiplier (per-channel weights are a newer, optional path).
