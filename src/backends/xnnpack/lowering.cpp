@@ -126,16 +126,27 @@ Reason check_conv_output(const Graph& g, const Op& op, int64_t cout, ConvOperand
   return place_window(*c.input, *c.output, cout, c.window, "output shape differs from the convolution's");
 }
 
-// XNNPACK's padding (top, right, bottom, left) of a convolution: the window's
-// plus that of a PAD folded into the input.
-struct ConvPadding {
-  uint32_t input_id, top, right, bottom, left;
+// What xnn_define_convolution_2d and xnn_define_depthwise_convolution_2d take
+// first: padding (the window's plus that of a PAD folded into the input), filter
+// size, strides and dilations; and the input value.
+struct XnnConvWindow {
+  uint32_t top, right, bottom, left, filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w;
+  uint32_t input_id;
 };
 
-ConvPadding conv_padding(Builder* b, const Op& op, const Window2D& w) {
+XnnConvWindow xnn_conv_window(Builder* b, const Op& op, const Window2D& w) {
   const auto [input_id, pad] = b->conv_input(op.inputs[0]);
-  return {input_id, w.y.before + pad.top, w.x.after + pad.right, w.y.after + pad.bottom,
-          w.x.before + pad.left};
+  return {w.y.before + pad.top,
+          w.x.after + pad.right,
+          w.y.after + pad.bottom,
+          w.x.before + pad.left,
+          static_cast<uint32_t>(w.filter_h),
+          static_cast<uint32_t>(w.filter_w),
+          static_cast<uint32_t>(w.stride_h),
+          static_cast<uint32_t>(w.stride_w),
+          static_cast<uint32_t>(w.dilation_h),
+          static_cast<uint32_t>(w.dilation_w),
+          input_id};
 }
 
 Reason lower_conv(const Graph& g, const Op& op, Builder* b) {
@@ -147,15 +158,12 @@ Reason lower_conv(const Graph& g, const Op& op, Builder* b) {
   if (cout % groups != 0) return "output channels not a multiple of the groups";
   if (Reason r = check_conv_output(g, op, cout, c); !r.empty()) return r;
   if (!b) return "";
-  const Window2D& w = c.window;
-  const ConvPadding p = conv_padding(b, op, w);
+  const XnnConvWindow w = xnn_conv_window(b, op, c.window);
   check_xnn(xnn_define_convolution_2d(
-                b->subgraph(), p.top, p.right, p.bottom, p.left, static_cast<uint32_t>(w.filter_h),
-                static_cast<uint32_t>(w.filter_w), static_cast<uint32_t>(w.stride_h),
-                static_cast<uint32_t>(w.stride_w), static_cast<uint32_t>(w.dilation_h),
-                static_cast<uint32_t>(w.dilation_w), static_cast<uint32_t>(groups),
+                b->subgraph(), w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h,
+                w.stride_w, w.dilation_h, w.dilation_w, static_cast<uint32_t>(groups),
                 static_cast<size_t>(group_cin), static_cast<size_t>(cout / groups), c.range.min, c.range.max,
-                p.input_id, b->weights(op.inputs[1]), b->optional_bias(op, 2), b->value(op.outputs[0]), 0),
+                w.input_id, b->weights(op.inputs[1]), b->optional_bias(op, 2), b->value(op.outputs[0]), 0),
             "convolution definition");
   return "";
 }
@@ -167,14 +175,11 @@ Reason lower_depthwise(const Graph& g, const Op& op, Builder* b) {
   if (cout % cin != 0) return "filter channels not a multiple of the input's";
   if (Reason r = check_conv_output(g, op, cout, c); !r.empty()) return r;
   if (!b) return "";
-  const Window2D& w = c.window;
-  const ConvPadding p = conv_padding(b, op, w);
+  const XnnConvWindow w = xnn_conv_window(b, op, c.window);
   check_xnn(xnn_define_depthwise_convolution_2d(
-                b->subgraph(), p.top, p.right, p.bottom, p.left, static_cast<uint32_t>(w.filter_h),
-                static_cast<uint32_t>(w.filter_w), static_cast<uint32_t>(w.stride_h),
-                static_cast<uint32_t>(w.stride_w), static_cast<uint32_t>(w.dilation_h),
-                static_cast<uint32_t>(w.dilation_w), static_cast<uint32_t>(cout / cin),
-                static_cast<size_t>(cin), c.range.min, c.range.max, p.input_id, b->weights(op.inputs[1]),
+                b->subgraph(), w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h,
+                w.stride_w, w.dilation_h, w.dilation_w, static_cast<uint32_t>(cout / cin),
+                static_cast<size_t>(cin), c.range.min, c.range.max, w.input_id, b->weights(op.inputs[1]),
                 b->optional_bias(op, 2), b->value(op.outputs[0]), 0),
             "depthwise convolution definition");
   return "";
