@@ -58,77 +58,130 @@ Reason check_bias(const Graph& g, const Op& op, size_t i, int64_t channels) {
   return "";
 }
 
-Reason lower_conv(const Graph& g, const Op& op, Builder* b) {
-  if (Reason r = need_io(op, 2, 3, 1); !r.empty()) return r;
-  const Tensor& input = in(g, op, 0);
-  const Tensor& filter = in(g, op, 1);
-  const Tensor& output = out(g, op);
-  if (!is_activation(input, 4) || !is_activation(output, 4)) return "input/output not float32 4D activations";
-  if (!is_static(filter, 4)) return "filter is not a float32 4D constant";
-  const auto opt = options_of<Conv2DOptions>(op);
+// A convolution's window over height and width: filter size, strides,
+// dilations and padding, as CONV_2D, DEPTHWISE_CONV_2D and the poolings give them.
+struct Window2D {
+  int64_t filter_h = 1, filter_w = 1;
+  int stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  Padding padding = Padding::kSame;
+  Window y, x;  // computed by place_window
+};
+
+// Places the window over `input` and checks that `output` is the
+// [N, out_h, out_w, channels] it gives.
+Reason place_window(const Tensor& input, const Tensor& output, int64_t channels, Window2D& w,
+                    const char* output_mismatch) {
+  if (!window(input.dim(1), w.filter_h, w.stride_h, w.dilation_h, w.padding, w.y) ||
+      !window(input.dim(2), w.filter_w, w.stride_w, w.dilation_w, w.padding, w.x)) {
+    return "invalid window";
+  }
+  if (output.shape != Shape{input.dim(0), static_cast<int32_t>(w.y.out), static_cast<int32_t>(w.x.out),
+                            static_cast<int32_t>(channels)}) {
+    return output_mismatch;
+  }
+  return "";
+}
+
+// What CONV_2D and DEPTHWISE_CONV_2D share: (input, filter[, bias]) -> output,
+// float32 4D activations, a 4D constant filter [*, KH, KW, *] and a fused activation.
+struct ConvOperands {
+  const Tensor* input = nullptr;
+  const Tensor* filter = nullptr;
+  const Tensor* output = nullptr;
   Range range;
-  if (!activation_range(opt.activation, range)) return "unsupported fused activation";
-  const int64_t cin = input.dim(3), group_cin = filter.dim(3), cout = filter.dim(0);
+  Window2D window;
+};
+
+template <typename Options>
+Reason conv_operands(const Graph& g, const Op& op, bool depthwise, ConvOperands& c) {
+  if (Reason r = need_io(op, 2, 3, 1); !r.empty()) return r;
+  c.input = &in(g, op, 0);
+  c.filter = &in(g, op, 1);
+  c.output = &out(g, op);
+  if (!is_activation(*c.input, 4) || !is_activation(*c.output, 4))
+    return "input/output not float32 4D activations";
+  if (depthwise) {
+    if (!is_static(*c.filter, 4) || c.filter->dim(0) != 1)
+      return "filter is not a float32 [1,KH,KW,C] constant";
+  } else if (!is_static(*c.filter, 4)) {
+    return "filter is not a float32 4D constant";
+  }
+  const auto opt = options_of<Options>(op);
+  if (!activation_range(opt.activation, c.range)) return "unsupported fused activation";
+  c.window = {c.filter->dim(1),
+              c.filter->dim(2),
+              opt.stride_h,
+              opt.stride_w,
+              opt.dilation_h,
+              opt.dilation_w,
+              opt.padding,
+              {},
+              {}};
+  return "";
+}
+
+// The checks after the channel counts: bias, window and output shape.
+Reason check_conv_output(const Graph& g, const Op& op, int64_t cout, ConvOperands& c) {
+  if (Reason r = check_bias(g, op, 2, cout); !r.empty()) return r;
+  return place_window(*c.input, *c.output, cout, c.window, "output shape differs from the convolution's");
+}
+
+// What xnn_define_convolution_2d and xnn_define_depthwise_convolution_2d take
+// first: padding (the window's plus that of a PAD folded into the input), filter
+// size, strides and dilations; and the input value.
+struct XnnConvWindow {
+  uint32_t top, right, bottom, left, filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w;
+  uint32_t input_id;
+};
+
+XnnConvWindow xnn_conv_window(Builder* b, const Op& op, const Window2D& w) {
+  const auto [input_id, pad] = b->conv_input(op.inputs[0]);
+  return {w.y.before + pad.top,
+          w.x.after + pad.right,
+          w.y.after + pad.bottom,
+          w.x.before + pad.left,
+          static_cast<uint32_t>(w.filter_h),
+          static_cast<uint32_t>(w.filter_w),
+          static_cast<uint32_t>(w.stride_h),
+          static_cast<uint32_t>(w.stride_w),
+          static_cast<uint32_t>(w.dilation_h),
+          static_cast<uint32_t>(w.dilation_w),
+          input_id};
+}
+
+Reason lower_conv(const Graph& g, const Op& op, Builder* b) {
+  ConvOperands c;
+  if (Reason r = conv_operands<Conv2DOptions>(g, op, false, c); !r.empty()) return r;
+  const int64_t cin = c.input->dim(3), group_cin = c.filter->dim(3), cout = c.filter->dim(0);
   if (cin % group_cin != 0) return "input channels not a multiple of the filter's";
   const int64_t groups = cin / group_cin;
   if (cout % groups != 0) return "output channels not a multiple of the groups";
-  if (Reason r = check_bias(g, op, 2, cout); !r.empty()) return r;
-  Window y, x;
-  if (!window(input.dim(1), filter.dim(1), opt.stride_h, opt.dilation_h, opt.padding, y) ||
-      !window(input.dim(2), filter.dim(2), opt.stride_w, opt.dilation_w, opt.padding, x)) {
-    return "invalid window";
-  }
-  if (output.shape != Shape{input.dim(0), static_cast<int32_t>(y.out), static_cast<int32_t>(x.out),
-                            static_cast<int32_t>(cout)}) {
-    return "output shape differs from the convolution's";
-  }
+  if (Reason r = check_conv_output(g, op, cout, c); !r.empty()) return r;
   if (!b) return "";
-  const auto [input_id, pad] = b->conv_input(op.inputs[0]);
+  const XnnConvWindow w = xnn_conv_window(b, op, c.window);
   check_xnn(xnn_define_convolution_2d(
-                b->subgraph(), y.before + pad.top, x.after + pad.right, y.after + pad.bottom,
-                x.before + pad.left, static_cast<uint32_t>(filter.dim(1)),
-                static_cast<uint32_t>(filter.dim(2)), static_cast<uint32_t>(opt.stride_h),
-                static_cast<uint32_t>(opt.stride_w), static_cast<uint32_t>(opt.dilation_h),
-                static_cast<uint32_t>(opt.dilation_w), static_cast<uint32_t>(groups),
-                static_cast<size_t>(group_cin), static_cast<size_t>(cout / groups), range.min, range.max,
-                input_id, b->weights(op.inputs[1]), b->optional_bias(op, 2), b->value(op.outputs[0]), 0),
+                b->subgraph(), w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h,
+                w.stride_w, w.dilation_h, w.dilation_w, static_cast<uint32_t>(groups),
+                static_cast<size_t>(group_cin), static_cast<size_t>(cout / groups), c.range.min, c.range.max,
+                w.input_id, b->weights(op.inputs[1]), b->optional_bias(op, 2), b->value(op.outputs[0]), 0),
             "convolution definition");
   return "";
 }
 
 Reason lower_depthwise(const Graph& g, const Op& op, Builder* b) {
-  if (Reason r = need_io(op, 2, 3, 1); !r.empty()) return r;
-  const Tensor& input = in(g, op, 0);
-  const Tensor& filter = in(g, op, 1);
-  const Tensor& output = out(g, op);
-  if (!is_activation(input, 4) || !is_activation(output, 4)) return "input/output not float32 4D activations";
-  if (!is_static(filter, 4) || filter.dim(0) != 1) return "filter is not a float32 [1,KH,KW,C] constant";
-  const auto opt = options_of<DepthwiseConv2DOptions>(op);
-  Range range;
-  if (!activation_range(opt.activation, range)) return "unsupported fused activation";
-  const int64_t cin = input.dim(3), cout = filter.dim(3);
+  ConvOperands c;
+  if (Reason r = conv_operands<DepthwiseConv2DOptions>(g, op, true, c); !r.empty()) return r;
+  const int64_t cin = c.input->dim(3), cout = c.filter->dim(3);
   if (cout % cin != 0) return "filter channels not a multiple of the input's";
-  if (Reason r = check_bias(g, op, 2, cout); !r.empty()) return r;
-  Window y, x;
-  if (!window(input.dim(1), filter.dim(1), opt.stride_h, opt.dilation_h, opt.padding, y) ||
-      !window(input.dim(2), filter.dim(2), opt.stride_w, opt.dilation_w, opt.padding, x)) {
-    return "invalid window";
-  }
-  if (output.shape != Shape{input.dim(0), static_cast<int32_t>(y.out), static_cast<int32_t>(x.out),
-                            static_cast<int32_t>(cout)}) {
-    return "output shape differs from the convolution's";
-  }
+  if (Reason r = check_conv_output(g, op, cout, c); !r.empty()) return r;
   if (!b) return "";
-  const auto [input_id, pad] = b->conv_input(op.inputs[0]);
-  check_xnn(
-      xnn_define_depthwise_convolution_2d(
-          b->subgraph(), y.before + pad.top, x.after + pad.right, y.after + pad.bottom, x.before + pad.left,
-          static_cast<uint32_t>(filter.dim(1)), static_cast<uint32_t>(filter.dim(2)),
-          static_cast<uint32_t>(opt.stride_h), static_cast<uint32_t>(opt.stride_w),
-          static_cast<uint32_t>(opt.dilation_h), static_cast<uint32_t>(opt.dilation_w),
-          static_cast<uint32_t>(cout / cin), static_cast<size_t>(cin), range.min, range.max, input_id,
-          b->weights(op.inputs[1]), b->optional_bias(op, 2), b->value(op.outputs[0]), 0),
-      "depthwise convolution definition");
+  const XnnConvWindow w = xnn_conv_window(b, op, c.window);
+  check_xnn(xnn_define_depthwise_convolution_2d(
+                b->subgraph(), w.top, w.right, w.bottom, w.left, w.filter_h, w.filter_w, w.stride_h,
+                w.stride_w, w.dilation_h, w.dilation_w, static_cast<uint32_t>(cout / cin),
+                static_cast<size_t>(cin), c.range.min, c.range.max, w.input_id, b->weights(op.inputs[1]),
+                b->optional_bias(op, 2), b->value(op.outputs[0]), 0),
+            "depthwise convolution definition");
   return "";
 }
 
@@ -263,16 +316,13 @@ Reason lower_pool(const Graph& g, const Op& op, Builder* b) {
     return "";
   }
   if (opt.stride_h > opt.filter_h || opt.stride_w > opt.filter_w) return "stride larger than the window";
-  Window y, x;
-  if (!window(input.dim(1), opt.filter_h, opt.stride_h, 1, opt.padding, y) ||
-      !window(input.dim(2), opt.filter_w, opt.stride_w, 1, opt.padding, x)) {
-    return "invalid window";
-  }
-  if (output.shape !=
-      Shape{input.dim(0), static_cast<int32_t>(y.out), static_cast<int32_t>(x.out), input.dim(3)}) {
-    return "output shape differs from the pooling's";
+  Window2D w{opt.filter_h, opt.filter_w, opt.stride_h, opt.stride_w, 1, 1, opt.padding, {}, {}};
+  if (Reason r = place_window(input, output, input.dim(3), w, "output shape differs from the pooling's");
+      !r.empty()) {
+    return r;
   }
   if (!b) return "";
+  const Window &y = w.y, &x = w.x;
   const uint32_t i = b->value(op.inputs[0]), o = b->value(op.outputs[0]);
   const auto fh = static_cast<uint32_t>(opt.filter_h), fw = static_cast<uint32_t>(opt.filter_w);
   const auto sh = static_cast<uint32_t>(opt.stride_h), sw = static_cast<uint32_t>(opt.stride_w);

@@ -29,12 +29,6 @@ using geometry::Dims4;
 // ---------------------------------------------------------------------------
 // Checks shared by the kernels
 
-void check_io_count(const KernelContext& ctx, int min_inputs, int max_inputs) {
-  OSPREY_CHECK(ctx.num_inputs() >= min_inputs && ctx.num_inputs() <= max_inputs,
-               "has {} inputs, expected {} to {}", ctx.num_inputs(), min_inputs, max_inputs);
-  OSPREY_CHECK(ctx.num_outputs() == 1, "has {} outputs, expected 1", ctx.num_outputs());
-}
-
 void check_dims(const Shape& shape, std::string_view role) {
   limits::checked_elements(shape, role, /*positive_dims=*/true);
 }
@@ -80,9 +74,6 @@ struct FloatProducts {
 // What ConvKernel (conv_kernel.h) needs to know of float data.
 class FloatArithmetic {
  public:
-  static void check_io(const KernelContext& ctx, int min_inputs, int max_inputs) {
-    check_io_count(ctx, min_inputs, max_inputs);
-  }
   static void check_operand(const Tensor& t, std::string_view role, int rank) {
     check_float_tensor(t, role, rank);
   }
@@ -122,33 +113,11 @@ using DepthwiseConv2D = ConvKernel<DepthwiseConv2DOptions, FloatArithmetic>;
 class TransposeConv final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    check_io_count(ctx, 3, 4);
-    const auto& opt = ctx.options<TransposeConvOptions>();
-    const Tensor& output_shape = ctx.input(0);
-    const Tensor& weights = ctx.input(1);
-    const Tensor& input = ctx.input(2);
-    OSPREY_CHECK(output_shape.type == DType::kInt32, "output_shape type {} is not int32",
-                 dtype_name(output_shape.type));
-    OSPREY_CHECK(output_shape.rank() == 1 && output_shape.dim(0) == 4,
-                 "output_shape has shape {}, expected [4]", shape_str(output_shape.shape));
-    OSPREY_CHECK(output_shape.is_constant && output_shape.data != nullptr,
-                 "dynamic output shape is not supported");
-    check_float_tensor(weights, "weights", 4);
-    check_float_tensor(input, "input", 4);
-    const Dims4 in = Dims4::of(input.shape);
-    const Dims4 w = Dims4::of(weights.shape);
-
-    const int32_t* s = output_shape.data_as<int32_t>();
-    const Shape out_shape(s, s + 4);
-    check_dims(out_shape, "output_shape");
-    const Dims4 out = Dims4::of(out_shape);
-    OSPREY_CHECK(out.n == in.n, "output_shape batch {} differs from the input's {}", out.n, in.n);
-    OSPREY_CHECK(out.c == w.n, "output_shape has {} channels, the weights {}", out.c, w.n);
+    g_ = transpose_conv_operands<FloatArithmetic>(ctx);
     has_bias_ = ctx.has_input(3);
-    if (has_bias_) check_bias(ctx.input(3), w.n);
-    g_ = geometry::transpose_conv_geometry(in, w, out, opt.stride_h, opt.stride_w, opt.padding);
-    range_ = activation_range(opt.activation);
-    set_output(ctx, out_shape);
+    if (has_bias_) check_bias(ctx.input(3), g_.out.c);
+    range_ = activation_range(ctx.options<TransposeConvOptions>().activation);
+    set_output(ctx, g_.out.shape());
   }
 
   void eval(KernelContext& ctx) override {
@@ -226,44 +195,22 @@ class TransposeConvBias final : public Kernel {
 class FullyConnected final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    check_io_count(ctx, 2, 3);
+    fc_ = fully_connected_operands<FloatArithmetic>(ctx);
     const auto& opt = ctx.options<FullyConnectedOptions>();
-    const Tensor& input = ctx.input(0);
-    const Tensor& weights = ctx.input(1);
-    check_float_tensor(input, "input", -1);
-    check_float_tensor(weights, "weights", 2);
-    OSPREY_CHECK(input.rank() >= 1, "input is a scalar, expected at least 1 dim");
-    units_ = weights.dim(0);
-    depth_ = weights.dim(1);
-    OSPREY_CHECK(input.num_elements() % depth_ == 0,
-                 "input has {} elements, not a multiple of the weights' {}", input.num_elements(), depth_);
-    rows_ = input.num_elements() / depth_;
     has_bias_ = ctx.has_input(2);
-    if (has_bias_) check_bias(ctx.input(2), units_);
+    if (has_bias_) check_bias(ctx.input(2), fc_.units);
     range_ = activation_range(opt.activation);
-
-    Shape out_shape;
-    if (opt.keep_num_dims) {
-      OSPREY_CHECK(input.shape.back() == depth_, "input's last dim {} differs from the weights' {}",
-                   input.shape.back(), depth_);
-      out_shape = input.shape;
-      out_shape.back() = units_;
-    } else {
-      OSPREY_CHECK(rows_ <= limits::kMaxDimension, "input has too many rows ({})", rows_);
-      out_shape = {static_cast<int32_t>(rows_), units_};
-    }
-    set_output(ctx, out_shape);
+    set_output(ctx, fc_.output_shape(ctx.input(0), opt.keep_num_dims));
   }
 
   void eval(KernelContext& ctx) override {
     const FloatProducts policy{has_bias_ ? ctx.input(2).data_as<float>() : nullptr, range_};
-    fully_connected_loops(rows_, units_, depth_, ctx.input(0).data_as<float>(), ctx.input(1).data_as<float>(),
-                          ctx.output(0).data_as<float>(), policy);
+    fully_connected_loops(fc_.rows, fc_.units, fc_.depth, ctx.input(0).data_as<float>(),
+                          ctx.input(1).data_as<float>(), ctx.output(0).data_as<float>(), policy);
   }
 
  private:
-  int64_t rows_ = 0;
-  int units_ = 0, depth_ = 0;
+  FullyConnectedShape fc_;
   bool has_bias_ = false;
   FloatRange range_;
 };

@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/limits.h"
 #include "kernels/geometry.h"
 #include "kernels/ref/conv_kernel.h"
 #include "kernels/ref/quantized/common.h"
@@ -25,8 +24,6 @@
 
 namespace osprey::ref::quantized {
 namespace {
-
-using geometry::Dims4;
 
 // Requantization parameters shared by the kernels of this file.
 struct Requant {
@@ -95,12 +92,6 @@ struct Requant {
   }
 };
 
-void check_count(const KernelContext& ctx, int lo, int hi) {
-  OSPREY_CHECK(ctx.num_inputs() >= lo && ctx.num_inputs() <= hi, "has {} inputs, expected {} to {}",
-               ctx.num_inputs(), lo, hi);
-  OSPREY_CHECK(ctx.num_outputs() == 1, "has {} outputs, expected 1", ctx.num_outputs());
-}
-
 // Integer accumulation for the shared loop nests (window_loops.h): the sum of
 // (weight - weight zero point) * (input - input zero point), each product in int32,
 // then the int32 bias and requantization.
@@ -122,9 +113,6 @@ struct IntegerProducts {
 // What ConvKernel (conv_kernel.h) needs to know of int8 / uint8 data.
 class IntegerArithmetic {
  public:
-  static void check_io(const KernelContext& ctx, int min_inputs, int max_inputs) {
-    check_count(ctx, min_inputs, max_inputs);
-  }
   static void check_operand(const Tensor& t, std::string_view role, int rank) { check_shape(t, role, rank); }
 
   void prepare(KernelContext& ctx, int bias_index, int channels, int channel_axis, Activation activation,
@@ -159,31 +147,12 @@ using DepthwiseConv2D = ConvKernel<DepthwiseConv2DOptions, IntegerArithmetic>;
 class TransposeConv final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    check_count(ctx, 3, 4);
-    const auto& opt = ctx.options<TransposeConvOptions>();
-    const Tensor& shape = ctx.input(0);
-    const Tensor& weights = ctx.input(1);
-    const Tensor& input = ctx.input(2);
-    OSPREY_CHECK(shape.type == DType::kInt32 && shape.rank() == 1 && shape.dim(0) == 4,
-                 "output_shape must be int32 [4]");
-    OSPREY_CHECK(shape.is_constant && shape.data != nullptr, "dynamic output shape is not supported");
-    check_shape(weights, "weights", 4);
-    check_shape(input, "input", 4);
-    const Dims4 in = Dims4::of(input.shape);
-    const Dims4 w = Dims4::of(weights.shape);
-    const int32_t* s = shape.data_as<int32_t>();
-    const Dims4 out = {s[0], s[1], s[2], s[3]};
-    check_shape(ctx.input(0), "output_shape", 1);
-    OSPREY_CHECK(out.n == in.n && out.c == w.n && out.h > 0 && out.w > 0,
-                 "output_shape [{}, {}, {}, {}] does not fit input {} and weights {}", s[0], s[1], s[2], s[3],
-                 shape_str(input.shape), shape_str(weights.shape));
-    // The accumulators below hold one value per output element.
-    limits::checked_elements(out.shape(), "output_shape", /*positive_dims=*/true);
-    g_ = geometry::transpose_conv_geometry(in, w, out, opt.stride_h, opt.stride_w, opt.padding);
-    bias_ = bias_data(ctx, 3, w.n);
-    ctx.output(0).shape = out.shape();
-    rq_.prepare(input, weights, ctx.output(0), w.n, 0, opt.activation);
-    scratch_.assign(static_cast<size_t>(out.pixels() * out.c), 0);
+    g_ = transpose_conv_operands<IntegerArithmetic>(ctx);
+    bias_ = bias_data(ctx, 3, g_.out.c);
+    ctx.output(0).shape = g_.out.shape();
+    rq_.prepare(ctx.input(2), ctx.input(1), ctx.output(0), g_.out.c, 0,
+                ctx.options<TransposeConvOptions>().activation);
+    scratch_.assign(static_cast<size_t>(g_.out.pixels() * g_.out.c), 0);
   }
 
   void eval(KernelContext& ctx) override {
@@ -218,36 +187,19 @@ class TransposeConv final : public Kernel {
 class FullyConnected final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
-    check_count(ctx, 2, 3);
+    fc_ = fully_connected_operands<IntegerArithmetic>(ctx);
     const auto& opt = ctx.options<FullyConnectedOptions>();
     const Tensor& input = ctx.input(0);
     const Tensor& weights = ctx.input(1);
-    check_shape(input, "input");
-    check_shape(weights, "weights", 2);
-    OSPREY_CHECK(input.rank() >= 1, "input is a scalar");
-    units_ = weights.dim(0);
-    depth_ = weights.dim(1);
-    OSPREY_CHECK(input.num_elements() % depth_ == 0,
-                 "input has {} elements, not a multiple of the weights' {}", input.num_elements(), depth_);
-    rows_ = input.num_elements() / depth_;
-    bias_ = bias_data(ctx, 2, units_);
-    Shape out_shape;
-    if (opt.keep_num_dims) {
-      OSPREY_CHECK(input.shape.back() == depth_, "input's last dim {} differs from the weights' {}",
-                   input.shape.back(), depth_);
-      out_shape = input.shape;
-      out_shape.back() = units_;
-    } else {
-      out_shape = {static_cast<int32_t>(rows_), units_};
-    }
-    ctx.output(0).shape = out_shape;
+    bias_ = bias_data(ctx, 2, fc_.units);
+    ctx.output(0).shape = fc_.output_shape(input, opt.keep_num_dims);
     // TFLite's FULLY_CONNECTED takes one multiplier (per-channel weights are a newer, optional path).
-    rq_.prepare(input, weights, ctx.output(0), units_, 0, opt.activation);
+    rq_.prepare(input, weights, ctx.output(0), fc_.units, 0, opt.activation);
     if (input.type == DType::kInt8 && !weights.quant.per_channel()) {
       // GetQuantizedConvolutionMultipler: float product, double division.
       const double real = static_cast<double>(input.quant.scale[0] * weights.quant.scale[0]) /
                           static_cast<double>(ctx.output(0).quant.scale[0]);
-      rq_.multipliers.assign(static_cast<size_t>(units_), quant::quantize_multiplier(real));
+      rq_.multipliers.assign(static_cast<size_t>(fc_.units), quant::quantize_multiplier(real));
     }
   }
 
@@ -258,12 +210,12 @@ class FullyConnected final : public Kernel {
  private:
   template <typename T>
   void run(KernelContext& ctx) const {
-    fully_connected_loops(rows_, units_, depth_, ctx.input(0).data_as<T>(), ctx.input(1).data_as<T>(),
-                          ctx.output(0).data_as<T>(), IntegerProducts<T>{&rq_, bias_});
+    fully_connected_loops(fc_.rows, fc_.units, fc_.depth, ctx.input(0).data_as<T>(),
+                          ctx.input(1).data_as<T>(), ctx.output(0).data_as<T>(),
+                          IntegerProducts<T>{&rq_, bias_});
   }
 
-  int64_t rows_ = 0;
-  int units_ = 0, depth_ = 0;
+  FullyConnectedShape fc_;
   const int32_t* bias_ = nullptr;
   Requant rq_;
 };
