@@ -118,4 +118,19 @@ inline bool window(int64_t size, int64_t filter, int64_t stride, int64_t dilatio
   return true;
 }
 
+// The last step (position in `ops`) reading each tensor; model outputs count
+// as read after the last step, tensors nobody reads stay -1. A backend may
+// fold an op into its producer only when nothing else reads between them.
+inline std::vector<int> last_reads(const Graph& graph, const std::vector<const Op*>& ops) {
+  const int n = static_cast<int>(ops.size());
+  std::vector<int> last_read(graph.tensors.size(), -1);
+  for (int s = 0; s < n; ++s) {
+    for (int t : ops[static_cast<size_t>(s)]->inputs) {
+      if (t >= 0) last_read[static_cast<size_t>(t)] = s;
+    }
+  }
+  for (int t : graph.outputs) last_read[static_cast<size_t>(t)] = n;
+  return last_read;
+}
+
 }  // namespace osprey::backend_checks

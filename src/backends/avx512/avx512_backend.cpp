@@ -133,18 +133,6 @@ bool clamp_follows(const Graph& g, const std::vector<const Op*>& ops, int s,
   return next.inputs[0] == op.outputs[0] && last_read[static_cast<size_t>(op.outputs[0])] == s + 1;
 }
 
-std::vector<int> last_reads(const Graph& graph, const std::vector<const Op*>& ops) {
-  const int n = static_cast<int>(ops.size());
-  std::vector<int> last_read(graph.tensors.size(), -1);
-  for (int s = 0; s < n; ++s) {
-    for (int t : ops[static_cast<size_t>(s)]->inputs) {
-      if (t >= 0) last_read[static_cast<size_t>(t)] = s;
-    }
-  }
-  for (int t : graph.outputs) last_read[static_cast<size_t>(t)] = n;
-  return last_read;
-}
-
 std::string step_name(const Op& op) {
   return fmt::format("{} #{}", op.name(), op.index);
 }

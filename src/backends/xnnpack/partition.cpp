@@ -78,18 +78,6 @@ int runtime_end(const Graph& graph, const std::vector<const Op*>& ops, const std
 
 }  // namespace
 
-std::vector<int> last_reads(const Graph& graph, const std::vector<const Op*>& ops) {
-  const int n = static_cast<int>(ops.size());
-  std::vector<int> last_read(graph.tensors.size(), -1);
-  for (int s = 0; s < n; ++s) {
-    for (int t : ops[static_cast<size_t>(s)]->inputs) {
-      if (t >= 0) last_read[static_cast<size_t>(t)] = s;
-    }
-  }
-  for (int t : graph.outputs) last_read[static_cast<size_t>(t)] = n;
-  return last_read;
-}
-
 std::vector<RuntimeSpan> plan_runtimes(const Graph& graph, const std::vector<const Op*>& ops,
                                        const std::vector<bool>& supported, const std::vector<int>& last_read,
                                        const RuntimeLimits& limits) {

@@ -26,9 +26,6 @@ struct RuntimeSpan {
   std::vector<int> outputs;  // tensors written in it and read after it (or model outputs)
 };
 
-// The last step reading each tensor: ops.size() for model outputs, -1 for none.
-std::vector<int> last_reads(const Graph& graph, const std::vector<const Op*>& ops);
-
 // The runtimes to build: maximal runs of `supported` steps, cut by `limits`,
 // without the spans no faster on XNNPACK (reshapes alone) or with nothing to
 // hand back.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "backends/backend.h"
+#include "backends/op_checks.h"
 #include "backends/thread_pool.h"
 #include "backends/xnnpack/lowering.h"
 #include "backends/xnnpack/partition.h"
@@ -71,7 +72,7 @@ std::vector<DelegatedRun> XnnpackDelegate::partition(const Graph& graph, const s
     // Runs of earlier backends (index -1) are theirs.
     supported[s] = ops[s]->index >= 0 && xnnpack::lower(graph, *ops[s], nullptr).empty();
   }
-  const std::vector<int> last_read = xnnpack::last_reads(graph, ops);
+  const std::vector<int> last_read = backend_checks::last_reads(graph, ops);
   const xnnpack::RuntimeLimits limits{options_.pack_chunk_bytes, options_.max_ops_per_runtime};
   std::vector<DelegatedRun> runs;
   for (RuntimeSpan& span : xnnpack::plan_runtimes(graph, ops, supported, last_read, limits)) {
