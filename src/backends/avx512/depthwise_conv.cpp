@@ -1,13 +1,7 @@
 #include "backends/avx512/depthwise_conv.h"
 
-// GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_ps(),
-// which -W(maybe-)uninitialized flags inside their own header.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
+#include "backends/avx512/intrinsics.h"
 
-#include <immintrin.h>
 #include <pthreadpool.h>
 
 #include <algorithm>
