@@ -9,6 +9,10 @@ ASAN_BUILD ?= build-asan
 OSPREY_CACHE ?= $(HOME)/.cache/osprey
 export OSPREY_CACHE
 CMAKE_QUIET := -DCMAKE_RULE_MESSAGES=OFF --log-level=WARNING
+# ccache, where installed, lets clones and rebuilds share compiled objects.
+CCACHE := $(if $(shell command -v ccache),-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 BUILD_QUIET := -- --no-print-directory -s
 
 .PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench demo clean format
@@ -25,7 +29,7 @@ tools/litert/node_modules/.osprey-stamp: tools/litert/package.json tools/litert/
 	@touch $@
 
 $(BUILD)/CMakeCache.txt: | deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_QUIET) >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CCACHE) $(CMAKE_QUIET) >/dev/null
 
 build: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j$(JOBS) $(BUILD_QUIET) | { grep -v -E '^\[ *[0-9]+%\] Built target' || true; }
@@ -33,7 +37,7 @@ build: deps $(BUILD)/CMakeCache.txt
 # AddressSanitizer + UndefinedBehaviorSanitizer build, with clang for libFuzzer.
 $(ASAN_BUILD)/CMakeCache.txt: | deps
 	@CC=clang CXX=clang++ cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DOSPREY_SANITIZE=ON -DOSPREY_FUZZ=ON $(CMAKE_QUIET) >/dev/null
+	  -DOSPREY_SANITIZE=ON -DOSPREY_FUZZ=ON $(CCACHE) $(CMAKE_QUIET) >/dev/null
 
 asan-build: deps $(ASAN_BUILD)/CMakeCache.txt
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) $(BUILD_QUIET) | { grep -v -E '^\[ *[0-9]+%\] Built target' || true; }
