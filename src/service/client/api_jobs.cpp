@@ -101,17 +101,7 @@ void finish_async_job(larodRunJobCallback callback, void* user, const Message* r
                       const std::string& failure) noexcept {
   larodError* err = nullptr;
   try {
-    if (!reply) {
-      set_error(&err, LAROD_ERROR_CONNECTION, failure);
-    } else {
-      Reader r = reply->reader();
-      const auto status = ReplyStatus::read(r);
-      if (status.status != wire::kOk) {
-        set_error(&err, status.status, status.message);
-      } else {
-        decode<NoFields>(r);
-      }
-    }
+    if (std::optional<Reader> body = reply_body(reply, failure, &err)) decode<NoFields>(*body);
   } catch (...) {
     report_current_exception(&err);
   }

@@ -45,16 +45,8 @@ void finish_async_load(larodLoadModelCallback callback, void* user, const Messag
   larodError* err = nullptr;
   larodModel* model = nullptr;
   try {
-    if (!reply) {
-      set_error(&err, LAROD_ERROR_CONNECTION, failure);
-    } else {
-      Reader r = reply->reader();
-      const auto status = ReplyStatus::read(r);
-      if (status.status != wire::kOk) {
-        set_error(&err, status.status, status.message);
-      } else {
-        model = make_model(decode<ModelInfo>(r));
-      }
+    if (std::optional<Reader> body = reply_body(reply, failure, &err)) {
+      model = make_model(decode<ModelInfo>(*body));
     }
   } catch (...) {
     report_current_exception(&err);

@@ -86,21 +86,18 @@ larodTensor** tensors_from_infos(const std::vector<TensorInfo>& infos, size_t* n
   return arr;
 }
 
-bool exchange(larodConnection* conn, Msg type, const Writer& request, const std::vector<int>& fds,
-              Message& reply, larodError** error) {
-  if (!conn) return invalid(error, "conn is NULL");
-  std::string failure;
-  if (!conn->call(type, request.bytes(), fds, reply, failure)) {
+std::optional<Reader> reply_body(const Message* reply, const std::string& failure, larodError** error) {
+  if (!reply) {
     set_error(error, LAROD_ERROR_CONNECTION, failure);
-    return false;
+    return std::nullopt;
   }
-  Reader r = reply.reader();
+  Reader r = reply->reader();
   const auto status = ReplyStatus::read(r);
   if (status.status != wire::kOk) {
     set_error(error, status.status, status.message);
-    return false;
+    return std::nullopt;
   }
-  return true;
+  return r;
 }
 
 }  // namespace osprey::service::client

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,23 +103,28 @@ larodModel* make_model(const ModelInfo& info);
 larodTensor** tensors_from_infos(const std::vector<TensorInfo>& infos, size_t* numTensors);
 void destroy_tensor_array(larodTensor** arr, size_t n) noexcept;
 
+// The body of `reply` after its status: nullopt with *error set when there
+// is no reply (LAROD_ERROR_CONNECTION, `failure`) or the daemon reported an
+// error (its status and message). A malformed reply throws ProtocolError.
+std::optional<Reader> reply_body(const Message* reply, const std::string& failure, larodError** error);
+
 // Sends `req` and waits for its reply. On success decodes the reply's body
 // into *out (when not null) and hands over the fds it carries. On failure
 // sets *error: the daemon's status and message, or LAROD_ERROR_CONNECTION.
 // A malformed reply throws ProtocolError (guarded() reports it).
-bool exchange(larodConnection* conn, Msg type, const Writer& request, const std::vector<int>& fds,
-              Message& reply, larodError** error);
 template <class Req>
 bool call(larodConnection* conn, const Req& req, const std::vector<int>& fds, typename Req::Reply* out,
           larodError** error, std::vector<UniqueFd>* reply_fds = nullptr) {
+  if (!conn) return invalid(error, "conn is NULL");
   Writer w;
   req.write(w);
   Message reply;
-  if (!exchange(conn, Req::kType, w, fds, reply, error)) return false;
-  Reader r = reply.reader();
-  ReplyStatus::read(r);  // exchange() checked it
-  auto body = decode<typename Req::Reply>(r);
-  if (out) *out = std::move(body);
+  std::string failure;
+  const bool answered = conn->call(Req::kType, w.bytes(), fds, reply, failure);
+  std::optional<Reader> body = reply_body(answered ? &reply : nullptr, failure, error);
+  if (!body) return false;
+  auto decoded = decode<typename Req::Reply>(*body);
+  if (out) *out = std::move(decoded);
   if (reply_fds) *reply_fds = std::move(reply.fds);
   return true;
 }
