@@ -49,6 +49,12 @@ class Kernel {
   virtual void eval(KernelContext& ctx) = 0;
 };
 
+// What the op registry (src/ops) stores: kernel files define one constant per op,
+// e.g. `extern const KernelFactory add_kernel = make_kernel<AddKernel>;`.
 using KernelFactory = std::unique_ptr<Kernel> (*)();
+template <typename K>
+std::unique_ptr<Kernel> make_kernel() {
+  return std::make_unique<K>();
+}
 
 }  // namespace osprey

@@ -6,24 +6,12 @@
 
 namespace osprey {
 namespace ref {  // src/kernels/ref/elementwise_activation.cpp
-std::unique_ptr<Kernel> relu_kernel();
-std::unique_ptr<Kernel> relu6_kernel();
-std::unique_ptr<Kernel> relu_n1_to_1_kernel();
-std::unique_ptr<Kernel> hard_swish_kernel();
-std::unique_ptr<Kernel> logistic_kernel();
-std::unique_ptr<Kernel> tanh_kernel();
-std::unique_ptr<Kernel> leaky_relu_kernel();
-std::unique_ptr<Kernel> softmax_kernel();
+extern const KernelFactory relu_kernel, relu6_kernel, relu_n1_to_1_kernel, hard_swish_kernel, logistic_kernel,
+    tanh_kernel, leaky_relu_kernel, softmax_kernel;
 }  // namespace ref
 namespace ref::quantized {  // src/kernels/ref/quantized/elementwise.cpp, lut.cpp
-std::unique_ptr<Kernel> relu_kernel();
-std::unique_ptr<Kernel> relu6_kernel();
-std::unique_ptr<Kernel> relu_n1_to_1_kernel();
-std::unique_ptr<Kernel> hard_swish_kernel();
-std::unique_ptr<Kernel> leaky_relu_kernel();
-std::unique_ptr<Kernel> logistic_kernel();
-std::unique_ptr<Kernel> tanh_kernel();
-std::unique_ptr<Kernel> softmax_kernel();
+extern const KernelFactory relu_kernel, relu6_kernel, relu_n1_to_1_kernel, hard_swish_kernel,
+    leaky_relu_kernel, logistic_kernel, tanh_kernel, softmax_kernel;
 }  // namespace ref::quantized
 }  // namespace osprey
 
@@ -64,63 +52,40 @@ QuantRule hard_swish_params() {
   return q;
 }
 
+// Float and integer kernels, version 2 once int8.
+OpDef activation_op(OpCode code, std::string_view name, Kernels kernels, QuantRule quant,
+                    OptionCodec options = {}) {
+  return builtin_op(code, name, options, kernels, std::move(quant), nullptr, version_2_for_int8);
+}
+
 }  // namespace
 
 std::span<const OpDef> activation_ops() {
+  using enum OpCode;
+  namespace q = ref::quantized;
   static const OpDef defs[] = {
-      {.code = static_cast<int32_t>(OpCode::kRelu),
-       .name = "RELU",
-       .float_kernel = ref::relu_kernel,
-       .integer_kernel = ref::quantized::relu_kernel,
-       .quant = own_params(),
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kRelu6),
-       .name = "RELU6",
-       .float_kernel = ref::relu6_kernel,
-       .integer_kernel = ref::quantized::relu6_kernel,
-       .quant = own_params(),
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kReluN1To1),
+      activation_op(kRelu, "RELU", {ref::relu_kernel, q::relu_kernel}, own_params()),
+      activation_op(kRelu6, "RELU6", {ref::relu6_kernel, q::relu6_kernel}, own_params()),
+      {.code = static_cast<int32_t>(kReluN1To1),
        .name = "RELU_N1_TO_1",
        .float_kernel = ref::relu_n1_to_1_kernel,
-       .integer_kernel = ref::quantized::relu_n1_to_1_kernel,
+       .integer_kernel = q::relu_n1_to_1_kernel,
        .quant = own_params(),
        .single_version = true},
-      {.code = static_cast<int32_t>(OpCode::kHardSwish),
+      {.code = static_cast<int32_t>(kHardSwish),
        .name = "HARD_SWISH",
        .write = write_hard_swish,
        .float_kernel = ref::hard_swish_kernel,
-       .integer_kernel = ref::quantized::hard_swish_kernel,
+       .integer_kernel = q::hard_swish_kernel,
        .quant = hard_swish_params()},
       // Outputs in steps of 1/256 (1/128) that saturate beyond +-8 (+-4).
-      {.code = static_cast<int32_t>(OpCode::kLogistic),
-       .name = "LOGISTIC",
-       .float_kernel = ref::logistic_kernel,
-       .integer_kernel = ref::quantized::logistic_kernel,
-       .quant = fixed_params(1.0f / 256, -128, 8.0f),
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kTanh),
-       .name = "TANH",
-       .float_kernel = ref::tanh_kernel,
-       .integer_kernel = ref::quantized::tanh_kernel,
-       .quant = fixed_params(1.0f / 128, 0, 4.0f),
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kLeakyRelu),
-       .name = "LEAKY_RELU",
-       .parse = parse_leaky_relu,
-       .write = write_leaky_relu,
-       .float_kernel = ref::leaky_relu_kernel,
-       .integer_kernel = ref::quantized::leaky_relu_kernel,
-       .quant = own_params(),
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kSoftmax),
-       .name = "SOFTMAX",
-       .parse = parse_softmax,
-       .write = write_softmax,
-       .float_kernel = ref::softmax_kernel,
-       .integer_kernel = ref::quantized::softmax_kernel,
-       .quant = fixed_params(1.0f / 256, -128, 0.0f),
-       .version = version_2_for_int8},
+      activation_op(kLogistic, "LOGISTIC", {ref::logistic_kernel, q::logistic_kernel},
+                    fixed_params(1.0f / 256, -128, 8.0f)),
+      activation_op(kTanh, "TANH", {ref::tanh_kernel, q::tanh_kernel}, fixed_params(1.0f / 128, 0, 4.0f)),
+      activation_op(kLeakyRelu, "LEAKY_RELU", {ref::leaky_relu_kernel, q::leaky_relu_kernel}, own_params(),
+                    {parse_leaky_relu, write_leaky_relu}),
+      activation_op(kSoftmax, "SOFTMAX", {ref::softmax_kernel, q::softmax_kernel},
+                    fixed_params(1.0f / 256, -128, 0.0f), {parse_softmax, write_softmax}),
   };
   return defs;
 }

@@ -6,21 +6,12 @@
 
 namespace osprey {
 namespace ref {  // src/kernels/ref/conv.cpp
-std::unique_ptr<Kernel> conv2d_kernel();
-std::unique_ptr<Kernel> depthwise_conv2d_kernel();
-std::unique_ptr<Kernel> transpose_conv_kernel();
-std::unique_ptr<Kernel> transpose_conv_bias_kernel();
-std::unique_ptr<Kernel> fully_connected_kernel();
-std::unique_ptr<Kernel> average_pool_kernel();
-std::unique_ptr<Kernel> max_pool_kernel();
+extern const KernelFactory conv2d_kernel, depthwise_conv2d_kernel, transpose_conv_kernel,
+    transpose_conv_bias_kernel, fully_connected_kernel, average_pool_kernel, max_pool_kernel;
 }  // namespace ref
 namespace ref::quantized {  // src/kernels/ref/quantized/conv.cpp, pool.cpp
-std::unique_ptr<Kernel> conv2d_kernel();
-std::unique_ptr<Kernel> depthwise_conv2d_kernel();
-std::unique_ptr<Kernel> transpose_conv_kernel();
-std::unique_ptr<Kernel> fully_connected_kernel();
-std::unique_ptr<Kernel> average_pool_kernel();
-std::unique_ptr<Kernel> max_pool_kernel();
+extern const KernelFactory conv2d_kernel, depthwise_conv2d_kernel, transpose_conv_kernel,
+    fully_connected_kernel, average_pool_kernel, max_pool_kernel;
 }  // namespace ref::quantized
 }  // namespace osprey
 
@@ -29,17 +20,22 @@ namespace osprey::ops {
 namespace {
 
 using namespace detail;
-using R = InputRole;
+
+// The fields every windowed op's options table has.
+template <typename Options, typename Table>
+void read_window(Options& o, const Table& p) {
+  o.padding = padding(p.padding());
+  o.stride_w = p.stride_w();
+  o.stride_h = p.stride_h();
+  o.activation = activation(p.fused_activation_function());
+}
 
 OpOptions parse_conv(const RawOptions& raw) {
   Conv2DOptions o;
   if (const auto* p = raw.op ? raw.op->builtin_options_as_Conv2DOptions() : nullptr) {
-    o.padding = padding(p->padding());
-    o.stride_w = p->stride_w();
-    o.stride_h = p->stride_h();
+    read_window(o, *p);
     o.dilation_w = p->dilation_w_factor();
     o.dilation_h = p->dilation_h_factor();
-    o.activation = activation(p->fused_activation_function());
   }
   return o;
 }
@@ -55,13 +51,10 @@ WrittenOptions write_conv(flatbuffers::FlatBufferBuilder& b, const Op& op) {
 OpOptions parse_depthwise(const RawOptions& raw) {
   DepthwiseConv2DOptions o;
   if (const auto* p = raw.op ? raw.op->builtin_options_as_DepthwiseConv2DOptions() : nullptr) {
-    o.padding = padding(p->padding());
-    o.stride_w = p->stride_w();
-    o.stride_h = p->stride_h();
+    read_window(o, *p);
     o.dilation_w = p->dilation_w_factor();
     o.dilation_h = p->dilation_h_factor();
     o.depth_multiplier = p->depth_multiplier();
-    o.activation = activation(p->fused_activation_function());
   }
   return o;
 }
@@ -76,12 +69,8 @@ WrittenOptions write_depthwise(flatbuffers::FlatBufferBuilder& b, const Op& op) 
 
 OpOptions parse_transpose_conv(const RawOptions& raw) {
   TransposeConvOptions o;
-  if (const auto* p = raw.op ? raw.op->builtin_options_as_TransposeConvOptions() : nullptr) {
-    o.padding = padding(p->padding());
-    o.stride_w = p->stride_w();
-    o.stride_h = p->stride_h();
-    o.activation = activation(p->fused_activation_function());
-  }
+  if (const auto* p = raw.op ? raw.op->builtin_options_as_TransposeConvOptions() : nullptr)
+    read_window(o, *p);
   return o;
 }
 
@@ -111,12 +100,9 @@ OpOptions parse_transpose_conv_bias(const RawOptions& raw) {
 OpOptions parse_pool(const RawOptions& raw) {
   Pool2DOptions o;
   if (const auto* p = raw.op ? raw.op->builtin_options_as_Pool2DOptions() : nullptr) {
-    o.padding = padding(p->padding());
-    o.stride_w = p->stride_w();
-    o.stride_h = p->stride_h();
+    read_window(o, *p);
     o.filter_w = p->filter_width();
     o.filter_h = p->filter_height();
-    o.activation = activation(p->fused_activation_function());
   }
   return o;
 }
@@ -202,72 +188,41 @@ QuantRule conv_like(std::vector<InputRole> roles, int weight_axis) {
   return q;
 }
 
+// Pools read their window once per output element and keep their input's parameters.
+OpDef pool_op(OpCode code, std::string_view name, KernelFactory float_kernel, KernelFactory integer_kernel) {
+  return builtin_op(code, name, {parse_pool, write_pool}, {float_kernel, integer_kernel}, same_params(),
+                    macs_per_input_element, version_2_for_int8);
+}
+
 }  // namespace
 
 // Built on first use: the table holds vectors, so it is not constant-initialised.
 std::span<const OpDef> conv_ops() {
+  using enum OpCode;
+  namespace q = ref::quantized;
   static const OpDef defs[] = {
-      {.code = static_cast<int32_t>(OpCode::kConv2D),
-       .name = "CONV_2D",
-       .parse = parse_conv,
-       .write = write_conv,
-       .float_kernel = ref::conv2d_kernel,
-       .integer_kernel = ref::quantized::conv2d_kernel,
-       .quant = conv_like({R::kData, R::kWeights, R::kBias}, 0),
-       .macs = macs_conv,
-       .version = version_conv},
-      {.code = static_cast<int32_t>(OpCode::kDepthwiseConv2D),
-       .name = "DEPTHWISE_CONV_2D",
-       .parse = parse_depthwise,
-       .write = write_depthwise,
-       .float_kernel = ref::depthwise_conv2d_kernel,
-       .integer_kernel = ref::quantized::depthwise_conv2d_kernel,
-       .quant = conv_like({R::kData, R::kWeights, R::kBias}, 3),
-       .macs = macs_depthwise,
-       .version = version_conv},
-      {.code = static_cast<int32_t>(OpCode::kTransposeConv),
-       .name = "TRANSPOSE_CONV",
-       .parse = parse_transpose_conv,
-       .write = write_transpose_conv,
-       .float_kernel = ref::transpose_conv_kernel,
-       .integer_kernel = ref::quantized::transpose_conv_kernel,
-       .quant = conv_like({R::kInt, R::kWeights, R::kData, R::kBias}, 0),
-       .macs = macs_transpose_conv,
-       .version = version_transpose_conv},
+      builtin_op(kConv2D, "CONV_2D", {parse_conv, write_conv}, {ref::conv2d_kernel, q::conv2d_kernel},
+                 conv_like({R::kData, R::kWeights, R::kBias}, 0), macs_conv, version_conv),
+      builtin_op(kDepthwiseConv2D, "DEPTHWISE_CONV_2D", {parse_depthwise, write_depthwise},
+                 {ref::depthwise_conv2d_kernel, q::depthwise_conv2d_kernel},
+                 conv_like({R::kData, R::kWeights, R::kBias}, 3), macs_depthwise, version_conv),
+      builtin_op(kTransposeConv, "TRANSPOSE_CONV", {parse_transpose_conv, write_transpose_conv},
+                 {ref::transpose_conv_kernel, q::transpose_conv_kernel},
+                 conv_like({R::kInt, R::kWeights, R::kData, R::kBias}, 0), macs_transpose_conv,
+                 version_transpose_conv),
       // The quantizer rewrites it as TRANSPOSE_CONV; the writer keeps its custom bytes.
-      {.code = static_cast<int32_t>(OpCode::kCustom),
+      {.code = static_cast<int32_t>(kCustom),
        .custom_name = "Convolution2DTransposeBias",
        .name = "Convolution2DTransposeBias",
        .parse = parse_transpose_conv_bias,
        .float_kernel = ref::transpose_conv_bias_kernel,
        .macs = macs_transpose_conv_bias},
-      {.code = static_cast<int32_t>(OpCode::kFullyConnected),
-       .name = "FULLY_CONNECTED",
-       .parse = parse_fully_connected,
-       .write = write_fully_connected,
-       .float_kernel = ref::fully_connected_kernel,
-       .integer_kernel = ref::quantized::fully_connected_kernel,
-       .quant = conv_like({R::kData, R::kWeights, R::kBias}, -1),
-       .macs = macs_fully_connected,
-       .version = version_fully_connected},
-      {.code = static_cast<int32_t>(OpCode::kAveragePool2D),
-       .name = "AVERAGE_POOL_2D",
-       .parse = parse_pool,
-       .write = write_pool,
-       .float_kernel = ref::average_pool_kernel,
-       .integer_kernel = ref::quantized::average_pool_kernel,
-       .quant = same_params(),
-       .macs = macs_per_input_element,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kMaxPool2D),
-       .name = "MAX_POOL_2D",
-       .parse = parse_pool,
-       .write = write_pool,
-       .float_kernel = ref::max_pool_kernel,
-       .integer_kernel = ref::quantized::max_pool_kernel,
-       .quant = same_params(),
-       .macs = macs_per_input_element,
-       .version = version_2_for_int8},
+      builtin_op(kFullyConnected, "FULLY_CONNECTED", {parse_fully_connected, write_fully_connected},
+                 {ref::fully_connected_kernel, q::fully_connected_kernel},
+                 conv_like({R::kData, R::kWeights, R::kBias}, -1), macs_fully_connected,
+                 version_fully_connected),
+      pool_op(kAveragePool2D, "AVERAGE_POOL_2D", ref::average_pool_kernel, q::average_pool_kernel),
+      pool_op(kMaxPool2D, "MAX_POOL_2D", ref::max_pool_kernel, q::max_pool_kernel),
   };
   return defs;
 }

@@ -6,21 +6,12 @@
 
 namespace osprey {
 namespace ref {  // src/kernels/ref/layout.cpp, slice.cpp, resize.cpp
-std::unique_ptr<Kernel> reshape_kernel();
-std::unique_ptr<Kernel> squeeze_kernel();
-std::unique_ptr<Kernel> expand_dims_kernel();
-std::unique_ptr<Kernel> concatenation_kernel();
-std::unique_ptr<Kernel> split_kernel();
-std::unique_ptr<Kernel> pad_kernel();
-std::unique_ptr<Kernel> transpose_kernel();
-std::unique_ptr<Kernel> depth_to_space_kernel();
-std::unique_ptr<Kernel> gather_kernel();
-std::unique_ptr<Kernel> strided_slice_kernel();
-std::unique_ptr<Kernel> resize_bilinear_kernel();
-std::unique_ptr<Kernel> resize_nearest_neighbor_kernel();
+extern const KernelFactory reshape_kernel, squeeze_kernel, expand_dims_kernel, concatenation_kernel,
+    split_kernel, pad_kernel, transpose_kernel, depth_to_space_kernel, gather_kernel, strided_slice_kernel,
+    resize_bilinear_kernel, resize_nearest_neighbor_kernel;
 }  // namespace ref
 namespace ref::quantized {  // src/kernels/ref/quantized/resize.cpp
-std::unique_ptr<Kernel> resize_bilinear_kernel();
+extern const KernelFactory resize_bilinear_kernel;
 }  // namespace ref::quantized
 }  // namespace osprey
 
@@ -29,7 +20,6 @@ namespace osprey::ops {
 namespace {
 
 using namespace detail;
-using R = InputRole;
 using BO = tfl::BuiltinOptions;
 
 template <typename T>
@@ -141,9 +131,11 @@ WrittenOptions write_strided_slice(flatbuffers::FlatBufferBuilder& b, const Op& 
               .Union()};
 }
 
-OpOptions parse_resize_bilinear(const RawOptions& raw) {
+// Both resize ops keep align_corners and half_pixel_centers, each in a table type of its own.
+template <typename Table, const Table* (tfl::Operator::*Get)() const>
+OpOptions parse_resize(const RawOptions& raw) {
   ResizeOptions o;
-  if (const auto* p = raw.op ? raw.op->builtin_options_as_ResizeBilinearOptions() : nullptr) {
+  if (const Table* p = raw.op ? (raw.op->*Get)() : nullptr) {
     o.align_corners = p->align_corners();
     o.half_pixel_centers = p->half_pixel_centers();
   }
@@ -153,14 +145,6 @@ WrittenOptions write_resize_bilinear(flatbuffers::FlatBufferBuilder& b, const Op
   const auto& o = options_of<ResizeOptions>(op);
   return {BO::ResizeBilinearOptions,
           tfl::CreateResizeBilinearOptions(b, o.align_corners, o.half_pixel_centers).Union()};
-}
-OpOptions parse_resize_nearest(const RawOptions& raw) {
-  ResizeOptions o;
-  if (const auto* p = raw.op ? raw.op->builtin_options_as_ResizeNearestNeighborOptions() : nullptr) {
-    o.align_corners = p->align_corners();
-    o.half_pixel_centers = p->half_pixel_centers();
-  }
-  return o;
 }
 WrittenOptions write_resize_nearest(flatbuffers::FlatBufferBuilder& b, const Op& op) {
   const auto& o = options_of<ResizeOptions>(op);
@@ -173,101 +157,50 @@ int version_resize(const Graph& g, const Op& op) {
   return is_int8(g, op) ? 2 : 1;
 }
 
+// Moves bytes without arithmetic: no MACs, and int8 outputs keep their inputs' parameters.
+OpDef move_op(OpCode code, std::string_view name, KernelFactory kernel, OptionCodec options,
+              VersionRule version = version_2_for_int8, QuantRule quant = same_params()) {
+  return builtin_op(code, name, options, {kernel}, std::move(quant), macs_none, version);
+}
+
 }  // namespace
 
 std::span<const OpDef> layout_ops() {
+  using enum OpCode;
   // The float kernels move int8/uint8 bytes as they are (PAD pads with the zero point);
   // only RESIZE_BILINEAR interpolates and so has an integer kernel of its own.
   static const OpDef defs[] = {
-      {.code = static_cast<int32_t>(OpCode::kReshape),
-       .name = "RESHAPE",
-       .parse = parse_reshape,
-       .write = write_reshape,
-       .float_kernel = ref::reshape_kernel,
-       .quant = same_params(),
-       .macs = macs_none},
-      {.code = static_cast<int32_t>(OpCode::kSqueeze),
-       .name = "SQUEEZE",
-       .parse = parse_squeeze,
-       .write = write_squeeze,
-       .float_kernel = ref::squeeze_kernel,
-       .quant = same_params(),
-       .macs = macs_none},
-      {.code = static_cast<int32_t>(OpCode::kExpandDims),
-       .name = "EXPAND_DIMS",
-       .write = write_expand_dims,
-       .float_kernel = ref::expand_dims_kernel,
-       .quant = same_params(),
-       .macs = macs_none},
-      {.code = static_cast<int32_t>(OpCode::kConcatenation),
-       .name = "CONCATENATION",
-       .parse = parse_concatenation,
-       .write = write_concatenation,
-       .float_kernel = ref::concatenation_kernel,
-       .quant = shared_group_params(),
-       .macs = macs_none,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kSplit),
-       .name = "SPLIT",
-       .parse = parse_split,
-       .write = write_split,
-       .float_kernel = ref::split_kernel,
-       .quant = same_params({R::kInt, R::kData}),
-       .macs = macs_none,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kPad),
-       .name = "PAD",
-       .write = write_pad,
-       .float_kernel = ref::pad_kernel,
-       .quant = same_params(),
-       .macs = macs_none,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kPadV2),
+      move_op(kReshape, "RESHAPE", ref::reshape_kernel, {parse_reshape, write_reshape}, nullptr),
+      move_op(kSqueeze, "SQUEEZE", ref::squeeze_kernel, {parse_squeeze, write_squeeze}, nullptr),
+      move_op(kExpandDims, "EXPAND_DIMS", ref::expand_dims_kernel, {nullptr, write_expand_dims}, nullptr),
+      move_op(kConcatenation, "CONCATENATION", ref::concatenation_kernel,
+              {parse_concatenation, write_concatenation}, version_2_for_int8, shared_group_params()),
+      move_op(kSplit, "SPLIT", ref::split_kernel, {parse_split, write_split}, version_2_for_int8,
+              same_params({R::kInt, R::kData})),
+      move_op(kPad, "PAD", ref::pad_kernel, {nullptr, write_pad}),
+      {.code = static_cast<int32_t>(kPadV2),
        .name = "PADV2",
        .float_kernel = ref::pad_kernel,
        .quant = same_params({R::kData, R::kInt, R::kGroupConst})},
-      {.code = static_cast<int32_t>(OpCode::kTranspose),
-       .name = "TRANSPOSE",
-       .write = write_transpose,
-       .float_kernel = ref::transpose_kernel,
-       .quant = same_params(),
-       .macs = macs_none,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kDepthToSpace),
-       .name = "DEPTH_TO_SPACE",
-       .parse = parse_depth_to_space,
-       .write = write_depth_to_space,
-       .float_kernel = ref::depth_to_space_kernel,
-       .quant = same_params(),
-       .macs = macs_none,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kGather),
-       .name = "GATHER",
-       .parse = parse_gather,
-       .write = write_gather,
-       .float_kernel = ref::gather_kernel,
-       .quant = same_params(),
-       .macs = macs_none,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kStridedSlice),
-       .name = "STRIDED_SLICE",
-       .parse = parse_strided_slice,
-       .write = write_strided_slice,
-       .float_kernel = ref::strided_slice_kernel,
-       .quant = same_params(),
-       .macs = macs_none,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kResizeBilinear),
+      move_op(kTranspose, "TRANSPOSE", ref::transpose_kernel, {nullptr, write_transpose}),
+      move_op(kDepthToSpace, "DEPTH_TO_SPACE", ref::depth_to_space_kernel,
+              {parse_depth_to_space, write_depth_to_space}),
+      move_op(kGather, "GATHER", ref::gather_kernel, {parse_gather, write_gather}),
+      move_op(kStridedSlice, "STRIDED_SLICE", ref::strided_slice_kernel,
+              {parse_strided_slice, write_strided_slice}),
+      {.code = static_cast<int32_t>(kResizeBilinear),
        .name = "RESIZE_BILINEAR",
-       .parse = parse_resize_bilinear,
+       .parse =
+           parse_resize<tfl::ResizeBilinearOptions, &tfl::Operator::builtin_options_as_ResizeBilinearOptions>,
        .write = write_resize_bilinear,
        .float_kernel = ref::resize_bilinear_kernel,
        .integer_kernel = ref::quantized::resize_bilinear_kernel,
        .quant = same_params(),
        .version = version_resize},
-      {.code = static_cast<int32_t>(OpCode::kResizeNearestNeighbor),
+      {.code = static_cast<int32_t>(kResizeNearestNeighbor),
        .name = "RESIZE_NEAREST_NEIGHBOR",
-       .parse = parse_resize_nearest,
+       .parse = parse_resize<tfl::ResizeNearestNeighborOptions,
+                             &tfl::Operator::builtin_options_as_ResizeNearestNeighborOptions>,
        .write = write_resize_nearest,
        .float_kernel = ref::resize_nearest_neighbor_kernel,
        .quant = same_params(),

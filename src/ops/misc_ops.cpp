@@ -6,15 +6,11 @@
 
 namespace osprey {
 namespace ref {  // src/kernels/ref/quantize.cpp, densify.cpp, reduce.cpp
-std::unique_ptr<Kernel> quantize_kernel();
-std::unique_ptr<Kernel> dequantize_kernel();
-std::unique_ptr<Kernel> densify_kernel();
-std::unique_ptr<Kernel> mean_kernel();
-std::unique_ptr<Kernel> sum_kernel();
-std::unique_ptr<Kernel> reduce_max_kernel();
+extern const KernelFactory quantize_kernel, dequantize_kernel, densify_kernel, mean_kernel, sum_kernel,
+    reduce_max_kernel;
 }  // namespace ref
 namespace ref::quantized {  // src/kernels/ref/quantized/pool.cpp
-std::unique_ptr<Kernel> mean_kernel();
+extern const KernelFactory mean_kernel;
 }  // namespace ref::quantized
 }  // namespace osprey
 

@@ -72,6 +72,21 @@ Padding padding(tfl::Padding p) {
   return static_cast<Padding>(p);
 }
 
+OpDef builtin_op(OpCode code, std::string_view name, OptionCodec options, Kernels kernels, QuantRule quant,
+                 MacCounter macs, VersionRule version) {
+  OpDef d;
+  d.code = static_cast<int32_t>(code);
+  d.name = name;
+  d.parse = options.parse;
+  d.write = options.write;
+  d.float_kernel = kernels.float_kernel;
+  d.integer_kernel = kernels.integer_kernel;
+  d.quant = std::move(quant);
+  d.macs = macs;
+  d.version = version;
+  return d;
+}
+
 bool has_type(const Graph& g, const std::vector<int>& tensors, DType type) {
   for (int t : tensors) {
     if (t >= 0 && g.tensors[static_cast<size_t>(t)].type == type) return true;

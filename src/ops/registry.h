@@ -98,6 +98,17 @@ OpOptions parse_options(int32_t code, std::string_view custom_name, const RawOpt
 
 // Helpers the family files share.
 namespace detail {
+using R = InputRole;
+// An op's options parser and writer, and its float and integer kernels, for the
+// family files' row helpers.
+struct OptionCodec {
+  OptionParser parse = nullptr;
+  OptionWriter write = nullptr;
+};
+struct Kernels {
+  KernelFactory float_kernel = nullptr;
+  KernelFactory integer_kernel = nullptr;
+};
 inline Activation activation(tfl::ActivationFunctionType a) {
   return static_cast<Activation>(a);
 }
@@ -114,6 +125,9 @@ const T& options_of(const Op& op) {
   if (const T* p = std::get_if<T>(&op.options)) return *p;
   fail("osprey does not keep this op's options, so it cannot write it");
 }
+// A builtin op's row from its parts; custom ops and rarer fields use designated initialisers.
+OpDef builtin_op(OpCode code, std::string_view name, OptionCodec options, Kernels kernels, QuantRule quant,
+                 MacCounter macs = nullptr, VersionRule version = nullptr);
 bool has_type(const Graph& g, const std::vector<int>& tensors, DType type);
 bool is_int8(const Graph& g, const Op& op);
 const Tensor& tensor(const Graph& g, int index);

@@ -264,26 +264,12 @@ class Pool2D final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> conv2d_kernel() {
-  return std::make_unique<Conv2D>();
-}
-std::unique_ptr<Kernel> depthwise_conv2d_kernel() {
-  return std::make_unique<DepthwiseConv2D>();
-}
-std::unique_ptr<Kernel> transpose_conv_kernel() {
-  return std::make_unique<TransposeConv>();
-}
-std::unique_ptr<Kernel> transpose_conv_bias_kernel() {
-  return std::make_unique<TransposeConvBias>();
-}
-std::unique_ptr<Kernel> fully_connected_kernel() {
-  return std::make_unique<FullyConnected>();
-}
-std::unique_ptr<Kernel> average_pool_kernel() {
-  return std::make_unique<Pool2D<PoolKind::kAverage>>();
-}
-std::unique_ptr<Kernel> max_pool_kernel() {
-  return std::make_unique<Pool2D<PoolKind::kMax>>();
-}
+extern const KernelFactory conv2d_kernel = make_kernel<Conv2D>;
+extern const KernelFactory depthwise_conv2d_kernel = make_kernel<DepthwiseConv2D>;
+extern const KernelFactory transpose_conv_kernel = make_kernel<TransposeConv>;
+extern const KernelFactory transpose_conv_bias_kernel = make_kernel<TransposeConvBias>;
+extern const KernelFactory fully_connected_kernel = make_kernel<FullyConnected>;
+extern const KernelFactory average_pool_kernel = make_kernel<Pool2D<PoolKind::kAverage>>;
+extern const KernelFactory max_pool_kernel = make_kernel<Pool2D<PoolKind::kMax>>;
 
 }  // namespace osprey::ref

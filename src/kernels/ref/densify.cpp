@@ -189,8 +189,6 @@ class DensifyKernel : public Kernel {
 }  // namespace
 
 // Factory the op registry (src/ops) names.
-std::unique_ptr<Kernel> densify_kernel() {
-  return std::make_unique<DensifyKernel>();
-}
+extern const KernelFactory densify_kernel = make_kernel<DensifyKernel>;
 
 }  // namespace osprey::ref

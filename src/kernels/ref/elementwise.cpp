@@ -292,26 +292,12 @@ class PreluKernel : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> add_kernel() {
-  return std::make_unique<BinaryKernel<BinaryOp::kAdd>>();
-}
-std::unique_ptr<Kernel> sub_kernel() {
-  return std::make_unique<BinaryKernel<BinaryOp::kSub>>();
-}
-std::unique_ptr<Kernel> mul_kernel() {
-  return std::make_unique<BinaryKernel<BinaryOp::kMul>>();
-}
-std::unique_ptr<Kernel> div_kernel() {
-  return std::make_unique<BinaryKernel<BinaryOp::kDiv>>();
-}
-std::unique_ptr<Kernel> maximum_kernel() {
-  return std::make_unique<BinaryKernel<BinaryOp::kMaximum>>();
-}
-std::unique_ptr<Kernel> minimum_kernel() {
-  return std::make_unique<BinaryKernel<BinaryOp::kMinimum>>();
-}
-std::unique_ptr<Kernel> prelu_kernel() {
-  return std::make_unique<PreluKernel>();
-}
+extern const KernelFactory add_kernel = make_kernel<BinaryKernel<BinaryOp::kAdd>>;
+extern const KernelFactory sub_kernel = make_kernel<BinaryKernel<BinaryOp::kSub>>;
+extern const KernelFactory mul_kernel = make_kernel<BinaryKernel<BinaryOp::kMul>>;
+extern const KernelFactory div_kernel = make_kernel<BinaryKernel<BinaryOp::kDiv>>;
+extern const KernelFactory maximum_kernel = make_kernel<BinaryKernel<BinaryOp::kMaximum>>;
+extern const KernelFactory minimum_kernel = make_kernel<BinaryKernel<BinaryOp::kMinimum>>;
+extern const KernelFactory prelu_kernel = make_kernel<PreluKernel>;
 
 }  // namespace osprey::ref

@@ -125,29 +125,13 @@ class SoftmaxKernel : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> relu_kernel() {
-  return std::make_unique<UnaryKernel<relu>>();
-}
-std::unique_ptr<Kernel> relu6_kernel() {
-  return std::make_unique<UnaryKernel<relu6>>();
-}
-std::unique_ptr<Kernel> relu_n1_to_1_kernel() {
-  return std::make_unique<UnaryKernel<relu_n1_to_1>>();
-}
-std::unique_ptr<Kernel> hard_swish_kernel() {
-  return std::make_unique<UnaryKernel<hard_swish>>();
-}
-std::unique_ptr<Kernel> logistic_kernel() {
-  return std::make_unique<UnaryKernel<logistic>>();
-}
-std::unique_ptr<Kernel> tanh_kernel() {
-  return std::make_unique<UnaryKernel<tanh_float>>();
-}
-std::unique_ptr<Kernel> leaky_relu_kernel() {
-  return std::make_unique<LeakyReluKernel>();
-}
-std::unique_ptr<Kernel> softmax_kernel() {
-  return std::make_unique<SoftmaxKernel>();
-}
+extern const KernelFactory relu_kernel = make_kernel<UnaryKernel<relu>>;
+extern const KernelFactory relu6_kernel = make_kernel<UnaryKernel<relu6>>;
+extern const KernelFactory relu_n1_to_1_kernel = make_kernel<UnaryKernel<relu_n1_to_1>>;
+extern const KernelFactory hard_swish_kernel = make_kernel<UnaryKernel<hard_swish>>;
+extern const KernelFactory logistic_kernel = make_kernel<UnaryKernel<logistic>>;
+extern const KernelFactory tanh_kernel = make_kernel<UnaryKernel<tanh_float>>;
+extern const KernelFactory leaky_relu_kernel = make_kernel<LeakyReluKernel>;
+extern const KernelFactory softmax_kernel = make_kernel<SoftmaxKernel>;
 
 }  // namespace osprey::ref

@@ -266,32 +266,14 @@ void SplitKernel::eval(KernelContext& ctx) {
 // Factories the op registry (src/ops) names.
 using namespace layout;
 
-std::unique_ptr<Kernel> reshape_kernel() {
-  return std::make_unique<ReshapeKernel>();
-}
-std::unique_ptr<Kernel> squeeze_kernel() {
-  return std::make_unique<SqueezeKernel>();
-}
-std::unique_ptr<Kernel> expand_dims_kernel() {
-  return std::make_unique<ExpandDimsKernel>();
-}
-std::unique_ptr<Kernel> concatenation_kernel() {
-  return std::make_unique<ConcatenationKernel>();
-}
-std::unique_ptr<Kernel> split_kernel() {
-  return std::make_unique<SplitKernel>();
-}
-std::unique_ptr<Kernel> pad_kernel() {
-  return std::make_unique<PadKernel>();
-}
-std::unique_ptr<Kernel> transpose_kernel() {
-  return std::make_unique<TransposeKernel>();
-}
-std::unique_ptr<Kernel> depth_to_space_kernel() {
-  return std::make_unique<DepthToSpaceKernel>();
-}
-std::unique_ptr<Kernel> gather_kernel() {
-  return std::make_unique<GatherKernel>();
-}
+extern const KernelFactory reshape_kernel = make_kernel<ReshapeKernel>;
+extern const KernelFactory squeeze_kernel = make_kernel<SqueezeKernel>;
+extern const KernelFactory expand_dims_kernel = make_kernel<ExpandDimsKernel>;
+extern const KernelFactory concatenation_kernel = make_kernel<ConcatenationKernel>;
+extern const KernelFactory split_kernel = make_kernel<SplitKernel>;
+extern const KernelFactory pad_kernel = make_kernel<PadKernel>;
+extern const KernelFactory transpose_kernel = make_kernel<TransposeKernel>;
+extern const KernelFactory depth_to_space_kernel = make_kernel<DepthToSpaceKernel>;
+extern const KernelFactory gather_kernel = make_kernel<GatherKernel>;
 
 }  // namespace osprey::ref

@@ -273,11 +273,7 @@ class QuantizeKernel : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> quantize_kernel() {
-  return std::make_unique<QuantizeKernel>();
-}
-std::unique_ptr<Kernel> dequantize_kernel() {
-  return std::make_unique<DequantizeKernel>();
-}
+extern const KernelFactory quantize_kernel = make_kernel<QuantizeKernel>;
+extern const KernelFactory dequantize_kernel = make_kernel<DequantizeKernel>;
 
 }  // namespace osprey::ref

@@ -154,14 +154,8 @@ class ReduceKernel final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> mean_kernel() {
-  return std::make_unique<ReduceKernel<Reduction::kMean>>();
-}
-std::unique_ptr<Kernel> sum_kernel() {
-  return std::make_unique<ReduceKernel<Reduction::kSum>>();
-}
-std::unique_ptr<Kernel> reduce_max_kernel() {
-  return std::make_unique<ReduceKernel<Reduction::kMax>>();
-}
+extern const KernelFactory mean_kernel = make_kernel<ReduceKernel<Reduction::kMean>>;
+extern const KernelFactory sum_kernel = make_kernel<ReduceKernel<Reduction::kSum>>;
+extern const KernelFactory reduce_max_kernel = make_kernel<ReduceKernel<Reduction::kMax>>;
 
 }  // namespace osprey::ref

@@ -273,11 +273,7 @@ class ResizeNearestNeighborKernel final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> resize_bilinear_kernel() {
-  return std::make_unique<ResizeBilinearKernel>();
-}
-std::unique_ptr<Kernel> resize_nearest_neighbor_kernel() {
-  return std::make_unique<ResizeNearestNeighborKernel>();
-}
+extern const KernelFactory resize_bilinear_kernel = make_kernel<ResizeBilinearKernel>;
+extern const KernelFactory resize_nearest_neighbor_kernel = make_kernel<ResizeNearestNeighborKernel>;
 
 }  // namespace osprey::ref

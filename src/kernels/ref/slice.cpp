@@ -213,8 +213,6 @@ class StridedSliceKernel final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> strided_slice_kernel() {
-  return std::make_unique<StridedSliceKernel>();
-}
+extern const KernelFactory strided_slice_kernel = make_kernel<StridedSliceKernel>;
 
 }  // namespace osprey::ref

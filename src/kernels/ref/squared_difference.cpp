@@ -104,11 +104,7 @@ class SquaredDifferenceInt8 final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> squared_difference_kernel() {
-  return std::make_unique<SquaredDifferenceFloat>();
-}
-std::unique_ptr<Kernel> squared_difference_int8_kernel() {
-  return std::make_unique<SquaredDifferenceInt8>();
-}
+extern const KernelFactory squared_difference_kernel = make_kernel<SquaredDifferenceFloat>;
+extern const KernelFactory squared_difference_int8_kernel = make_kernel<SquaredDifferenceInt8>;
 
 }  // namespace osprey::ref

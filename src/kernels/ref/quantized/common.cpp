@@ -1,5 +1,7 @@
 #include "kernels/ref/quantized/common.h"
 
+#include "core/enum_names.h"
+
 #include "core/limits.h"
 
 #include <atomic>
@@ -20,6 +22,14 @@ TensorParams activation_params(const Tensor& t, std::string_view role, DType typ
   OSPREY_CHECK(zp >= type_min(t.type) && zp <= type_max(t.type), "{} has zero point {}, outside the {} range",
                role, zp, dtype_name(t.type));
   return {scale, static_cast<int32_t>(zp)};
+}
+
+void check_shared_params(const Tensor& input, const Tensor& output, DType type) {
+  const TensorParams in = activation_params(input, "input", type);
+  const TensorParams out = activation_params(output, "output", type);
+  OSPREY_CHECK(in.scale == out.scale && in.zero_point == out.zero_point,
+               "input (scale {}, zero point {}) and output (scale {}, zero point {}) must share parameters",
+               in.scale, in.zero_point, out.scale, out.zero_point);
 }
 
 void check_shape(const Tensor& t, std::string_view role, int rank) {
@@ -110,11 +120,13 @@ namespace osprey::quant {
 
 namespace {
 
+constexpr EnumName<Arithmetic> kArithmeticNames[] = {{Arithmetic::kLiteRT, "litert"},
+                                                     {Arithmetic::kTfliteSingle, "single"},
+                                                     {Arithmetic::kTfliteDouble, "double"}};
+
 Arithmetic initial_arithmetic() {
   const char* v = std::getenv("OSPREY_QUANT_ARITHMETIC");
-  if (v && std::string_view(v) == "double") return Arithmetic::kTfliteDouble;
-  if (v && std::string_view(v) == "single") return Arithmetic::kTfliteSingle;
-  return Arithmetic::kLiteRT;
+  return value_named(kArithmeticNames, v ? v : "").value_or(Arithmetic::kLiteRT);
 }
 
 std::atomic<Arithmetic>& arithmetic_setting() {
@@ -131,12 +143,7 @@ void set_arithmetic(Arithmetic a) {
   arithmetic_setting().store(a);
 }
 const char* arithmetic_name(Arithmetic a) {
-  switch (a) {
-    case Arithmetic::kLiteRT: return "litert";
-    case Arithmetic::kTfliteSingle: return "single";
-    case Arithmetic::kTfliteDouble: return "double";
-  }
-  return "?";
+  return name_of(kArithmeticNames, a);
 }
 
 }  // namespace osprey::quant

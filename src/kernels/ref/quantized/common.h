@@ -38,6 +38,9 @@ struct TensorParams {
 // Checks type (int8 or uint8, matching `type` when given) and per-tensor
 // quantization with an in-range zero point.
 TensorParams activation_params(const Tensor& t, std::string_view role, DType type);
+// Ops whose output keeps its input's parameters (pools, resize): checks both
+// tensors as activation_params does and that they share scale and zero point.
+void check_shared_params(const Tensor& input, const Tensor& output, DType type);
 
 // Checks that input `i` exists, is not sparse, has positive dims.
 void check_shape(const Tensor& t, std::string_view role, int rank = -1);

@@ -223,17 +223,9 @@ class FullyConnected final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> conv2d_kernel() {
-  return std::make_unique<Conv2D>();
-}
-std::unique_ptr<Kernel> depthwise_conv2d_kernel() {
-  return std::make_unique<DepthwiseConv2D>();
-}
-std::unique_ptr<Kernel> transpose_conv_kernel() {
-  return std::make_unique<TransposeConv>();
-}
-std::unique_ptr<Kernel> fully_connected_kernel() {
-  return std::make_unique<FullyConnected>();
-}
+extern const KernelFactory conv2d_kernel = make_kernel<Conv2D>;
+extern const KernelFactory depthwise_conv2d_kernel = make_kernel<DepthwiseConv2D>;
+extern const KernelFactory transpose_conv_kernel = make_kernel<TransposeConv>;
+extern const KernelFactory fully_connected_kernel = make_kernel<FullyConnected>;
 
 }  // namespace osprey::ref::quantized

@@ -334,32 +334,14 @@ class HardSwish final : public UnaryKernel<HardSwish> {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> add_kernel() {
-  return std::make_unique<Binary<BinaryKind::kAdd>>();
-}
-std::unique_ptr<Kernel> sub_kernel() {
-  return std::make_unique<Binary<BinaryKind::kSub>>();
-}
-std::unique_ptr<Kernel> mul_kernel() {
-  return std::make_unique<Binary<BinaryKind::kMul>>();
-}
-std::unique_ptr<Kernel> prelu_kernel() {
-  return std::make_unique<Prelu>();
-}
-std::unique_ptr<Kernel> relu_kernel() {
-  return std::make_unique<ReluX<0, ReluX<0, 0>::kNoMax>>();
-}
-std::unique_ptr<Kernel> relu6_kernel() {
-  return std::make_unique<ReluX<0, 6>>();
-}
-std::unique_ptr<Kernel> relu_n1_to_1_kernel() {
-  return std::make_unique<ReluX<-1, 1>>();
-}
-std::unique_ptr<Kernel> leaky_relu_kernel() {
-  return std::make_unique<LeakyRelu>();
-}
-std::unique_ptr<Kernel> hard_swish_kernel() {
-  return std::make_unique<HardSwish>();
-}
+extern const KernelFactory add_kernel = make_kernel<Binary<BinaryKind::kAdd>>;
+extern const KernelFactory sub_kernel = make_kernel<Binary<BinaryKind::kSub>>;
+extern const KernelFactory mul_kernel = make_kernel<Binary<BinaryKind::kMul>>;
+extern const KernelFactory prelu_kernel = make_kernel<Prelu>;
+extern const KernelFactory relu_kernel = make_kernel<ReluX<0, ReluX<0, 0>::kNoMax>>;
+extern const KernelFactory relu6_kernel = make_kernel<ReluX<0, 6>>;
+extern const KernelFactory relu_n1_to_1_kernel = make_kernel<ReluX<-1, 1>>;
+extern const KernelFactory leaky_relu_kernel = make_kernel<LeakyRelu>;
+extern const KernelFactory hard_swish_kernel = make_kernel<HardSwish>;
 
 }  // namespace osprey::ref::quantized

@@ -129,14 +129,8 @@ class Softmax final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> logistic_kernel() {
-  return std::make_unique<LutKernel<LutKind::kLogistic>>();
-}
-std::unique_ptr<Kernel> tanh_kernel() {
-  return std::make_unique<LutKernel<LutKind::kTanh>>();
-}
-std::unique_ptr<Kernel> softmax_kernel() {
-  return std::make_unique<Softmax>();
-}
+extern const KernelFactory logistic_kernel = make_kernel<LutKernel<LutKind::kLogistic>>;
+extern const KernelFactory tanh_kernel = make_kernel<LutKernel<LutKind::kTanh>>;
+extern const KernelFactory softmax_kernel = make_kernel<Softmax>;
 
 }  // namespace osprey::ref::quantized

@@ -58,11 +58,7 @@ class Pool2D final : public Kernel {
     Tensor& output = ctx.output(0);
     check_shape(input, "input", 4);
     type_ = input.type;
-    const TensorParams in = activation_params(input, "input", type_);
-    const TensorParams out = activation_params(output, "output", type_);
-    OSPREY_CHECK(in.scale == out.scale && in.zero_point == out.zero_point,
-                 "input (scale {}, zero point {}) and output (scale {}, zero point {}) must share parameters",
-                 in.scale, in.zero_point, out.scale, out.zero_point);
+    check_shared_params(input, output, type_);
     g_ = geometry::pool_geometry(input.shape, opt);
     output.shape = g_.out.shape();
     range_ = activation_range(opt.activation, output);
@@ -194,14 +190,8 @@ class Mean final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> max_pool_kernel() {
-  return std::make_unique<Pool2D<PoolKind::kMax>>();
-}
-std::unique_ptr<Kernel> average_pool_kernel() {
-  return std::make_unique<Pool2D<PoolKind::kAverage>>();
-}
-std::unique_ptr<Kernel> mean_kernel() {
-  return std::make_unique<Mean>();
-}
+extern const KernelFactory max_pool_kernel = make_kernel<Pool2D<PoolKind::kMax>>;
+extern const KernelFactory average_pool_kernel = make_kernel<Pool2D<PoolKind::kAverage>>;
+extern const KernelFactory mean_kernel = make_kernel<Mean>;
 
 }  // namespace osprey::ref::quantized

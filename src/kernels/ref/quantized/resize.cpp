@@ -20,7 +20,7 @@
 #include "kernels/ref/quantized/common.h"
 
 namespace osprey::ref {
-std::unique_ptr<Kernel> resize_bilinear_kernel();  // src/kernels/ref/resize.cpp
+extern const KernelFactory resize_bilinear_kernel;  // src/kernels/ref/resize.cpp
 }  // namespace osprey::ref
 
 namespace osprey::ref::quantized {
@@ -46,10 +46,7 @@ class ResizeBilinear final : public Kernel {
     Tensor& out = ctx.output(0);
     check_shape(in, "input", 4);
     type_ = in.type;
-    const TensorParams pi = activation_params(in, "input", type_);
-    const TensorParams po = activation_params(out, "output", type_);
-    OSPREY_CHECK(pi.scale == po.scale && pi.zero_point == po.zero_point,
-                 "input and output must share quantization parameters");
+    check_shared_params(in, out, type_);
     OSPREY_CHECK(
         size.is_constant && size.data != nullptr && size.type == DType::kInt32 && size.num_elements() == 2,
         "size must be a constant int32 [2]");
@@ -133,8 +130,6 @@ class ResizeBilinear final : public Kernel {
 }  // namespace
 
 // Factories the op registry (src/ops) names.
-std::unique_ptr<Kernel> resize_bilinear_kernel() {
-  return std::make_unique<ResizeBilinear>();
-}
+extern const KernelFactory resize_bilinear_kernel = make_kernel<ResizeBilinear>;
 
 }  // namespace osprey::ref::quantized
