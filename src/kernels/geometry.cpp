@@ -101,6 +101,15 @@ std::optional<DeconvAxis> try_deconv_axis(int64_t in, int64_t filter, int64_t st
   return DeconvAxis{static_cast<uint32_t>(*before), 0, static_cast<uint32_t>(out - full)};
 }
 
+// What conv and pool geometries share: the strides and the leading padding of each axis.
+template <typename Geometry, typename Options>
+void set_strides_and_padding(Geometry& g, const Options& options, const WindowAxis& y, const WindowAxis& x) {
+  g.stride_h = options.stride_h;
+  g.stride_w = options.stride_w;
+  g.pad_h = y.pad_before;
+  g.pad_w = x.pad_before;
+}
+
 // The output size and padding of both conv flavours; `out.c` is set by the caller.
 template <typename Options>
 void set_conv_windows(ConvGeometry& g, const Options& options) {
@@ -108,12 +117,9 @@ void set_conv_windows(ConvGeometry& g, const Options& options) {
       window_axis(g.in.h, g.filter.h, options.stride_h, options.dilation_h, options.padding, "height");
   const WindowAxis x =
       window_axis(g.in.w, g.filter.w, options.stride_w, options.dilation_w, options.padding, "width");
-  g.stride_h = options.stride_h;
-  g.stride_w = options.stride_w;
+  set_strides_and_padding(g, options, y, x);
   g.dilation_h = options.dilation_h;
   g.dilation_w = options.dilation_w;
-  g.pad_h = y.pad_before;
-  g.pad_w = x.pad_before;
   g.out = {g.in.n, y.out, x.out, 0};
 }
 
@@ -160,10 +166,7 @@ PoolGeometry pool_geometry(const Shape& input, const Pool2DOptions& options) {
   const WindowAxis x = window_axis(g.in.w, options.filter_w, options.stride_w, 1, options.padding, "width");
   g.filter_h = options.filter_h;
   g.filter_w = options.filter_w;
-  g.stride_h = options.stride_h;
-  g.stride_w = options.stride_w;
-  g.pad_h = y.pad_before;
-  g.pad_w = x.pad_before;
+  set_strides_and_padding(g, options, y, x);
   g.out = {g.in.n, y.out, x.out, g.in.c};
   return g;
 }
@@ -179,15 +182,7 @@ TransposeConvGeometry transpose_conv_geometry(const Dims4& in, const Dims4& weig
   const std::optional<int64_t> pad_h = transpose_pad_before(out.h, weights.h, stride_h, padding);
   const std::optional<int64_t> pad_w = transpose_pad_before(out.w, weights.w, stride_w, padding);
   OSPREY_CHECK(pad_h && pad_w, "output size {}x{} is not valid for a transposed convolution", out.h, out.w);
-  TransposeConvGeometry g;
-  g.in = in;
-  g.weights = weights;
-  g.out = out;
-  g.stride_h = stride_h;
-  g.stride_w = stride_w;
-  g.pad_h = static_cast<int>(*pad_h);
-  g.pad_w = static_cast<int>(*pad_w);
-  return g;
+  return {in, weights, out, stride_h, stride_w, static_cast<int>(*pad_h), static_cast<int>(*pad_w)};
 }
 
 }  // namespace osprey::geometry
