@@ -25,37 +25,6 @@ void Reader::get(void* out, size_t n) {
   p_ += n;
 }
 
-uint8_t Reader::u8() {
-  uint8_t v;
-  get(&v, 1);
-  return v;
-}
-uint16_t Reader::u16() {
-  uint16_t v;
-  get(&v, 2);
-  return v;
-}
-uint32_t Reader::u32() {
-  uint32_t v;
-  get(&v, 4);
-  return v;
-}
-int32_t Reader::i32() {
-  int32_t v;
-  get(&v, 4);
-  return v;
-}
-uint64_t Reader::u64() {
-  uint64_t v;
-  get(&v, 8);
-  return v;
-}
-int64_t Reader::i64() {
-  int64_t v;
-  get(&v, 8);
-  return v;
-}
-
 std::string Reader::str(size_t max) {
   uint32_t n = u32();
   if (n > max)

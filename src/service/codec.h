@@ -42,12 +42,12 @@ class Writer {
 class Reader {
  public:
   Reader(const uint8_t* data, size_t size) : p_(data), end_(data + size) {}
-  uint8_t u8();
-  uint16_t u16();
-  uint32_t u32();
-  int32_t i32();
-  uint64_t u64();
-  int64_t i64();
+  uint8_t u8() { return scalar<uint8_t>(); }
+  uint16_t u16() { return scalar<uint16_t>(); }
+  uint32_t u32() { return scalar<uint32_t>(); }
+  int32_t i32() { return scalar<int32_t>(); }
+  uint64_t u64() { return scalar<uint64_t>(); }
+  int64_t i64() { return scalar<int64_t>(); }
   std::string str(size_t max = kMaxString);
   std::vector<uint64_t> u64s(size_t max);
   // A count for a list of at most `max` items each at least `min_item_bytes` long.
@@ -57,6 +57,12 @@ class Reader {
 
  private:
   void get(void* out, size_t n);
+  template <typename T>
+  T scalar() {
+    T v;
+    get(&v, sizeof v);
+    return v;
+  }
   const uint8_t* p_;
   const uint8_t* end_;
 };

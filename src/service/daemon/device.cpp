@@ -110,9 +110,11 @@ void Device::worker() {
 
 namespace {
 
-bool pread_all(int fd, uint8_t* p, size_t n, uint64_t offset) {
+// Moves all n bytes at `offset` with ::pread or ::pwrite, resuming short transfers.
+template <typename Byte, typename Io>
+bool transfer_all(Io io, int fd, Byte* p, size_t n, uint64_t offset) {
   while (n > 0) {
-    ssize_t r = ::pread(fd, p, n, static_cast<off_t>(offset));
+    ssize_t r = io(fd, p, n, static_cast<off_t>(offset));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;
     p += r;
@@ -122,16 +124,11 @@ bool pread_all(int fd, uint8_t* p, size_t n, uint64_t offset) {
   return true;
 }
 
+bool pread_all(int fd, uint8_t* p, size_t n, uint64_t offset) {
+  return transfer_all(::pread, fd, p, n, offset);
+}
 bool pwrite_all(int fd, const uint8_t* p, size_t n, uint64_t offset) {
-  while (n > 0) {
-    ssize_t r = ::pwrite(fd, p, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-    offset += static_cast<uint64_t>(r);
-  }
-  return true;
+  return transfer_all(::pwrite, fd, p, n, offset);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/enum_names.h"
 #include "core/error.h"
 #include "service/daemon/device.h"
 
@@ -25,13 +26,12 @@ namespace {
 
 enum class Format { kNv12, kRgbInterleaved, kRgbPlanar };
 
+constexpr EnumName<Format> kFormatNames[] = {{Format::kNv12, "nv12"},
+                                             {Format::kRgbInterleaved, "rgb-interleaved"},
+                                             {Format::kRgbPlanar, "rgb-planar"}};
+
 const char* format_name(Format f) {
-  switch (f) {
-    case Format::kNv12: return "nv12";
-    case Format::kRgbInterleaved: return "rgb-interleaved";
-    case Format::kRgbPlanar: return "rgb-planar";
-  }
-  return "?";
+  return name_of(kFormatNames, f);
 }
 
 constexpr int64_t kMaxSide = 16384;
@@ -45,13 +45,11 @@ constexpr int64_t kMaxSide = 16384;
 
 Format parse_format(const ParamMap& params, const std::string& key) {
   auto it = params.find(key);
-  if (it == params.end()) load_error("missing parameter " + key + " (nv12, rgb-interleaved or rgb-planar)");
+  if (it == params.end()) load_error("missing parameter " + key + " (" + choices(kFormatNames) + ")");
   if (it->second.type != MapValue::kStr) load_error(key + " must be a string (larodMapSetStr)");
   const std::string& v = it->second.s;
-  if (v == "nv12") return Format::kNv12;
-  if (v == "rgb-interleaved") return Format::kRgbInterleaved;
-  if (v == "rgb-planar") return Format::kRgbPlanar;
-  load_error(key + " '" + v + "' is not supported (nv12, rgb-interleaved or rgb-planar)");
+  if (auto f = value_named(kFormatNames, v)) return *f;
+  load_error(key + " '" + v + "' is not supported (" + choices(kFormatNames) + ")");
 }
 
 struct Size {
