@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 
+#include "core/enum_names.h"
 #include "core/error.h"
 #include "io/npy.h"
 #include "vision/image_io.h"
@@ -66,20 +67,19 @@ double Histogram::quantile(double fraction) const {
 
 // ---------------------------------------------------------------- method names
 
+namespace {
+constexpr EnumName<CalibrationMethod> kMethodNames[] = {{CalibrationMethod::kMinMax, "minmax"},
+                                                        {CalibrationMethod::kPercentile, "percentile"},
+                                                        {CalibrationMethod::kEntropy, "entropy"}};
+}  // namespace
+
 CalibrationMethod parse_calibration_method(const std::string& name) {
-  if (name == "minmax") return CalibrationMethod::kMinMax;
-  if (name == "percentile") return CalibrationMethod::kPercentile;
-  if (name == "entropy") return CalibrationMethod::kEntropy;
-  fail("unknown calibration method '{}' (use minmax, percentile or entropy)", name);
+  if (auto m = value_named(kMethodNames, name)) return *m;
+  fail("unknown calibration method '{}' (use {})", name, choices(kMethodNames));
 }
 
 const char* calibration_method_name(CalibrationMethod m) {
-  switch (m) {
-    case CalibrationMethod::kMinMax: return "minmax";
-    case CalibrationMethod::kPercentile: return "percentile";
-    case CalibrationMethod::kEntropy: return "entropy";
-  }
-  return "?";
+  return name_of(kMethodNames, m);
 }
 
 // ---------------------------------------------------------------- Calibrator
