@@ -7,22 +7,17 @@ namespace osprey::vision {
 
 // Centre and size, normalised to the model input ([0,1]).
 struct Anchor {
-  float x_center = 0;
-  float y_center = 0;
-  float w = 0;
-  float h = 0;
+  float x_center = 0, y_center = 0;
+  float w = 0, h = 0;
 };
 
 struct SsdAnchorOptions {
-  int input_width = 0;
-  int input_height = 0;
+  int input_width = 0, input_height = 0;
   int num_layers = 0;
-  float min_scale = 0;
-  float max_scale = 0;
+  float min_scale = 0, max_scale = 0;
   std::vector<int> strides;  // one per layer
   std::vector<float> aspect_ratios;
-  float anchor_offset_x = 0.5f;
-  float anchor_offset_y = 0.5f;
+  float anchor_offset_x = 0.5f, anchor_offset_y = 0.5f;
   bool reduce_boxes_in_lowest_layer = false;
   float interpolated_scale_aspect_ratio = 1.0f;
   bool fixed_anchor_size = false;

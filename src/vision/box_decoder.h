@@ -22,10 +22,7 @@ struct BoxDecoderOptions {
   int num_values_per_keypoint = 2;
   // x/y centre offsets are divided by x/y_scale and scaled by the anchor
   // size; sizes likewise by w/h_scale (or exp(size / scale) * anchor size).
-  float x_scale = 1;
-  float y_scale = 1;
-  float w_scale = 1;
-  float h_scale = 1;
+  float x_scale = 1, y_scale = 1, w_scale = 1, h_scale = 1;
   bool apply_exponential_on_box_size = false;
   // false: each box is [y_center, x_center, h, w] (classic SSD, [ty,tx,th,tw]);
   // true: [x_center, y_center, w, h] and keypoints [x, y] (MediaPipe BlazeFace).

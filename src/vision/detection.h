@@ -8,10 +8,8 @@
 namespace osprey::vision {
 
 struct Box {
-  float xmin = 0;
-  float ymin = 0;
-  float xmax = 0;
-  float ymax = 0;
+  float xmin = 0, ymin = 0;
+  float xmax = 0, ymax = 0;
 
   float width() const { return xmax - xmin; }
   float height() const { return ymax - ymin; }

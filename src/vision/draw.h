@@ -12,9 +12,7 @@
 namespace osprey::vision {
 
 struct Color {
-  uint8_t r = 0;
-  uint8_t g = 0;
-  uint8_t b = 0;
+  uint8_t r = 0, g = 0, b = 0;
 };
 
 // A distinct, saturated colour per class id.

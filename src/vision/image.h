@@ -10,8 +10,7 @@ namespace osprey::vision {
 // Interleaved 8-bit pixels, rows top to bottom, no padding between rows.
 // channels: 1 = gray, 3 = R,G,B, 4 = R,G,B,A (bytes in that order in memory).
 struct Image {
-  int width = 0;
-  int height = 0;
+  int width = 0, height = 0;
   int channels = 0;
   std::vector<uint8_t> pixels;
 

@@ -16,9 +16,7 @@
 namespace osprey::vision {
 
 struct StageTiming {
-  double preprocess_ms = 0;
-  double inference_ms = 0;
-  double postprocess_ms = 0;
+  double preprocess_ms = 0, inference_ms = 0, postprocess_ms = 0;
 };
 
 template <typename Result>

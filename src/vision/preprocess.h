@@ -10,8 +10,7 @@
 namespace osprey::vision {
 
 struct Point {
-  float x = 0;
-  float y = 0;
+  float x = 0, y = 0;
 };
 
 // How the image is fitted into the model's input rectangle.
@@ -25,12 +24,9 @@ ResizeMode parse_resize_mode(const std::string& name);
 // Where the image lands inside the input: input = image * scale + pad, in
 // input pixels.
 struct InputTransform {
-  int image_width = 0;
-  int image_height = 0;
-  int input_width = 0;
-  int input_height = 0;
-  float scale_x = 1;
-  float scale_y = 1;
+  int image_width = 0, image_height = 0;
+  int input_width = 0, input_height = 0;
+  float scale_x = 1, scale_y = 1;
   int pad_x = 0;          // left padding in input pixels
   int pad_y = 0;          // top padding in input pixels
   int content_width = 0;  // size of the scaled image inside the input
