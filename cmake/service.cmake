@@ -25,6 +25,7 @@ endif()
 file(GLOB SERVICE_DAEMON_SOURCES CONFIGURE_DEPENDS src/service/daemon/*.cpp)
 add_library(osprey_service_daemon STATIC ${SERVICE_DAEMON_SOURCES})
 target_link_libraries(osprey_service_daemon PUBLIC osprey_service_proto osprey_core ${YUV_LIBRARY})
+target_link_libraries(osprey_service_daemon PUBLIC osprey_quant_targets)  # emulated DLPU devices
 
 add_executable(ospreyd tools/ospreyd/main.cpp)
 target_link_libraries(ospreyd PRIVATE osprey_service_daemon)
