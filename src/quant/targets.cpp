@@ -238,7 +238,7 @@ class Checker {
       return x >= 0 && (t(x).type == DType::kFloat32 || t(x).type == DType::kFloat16);
     };
     for (const Op& op : g_.ops) {
-      if (op_is(op, OpCode::kCustom)) continue;
+      if (op_is(op, OpCode::kCustom) || op.inputs.empty() || op.outputs.empty()) continue;
       if ((op_is(op, OpCode::kQuantize) && is_float(op.inputs[0]) && !is_float(op.outputs[0])) ||
           (op_is(op, OpCode::kDequantize) && !is_float(op.inputs[0]) && is_float(op.outputs[0])))
         continue;

@@ -65,8 +65,8 @@ void log_placement(const quant::TargetReport& report, const std::string& device,
 void admit(quant::Target chip, const std::string& device, const std::vector<uint8_t>& bytes,
            const std::string& model) {
   // The view `osprey check` takes: the model prepared on the reference
-  // kernels, without the ops load-time folding removed. A model osprey cannot
-  // run at all fails here with cpu-tflite's message.
+  // kernels, minus the ops load-time folding turned into constants. A model
+  // osprey cannot run at all fails here with cpu-tflite's message.
   const auto probe = Interpreter::from_buffer(bytes, model);
   const quant::TargetReport report = quant::check_target(quant::without_folded_ops(probe->graph()), chip);
   if (!report.load_refusal.empty()) {
