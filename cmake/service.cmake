@@ -25,6 +25,7 @@ endif()
 file(GLOB SERVICE_DAEMON_SOURCES CONFIGURE_DEPENDS src/service/daemon/*.cpp)
 add_library(osprey_service_daemon STATIC ${SERVICE_DAEMON_SOURCES})
 target_link_libraries(osprey_service_daemon PUBLIC osprey_service_proto osprey_core ${YUV_LIBRARY})
+target_link_libraries(osprey_service_daemon PUBLIC osprey_quant_targets)  # emulated DLPU devices
 
 add_executable(ospreyd tools/ospreyd/main.cpp)
 target_link_libraries(ospreyd PRIVATE osprey_service_daemon)
@@ -114,3 +115,20 @@ if(OSPREY_SANITIZE)
     endif()
   endforeach()
 endif()
+
+# The emulated DLPU devices (src/service/daemon/dlpu_device.cpp): what they
+# load, log and compute, against `osprey check` in-process and on the command line.
+add_executable(osprey_service_dlpu_tests tests/service/dlpu_devices_test.cpp)
+target_include_directories(osprey_service_dlpu_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests/service)
+target_link_libraries(osprey_service_dlpu_tests PRIVATE larod osprey_service_proto osprey_quant_targets
+  osprey_test_support GTest::gtest_main)
+target_compile_definitions(osprey_service_dlpu_tests PRIVATE OSPREYD_PATH="$<TARGET_FILE:ospreyd>")
+add_dependencies(osprey_service_dlpu_tests ospreyd)
+gtest_discover_tests(osprey_service_dlpu_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
+add_executable(service_make_dlpu_models tests/service/make_dlpu_models.cpp)
+target_include_directories(service_make_dlpu_models PRIVATE ${CMAKE_SOURCE_DIR}/tests/service)
+target_link_libraries(service_make_dlpu_models PRIVATE osprey_test_support)
+add_test(NAME service_dlpu_client
+  COMMAND bash ${SERVICE_RUN} $<TARGET_FILE:ospreyd> bash ${CMAKE_SOURCE_DIR}/tests/service/dlpu_client_test.sh
+    $<TARGET_FILE:osprey-client> $<TARGET_FILE:osprey> $<TARGET_FILE:service_make_dlpu_models>)
+set_tests_properties(service_dlpu_client PROPERTIES LABELS service TIMEOUT 120)

@@ -209,6 +209,7 @@ class Checker {
         }
       }
     }
+    refusal_check();
     for (int x : g_.inputs) {
       if (t(x).type == DType::kFloat32) report_.full_integer = false;
     }
@@ -224,6 +225,39 @@ class Checker {
                           tensor_label(g_, x), in.dim(2), in.dim(1)));
         }
       }
+    }
+  }
+
+  // The DLPUs load only integer models: the first op computing in float makes
+  // the device refuse the model. Custom ops (never accelerated, e.g. SSD's
+  // post-processing with float outputs) and the float<->integer conversions
+  // at the model's edges run on the CPU, as the vendors' integer models do.
+  void refusal_check() {
+    if (target_ != Target::kArtpec7 && target_ != Target::kArtpec8 && target_ != Target::kArtpec9) return;
+    auto is_float = [&](int x) {
+      return x >= 0 && (t(x).type == DType::kFloat32 || t(x).type == DType::kFloat16);
+    };
+    for (const Op& op : g_.ops) {
+      if (op_is(op, OpCode::kCustom) || op.inputs.empty() || op.outputs.empty()) continue;
+      if ((op_is(op, OpCode::kQuantize) && is_float(op.inputs[0]) && !is_float(op.outputs[0])) ||
+          (op_is(op, OpCode::kDequantize) && !is_float(op.inputs[0]) && is_float(op.outputs[0])))
+        continue;
+      const char* side = "input";
+      int found = -1;
+      for (int x : op.inputs) {
+        if (found < 0 && is_float(x)) found = x;
+      }
+      for (int x : op.outputs) {
+        if (found < 0 && is_float(x)) found = x, side = "output";
+      }
+      if (found < 0) continue;
+      report_.load_refusal = fmt::format(
+          "op #{} {} has {} {} {}: {} runs only full-integer models (int8 weights and activations{}); "
+          "quantize it with `osprey quantize MODEL --target {}`",
+          op.index, op.name(), dtype_name(t(found).type), side, tensor_label(g_, found),
+          target_title(target_), target_ == Target::kArtpec8 ? ", weights per tensor" : "",
+          target_name(target_));
+      return;
     }
   }
 
@@ -544,6 +578,19 @@ TargetReport check_target(const Graph& graph, Target target) {
   return Checker(graph, target).run();
 }
 
+Graph without_folded_ops(const Graph& prepared) {
+  Graph live;
+  live.tensors = prepared.tensors;
+  live.inputs = prepared.inputs;
+  live.outputs = prepared.outputs;
+  for (const Op& op : prepared.ops) {
+    bool folded = true;
+    for (int t : op.outputs) folded = folded && prepared.tensors[static_cast<size_t>(t)].is_constant;
+    if (!folded) live.ops.push_back(op);
+  }
+  return live;
+}
+
 std::string format_target_report(const TargetReport& r, const std::string& model) {
   const char* where = r.target == Target::kCpu ? "CPU" : r.target == Target::kArtpec7 ? "TPU" : "DLPU";
   std::string s = fmt::format("model: {}\ntarget: {} (larod device {})\n\n", model, target_title(r.target),
@@ -572,6 +619,11 @@ std::string format_target_report(const TargetReport& r, const std::string& model
   }
   for (const std::string& x : r.model_issues) s += "model: " + x + "\n";
   s += fmt::format("full integer: {}\n", r.full_integer ? "yes" : "no");
+  if (r.target == Target::kArtpec7 || r.target == Target::kArtpec8 || r.target == Target::kArtpec9) {
+    s += r.load_refusal.empty()
+             ? fmt::format("larod: {} loads it\n", target_device(r.target))
+             : fmt::format("larod: {} refuses to load it: {}\n", target_device(r.target), r.load_refusal);
+  }
   const int n = static_cast<int>(r.ops.size());
   if (r.target == Target::kCpu) {
     s += fmt::format("result: all {} ops run on the CPU\n", n);
@@ -596,6 +648,7 @@ std::string target_report_json(const TargetReport& r, const std::string& model) 
   j["per_channel_tensors"] = r.per_channel_tensors;
   j["float_ops"] = r.float_ops;
   j["model_issues"] = r.model_issues;
+  j["load_refusal"] = r.load_refusal;
   j["ops"] = nlohmann::json::array();
   for (const OpPlacement& p : r.ops) {
     j["ops"].push_back({{"index", p.index},

@@ -34,10 +34,19 @@ struct TargetReport {
   std::vector<std::string> float_ops;            // "#3 CONV_2D"
   std::vector<std::string> model_issues;         // whole-model problems (input size, layout, ...)
   int accelerated = 0;
+  // Why the target's larod device refuses to load the model ("" when it
+  // loads it): the DLPUs refuse float computation (the first op doing it is
+  // named); ops they cannot run merely fall back to the CPU. ospreyd's
+  // emulated devices refuse with exactly this text.
+  std::string load_refusal;
   bool all_accelerated() const { return accelerated == static_cast<int>(ops.size()) && model_issues.empty(); }
 };
 
 TargetReport check_target(const Graph& graph, Target target);
+
+// The ops a target is given: `prepared` (an Interpreter's graph) without the
+// ops load-time folding turned into constants (fp16 DEQUANTIZE, DENSIFY).
+Graph without_folded_ops(const Graph& prepared);
 
 std::string format_target_report(const TargetReport& report, const std::string& model);
 std::string target_report_json(const TargetReport& report, const std::string& model);

@@ -11,8 +11,13 @@
 # osprey_quant, and turns that inclusion off (OSPREY_QUANT_LIBRARY).
 
 file(GLOB QUANT_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/quant/*.cpp)
+# What each DLPU target runs (targets.cpp) is ospreyd's too: its emulated DLPU
+# devices refuse and report models with the same code as `osprey check`.
+add_library(osprey_quant_targets STATIC ${CMAKE_SOURCE_DIR}/src/quant/targets.cpp)
+target_link_libraries(osprey_quant_targets PUBLIC osprey_core)
+list(REMOVE_ITEM QUANT_SOURCES ${CMAKE_SOURCE_DIR}/src/quant/targets.cpp)
 add_library(osprey_quant STATIC ${QUANT_SOURCES})
-target_link_libraries(osprey_quant PUBLIC osprey_vision)
+target_link_libraries(osprey_quant PUBLIC osprey_vision osprey_quant_targets)
 target_compile_definitions(osprey_quant PUBLIC OSPREY_QUANT_LIBRARY)
 target_link_libraries(osprey PRIVATE osprey_quant)
 target_link_libraries(osprey_tests PRIVATE osprey_quant)

@@ -39,12 +39,13 @@ TEST_F(ApiTest, DevicesAndSessions) {
     names.push_back(larodGetDeviceName(devs[i], &e));
   }
   std::free(devs);
-  EXPECT_EQ(names, (std::vector<std::string>{"cpu-tflite", "cpu-proc"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"cpu-tflite", "cpu-proc", "google-edge-tpu-tflite",
+                                             "axis-a8-dlpu-tflite", "a9-dlpu-tflite"}));
 
   const larodDevice* tflite = larodGetDevice(c, "cpu-tflite", 0, &e);
   ASSERT_NE(tflite, nullptr);
-  EXPECT_EQ(larodGetDevice(c, "cpu-tflite", 0, &e), tflite);  // handles are stable
-  EXPECT_EQ(larodGetDevice(c, "a9-dlpu-tflite", 0, &e), nullptr);
+  EXPECT_EQ(larodGetDevice(c, "cpu-tflite", 0, &e), tflite);         // handles are stable
+  EXPECT_EQ(larodGetDevice(c, "ambarella-cvflow", 0, &e), nullptr);  // not emulated
   EXPECT_EQ(e.code(), LAROD_ERROR_INVALID_CHIP_ID);
   EXPECT_NE(e.msg().find("cpu-tflite:0"), std::string::npos) << e.msg();  // names what exists
   e.clear();

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
 
   size_t num_devices = 0;
   const larodDevice** devs = larodListDevices(conn, &num_devices, &e);
-  CHECK(devs && num_devices == 2, "%s", msg(e));
+  CHECK(devs && num_devices == 5, "%s", msg(e)); /* cpu-tflite, cpu-proc, 3 emulated DLPUs */
   free((void*)devs);
   const larodDevice* tflite = larodGetDevice(conn, "cpu-tflite", 0, &e);
   const larodDevice* proc = larodGetDevice(conn, "cpu-proc", 0, &e);

@@ -24,16 +24,7 @@ void check(const CheckArgs& a) {
   const std::string path = vision::resolve_model_path(a.model);
   auto interp = Interpreter::load(path);
   // Ops folded into constants at load time (fp16/sparse weights) are not run by any target.
-  Graph live;
-  const Graph& g = interp->graph();
-  live.tensors = g.tensors;
-  live.inputs = g.inputs;
-  live.outputs = g.outputs;
-  for (const Op& op : g.ops) {
-    bool folded = true;
-    for (int t : op.outputs) folded = folded && g.tensors[static_cast<size_t>(t)].is_constant;
-    if (!folded) live.ops.push_back(op);
-  }
+  const Graph live = quant::without_folded_ops(interp->graph());
   const quant::TargetReport report = quant::check_target(live, target);
   if (a.json) {
     fmt::print("{}\n", quant::target_report_json(report, path));

@@ -109,14 +109,17 @@ int Server::run() {
 
   if (!open_socket()) return 1;
 
+  // Every device of the daemon, in the order larodListDevices reports them.
   try {
     devices_.push_back(make_tflite_device(options_.backend, options_.threads));
+    devices_.push_back(make_proc_device());
+    for (auto& dlpu : make_dlpu_devices(options_.backend, options_.threads))
+      devices_.push_back(std::move(dlpu));
   } catch (const osprey::Error& e) {
     log_event(kLogErr, "start_failed", {{"error", e.what()}});
     ::unlink(options_.socket_path.c_str());
     return 1;
   }
-  devices_.push_back(make_proc_device());
   std::string names;
   for (auto& d : devices_) {
     d->start(

@@ -1,4 +1,5 @@
-// cpu-tflite: .tflite models on osprey's runtime.
+// cpu-tflite: .tflite models on osprey's runtime (also the machinery of the
+// emulated DLPU devices, which first vet each model).
 #include <cstring>
 
 #include "backends/backend.h"
@@ -52,7 +53,8 @@ TensorInfo describe(const Tensor& t, const char* side, int index) {
 
 class TfliteModel : public LoadedModel {
  public:
-  explicit TfliteModel(std::unique_ptr<Interpreter> interp) : interp_(std::move(interp)) {
+  TfliteModel(std::unique_ptr<Interpreter> interp, std::string device)
+      : interp_(std::move(interp)), device_(std::move(device)) {
     for (int i = 0; i < interp_->num_inputs(); ++i) inputs.push_back(describe(interp_->input(i), "input", i));
     for (int i = 0; i < interp_->num_outputs(); ++i)
       outputs.push_back(describe(interp_->output(i), "output", i));
@@ -61,7 +63,7 @@ class TfliteModel : public LoadedModel {
   void run(const std::vector<IoSpan>& in, const std::vector<IoSpan>& out, const ParamMap& params) override {
     if (!params.empty()) {
       throw ServiceError(wire::kErrJob,
-                         "cpu-tflite takes no job parameters (got '" + params.begin()->first + "')");
+                         device_ + " takes no job parameters (got '" + params.begin()->first + "')");
     }
     for (size_t i = 0; i < in.size(); ++i) {
       Tensor& t = interp_->input(static_cast<int>(i));
@@ -76,27 +78,32 @@ class TfliteModel : public LoadedModel {
 
  private:
   std::unique_ptr<Interpreter> interp_;
+  std::string device_;
 };
 
 class TfliteDevice : public Device {
  public:
-  TfliteDevice(std::string backend, int threads)
-      : Device("cpu-tflite", 0), backend_(std::move(backend)), threads_(threads) {
+  TfliteDevice(std::string name, std::string backend, int threads, ModelCheck check)
+      : Device(std::move(name), 0),
+        backend_(std::move(backend)),
+        threads_(threads),
+        check_(std::move(check)) {
     make_backends(backend_, threads_);  // fails now, at start-up, for an unknown name
   }
 
   std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
                                     const std::string& label) override {
     if (!bytes)
-      throw ServiceError(wire::kErrLoadModel, "cpu-tflite needs a .tflite file; the model fd was -1");
+      throw ServiceError(wire::kErrLoadModel, name() + " needs a .tflite file; the model fd was -1");
     if (!params.empty()) {
       throw ServiceError(wire::kErrLoadModel,
-                         "cpu-tflite takes no model parameters (got '" + params.begin()->first + "')");
+                         name() + " takes no model parameters (got '" + params.begin()->first + "')");
     }
+    if (check_) check_(*bytes, label);
     // The execution backends only have to live while the model loads.
     const BackendStack backends = make_backends(backend_, threads_);
     auto interp = Interpreter::from_buffer(*bytes, label, backends.options());
-    auto model = std::make_shared<TfliteModel>(std::move(interp));
+    auto model = std::make_shared<TfliteModel>(std::move(interp), name());
     model->size = bytes->size();
     return model;
   }
@@ -104,12 +111,18 @@ class TfliteDevice : public Device {
  private:
   std::string backend_;
   int threads_;
+  ModelCheck check_;
 };
 
 }  // namespace
 
 std::unique_ptr<Device> make_tflite_device(const std::string& backend, int threads) {
-  return std::make_unique<TfliteDevice>(backend, threads);
+  return std::make_unique<TfliteDevice>("cpu-tflite", backend, threads, nullptr);
+}
+
+std::unique_ptr<Device> make_tflite_device(std::string name, const std::string& backend, int threads,
+                                           ModelCheck check) {
+  return std::make_unique<TfliteDevice>(std::move(name), backend, threads, std::move(check));
 }
 
 }  // namespace osprey::service
