@@ -9,6 +9,8 @@
 G_BEGIN_DECLS
 
 typedef VdoFrame VdoBuffer;
+/* g_autoptr(VdoBuffer) drops the reference with g_object_unref(). */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VdoBuffer, g_object_unref)
 
 typedef void (*VdoBufferFinalizer)(VdoBuffer* self);
 

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
       status = poll(&fds, 1, 5000);
     } while (status == -1 && errno == EINTR);
     if (status != 1) return fail("poll on the stream fd", NULL);
-    VdoBuffer* buffer = vdo_stream_get_buffer(stream, &error);
+    g_autoptr(VdoBuffer) buffer = vdo_stream_get_buffer(stream, &error);
     if (!buffer && g_error_matches(error, VDO_ERROR, VDO_ERROR_NO_DATA)) {
       g_clear_error(&error);
       continue;
