@@ -18,8 +18,9 @@ unsigned image_pitch(VdoFormat format, unsigned width) {
   return format == VDO_FORMAT_RGB ? 3 * width : width;
 }
 
-bool is_served_format(VdoFormat format) {
-  return format == VDO_FORMAT_YUV || format == VDO_FORMAT_RGB || format == VDO_FORMAT_PLANAR_RGB;
+bool is_served_format(guint32 format) {
+  return format == guint32(VDO_FORMAT_YUV) || format == guint32(VDO_FORMAT_RGB) ||
+         format == guint32(VDO_FORMAT_PLANAR_RGB);
 }
 
 void convert_image(const I420Image& src, VdoFormat format, unsigned width, unsigned height, uint8_t* dst,

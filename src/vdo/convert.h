@@ -15,7 +15,8 @@ namespace osprey::vdo {
 size_t image_bytes(VdoFormat format, unsigned width, unsigned height);
 // Bytes per row of the first plane: what the stream info calls "pitch".
 unsigned image_pitch(VdoFormat format, unsigned width);
-bool is_served_format(VdoFormat format);
+// Takes the raw setting: a value outside VdoFormat is simply not served.
+bool is_served_format(guint32 format);
 
 // Converts src into dst (image_bytes(format, width, height) bytes). scratch
 // is reused between calls to avoid allocating per frame.

@@ -128,8 +128,7 @@ VdoResolutionSet* vdo_channel_get_resolutions(VdoChannel* self, const VdoMap* fi
   }
   std::vector<VdoResolution> list = stream_resolutions(self->width, self->height);
   if (filter) {
-    const auto format = VdoFormat(vdo_map_get_uint32(filter, "format", VDO_FORMAT_YUV));
-    if (!osprey::vdo::is_served_format(format)) list.clear();
+    if (!osprey::vdo::is_served_format(vdo_map_get_uint32(filter, "format", VDO_FORMAT_YUV))) list.clear();
     const gchar* select = vdo_map_get_string(filter, "select", nullptr, "all");
     if (g_strcmp0(select, "minmax") == 0 && !list.empty()) list = {list.front(), list.back()};
   }

@@ -34,8 +34,8 @@ struct Slot {
   SlotState state;
 };
 
-const char* format_name(VdoFormat format) {
-  switch (format) {
+const char* format_name(guint32 format) {
+  switch (gint(format)) {
     case VDO_FORMAT_YUV: return "yuv (nv12)";
     case VDO_FORMAT_RGB: return "rgb";
     case VDO_FORMAT_PLANAR_RGB: return "planar rgb";
@@ -143,15 +143,15 @@ bool read_settings(StreamState& s, VdoMap* settings, GError** error) {
     width = r.w;
     height = r.h;
   }
-  s.format = VdoFormat(gint(format));
-  if (!osprey::vdo::is_served_format(s.format)) {
+  if (!osprey::vdo::is_served_format(format)) {
     g_set_error(
         error, VDO_ERROR, VDO_ERROR_NOT_SUPPORTED,
         "format %u (%s) is not served by osprey's video source: use VDO_FORMAT_YUV, VDO_FORMAT_RGB or "
         "VDO_FORMAT_PLANAR_RGB",
-        format, format_name(s.format));
+        format, format_name(format));
     return false;
   }
+  s.format = VdoFormat(format);
   if (channel != 1) {
     g_set_error(error, VDO_ERROR, VDO_ERROR_NOT_FOUND, "no channel %u: the osprey video source is channel 1",
                 channel);
