@@ -21,9 +21,8 @@ guint vdo_frame_get_sequence_nbr(VdoFrame* self);
 guint64 vdo_frame_get_timestamp(VdoFrame* self);
 /* Bytes of image data in the buffer. */
 gsize vdo_frame_get_size(VdoFrame* self);
+/* TRUE: every image fits in one buffer. */
 gboolean vdo_frame_get_is_last_buffer(VdoFrame* self);
-/* Bytes per row of the first plane (as "pitch" in the stream info). */
-gint64 vdo_frame_get_custom_pitch(VdoFrame* self);
 
 G_END_DECLS
 

@@ -20,7 +20,6 @@ struct _VdoFrame {
   guint sequence;
   guint64 timestamp;
   gsize size;
-  gint64 pitch;
 };
 
 extern "C" {
@@ -70,13 +69,11 @@ VdoBuffer* buffer_new(gsize capacity, guint32 id, gpointer opaque, VdoBufferFina
   return self;
 }
 
-void buffer_set_frame(VdoBuffer* buffer, VdoFrameType type, guint sequence, guint64 timestamp, gsize size,
-                      gint64 pitch) {
+void buffer_set_frame(VdoBuffer* buffer, VdoFrameType type, guint sequence, guint64 timestamp, gsize size) {
   buffer->type = type;
   buffer->sequence = sequence;
   buffer->timestamp = timestamp;
   buffer->size = size;
-  buffer->pitch = pitch;
 }
 
 }  // namespace osprey::vdo
@@ -102,10 +99,6 @@ gsize vdo_frame_get_size(VdoFrame* self) {
 gboolean vdo_frame_get_is_last_buffer(VdoFrame* self) {
   g_return_val_if_fail(VDO_IS_FRAME(self), FALSE);
   return TRUE;  // every image fits one buffer
-}
-gint64 vdo_frame_get_custom_pitch(VdoFrame* self) {
-  g_return_val_if_fail(VDO_IS_FRAME(self), 0);
-  return self->pitch;
 }
 
 guint32 vdo_buffer_get_id(VdoBuffer* self) {

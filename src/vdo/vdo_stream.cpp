@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -379,8 +380,7 @@ VdoBuffer* vdo_stream_get_buffer(VdoStream* self, GError** error) {
   auto* data = static_cast<uint8_t*>(vdo_buffer_get_data(slot->buffer));
   osprey::vdo::convert_image(s.image, s.format, s.width, s.height, data, s.scratch);
   osprey::vdo::buffer_set_frame(slot->buffer, frame_type(s.format), s.sequence++,
-                                guint64(g_get_monotonic_time()), s.frame_bytes(),
-                                osprey::vdo::image_pitch(s.format, s.width));
+                                guint64(g_get_monotonic_time()), s.frame_bytes());
   slot->state = SlotState::kHeld;
   return VDO_FRAME(g_object_ref(slot->buffer));
 }

@@ -57,13 +57,15 @@ TEST_F(VdoMalformedTest, BadSettingsAreRejected) {
   expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "width", 0); }, VDO_ERROR_INVALID_ARGUMENT);
   expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "height", 0); }, VDO_ERROR_INVALID_ARGUMENT);
   expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "width", 100000); }, VDO_ERROR_INVALID_ARGUMENT);
-  expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "height", G_MAXUINT32); }, VDO_ERROR_INVALID_ARGUMENT);
+  expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "height", G_MAXUINT32); },
+                  VDO_ERROR_INVALID_ARGUMENT);
   expect_rejected([](VdoMap* m) { vdo_map_set_pair32u(m, "resolution", VdoPair32u{.w = 0, .h = 9}); },
                   VDO_ERROR_INVALID_ARGUMENT);
   expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "resolution", 640); }, VDO_ERROR_INVALID_ARGUMENT);
   expect_rejected([](VdoMap* m) { vdo_map_set_string(m, "width", "640"); }, VDO_ERROR_INVALID_ARGUMENT);
   expect_rejected([](VdoMap* m) { vdo_map_set_int32(m, "width", -640); }, VDO_ERROR_INVALID_ARGUMENT);
-  expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "format", VDO_FORMAT_JPEG); }, VDO_ERROR_NOT_SUPPORTED);
+  expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "format", VDO_FORMAT_JPEG); },
+                  VDO_ERROR_NOT_SUPPORTED);
   expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "format", 77); }, VDO_ERROR_NOT_SUPPORTED);
   expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "format", G_MAXUINT32); }, VDO_ERROR_NOT_SUPPORTED);
   expect_rejected(
@@ -102,7 +104,8 @@ TEST_F(VdoMalformedTest, MissingAndCorruptSourcesAreRejected) {
   expect_source_error("", VDO_ERROR_NOT_FOUND);
   expect_source_error((dir_ / "missing.avi").string(), VDO_ERROR_NOT_FOUND);
 
-  std::ofstream((dir_ / "garbage.avi").string(), std::ios::binary) << std::string(4096, '\x5a') << "RIFF junk";
+  std::ofstream((dir_ / "garbage.avi").string(), std::ios::binary)
+      << std::string(4096, '\x5a') << "RIFF junk";
   expect_source_error((dir_ / "garbage.avi").string(), VDO_ERROR_IO);
   std::ofstream((dir_ / "empty.avi").string(), std::ios::binary);
   expect_source_error((dir_ / "empty.avi").string(), VDO_ERROR_IO);
@@ -162,7 +165,8 @@ TEST_F(VdoMalformedTest, BadConfigurationIsRejected) {
   unsetenv("OSPREY_VDO_CONFIG");
   unsetenv("OSPREY_VDO_SOURCE");
   std::filesystem::create_directories(dir_ / "osprey");
-  std::ofstream((dir_ / "osprey" / "vdo.conf").string()) << "source = " << vtest_ << "  # the video\nloop = 0\n";
+  std::ofstream((dir_ / "osprey" / "vdo.conf").string())
+      << "source = " << vtest_ << "  # the video\nloop = 0\n";
   g_autoptr(GError) error = nullptr;
   g_autoptr(VdoStream) stream = stream_of(VDO_FORMAT_YUV, 320, 240, 2, &error);
   ASSERT_NE(stream, nullptr) << error->message;
@@ -223,7 +227,8 @@ TEST_F(VdoMalformedTest, AClientThatKeepsEveryBufferGetsAnErrorNotAHang) {
 TEST_F(VdoMalformedTest, ImageFolderEndsWithAnExpectedErrorOrLoops) {
   const uint8_t colours[3][3] = {{200, 30, 30}, {30, 200, 30}, {30, 30, 200}};
   for (int i = 0; i < 3; ++i)
-    write_ppm(dir_ / ("frame" + std::to_string(i) + ".ppm"), 64, 48, colours[i][0], colours[i][1], colours[i][2]);
+    write_ppm(dir_ / ("frame" + std::to_string(i) + ".ppm"), 64, 48, colours[i][0], colours[i][1],
+              colours[i][2]);
   std::ofstream((dir_ / "notes.txt").string()) << "ignored";
   setenv("OSPREY_VDO_SOURCE", dir_.c_str(), 1);
   for (const bool loop : {false, true}) {
