@@ -19,7 +19,6 @@ VdoChannel* vdo_channel_get_ex(VdoMap* desc, GError** error);
 guint vdo_channel_get_id(VdoChannel* self);
 /* id, input, width, height (the source's), rotation, aspect_ratio, framerate. */
 VdoMap* vdo_channel_get_info(VdoChannel* self, GError** error);
-VdoMap* vdo_channel_get_settings(VdoChannel* self, GError** error);
 /* Resolutions a stream of filter's "format" can have; "select" = "minmax"
  * gives two (smallest, largest), else a list. A format osprey does not serve
  * gives an empty set. Free the result with g_free(). */

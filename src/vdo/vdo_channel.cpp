@@ -116,10 +116,6 @@ VdoMap* vdo_channel_get_info(VdoChannel* self, GError** error) {
   return info;
 }
 
-VdoMap* vdo_channel_get_settings(VdoChannel* self, GError** error) {
-  return vdo_channel_get_info(self, error);
-}
-
 VdoResolutionSet* vdo_channel_get_resolutions(VdoChannel* self, const VdoMap* filter, GError** error) {
   if (!VDO_IS_CHANNEL(self)) {
     g_set_error(error, VDO_ERROR, VDO_ERROR_INVALID_ARGUMENT,
