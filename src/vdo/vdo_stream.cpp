@@ -183,6 +183,10 @@ bool read_settings(StreamState& s, VdoMap* settings, GError** error) {
     return false;
   }
   s.framerate = vdo_map_get_double(settings, "framerate", s.source->framerate());
+  if (vdo_map_contains(settings, "framerate") && std::isnan(vdo_map_get_double(settings, "framerate", NAN))) {
+    g_set_error(error, VDO_ERROR, VDO_ERROR_INVALID_ARGUMENT, "setting 'framerate' must be a number");
+    return false;
+  }
   if (!(s.framerate > 0 && s.framerate <= kMaxFramerate)) {
     g_set_error(error, VDO_ERROR, VDO_ERROR_INVALID_ARGUMENT, "framerate %g is not in (0, %g]", s.framerate,
                 kMaxFramerate);

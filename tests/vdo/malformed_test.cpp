@@ -79,6 +79,7 @@ TEST_F(VdoMalformedTest, BadSettingsAreRejected) {
   expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "buffer.strategy", 9); }, VDO_ERROR_NOT_SUPPORTED);
   expect_rejected([](VdoMap* m) { vdo_map_set_double(m, "framerate", -1); }, VDO_ERROR_INVALID_ARGUMENT);
   expect_rejected([](VdoMap* m) { vdo_map_set_double(m, "framerate", NAN); }, VDO_ERROR_INVALID_ARGUMENT);
+  expect_rejected([](VdoMap* m) { vdo_map_set_string(m, "framerate", "fast"); }, VDO_ERROR_INVALID_ARGUMENT);
   expect_rejected([](VdoMap* m) { vdo_map_set_uint32(m, "channel", 5); }, VDO_ERROR_NOT_FOUND);
 
   g_autoptr(GError) error = nullptr;
