@@ -12,6 +12,7 @@ packages=(
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libfp16-dev
   libyuv-dev libjpeg62-turbo-dev libpng-dev libexif-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libglib2.0-dev libavdevice-dev opencv-doc
 )
 
 missing=()
