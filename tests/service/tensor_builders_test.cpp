@@ -117,7 +117,7 @@ TEST(TensorBuilders, BadArgumentsAreEinval) {
       {LAROD_TENSOR_LAYOUT_UNSPECIFIED, 8, 8, 3, "has no width"},
       {LAROD_TENSOR_LAYOUT_INVALID, 8, 8, 3, "has no width"},
       {LAROD_TENSOR_LAYOUT_MAX, 8, 8, 3, "has no width"},
-      {static_cast<larodTensorLayout>(-7), 8, 8, 3, "has no width"},
+      {static_cast<larodTensorLayout>(7), 8, 8, 3, "has no width"},  // C++ allows 0..7 here
       {LAROD_TENSOR_LAYOUT_NHWC, 0, 8, 3, "must be positive"},
       {LAROD_TENSOR_LAYOUT_NCHW, 8, 0, 3, "must be positive"},
       {LAROD_TENSOR_LAYOUT_NHWC, 8, 8, 0, "must be positive"},
