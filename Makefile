@@ -15,7 +15,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 BUILD_QUIET := -- --no-print-directory -s
 
-.PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench demo clean format
+.PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench demo clean format install
 
 all: build
 
@@ -77,6 +77,12 @@ bench: build models node-deps
 
 demo: build models
 	@bash scripts/demo.sh $(BUILD)/bin/osprey
+
+# liblarod.so.3, larod.h, larod-version.h, liblarod.pc, ospreyd, osprey and
+# osprey-client under PREFIX (apps then build with `pkg-config liblarod`).
+PREFIX ?= /usr/local
+install: build
+	@set -o pipefail; cmake --install $(BUILD) --prefix $(abspath $(PREFIX)) | { grep -v -E '^-- (Install configuration|Up-to-date)' || true; }
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -13,7 +13,7 @@ file(GLOB LAROD_SOURCES CONFIGURE_DEPENDS src/service/client/*.cpp)
 add_library(larod SHARED ${LAROD_SOURCES})
 target_include_directories(larod PUBLIC ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(larod PRIVATE osprey_service_proto Threads::Threads)
-set_target_properties(larod PROPERTIES VERSION 3.1.0 SOVERSION 3
+set_target_properties(larod PROPERTIES VERSION 3.6.0 SOVERSION 3
   LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/service/client/larod.map)
 target_link_options(larod PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DIR}/src/service/client/larod.map)
 if(NOT OSPREY_SANITIZE AND NOT OSPREY_FUZZ)
@@ -43,7 +43,8 @@ target_link_libraries(service_crash_client PRIVATE larod)
 add_executable(service_make_tiny_model tests/service/make_tiny_model.cpp)
 target_link_libraries(service_make_tiny_model PRIVATE osprey_test_support)
 
-add_executable(osprey_service_tests tests/service/api_test.cpp tests/service/reliability_test.cpp)
+add_executable(osprey_service_tests tests/service/api_test.cpp tests/service/reliability_test.cpp
+  tests/service/api36_test.cpp)
 target_include_directories(osprey_service_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests/service)
 target_link_libraries(osprey_service_tests PRIVATE larod osprey_service_proto osprey_test_support
   ${YUV_LIBRARY} GTest::gtest_main)
@@ -85,6 +86,22 @@ add_test(NAME service_osprey_client
     $<TARGET_FILE:osprey-client> $<TARGET_FILE:service_make_tiny_model>)
 set_tests_properties(service_c_api service_osprey_client PROPERTIES LABELS service TIMEOUT 120 SKIP_RETURN_CODE 77)
 
+# The whole public Larod 3.6 header: all 72 prototypes redeclared as
+# documented after including larod.h (a conflicting type fails the build),
+# enum values, macros and struct layouts asserted; every symbol must link.
+add_executable(service_larod_header_test tests/service/larod_header_test.c)
+target_link_libraries(service_larod_header_test PRIVATE larod)
+set_target_properties(service_larod_header_test PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+target_compile_options(service_larod_header_test PRIVATE -Wall -Wextra -Wpedantic -Werror)
+add_test(NAME service_larod_header COMMAND service_larod_header_test)
+set_tests_properties(service_larod_header PROPERTIES LABELS "service;unit" TIMEOUT 30)
+
+# larodBuildTensorDims/Pitches and larodConvertVmemFdToDmabuf need no daemon.
+add_executable(service_tensor_builders_test tests/service/tensor_builders_test.cpp)
+target_link_libraries(service_tensor_builders_test PRIVATE larod GTest::gtest_main)
+add_test(NAME service_tensor_builders COMMAND service_tensor_builders_test)
+set_tests_properties(service_tensor_builders PROPERTIES LABELS "service;unit" TIMEOUT 60)
+
 # Per-job overhead of the service over in-process execution (prints numbers).
 add_executable(service_overhead_bench tests/service/overhead_bench.cpp)
 target_link_libraries(service_overhead_bench PRIVATE larod osprey_test_support)
@@ -109,7 +126,7 @@ endif()
 # which clang only links for C++ links: link the C programs as C++ there.
 # Plain builds link them with the C driver, as any larod application would.
 if(OSPREY_SANITIZE)
-  foreach(t osprey-client service_c_api_test camera_pipeline)
+  foreach(t osprey-client service_c_api_test service_larod_header_test camera_pipeline)
     if(TARGET ${t})
       set_target_properties(${t} PROPERTIES LINKER_LANGUAGE CXX)
     endif()

@@ -29,14 +29,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "larod-version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Version of the Larod API this header provides. */
-#define LAROD_VERSION_MAJOR 3
-#define LAROD_VERSION_MINOR 1
-#define LAROD_VERSION_PATCH 0
 
 /* Largest number of dimensions (and pitches) of a tensor. */
 #define LAROD_TENSOR_MAX_LEN 12
@@ -236,9 +233,24 @@ bool larodDestroyTensors(larodConnection* conn, larodTensor*** tensors, const si
                          larodError** error);
 
 bool larodSetTensorDims(larodTensor* tensor, const larodTensorDims* dims, larodError** error);
+/* Sets the dims of an image tensor of `layout` from its width, height and
+ * channels: NHWC (1, height, width, numChannels), NCHW (1, numChannels,
+ * height, width), 420SP (3, height, width; numChannels must be 3). Zero
+ * sizes, another layout or a size whose element count overflows: EINVAL. */
+bool larodBuildTensorDims(larodTensor* tensor, const larodTensorLayout layout, const size_t width,
+                          const size_t height, const size_t numChannels, larodError** error);
 const larodTensorDims* larodGetTensorDims(const larodTensor* tensor, larodError** error);
 bool larodSetTensorPitches(larodTensor* tensor, const larodTensorPitches* pitches, larodError** error);
 const larodTensorPitches* larodGetTensorPitches(const larodTensor* tensor, larodError** error);
+/* Sets the pitches of an image tensor of `layout` from its row pitch in
+ * bytes, height and channels (elements of the tensor's data type; uint8 when
+ * unspecified): NHWC (pitch*height, pitch*height, pitch, numChannels*size),
+ * NCHW (numChannels*height*pitch, same, height*pitch, pitch), 420SP (Y plane
+ * + UV plane, pitch*height, pitch; numChannels must be 3). A pitch shorter
+ * than a row of the tensor's dims, zero sizes, another layout or an
+ * overflowing size: EINVAL. */
+bool larodBuildTensorPitches(larodTensor* tensor, const larodTensorLayout layout, const size_t pitch,
+                             const size_t height, const size_t numChannels, larodError** error);
 bool larodSetTensorDataType(larodTensor* tensor, const larodTensorDataType dataType, larodError** error);
 larodTensorDataType larodGetTensorDataType(const larodTensor* tensor, larodError** error);
 bool larodSetTensorLayout(larodTensor* tensor, const larodTensorLayout layout, larodError** error);
@@ -258,6 +270,14 @@ bool larodGetTensorByteSize(const larodTensor* tensor, size_t* byteSize, larodEr
 /* Registers the tensor's fd with the service once, so later jobs do not pass
  * it again. The tensor's fd cannot change afterwards. */
 bool larodTrackTensor(larodConnection* conn, larodTensor* tensor, larodError** error);
+/* Returns a new file descriptor (the caller closes it) for the memory that
+ * starts at `offset` in `fd`, for use as a LAROD_FD_TYPE_DMA tensor with
+ * offset 0. On a camera this turns a VDO vmem buffer into a dma-buf; a PC has
+ * no vmem, so osprey serves it from the buffers it has (memfds, files,
+ * dma-bufs) and needs offset 0 (zero copy means the new fd is the same
+ * memory). Failure: LAROD_INVALID_FD with LAROD_ERROR_FD (not open, not
+ * memory, offset beyond the end or not 0) or EINVAL (negative offset). */
+int larodConvertVmemFdToDmabuf(const int fd, const int64_t offset, larodError** error);
 
 /* ---- Maps (model and job parameters) --------------------------------- */
 
@@ -298,6 +318,16 @@ bool larodRunJob(larodConnection* conn, const larodJobRequest* jobReq, larodErro
  * until the callback. When this returns false the callback is never called. */
 bool larodRunJobAsync(larodConnection* conn, const larodJobRequest* jobReq, larodRunJobCallback callback,
                       void* userData, larodError** error);
+
+/* ---- Export ---------------------------------------------------------- */
+
+/* Prepares the model in `modelFd` for `dev` with `params`, exactly as
+ * larodLoadModel() would (so a model the device refuses fails the same way),
+ * and writes the model the device runs to `outputFd` at its current position.
+ * osprey's devices run the .tflite itself, so the bytes written are the
+ * model file's. */
+bool larodExportModel(larodConnection* conn, const int modelFd, const int outputFd, const larodDevice* dev,
+                      const larodMap* params, larodError** error);
 
 #ifdef __cplusplus
 }

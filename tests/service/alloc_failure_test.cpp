@@ -153,6 +153,28 @@ Outcome run_session(const std::string& model_path) {
     failed("larodGetModels");
     goto done;
   }
+  {  // The Larod 3.6 additions: export (a load and a delete in ospreyd), convert.
+    const int model_fd = ::open(model_path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int export_fd = ::memfd_create("export", MFD_CLOEXEC);
+    const bool exported = larodExportModel(c, model_fd, export_fd, dev, nullptr, &e);
+    ::close(model_fd);
+    ::close(export_fd);
+    if (!exported) {
+      failed("larodExportModel");
+      goto done;
+    }
+    const int converted = larodConvertVmemFdToDmabuf(larodGetTensorFd(in[0], nullptr), 0, &e);
+    if (converted < 0) {
+      failed("larodConvertVmemFdToDmabuf");
+      goto done;
+    }
+    ::close(converted);
+    if (!larodBuildTensorDims(in[0], LAROD_TENSOR_LAYOUT_NHWC, 5, 5, 2, &e) ||
+        !larodBuildTensorPitches(in[0], LAROD_TENSOR_LAYOUT_NHWC, 40, 5, 2, &e)) {
+      failed("larodBuildTensorDims/Pitches");
+      goto done;
+    }
+  }
   if (!larodDeleteModel(c, model, &e)) {
     failed("larodDeleteModel");
     goto done;

@@ -1,10 +1,13 @@
 /*
- * osprey-client: run a model through ospreyd the way larod-client does.
+ * osprey-client: run a model through ospreyd the way larod-client does, with
+ * its flags and output (timestamped log lines, the device table, output
+ * files named FILE.out<i>, "Mean execution time for job: X ms").
  *
  *   osprey-client -a                                   list devices
  *   osprey-client -g model.tflite -c cpu-tflite -i '' -R 100 -w 5
  *   osprey-client -c cpu-proc -b image.input.format:nv12 -b image.input.size:1920,1080
- *                 -b image.output.format:rgb-interleaved -b image.output.size:300,300 -i frame.nv12 -o out
+ *                 -b image.output.format:rgb-interleaved -b image.output.size:300,300
+ *                 -i frame.nv12 -o out.rgb
  *
  * Written against larod.h only.
  */
@@ -12,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,24 +46,53 @@ static void die_larod(const char* what, larodError* error) {
 }
 
 static void usage(FILE* out) {
-  fprintf(
-      out,
-      "usage: osprey-client [-a] [-c DEVICE[:INSTANCE]] [-g MODEL] [-i INPUT]... [-o PREFIX]\n"
-      "                     [-R ROUNDS] [-w WARMUP] [-b KEY:VALUE]... [-j KEY:VALUE]... [-p PRIORITY] [-v]\n"
-      "  -a                 list the service's devices\n"
-      "  -c DEVICE          device to run on (default cpu-tflite; cpu-proc needs no -g)\n"
-      "  -g MODEL           model file (.tflite)\n"
-      "  -i INPUT           raw input bytes, one -i per model input in order; '' = random data\n"
-      "                     (a single -i '' applies to every input; no -i means random)\n"
-      "  -o PREFIX          write output i to PREFIX<i> (raw bytes)\n"
-      "  -R ROUNDS          jobs to time (default 1)\n"
-      "  -w WARMUP          untimed jobs first (default 0)\n"
-      "  -b KEY:VALUE       model parameter: VALUE is an int, an int pair a,b, an int quad a,b,c,d,\n"
-      "                     or else a string (e.g. image.input.format:nv12, image.input.size:640,480)\n"
-      "  -j KEY:VALUE       job parameter, same syntax (e.g. image.input.crop:0,0,320,240)\n"
-      "  -p PRIORITY        job priority 0..100 (default 50)\n"
-      "  -v                 print the model's tensors\n"
-      "The service's socket is $OSPREY_SOCKET when set.\n");
+  fprintf(out,
+          "usage: osprey-client [-a] [-d] [-c DEVICE[:INSTANCE]] [-g MODEL] [-i INPUT]... [-o OUTPUT]...\n"
+          "                     [-R ROUNDS] [-w WARMUP] [-b KEY:VALUE]... [-j KEY:VALUE]... [-p] [-v]\n"
+          "                     [--priority N] [--seed N] [-h|--help]\n"
+          "  -a                 list the service's devices\n"
+          "  -c DEVICE          device to run on, by name (default cpu-tflite; cpu-proc needs no -g)\n"
+          "  -d                 -c names a device (always so here; accepted as larod-client takes it)\n"
+          "  -g MODEL           model file (.tflite)\n"
+          "  -i INPUT           raw input bytes, one -i per model input in order; '' = random data\n"
+          "                     (a single -i '' applies to every input; no -i means random)\n"
+          "  -o OUTPUT          file for the next model output (raw bytes), one -o per output; without\n"
+          "                     -o, output i goes to INPUT.out<i> (the first input file) or SEED.out<i>\n"
+          "  -R ROUNDS          jobs to time (default 1)\n"
+          "  -w WARMUP          untimed jobs first (default 0)\n"
+          "  -b KEY:VALUE       model parameter: VALUE is an int, an int pair a,b, an int quad a,b,c,d,\n"
+          "                     or else a string (e.g. image.input.format:nv12, image.input.size:640,480)\n"
+          "  -j KEY:VALUE       job parameter, same syntax (e.g. image.input.crop:0,0,320,240)\n"
+          "  -p                 print the timing summary (min, max, total) after the mean\n"
+          "  -v                 print the model's tensors\n"
+          "  --priority N       job priority 0..100 (default 50)\n"
+          "  --seed N           seed of the random inputs (default: the time)\n"
+          "  -h, --help         this text\n"
+          "The service's socket is $OSPREY_SOCKET when set.\n");
+}
+
+/* A log line as larod-client prints them: local time, then the message. */
+static void logline(const char* fmt, ...) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  localtime_r(&ts.tv_sec, &tm);
+  char stamp[32];
+  strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+  printf("%s.%03ld ", stamp, ts.tv_nsec / 1000000);
+  va_list ap;
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+  putchar('\n');
+}
+
+static long parse_long(const char* flag, const char* text) {
+  char* end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0') die("%s needs a number, not '%s'", flag, text);
+  return v;
 }
 
 static double now_ms(void) {
@@ -149,6 +182,10 @@ static void* map_tensor(larodTensor* t, size_t* size) {
 }
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static void seed_random(uint64_t seed) {
+  rng_state = (seed + 1) * 0x9E3779B97F4A7C15ull; /* never 0: xorshift would stay 0 */
+  if (rng_state == 0) rng_state = 1;
+}
 static uint64_t next_random(void) {
   rng_state ^= rng_state << 13;
   rng_state ^= rng_state >> 7;
@@ -178,32 +215,76 @@ static void fill_input(larodTensor* t, const char* path, void* mem, size_t bytes
   }
 }
 
+/* The device table of larod-client -a. */
+static void list_devices(larodConnection* conn) {
+  larodError* error = NULL;
+  size_t n = 0;
+  const larodDevice** devs = larodListDevices(conn, &n, &error);
+  if (!devs) die_larod("listing devices", error);
+  static const char rule[] = "___________________________________________";
+  logline("Devices:");
+  printf("%s\n %-33sInstance\n", rule, "Name");
+  for (size_t i = 0; i < sizeof(rule) - 1; ++i) fputs("\u203e", stdout);
+  putchar('\n');
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t instance = 0;
+    larodGetDeviceInstance(devs[i], &instance, NULL);
+    printf(" %-33s%u\n", larodGetDeviceName(devs[i], NULL), instance);
+  }
+  printf("%s\n", rule);
+  free(devs);
+}
+
+/* Where output i goes: the i-th -o, else INPUT.out<i> after the first input
+ * file, else SEED.out<i> (random inputs), as larod-client names them. */
+static void output_path(char* path, size_t size, size_t i, const char* const* outputs, size_t num_outputs,
+                        const char* first_input, uint64_t seed) {
+  if (num_outputs > 0) {
+    snprintf(path, size, "%s", outputs[i]);
+  } else if (first_input) {
+    snprintf(path, size, "%s.out%zu", first_input, i);
+  } else {
+    snprintf(path, size, "%llu.out%zu", (unsigned long long)seed, i);
+  }
+}
+
 int main(int argc, char** argv) {
   const char* device_arg = "cpu-tflite";
   const char* model_path = NULL;
   const char* inputs[MAX_ARGS];
   size_t num_inputs = 0;
+  const char* outputs[MAX_ARGS];
+  size_t num_outputs = 0;
   const char* model_params[MAX_ARGS];
   size_t num_model_params = 0;
   const char* job_params[MAX_ARGS];
   size_t num_job_params = 0;
-  const char* out_prefix = NULL;
   long rounds = 1, warmup = 0, priority = 50;
-  int list = 0, verbose = 0;
+  uint64_t seed = (uint64_t)time(NULL);
+  int list = 0, verbose = 0, summary = 0;
 
+  enum { OPT_PRIORITY = 256, OPT_SEED };
+  static const struct option long_options[] = {{"help", no_argument, NULL, 'h'},
+                                               {"priority", required_argument, NULL, OPT_PRIORITY},
+                                               {"seed", required_argument, NULL, OPT_SEED},
+                                               {NULL, 0, NULL, 0}};
   int c;
-  while ((c = getopt(argc, argv, "ac:g:i:o:R:w:b:j:p:vh")) != -1) {
+  while ((c = getopt_long(argc, argv, "ac:dg:i:o:R:w:b:j:pvh", long_options, NULL)) != -1) {
     switch (c) {
       case 'a': list = 1; break;
       case 'c': device_arg = optarg; break;
+      case 'd': break; /* -c always takes a device name */
       case 'g': model_path = optarg; break;
       case 'i':
         if (num_inputs == MAX_ARGS) die("too many -i");
         inputs[num_inputs++] = optarg;
         break;
-      case 'o': out_prefix = optarg; break;
-      case 'R': rounds = strtol(optarg, NULL, 10); break;
-      case 'w': warmup = strtol(optarg, NULL, 10); break;
+      case 'o':
+        if (num_outputs == MAX_ARGS) die("too many -o");
+        outputs[num_outputs++] = optarg;
+        break;
+      case 'R': rounds = parse_long("-R", optarg); break;
+      case 'w': warmup = parse_long("-w", optarg); break;
       case 'b':
         if (num_model_params == MAX_ARGS) die("too many -b");
         model_params[num_model_params++] = optarg;
@@ -212,31 +293,26 @@ int main(int argc, char** argv) {
         if (num_job_params == MAX_ARGS) die("too many -j");
         job_params[num_job_params++] = optarg;
         break;
-      case 'p': priority = strtol(optarg, NULL, 10); break;
+      case 'p': summary = 1; break;
       case 'v': verbose = 1; break;
+      case OPT_PRIORITY: priority = parse_long("--priority", optarg); break;
+      case OPT_SEED: seed = (uint64_t)parse_long("--seed", optarg); break;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }
   }
-  if (optind != argc) die("unexpected argument '%s' (see -h)", argv[optind]);
+  if (optind != argc) die("unexpected argument '%s' (see --help)", argv[optind]);
   if (rounds < 1 || warmup < 0) die("-R must be at least 1 and -w at least 0");
-  if (priority < 0 || priority > 100) die("-p must be 0..100");
+  if (priority < 0 || priority > 100) die("--priority must be 0..100");
 
   larodError* error = NULL;
   larodConnection* conn = NULL;
+  logline("Connecting to ospreyd...");
   if (!larodConnect(&conn, &error)) die_larod("connecting to ospreyd", error);
+  logline("Connected");
 
   if (list) {
-    size_t n = 0;
-    const larodDevice** devs = larodListDevices(conn, &n, &error);
-    if (!devs) die_larod("listing devices", error);
-    printf("Devices:\n%-24s %s\n", "Name", "Instance");
-    for (size_t i = 0; i < n; ++i) {
-      uint32_t instance = 0;
-      larodGetDeviceInstance(devs[i], &instance, NULL);
-      printf("%-24s %u\n", larodGetDeviceName(devs[i], NULL), instance);
-    }
-    free(devs);
+    list_devices(conn);
     larodDisconnect(&conn, NULL);
     return 0;
   }
@@ -264,10 +340,9 @@ int main(int argc, char** argv) {
     const char* slash = strrchr(model_path, '/');
     name = slash ? slash + 1 : model_path;
   }
-  double t0 = now_ms();
   larodModel* model = larodLoadModel(conn, model_fd, dev, LAROD_ACCESS_PRIVATE, name, params, &error);
   if (!model) die_larod("loading the model", error);
-  printf("Model '%s' loaded on %s:%u in %.1f ms\n", name, device_name, instance, now_ms() - t0);
+  logline("Model %s loaded", name);
   if (model_fd >= 0) close(model_fd);
 
   size_t n_in = 0, n_out = 0;
@@ -281,18 +356,31 @@ int main(int argc, char** argv) {
   }
   if (num_inputs > 1 && num_inputs != n_in)
     die("the model has %zu inputs but %zu -i were given", n_in, num_inputs);
+  if (num_outputs > 0 && num_outputs != n_out)
+    die("the model has %zu outputs but %zu -o were given (one -o per output)", n_out, num_outputs);
 
   void* in_mem[MAX_ARGS];
   size_t in_size[MAX_ARGS];
   void* out_mem[MAX_ARGS];
   size_t out_size[MAX_ARGS];
   if (n_in > MAX_ARGS || n_out > MAX_ARGS) die("the model has too many tensors");
+  const char* first_input = NULL; /* the first input file, which names the outputs */
+  int any_random = 0;
+  for (size_t i = 0; i < n_in; ++i) {
+    const char* path = num_inputs == 0 ? "" : (num_inputs == 1 ? inputs[0] : inputs[i]);
+    if (num_inputs == 1 && n_in > 1 && *path) die("the model has %zu inputs; give one -i per input", n_in);
+    if (*path && !first_input) first_input = path;
+    if (!*path) any_random = 1;
+  }
+  if (any_random) {
+    seed_random(seed);
+    logline("Setting up randomly generated input tensors using random seed %llu", (unsigned long long)seed);
+  }
   for (size_t i = 0; i < n_in; ++i) {
     in_mem[i] = map_tensor(in[i], &in_size[i]);
     size_t bytes = 0;
     if (!larodGetTensorByteSize(in[i], &bytes, &error)) die_larod("input byte size", error);
     const char* path = num_inputs == 0 ? "" : (num_inputs == 1 ? inputs[0] : inputs[i]);
-    if (num_inputs == 1 && n_in > 1 && *path) die("the model has %zu inputs; give one -i per input", n_in);
     fill_input(in[i], path, in_mem[i], bytes);
   }
   for (size_t i = 0; i < n_out; ++i) out_mem[i] = map_tensor(out[i], &out_size[i]);
@@ -307,30 +395,36 @@ int main(int argc, char** argv) {
   if (!req) die_larod("creating the job request", error);
   if (!larodSetJobRequestPriority(req, (uint8_t)priority, &error)) die_larod("setting the priority", error);
 
+  if (warmup > 0) logline("Running %ld warm-up round(s)...", warmup);
   for (long i = 0; i < warmup; ++i) {
     if (!larodRunJob(conn, req, &error)) die_larod("running a warm-up job", error);
   }
-  double total = 0;
+  logline("Running job for %ld round(s)...", rounds);
+  double total = 0, fastest = 0, slowest = 0;
   for (long i = 0; i < rounds; ++i) {
     double start = now_ms();
     if (!larodRunJob(conn, req, &error)) die_larod("running the job", error);
-    total += now_ms() - start;
+    const double took = now_ms() - start;
+    total += took;
+    if (i == 0 || took < fastest) fastest = took;
+    if (took > slowest) slowest = took;
   }
-  printf("Mean execution time for job: %.3f ms (%ld rounds, %ld warm-up)\n", total / (double)rounds, rounds,
-         warmup);
 
-  if (out_prefix) {
-    for (size_t i = 0; i < n_out; ++i) {
-      size_t bytes = 0;
-      larodGetTensorByteSize(out[i], &bytes, NULL);
-      char path[4096];
-      snprintf(path, sizeof(path), "%s%zu", out_prefix, i);
-      FILE* f = fopen(path, "wb");
-      if (!f || fwrite(out_mem[i], 1, bytes, f) != bytes)
-        die("cannot write output '%s': %s", path, strerror(errno));
-      fclose(f);
-      printf("Output %zu written to %s (%zu bytes)\n", i, path, bytes);
-    }
+  logline("Output written to:");
+  for (size_t i = 0; i < n_out; ++i) {
+    size_t bytes = 0;
+    larodGetTensorByteSize(out[i], &bytes, NULL);
+    char path[4096];
+    output_path(path, sizeof(path), i, outputs, num_outputs, first_input, seed);
+    FILE* f = fopen(path, "wb");
+    if (!f || fwrite(out_mem[i], 1, bytes, f) != bytes || fclose(f) != 0)
+      die("cannot write output '%s': %s", path, strerror(errno));
+    logline("%s", path);
+  }
+  logline("Mean execution time for job: %.2f ms", total / (double)rounds);
+  if (summary) {
+    logline("Execution time over %ld round(s) (%ld warm-up): min %.2f ms, max %.2f ms, total %.2f ms", rounds,
+            warmup, fastest, slowest, total);
   }
 
   for (size_t i = 0; i < n_in; ++i) munmap(in_mem[i], in_size[i]);
