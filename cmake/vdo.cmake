@@ -3,8 +3,8 @@
 # source"), its tests (ctest label "unit") and its install rules (component
 # "vdostream": headers, libvdostream.so, lib/pkgconfig/vdostream.pc).
 
-pkg_check_modules(VDO_GLIB REQUIRED IMPORTED_TARGET glib-2.0 gobject-2.0)
-pkg_check_modules(VDO_LIBAV REQUIRED IMPORTED_TARGET libavformat libavcodec libavutil libswscale libavdevice)
+pkg_check_modules(VDO_GLIB REQUIRED QUIET IMPORTED_TARGET glib-2.0 gobject-2.0)
+pkg_check_modules(VDO_LIBAV REQUIRED QUIET IMPORTED_TARGET libavformat libavcodec libavutil libswscale libavdevice)
 
 set(OSPREY_VDO_VERSION 1.0.0)
 file(GLOB VDO_SOURCES CONFIGURE_DEPENDS src/vdo/*.cpp)
