@@ -209,6 +209,49 @@ TEST(XnnpackInt8Sweep, FullyConnected) {
   fully_connected_sweep<uint8_t>();
 }
 
+// ---------------------------------------------------------------- TRANSPOSE_CONV
+
+template <typename T>
+void transpose_conv_sweep() {
+  const DType type = dtype_of<T>();
+  std::mt19937 rng(37);
+  int k = 0;
+  for (int kernel : {1, 2, 3, 4}) {
+    for (int stride : {1, 2, 3}) {
+      for (Padding padding : {Padding::kSame, Padding::kValid}) {
+        ++k;
+        const int h = rnd(rng, 1, 7), w = rnd(rng, 1, 7), cin = rnd(rng, 1, 20),
+                  cout = k % 2 ? 16 : rnd(rng, 1, 20);
+        const int oh = padding == Padding::kSame ? h * stride : (h - 1) * stride + kernel;
+        const int ow = padding == Padding::kSame ? w * stride : (w - 1) * stride + kernel;
+        const Activation act = kActivations[k % 4];
+        const float in_s = rndf(rng, 0.01f, 0.1f), w_s = rndf(rng, 0.001f, 0.02f),
+                    out_s = rndf(rng, 0.05f, 0.3f);
+        const int32_t in_zp = zero_point<T>(k), out_zp = zero_point<T>(k + 2);
+        const int32_t w_zp = type == DType::kInt8 ? 0 : zero_point<T>(k + 1);
+        SCOPED_TRACE(fmt::format("transpose conv {} {}x{}x{} -> {}x{}x{} k{} s{} act {}", dtype_name(type), h,
+                                 w, cin, oh, ow, cout, kernel, stride, static_cast<int>(act)));
+        OpTester t;
+        t.add_input<int32_t>({4}, {1, oh, ow, cout}, true);
+        t.add_input<T>({cout, kernel, kernel, cin}, weights<T>(rng, int64_t{cout} * kernel * kernel * cin),
+                       true, per_tensor(w_s, w_zp));
+        t.add_input<T>({1, h, w, cin}, random_q<T>(rng, int64_t{h} * w * cin), false,
+                       per_tensor(in_s, in_zp));
+        if (k % 3 != 0) t.add_input<int32_t>({cout}, bias(rng, cout), true);
+        t.add_output(type, {}, per_tensor(out_s, out_zp));
+        t.set_op(OpCode::kTransposeConv, TransposeConvOptions{padding, stride, stride, act});
+        // XNNPACK refuses outputs narrower than one stride.
+        run_exact(t, range_nonempty(act, out_s, out_zp, type) && oh >= stride && ow >= stride);
+      }
+    }
+  }
+}
+
+TEST(XnnpackInt8Sweep, TransposeConv) {
+  transpose_conv_sweep<int8_t>();
+  transpose_conv_sweep<uint8_t>();
+}
+
 // ---------------------------------------------------------------- ADD, SUB, MUL
 
 template <typename T>

@@ -4,23 +4,26 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <vector>
 
 #include "backends/op_checks.h"
+#include "backends/xnnpack/quantized_checks.h"
 #include "backends/xnnpack/status.h"
 #include "core/error.h"
+#include "kernels/geometry.h"
 #include "kernels/ref/quantized/common.h"
 
 // What Debian's XNNPACK (0.0~git20220216) takes in a quantized subgraph, and
-// what stays on osprey's integer reference kernels:
+// what stays on osprey's integer reference kernels (elementwise, pooling and
+// layout ops are in quantized_layout_lowering.cpp):
 //   lowered   CONV_2D, DEPTHWISE_CONV_2D (int8 per-tensor or per-channel,
-//             uint8), FULLY_CONNECTED (per-tensor weights), ADD, SUB, MUL,
+//             uint8), FULLY_CONNECTED and TRANSPOSE_CONV (per-tensor
+//             weights), ADD, SUB, MUL,
 //             MAX_POOL_2D, PAD/PADV2, RESHAPE/SQUEEZE/EXPAND_DIMS,
 //             RESIZE_BILINEAR, RELU/RELU6/RELU_N1_TO_1 (as clamps)
 //   no quantized subgraph node in that version: AVERAGE_POOL_2D,
 //             CONCATENATION, HARD_SWISH, LEAKY_RELU, TANH, SOFTMAX, PRELU,
-//             per-channel FULLY_CONNECTED
+//             per-channel FULLY_CONNECTED and TRANSPOSE_CONV
 //   arithmetic differs from LiteRT's (which runs TFLite's own kernels there):
 //             LOGISTIC (XNNPACK builds its table with lrintf and another
 //             formula), MEAN (XNNPACK's global average pooling requantizes in
@@ -37,97 +40,11 @@
 
 namespace osprey::xnnpack {
 
+using namespace quantized;
+
 namespace {
 
 using namespace backend_checks;
-using Builder = SubgraphBuilder;
-using Reason = std::string;
-using ref::quantized::QuantizedRange;
-
-bool is_int8_or_uint8(DType t) {
-  return t == DType::kInt8 || t == DType::kUInt8;
-}
-
-int32_t type_min(DType t) {
-  return t == DType::kInt8 ? -128 : 0;
-}
-int32_t type_max(DType t) {
-  return t == DType::kInt8 ? 127 : 255;
-}
-
-struct Affine {
-  float scale = 1.0f;
-  int32_t zero_point = 0;
-};
-
-int64_t zero_point_of(const Tensor& t) {
-  return t.quant.zero_point.empty() ? 0 : t.quant.zero_point[0];
-}
-
-// A dense int8/uint8 tensor of `type` with known positive dims (rank `rank`
-// when given) and per-tensor parameters XNNPACK accepts: a normal positive
-// scale, a zero point in the type's range.
-bool is_quantized(const Tensor& t, DType type, int rank = -1) {
-  if (t.type != type || !is_int8_or_uint8(type) || t.sparsity || !dims_positive(t.shape)) return false;
-  if ((rank >= 0 && t.rank() != rank) || t.rank() > XNN_MAX_TENSOR_DIMS) return false;
-  if (t.quant.scale.size() != 1 || t.quant.zero_point.size() > 1) return false;
-  const float scale = t.quant.scale[0];
-  const int64_t zp = zero_point_of(t);
-  return std::isnormal(scale) && scale > 0 && zp >= type_min(type) && zp <= type_max(type);
-}
-bool is_activation(const Tensor& t, DType type, int rank = -1) {
-  return is_quantized(t, type, rank) && !t.is_constant && t.rank() >= 1;
-}
-bool is_static(const Tensor& t, DType type) {
-  return is_quantized(t, type) && t.is_constant && t.data != nullptr;
-}
-
-Affine affine(const Tensor& t) {
-  return {t.quant.scale[0], static_cast<int32_t>(zero_point_of(t))};
-}
-bool same_params(const Tensor& a, const Tensor& b) {
-  return a.type == b.type && a.quant.scale[0] == b.quant.scale[0] && zero_point_of(a) == zero_point_of(b);
-}
-
-// XNNPACK takes clamp bounds as floats and quantizes them back with
-// lrintf(bound / scale + zero_point): the bound of quantized value q is then
-// (q - zero_point) * scale, checked to round-trip exactly.
-bool bound_of(int32_t q, const Tensor& output, float& bound) {
-  const Affine p = affine(output);
-  const DType type = output.type;
-  if (q <= type_min(type)) {
-    bound = -kInf;
-    return true;
-  }
-  if (q >= type_max(type)) {
-    bound = kInf;
-    return true;
-  }
-  bound = static_cast<float>(q - p.zero_point) * p.scale;
-  const float back = std::fmin(
-      std::fmax(bound / p.scale + static_cast<float>(p.zero_point), static_cast<float>(type_min(type))),
-      static_cast<float>(type_max(type)));
-  return std::lrintf(back) == q;
-}
-
-// The float range XNNPACK needs to clamp to exactly `q` on `output`.
-Reason bounds_of(const QuantizedRange& q, const Tensor& output, Range& r) {
-  if (q.min >= q.max) return "empty output range";
-  if (!bound_of(q.min, output, r.min) || !bound_of(q.max, output, r.max))
-    return "output bounds XNNPACK cannot express";
-  return "";
-}
-
-// The fused activation's clamp, as the reference kernels compute it.
-Reason activation_bounds(Activation a, const Tensor& output, Range& r) {
-  Range unused;
-  if (!activation_range(a, unused)) return "unsupported fused activation";
-  return bounds_of(ref::quantized::activation_range(a, output), output, r);
-}
-
-Reason need_io(const Op& op, size_t min_inputs, size_t max_inputs, size_t outputs) {
-  return io_mismatch(op, min_inputs, max_inputs, outputs);
-}
 
 // ---------------------------------------------------------------- convolutions
 
@@ -334,217 +251,44 @@ Reason lower_fully_connected(const Graph& g, const Op& op, Builder* b) {
   return "";
 }
 
-// ---------------------------------------------------------------- elementwise
-
-Shape broadcast_shape(const Shape& a, const Shape& b, bool& ok) {
-  const size_t rank = std::max(a.size(), b.size());
-  Shape result(rank, 1);
-  ok = true;
-  for (size_t i = 0; i < rank; ++i) {
-    const int32_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int32_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1) ok = false;
-    result[i] = std::max(da, db);
-  }
-  return result;
-}
-
-// ADD, SUB, MUL. XNNPACK takes ADD/SUB when both input/output scale ratios
-// are in [2^-10, 2^8) and MUL when (sa * sb) / so is in [2^-16, 2^8) - the
-// same ranges in which the reference kernels use its arithmetic.
-Reason lower_binary(const Graph& g, const Op& op, Builder* b) {
-  if (Reason r = need_io(op, 2, 2, 1); !r.empty()) return r;
-  const Tensor& x = in(g, op, 0);
-  const Tensor& y = in(g, op, 1);
+// TRANSPOSE_CONV (output_shape, weights [Cout, KH, KW, Cin], input[, bias])
+// with per-tensor weights: this XNNPACK has no qcint8 deconvolution.
+Reason lower_transpose_conv(const Graph& g, const Op& op, Builder* b) {
+  if (Reason r = need_io(op, 3, 4, 1); !r.empty()) return r;
+  const Tensor& input = in(g, op, 2);
+  const Tensor& weights = in(g, op, 1);
   const Tensor& output = out(g, op);
-  const DType type = output.type;
-  const auto operand = [&](const Tensor& t) {
-    return t.is_constant ? is_static(t, type) : is_activation(t, type);
-  };
-  if (!operand(x) || !operand(y) || !is_activation(output, type))
-    return "inputs/output not int8/uint8 tensors of one type";
-  if (x.is_constant && y.is_constant) return "both inputs constant";
-  bool ok = false;
-  if (broadcast_shape(x.shape, y.shape, ok) != output.shape || !ok)
-    return "output shape is not the broadcast shape";
-  const Affine px = affine(x), py = affine(y), po = affine(output);
-  const auto code = static_cast<OpCode>(op.code);
-  if (code == OpCode::kMul) {
-    const float ratio = px.scale * py.scale / po.scale;
-    if (ratio < 0x1.0p-16f || ratio >= 0x1.0p+8f) return "product/output scale ratio outside XNNPACK's range";
-  } else {
-    for (float ratio : {px.scale / po.scale, py.scale / po.scale}) {
-      if (ratio < 0x1.0p-10f || ratio >= 0x1.0p+8f) return "input/output scale ratio outside XNNPACK's range";
-    }
-  }
-  Range range;
-  if (Reason r = activation_bounds(options_of<ElementwiseOptions>(op).activation, output, range); !r.empty())
-    return r;
-  if (!b) return "";
-  const uint32_t i0 = b->value(op.inputs[0]), i1 = b->value(op.inputs[1]), o = b->value(op.outputs[0]);
-  xnn_status s = xnn_status_success;
-  switch (code) {
-    case OpCode::kAdd: s = xnn_define_add2(b->subgraph(), range.min, range.max, i0, i1, o, 0); break;
-    case OpCode::kSub: s = xnn_define_subtract(b->subgraph(), range.min, range.max, i0, i1, o, 0); break;
-    case OpCode::kMul: s = xnn_define_multiply2(b->subgraph(), range.min, range.max, i0, i1, o, 0); break;
-    default: fail("not a quantized binary op");
-  }
-  check_xnn(s, "quantized binary op definition");
-  return "";
-}
-
-// RELU, RELU6, RELU_N1_TO_1 between tensors of one quantization: a clamp
-// (the reference kernels' rescale by in/out = 1 is the identity).
-Reason lower_clamp(const Graph& g, const Op& op, Builder* b) {
-  if (Reason r = need_io(op, 1, 1, 1); !r.empty()) return r;
-  const Tensor& input = in(g, op, 0);
-  const Tensor& output = out(g, op);
-  if (!is_activation(input, input.type) || !is_activation(output, input.type) ||
-      input.shape != output.shape || !same_params(input, output)) {
-    return "input/output not int8/uint8 activations of one shape and quantization";
-  }
-  Activation a = Activation::kRelu;
-  if (op.code == static_cast<int32_t>(OpCode::kRelu6)) a = Activation::kRelu6;
-  if (op.code == static_cast<int32_t>(OpCode::kReluN1To1)) a = Activation::kReluN1To1;
-  Range range;
-  if (Reason r = activation_bounds(a, output, range); !r.empty()) return r;
-  if (!b) return "";
-  check_xnn(xnn_define_clamp(b->subgraph(), range.min, range.max, b->value(op.inputs[0]),
-                             b->value(op.outputs[0]), 0),
-            "quantized clamp definition");
-  return "";
-}
-
-// ---------------------------------------------------------------- pooling, layout
-
-Reason lower_max_pool(const Graph& g, const Op& op, Builder* b) {
-  if (Reason r = need_io(op, 1, 1, 1); !r.empty()) return r;
-  const Tensor& input = in(g, op, 0);
-  const Tensor& output = out(g, op);
-  if (!is_activation(input, input.type, 4) || !is_activation(output, input.type, 4) ||
-      !same_params(input, output)) {
-    return "input/output not int8/uint8 4D activations of one quantization";
-  }
-  const auto opt = options_of<Pool2DOptions>(op);
+  const DType type = input.type;
+  if (!is_activation(input, type, 4) || !is_activation(output, type, 4))
+    return "input/output not int8/uint8 4D activations of one type";
+  if (weights.rank() != 4) return "weights are not 4D";
+  const int64_t cin = input.dim(3), cout = weights.dim(0);
+  if (weights.dim(3) != cin) return "weights' input channels differ from the input's";
+  QuantizedWeights w;
+  if (Reason r = check_weights(weights, type, cout, 0, w); !r.empty()) return r;
+  if (w.per_channel) return "per-channel weights (no qcint8 deconvolution in this XNNPACK)";
+  if (Reason r = check_requantization(affine(input), w, affine(output)); !r.empty()) return r;
+  if (Reason r = check_bias(g, op, 3, cout); !r.empty()) return r;
+  const auto opt = options_of<TransposeConvOptions>(op);
   Range range;
   if (Reason r = activation_bounds(opt.activation, output, range); !r.empty()) return r;
-  if (opt.filter_h == 1 && opt.filter_w == 1) {
-    // A 1x1 window is a copy (XNNPACK refuses it as a pooling): a clamp.
-    if (opt.stride_h != 1 || opt.stride_w != 1 || output.shape != input.shape) return "strided 1x1 pooling";
-    if (!b) return "";
-    check_xnn(xnn_define_clamp(b->subgraph(), range.min, range.max, b->value(op.inputs[0]),
-                               b->value(op.outputs[0]), 0),
-              "quantized clamp definition");
-    return "";
-  }
-  if (opt.stride_h > opt.filter_h || opt.stride_w > opt.filter_w) return "stride larger than the window";
-  Window y, x;
-  if (!window(input.dim(1), opt.filter_h, opt.stride_h, 1, opt.padding, y) ||
-      !window(input.dim(2), opt.filter_w, opt.stride_w, 1, opt.padding, x)) {
-    return "invalid window";
-  }
-  if (output.shape !=
-      Shape{input.dim(0), static_cast<int32_t>(y.out), static_cast<int32_t>(x.out), input.dim(3)})
-    return "output shape differs from the pooling's";
+  if (output.dim(0) != input.dim(0) || output.dim(3) != cout) return "output shape differs";
+  // As for float: XNNPACK's deconvolution setup crashes on outputs narrower than one stride.
+  if (output.dim(1) < opt.stride_h || output.dim(2) < opt.stride_w) return "output smaller than one stride";
+  const auto y =
+      geometry::try_deconv_axis(input.dim(1), weights.dim(1), opt.stride_h, output.dim(1), opt.padding);
+  const auto x =
+      geometry::try_deconv_axis(input.dim(2), weights.dim(2), opt.stride_w, output.dim(2), opt.padding);
+  if (!y || !x) return "output size XNNPACK's deconvolution cannot give";
   if (!b) return "";
   check_xnn(
-      xnn_define_max_pooling_2d(b->subgraph(), y.before, x.after, y.after, x.before,
-                                static_cast<uint32_t>(opt.filter_h), static_cast<uint32_t>(opt.filter_w),
-                                static_cast<uint32_t>(opt.stride_h), static_cast<uint32_t>(opt.stride_w), 1,
-                                1, range.min, range.max, b->value(op.inputs[0]), b->value(op.outputs[0]), 0),
-      "quantized max pooling definition");
-  return "";
-}
-
-// PAD pads with the output's zero point, PADV2 with its value input's raw
-// value; XNNPACK takes the value as a float it quantizes back with lrintf.
-// With `spatial`, also says whether it only pads height and width with the
-// zero point (a padding a following convolution can take over).
-Reason lower_pad(const Graph& g, const Op& op, Builder* b, SpatialPad* spatial = nullptr) {
-  if (Reason r = need_io(op, 2, 3, 1); !r.empty()) return r;
-  const Tensor& input = in(g, op, 0);
-  const Tensor& output = out(g, op);
-  if (!is_activation(input, input.type) || !is_activation(output, input.type) || !same_params(input, output))
-    return "input/output not int8/uint8 activations of one quantization";
-  std::vector<int64_t> pads;
-  const Tensor& paddings = in(g, op, 1);
-  if (!constant_ints(paddings, pads) || paddings.shape != Shape{input.rank(), 2})
-    return "paddings not constant";
-  const Affine p = affine(output);
-  int32_t raw = p.zero_point;
-  if (has(op, 2)) {
-    const Tensor& v = in(g, op, 2);
-    if (!is_static(v, input.type) || v.num_elements() != 1 || !same_params(v, output))
-      return "pad value is not a constant scalar of the output's quantization";
-    raw = input.type == DType::kInt8 ? int32_t{v.data_as<int8_t>()[0]} : int32_t{v.data_as<uint8_t>()[0]};
-  }
-  const float value = static_cast<float>(raw - p.zero_point) * p.scale;
-  const float back = std::fmin(
-      std::fmax(value / p.scale + static_cast<float>(p.zero_point), static_cast<float>(type_min(input.type))),
-      static_cast<float>(type_max(input.type)));
-  if (std::lrintf(back) != raw) return "pad value XNNPACK cannot express";
-  std::vector<size_t> pre, post;
-  Shape expected;
-  for (int d = 0; d < input.rank(); ++d) {
-    const int64_t before = pads[static_cast<size_t>(2 * d)], after = pads[static_cast<size_t>(2 * d + 1)];
-    if (before < 0 || after < 0) return "negative padding";
-    pre.push_back(static_cast<size_t>(before));
-    post.push_back(static_cast<size_t>(after));
-    expected.push_back(static_cast<int32_t>(input.dim(d) + before + after));
-  }
-  if (expected != output.shape) return "output shape differs";
-  if (spatial) {
-    *spatial = {};
-    if (raw != p.zero_point || input.rank() != 4 || pre[0] || post[0] || pre[3] || post[3])
-      return "not a spatial zero pad";
-    *spatial = {op.inputs[0], static_cast<uint32_t>(pre[1]), static_cast<uint32_t>(post[1]),
-                static_cast<uint32_t>(pre[2]), static_cast<uint32_t>(post[2])};
-  }
-  if (!b) return "";
-  SpatialPad fold;
-  if (lower_pad(g, op, nullptr, &fold).empty() && b->fold_pad(op.outputs[0], fold)) return "";
-  check_xnn(xnn_define_static_constant_pad(b->subgraph(), pre.data(), post.data(), value,
-                                           b->value(op.inputs[0]), b->value(op.outputs[0]), 0),
-            "quantized pad definition");
-  return "";
-}
-
-Reason lower_reshape(const Graph& g, const Op& op, Builder* b) {
-  if (op.inputs.empty() || op.inputs[0] < 0 || op.outputs.size() != 1) return "unexpected inputs/outputs";
-  const Tensor& input = in(g, op, 0);
-  const Tensor& output = out(g, op);
-  if (!is_activation(input, input.type) || !is_activation(output, input.type) || !same_params(input, output))
-    return "input/output not int8/uint8 activations of one quantization";
-  if (input.num_elements() != output.num_elements()) return "element counts differ";
-  if (!b) return "";
-  const std::vector<size_t> dims = dims_of(output.shape);
-  check_xnn(xnn_define_static_reshape(b->subgraph(), dims.size(), dims.data(), b->value(op.inputs[0]),
-                                      b->value(op.outputs[0]), 0),
-            "quantized reshape definition");
-  return "";
-}
-
-// XNNPACK's 11-bit bilinear weights are what the reference kernel computes
-// with the LiteRT arithmetic (kernels/ref/quantized/resize.cpp).
-Reason lower_resize_bilinear(const Graph& g, const Op& op, Builder* b) {
-  if (Reason r = need_io(op, 2, 2, 1); !r.empty()) return r;
-  const Tensor& input = in(g, op, 0);
-  const Tensor& output = out(g, op);
-  if (!is_activation(input, input.type, 4) || !is_activation(output, input.type, 4) ||
-      !same_params(input, output)) {
-    return "input/output not int8/uint8 4D activations of one quantization";
-  }
-  if (output.dim(0) != input.dim(0) || output.dim(3) != input.dim(3)) return "output shape differs";
-  const auto opt = options_of<ResizeOptions>(op);
-  if (opt.align_corners && opt.half_pixel_centers) return "align_corners with half_pixel_centers";
-  const uint32_t flags = opt.align_corners        ? XNN_FLAG_ALIGN_CORNERS
-                         : opt.half_pixel_centers ? 0u
-                                                  : static_cast<uint32_t>(XNN_FLAG_TENSORFLOW_LEGACY_MODE);
-  if (!b) return "";
-  check_xnn(xnn_define_static_resize_bilinear_2d(b->subgraph(), static_cast<size_t>(output.dim(1)),
-                                                 static_cast<size_t>(output.dim(2)), b->value(op.inputs[0]),
-                                                 b->value(op.outputs[0]), flags),
-            "quantized resize bilinear definition");
+      xnn_define_deconvolution_2d(
+          b->subgraph(), y->pad_before, x->pad_after, y->pad_after, x->pad_before, y->adjustment,
+          x->adjustment, static_cast<uint32_t>(weights.dim(1)), static_cast<uint32_t>(weights.dim(2)),
+          static_cast<uint32_t>(opt.stride_h), static_cast<uint32_t>(opt.stride_w), 1, 1, 1,
+          static_cast<size_t>(cin), static_cast<size_t>(cout), range.min, range.max, b->value(op.inputs[2]),
+          define_weights(b, w, 0), define_bias(g, op, 3, b, affine(input), w), b->value(op.outputs[0]), 0),
+      "quantized deconvolution definition");
   return "";
 }
 
@@ -565,6 +309,7 @@ std::string lower_quantized(const Graph& g, const Op& op, SubgraphBuilder* b) {
     case OpCode::kConv2D: return lower_conv(g, op, b);
     case OpCode::kDepthwiseConv2D: return lower_depthwise(g, op, b);
     case OpCode::kFullyConnected: return lower_fully_connected(g, op, b);
+    case OpCode::kTransposeConv: return lower_transpose_conv(g, op, b);
     case OpCode::kAdd:
     case OpCode::kSub:
     case OpCode::kMul: return lower_binary(g, op, b);
