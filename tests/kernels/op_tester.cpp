@@ -96,7 +96,8 @@ void expect_close(const Tensor& ref, const Tensor& got, Tolerance tolerance, con
     for (int64_t k = 0; k < n; ++k) {
       const size_t at = static_cast<size_t>(k) * size;
       ASSERT_EQ(0, std::memcmp(ref.data + at, got.data + at, size))
-          << what << " element " << k << ": ref " << integer_value(ref, k) << " backend " << integer_value(got, k);
+          << what << " element " << k << ": ref " << integer_value(ref, k) << " backend "
+          << integer_value(got, k);
     }
     return;
   }
