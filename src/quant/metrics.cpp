@@ -6,10 +6,13 @@
 #include <limits>
 #include <map>
 
+#include "backends/backend.h"
 #include "core/error.h"
+#include "model/writer.h"
 #include "ops/registry.h"
 #include "quant/graph_runner.h"
 #include "quant/params.h"
+#include "runtime/interpreter.h"
 #include "vision/heads/detection_head.h"
 #include "vision/heads/segmentation_head.h"
 
@@ -109,13 +112,28 @@ std::vector<float> mask_values(const Tensor& t, vision::MaskActivation activatio
   return v;
 }
 
-}  // namespace
+// An Interpreter on a backend stack, with GraphRunner's names: for
+// comparisons of outputs only, which need no intermediate tensor.
+class StackRunner {
+ public:
+  StackRunner(const Graph& graph, const std::string& label, const CompareOptions& options) {
+    const BackendStack stack = make_backends(options.backend, options.threads);
+    interpreter_ = Interpreter::from_buffer(write_tflite(live_graph(graph)), label, stack.options());
+  }
+  const Graph& graph() const { return interpreter_->graph(); }
+  Tensor& input(int i) { return interpreter_->input(i); }
+  Tensor& output(int i) { return interpreter_->output(i); }
+  int num_inputs() const { return interpreter_->num_inputs(); }
+  int num_outputs() const { return interpreter_->num_outputs(); }
+  void run() { interpreter_->invoke(); }
 
-ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const SampleSource& source,
-                                const CompareOptions& options,
-                                const std::function<void(int, int)>& progress) {
-  GraphRunner ref(live_graph(reference));
-  GraphRunner tst(live_graph(test));
+ private:
+  std::unique_ptr<Interpreter> interpreter_;
+};
+
+template <typename Runner>
+ComparisonReport compare_runs(Runner& ref, Runner& tst, const SampleSource& source,
+                              const CompareOptions& options, const std::function<void(int, int)>& progress) {
   OSPREY_CHECK(ref.num_inputs() == 1 && tst.num_inputs() == 1, "comparison supports single-input models");
   OSPREY_CHECK(ref.num_outputs() == tst.num_outputs(), "the models have {} and {} outputs", ref.num_outputs(),
                tst.num_outputs());
@@ -244,6 +262,21 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
     report.layers.push_back({pairs[k].op, pairs[k].op_name, name, layer_acc[k].result()});
   }
   return report;
+}
+
+}  // namespace
+
+ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const SampleSource& source,
+                                const CompareOptions& options,
+                                const std::function<void(int, int)>& progress) {
+  if (options.per_layer || options.backend == "ref") {
+    GraphRunner ref(live_graph(reference));
+    GraphRunner tst(live_graph(test));
+    return compare_runs(ref, tst, source, options, progress);
+  }
+  StackRunner ref(reference, "reference", options);
+  StackRunner tst(test, "test", options);
+  return compare_runs(ref, tst, source, options, progress);
 }
 
 namespace {

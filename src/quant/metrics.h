@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "graph/graph.h"
 #include "quant/calibration.h"
 #include "vision/detection.h"
@@ -68,10 +69,16 @@ struct ComparisonReport {
 struct CompareOptions {
   bool per_layer = false;
   std::optional<vision::ModelSpec> spec;  // enables detection / mask metrics
+  // The backend stack (backends/backend.h) that runs both models when only
+  // their outputs are compared; per-layer comparisons need every tensor and
+  // run on the reference kernels whatever this says.
+  std::string backend = kDefaultBackend;
+  int threads = 0;  // 0: one per core
 };
 
-// Runs both graphs (osprey reference kernels) on every sample of `source`.
-// `reference` and `test` are Interpreter graphs (folded); their inputs and
+// Runs both graphs on every sample of `source` (through options.backend, or
+// with per_layer on osprey's reference kernels). `reference` and `test` are
+// Interpreter graphs (folded, weights not released); their inputs and
 // outputs must correspond by position.
 ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const SampleSource& source,
                                 const CompareOptions& options,

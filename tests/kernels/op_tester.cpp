@@ -91,6 +91,16 @@ void expect_close(const Tensor& ref, const Tensor& got, Tolerance tolerance, con
   ASSERT_EQ(ref.type, got.type) << what;
   ASSERT_EQ(ref.shape, got.shape) << what;
   const int64_t n = ref.num_elements();
+  if (tolerance == Tolerance::kExact) {
+    const size_t size = dtype_size(ref.type);
+    for (int64_t k = 0; k < n; ++k) {
+      const size_t at = static_cast<size_t>(k) * size;
+      ASSERT_EQ(0, std::memcmp(ref.data + at, got.data + at, size))
+          << what << " element " << k << ": ref " << integer_value(ref, k) << " backend "
+          << integer_value(got, k);
+    }
+    return;
+  }
   if (ref.type == DType::kFloat32) {
     const float* x = ref.data_as<float>();
     const float* y = got.data_as<float>();

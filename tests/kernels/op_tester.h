@@ -30,9 +30,10 @@ namespace osprey::testing {
 enum class Tolerance {
   kElementwise,  // |x - ref| <= 3e-6 |ref| per element (plus a denormal-sized floor)
   kAccumulated,  // max |x - ref| <= 1e-5 max(1, max |ref|): sums taken in another order
+  kExact,        // every byte equal (implementations of one integer arithmetic)
 };
 // Integer outputs: quantized ones within 1 of the reference (rounding of a
-// rescale taken in another order), the others exactly equal.
+// rescale taken in another order) unless kExact, the others exactly equal.
 
 // Implementations a claim can name: "xnnpack" (the XNNPACK lowering) and
 // "osprey-avx512" (osprey's own AVX-512 depthwise and sparse 1x1 kernels).

@@ -6,7 +6,14 @@
 // 2 LSB.
 //
 //   node tests/quant/litert_compare.mjs --osprey BUILD/bin/osprey [--models a,b]
-//        [--configs pc-uint8,...] [--samples N] [--work DIR] [--keep] [--json]
+//        [--configs pc-uint8,...] [--backend LIST ...] [--samples N] [--work DIR]
+//        [--keep] [--json]
+//
+// --backend (repeatable) runs osprey's `run` with that backend stack
+// ("default": no --backend, the fast path; "ref": the reference kernels).
+// With several, each is compared with LiteRT, and every backend's outputs
+// must also be byte-identical to the first one's; to keep the run short, the
+// backends after the first run the first photo and the random input only.
 //
 // Calibration photos: the few real photos of the cache's media/ directory
 // (astronaut.png, coffee.png, messi5.jpg), augmented by `osprey quantize`
@@ -54,7 +61,7 @@ const MIN_WITHIN_ONE = 0.999;
 const MAX_LSB = 2;
 
 function parseArgs(argv) {
-  const a = {models: DEFAULT_MODELS, configs: Object.keys(CONFIGS), samples: 8, keep: false, json: false};
+  const a = {models: DEFAULT_MODELS, configs: Object.keys(CONFIGS), backends: [], samples: 8, keep: false, json: false};
   for (let i = 0; i < argv.length; i++) {
     const v = () => {
       if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
@@ -64,6 +71,7 @@ function parseArgs(argv) {
       case '--osprey': a.osprey = v(); break;
       case '--models': a.models = v().split(','); break;
       case '--configs': a.configs = v().split(','); break;
+      case '--backend': a.backends.push(v()); break;
       case '--samples': a.samples = Number(v()); break;
       case '--work': a.work = v(); break;
       case '--cache': a.cache = v(); break;
@@ -79,6 +87,7 @@ function parseArgs(argv) {
     const partner = CONFIGS[c].against;
     if (partner && !a.configs.includes(partner)) a.configs.unshift(partner);
   }
+  if (a.backends.length === 0) a.backends.push('default');
   a.cache ??= process.env.OSPREY_CACHE ?? path.join(os.homedir(), '.cache/osprey');
   return a;
 }
@@ -157,8 +166,6 @@ async function main() {
         const outputs = made[name].report.outputs;
         for (let k = 0; k < inputs.length; k++) {
           const label = k < inputs.length - 1 ? path.basename(inputs[k], '.npy') : 'random';
-          const oursDir = path.join(dir, `osprey_${k}`);
-          run(args.osprey, ['run', out, '--input', inputs[k], '-o', oursDir]);
           // LiteRT's input: the same values, as uint8 when comparing an int8 model.
           let input = readNpy(inputs[k]);
           if (cfg.against) {
@@ -167,16 +174,29 @@ async function main() {
             input = {dtype: 'uint8', shape: input.shape, data: u};
           }
           const theirs = await compiled.run([input]);
-          for (let o = 0; o < theirs.length; o++) {
-            const ours = readNpy(path.join(oursDir, `output${o}.npy`));
-            const info = outputs[o];
-            const scale = info.dtype === 'float32' ? info.internal.scale : 1;
-            const d = lsbDiff(ours, theirs[o], scale, cfg.against ? 128 : 0);
-            const ok = d.within >= MIN_WITHIN_ONE && d.max <= MAX_LSB;
-            if (!ok) failed++;
-            results.push({model, config: name, input: label, output: info.name, ...d, ok});
+          const firstBytes = [];
+          for (const [b, backend] of args.backends.entries()) {
+            if (b > 0 && k !== 0 && k !== inputs.length - 1) continue;
+            const oursDir = path.join(dir, `osprey_${k}_${b}`);
+            const flags = backend === 'default' ? [] : ['--backend', backend];
+            run(args.osprey, ['run', out, '--input', inputs[k], '-o', oursDir, ...flags]);
+            for (let o = 0; o < theirs.length; o++) {
+              const file = path.join(oursDir, `output${o}.npy`);
+              const ours = readNpy(file);
+              const info = outputs[o];
+              const scale = info.dtype === 'float32' ? info.internal.scale : 1;
+              const d = lsbDiff(ours, theirs[o], scale, cfg.against ? 128 : 0);
+              let ok = d.within >= MIN_WITHIN_ONE && d.max <= MAX_LSB;
+              // Every backend stack computes the same bytes.
+              const bytes = fs.readFileSync(file);
+              if (b === 0) firstBytes.push(bytes);
+              const same = b === 0 || bytes.equals(firstBytes[o]);
+              ok = ok && same;
+              if (!ok) failed++;
+              results.push({model, config: name, backend, input: label, output: info.name, ...d, same, ok});
+            }
+            if (!args.keep) fs.rmSync(oursDir, {recursive: true, force: true});
           }
-          if (!args.keep) fs.rmSync(oursDir, {recursive: true, force: true});
         }
       } catch (e) {
         results.push({model, config: name, ok: false, error: e.message});
@@ -194,9 +214,11 @@ async function main() {
     // One line per model/config: the worst output over all inputs.
     const rows = new Map();
     for (const r of results) {
-      const key = `${r.model} ${r.config}`;
-      const row = rows.get(key) ?? {model: r.model, config: r.config, within: 1, max: 0, n: 0, ok: true, errors: []};
+      const key = `${r.model} ${r.config} ${r.backend ?? ''}`;
+      const row = rows.get(key) ??
+        {model: r.model, config: r.config, backend: r.backend ?? '', within: 1, max: 0, n: 0, ok: true, errors: []};
       if (r.error) row.errors.push(r.error);
+      else if (!r.same && !row.errors.length) row.errors.push(`differs from --backend ${args.backends[0]}`);
       else {
         row.within = Math.min(row.within, r.within);
         row.max = Math.max(row.max, r.max);
@@ -205,10 +227,10 @@ async function main() {
       row.ok = row.ok && r.ok;
       rows.set(key, row);
     }
-    console.log(`${'model'.padEnd(46)} ${'config'.padEnd(9)} ${'elements'.padStart(9)} ${'<=1 LSB'.padStart(9)} ${'max'.padStart(5)}  result`);
+    console.log(`${'model'.padEnd(46)} ${'config'.padEnd(9)} ${'backend'.padEnd(8)} ${'elements'.padStart(9)} ${'<=1 LSB'.padStart(9)} ${'max'.padStart(5)}  result`);
     for (const row of rows.values()) {
       const pct = `${(row.within * 100).toFixed(3)}%`;
-      console.log(`${row.model.padEnd(46)} ${row.config.padEnd(9)} ${String(row.n).padStart(9)} ${pct.padStart(9)} ${String(row.max).padStart(5)}  ${row.ok ? 'ok' : 'FAIL ' + row.errors.join('; ')}`);
+      console.log(`${row.model.padEnd(46)} ${row.config.padEnd(9)} ${row.backend.padEnd(8)} ${String(row.n).padStart(9)} ${pct.padStart(9)} ${String(row.max).padStart(5)}  ${row.ok ? 'ok' : 'FAIL ' + row.errors.join('; ')}`);
     }
     console.log(`${failed === 0 ? 'all passed' : `${failed} failure(s)`} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }

@@ -23,11 +23,14 @@ target_link_libraries(osprey PRIVATE osprey_quant)
 target_link_libraries(osprey_tests PRIVATE osprey_quant)
 
 # osprey's integer outputs against the real TFLite runtime (LiteRT under Node),
-# for the zoo's detectors and segmenter in six configurations (~2 minutes).
+# for the zoo's detectors and segmenter in six configurations, through the
+# default backend stack (XNNPACK's quantized operators) and the reference
+# kernels, which must also agree byte for byte (~3 minutes on a quiet machine).
 # Exit 77 (skipped) when the zoo, the sample photos or @litertjs/core are missing.
 find_program(NODE_EXECUTABLE node)
 if(NODE_EXECUTABLE)
   add_test(NAME quant_litert_compare
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>)
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>
+                   --backend default --backend ref)
   set_tests_properties(quant_litert_compare PROPERTIES LABELS "quant;litert" TIMEOUT 900 SKIP_RETURN_CODE 77)
 endif()

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "larod.h"
 #include "runtime/interpreter.h"
 #include "support/model_builder.h"
@@ -57,8 +58,10 @@ Stats time_jobs(int jobs, F&& run) {
 }
 
 void bench(const std::string& label, std::vector<uint8_t> bytes, int jobs) {
-  // In-process: copy the input in, invoke, copy the output out (what ospreyd does too).
-  auto interp = osprey::Interpreter::from_buffer(bytes, label);
+  // In-process: copy the input in, invoke, copy the output out (what ospreyd does too),
+  // on ospreyd's default backends and thread count, so the difference is the service's.
+  const osprey::BackendStack stack = osprey::make_backends(osprey::kDefaultBackend, 1);
+  auto interp = osprey::Interpreter::from_buffer(bytes, label, stack.options());
   std::vector<std::vector<uint8_t>> in_data, out_data;
   for (int i = 0; i < interp->num_inputs(); ++i) in_data.emplace_back(interp->input(i).num_bytes(), 1);
   for (int i = 0; i < interp->num_outputs(); ++i) out_data.emplace_back(interp->output(i).num_bytes());

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "backend_options.h"
 #include "commands.h"
 #include "quant/calibration.h"
 #include "quant/metrics.h"
@@ -34,6 +35,7 @@ struct CompareArgs {
   std::string input_range;
   std::string resize;
   bool json = false;
+  BackendChoice backend;
 };
 
 nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
@@ -63,6 +65,8 @@ void compare(const CompareArgs& a) {
 
   quant::CompareOptions options;
   options.per_layer = a.per_layer;
+  options.backend = a.backend.backend;
+  options.threads = a.backend.threads;
   options.spec = spec;
   quant::ProgressBar bar("comparing");
   const quant::ComparisonReport r = quant::compare_graphs(ref->graph(), test->graph(), source, options,
@@ -105,7 +109,9 @@ void add_compare_command(CLI::App& app) {
       ->expected(1, -1);
   cmd->add_option("--samples", args.samples, "At most this many inputs (default 10)")
       ->check(CLI::PositiveNumber);
-  cmd->add_flag("--per-layer", args.per_layer, "Also compare every tensor the models share by name");
+  cmd->add_flag("--per-layer", args.per_layer,
+                "Also compare every tensor the models share by name (on the reference kernels)");
+  args.backend.add_options(cmd);
   cmd->add_option("--spec", args.spec,
                   "zoo/models.json entry for input preparation and metrics (default: float model name)");
   cmd->add_option("--input-range", args.input_range,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/op_checks.h"
+#include "backends/xnnpack/quantized_lowering.h"
 #include "backends/xnnpack/status.h"
 #include "core/error.h"
 
@@ -522,6 +523,7 @@ Reason lower_prelu(const Graph& g, const Op& op, Builder* b) {
 }  // namespace
 
 std::string lower(const Graph& g, const Op& op, SubgraphBuilder* b) {
+  if (is_quantized_op(g, op)) return lower_quantized(g, op, b);
   if (op.code == static_cast<int32_t>(OpCode::kCustom)) {
     if (op.custom_code == "Convolution2DTransposeBias") return lower_deconv(g, op, b, true);
     return "custom op";

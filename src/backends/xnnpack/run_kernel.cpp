@@ -1,6 +1,6 @@
 #include "backends/xnnpack/run_kernel.h"
 
-#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -51,7 +51,7 @@ class XnnpackRunKernel final : public Kernel {
       changed = true;
       if (i < num_inputs_) {
         // XNNPACK may read XNN_EXTRA_BYTES past an input. Where that would
-        // leave mapped memory (an input ending the arena on a page boundary),
+        // leave readable memory (an input ending the arena on a page boundary),
         // the input is staged in a padded copy instead.
         staging_[i].clear();
         if (!readable_past(t.data, t.num_bytes())) {
@@ -72,14 +72,19 @@ class XnnpackRunKernel final : public Kernel {
   }
 
  private:
-  // Whether the XNN_EXTRA_BYTES after [data, data + size) are mapped.
+  // Whether the XNN_EXTRA_BYTES after [data, data + size) are readable.
   static bool readable_past(const uint8_t* data, size_t size) {
     static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
     const auto last_used = reinterpret_cast<uintptr_t>(data) + size - 1;
     const uintptr_t last_read = last_used + XNN_EXTRA_BYTES;
     if (size == 0 || last_read / page == last_used / page) return true;
-    unsigned char resident = 0;
-    return mincore(reinterpret_cast<void*>(last_read / page * page), 1, &resident) == 0;
+    // Mapped is not enough (a thread stack's guard page is mapped and
+    // unreadable): read one byte of the page through the kernel, which
+    // fails instead of faulting. Any failure means "stage".
+    unsigned char byte = 0;
+    iovec local{&byte, 1};
+    iovec remote{reinterpret_cast<void*>(last_read / page * page), 1};
+    return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == 1;
   }
 
   std::unique_ptr<xnn_runtime, RuntimeDeleter> runtime_;

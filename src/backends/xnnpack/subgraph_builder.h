@@ -52,12 +52,23 @@ class SubgraphBuilder {
   }
   // A static value over a copy the run keeps.
   uint32_t owned_static(std::vector<float> data);
+  // A static int8/uint8/int32 value with per-tensor parameters over `data`
+  // (which outlives the runtime's creation: XNNPACK packs it).
+  uint32_t quantized_static(xnn_datatype type, const void* data, std::vector<size_t> dims, int32_t zero_point,
+                            float scale);
+  // A static per-channel value (qcint8 weights, qcint32 bias) along
+  // `channel_dim`; the builder keeps the scales.
+  uint32_t channelwise_static(xnn_datatype type, const void* data, std::vector<size_t> dims,
+                              size_t channel_dim, std::vector<float> scales);
   uint32_t internal(std::vector<size_t> dims) { return define(dims, nullptr, XNN_INVALID_VALUE_ID, 0); }
   // The bias value, or XNN_INVALID_VALUE_ID when the op has none.
   uint32_t optional_bias(const Op& op, size_t i);
 
  private:
   uint32_t define(const std::vector<size_t>& dims, const void* data, uint32_t external_id, uint32_t flags);
+  // A value of the tensor's own type: fp32, or qint8/quint8 with its parameters.
+  uint32_t define_like(const Tensor& tensor, const std::vector<size_t>& dims, const void* data,
+                       uint32_t external_id, uint32_t flags);
 
   const Graph& graph_;
   xnn_subgraph_t sg_;
