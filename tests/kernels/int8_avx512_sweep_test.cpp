@@ -1,7 +1,7 @@
 // Generated sweeps around osprey's int8 AVX-512 kernels (backends/avx512/
 // int8_conv.h, int8_depthwise_conv.h): channels below, at and above the vector
 // (16) and the dense tile (64 output channels, 3-6 pixels), widths around the
-// tiles, strides, dilations, both paddings, per-tensor and per-channel
+// tiles, windows, strides, dilations, both paddings, per-tensor and per-channel
 // weights, int8 and uint8, zero points at the extremes, every fused
 // activation and every arithmetic of the reference kernels, on each CPU level
 // (int8_cpu.h) this machine has. Every output must equal the integer
@@ -86,7 +86,7 @@ bool taken(const Case& c) {
     return (c.kernel == 3 || c.kernel == 5) && c.dilation == 1 && c.cout == c.cin &&
            (c.stride == 1 || c.stride == 2);
   }
-  return (c.kernel == 1 || c.kernel == 3) && c.groups == 1 && (c.stride == 1 || c.stride == 2);
+  return c.kernel <= 7 && c.groups == 1 && c.stride <= 4;
 }
 
 // Runs `c` at `level` (kNone: checks nothing claims it); the outputs must equal the reference's.
@@ -234,6 +234,28 @@ TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {
   }
 }
 
+// Other windows (a first layer's 5x5 over 3 channels) and strides.
+TEST(Int8Avx512Sweep, DenseOtherWindowsAndStrides) {
+  for (int kernel : {2, 4, 5, 7}) {
+    for (int stride : {1, 2, 3, 4}) {
+      Case c;
+      c.kernel = kernel;
+      c.stride = stride;
+      c.height = 9;
+      c.width = 10 + stride;
+      c.cin = kernel == 5 ? 3 : 6;
+      c.cout = kernel == 5 ? 24 : 17;
+      c.padding = stride % 2 ? Padding::kSame : Padding::kValid;
+      c.dilation = kernel == 2 && stride == 1 ? 3 : 1;
+      c.is_signed = kernel != 4;
+      c.per_channel = kernel == 7;
+      c.input_zp = c.is_signed ? -128 : 255;
+      c.output_zp = c.is_signed ? 127 : 0;
+      check(c);
+    }
+  }
+}
+
 TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
   for (int kernel : {3, 5}) {
     for (int stride : {1, 2}) {
@@ -323,18 +345,17 @@ TEST(Int8Avx512Sweep, TwoThreads) {
   }
 }
 
-// What the int8 kernels leave to the next backend: other windows and strides,
+// What the int8 kernels leave to the next backend: larger windows and strides,
 // grouped convolutions, depthwise dilation and multipliers; and everything at
 // level none.
 TEST(Int8Avx512Sweep, NeighboursStayOnTheReference) {
   std::vector<Case> cases;
-  for (int kernel : {2, 5}) {
-    Case c;
-    c.kernel = kernel;
-    cases.push_back(c);
-  }
+  Case wide;
+  wide.kernel = 9;
+  wide.height = wide.width = 10;
+  cases.push_back(wide);
   Case strided;
-  strided.stride = 3;
+  strided.stride = 5;
   cases.push_back(strided);
   Case grouped;
   grouped.groups = 2;

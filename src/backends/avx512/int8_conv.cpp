@@ -16,6 +16,9 @@ using namespace backend_checks;
 
 // Output pixels one task computes: a multiple of every tile's pixel count.
 constexpr int64_t kPixelsPerTask = 60;
+// The windows and strides the sweep tests cover (the tile itself takes any).
+constexpr int kMaxWindow = 7;
+constexpr int kMaxStride = 4;
 
 struct Claim {
   Int8ConvGeometry g;
@@ -42,8 +45,9 @@ bool claims(const Graph& graph, const Op& op, Claim& c) {
   c.kh = filter.dim(1);
   c.kw = filter.dim(2);
   c.cin = filter.dim(3);
-  if (!((c.kh == 1 && c.kw == 1) || (c.kh == 3 && c.kw == 3))) return false;
-  if (opt.stride_h < 1 || opt.stride_h > 2 || opt.stride_w < 1 || opt.stride_w > 2) return false;
+  if (c.kh > kMaxWindow || c.kw > kMaxWindow) return false;
+  if (opt.stride_h < 1 || opt.stride_h > kMaxStride || opt.stride_w < 1 || opt.stride_w > kMaxStride)
+    return false;
   Window y, x;
   if (!window(input.dim(1), c.kh, opt.stride_h, opt.dilation_h, opt.padding, y) ||
       !window(input.dim(2), c.kw, opt.stride_w, opt.dilation_w, opt.padding, x)) {

@@ -1,5 +1,6 @@
-// Dense int8/uint8 convolutions on osprey's AVX-512 kernels: CONV_2D with a
-// 1x1 or 3x3 window, stride 1 or 2, any dilation, SAME or VALID padding,
+// Dense int8/uint8 convolutions on osprey's AVX-512 kernels: CONV_2D without
+// groups, windows up to 7x7 (1x1 and 3x3 the common ones; a first layer's
+// 5x5 over 3 channels too), strides 1 to 4, any dilation, SAME or VALID padding,
 // per-tensor or per-channel weights and a fused RELU/RELU6/RELU_N1_TO_1.
 // Every output is bit-exact to the integer reference kernel (each of its
 // arithmetics): the weights are packed for vpdpbusd once, at partition time,
