@@ -32,9 +32,15 @@ inline constexpr int kInt8ConvBlock = 64;
 // The bracket is `init`; `sum x` is a per-pixel sum only uint8 with a weight
 // zero point other than 128 needs. Every step wraps modulo 2^32 as the
 // reference's int32 accumulator does.
+//
+// A tap reads `depth` consecutive bytes of one input pixel on: its cin
+// channels; or, for few input channels (a first layer over RGB), a whole
+// window row, kw pixels of cin channels, from an input padded beforehand so
+// that every window lies inside it. Then kw here is 1.
 struct Int8ConvWeights {
   int cin = 0, cout = 0, kh = 0, kw = 0;
-  int groups = 0;                // ceil(cin / 4)
+  int depth = 0;                 // bytes a tap reads: cin, or the filter's kw * cin
+  int groups = 0;                // ceil(depth / 4)
   int blocks = 0;                // ceil(cout / 64)
   std::vector<int8_t> packed;    // [blocks][kh * kw][groups][64][4]
   std::vector<int32_t> init;     // blocks * 64
