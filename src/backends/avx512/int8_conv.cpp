@@ -128,7 +128,6 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
         static_cast<uint32_t>(static_cast<uint64_t>(rq.bias[static_cast<size_t>(oc)] - x_term)));
   }
   w.input_sum_factor = rq.is_signed ? 0 : 128 - w_zp;
-  w.input_xor = rq.is_signed ? 0x80 : 0;
   w.padding.assign(static_cast<size_t>(w.groups) * 4, static_cast<uint8_t>(x_zp));
   w.rq = std::move(rq);
   return w;

@@ -45,7 +45,6 @@ struct Int8ConvWeights {
   std::vector<int8_t> packed;    // [blocks][kh * kw][groups][64][4]
   std::vector<int32_t> init;     // blocks * 64
   int32_t input_sum_factor = 0;  // 128 - w_zp (uint8), 0 otherwise
-  uint8_t input_xor = 0;         // 0x80 for int8 activations
   std::vector<uint8_t> padding;  // groups * 4 bytes of the input zero point: what a padded tap reads
   Int8Requant rq;
 };
