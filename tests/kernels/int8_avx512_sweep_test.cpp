@@ -63,6 +63,7 @@ struct Case {
   bool depthwise = false;
   int batch = 1, height = 5, width = 7, cin = 16, cout = 16;
   int kernel = 3, stride = 1, dilation = 1, groups = 1;
+  int dilation_w = 0;  // 0: `dilation`
   Padding padding = Padding::kSame;
   Activation activation = Activation::kNone;
   bool is_signed = true, per_channel = false, bias = true;
@@ -133,7 +134,8 @@ void run_at(const Case& c, Int8Level level) {
     t.set_op(OpCode::kDepthwiseConv2D, o);
   } else {
     t.set_op(OpCode::kConv2D,
-             Conv2DOptions{c.padding, c.stride, c.stride, c.dilation, c.dilation, c.activation});
+             Conv2DOptions{c.padding, c.stride, c.stride, c.dilation_w ? c.dilation_w : c.dilation,
+                           c.dilation, c.activation});
   }
   t.set_threads(c.threads);
   t.require_exact_integers();
@@ -251,6 +253,18 @@ TEST(Int8Avx512Sweep, DenseOtherWindowsAndStrides) {
       c.per_channel = kernel == 7;
       c.input_zp = c.is_signed ? -128 : 255;
       c.output_zp = c.is_signed ? 127 : 0;
+      check(c);
+    }
+  }
+  // Dilated along one axis only, over few channels (whole window rows) and many.
+  for (int cin : {3, 20}) {
+    for (int dilation_w : {1, 2}) {
+      Case c;
+      c.height = 8;
+      c.width = 9;
+      c.cin = cin;
+      c.dilation = 3 - dilation_w;
+      c.dilation_w = dilation_w;
       check(c);
     }
   }

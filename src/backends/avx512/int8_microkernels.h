@@ -18,7 +18,7 @@ namespace osprey {
 inline constexpr int kInt8ConvBlock = 64;
 
 // A dense convolution (CONV_2D without groups), weights packed for vpdpbusd:
-// per block of 64 output channels, per tap, per group of 4 input channels,
+// per block of 64 output channels, per tap, per group of 4 of the tap's bytes,
 // 64 lanes x 4 bytes (lane = output channel, its 4 weights of the group).
 //
 // vpdpbusd multiplies unsigned by signed bytes, so int8 activations are read
