@@ -36,7 +36,7 @@ enum class Tolerance {
 // equal after OpTester::require_exact_integers().
 
 // Implementations a claim can name: "xnnpack" (the XNNPACK lowering) and
-// "osprey-avx512" (osprey's own AVX-512 depthwise and sparse 1x1 kernels).
+// "osprey-avx512" (osprey's own AVX-512 depthwise, sparse 1x1 and int8 kernels).
 inline constexpr const char* kXnnpack = "xnnpack";
 inline constexpr const char* kOspreyAvx512 = "osprey-avx512";
 
