@@ -9,7 +9,8 @@
 //   auto interp = Interpreter::load(path, options);
 //
 //   osprey-avx512  osprey's own AVX-512 kernels (depthwise 3x3/5x5, sparse
-//                  1x1 convolutions; backends/avx512/); claims nothing on a
+//                  1x1 convolutions, int8/uint8 dense and depthwise
+//                  convolutions; backends/avx512/); claims nothing on a
 //                  CPU without AVX-512
 //   xnnpack        XNNPACK subgraphs (backends/xnnpack/)
 //   ref            the reference kernels: always last, implicit

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "backends/avx512/depthwise_conv.h"
+#include "backends/avx512/int8_conv.h"
+#include "backends/avx512/int8_depthwise_conv.h"
 #include "backends/avx512/sparse_conv.h"
 #include "backends/op_checks.h"
 
@@ -137,6 +139,13 @@ std::string step_name(const Op& op) {
   return fmt::format("{} #{}", op.name(), op.index);
 }
 
+// osprey's int8 kernel for `op` at `level`, or null.
+std::unique_ptr<Kernel> int8_kernel(const Graph& g, const Op& op, Int8Level level,
+                                    const std::shared_ptr<pthreadpool>& pool) {
+  if (auto k = make_int8_conv(g, op, level, pool)) return k;
+  return make_int8_depthwise_conv(g, op, level, pool);
+}
+
 }  // namespace
 
 Avx512Backend::Avx512Backend(std::shared_ptr<pthreadpool> pool, const Avx512Options& options)
@@ -149,6 +158,7 @@ std::vector<DelegatedRun> Avx512Backend::partition(const Graph& graph, const std
   const int n = static_cast<int>(ops.size());
   const std::vector<int> last_read = last_reads(graph, ops);
   std::vector<DelegatedRun> runs;
+  const Int8Level int8 = options_.int8 ? int8_level() : Int8Level::kNone;
   for (int s = 0; s < n; ++s) {
     const Op& op = *ops[static_cast<size_t>(s)];
     DelegatedRun run;
@@ -156,7 +166,12 @@ std::vector<DelegatedRun> Avx512Backend::partition(const Graph& graph, const std
     Range range;
     DepthwiseShape shape;
     SpatialPad pad;
-    if (options_.sparse_min_zeros > 0 && claims_sparse_conv(graph, op, options_.sparse_min_zeros, range)) {
+    if ((run.kernel = int8_kernel(graph, op, int8, pool_))) {
+      run.first_step = run.last_step = s;
+      run.inputs = {op.inputs[0]};
+      run.name = "OSPREY-INT8(" + step_name(op) + ")";
+    } else if (options_.sparse_min_zeros > 0 &&
+               claims_sparse_conv(graph, op, options_.sparse_min_zeros, range)) {
       run.first_step = run.last_step = s;
       name = step_name(op);
       Range clamp;

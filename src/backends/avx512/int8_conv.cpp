@@ -1,0 +1,213 @@
+#include "backends/avx512/int8_conv.h"
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "backends/avx512/int8_microkernels.h"
+#include "backends/op_checks.h"
+#include "core/error.h"
+
+namespace osprey {
+
+namespace {
+
+using namespace backend_checks;
+
+// Output pixels one task computes: a multiple of every tile's pixel count.
+constexpr int64_t kPixelsPerTask = 60;
+// The windows and strides the sweep tests cover (the tile itself takes any).
+constexpr int kMaxWindow = 7;
+constexpr int kMaxStride = 4;
+
+struct Claim {
+  Int8ConvGeometry g;
+  int cout = 0, cin = 0, kh = 0, kw = 0;
+  Activation activation = Activation::kNone;
+};
+
+// An int8/uint8 value computed at run time, rank 4 with positive dims.
+bool is_int8_activation(const Tensor& t) {
+  return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
+         t.rank() == 4 && dims_positive(t.shape);
+}
+
+bool claims(const Graph& graph, const Op& op, Claim& c) {
+  if (op.index < 0 || op.code != static_cast<int32_t>(OpCode::kConv2D) || *io_mismatch(op, 2, 3, 1))
+    return false;
+  const Tensor& input = in(graph, op, 0);
+  const Tensor& filter = in(graph, op, 1);
+  const Tensor& output = out(graph, op);
+  if (!is_int8_activation(input) || !is_int8_activation(output) || output.type != input.type) return false;
+  if (filter.rank() != 4 || !dims_positive(filter.shape) || filter.dim(3) != input.dim(3)) return false;
+  const auto opt = options_of<Conv2DOptions>(op);
+  c.cout = filter.dim(0);
+  c.kh = filter.dim(1);
+  c.kw = filter.dim(2);
+  c.cin = filter.dim(3);
+  if (c.kh > kMaxWindow || c.kw > kMaxWindow) return false;
+  if (opt.stride_h < 1 || opt.stride_h > kMaxStride || opt.stride_w < 1 || opt.stride_w > kMaxStride)
+    return false;
+  Window y, x;
+  if (!window(input.dim(1), c.kh, opt.stride_h, opt.dilation_h, opt.padding, y) ||
+      !window(input.dim(2), c.kw, opt.stride_w, opt.dilation_w, opt.padding, x)) {
+    return false;
+  }
+  if (output.shape != Shape{input.dim(0), static_cast<int32_t>(y.out), static_cast<int32_t>(x.out), c.cout})
+    return false;
+  c.g = {input.dim(0),
+         input.dim(1),
+         input.dim(2),
+         static_cast<int>(y.out),
+         static_cast<int>(x.out),
+         opt.stride_h,
+         opt.stride_w,
+         opt.dilation_h,
+         opt.dilation_w,
+         static_cast<int>(y.before),
+         static_cast<int>(x.before)};
+  c.activation = opt.activation;
+  return true;
+}
+
+// Whether a tap reads a whole window row (int8_microkernels.h): with fewer
+// input channels than a vector's 16 groups of 4, per-pixel taps would leave
+// most of each group's bytes and the tile's time unused.
+bool row_taps(const Claim& c) {
+  return c.kw > 1 && c.g.dilation_w == 1 && c.cin < 16;
+}
+
+// What the tiles read for row taps: the input inside a zero-point border big
+// enough for every window, so that no window row is cut.
+Int8ConvGeometry padded_geometry(const Claim& c) {
+  Int8ConvGeometry g = c.g;
+  g.h = std::max(c.g.pad_top + c.g.h, (c.g.oh - 1) * c.g.stride_h + (c.kh - 1) * c.g.dilation_h + 1);
+  g.w = std::max(c.g.pad_left + c.g.w, (c.g.ow - 1) * c.g.stride_w + c.kw);
+  g.pad_top = g.pad_left = 0;
+  return g;
+}
+
+// Packs the filter [cout, kh, kw, cin] and folds the bias and zero points (int8_microkernels.h).
+Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
+  Int8ConvWeights w;
+  const bool rows = row_taps(c);
+  w.cin = c.cin;
+  w.cout = c.cout;
+  w.kh = c.kh;
+  w.kw = rows ? 1 : c.kw;
+  w.depth = rows ? c.kw * c.cin : c.cin;
+  w.groups = (w.depth + 3) / 4;
+  w.blocks = (c.cout + kInt8ConvBlock - 1) / kInt8ConvBlock;
+  const int taps = w.kh * w.kw;
+  const int filter_taps = c.kh * c.kw;
+  const size_t tap_bytes = static_cast<size_t>(w.groups) * kInt8ConvBlock * 4;
+  w.packed.assign(static_cast<size_t>(w.blocks) * taps * tap_bytes, 0);
+  w.init.assign(static_cast<size_t>(w.blocks) * kInt8ConvBlock, 0);
+  const uint8_t* bytes = filter.data_as<uint8_t>();
+  const int32_t x_zp = rq.input_zero_point, w_zp = rq.weight_zero_point;
+  for (int oc = 0; oc < c.cout; ++oc) {
+    int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
+    for (int t = 0; t < filter_taps; ++t) {
+      for (int ic = 0; ic < c.cin; ++ic) {
+        const uint8_t byte = bytes[(static_cast<size_t>(oc) * filter_taps + t) * c.cin + ic];
+        const int32_t value = rq.is_signed ? static_cast<int8_t>(byte) : byte;
+        sum += rq.is_signed ? value : value - w_zp;
+        // Its packed tap, and its byte in that tap.
+        const int tap = rows ? t / c.kw : t, d = rows ? (t % c.kw) * c.cin + ic : ic;
+        const size_t at = static_cast<size_t>(oc / kInt8ConvBlock) * taps * tap_bytes + tap * tap_bytes +
+                          static_cast<size_t>(d / 4) * kInt8ConvBlock * 4 +
+                          static_cast<size_t>(oc % kInt8ConvBlock) * 4 + d % 4;
+        w.packed[at] = static_cast<int8_t>(rq.is_signed ? value : value - 128);
+      }
+    }
+    const int64_t x_term = rq.is_signed ? int64_t{x_zp + 128} * sum : int64_t{x_zp} * sum;
+    // Wraps modulo 2^32 like every other step of the int32 sum.
+    w.init[static_cast<size_t>(oc)] = static_cast<int32_t>(
+        static_cast<uint32_t>(static_cast<uint64_t>(rq.bias[static_cast<size_t>(oc)] - x_term)));
+  }
+  w.input_sum_factor = rq.is_signed ? 0 : 128 - w_zp;
+  w.padding.assign(static_cast<size_t>(w.groups) * 4, static_cast<uint8_t>(x_zp));
+  w.rq = std::move(rq);
+  return w;
+}
+
+struct Task {
+  const Int8Microkernels* kernels;
+  Int8ConvJob job;
+  int64_t pixels;
+};
+
+void run_task(void* context, size_t chunk, size_t block) {
+  const Task& task = *static_cast<const Task*>(context);
+  const int64_t first = static_cast<int64_t>(chunk) * kPixelsPerTask;
+  task.kernels->conv(task.job, first, std::min(task.pixels, first + kPixelsPerTask), static_cast<int>(block));
+}
+
+class Int8ConvKernel final : public Kernel {
+ public:
+  // `tile_g`: what the tiles read, g itself or (row taps) a padded copy's geometry.
+  Int8ConvKernel(Int8ConvWeights w, Int8ConvGeometry g, Int8ConvGeometry tile_g,
+                 const Int8Microkernels* kernels, std::shared_ptr<pthreadpool> pool)
+      : w_(std::move(w)), g_(g), tile_g_(tile_g), kernels_(kernels), pool_(std::move(pool)) {
+    if (tile_g_.h != g_.h || tile_g_.w != g_.w) {
+      // What eval does not copy over stays the zero point.
+      padded_.assign(static_cast<size_t>(g_.n) * tile_g_.h * tile_g_.w * w_.cin,
+                     static_cast<uint8_t>(w_.rq.input_zero_point));
+    }
+  }
+
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1,
+                 "int8 convolution takes one input and output");
+    const Tensor& in = ctx.input(0);
+    const Tensor& out = ctx.output(0);
+    OSPREY_CHECK(
+        in.shape == Shape({g_.n, g_.h, g_.w, w_.cin}) && out.shape == Shape({g_.n, g_.oh, g_.ow, w_.cout}),
+        "int8 convolution shapes {} -> {} differ from those it was built for", shape_str(in.shape),
+        shape_str(out.shape));
+  }
+
+  void eval(KernelContext& ctx) override {
+    const uint8_t* input = ctx.input(0).data_as<uint8_t>();
+    if (!padded_.empty()) {
+      const size_t row = static_cast<size_t>(g_.w) * w_.cin;
+      for (int b = 0; b < g_.n; ++b) {
+        for (int y = 0; y < g_.h; ++y) {
+          const size_t at = (static_cast<size_t>(b) * tile_g_.h + y + g_.pad_top) * tile_g_.w + g_.pad_left;
+          std::memcpy(padded_.data() + at * w_.cin, input + (static_cast<size_t>(b) * g_.h + y) * row, row);
+        }
+      }
+      input = padded_.data();
+    }
+    Task task{
+        kernels_, {&w_, tile_g_, input, ctx.output(0).data_as<uint8_t>()}, int64_t{g_.n} * g_.oh * g_.ow};
+    const size_t chunks = static_cast<size_t>((task.pixels + kPixelsPerTask - 1) / kPixelsPerTask);
+    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, chunks, static_cast<size_t>(w_.blocks), 0);
+  }
+
+ private:
+  Int8ConvWeights w_;
+  Int8ConvGeometry g_;       // the op's
+  Int8ConvGeometry tile_g_;  // what the tiles read
+  std::vector<uint8_t> padded_;
+  const Int8Microkernels* kernels_;
+  std::shared_ptr<pthreadpool> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Level level,
+                                       std::shared_ptr<pthreadpool> pool) {
+  const Int8Microkernels* kernels = int8_microkernels(level);
+  Claim c;
+  if (!kernels || !claims(graph, op, c)) return nullptr;
+  Int8Requant rq;
+  if (!int8_requant_params(graph, op, c.cout, 0, c.activation, rq)) return nullptr;
+  const Int8ConvGeometry tile_g = row_taps(c) ? padded_geometry(c) : c.g;
+  return std::make_unique<Int8ConvKernel>(pack(c, in(graph, op, 1), std::move(rq)), c.g, tile_g, kernels,
+                                          std::move(pool));
+}
+
+}  // namespace osprey

@@ -1,0 +1,27 @@
+// Dense int8/uint8 convolutions on osprey's AVX-512 kernels: CONV_2D without
+// groups, windows up to 7x7 (1x1 and 3x3 the common ones; a first layer's
+// 5x5 over 3 channels too), strides 1 to 4, any dilation, SAME or VALID padding,
+// per-tensor or per-channel weights and a fused RELU/RELU6/RELU_N1_TO_1.
+// Every output is bit-exact to the integer reference kernel (each of its
+// arithmetics): the weights are packed for vpdpbusd once, at partition time,
+// with the bias and zero-point terms folded into one int32 per channel
+// (int8_microkernels.h says how).
+#pragma once
+
+#include <memory>
+
+#include "backends/avx512/int8_cpu.h"
+#include "graph/graph.h"
+#include "kernels/kernel.h"
+
+struct pthreadpool;
+
+namespace osprey {
+
+// A kernel for `op` (inputs: its input tensor; outputs: its output) on the
+// microkernels of `level`, with every constant it reads copied; null when the
+// op is not one of the above or `level` is kNone.
+std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Level level,
+                                       std::shared_ptr<pthreadpool> pool);
+
+}  // namespace osprey

@@ -1,0 +1,58 @@
+#include "backends/avx512/int8_cpu.h"
+
+#include "backends/avx512/int8_microkernels.h"
+
+#include <cpuinfo.h>
+
+#include <cstdlib>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace osprey {
+
+Int8Level int8_cpu_level() {
+  static const Int8Level level = [] {
+    if (!cpuinfo_initialize()) return Int8Level::kNone;
+    if (!cpuinfo_has_x86_avx512f() || !cpuinfo_has_x86_avx512bw() || !cpuinfo_has_x86_avx512vl() ||
+        !cpuinfo_has_x86_avx512dq()) {
+      return Int8Level::kNone;
+    }
+    return cpuinfo_has_x86_avx512vnni() ? Int8Level::kVnni : Int8Level::kAvx512;
+  }();
+  return level;
+}
+
+Int8Level int8_level() {
+  const Int8Level cpu = int8_cpu_level();
+  const char* v = std::getenv("OSPREY_AVX512_INT8");
+  if (!v || !*v) return cpu;
+  const std::string_view s(v);
+  Int8Level cap = Int8Level::kVnni;
+  if (s == "none") {
+    cap = Int8Level::kNone;
+  } else if (s == "avx512") {
+    cap = Int8Level::kAvx512;
+  } else {
+    OSPREY_CHECK(s == "vnni", "OSPREY_AVX512_INT8 is '{}', expected vnni, avx512 or none", s);
+  }
+  return static_cast<int>(cap) < static_cast<int>(cpu) ? cap : cpu;
+}
+
+const Int8Microkernels* int8_microkernels(Int8Level level) {
+  switch (level) {
+    case Int8Level::kVnni: return &int8_vnni::microkernels();
+    case Int8Level::kAvx512: return &int8_avx512::microkernels();
+    default: return nullptr;
+  }
+}
+
+const char* int8_level_name(Int8Level level) {
+  switch (level) {
+    case Int8Level::kVnni: return "vnni";
+    case Int8Level::kAvx512: return "avx512";
+    default: return "none";
+  }
+}
+
+}  // namespace osprey

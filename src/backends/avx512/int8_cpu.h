@@ -1,0 +1,23 @@
+// Which int8 kernels of osprey's AVX-512 backend this CPU runs. The one place
+// the int8 paths ask the CPU (cpuinfo) what it has:
+//
+//   vnni     AVX-512 VNNI: vpdpbusd / vpdpwssd multiply-accumulate bytes and words
+//   avx512   AVX-512 F+BW+VL+DQ: the same sums from vpmaddwd (16-bit products)
+//   none     the backend leaves integer steps to the next backend
+//
+// OSPREY_AVX512_INT8=vnni|avx512|none caps the level (a lower level than the CPU
+// has, so tests and benchmarks can run every path on one machine); it is read
+// each time a backend partitions a model.
+#pragma once
+
+namespace osprey {
+
+enum class Int8Level { kNone = 0, kAvx512 = 1, kVnni = 2 };
+
+// What this CPU has, capped by OSPREY_AVX512_INT8.
+Int8Level int8_level();
+// What this CPU has, ignoring the environment.
+Int8Level int8_cpu_level();
+const char* int8_level_name(Int8Level level);
+
+}  // namespace osprey

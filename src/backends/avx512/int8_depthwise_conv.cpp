@@ -1,0 +1,152 @@
+#include "backends/avx512/int8_depthwise_conv.h"
+
+#include <pthreadpool.h>
+
+#include "backends/avx512/int8_microkernels.h"
+#include "backends/op_checks.h"
+#include "core/error.h"
+
+namespace osprey {
+
+namespace {
+
+using namespace backend_checks;
+
+constexpr int kLanes = 16;
+
+struct Claim {
+  int kernel = 3, stride = 1, channels = 0;
+  int n = 0, h = 0, w = 0, oh = 0, ow = 0, pad_top = 0, pad_left = 0;
+  Activation activation = Activation::kNone;
+};
+
+bool is_int8_activation(const Tensor& t) {
+  return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
+         t.rank() == 4 && dims_positive(t.shape);
+}
+
+bool claims(const Graph& graph, const Op& op, Claim& c) {
+  if (op.index < 0 || op.code != static_cast<int32_t>(OpCode::kDepthwiseConv2D) || *io_mismatch(op, 2, 3, 1))
+    return false;
+  const Tensor& input = in(graph, op, 0);
+  const Tensor& filter = in(graph, op, 1);
+  const Tensor& output = out(graph, op);
+  if (!is_int8_activation(input) || !is_int8_activation(output) || output.type != input.type) return false;
+  const auto opt = options_of<DepthwiseConv2DOptions>(op);
+  c.kernel = filter.rank() == 4 ? filter.dim(1) : 0;
+  c.stride = opt.stride_h;
+  c.channels = input.dim(3);
+  if (filter.rank() != 4 || filter.dim(0) != 1 || filter.dim(2) != c.kernel || filter.dim(3) != c.channels)
+    return false;
+  if ((c.kernel != 3 && c.kernel != 5) || opt.stride_w != c.stride || (c.stride != 1 && c.stride != 2) ||
+      opt.dilation_h != 1 || opt.dilation_w != 1) {
+    return false;
+  }
+  Window y, x;
+  if (!window(input.dim(1), c.kernel, c.stride, 1, opt.padding, y) ||
+      !window(input.dim(2), c.kernel, c.stride, 1, opt.padding, x)) {
+    return false;
+  }
+  if (output.shape !=
+      Shape{input.dim(0), static_cast<int32_t>(y.out), static_cast<int32_t>(x.out), c.channels})
+    return false;
+  c.n = input.dim(0);
+  c.h = input.dim(1);
+  c.w = input.dim(2);
+  c.oh = static_cast<int>(y.out);
+  c.ow = static_cast<int>(x.out);
+  c.pad_top = static_cast<int>(y.before);
+  c.pad_left = static_cast<int>(x.before);
+  c.activation = opt.activation;
+  return true;
+}
+
+// Weights [1, K, K, C] as 32-bit lanes of w - w_zp (int8_microkernels.h).
+Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
+  Int8DepthwiseWeights w;
+  w.kernel = c.kernel;
+  w.stride = c.stride;
+  w.channels = c.channels;
+  w.blocks = (c.channels + kLanes - 1) / kLanes;
+  const int taps = c.kernel * c.kernel;
+  w.packed.assign(static_cast<size_t>(w.blocks) * taps * kLanes, 0);
+  const uint8_t* bytes = filter.data_as<uint8_t>();
+  for (int t = 0; t < taps; ++t) {
+    for (int ch = 0; ch < c.channels; ++ch) {
+      const uint8_t byte = bytes[static_cast<size_t>(t) * c.channels + ch];
+      const int32_t value = rq.is_signed ? static_cast<int8_t>(byte) : byte - rq.weight_zero_point;
+      w.packed[(static_cast<size_t>(ch / kLanes) * taps + t) * kLanes + ch % kLanes] =
+          static_cast<int32_t>(static_cast<uint16_t>(static_cast<int16_t>(value)));
+    }
+  }
+  w.rq = std::move(rq);
+  return w;
+}
+
+struct Task {
+  const Int8DepthwiseJob* job;
+  void (*row)(const Int8DepthwiseJob&, int, int);
+};
+
+void run_task(void* context, size_t block, size_t row) {
+  const Task& task = *static_cast<const Task*>(context);
+  task.row(*task.job, static_cast<int>(block), static_cast<int>(row));
+}
+
+class Int8DepthwiseKernel final : public Kernel {
+ public:
+  Int8DepthwiseKernel(Int8DepthwiseWeights w, const Claim& c, const Int8Microkernels* kernels,
+                      std::shared_ptr<pthreadpool> pool)
+      : w_(std::move(w)),
+        c_(c),
+        row_(kernels->depthwise[c.kernel == 5][c.stride == 2]),
+        pool_(std::move(pool)) {}
+
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1,
+                 "int8 depthwise convolution takes one input and output");
+    const Tensor& in = ctx.input(0);
+    const Tensor& out = ctx.output(0);
+    OSPREY_CHECK(in.shape == Shape({c_.n, c_.h, c_.w, c_.channels}) &&
+                     out.shape == Shape({c_.n, c_.oh, c_.ow, c_.channels}),
+                 "int8 depthwise convolution shapes {} -> {} differ from those it was built for",
+                 shape_str(in.shape), shape_str(out.shape));
+  }
+
+  void eval(KernelContext& ctx) override {
+    const Int8DepthwiseJob job{&w_,
+                               c_.n,
+                               c_.h,
+                               c_.w,
+                               c_.oh,
+                               c_.ow,
+                               c_.pad_top,
+                               c_.pad_left,
+                               ctx.input(0).data_as<uint8_t>(),
+                               ctx.output(0).data_as<uint8_t>()};
+    Task task{&job, row_};
+    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(w_.blocks),
+                               static_cast<size_t>(c_.n) * static_cast<size_t>(c_.oh), 0);
+  }
+
+ private:
+  Int8DepthwiseWeights w_;
+  Claim c_;
+  void (*row_)(const Int8DepthwiseJob&, int, int);
+  std::shared_ptr<pthreadpool> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
+                                                 std::shared_ptr<pthreadpool> pool) {
+  const Int8Microkernels* kernels = int8_microkernels(level);
+  Claim c;
+  if (!kernels || !claims(graph, op, c)) return nullptr;
+  Int8Requant rq;
+  if (!int8_requant_params(graph, op, c.channels, 3, c.activation, rq)) return nullptr;
+  return std::make_unique<Int8DepthwiseKernel>(pack(c, in(graph, op, 1), std::move(rq)), c, kernels,
+                                               std::move(pool));
+}
+
+}  // namespace osprey

@@ -1,0 +1,99 @@
+// The inner loops of osprey's int8 convolutions, compiled once per CPU level
+// (int8_cpu.h) from one source, int8_microkernels.inc: the VNNI build sums
+// bytes with vpdpbusd and words with vpdpwssd, the AVX-512 build the same
+// products with vpmaddwd. int8_conv.cpp and int8_depthwise_conv.cpp pack the
+// weights into the layouts below and split the work over threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "backends/avx512/int8_cpu.h"
+#include "backends/avx512/int8_requant.h"
+
+namespace osprey {
+
+// Output channels one dense-conv tile computes: four vectors of 16 int32 sums.
+inline constexpr int kInt8ConvBlock = 64;
+
+// A dense convolution (CONV_2D without groups), weights packed for vpdpbusd:
+// per block of 64 output channels, per tap, per group of 4 of the tap's bytes,
+// 64 lanes x 4 bytes (lane = output channel, its 4 weights of the group).
+//
+// vpdpbusd multiplies unsigned by signed bytes, so int8 activations are read
+// as uint8 (x ^ 0x80 = x + 128) against the int8 weights, and uint8 weights
+// become int8 (w - 128) against the uint8 activations. With x_zp the input
+// and w_zp the weight zero point, the reference sum
+//   sum (w - w_zp)(x - x_zp) + bias
+// is then, over all taps (a tap in the padding reads x = x_zp: it adds 0):
+//   int8:  dot(x + 128, w) + [bias - (x_zp + 128) * sum w]
+//   uint8: dot(x, w - 128) + (128 - w_zp) * sum x + [bias - x_zp * sum (w - w_zp)]
+// The bracket is `init`; `sum x` is a per-pixel sum only uint8 with a weight
+// zero point other than 128 needs. Every step wraps modulo 2^32 as the
+// reference's int32 accumulator does.
+//
+// A tap reads `depth` consecutive bytes of one input pixel on: its cin
+// channels; or, for few input channels (a first layer over RGB), a whole
+// window row, kw pixels of cin channels, from an input padded beforehand so
+// that every window lies inside it. Then kw here is 1.
+struct Int8ConvWeights {
+  int cin = 0, cout = 0, kh = 0, kw = 0;
+  int depth = 0;                 // bytes a tap reads: cin, or the filter's kw * cin
+  int groups = 0;                // ceil(depth / 4)
+  int blocks = 0;                // ceil(cout / 64)
+  std::vector<int8_t> packed;    // [blocks][kh * kw][groups][64][4]
+  std::vector<int32_t> init;     // blocks * 64
+  int32_t input_sum_factor = 0;  // 128 - w_zp (uint8), 0 otherwise
+  std::vector<uint8_t> padding;  // groups * 4 bytes of the input zero point: what a padded tap reads
+  Int8Requant rq;
+};
+
+struct Int8ConvGeometry {
+  int n = 0, h = 0, w = 0, oh = 0, ow = 0;
+  int stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1, pad_top = 0, pad_left = 0;
+};
+
+struct Int8ConvJob {
+  const Int8ConvWeights* weights = nullptr;
+  Int8ConvGeometry g;
+  const uint8_t* input = nullptr;  // int8 or uint8 bytes, NHWC
+  uint8_t* output = nullptr;
+};
+
+// A depthwise convolution (multiplier 1), weights as 32-bit lanes holding the
+// 16-bit w - w_zp in the low half and zero above, so one vpmaddwd (or
+// vpdpwssd) lane is one product with (x - x_zp); per block of 16 channels,
+// per tap. Padding reads 0 after the zero point is subtracted.
+struct Int8DepthwiseWeights {
+  int kernel = 3, stride = 1, channels = 0;
+  int blocks = 0;               // ceil(channels / 16)
+  std::vector<int32_t> packed;  // [blocks][kernel * kernel][16]
+  Int8Requant rq;
+};
+
+struct Int8DepthwiseJob {
+  const Int8DepthwiseWeights* weights = nullptr;
+  int n = 0, h = 0, w = 0, oh = 0, ow = 0, pad_top = 0, pad_left = 0;
+  const uint8_t* input = nullptr;
+  uint8_t* output = nullptr;
+};
+
+struct Int8Microkernels {
+  // Output pixels [first, last) (flattened n, oy, ox) of channel block `block`.
+  void (*conv)(const Int8ConvJob& job, int64_t first, int64_t last, int block);
+  // Output row `row` (flattened n, oy) of channel block `block`; [kernel == 5][stride == 2].
+  void (*depthwise[2][2])(const Int8DepthwiseJob& job, int block, int row);
+};
+
+// The kernels of `level`; null for Int8Level::kNone.
+const Int8Microkernels* int8_microkernels(Int8Level level);
+
+namespace int8_vnni {
+const Int8Microkernels& microkernels();
+}
+namespace int8_avx512 {
+const Int8Microkernels& microkernels();
+}
+
+}  // namespace osprey

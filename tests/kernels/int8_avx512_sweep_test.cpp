@@ -1,0 +1,408 @@
+// Generated sweeps around osprey's int8 AVX-512 kernels (backends/avx512/
+// int8_conv.h, int8_depthwise_conv.h): channels below, at and above the vector
+// (16) and the dense tile (64 output channels, 3-6 pixels), widths around the
+// tiles, windows, strides, dilations, both paddings, per-tensor and per-channel
+// weights, int8 and uint8, zero points at the extremes, every fused
+// activation and every arithmetic of the reference kernels, on each CPU level
+// (int8_cpu.h) this machine has. Every output must equal the integer
+// reference kernel's bit for bit; and the neighbours the kernels do not take
+// must stay with the reference kernels.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backends/avx512/int8_cpu.h"
+#include "kernels/op_tester.h"
+#include "kernels/quant_kernel_helpers.h"
+
+namespace osprey {
+namespace {
+
+using namespace quant_test;
+using testing::kOspreyAvx512;
+using testing::OpTester;
+
+// Sets OSPREY_AVX512_INT8 for one scope.
+class LevelScope {
+ public:
+  explicit LevelScope(Int8Level level) {
+    const char* v = std::getenv("OSPREY_AVX512_INT8");
+    if (v) before_ = v, had_ = true;
+    setenv("OSPREY_AVX512_INT8", int8_level_name(level), 1);
+  }
+  ~LevelScope() {
+    if (had_) {
+      setenv("OSPREY_AVX512_INT8", before_.c_str(), 1);
+    } else {
+      unsetenv("OSPREY_AVX512_INT8");
+    }
+  }
+
+ private:
+  std::string before_;
+  bool had_ = false;
+};
+
+// The levels this CPU runs (the lower ones forced through OSPREY_AVX512_INT8);
+// none alone without AVX-512.
+std::vector<Int8Level> levels() {
+  std::vector<Int8Level> all;
+  if (int8_cpu_level() == Int8Level::kNone) return {Int8Level::kNone};
+  for (Int8Level l : {Int8Level::kVnni, Int8Level::kAvx512}) {
+    if (static_cast<int>(l) <= static_cast<int>(int8_cpu_level())) all.push_back(l);
+  }
+  return all;
+}
+
+struct Case {
+  bool depthwise = false;
+  int batch = 1, height = 5, width = 7, cin = 16, cout = 16;
+  int kernel = 3, stride = 1, dilation = 1, groups = 1;
+  int dilation_w = 0;  // 0: `dilation`
+  Padding padding = Padding::kSame;
+  Activation activation = Activation::kNone;
+  bool is_signed = true, per_channel = false, bias = true;
+  int32_t input_zp = 3, output_zp = -5, weight_zp = 131;  // weight_zp: uint8 only
+  Arithmetic arithmetic = Arithmetic::kLiteRT;
+  std::vector<int> threads{1};
+};
+
+std::string describe(const Case& c) {
+  return fmt::format(
+      "{} {}x{}x{}x{} -> {} k{} s{} d{} g{} {} act {} {} {} zp in {} out {} w {} {}bias arith {}",
+      c.depthwise ? "depthwise" : "conv", c.batch, c.height, c.width, c.cin, c.cout, c.kernel, c.stride,
+      c.dilation, c.groups, c.padding == Padding::kSame ? "SAME" : "VALID", static_cast<int>(c.activation),
+      c.is_signed ? "int8" : "uint8", c.per_channel ? "per-channel" : "per-tensor", c.input_zp, c.output_zp,
+      c.weight_zp, c.bias ? "" : "no ", quant::arithmetic_name(c.arithmetic));
+}
+
+// Whether the int8 kernels are meant to take the case.
+bool taken(const Case& c) {
+  if (c.depthwise) {
+    return (c.kernel == 3 || c.kernel == 5) && c.dilation == 1 && c.cout == c.cin &&
+           (c.stride == 1 || c.stride == 2);
+  }
+  return c.kernel <= 7 && c.groups == 1 && c.stride <= 4;
+}
+
+// Runs `c` at `level` (kNone: checks nothing claims it); the outputs must equal the reference's.
+template <typename T>
+void run_at(const Case& c, Int8Level level) {
+  SCOPED_TRACE(fmt::format("{} at {}", describe(c), int8_level_name(level)));
+  std::mt19937 rng(static_cast<uint32_t>(c.cin * 7919 + c.cout * 131 + c.width * 17 + c.height + c.kernel));
+  const DType type = dtype_of<T>();
+  const int taps = c.kernel * c.kernel;
+  const int depth = c.depthwise ? 1 : c.cin / c.groups;  // products per tap
+  // Scales that spread the outputs over the whole range, clamping some.
+  const float in_s = 0.02f, w_s = 0.004f;
+  const float out_s = in_s * w_s * 74.0f * 74.0f * std::sqrt(static_cast<float>(taps * depth)) / 50.0f;
+  std::vector<float> w_scales(static_cast<size_t>(c.per_channel ? c.cout : 1));
+  for (size_t i = 0; i < w_scales.size(); ++i)
+    w_scales[i] = w_s * (0.5f + 1.5f * static_cast<float>(i % 7) / 6.0f);
+
+  const Shape in_shape{c.batch, c.height, c.width, c.cin};
+  const Shape w_shape =
+      c.depthwise ? Shape{1, c.kernel, c.kernel, c.cout} : Shape{c.cout, c.kernel, c.kernel, depth};
+  const int64_t w_count = int64_t{c.cout} * taps * depth;
+  OpTester t({kOspreyAvx512});
+  t.add_input<T>(in_shape, random_q<T>(rng, int64_t{c.batch} * c.height * c.width * c.cin), false,
+                 per_tensor(in_s, c.input_zp));
+  const std::vector<T> weights =
+      c.is_signed ? random_q<T>(rng, w_count, -127, 127) : random_q<T>(rng, w_count);
+  t.add_input<T>(w_shape, weights, true,
+                 c.per_channel ? per_channel(w_scales, c.depthwise ? 3 : 0)
+                               : per_tensor(w_scales[0], c.is_signed ? 0 : c.weight_zp));
+  if (c.bias) {
+    const int range = static_cast<int>(3000 * std::sqrt(static_cast<float>(taps * depth)));
+    std::vector<int32_t> bias(static_cast<size_t>(c.cout));
+    for (int32_t& b : bias) b = rnd(rng, -range, range);
+    t.add_input<int32_t>({c.cout}, bias, true);
+  }
+  t.add_output(type, {}, per_tensor(out_s, c.output_zp));
+  if (c.depthwise) {
+    DepthwiseConv2DOptions o;
+    o.padding = c.padding;
+    o.stride_h = o.stride_w = c.stride;
+    o.dilation_h = o.dilation_w = c.dilation;
+    o.depth_multiplier = c.cout / c.cin;
+    o.activation = c.activation;
+    t.set_op(OpCode::kDepthwiseConv2D, o);
+  } else {
+    t.set_op(OpCode::kConv2D,
+             Conv2DOptions{c.padding, c.stride, c.stride, c.dilation_w ? c.dilation_w : c.dilation,
+                           c.dilation, c.activation});
+  }
+  t.set_threads(c.threads);
+  t.require_exact_integers();
+  const bool claim = level != Int8Level::kNone && taken(c);
+  if (claim) t.expect_claim(kOspreyAvx512);
+  LevelScope level_scope(level);
+  ArithmeticScope arithmetic_scope(c.arithmetic);
+  t.run();
+  if (!claim) {
+    EXPECT_TRUE(t.claims().empty()) << "expected the reference kernels to run it";
+  }
+}
+
+// Runs `c` on every level.
+void check(const Case& c) {
+  for (Int8Level level : levels()) {
+    if (c.is_signed) {
+      run_at<int8_t>(c, level);
+    } else {
+      run_at<uint8_t>(c, level);
+    }
+  }
+}
+
+// int8 per-channel and per-tensor, uint8 with a weight zero point of 128 (no
+// input sums) and another one (with them).
+std::vector<Case> flavours(Case c) {
+  std::vector<Case> all;
+  c.is_signed = true;
+  c.per_channel = true;
+  all.push_back(c);
+  c.per_channel = false;
+  c.input_zp = -128;
+  all.push_back(c);
+  c.is_signed = false;
+  c.input_zp = 255;
+  c.output_zp = 130;
+  c.weight_zp = 128;
+  all.push_back(c);
+  c.input_zp = 0;
+  c.weight_zp = 77;
+  all.push_back(c);
+  return all;
+}
+
+constexpr int kChannels[] = {1, 3, 15, 16, 17, 33, 64, 65};
+
+TEST(Int8Avx512Sweep, DenseChannelsAroundTheBlock) {
+  for (int kernel : {1, 3}) {
+    for (int channels : kChannels) {
+      for (auto [cin, cout] : {std::pair{channels, channels}, {channels, 33}, {7, channels}}) {
+        Case c;
+        c.kernel = kernel;
+        c.cin = cin;
+        c.cout = cout;
+        c.height = 3;
+        c.width = 5;
+        for (const Case& f : flavours(c)) check(f);
+      }
+    }
+  }
+  for (int cout : {128, 130, 200}) {  // several channel blocks
+    Case c;
+    c.kernel = cout == 130 ? 3 : 1;
+    c.cin = 20;
+    c.cout = cout;
+    c.height = 2;
+    c.width = 7;
+    for (const Case& f : flavours(c)) check(f);
+  }
+}
+
+TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {
+  for (int kernel : {1, 3}) {
+    for (int stride : {1, 2}) {
+      for (int dilation : {1, 2}) {
+        for (Padding padding : {Padding::kSame, Padding::kValid}) {
+          for (int width : {1, 2, 4, 5, 6, 7, 11, 13}) {
+            Case c;
+            c.kernel = kernel;
+            c.stride = stride;
+            c.dilation = dilation;
+            c.padding = padding;
+            c.width = width + (padding == Padding::kValid ? (kernel - 1) * dilation : 0);
+            c.height = 3 + (padding == Padding::kValid ? (kernel - 1) * dilation : 0);
+            c.cin = width % 2 ? 5 : 16;
+            c.cout = width % 3 ? 17 : 48;
+            c.batch = width == 5 ? 2 : 1;
+            c.is_signed = width % 2 == 0;
+            c.per_channel = c.is_signed && width % 4 == 0;
+            c.input_zp = c.is_signed ? -7 : 200;
+            c.output_zp = c.is_signed ? 11 : 60;
+            check(c);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Other windows (a first layer's 5x5 over 3 channels) and strides.
+TEST(Int8Avx512Sweep, DenseOtherWindowsAndStrides) {
+  for (int kernel : {2, 4, 5, 7}) {
+    for (int stride : {1, 2, 3, 4}) {
+      Case c;
+      c.kernel = kernel;
+      c.stride = stride;
+      c.height = 9;
+      c.width = 10 + stride;
+      c.cin = kernel == 5 ? 3 : 6;
+      c.cout = kernel == 5 ? 24 : 17;
+      c.padding = stride % 2 ? Padding::kSame : Padding::kValid;
+      c.dilation = kernel == 2 && stride == 1 ? 3 : 1;
+      c.is_signed = kernel != 4;
+      c.per_channel = kernel == 7;
+      c.input_zp = c.is_signed ? -128 : 255;
+      c.output_zp = c.is_signed ? 127 : 0;
+      check(c);
+    }
+  }
+  // Dilated along one axis only, over few channels (whole window rows) and many.
+  for (int cin : {3, 20}) {
+    for (int dilation_w : {1, 2}) {
+      Case c;
+      c.height = 8;
+      c.width = 9;
+      c.cin = cin;
+      c.dilation = 3 - dilation_w;
+      c.dilation_w = dilation_w;
+      check(c);
+    }
+  }
+}
+
+TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
+  for (int kernel : {3, 5}) {
+    for (int stride : {1, 2}) {
+      for (int channels : kChannels) {
+        Case c;
+        c.depthwise = true;
+        c.kernel = kernel;
+        c.stride = stride;
+        c.cin = c.cout = channels;
+        for (const Case& f : flavours(c)) check(f);
+      }
+      for (int width = 1; width <= 19; width += width < 10 ? 1 : 3) {
+        for (Padding padding : {Padding::kSame, Padding::kValid}) {
+          Case c;
+          c.depthwise = true;
+          c.kernel = kernel;
+          c.stride = stride;
+          c.padding = padding;
+          c.width = width + (padding == Padding::kValid ? kernel - 1 : 0);
+          c.height = padding == Padding::kValid ? kernel + 1 : 4;
+          c.cin = c.cout = width % 2 ? 17 : 16;
+          c.batch = width == 3 ? 2 : 1;
+          c.is_signed = width % 2 == 0;
+          c.per_channel = width % 4 == 0;
+          c.input_zp = c.is_signed ? 100 : 9;
+          c.output_zp = c.is_signed ? -100 : 250;
+          c.weight_zp = 255;
+          check(c);
+        }
+      }
+    }
+  }
+}
+
+// Zero points at the ends of each type's range, every fused activation and
+// every arithmetic the reference kernels offer.
+TEST(Int8Avx512Sweep, ZeroPointsActivationsArithmetic) {
+  const Activation activations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
+                                    Activation::kReluN1To1};
+  int i = 0;
+  for (Arithmetic a : kAllArithmetic) {
+    for (bool depthwise : {false, true}) {
+      for (bool is_signed : {true, false}) {
+        const std::vector<int32_t> zps =
+            is_signed ? std::vector<int32_t>{-128, 127, 0} : std::vector<int32_t>{0, 255, 128};
+        for (int32_t input_zp : zps) {
+          for (int32_t output_zp : zps) {
+            Case c;
+            c.depthwise = depthwise;
+            c.kernel = depthwise ? 3 + 2 * (i % 2) : 1 + 2 * (i % 2);
+            c.cin = c.cout = depthwise ? 19 : 24;
+            if (!depthwise) c.cout = 18;
+            c.is_signed = is_signed;
+            c.per_channel = is_signed && i % 3 == 0;
+            c.input_zp = input_zp;
+            c.output_zp = output_zp;
+            c.weight_zp = std::vector<int32_t>{0, 255, 128, 1}[static_cast<size_t>(i % 4)];
+            c.activation = activations[i % 4];
+            c.bias = i % 5 != 0;
+            c.arithmetic = a;
+            check(c);
+            ++i;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Int8Avx512Sweep, TwoThreads) {
+  for (bool depthwise : {false, true}) {
+    for (int channels : {16, 70}) {
+      Case c;
+      c.is_signed = channels == 16;
+      c.per_channel = c.is_signed && !depthwise;
+      c.input_zp = c.is_signed ? -3 : 140;
+      c.output_zp = c.is_signed ? 4 : 120;
+      c.depthwise = depthwise;
+      c.height = 9;
+      c.width = 13;
+      c.cin = c.cout = channels;
+      c.kernel = depthwise ? 5 : 3;
+      c.stride = channels == 16 ? 1 : 2;
+      c.threads = {2};
+      check(c);
+    }
+  }
+}
+
+// What the int8 kernels leave to the next backend: larger windows and strides,
+// grouped convolutions, depthwise dilation and multipliers; and everything at
+// level none.
+TEST(Int8Avx512Sweep, NeighboursStayOnTheReference) {
+  std::vector<Case> cases;
+  Case wide;
+  wide.kernel = 9;
+  wide.height = wide.width = 10;
+  cases.push_back(wide);
+  Case strided;
+  strided.stride = 5;
+  cases.push_back(strided);
+  Case grouped;
+  grouped.groups = 2;
+  grouped.cin = 8;
+  grouped.cout = 6;
+  cases.push_back(grouped);
+  for (int kernel : {2, 7}) {
+    Case c;
+    c.depthwise = true;
+    c.kernel = kernel;
+    c.height = c.width = 8;
+    cases.push_back(c);
+  }
+  Case dilated;
+  dilated.depthwise = true;
+  dilated.dilation = 2;
+  cases.push_back(dilated);
+  Case multiplier;
+  multiplier.depthwise = true;
+  multiplier.cin = 8;
+  multiplier.cout = 16;
+  cases.push_back(multiplier);
+  for (const Case& c : cases) {
+    ASSERT_FALSE(taken(c)) << describe(c);
+    for (const Case& f : flavours(c)) check(f);
+  }
+  for (bool depthwise : {false, true}) {
+    Case c;
+    c.depthwise = depthwise;
+    run_at<int8_t>(c, Int8Level::kNone);
+    run_at<uint8_t>(flavours(c)[3], Int8Level::kNone);
+  }
+}
+
+}  // namespace
+}  // namespace osprey
