@@ -15,7 +15,7 @@
 
 namespace osprey {
 namespace ref {  // src/kernels/ref/detection_postprocess.cpp
-std::unique_ptr<Kernel> detection_postprocess_kernel();
+extern const KernelFactory detection_postprocess_kernel;
 }  // namespace ref
 }  // namespace osprey
 

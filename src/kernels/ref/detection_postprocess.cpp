@@ -331,8 +331,6 @@ class DetectionPostprocess final : public Kernel {
 }  // namespace
 
 // Factory the op registry (src/ops/detection_ops.cpp) names.
-std::unique_ptr<Kernel> detection_postprocess_kernel() {
-  return std::make_unique<DetectionPostprocess>();
-}
+extern const KernelFactory detection_postprocess_kernel = make_kernel<DetectionPostprocess>;
 
 }  // namespace osprey::ref
