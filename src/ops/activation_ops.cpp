@@ -26,15 +26,15 @@ OpOptions parse_leaky_relu(const RawOptions& raw) {
   if (const auto* p = raw.op ? raw.op->builtin_options_as_LeakyReluOptions() : nullptr) o.alpha = p->alpha();
   return o;
 }
-WrittenOptions write_leaky_relu(flatbuffers::FlatBufferBuilder& b, const Op& op) {
-  return {tfl::BuiltinOptions::LeakyReluOptions,
-          tfl::CreateLeakyReluOptions(b, options_of<LeakyReluOptions>(op).alpha).Union()};
-}
-
 OpOptions parse_softmax(const RawOptions& raw) {
   SoftmaxOptions o;
   if (const auto* p = raw.op ? raw.op->builtin_options_as_SoftmaxOptions() : nullptr) o.beta = p->beta();
   return o;
+}
+
+WrittenOptions write_leaky_relu(flatbuffers::FlatBufferBuilder& b, const Op& op) {
+  return {tfl::BuiltinOptions::LeakyReluOptions,
+          tfl::CreateLeakyReluOptions(b, options_of<LeakyReluOptions>(op).alpha).Union()};
 }
 WrittenOptions write_softmax(flatbuffers::FlatBufferBuilder& b, const Op& op) {
   return {tfl::BuiltinOptions::SoftmaxOptions,
@@ -66,12 +66,8 @@ std::span<const OpDef> activation_ops() {
   static const OpDef defs[] = {
       activation_op(kRelu, "RELU", {ref::relu_kernel, q::relu_kernel}, own_params()),
       activation_op(kRelu6, "RELU6", {ref::relu6_kernel, q::relu6_kernel}, own_params()),
-      {.code = static_cast<int32_t>(kReluN1To1),
-       .name = "RELU_N1_TO_1",
-       .float_kernel = ref::relu_n1_to_1_kernel,
-       .integer_kernel = q::relu_n1_to_1_kernel,
-       .quant = own_params(),
-       .single_version = true},
+      only_version_1(activation_op(kReluN1To1, "RELU_N1_TO_1",
+                                   {ref::relu_n1_to_1_kernel, q::relu_n1_to_1_kernel}, own_params())),
       {.code = static_cast<int32_t>(kHardSwish),
        .name = "HARD_SWISH",
        .write = write_hard_swish,

@@ -21,22 +21,22 @@ namespace {
 
 using namespace detail;
 
-// The fields every windowed op's options table has.
+// The fields every windowed op's options table has (dilations where it has them).
 template <typename Options, typename Table>
 void read_window(Options& o, const Table& p) {
   o.padding = padding(p.padding());
   o.stride_w = p.stride_w();
   o.stride_h = p.stride_h();
   o.activation = activation(p.fused_activation_function());
+  if constexpr (requires { p.dilation_w_factor(); }) {
+    o.dilation_w = p.dilation_w_factor();
+    o.dilation_h = p.dilation_h_factor();
+  }
 }
 
 OpOptions parse_conv(const RawOptions& raw) {
   Conv2DOptions o;
-  if (const auto* p = raw.op ? raw.op->builtin_options_as_Conv2DOptions() : nullptr) {
-    read_window(o, *p);
-    o.dilation_w = p->dilation_w_factor();
-    o.dilation_h = p->dilation_h_factor();
-  }
+  if (const auto* p = raw.op ? raw.op->builtin_options_as_Conv2DOptions() : nullptr) read_window(o, *p);
   return o;
 }
 
@@ -52,8 +52,6 @@ OpOptions parse_depthwise(const RawOptions& raw) {
   DepthwiseConv2DOptions o;
   if (const auto* p = raw.op ? raw.op->builtin_options_as_DepthwiseConv2DOptions() : nullptr) {
     read_window(o, *p);
-    o.dilation_w = p->dilation_w_factor();
-    o.dilation_h = p->dilation_h_factor();
     o.depth_multiplier = p->depth_multiplier();
   }
   return o;

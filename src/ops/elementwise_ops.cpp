@@ -87,12 +87,7 @@ std::span<const OpDef> elementwise_ops() {
       // The float kernels move int8/uint8 bytes unchanged.
       selection_op(kMaximum, "MAXIMUM", ref::maximum_kernel),
       selection_op(kMinimum, "MINIMUM", ref::minimum_kernel),
-      {.code = static_cast<int32_t>(kPrelu),
-       .name = "PRELU",
-       .float_kernel = ref::prelu_kernel,
-       .integer_kernel = q::prelu_kernel,
-       .quant = operands(),
-       .single_version = true},
+      only_version_1(arithmetic_op(kPrelu, "PRELU", {}, {ref::prelu_kernel, q::prelu_kernel})),
       arithmetic_op(kSquaredDifference, "SQUARED_DIFFERENCE", {nullptr, write_squared_difference},
                     {ref::squared_difference_kernel, ref::squared_difference_int8_kernel}),
   };

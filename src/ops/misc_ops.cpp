@@ -8,10 +8,10 @@ namespace osprey {
 namespace ref {  // src/kernels/ref/quantize.cpp, densify.cpp, reduce.cpp
 extern const KernelFactory quantize_kernel, dequantize_kernel, densify_kernel, mean_kernel, sum_kernel,
     reduce_max_kernel;
-}  // namespace ref
-namespace ref::quantized {  // src/kernels/ref/quantized/pool.cpp
+namespace quantized {  // src/kernels/ref/quantized/pool.cpp
 extern const KernelFactory mean_kernel;
-}  // namespace ref::quantized
+}  // namespace quantized
+}  // namespace ref
 }  // namespace osprey
 
 namespace osprey::ops {
@@ -51,42 +51,20 @@ WrittenOptions write_reducer(flatbuffers::FlatBufferBuilder& b, const Op& op) {
 }  // namespace
 
 std::span<const OpDef> misc_ops() {
+  using enum OpCode;
   static const OpDef defs[] = {
       // Not quantizable: the quantizer places QUANTIZE/DEQUANTIZE itself.
-      {.code = static_cast<int32_t>(OpCode::kQuantize),
-       .name = "QUANTIZE",
-       .write = write_quantize,
-       .float_kernel = ref::quantize_kernel,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kDequantize),
-       .name = "DEQUANTIZE",
-       .write = write_dequantize,
-       .float_kernel = ref::dequantize_kernel,
-       .version = version_dequantize},
-      {.code = static_cast<int32_t>(OpCode::kDensify),
-       .name = "DENSIFY",
-       .float_kernel = ref::densify_kernel},
-      {.code = static_cast<int32_t>(OpCode::kMean),
-       .name = "MEAN",
-       .parse = parse_mean,
-       .write = write_reducer,
-       .float_kernel = ref::mean_kernel,
-       .integer_kernel = ref::quantized::mean_kernel,
-       .quant = own_params(),
-       .macs = macs_per_input_element,
-       .version = version_2_for_int8},
-      {.code = static_cast<int32_t>(OpCode::kSum),
-       .name = "SUM",
-       .parse = parse_reducer_if_present,
-       .write = write_reducer,
-       .float_kernel = ref::sum_kernel},
+      builtin_op(kQuantize, "QUANTIZE", {nullptr, write_quantize}, {ref::quantize_kernel}, {}, nullptr,
+                 version_2_for_int8),
+      builtin_op(kDequantize, "DEQUANTIZE", {nullptr, write_dequantize}, {ref::dequantize_kernel}, {},
+                 nullptr, version_dequantize),
+      {.code = static_cast<int32_t>(kDensify), .name = "DENSIFY", .float_kernel = ref::densify_kernel},
+      builtin_op(kMean, "MEAN", {parse_mean, write_reducer}, {ref::mean_kernel, ref::quantized::mean_kernel},
+                 own_params(), macs_per_input_element, version_2_for_int8),
+      builtin_op(kSum, "SUM", {parse_reducer_if_present, write_reducer}, {ref::sum_kernel}, {}),
       // The float kernel moves int8/uint8 bytes: the maximum keeps its input's parameters.
-      {.code = static_cast<int32_t>(OpCode::kReduceMax),
-       .name = "REDUCE_MAX",
-       .parse = parse_reducer_if_present,
-       .write = write_reducer,
-       .float_kernel = ref::reduce_max_kernel,
-       .quant = same_params()},
+      builtin_op(kReduceMax, "REDUCE_MAX", {parse_reducer_if_present, write_reducer},
+                 {ref::reduce_max_kernel}, same_params()),
   };
   return defs;
 }

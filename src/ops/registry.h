@@ -131,6 +131,12 @@ const T& options_of(const Op& op) {
 // A builtin op's row from its parts; custom ops and rarer fields use designated initialisers.
 OpDef builtin_op(OpCode code, std::string_view name, OptionCodec options, Kernels kernels, QuantRule quant,
                  MacCounter macs = nullptr, VersionRule version = nullptr);
+// For ops TFLite registers in version 1 only (no version rule, no int16 bump).
+inline OpDef only_version_1(OpDef d) {
+  d.version = nullptr;
+  d.single_version = true;
+  return d;
+}
 bool has_type(const Graph& g, const std::vector<int>& tensors, DType type);
 bool is_int8(const Graph& g, const Op& op);
 const Tensor& tensor(const Graph& g, int index);

@@ -1,5 +1,5 @@
 // Generated sweeps around osprey's int8 AVX-512 kernels (backends/avx512/
-// int8_conv.h, int8_depthwise_conv.h): channels below, at and above the vector
+// int8_kernels.h): channels below, at and above the vector
 // (16) and the dense tile (64 output channels, 3-6 pixels), widths around the
 // tiles, windows, strides, dilations, both paddings, per-tensor and per-channel
 // weights, int8 and uint8, zero points at the extremes, every fused

@@ -3,8 +3,7 @@
 #include <fmt/format.h>
 
 #include "backends/avx512/depthwise_conv.h"
-#include "backends/avx512/int8_conv.h"
-#include "backends/avx512/int8_depthwise_conv.h"
+#include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/sparse_conv.h"
 #include "backends/op_checks.h"
 

@@ -26,7 +26,7 @@ struct Avx512Options {
   // dilation) run on the depthwise kernel.
   bool depthwise = true;
   // int8/uint8 dense convolutions (windows up to 7x7) and 3x3/5x5 depthwise convolutions
-  // run on the int8 kernels (int8_conv.h, int8_depthwise_conv.h) at the level
+  // run on the int8 kernels (int8_kernels.h) at the level
   // int8_level() gives.
   bool int8 = true;
 };

@@ -1,4 +1,4 @@
-#include "backends/avx512/int8_conv.h"
+#include "backends/avx512/int8_kernels.h"
 
 #include <pthreadpool.h>
 
@@ -27,12 +27,6 @@ struct Claim {
   int cout = 0, cin = 0, kh = 0, kw = 0;
   Activation activation = Activation::kNone;
 };
-
-// An int8/uint8 value computed at run time, rank 4 with positive dims.
-bool is_int8_activation(const Tensor& t) {
-  return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
-         t.rank() == 4 && dims_positive(t.shape);
-}
 
 bool claims(const Graph& graph, const Op& op, Claim& c) {
   if (op.index < 0 || op.code != static_cast<int32_t>(OpCode::kConv2D) || *io_mismatch(op, 2, 3, 1))

@@ -1,4 +1,4 @@
-#include "backends/avx512/int8_depthwise_conv.h"
+#include "backends/avx512/int8_kernels.h"
 
 #include <pthreadpool.h>
 
@@ -19,11 +19,6 @@ struct Claim {
   int n = 0, h = 0, w = 0, oh = 0, ow = 0, pad_top = 0, pad_left = 0;
   Activation activation = Activation::kNone;
 };
-
-bool is_int8_activation(const Tensor& t) {
-  return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
-         t.rank() == 4 && dims_positive(t.shape);
-}
 
 bool claims(const Graph& graph, const Op& op, Claim& c) {
   if (op.index < 0 || op.code != static_cast<int32_t>(OpCode::kDepthwiseConv2D) || *io_mismatch(op, 2, 3, 1))

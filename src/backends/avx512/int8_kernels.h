@@ -1,0 +1,37 @@
+// osprey's own int8/uint8 convolution kernels on AVX-512 (VNNI where present),
+// bit-exact to the integer reference kernel in each of its arithmetics.
+//
+// Dense (int8_conv.cpp): CONV_2D without groups, windows up to 7x7 (1x1 and 3x3
+// the common ones; a first layer's 5x5 over 3 channels too), strides 1 to 4,
+// any dilation. The weights are packed for vpdpbusd once, at partition time,
+// with the bias and zero-point terms folded into one int32 per channel
+// (int8_microkernels.h says how).
+//
+// Depthwise (int8_depthwise_conv.cpp): DEPTHWISE_CONV_2D with a 3x3 or 5x5
+// window, stride 1 or 2 on both axes, multiplier 1, no dilation. 16 channels
+// per vector as 32-bit sums of 16-bit products (vpdpwssd, or vpmaddwd without
+// VNNI), 8 output pixels per tile sharing their input.
+//
+// Both: SAME or VALID padding, per-tensor or per-channel weights and a fused
+// RELU/RELU6/RELU_N1_TO_1.
+#pragma once
+
+#include <memory>
+
+#include "backends/avx512/int8_cpu.h"
+#include "graph/graph.h"
+#include "kernels/kernel.h"
+
+struct pthreadpool;
+
+namespace osprey {
+
+// A kernel for `op` (inputs: its input tensor; outputs: its output) on the
+// microkernels of `level`, with every constant it reads copied; null when the
+// op is not one the kernel takes (above) or `level` is kNone.
+std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Level level,
+                                       std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
+                                                 std::shared_ptr<pthreadpool> pool);
+
+}  // namespace osprey
