@@ -100,10 +100,22 @@ struct GatherOptions {
   int batch_dims = 0;
 };
 
-using OpOptions =
-    std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, TransposeConvOptions, Pool2DOptions,
-                 FullyConnectedOptions, ElementwiseOptions, ConcatenationOptions, SoftmaxOptions,
-                 ResizeOptions, ReshapeOptions, ReducerOptions, SqueezeOptions, StridedSliceOptions,
-                 SplitOptions, DepthToSpaceOptions, LeakyReluOptions, GatherOptions>;
+// TFLite_Detection_PostProcess (custom op; its flexbuffer map keys in the comments).
+struct DetectionPostprocessOptions {
+  int max_detections = 0;             // max_detections
+  int max_classes_per_detection = 1;  // max_classes_per_detection (fast NMS)
+  int detections_per_class = 100;     // detections_per_class (regular NMS; absent: 100)
+  float nms_score_threshold = 0;      // nms_score_threshold
+  float nms_iou_threshold = 0;        // nms_iou_threshold
+  int num_classes = 0;                // num_classes, without the background class
+  float y_scale = 0, x_scale = 0, h_scale = 0, w_scale = 0;
+  bool use_regular_nms = false;  // use_regular_nms (absent: false, the fast variant)
+};
+
+using OpOptions = std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, TransposeConvOptions,
+                               Pool2DOptions, FullyConnectedOptions, ElementwiseOptions, ConcatenationOptions,
+                               SoftmaxOptions, ResizeOptions, ReshapeOptions, ReducerOptions, SqueezeOptions,
+                               StridedSliceOptions, SplitOptions, DepthToSpaceOptions, LeakyReluOptions,
+                               GatherOptions, DetectionPostprocessOptions>;
 
 }  // namespace osprey

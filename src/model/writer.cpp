@@ -138,7 +138,10 @@ class Writer {
     for (int t : op.outputs) outputs.push_back(remap(t));
     auto [type, options] = write_options(op, who);
     fb::Offset<fb::Vector<uint8_t>> custom = 0;
-    if (op.code == static_cast<int32_t>(OpCode::kCustom) && !op.custom_options.empty()) {
+    const ops::OpDef* def = ops::find_op(op);
+    if (op.code == static_cast<int32_t>(OpCode::kCustom) && def && def->write_custom) {
+      custom = b_.CreateVector(def->write_custom(op));
+    } else if (op.code == static_cast<int32_t>(OpCode::kCustom) && !op.custom_options.empty()) {
       custom = b_.CreateVector(op.custom_options);
     }
     return tfl::CreateOperator(b_, code_index(op), b_.CreateVector(inputs), b_.CreateVector(outputs), type,

@@ -4,7 +4,8 @@
 // Every op, tensor (name, type, shape, quantization incl. per-axis) and
 // constant buffer of the graph is written; tensors no op or model I/O uses are
 // dropped. Builtin options are rebuilt from the parsed OpOptions, custom ops
-// keep their custom options bytes. Operator versions are the lowest TFLite
+// keep their custom options bytes (or rebuild them, when their registry entry
+// has a custom option writer). Operator versions are the lowest TFLite
 // version that covers the op's tensor types (e.g. int8 CONV_2D is version 3),
 // or the op's own version when that is higher.
 #pragma once

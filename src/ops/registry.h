@@ -35,6 +35,8 @@ using WrittenOptions = std::pair<tfl::BuiltinOptions, flatbuffers::Offset<void>>
 using OptionParser = OpOptions (*)(const RawOptions& raw);
 using OptionWriter = WrittenOptions (*)(flatbuffers::FlatBufferBuilder& b, const Op& op);
 using MacCounter = int64_t (*)(const Graph& g, const Op& op);
+// Custom ops: the custom options bytes rebuilt from the parsed options.
+using CustomOptionWriter = std::vector<uint8_t> (*)(const Op& op);
 // The lowest TFLite version that covers the op's tensor types (before the int16 rule).
 using VersionRule = int (*)(const Graph& g, const Op& op);
 
@@ -81,9 +83,10 @@ struct OpDef {
   KernelFactory float_kernel = nullptr;
   KernelFactory integer_kernel = nullptr;  // nullptr: the float kernel also moves int8/uint8 bytes, or none
   QuantRule quant;
-  MacCounter macs = nullptr;      // nullptr: one per output element
-  VersionRule version = nullptr;  // nullptr: version 1
-  bool single_version = false;    // TFLite registers only version 1 (no int16 bump)
+  MacCounter macs = nullptr;                  // nullptr: one per output element
+  VersionRule version = nullptr;              // nullptr: version 1
+  bool single_version = false;                // TFLite registers only version 1 (no int16 bump)
+  CustomOptionWriter write_custom = nullptr;  // nullptr: custom ops keep the bytes they were loaded with
 };
 
 // nullptr when osprey does not know the op.
@@ -165,5 +168,6 @@ std::span<const OpDef> elementwise_ops();
 std::span<const OpDef> activation_ops();
 std::span<const OpDef> layout_ops();
 std::span<const OpDef> misc_ops();
+std::span<const OpDef> detection_ops();
 
 }  // namespace osprey::ops

@@ -1,6 +1,7 @@
 #include "vision/pipeline.h"
 
 #include "core/error.h"
+#include "vision/heads/postprocess_head.h"
 
 namespace osprey::vision {
 namespace {
@@ -26,6 +27,8 @@ Pipeline::Pipeline(const std::string& model_path, ModelSpec spec, const Interpre
     : spec_(std::move(spec)), interpreter_(Interpreter::load(model_path, options)) {
   OSPREY_CHECK(spec_.head != nullptr, "model '{}' has no task head", spec_.name);
   OSPREY_CHECK(interpreter_->num_inputs() >= 1, "model '{}' has no inputs", spec_.name);
+  // A model that ends in its own detection post-process is read through it, whatever its manifest head.
+  if (auto own = PostprocessHead::from_graph(interpreter_->graph())) spec_.head = std::move(own);
   spec_.head->check_outputs(spec_.name, interpreter_->num_outputs());
 }
 

@@ -11,3 +11,15 @@ if(NODE_EXECUTABLE)
                    --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_squared_difference_model>)
   set_tests_properties(squared_difference_litert PROPERTIES LABELS "ops;litert" TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
+
+# TFLite_Detection_PostProcess appended to the zoo's SSD detector (float and
+# uint8), checked against LiteRT on the sample photos; exit 77 without the
+# model, the photos or @litertjs/core.
+add_executable(make_ssd_postprocess_model tests/ops/make_ssd_postprocess_model.cpp)
+target_link_libraries(make_ssd_postprocess_model PRIVATE osprey_core osprey_vision)
+if(NODE_EXECUTABLE)
+  add_test(NAME detection_postprocess_litert
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/detection_postprocess_litert.mjs
+                   --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_ssd_postprocess_model>)
+  set_tests_properties(detection_postprocess_litert PROPERTIES LABELS "ops;litert" TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()

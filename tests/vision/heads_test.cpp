@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "vision/heads/detection_head.h"
 #include "vision/heads/head.h"
+#include "vision/heads/postprocess_head.h"
 #include "vision/heads/segmentation_head.h"
 #include "vision/image_io.h"
 #include "vision/model_metadata.h"
@@ -54,7 +55,9 @@ TEST(HeadRegistry, FindsEachHeadByItsManifestName) {
   EXPECT_EQ(find_head_parser("ssd-detection"), &DetectionHead::parse);
   EXPECT_EQ(find_head_parser("segmentation"), &SegmentationHead::parse);
   EXPECT_EQ(find_head_parser("landmarks"), nullptr);
-  EXPECT_EQ(head_types(), (std::vector<std::string>{"segmentation", "ssd-detection"}));
+  EXPECT_EQ(find_head_parser("tflite-detection-postprocess"), &PostprocessHead::parse);
+  EXPECT_EQ(head_types(),
+            (std::vector<std::string>{"segmentation", "ssd-detection", "tflite-detection-postprocess"}));
 }
 
 TEST(HeadRegistry, UnknownHeadIsOneLineListingTheKnownOnes) {
@@ -62,7 +65,7 @@ TEST(HeadRegistry, UnknownHeadIsOneLineListingTheKnownOnes) {
   entry["head"]["type"] = "landmarks";
   const std::string message = parse_error(entry);
   expect_contains(message, "m.head.type: unknown head 'landmarks'");
-  expect_contains(message, "known: segmentation, ssd-detection");
+  expect_contains(message, "known: segmentation, ssd-detection, tflite-detection-postprocess");
 }
 
 TEST(Manifest, EveryZooHeadParsesAndDetectorsMatchTheirBoxCount) {

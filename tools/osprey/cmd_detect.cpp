@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "vision/draw.h"
 #include "vision/heads/detection_head.h"
+#include "vision/heads/postprocess_head.h"
 #include "vision/heads/segmentation_head.h"
 #include "vision/image_io.h"
 #include "vision/model_metadata.h"
@@ -26,6 +27,7 @@ struct DetectOptions {
   std::string image;
   BackendChoice backend;
   std::string model = "face_detection_short_range";
+  std::string spec;      // zoo entry for input and labels; empty: the model file's name
   float threshold = -1;  // < 0: the model's own min_score_thresh
   bool json = false;
   std::string out;
@@ -83,18 +85,26 @@ void print_table(const vision::ModelSpec& spec, const DetectOptions& options, co
 
 void run_detect(const DetectOptions& options) {
   const std::string model_path = vision::resolve_model_path(options.model);
-  vision::ModelSpec spec =
-      vision::load_model_spec(vision::zoo_manifest_path(), vision::model_stem(model_path));
-  OSPREY_CHECK(spec.find_head<vision::DetectionHead>() != nullptr,
-               "model '{}' is a {} model; detect needs a detector{}", spec.name, spec.task,
-               spec.find_head<vision::SegmentationHead>() ? " (try `osprey segment`)" : "");
+  vision::ModelSpec spec = vision::load_model_spec(
+      vision::zoo_manifest_path(), options.spec.empty() ? vision::model_stem(model_path) : options.spec);
   const vision::Image image = vision::read_image(options.image);
   const BackendStack backends = options.backend.make();
   const InterpreterOptions interpreter_options = backends.options();
   vision::Pipeline model(model_path, std::move(spec), interpreter_options);
-  const vision::DetectionHead& head = model.spec().head_as<vision::DetectionHead>();
-  const DetectRun result = options.threshold >= 0 ? model.run(image, head.with_min_score(options.threshold))
-                                                  : model.run(image, head);
+  const vision::ModelSpec& loaded = model.spec();
+  // A model ending in TFLite_Detection_PostProcess has that head whatever its manifest says.
+  DetectRun result;
+  if (const auto* own = loaded.find_head<vision::PostprocessHead>()) {
+    result = options.threshold >= 0 ? model.run(image, own->with_min_score(options.threshold))
+                                    : model.run(image, *own);
+  } else {
+    OSPREY_CHECK(loaded.find_head<vision::DetectionHead>() != nullptr,
+                 "model '{}' is a {} model; detect needs a detector{}", loaded.name, loaded.task,
+                 loaded.find_head<vision::SegmentationHead>() ? " (try `osprey segment`)" : "");
+    const vision::DetectionHead& head = loaded.head_as<vision::DetectionHead>();
+    result = options.threshold >= 0 ? model.run(image, head.with_min_score(options.threshold))
+                                    : model.run(image, head);
+  }
 
   if (!options.out.empty()) {
     std::vector<vision::LabelledDetection> items;
@@ -119,6 +129,8 @@ void add_detect_command(CLI::App& app) {
   cmd->add_option("-m,--model", options->model,
                   "zoo model NAME ($OSPREY_CACHE/models/NAME.tflite) or path to a .tflite file")
       ->capture_default_str();
+  cmd->add_option("--spec", options->spec,
+                  "zoo entry giving the input preparation and labels (default: the model file's name)");
   cmd->add_option("-t,--threshold", options->threshold, "minimum score (default: the model's own)")
       ->check(CLI::Range(0.0f, 1.0f));
   cmd->add_flag("--json", options->json, "print one JSON object instead of a table");

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "vision/heads/detection_head.h"
 #include "vision/heads/head.h"
+#include "vision/heads/postprocess_head.h"
 #include "vision/heads/segmentation_head.h"
 
 namespace osprey::vision {
@@ -20,6 +21,7 @@ constexpr std::pair<std::string_view, HeadParser> entry() {
 constexpr std::array kHeads = {
     entry<DetectionHead>(),
     entry<SegmentationHead>(),
+    entry<PostprocessHead>(),
 };
 
 }  // namespace

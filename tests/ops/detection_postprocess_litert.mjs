@@ -1,0 +1,180 @@
+// TFLite_Detection_PostProcess against LiteRT on the zoo's SSD detector
+// (object_detection_ssd_mobilenetv2_oidv4_fp16) with the op appended by
+// make_ssd_postprocess_model, float and uint8 (quantized by `osprey quantize`),
+// fast and regular NMS, on the sample photos of $OSPREY_CACHE/media.
+//
+// Two checks per photo and variant:
+//  - the op alone: LiteRT's backbone outputs (boxes, scores) are fed to a model
+//    holding only the post-process, in LiteRT and in `osprey run` (default
+//    backend stack and --backend ref): count, classes and scores must be equal,
+//    boxes within 1e-4;
+//  - the whole appended model, each runtime computing its own backbone: the same
+//    count and classes, scores within 1e-5 (float) or one uint8 step, boxes within
+//    1e-4 (float) or 2e-3 (uint8, one step of the box encodings).
+//
+//   node tests/ops/detection_postprocess_litert.mjs --osprey BUILD/osprey \
+//        --make-model BUILD/make_ssd_postprocess_model [--keep]
+//
+// Exit status: 0 pass, 1 a comparison failed, 2 usage error, 77 skipped (no
+// @litertjs/core, zoo model or sample photos).
+import {spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ZOO_NAME = 'object_detection_ssd_mobilenetv2_oidv4_fp16';
+
+function parseArgs(argv) {
+  const a = {keep: false};
+  for (let i = 0; i < argv.length; i++) {
+    const v = () => {
+      if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
+      return argv[++i];
+    };
+    switch (argv[i]) {
+      case '--osprey': a.osprey = v(); break;
+      case '--make-model': a.makeModel = v(); break;
+      case '--keep': a.keep = true; break;
+      default: throw new Error(`unexpected argument '${argv[i]}'`);
+    }
+  }
+  if (!a.osprey || !a.makeModel) throw new Error('usage: --osprey OSPREY --make-model MAKE_MODEL [--keep]');
+  return a;
+}
+
+function run(bin, args) {
+  const r = spawnSync(bin, args, {encoding: 'utf8', timeout: 300_000});
+  if (r.status !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')}: ${(r.stderr || r.error || '').toString().trim()}`);
+  return r.stdout;
+}
+
+// The detections of one run: [{box: [4], cls, score}] for the counted slots.
+function detections(outs, perBox) {
+  const count = Number(outs[3].data[0]);
+  const list = [];
+  for (let s = 0; s < count * perBox; s++) {
+    list.push({box: Array.from(outs[0].data.slice(4 * s, 4 * s + 4)), cls: outs[1].data[s], score: outs[2].data[s]});
+  }
+  return {count, list};
+}
+
+// '' when they agree, else the first difference.
+function compareDetections(ours, theirs, boxTol, scoreTol) {
+  if (ours.count !== theirs.count) return `count ${ours.count} vs ${theirs.count}`;
+  for (let i = 0; i < theirs.list.length; i++) {
+    const a = ours.list[i], b = theirs.list[i];
+    if (a.cls !== b.cls) return `slot ${i}: class ${a.cls} vs ${b.cls}`;
+    if (Math.abs(a.score - b.score) > scoreTol) return `slot ${i}: score ${a.score} vs ${b.score}`;
+    for (let k = 0; k < 4; k++) {
+      if (!(Math.abs(a.box[k] - b.box[k]) <= boxTol)) return `slot ${i}: box ${a.box} vs ${b.box}`;
+    }
+  }
+  return '';
+}
+
+async function main() {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(e.message);
+    return 2;
+  }
+  const cache = process.env.OSPREY_CACHE || path.join(os.homedir(), '.cache/osprey');
+  const zooModel = path.join(cache, 'models', `${ZOO_NAME}.tflite`);
+  const media = path.join(cache, 'media');
+  const photos = fs.existsSync(media)
+      ? fs.readdirSync(media).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().map((f) => path.join(media, f))
+      : [];
+  if (!fs.existsSync(path.join(ROOT, 'tools/litert/node_modules/@litertjs/core'))) {
+    console.error('skipped: @litertjs/core is not installed (npm ci --prefix tools/litert)');
+    return 77;
+  }
+  if (!fs.existsSync(zooModel) || photos.length === 0) {
+    console.error(`skipped: needs ${zooModel} and photos in ${media} (make fetch)`);
+    return 77;
+  }
+  const {loadRuntime} = await import(path.join(ROOT, 'tools/litert/litert.mjs'));
+  const {readNpy, writeNpy} = await import(path.join(ROOT, 'tools/litert/npy.mjs'));
+  const rt = await loadRuntime();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'osprey-postprocess-'));
+
+  // The backbones: the zoo model with its scores through a sigmoid, and that quantized (uint8 I/O).
+  const sigmoid = path.join(work, 'ssd_sigmoid.tflite');
+  const uint8 = path.join(work, 'ssd_sigmoid_uint8.tflite');
+  const inputs = path.join(work, 'inputs');
+  run(args.makeModel, ['sigmoid', zooModel, sigmoid]);
+  run(args.osprey, ['quantize', sigmoid, '-o', uint8, '--calibration', ...photos, '--input-range', '-1,1',
+                    '--resize', 'stretch', '--no-augment', '--eval-samples', '0', '--save-inputs', inputs]);
+  const images = photos.map((p, i) => {
+    const u8 = readNpy(path.join(inputs, `input${i}.npy`));
+    // The float backbone takes the same pixels in [-1, 1].
+    const f32 = Float32Array.from(u8.data, (q) => q / 127.5 - 1);
+    return {name: path.basename(p), uint8: u8, float: {data: f32, shape: u8.shape}};
+  });
+
+  let failed = 0, checked = 0;
+  const note = (ok, label, detail) => {
+    checked++;
+    if (!ok) failed++;
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${label}${detail ? `: ${detail}` : ''}`);
+  };
+  for (const type of ['float', 'uint8']) {
+    const backbonePath = type === 'float' ? sigmoid : uint8;
+    const backbone = await rt.compile(backbonePath, {name: `${type} backbone`});
+    for (const nms of ['fast', 'regular']) {
+      const flags = nms === 'regular' ? ['--regular'] : [];
+      const dir = path.join(work, `${type}-${nms}`);
+      fs.mkdirSync(dir, {recursive: true});
+      const alonePath = path.join(dir, 'alone.tflite');
+      const fullPath = path.join(dir, 'full.tflite');
+      run(args.makeModel, ['alone', backbonePath, alonePath, ...flags]);
+      run(args.makeModel, ['append', backbonePath, fullPath, ...flags]);
+      const alone = await rt.compile(alonePath, {name: `${type} ${nms} post-process`});
+      const full = await rt.compile(fullPath, {name: `${type} ${nms} appended model`});
+      for (const [i, image] of images.entries()) {
+        const input = image[type];
+        const stem = path.join(dir, `photo${i}`);
+        // The op alone, on LiteRT's backbone outputs.
+        const [boxes, scores] = await backbone.run([input]);
+        const opInputs = [boxes, scores].map((t, k) => {
+          const f = `${stem}-op-input${k}.npy`;
+          writeNpy(f, t.data, t.shape);
+          return f;
+        });
+        const theirs = detections(await alone.run([boxes, scores].map((t) => ({data: t.data, shape: t.shape}))), 1);
+        for (const backend of [null, 'ref']) {
+          const out = `${stem}-op-${backend ?? 'default'}`;
+          run(args.osprey, ['run', alonePath, ...opInputs.flatMap((f) => ['--input', f]), '--output-dir', out,
+                            ...(backend ? ['--backend', backend] : [])]);
+          const ours = detections([0, 1, 2, 3].map((k) => readNpy(path.join(out, `output${k}.npy`))), 1);
+          const diff = compareDetections(ours, theirs, 1e-4, 0);
+          note(diff === '', `${type} ${nms} op alone, ${image.name}, ${backend ?? 'default'}: ${theirs.count} detections`, diff);
+        }
+        // The whole model, each runtime with its own backbone.
+        const inputFile = `${stem}-input.npy`;
+        writeNpy(inputFile, input.data, input.shape);
+        const out = `${stem}-full`;
+        run(args.osprey, ['run', fullPath, '--input', inputFile, '--output-dir', out]);
+        const ours = detections([0, 1, 2, 3].map((k) => readNpy(path.join(out, `output${k}.npy`))), 1);
+        const theirsFull = detections(await full.run([input]), 1);
+        const diff = type === 'float' ? compareDetections(ours, theirsFull, 1e-4, 1e-5)
+                                      : compareDetections(ours, theirsFull, 2e-3, 1 / 256 + 1e-6);
+        note(diff === '', `${type} ${nms} whole model, ${image.name}: ${theirsFull.count} detections`, diff);
+      }
+      alone.delete();
+      full.delete();
+    }
+    backbone.delete();
+  }
+  if (!args.keep) fs.rmSync(work, {recursive: true, force: true});
+  console.log(`${checked - failed} of ${checked} comparisons agree with LiteRT${args.keep ? ` (kept ${work})` : ''}`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  console.error(e.message);
+  process.exit(1);
+});
