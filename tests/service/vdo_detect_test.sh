@@ -32,17 +32,21 @@ fi
 prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 cp -r "$src/examples/vdo_detect" "$tmp/app"
-PKG_CONFIG_PATH=$prefix/lib/pkgconfig make -s -C "$tmp/app" CFLAGS="-O2 -Wall -Wextra -Werror" \
+PKG_CONFIG_PATH=$prefix/lib/pkgconfig CFLAGS=-O2 make -s -C "$tmp/app" \
   >"$tmp/make.log" 2>&1 || { echo "FAIL: the example does not build"; cat "$tmp/make.log"; exit 1; }
-ldd "$tmp/app/vdo_detect" | grep -q "$prefix/lib/liblarod.so.3" || { echo "FAIL: not linked to the installed liblarod"; exit 1; }
-ldd "$tmp/app/vdo_detect" | grep -q "$prefix/lib/libvdostream.so.1" || { echo "FAIL: not linked to the installed libvdostream"; exit 1; }
+for lib in liblarod.so.3 libvdostream.so.1; do
+  resolved=$(ldd "$tmp/app/vdo_detect" | awk -v lib="$lib" '$1 == lib {print $3}')
+  [ -n "$resolved" ] && [ "$(readlink -f "$resolved")" = "$(readlink -f "$prefix/lib/$lib")" ] ||
+    { echo "FAIL: $lib is not the installed one ($resolved)"; exit 1; }
+done
 echo "ok   built with pkg-config liblarod vdostream gio-2.0 gio-unix-2.0 against $prefix"
 
 # The model: the zoo SSD with sigmoid scores, quantized (uint8 input and
-# activations), then the post-process op appended (uint8 anchors, float outputs).
+# activations, per-tensor weights as ARTPEC-8 wants), then the post-process op
+# appended (uint8 anchors, float outputs; the chip runs it on its CPU).
 osprey=$prefix/bin/osprey
 "$make_model" sigmoid "$zoo_model" "$tmp/sigmoid.tflite" >/dev/null || exit 1
-"$osprey" quantize "$tmp/sigmoid.tflite" -o "$tmp/sigmoid_uint8.tflite" --calibration "${photos[@]}" \
+"$osprey" quantize "$tmp/sigmoid.tflite" -o "$tmp/sigmoid_uint8.tflite" --target artpec8 --calibration "${photos[@]}" \
   --input-range -1,1 --resize stretch --no-augment --eval-samples 0 >"$tmp/quantize.log" 2>&1 ||
   { cat "$tmp/quantize.log"; exit 1; }
 model=$tmp/ssd_uint8_postprocess.tflite
