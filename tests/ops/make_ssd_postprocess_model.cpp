@@ -14,7 +14,8 @@
 //       the post-process alone, its two inputs shaped and typed as IN's outputs 0 and 1.
 // options: --spec NAME (default object_detection_ssd_mobilenetv2_oidv4_fp16),
 //          --regular (regular NMS; default fast), --max-detections N (default 100),
-//          --classes-per-detection N (default 1), --detections-per-class N (default 100)
+//          --classes-per-detection N (default 1), --detections-per-class N (default 100),
+//          --score-threshold T, --iou-threshold T (default: the head's)
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -38,6 +39,8 @@ struct Settings {
   int max_detections = 100;
   int classes_per_detection = 1;
   int detections_per_class = 100;
+  float score_threshold = -1;  // < 0: the head's min_score_thresh
+  float iou_threshold = -1;    // < 0: the head's NMS threshold
 };
 
 DetectionPostprocessOptions options_from(const vision::DetectionHead& head, const Settings& s) {
@@ -51,8 +54,8 @@ DetectionPostprocessOptions options_from(const vision::DetectionHead& head, cons
   o.max_classes_per_detection = s.classes_per_detection;
   o.detections_per_class = s.detections_per_class;
   o.use_regular_nms = s.regular;
-  o.nms_score_threshold = d.min_score_thresh;
-  o.nms_iou_threshold = head.params().nms.iou_threshold;
+  o.nms_score_threshold = s.score_threshold >= 0 ? s.score_threshold : d.min_score_thresh;
+  o.nms_iou_threshold = s.iou_threshold >= 0 ? s.iou_threshold : head.params().nms.iou_threshold;
   o.num_classes = d.num_classes - (d.ignore_classes.empty() ? 0 : 1);
   o.y_scale = d.y_scale;
   o.x_scale = d.x_scale;
@@ -166,6 +169,10 @@ Settings parse_settings(int argc, char** argv) {
       s.classes_per_detection = std::stoi(value());
     } else if (a == "--detections-per-class") {
       s.detections_per_class = std::stoi(value());
+    } else if (a == "--score-threshold") {
+      s.score_threshold = std::stof(value());
+    } else if (a == "--iou-threshold") {
+      s.iou_threshold = std::stof(value());
     } else {
       fail("unknown option '{}'", a);
     }
@@ -209,7 +216,8 @@ int main(int argc, char** argv) {
   if (argc < 4) {
     std::fprintf(stderr,
                  "usage: make_ssd_postprocess_model sigmoid|append|alone IN.tflite OUT.tflite [--spec NAME] "
-                 "[--regular] [--max-detections N] [--classes-per-detection N] [--detections-per-class N]\n");
+                 "[--regular] [--max-detections N] [--classes-per-detection N] [--detections-per-class N] "
+                 "[--score-threshold T] [--iou-threshold T]\n");
     return 2;
   }
   try {

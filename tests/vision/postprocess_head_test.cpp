@@ -96,14 +96,13 @@ TEST(PostprocessHead, DecodesCountedSlotsToImagePixels) {
 }
 
 TEST(PostprocessHead, ParsesFromTheManifest) {
-  const nlohmann::json entry = {
-      {"name", "m"},
-      {"task", "object-detection"},
-      {"head",
-       {{"type", "tflite-detection-postprocess"},
-        {"input", {{"width", 300}, {"height", 300}, {"range", {-1.0, 1.0}}}},
-        {"label_offset", 1},
-        {"outputs", {{"boxes", 3}, {"classes", 2}, {"scores", 1}, {"count", 0}}}}}};
+  const nlohmann::json entry = {{"name", "m"},
+                                {"task", "object-detection"},
+                                {"head",
+                                 {{"type", "tflite-detection-postprocess"},
+                                  {"input", {{"width", 300}, {"height", 300}, {"range", {-1.0, 1.0}}}},
+                                  {"label_offset", 1},
+                                  {"outputs", {{"boxes", 3}, {"classes", 2}, {"scores", 1}, {"count", 0}}}}}};
   const ModelSpec spec = parse_model_spec("m", entry.dump());
   const auto& head = spec.head_as<PostprocessHead>();
   EXPECT_EQ(head.params().label_offset, 1);

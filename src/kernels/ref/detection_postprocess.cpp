@@ -8,8 +8,10 @@
 //  - regular NMS runs per class (at most min(detections_per_class, max_detections)
 //    each) and merges the classes in class order, earlier classes first on equal
 //    scores (TFLite's stable merge), keeping max_detections;
-//  - fast NMS runs once on each anchor's best class score and reports its top
-//    max_classes_per_detection classes (ties: lower class first);
+//  - fast NMS runs once on each anchor's best class score (the first best class
+//    on ties, TFLite's argmax) and reports its top max_classes_per_detection
+//    classes; TFLite orders these with std::partial_sort, which leaves equal
+//    scores in no defined order, so here the lower class comes first;
 //  - class predictions carry one leading background column when they have
 //    num_classes + 1 columns; reported classes never count it;
 //  - uint8 (and, beyond TFLite, int8) inputs are dequantized first; outputs are float.
