@@ -7,5 +7,4 @@
 
 // Writes `height` rows of `width` RGB pixels, `row_pitch` bytes apart, as an
 // 8-bit RGB PNG. Returns false (errno set) when the file cannot be written.
-bool png_dump_rgb(const char* path, const uint8_t* rgb, unsigned width, unsigned height,
-                  size_t row_pitch);
+bool png_dump_rgb(const char* path, const uint8_t* rgb, unsigned width, unsigned height, size_t row_pitch);

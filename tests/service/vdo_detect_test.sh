@@ -58,6 +58,23 @@ node -e '
     .find((m) => m.name === process.argv[2]);
   console.log(spec.head.labels.slice(1).join("\n"));' "$src/zoo/models.json" "$spec" >"$tmp/labels.txt" || exit 1
 
+# Bad setups end with one line naming the problem, exit 1.
+expect_error() {  # expect_error PATTERN COMMAND...
+  local pattern=$1 out rc
+  shift
+  out=$("$@" 2>&1 >/dev/null)
+  rc=$?
+  if [ $rc -ne 1 ] || ! grep -q "$pattern" <<<"$out" || [ "$(wc -l <<<"$out")" -ne 1 ]; then
+    echo "FAIL: expected one error line matching '$pattern' and exit 1, got $rc: $out"
+    exit 1
+  fi
+  echo "ok   $out"
+}
+app=$tmp/app/vdo_detect
+OSPREY_VDO_SOURCE=$video expect_error "ARTPEC-8 runs only full-integer models" "$app" "$zoo_model"
+OSPREY_VDO_SOURCE=$tmp/missing.avi expect_error "missing.avi does not exist" "$app" "$model"
+OSPREY_VDO_SOURCE=$video expect_error "no device 'nope'" "$app" -d nope "$model"
+
 mkdir -p "$tmp/dump"
 start=$(date +%s%N)
 OSPREY_VDO_SOURCE=$video OSPREY_VDO_LOOP=0 "$tmp/app/vdo_detect" -d axis-a8-dlpu-tflite -n "$frames" \
