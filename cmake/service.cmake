@@ -149,3 +149,14 @@ add_test(NAME service_dlpu_client
   COMMAND bash ${SERVICE_RUN} $<TARGET_FILE:ospreyd> bash ${CMAKE_SOURCE_DIR}/tests/service/dlpu_client_test.sh
     $<TARGET_FILE:osprey-client> $<TARGET_FILE:osprey> $<TARGET_FILE:service_make_dlpu_models>)
 set_tests_properties(service_dlpu_client PROPERTIES LABELS service TIMEOUT 120)
+
+# examples/vdo_detect end to end: osprey installed into a temporary prefix, the
+# app built with its own Makefile through pkg-config, vtest.avi through
+# libvdostream, a uint8 SSD with TFLite_Detection_PostProcess on
+# axis-a8-dlpu-tflite; every frame checked against `osprey detect`.
+if(TARGET make_ssd_postprocess_model AND NOT OSPREY_SANITIZE AND NOT OSPREY_FUZZ)
+  add_test(NAME service_vdo_detect_example
+    COMMAND bash ${SERVICE_RUN} $<TARGET_FILE:ospreyd> bash ${CMAKE_SOURCE_DIR}/tests/service/vdo_detect_test.sh
+      ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR} $<TARGET_FILE:make_ssd_postprocess_model>)
+  set_tests_properties(service_vdo_detect_example PROPERTIES LABELS service TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()

@@ -125,6 +125,13 @@ VdoResolutionSet* vdo_channel_get_resolutions(VdoChannel* self, const VdoMap* fi
   std::vector<VdoResolution> list = stream_resolutions(self->width, self->height);
   if (filter) {
     if (!osprey::vdo::is_served_format(vdo_map_get_uint32(filter, "format", VDO_FORMAT_YUV))) list.clear();
+    // "native": only the source's own aspect ratio, so a stream chosen from
+    // the list is not stretched (what the examples' channel_util asks for).
+    if (g_strcmp0(vdo_map_get_string(filter, "aspect_ratio", nullptr, "all"), "native") == 0) {
+      std::erase_if(list, [self](const VdoResolution& r) {
+        return guint64(r.width) * guint64(self->height) != guint64(r.height) * guint64(self->width);
+      });
+    }
     const gchar* select = vdo_map_get_string(filter, "select", nullptr, "all");
     if (g_strcmp0(select, "minmax") == 0 && !list.empty()) list = {list.front(), list.back()};
   }

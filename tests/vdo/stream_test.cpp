@@ -267,6 +267,20 @@ TEST_F(VdoStreamTest, ChannelDescribesTheSource) {
   EXPECT_LT(set->resolutions[0].width, set->resolutions[1].width);
   EXPECT_GE(set->resolutions[1].width, 768u);
   g_free(set);
+  // aspect_ratio "native": only 4:3 sizes for the 768x576 video, its own among them.
+  vdo_map_set_string(filter, "select", "all");
+  vdo_map_set_string(filter, "aspect_ratio", "native");
+  set = vdo_channel_get_resolutions(channel, filter, &error);
+  ASSERT_NE(set, nullptr);
+  EXPECT_GE(set->count, 2u);
+  bool has_source_size = false;
+  for (gsize i = 0; i < set->count; ++i) {
+    EXPECT_EQ(set->resolutions[i].width * 3, set->resolutions[i].height * 4)
+        << set->resolutions[i].width << "x" << set->resolutions[i].height;
+    has_source_size |= set->resolutions[i].width == 768 && set->resolutions[i].height == 576;
+  }
+  EXPECT_TRUE(has_source_size);
+  g_free(set);
   vdo_map_set_uint32(filter, "format", VDO_FORMAT_JPEG);
   set = vdo_channel_get_resolutions(channel, filter, &error);
   ASSERT_NE(set, nullptr);
