@@ -1,6 +1,5 @@
-// What the quantized lowering (quantized_lowering.h) checks of int8/uint8
-// tensors, shared by its files: per-tensor parameters XNNPACK accepts, and
-// fused-activation bounds as the floats XNNPACK quantizes back exactly.
+// What the lowering (lowering_rules.h) checks of int8/uint8 tensors: per-tensor parameters XNNPACK accepts,
+// and fused-activation bounds as the floats XNNPACK quantizes back exactly.
 #pragma once
 
 #include <cmath>
@@ -98,17 +97,5 @@ inline Reason activation_bounds(Activation a, const Tensor& output, Range& r) {
   if (!backend_checks::activation_range(a, unused)) return "unsupported fused activation";
   return bounds_of(ref::quantized::activation_range(a, output), output, r);
 }
-
-inline Reason need_io(const Op& op, size_t min_inputs, size_t max_inputs, size_t outputs) {
-  return backend_checks::io_mismatch(op, min_inputs, max_inputs, outputs);
-}
-
-// The op families of quantized_layout_lowering.cpp, as lower() (lowering.h).
-Reason lower_binary(const Graph& g, const Op& op, Builder* b);  // ADD, SUB, MUL
-Reason lower_clamp(const Graph& g, const Op& op, Builder* b);   // RELU, RELU6, RELU_N1_TO_1
-Reason lower_max_pool(const Graph& g, const Op& op, Builder* b);
-Reason lower_pad(const Graph& g, const Op& op, Builder* b);  // PAD, PADV2
-Reason lower_reshape(const Graph& g, const Op& op, Builder* b);
-Reason lower_resize_bilinear(const Graph& g, const Op& op, Builder* b);
 
 }  // namespace osprey::xnnpack::quantized
