@@ -122,10 +122,7 @@ Reason pad_value(const TypeRule& rule, const Graph& g, const Op& op, const Tenso
   }
   pv.value = static_cast<float>(raw - p.zero_point) * p.scale;
   pv.zero = raw == p.zero_point;
-  const float back = std::fmin(std::fmax(pv.value / p.scale + static_cast<float>(p.zero_point),
-                                         static_cast<float>(quantized::type_min(input.type))),
-                               static_cast<float>(quantized::type_max(input.type)));
-  if (std::lrintf(back) != raw) return "pad value XNNPACK cannot express";
+  if (!quantized::quantizes_back(pv.value, raw, output)) return "pad value XNNPACK cannot express";
   return "";
 }
 
