@@ -1,20 +1,20 @@
-// What the quantized lowering (quantized_lowering.h) checks of int8/uint8
-// tensors, shared by its files: per-tensor parameters XNNPACK accepts, and
-// fused-activation bounds as the floats XNNPACK quantizes back exactly.
+// What the lowering (lowering_rules.h) checks of int8/uint8 tensors:
+// per-tensor parameters XNNPACK accepts, and clamp bounds and pad values as
+// the floats XNNPACK quantizes back exactly.
 #pragma once
+
+#include <xnnpack.h>
 
 #include <cmath>
 #include <string>
 
 #include "backends/op_checks.h"
-#include "backends/xnnpack/subgraph_builder.h"
 #include "graph/graph.h"
 #include "kernels/ref/quantized/common.h"
 
 namespace osprey::xnnpack::quantized {
 
 using backend_checks::Range;
-using Builder = SubgraphBuilder;
 using Reason = std::string;
 
 inline bool is_int8_or_uint8(DType t) {
@@ -63,9 +63,19 @@ inline bool same_params(const Tensor& a, const Tensor& b) {
   return a.type == b.type && a.quant.scale[0] == b.quant.scale[0] && zero_point_of(a) == zero_point_of(b);
 }
 
-// XNNPACK takes clamp bounds as floats and quantizes them back with
-// lrintf(bound / scale + zero_point): the bound of quantized value q is then
-// (q - zero_point) * scale, checked to round-trip exactly.
+// XNNPACK takes clamp bounds and pad values as floats it quantizes with
+// lrintf(value / scale + zero_point), clamped to the type: whether `value`
+// comes back as exactly `q` on `output`.
+inline bool quantizes_back(float value, int32_t q, const Tensor& output) {
+  const Affine p = affine(output);
+  const float back = std::fmin(std::fmax(value / p.scale + static_cast<float>(p.zero_point),
+                                         static_cast<float>(type_min(output.type))),
+                               static_cast<float>(type_max(output.type)));
+  return std::lrintf(back) == q;
+}
+
+// The float bound of quantized value q: (q - zero_point) * scale, checked
+// to round-trip exactly (the type's ends are no bound at all).
 inline bool bound_of(int32_t q, const Tensor& output, float& bound) {
   const Affine p = affine(output);
   const DType type = output.type;
@@ -78,10 +88,7 @@ inline bool bound_of(int32_t q, const Tensor& output, float& bound) {
     return true;
   }
   bound = static_cast<float>(q - p.zero_point) * p.scale;
-  const float back = std::fmin(
-      std::fmax(bound / p.scale + static_cast<float>(p.zero_point), static_cast<float>(type_min(type))),
-      static_cast<float>(type_max(type)));
-  return std::lrintf(back) == q;
+  return quantizes_back(bound, q, output);
 }
 
 // The float range XNNPACK needs to clamp to exactly `q` on `output`.
@@ -98,17 +105,5 @@ inline Reason activation_bounds(Activation a, const Tensor& output, Range& r) {
   if (!backend_checks::activation_range(a, unused)) return "unsupported fused activation";
   return bounds_of(ref::quantized::activation_range(a, output), output, r);
 }
-
-inline Reason need_io(const Op& op, size_t min_inputs, size_t max_inputs, size_t outputs) {
-  return backend_checks::io_mismatch(op, min_inputs, max_inputs, outputs);
-}
-
-// The op families of quantized_layout_lowering.cpp, as lower() (lowering.h).
-Reason lower_binary(const Graph& g, const Op& op, Builder* b);  // ADD, SUB, MUL
-Reason lower_clamp(const Graph& g, const Op& op, Builder* b);   // RELU, RELU6, RELU_N1_TO_1
-Reason lower_max_pool(const Graph& g, const Op& op, Builder* b);
-Reason lower_pad(const Graph& g, const Op& op, Builder* b);  // PAD, PADV2
-Reason lower_reshape(const Graph& g, const Op& op, Builder* b);
-Reason lower_resize_bilinear(const Graph& g, const Op& op, Builder* b);
 
 }  // namespace osprey::xnnpack::quantized

@@ -94,7 +94,7 @@ uint32_t SubgraphBuilder::define_like(const Tensor& tensor, const std::vector<si
                                       uint32_t external_id, uint32_t flags) {
   if (tensor.type != DType::kInt8 && tensor.type != DType::kUInt8)
     return define(dims, data, external_id, flags);
-  // The lowering (quantized_lowering.h) only claims per-tensor int8/uint8 tensors.
+  // The lowering (lowering_rules.h) only claims per-tensor int8/uint8 tensors.
   const auto type = tensor.type == DType::kInt8 ? xnn_datatype_qint8 : xnn_datatype_quint8;
   const int64_t zero_point = tensor.quant.zero_point.empty() ? 0 : tensor.quant.zero_point[0];
   uint32_t id = XNN_INVALID_VALUE_ID;
