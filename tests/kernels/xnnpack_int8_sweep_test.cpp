@@ -1,5 +1,5 @@
 // Generated sweeps of the int8/uint8 ops the XNNPACK backend lowers to its
-// quantized operators (backends/xnnpack/quantized_lowering.cpp): int8 and
+// quantized operators (backends/xnnpack/*_lowering.cpp, TypeRule): int8 and
 // uint8, per-tensor and per-channel weights, zero points at the extremes,
 // kernel sizes on and off XNNPACK's depthwise tiles, strides, dilations,
 // both paddings and every fused activation. Each case runs on the integer
