@@ -120,27 +120,15 @@ inline Reason place_window(const Tensor& input, const Tensor& output, int64_t ch
   return "";
 }
 
-// The op families, each as lower() (lowering.h) for an op of `rule`'s type.
-using Lowering = Reason (*)(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
+// The op families, each as lower() (lowering.h) for an op of `rule`'s type;
+// declared through the function type so each file's list is one line.
+using LoweringFn = Reason(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
+using Lowering = LoweringFn*;
 
-// conv_lowering.cpp
-Reason lower_conv(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_depthwise(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_transpose_conv(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_mediapipe_deconv(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_fully_connected(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-// elementwise_lowering.cpp
-Reason lower_binary(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_clamp(const TypeRule& rule, const Graph& g, const Op& op,
-                   Builder* b);  // RELU, RELU6, RELU_N1_TO_1
-Reason lower_unary(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_prelu(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-// layout_lowering.cpp
-Reason lower_pool(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_mean(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_pad(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_reshape(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_resize_bilinear(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
-Reason lower_depth_to_space(const TypeRule& rule, const Graph& g, const Op& op, Builder* b);
+LoweringFn lower_conv, lower_depthwise, lower_transpose_conv, lower_mediapipe_deconv,
+    lower_fully_connected;                                       // conv_lowering.cpp
+LoweringFn lower_binary, lower_clamp, lower_unary, lower_prelu;  // elementwise_lowering.cpp (clamp: RELU*)
+LoweringFn lower_pool, lower_mean, lower_pad, lower_reshape, lower_resize_bilinear,
+    lower_depth_to_space;  // layout_lowering.cpp
 
 }  // namespace osprey::xnnpack::lowering
