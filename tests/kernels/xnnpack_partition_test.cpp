@@ -59,7 +59,7 @@ TEST(XnnpackOps, RunsAroundReferenceOpsShareTheArena) {
   const std::vector<uint8_t> bytes = m.finish();
 
   {
-    TestBackend backend = make_test_backend(kXnnpack, 1);
+    TestBackend backend = make_test_backend(kXnnpack, 1);  // one runtime per op
     auto xnn = Interpreter::from_buffer(bytes, "xnnpack", backend.options);
     ASSERT_EQ(xnn->plan_info().size(), 5u);
     EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(CONV_2D #0)");
@@ -67,9 +67,9 @@ TEST(XnnpackOps, RunsAroundReferenceOpsShareTheArena) {
     EXPECT_EQ(xnn->plan_info()[4].name, "XNNPACK(ADD #4)");
   }
   {
-    XnnpackOptions xo;
-    xo.max_ops_per_runtime = 0;
-    XnnpackDelegate backend(xo);
+    // The default: one runtime per run of ops. `a` is read by the concatenation
+    // and is a model output, so it stays external; so does `b`, read by the ADD.
+    XnnpackDelegate backend;
     InterpreterOptions options;
     options.backends = {&backend};
     auto xnn = Interpreter::from_buffer(bytes, "xnnpack", options);
@@ -139,8 +139,13 @@ TEST(XnnpackOps, PadAndClampStayWithTheirNeighbours) {
   });
   m.output(pooled);
   const std::vector<uint8_t> bytes = m.finish();
-  TestBackend backend = make_test_backend(kXnnpack, 1);
-  auto xnn = Interpreter::from_buffer(bytes, "xnnpack", backend.options);
+  XnnpackOptions xo;
+  xo.threads = 1;
+  xo.max_ops_per_runtime = 1;  // fused neighbours stay together even so
+  XnnpackDelegate delegate(xo);
+  InterpreterOptions options;
+  options.backends = {&delegate};
+  auto xnn = Interpreter::from_buffer(bytes, "xnnpack", options);
   ASSERT_EQ(xnn->plan_info().size(), 2u);
   EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(3 ops)");
   EXPECT_EQ(xnn->plan_info()[1].name, "XNNPACK(MAX_POOL_2D #3)");

@@ -21,19 +21,23 @@ struct pthreadpool;
 namespace osprey {
 
 struct XnnpackOptions {
-  int threads = 0;  // 0: one per online core; 1: no thread pool at all
+  int threads = 0;  // 0: the default pool (make_thread_pool(0)); 1: no thread pool at all
   // Let XNNPACK run suitable runs in its sparse (NCHW) mode.
   bool sparse_inference = false;
   // Cut a run into several XNNPACK runtimes when the weights they pack pass
   // this many bytes, so unpacked and packed copies of all weights never
   // coexist (0: never cut; see PackedSteps in delegate.h).
   size_t pack_chunk_bytes = size_t{24} << 20;
-  // Ops per XNNPACK runtime (0: a whole run in one). With 1, every op gets
-  // its own runtime (a PAD or clamp XNNPACK would fuse stays with its
-  // neighbour): tensors between ops then live in osprey's arena, planned
-  // across the whole model, instead of in one XNNPACK workspace per runtime,
-  // and profiles show every op.
-  int max_ops_per_runtime = 1;
+  // Ops per XNNPACK runtime (0: each maximal run in one, as TFLite's
+  // delegate does). Tensors read outside the run stay external, in osprey's
+  // arena; the rest are XNNPACK's own, in the runtime's workspace. Debian's
+  // XNNPACK (2022-02) cannot share one workspace between runtimes, which is
+  // why this was 1 at first: the workspaces add up (+9 MiB peak RSS on
+  // selfie_segmentation, well inside the bound docs/benchmarks.md checks),
+  // against fewer runtime calls. With 1, every op gets its own runtime (a PAD
+  // or clamp XNNPACK would fuse stays with its neighbour) and profiles show
+  // every op.
+  int max_ops_per_runtime = 0;
 };
 
 class XnnpackDelegate final : public Delegate {
