@@ -56,7 +56,7 @@ XnnpackDelegate::XnnpackDelegate(const XnnpackOptions& options, std::shared_ptr<
     : options_(options) {
   OSPREY_CHECK(options.threads >= 0, "--threads {} must not be negative", options.threads);
   xnnpack::initialize_xnnpack();
-  pool_ = pool ? std::move(pool) : make_thread_pool(resolve_threads(options.threads));
+  pool_ = pool ? std::move(pool) : make_thread_pool(options.threads);
 }
 
 XnnpackDelegate::~XnnpackDelegate() = default;
