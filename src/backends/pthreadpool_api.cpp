@@ -88,7 +88,7 @@ pthreadpool_t pthreadpool_create(size_t threads_count) {
 }
 
 size_t pthreadpool_get_threads_count(pthreadpool_t pool) {
-  return pool ? static_cast<size_t>(pool->pool.threads()) : 1;
+  return pool ? static_cast<size_t>(pool->pool.active_threads()) : 1;
 }
 
 void pthreadpool_destroy(pthreadpool_t pool) {

@@ -149,8 +149,8 @@ struct ThreadPool::State {
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   std::mutex run_mutex;
-  // Adaptation, caller only (under run_mutex).
-  Clock::time_point serial_until{};
+  // Adaptation, caller only (under run_mutex); serial_until also read by active_threads().
+  std::atomic<Clock::rep> serial_until{0};
   Clock::duration serial_for = kMinSerial;
   bool probing = false;  // the first window after a fallback
   int absent_streak = 0, window_ops = 0;
@@ -207,7 +207,7 @@ void ThreadPool::run(size_t count, Item item, const void* job, bool disable_deno
     run_on_caller(count, item, job, disable_denormals);
     return;
   }
-  if (adaptive_ && Clock::now() < s.serial_until) {
+  if (active_threads() == 1) {
     g_serial_ops.fetch_add(1, std::memory_order_relaxed);
     run_on_caller(count, item, job, disable_denormals);
     return;
@@ -258,6 +258,13 @@ void ThreadPool::run(size_t count, Item item, const void* job, bool disable_deno
   }
 }
 
+int ThreadPool::active_threads() const {
+  if (adaptive_ &&
+      Clock::now().time_since_epoch().count() < state_->serial_until.load(std::memory_order_relaxed))
+    return 1;
+  return threads_;
+}
+
 void ThreadPool::adapt(double work_seconds, double tail_seconds, bool workers_helped) {
   State& s = *state_;
   s.absent_streak = workers_helped ? 0 : s.absent_streak + 1;
@@ -277,7 +284,7 @@ void ThreadPool::adapt(double work_seconds, double tail_seconds, bool workers_he
   g_stalls.fetch_add(1, std::memory_order_relaxed);
   // Losing again right after a fallback: stay on the caller longer.
   if (s.probing) s.serial_for = std::min<Clock::duration>(s.serial_for * 2, kMaxSerial);
-  s.serial_until = Clock::now() + s.serial_for;
+  s.serial_until.store((Clock::now() + s.serial_for).time_since_epoch().count(), std::memory_order_relaxed);
   s.probing = true;
   s.absent_streak = 0;
 }

@@ -54,6 +54,10 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int threads() const { return threads_; }
+  // The threads the next operation will use: 1 while the pool runs on the
+  // caller alone, so that kernels sizing their split by it (osprey's sparse
+  // convolution) do not cut work for threads that will not come.
+  int active_threads() const;
   // Calls item(job, i) for every i in [0, count) on the pool's threads and
   // returns when all calls have returned. Calls from several threads are
   // serialised. `disable_denormals` sets FTZ/DAZ on every thread running
