@@ -119,6 +119,34 @@ TEST(XnnpackOps, WeightsCutIntoSeveralRuntimes) {
   EXPECT_LE(max_diff, 1e-5 * std::max(1.0, max_ref));
 }
 
+TEST(XnnpackOps, LargeTensorsEndARuntime) {
+  // Three 1x1 convs on a 32x32x32 map: each output is 128 KiB.
+  ModelBuilder m;
+  int x = m.activation({1, 32, 32, 32});
+  for (int i = 0; i < 3; ++i) {
+    const int out = m.activation({1, 32, 32, 32});
+    m.op(tfl::BuiltinOperator::CONV_2D, {x, m.random_constant({32, 1, 1, 32})}, {out}, [](fb& b) {
+      return std::make_pair(tfl::BuiltinOptions::Conv2DOptions,
+                            tfl::CreateConv2DOptions(b, tfl::Padding::SAME, 1, 1).Union());
+    });
+    x = out;
+  }
+  m.output(x);
+  const std::vector<uint8_t> bytes = m.finish();
+  for (auto [limit, runtimes] : {std::pair<size_t, size_t>{(128 << 10) - 1, 3}, {128 << 10, 1}, {0, 1}}) {
+    SCOPED_TRACE(limit);
+    XnnpackOptions xo;
+    xo.threads = 1;
+    xo.max_internal_bytes = limit;
+    XnnpackDelegate delegate(xo);
+    InterpreterOptions options;
+    options.backends = {&delegate};
+    auto xnn = Interpreter::from_buffer(bytes, "large", options);
+    EXPECT_EQ(xnn->plan_info().size(), runtimes);
+  }
+  check_model(bytes, Tolerance::kAccumulated);
+}
+
 TEST(XnnpackOps, PadAndClampStayWithTheirNeighbours) {
   // PAD -> CONV_2D -> RELU: XNNPACK fuses all three when they share a runtime.
   ModelBuilder m;

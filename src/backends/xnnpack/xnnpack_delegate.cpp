@@ -73,7 +73,8 @@ std::vector<DelegatedRun> XnnpackDelegate::partition(const Graph& graph, const s
     supported[s] = ops[s]->index >= 0 && xnnpack::lower(graph, *ops[s], nullptr).empty();
   }
   const std::vector<int> last_read = backend_checks::last_reads(graph, ops);
-  const xnnpack::RuntimeLimits limits{options_.pack_chunk_bytes, options_.max_ops_per_runtime};
+  const xnnpack::RuntimeLimits limits{options_.pack_chunk_bytes, options_.max_ops_per_runtime,
+                                      options_.max_internal_bytes};
   std::vector<DelegatedRun> runs;
   for (RuntimeSpan& span : xnnpack::plan_runtimes(graph, ops, supported, last_read, limits)) {
     DelegatedRun run;

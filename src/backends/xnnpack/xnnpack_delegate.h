@@ -30,14 +30,18 @@ struct XnnpackOptions {
   size_t pack_chunk_bytes = size_t{24} << 20;
   // Ops per XNNPACK runtime (0: each maximal run in one, as TFLite's
   // delegate does). Tensors read outside the run stay external, in osprey's
-  // arena; the rest are XNNPACK's own, in the runtime's workspace. Debian's
-  // XNNPACK (2022-02) cannot share one workspace between runtimes, which is
-  // why this was 1 at first: the workspaces add up (+9 MiB peak RSS on
-  // selfie_segmentation, well inside the bound docs/benchmarks.md checks),
-  // against fewer runtime calls. With 1, every op gets its own runtime (a PAD
-  // or clamp XNNPACK would fuse stays with its neighbour) and profiles show
-  // every op.
+  // arena; the rest are XNNPACK's own, in the runtime's workspace. With 1,
+  // every op gets its own runtime (a PAD or clamp XNNPACK would fuse stays
+  // with its neighbour) and profiles show every op.
   int max_ops_per_runtime = 0;
+  // A tensor over this many bytes ends the runtime that writes it, so it
+  // lives in osprey's arena (planned across the whole model) rather than in
+  // a runtime's workspace (0: no limit). Debian's XNNPACK (2022-02) cannot
+  // share one workspace between runtimes, which is why runtimes held one op
+  // at first: whole runs add up their workspaces (peak RSS +15 MiB on
+  // pose_landmark_heavy, past the bound docs/benchmarks.md checks; +9 MiB on
+  // selfie_segmentation). With 128 KiB, within 2.6 MiB of one op per runtime.
+  size_t max_internal_bytes = size_t{128} << 10;
 };
 
 class XnnpackDelegate final : public Delegate {
