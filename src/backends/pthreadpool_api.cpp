@@ -34,6 +34,18 @@ struct Job {
   struct Tile {
     std::array<size_t, N> start, size;
   };
+  // The tile after `t` in row-major order.
+  void next(Tile& t) const {
+    for (size_t d = N; d-- > 0;) {
+      t.start[d] += tile[d];
+      if (t.start[d] < range[d]) {
+        t.size[d] = std::min(tile[d], range[d] - t.start[d]);
+        return;
+      }
+      t.start[d] = 0;
+      t.size[d] = std::min(tile[d], range[d]);
+    }
+  }
   Tile at(size_t index) const {
     Tile t;
     for (size_t d = N; d-- > 0;) {
@@ -57,15 +69,16 @@ void run_grid(pthreadpool_t pool, Task task, void* context, std::array<size_t, N
     count *= job.tiles[d];
   }
   if (count == 0) return;
-  const auto item = [](const void* p, size_t index) {
+  const auto items = [](const void* p, size_t begin, size_t end) {
     const auto& j = *static_cast<const Job<N>*>(p);
-    Call{}(j, j.at(index));
+    typename Job<N>::Tile t = j.at(begin);
+    for (size_t i = begin; i < end; ++i, j.next(t)) Call{}(j, t);
   };
   const bool denormals = (flags & PTHREADPOOL_FLAG_DISABLE_DENORMALS) != 0;
   if (pool) {
-    pool->pool.run(count, item, &job, denormals, (flags & PTHREADPOOL_FLAG_YIELD_WORKERS) != 0);
+    pool->pool.run(count, items, &job, denormals, (flags & PTHREADPOOL_FLAG_YIELD_WORKERS) != 0);
   } else {
-    osprey::ThreadPool::run_on_caller(count, item, &job, denormals);
+    osprey::ThreadPool::run_on_caller(count, items, &job, denormals);
   }
 }
 

@@ -101,7 +101,7 @@ struct ThreadPool::State {
   uint32_t work(int self, uint32_t generation) {
     uint32_t ran = 0;
     bool started = false;
-    Item fn = nullptr;
+    Items fn = nullptr;
     const void* args = nullptr;
     uint32_t count = 0;
     bool denormals = false;
@@ -123,7 +123,7 @@ struct ThreadPool::State {
           }
           started = true;
         }
-        fn(args, index);
+        fn(args, index, index + 1);
         ++ran;
         if (done.fetch_add(1, std::memory_order_seq_cst) + 1 == count &&
             caller_sleeping.load(std::memory_order_seq_cst) != 0) {
@@ -137,7 +137,7 @@ struct ThreadPool::State {
 
   std::vector<Share> shares;  // one per thread, the caller's first
   // The operation in progress (read by workers only while they hold one of its items).
-  std::atomic<Item> item{nullptr};
+  std::atomic<Items> item{nullptr};
   std::atomic<const void*> job{nullptr};
   std::atomic<uint32_t> items{0};
   std::atomic<bool> disable_denormals{false};
@@ -195,28 +195,28 @@ void ThreadPool::worker_main(int self) {
   }
 }
 
-void ThreadPool::run_on_caller(size_t count, Item item, const void* job, bool disable_denormals) {
+void ThreadPool::run_on_caller(size_t count, Items items, const void* job, bool disable_denormals) {
   DenormalsOff denormals(disable_denormals);
-  for (size_t i = 0; i < count; ++i) item(job, i);
+  items(job, 0, count);
 }
 
-void ThreadPool::run(size_t count, Item item, const void* job, bool disable_denormals, bool yield_workers) {
+void ThreadPool::run(size_t count, Items items, const void* job, bool disable_denormals, bool yield_workers) {
   State& s = *state_;
   std::lock_guard lock(s.run_mutex);
   if (count <= 1 || threads_ == 1 || count > UINT32_MAX) {
-    run_on_caller(count, item, job, disable_denormals);
+    run_on_caller(count, items, job, disable_denormals);
     return;
   }
   if (active_threads() == 1) {
     g_serial_ops.fetch_add(1, std::memory_order_relaxed);
-    run_on_caller(count, item, job, disable_denormals);
+    run_on_caller(count, items, job, disable_denormals);
     return;
   }
   g_parallel_ops.fetch_add(1, std::memory_order_relaxed);
   const auto start = Clock::now();
   // Publish: the job, then each share (tagged with the new generation), then the generation.
   const uint32_t generation = s.generation.load(std::memory_order_relaxed) + 1;
-  s.item.store(item, std::memory_order_relaxed);
+  s.item.store(items, std::memory_order_relaxed);
   s.job.store(job, std::memory_order_relaxed);
   s.items.store(static_cast<uint32_t>(count), std::memory_order_relaxed);
   s.disable_denormals.store(disable_denormals, std::memory_order_relaxed);

@@ -46,7 +46,9 @@ bool thread_pool_interposed();
 // The pool behind `pthreadpool*`, for pthreadpool_api.cpp and the tests.
 class ThreadPool {
  public:
-  using Item = void (*)(const void* job, size_t index);
+  // Runs items [begin, end) of `job` (a range, so running on the caller
+  // alone costs one call, not one per item).
+  using Items = void (*)(const void* job, size_t begin, size_t end);
 
   ThreadPool(int threads, bool adaptive);
   ~ThreadPool();
@@ -58,13 +60,13 @@ class ThreadPool {
   // caller alone, so that kernels sizing their split by it (osprey's sparse
   // convolution) do not cut work for threads that will not come.
   int active_threads() const;
-  // Calls item(job, i) for every i in [0, count) on the pool's threads and
+  // Runs every item of [0, count) once on the pool's threads and
   // returns when all calls have returned. Calls from several threads are
   // serialised. `disable_denormals` sets FTZ/DAZ on every thread running
   // items for the operation (pthreadpool's PTHREADPOOL_FLAG_DISABLE_DENORMALS).
-  void run(size_t count, Item item, const void* job, bool disable_denormals, bool yield_workers);
+  void run(size_t count, Items items, const void* job, bool disable_denormals, bool yield_workers);
   // The same on the calling thread alone (what a null pthreadpool does).
-  static void run_on_caller(size_t count, Item item, const void* job, bool disable_denormals);
+  static void run_on_caller(size_t count, Items items, const void* job, bool disable_denormals);
 
  private:
   struct State;

@@ -159,13 +159,15 @@ TEST(ThreadPool, DefaultPoolFallsBackToTheCallerWhenAWorkerStalls) {
       std::atomic<int> on_workers{0};
     } job{caller, 0};
     // The worker's items take 5 ms, as if it had lost its core in the middle of one.
-    const auto slow = [](const void* p, size_t) {
+    const auto slow = [](const void* p, size_t begin, size_t end) {
       auto* j = static_cast<Job*>(const_cast<void*>(p));
-      if (std::this_thread::get_id() != j->caller) {
-        j->on_workers++;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      } else {
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      for (size_t i = begin; i < end; ++i) {
+        if (std::this_thread::get_id() != j->caller) {
+          j->on_workers++;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        } else {
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
       }
     };
     for (int i = 0; i < 5 && job.on_workers.load() == 0; ++i) pool.run(8, slow, &job, false, false);

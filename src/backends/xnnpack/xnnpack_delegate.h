@@ -35,13 +35,15 @@ struct XnnpackOptions {
   // with its neighbour) and profiles show every op.
   int max_ops_per_runtime = 0;
   // A tensor over this many bytes ends the runtime that writes it, so it
-  // lives in osprey's arena (planned across the whole model) rather than in
-  // a runtime's workspace (0: no limit). Debian's XNNPACK (2022-02) cannot
-  // share one workspace between runtimes, which is why runtimes held one op
-  // at first: whole runs add up their workspaces (peak RSS +15 MiB on
-  // pose_landmark_heavy, past the bound docs/benchmarks.md checks; +9 MiB on
-  // selfie_segmentation). With 128 KiB, within 2.6 MiB of one op per runtime.
-  size_t max_internal_bytes = size_t{128} << 10;
+  // lives in osprey's arena (planned across the whole model, and hot in
+  // cache) rather than in a runtime's own workspace (0: no limit). Debian's
+  // XNNPACK (2022-02) cannot share one workspace between runtimes, which is
+  // why runtimes held one op at first: whole runs add up their workspaces
+  // (peak RSS +15 MiB on pose_landmark_heavy, past the bound
+  // docs/benchmarks.md checks) and touch more memory per inference (whole
+  // runs: face_detection_short_range 14% slower on one thread; 32 KiB: as
+  // fast as one op per runtime).
+  size_t max_internal_bytes = size_t{32} << 10;
 };
 
 class XnnpackDelegate final : public Delegate {
