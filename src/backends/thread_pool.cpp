@@ -31,12 +31,15 @@ constexpr auto kWorkerSpin = std::chrono::microseconds(100);
 // How long the caller spins for the workers' last items before it sleeps.
 constexpr auto kCallerSpin = std::chrono::microseconds(50);
 // Adaptation: one wait this long for a descheduled worker, or workers
-// absent this many operations in a row, or waits above kLostShare of the
-// time over kWindow operations, and the caller runs alone for a while.
+// absent this many operations in a row, or, over kWindow operations, waits
+// above kLostShare of the time or workers running under kMinWorkerShare of
+// the items (less than that does not pay for splitting the work), and the
+// caller runs alone for a while.
 constexpr double kStallSeconds = 1e-3;
-constexpr int kAbsentOps = 16;
+constexpr int kAbsentOps = 8;
 constexpr int kWindow = 64;
 constexpr double kLostShare = 0.15;
+constexpr double kMinWorkerShare = 0.2;
 constexpr auto kMinSerial = std::chrono::milliseconds(20);
 constexpr auto kMaxSerial = std::chrono::milliseconds(2000);
 
@@ -155,6 +158,7 @@ struct ThreadPool::State {
   bool probing = false;  // the first window after a fallback
   int absent_streak = 0, window_ops = 0;
   double window_work = 0, window_lost = 0;
+  uint64_t window_items = 0, window_worker_items = 0;
 };
 
 ThreadPool::ThreadPool(int threads, bool adaptive)
@@ -254,7 +258,7 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
   if (adaptive_) {
     const auto end = Clock::now();
     adapt(std::chrono::duration<double>(own_done - start).count(),
-          std::chrono::duration<double>(end - own_done).count(), ran < count);
+          std::chrono::duration<double>(end - own_done).count(), count, count - ran);
   }
 }
 
@@ -265,13 +269,18 @@ int ThreadPool::active_threads() const {
   return threads_;
 }
 
-void ThreadPool::adapt(double work_seconds, double tail_seconds, bool workers_helped) {
+void ThreadPool::adapt(double work_seconds, double tail_seconds, size_t items, size_t worker_items) {
   State& s = *state_;
-  s.absent_streak = workers_helped ? 0 : s.absent_streak + 1;
+  s.absent_streak = worker_items > 0 ? 0 : s.absent_streak + 1;
   s.window_work += work_seconds + tail_seconds;
   s.window_lost += tail_seconds;
+  s.window_items += items;
+  s.window_worker_items += worker_items;
+  const bool window_done = s.window_ops + 1 >= kWindow;
   const bool lost = tail_seconds > kStallSeconds || s.absent_streak >= kAbsentOps ||
-                    (s.window_ops + 1 >= kWindow && s.window_lost > kLostShare * s.window_work);
+                    (window_done && (s.window_lost > kLostShare * s.window_work ||
+                                     static_cast<double>(s.window_worker_items) <
+                                         kMinWorkerShare * static_cast<double>(s.window_items)));
   if (++s.window_ops >= kWindow || lost) {
     if (!lost) {
       s.probing = false;
@@ -279,6 +288,7 @@ void ThreadPool::adapt(double work_seconds, double tail_seconds, bool workers_he
     }
     s.window_ops = 0;
     s.window_work = s.window_lost = 0;
+    s.window_items = s.window_worker_items = 0;
   }
   if (!lost) return;
   g_stalls.fetch_add(1, std::memory_order_relaxed);

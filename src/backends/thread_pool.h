@@ -12,7 +12,8 @@
 //
 // A pool made for the default thread count (make_thread_pool(0)) also
 // adapts: when the caller waits long for a worker descheduled in the middle
-// of an item, or the workers miss operation after operation, it runs
+// of an item, or the workers miss operation after operation or run too few
+// of the items to pay for the split, it runs
 // operations on the caller alone for a while (longer each time the workers
 // lose again, up to kMaxSerial), then tries the workers again.
 #pragma once
@@ -71,7 +72,7 @@ class ThreadPool {
  private:
   struct State;
   void worker_main(int self);
-  void adapt(double work_seconds, double tail_seconds, bool workers_helped);
+  void adapt(double work_seconds, double tail_seconds, size_t items, size_t worker_items);
 
   int threads_;
   bool adaptive_;
