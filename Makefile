@@ -15,7 +15,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 BUILD_QUIET := -- --no-print-directory -s
 
-.PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench demo clean format install
+.PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench bench-contend demo clean format install
 
 all: build
 
@@ -72,8 +72,16 @@ fuzz: asan-build models
 	  $(OSPREY_CACHE)/models
 
 # Regenerates docs/benchmarks.md (osprey vs LiteRT on every zoo model).
+# BENCH_MODELS="a b" limits it to some models (a short run, e.g. for a smoke test).
+BENCH_MODELS ?=
+BENCH_ONLY := $(if $(strip $(BENCH_MODELS)),--only $(BENCH_MODELS))
 bench: build models node-deps
-	@bash bench/run.sh
+	@bash bench/run.sh $(BENCH_ONLY)
+
+# The "Under contention" table: default threads against --threads 1 with one
+# busy process per core (started and stopped by the harness).
+bench-contend: build models node-deps
+	@bash bench/run.sh --contend $(BENCH_ONLY)
 
 demo: build models
 	@bash scripts/demo.sh $(BUILD)/bin/osprey

@@ -6,8 +6,15 @@
 //
 // usage: node bench/bench.mjs --osprey BIN --fma-peak BIN [--models-dir DIR]
 //          [--runs N] [--warmup N] [--ref-runs N] [--rounds N] [--quiet-wait S] [--only NAME...]
-//          [--no-ref] [--out-md FILE] [--out-png FILE] [--out-json FILE]
+//          [--no-ref] [--out-md FILE] [--out-png FILE] [--out-json FILE] [--contend]
 //        node bench/bench.mjs --from-json FILE   (rewrite the report from saved results)
+//
+// --contend measures instead osprey under contention: the harness starts one
+// busy process per core (a shell spin loop, the way a camera's encoder keeps
+// its cores busy), runs each model with the default thread setting and with
+// --threads 1, alternately, --rounds times (default 3 there), and stops the
+// spinners. Results go to bench/results/contention.json; the report's
+// "Under contention" section is written from that file by every run.
 //
 // Per model and round, in this order: LiteRT (--bench), osprey XNNPACK on 1
 // thread, osprey XNNPACK on all cores, osprey reference kernels (fewer runs).
@@ -22,18 +29,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
   const a = {
-    runs: 30, warmup: 5, refRuns: 3, rounds: 1, only: [], ref: true, quietWait: 60,
+    runs: 30, warmup: 5, refRuns: 3, rounds: 1, only: [], ref: true, quietWait: 60, contend: false,
     modelsDir: path.join(process.env.OSPREY_CACHE || path.join(os.homedir(), '.cache', 'osprey'), 'models'),
     outMd: path.join(ROOT, 'docs', 'benchmarks.md'),
     outPng: path.join(ROOT, 'bench', 'results', 'ratios.png'),
     outJson: path.join(ROOT, 'bench', 'results', 'latest.json'),
+    outContendJson: path.join(ROOT, 'bench', 'results', 'contention.json'),
   };
   let inOnly = false;
   for (let i = 0; i < argv.length; i++) {
@@ -59,6 +67,7 @@ function parseArgs(argv) {
     else if (arg === '--rounds') a.rounds = int(1);
     else if (arg === '--quiet-wait') a.quietWait = int(0);
     else if (arg === '--no-ref') a.ref = false;
+    else if (arg === '--contend') a.contend = true;
     else if (arg === '--out-md') a.outMd = val();
     else if (arg === '--out-png') a.outPng = val();
     else if (arg === '--out-json') a.outJson = val();
@@ -190,6 +199,104 @@ function benchModel(a, name, file, threadsAll) {
     result.rss_bound_mb = result.file_mb + x1.arena_mb + 64;
   }
   return result;
+}
+
+
+// ---------------------------------------------------------------------------
+// Under contention: one busy process per core besides osprey.
+
+// Starts `n` shell spin loops; returns a function that stops them (also run
+// at exit, so an interrupted harness leaves none behind).
+function startSpinners(n) {
+  const kids = Array.from({length: n}, () => spawn('sh', ['-c', 'while :; do :; done'], {stdio: 'ignore'}));
+  const stop = () => { for (const k of kids) { try { k.kill('SIGKILL'); } catch { /* gone */ } } };
+  process.on('exit', stop);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stop(); process.exit(130); });
+  return stop;
+}
+
+const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+
+// One model under contention: the default thread setting and --threads 1,
+// alternately, `rounds` times; per config the median of the round medians,
+// and the median of the per-round ratios.
+function contendModel(a, name, file, rounds) {
+  const args = (extra) => ['bench', file, '--json', '--runs', String(a.runs), '--warmup', String(a.warmup), ...extra];
+  const result = {model: name, load: [loadavg()], rounds: []};
+  for (let round = 0; round < rounds; round++) {
+    const r = {};
+    for (const [key, extra] of [['default', []], ['one', ['--threads', '1']]]) {
+      try {
+        r[key] = lastJsonLine(run(a.osprey, args(extra))).latency_ms.median;
+      } catch (e) {
+        result.error = `${key}: ${e.message}`;
+      }
+    }
+    if (r.default !== undefined && r.one !== undefined) result.rounds.push(r);
+    result.load.push(loadavg());
+  }
+  if (result.rounds.length) {
+    result.default_ms = median(result.rounds.map((r) => r.default));
+    result.one_ms = median(result.rounds.map((r) => r.one));
+    result.ratio = median(result.rounds.map((r) => r.default / r.one));
+  }
+  return result;
+}
+
+function contentionSection(c) {
+  if (!c?.results?.length) return [];
+  const lines = [];
+  const p = (x = '') => lines.push(x);
+  const loads = c.results.flatMap((r) => r.load.map((l) => l[0]));
+  p('## Under contention');
+  p();
+  p(`Measured by \`bench/run.sh --contend\` on ${c.started.replace('T', ' ').replace(/\..*/, '')} UTC: the harness ran ` +
+    `${c.spinners} busy process${c.spinners === 1 ? '' : 'es'} (shell spin loops, one per core) besides osprey, ` +
+    `and osprey with its default thread setting and with \`--threads 1\` alternately, ${c.rounds} rounds of ` +
+    `${c.runs} timed runs each; ms = median of the round medians, ratio = median of the per-round ratios ` +
+    `(target ≤ 1.2). Load average (1 min) while measuring: ${f(Math.min(...loads), 2)} – ${f(Math.max(...loads), 2)} ` +
+    `on ${c.cores} cores, the spinners included.`);
+  p();
+  p('| model | --threads 1 ms | default ms | default / 1 thread | ≤ 1.2× |');
+  p('|---|--:|--:|--:|:-:|');
+  for (const r of c.results) {
+    p(`| ${r.model} | ${f(r.one_ms, 1)} | ${f(r.default_ms, 1)} | ${f(r.ratio, 2)} | ` +
+      `${r.ratio === undefined ? (r.error ? `error: ${r.error}` : '–') : r.ratio <= 1.2 ? 'yes' : '**no**'} |`);
+  }
+  p();
+  return lines;
+}
+
+function readContention(file) {
+  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return null; }
+}
+
+async function contendMain(a) {
+  const started = new Date();
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'zoo/models.json'), 'utf8'));
+  let models = manifest.models.filter((e) => e.status === 'supported').map((e) => e.name);
+  if (a.only.length) models = models.filter((n) => a.only.includes(n));
+  const cores = os.cpus().length;
+  const rounds = Math.max(a.rounds, 3);
+  const stop = startSpinners(cores);
+  const results = [];
+  try {
+    for (const name of models) {
+      const file = path.join(a.modelsDir, `${name}.tflite`);
+      if (!fs.existsSync(file)) continue;
+      const r = contendModel(a, name, file, rounds);
+      results.push(r);
+      process.stderr.write(`bench --contend: ${name}: --threads 1 ${f(r.one_ms, 1)} ms, default ${f(r.default_ms, 1)} ms, ` +
+        `ratio ${f(r.ratio, 2)} (load ${r.load.at(-1)[0]})\n`);
+    }
+  } finally {
+    stop();
+  }
+  if (!results.length) throw new Error(`no models found in ${a.modelsDir}`);
+  const saved = {started: started.toISOString(), cores, spinners: cores, rounds, runs: a.runs, results};
+  fs.mkdirSync(path.dirname(a.outContendJson), {recursive: true});
+  fs.writeFileSync(a.outContendJson, JSON.stringify(saved, null, 2) + '\n');
+  process.stderr.write(`bench --contend: wrote ${path.relative(process.cwd(), a.outContendJson)}\n`);
 }
 
 // ---------------------------------------------------------------------------
@@ -365,6 +472,7 @@ function markdown(a, m, results, threadsAll, started, pngRel) {
   p();
   p(`![osprey / LiteRT latency ratio](${pngRel})`);
   p();
+  for (const l of contentionSection(readContention(a.outContendJson))) p(l);
   p('## Memory');
   p();
   const nRss = threadsAll > 1 ? ` | peak RSS MiB (${threadsAll}T)` : '';
@@ -379,9 +487,10 @@ function markdown(a, m, results, threadsAll, started, pngRel) {
   }
   p();
   p('bound = model file size + osprey arena + 64 MiB. Peak RSS is the process\'s VmHWM over load, warm-up and runs');
-  p('(`osprey bench`). Every op has its own XNNPACK runtime, so activations live in osprey\'s arena (planned');
-  p('across the whole model); XNNPACK holds the packed weights and its indirection buffers. Unpacked weights');
-  p('(the fp32 copies load-time folding made of fp16 weights, the file\'s pages) are given back once packed.');
+  p('(`osprey bench`). Tensors between backends live in osprey\'s arena (planned across the whole model); each');
+  p('XNNPACK runtime (one per run of ops) holds the tensors inside its run in its own workspace, with the packed');
+  p('weights and its indirection buffers. Unpacked weights (the fp32 copies load-time folding made of fp16');
+  p('weights, the file\'s pages) are given back once packed.');
   p();
   p('## Targets');
   p();
@@ -427,9 +536,9 @@ const NOTES = [
   '- Reproduce with `bench/run.sh` (options: `bench/run.sh --runs 50 --rounds 3 --only pose_landmark_heavy`).',
   '  It builds `osprey` (Release), compiles `bench/fma_peak.c`, installs the LiteRT harness\'s npm packages',
   '  if needed and fetches missing zoo models.',
-  '- What runs where (`osprey bench MODEL --profile` shows it per step): every op gets its own XNNPACK runtime',
-  '  (a PAD is folded into the convolution after it, a RELU fused into the op before it), so tensors between',
-  '  ops live in osprey\'s arena, planned across the whole model. Where Debian\'s XNNPACK (2022-02) is slow,',
+  '- What runs where (`osprey bench MODEL --profile` shows it per step): each run of ops XNNPACK takes is one',
+  '  XNNPACK runtime (a PAD is folded into the convolution after it, a RELU fused into the op before it);',
+  '  tensors between backends live in osprey\'s arena, planned across the whole model. Where Debian\'s XNNPACK (2022-02) is slow,',
   '  osprey\'s own AVX-512 kernels run instead: 3x3/5x5 depthwise convolutions (`OSPREY(...)` steps, about',
   '  2× XNNPACK\'s) and 1x1 convolutions whose weights are ≥ 50% zeros (`OSPREY-SPARSE(...)`: the sparse',
   '  MediaPipe models, 75% zeros in pose_detection, about 2× XNNPACK\'s dense GEMM). XNNPACK has no',
@@ -437,11 +546,11 @@ const NOTES = [
   '- LiteRT runs in WebAssembly (Node 20 has no relaxed SIMD, so its `compat` build), one thread; osprey runs',
   '  native code with AVX-512. Part of the gap is therefore the platform, not the runtime. LiteRT\'s own',
   '  medians move a lot with other load on the machine (up to 3× between runs for the small models).',
-  '- The machine is shared: when other processes keep cores busy, multi-threaded runs suffer most. pthreadpool',
-  '  (which XNNPACK and osprey\'s kernels use) waits at the end of every parallel op for each worker to check',
-  '  in, so a worker that lost its core costs a scheduler time slice per op: with both cores busy elsewhere, a',
-  '  2-thread inference can take 10-100× longer than on one thread. `--threads 1` is the safe choice on a',
-  '  loaded machine; the load average above tells how quiet it was, and `--rounds N` keeps the best of N medians.',
+  '- The machine is shared: when other processes keep cores busy, multi-threaded runs suffer most. osprey\'s',
+  '  thread pool (which XNNPACK and osprey\'s kernels use; docs/architecture.md, "Threads") ends an operation',
+  '  when its items are done, not when every worker has checked in, and the default thread setting falls',
+  '  back to the calling thread while workers lose their cores; the "Under contention" table measures that.',
+  '  The load average above tells how quiet it was, and `--rounds N` keeps the best of N medians.',
 ];
 
 function writeReport(a, m, results, threadsAll, started) {
@@ -453,9 +562,15 @@ function writeReport(a, m, results, threadsAll, started) {
 
 async function main() {
   const a = parseArgs(process.argv.slice(2));
+  if (a.contend) {
+    await contendMain(a);
+    // The rest of the report comes from the last full run.
+    if (!fs.existsSync(a.outJson)) return;
+    a.fromJson = a.outJson;
+  }
   if (a.fromJson) {
     const saved = JSON.parse(fs.readFileSync(a.fromJson, 'utf8'));
-    const opts = {...saved.options, outMd: a.outMd, outPng: a.outPng};
+    const opts = {...saved.options, outMd: a.outMd, outPng: a.outPng, outContendJson: a.outContendJson};
     writeReport(opts, saved.machine, saved.results, saved.machine.cores, new Date(saved.started));
     process.stderr.write(`bench: wrote ${path.relative(process.cwd(), a.outMd)} from ${a.fromJson}\n`);
     return;

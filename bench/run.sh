@@ -5,6 +5,9 @@
 # docs/benchmarks.md, bench/results/ratios.png and bench/results/latest.json.
 #
 #   bench/run.sh [--runs N] [--warmup N] [--ref-runs N] [--rounds N] [--quiet-wait S] [--no-ref] [--only NAME...]
+#   bench/run.sh --contend [--runs N] [--rounds N] [--only NAME...]
+#     (osprey's default thread setting against --threads 1 while one busy
+#     process per core runs; the "Under contention" section of the report)
 #
 # Environment: BUILD (build directory, default build), OSPREY_CACHE (zoo
 # cache, default ~/.cache/osprey), MODELS_DIR (use these .tflite files

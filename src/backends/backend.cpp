@@ -78,7 +78,7 @@ BackendStack make_backends(const std::string& list, int threads) {
   BackendStack stack;
   if (names.empty()) return stack;
   // One pool for the whole stack: its backends never run at the same time.
-  std::shared_ptr<pthreadpool> pool = make_thread_pool(resolve_threads(threads));
+  std::shared_ptr<pthreadpool> pool = make_thread_pool(threads);
   for (const std::string& name : names) {
     if (name == "osprey-avx512") {
       stack.add(std::make_unique<Avx512Backend>(pool));

@@ -59,7 +59,8 @@ class BackendStack {
 
 // The stack a list such as "osprey-avx512,xnnpack,ref" names. "ref" may end
 // it and is implied when it does not. `threads` is the number of threads the
-// backends may use (one pool they share), 0 for one per online core.
+// backends may use (one pool they share), 0 for the default pool (one thread
+// per core this process may use, adapting to other load; thread_pool.h).
 // Throws osprey::Error for an unknown or repeated name, an empty list, "ref"
 // before another name, or a negative thread count.
 BackendStack make_backends(const std::string& list, int threads = 0);

@@ -29,10 +29,10 @@ const std::vector<std::string>& test_backends() {
 
 TestBackend make_test_backend(const std::string& name, int threads, bool whole_runs) {
   TestBackend b;
-  if (name == kXnnpack && whole_runs) {
+  if (name == kXnnpack && !whole_runs) {
     XnnpackOptions xo;
-    xo.max_ops_per_runtime = 0;
-    b.stack.add(std::make_unique<XnnpackDelegate>(xo, make_thread_pool(resolve_threads(threads))));
+    xo.max_ops_per_runtime = 1;
+    b.stack.add(std::make_unique<XnnpackDelegate>(xo, make_thread_pool(threads)));
   } else {
     b.stack = make_backends(name, threads);  // throws for unknown names
   }

@@ -52,8 +52,8 @@ struct TestBackend {
   InterpreterOptions options;
 };
 // The one place tests turn a backend name into interpreter options. `threads`
-// as make_backend takes it; `whole_runs` lets XNNPACK put a run of several
-// ops into one runtime (by default each op gets its own).
+// as make_backend takes it; without `whole_runs`, XNNPACK gets one runtime per
+// op (its default puts each run of ops into one runtime).
 TestBackend make_test_backend(const std::string& name, int threads, bool whole_runs = false);
 
 // Implementations that claimed ops in `interp`'s plan, with how many runs each.

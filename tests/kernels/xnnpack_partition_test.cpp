@@ -59,7 +59,7 @@ TEST(XnnpackOps, RunsAroundReferenceOpsShareTheArena) {
   const std::vector<uint8_t> bytes = m.finish();
 
   {
-    TestBackend backend = make_test_backend(kXnnpack, 1);
+    TestBackend backend = make_test_backend(kXnnpack, 1);  // one runtime per op
     auto xnn = Interpreter::from_buffer(bytes, "xnnpack", backend.options);
     ASSERT_EQ(xnn->plan_info().size(), 5u);
     EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(CONV_2D #0)");
@@ -67,9 +67,9 @@ TEST(XnnpackOps, RunsAroundReferenceOpsShareTheArena) {
     EXPECT_EQ(xnn->plan_info()[4].name, "XNNPACK(ADD #4)");
   }
   {
-    XnnpackOptions xo;
-    xo.max_ops_per_runtime = 0;
-    XnnpackDelegate backend(xo);
+    // The default: one runtime per run of ops. `a` is read by the concatenation
+    // and is a model output, so it stays external; so does `b`, read by the ADD.
+    XnnpackDelegate backend;
     InterpreterOptions options;
     options.backends = {&backend};
     auto xnn = Interpreter::from_buffer(bytes, "xnnpack", options);
@@ -119,6 +119,34 @@ TEST(XnnpackOps, WeightsCutIntoSeveralRuntimes) {
   EXPECT_LE(max_diff, 1e-5 * std::max(1.0, max_ref));
 }
 
+TEST(XnnpackOps, LargeTensorsEndARuntime) {
+  // Three 1x1 convs on a 32x32x32 map: each output is 128 KiB.
+  ModelBuilder m;
+  int x = m.activation({1, 32, 32, 32});
+  for (int i = 0; i < 3; ++i) {
+    const int out = m.activation({1, 32, 32, 32});
+    m.op(tfl::BuiltinOperator::CONV_2D, {x, m.random_constant({32, 1, 1, 32})}, {out}, [](fb& b) {
+      return std::make_pair(tfl::BuiltinOptions::Conv2DOptions,
+                            tfl::CreateConv2DOptions(b, tfl::Padding::SAME, 1, 1).Union());
+    });
+    x = out;
+  }
+  m.output(x);
+  const std::vector<uint8_t> bytes = m.finish();
+  for (auto [limit, runtimes] : {std::pair<size_t, size_t>{(128 << 10) - 1, 3}, {128 << 10, 1}, {0, 1}}) {
+    SCOPED_TRACE(limit);
+    XnnpackOptions xo;
+    xo.threads = 1;
+    xo.max_internal_bytes = limit;
+    XnnpackDelegate delegate(xo);
+    InterpreterOptions options;
+    options.backends = {&delegate};
+    auto xnn = Interpreter::from_buffer(bytes, "large", options);
+    EXPECT_EQ(xnn->plan_info().size(), runtimes);
+  }
+  check_model(bytes, Tolerance::kAccumulated);
+}
+
 TEST(XnnpackOps, PadAndClampStayWithTheirNeighbours) {
   // PAD -> CONV_2D -> RELU: XNNPACK fuses all three when they share a runtime.
   ModelBuilder m;
@@ -139,8 +167,13 @@ TEST(XnnpackOps, PadAndClampStayWithTheirNeighbours) {
   });
   m.output(pooled);
   const std::vector<uint8_t> bytes = m.finish();
-  TestBackend backend = make_test_backend(kXnnpack, 1);
-  auto xnn = Interpreter::from_buffer(bytes, "xnnpack", backend.options);
+  XnnpackOptions xo;
+  xo.threads = 1;
+  xo.max_ops_per_runtime = 1;  // fused neighbours stay together even so
+  XnnpackDelegate delegate(xo);
+  InterpreterOptions options;
+  options.backends = {&delegate};
+  auto xnn = Interpreter::from_buffer(bytes, "xnnpack", options);
   ASSERT_EQ(xnn->plan_info().size(), 2u);
   EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(3 ops)");
   EXPECT_EQ(xnn->plan_info()[1].name, "XNNPACK(MAX_POOL_2D #3)");

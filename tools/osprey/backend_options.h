@@ -10,7 +10,7 @@ namespace osprey::cli {
 
 struct BackendChoice {
   std::string backend = kDefaultBackend;
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: one per core, adaptive (backends/thread_pool.h)
 
   void add_options(CLI::App* cmd) {
     std::string names;
@@ -21,7 +21,9 @@ struct BackendChoice {
                         "): each runs the ops it supports among those the ones before "
                         "it left, ref (the reference kernels, always last) runs the rest")
         ->check(CLI::Validator(check_backend_list, "LIST"));
-    cmd->add_option("--threads", threads, "Threads for the backends (default: all cores)")
+    cmd->add_option("--threads", threads,
+                    "Threads for the backends (default: one per core, on the calling thread alone while "
+                    "other processes hold the cores)")
         ->check(CLI::NonNegativeNumber);
   }
   // The stack must outlive Interpreter::load; keep it next to the options.

@@ -50,8 +50,9 @@ bool fused_by_xnnpack(const Op& a, const Op& b) {
 }
 
 // Where the runtime starting at `first` ends: at the end of the run of
-// supported steps; before max_ops_per_runtime ops (except where XNNPACK
-// fuses the next op into this one); once the weights it packs pass
+// supported steps; before max_ops_per_runtime ops or after an output over
+// max_internal_bytes (except where XNNPACK fuses the next op into this
+// one); once the weights it packs pass
 // pack_chunk_bytes, so the unpacked copies can go before the next runtime
 // packs its own.
 int runtime_end(const Graph& graph, const std::vector<const Op*>& ops, const std::vector<bool>& supported,
@@ -68,8 +69,15 @@ int runtime_end(const Graph& graph, const std::vector<const Op*>& ops, const std
     }
     if (last + 1 >= n || !supported[static_cast<size_t>(last + 1)]) break;
     if (limits.pack_chunk_bytes > 0 && packed >= limits.pack_chunk_bytes) break;
+    const Op& next = *ops[static_cast<size_t>(last + 1)];
     if (limits.max_ops_per_runtime > 0 && last - first + 1 >= limits.max_ops_per_runtime &&
-        !fused_by_xnnpack(op, *ops[static_cast<size_t>(last + 1)])) {
+        !fused_by_xnnpack(op, next)) {
+      break;
+    }
+    if (limits.max_internal_bytes > 0 && !fused_by_xnnpack(op, next) &&
+        std::any_of(op.outputs.begin(), op.outputs.end(), [&](int t) {
+          return graph.tensors[static_cast<size_t>(t)].num_bytes() > limits.max_internal_bytes;
+        })) {
       break;
     }
   }

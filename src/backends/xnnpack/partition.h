@@ -16,6 +16,10 @@ struct RuntimeLimits {
   size_t pack_chunk_bytes = 0;
   // Ops per runtime, except where XNNPACK fuses the next op (0: no limit).
   int max_ops_per_runtime = 0;
+  // End a runtime after an op whose output passes this many bytes (except
+  // where XNNPACK fuses the next op), so large tensors stay in osprey's
+  // arena instead of a runtime's own workspace (0: no limit).
+  size_t max_internal_bytes = 0;
 };
 
 // Steps [first, last] of the plan that become one XNNPACK runtime, and the

@@ -56,7 +56,7 @@ XnnpackDelegate::XnnpackDelegate(const XnnpackOptions& options, std::shared_ptr<
     : options_(options) {
   OSPREY_CHECK(options.threads >= 0, "--threads {} must not be negative", options.threads);
   xnnpack::initialize_xnnpack();
-  pool_ = pool ? std::move(pool) : make_thread_pool(resolve_threads(options.threads));
+  pool_ = pool ? std::move(pool) : make_thread_pool(options.threads);
 }
 
 XnnpackDelegate::~XnnpackDelegate() = default;
@@ -73,7 +73,8 @@ std::vector<DelegatedRun> XnnpackDelegate::partition(const Graph& graph, const s
     supported[s] = ops[s]->index >= 0 && xnnpack::lower(graph, *ops[s], nullptr).empty();
   }
   const std::vector<int> last_read = backend_checks::last_reads(graph, ops);
-  const xnnpack::RuntimeLimits limits{options_.pack_chunk_bytes, options_.max_ops_per_runtime};
+  const xnnpack::RuntimeLimits limits{options_.pack_chunk_bytes, options_.max_ops_per_runtime,
+                                      options_.max_internal_bytes};
   std::vector<DelegatedRun> runs;
   for (RuntimeSpan& span : xnnpack::plan_runtimes(graph, ops, supported, last_read, limits)) {
     DelegatedRun run;

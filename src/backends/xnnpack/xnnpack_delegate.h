@@ -21,19 +21,29 @@ struct pthreadpool;
 namespace osprey {
 
 struct XnnpackOptions {
-  int threads = 0;  // 0: one per online core; 1: no thread pool at all
+  int threads = 0;  // 0: the default pool (make_thread_pool(0)); 1: no thread pool at all
   // Let XNNPACK run suitable runs in its sparse (NCHW) mode.
   bool sparse_inference = false;
   // Cut a run into several XNNPACK runtimes when the weights they pack pass
   // this many bytes, so unpacked and packed copies of all weights never
   // coexist (0: never cut; see PackedSteps in delegate.h).
   size_t pack_chunk_bytes = size_t{24} << 20;
-  // Ops per XNNPACK runtime (0: a whole run in one). With 1, every op gets
-  // its own runtime (a PAD or clamp XNNPACK would fuse stays with its
-  // neighbour): tensors between ops then live in osprey's arena, planned
-  // across the whole model, instead of in one XNNPACK workspace per runtime,
-  // and profiles show every op.
-  int max_ops_per_runtime = 1;
+  // Ops per XNNPACK runtime (0: each maximal run in one, as TFLite's
+  // delegate does). Tensors read outside the run stay external, in osprey's
+  // arena; the rest are XNNPACK's own, in the runtime's workspace. With 1,
+  // every op gets its own runtime (a PAD or clamp XNNPACK would fuse stays
+  // with its neighbour) and profiles show every op.
+  int max_ops_per_runtime = 0;
+  // A tensor over this many bytes ends the runtime that writes it, so it
+  // lives in osprey's arena (planned across the whole model, and hot in
+  // cache) rather than in a runtime's own workspace (0: no limit). Debian's
+  // XNNPACK (2022-02) cannot share one workspace between runtimes, which is
+  // why runtimes held one op at first: whole runs add up their workspaces
+  // (peak RSS +15 MiB on pose_landmark_heavy, past the bound
+  // docs/benchmarks.md checks) and touch more memory per inference (whole
+  // runs: face_detection_short_range 14% slower on one thread; 32 KiB: as
+  // fast as one op per runtime).
+  size_t max_internal_bytes = size_t{32} << 10;
 };
 
 class XnnpackDelegate final : public Delegate {

@@ -1,0 +1,190 @@
+// osprey's thread pool and its pthreadpool interface: every item of every
+// grid shape runs exactly once with the right tile, on pools of 1-4 threads
+// and on none; denormals are flushed only when asked; XNNPACK's calls reach
+// this pool; a pool whose workers are stalled falls back to the caller.
+#include <gtest/gtest.h>
+#include <immintrin.h>
+#include <pthreadpool.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "backends/thread_pool.h"
+
+namespace osprey {
+namespace {
+
+struct Grid {
+  size_t range[6];
+  std::vector<std::atomic<int>> hits;
+  explicit Grid(std::initializer_list<size_t> r) : range{1, 1, 1, 1, 1, 1}, hits(product(r)) {
+    size_t d = 0;
+    for (size_t v : r) range[d++] = v;
+  }
+  static size_t product(std::initializer_list<size_t> r) {
+    size_t n = 1;
+    for (size_t v : r) n *= v;
+    return n;
+  }
+  // Marks [start, start + size) of the last dimensions given as one box.
+  void mark(std::initializer_list<size_t> start, std::initializer_list<size_t> size) {
+    size_t s[6] = {0, 0, 0, 0, 0, 0}, n[6] = {1, 1, 1, 1, 1, 1};
+    size_t d = 0;
+    for (size_t v : start) s[d++] = v;
+    d = 0;
+    for (size_t v : size) n[d++] = v;
+    for (size_t i = s[0]; i < s[0] + n[0]; ++i)
+      for (size_t j = s[1]; j < s[1] + n[1]; ++j)
+        for (size_t k = s[2]; k < s[2] + n[2]; ++k)
+          for (size_t l = s[3]; l < s[3] + n[3]; ++l)
+            for (size_t m = s[4]; m < s[4] + n[4]; ++m)
+              for (size_t o = s[5]; o < s[5] + n[5]; ++o) {
+                const size_t at =
+                    ((((i * range[1] + j) * range[2] + k) * range[3] + l) * range[4] + m) * range[5] + o;
+                if (at < hits.size()) hits[at]++;
+              }
+  }
+  bool each_once() const {
+    for (const auto& h : hits)
+      if (h.load() != 1) return false;
+    return true;
+  }
+};
+
+class PoolTest : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    if (GetParam() > 0) {
+      pool_ = pthreadpool_create(static_cast<size_t>(GetParam()));
+      ASSERT_NE(pool_, nullptr);
+    }
+  }
+  void TearDown() override { pthreadpool_destroy(pool_); }
+  pthreadpool_t pool_ = nullptr;  // null: run on the caller
+};
+
+TEST_P(PoolTest, EveryGridShapeCoversEachItemOnce) {
+  for (int round = 0; round < 20; ++round) {
+    Grid g1({37});
+    pthreadpool_parallelize_1d(
+        pool_, [](void* c, size_t i) { static_cast<Grid*>(c)->mark({i}, {1}); }, &g1, 37, 0);
+    EXPECT_TRUE(g1.each_once());
+    Grid t1({37});
+    pthreadpool_parallelize_1d_tile_1d(
+        pool_, [](void* c, size_t i, size_t n) { static_cast<Grid*>(c)->mark({i}, {n}); }, &t1, 37, 5, 0);
+    EXPECT_TRUE(t1.each_once());
+    Grid g2({7, 9});
+    pthreadpool_parallelize_2d_tile_2d(
+        pool_,
+        [](void* c, size_t i, size_t j, size_t ni, size_t nj) {
+          static_cast<Grid*>(c)->mark({i, j}, {ni, nj});
+        },
+        &g2, 7, 9, 3, 4, 0);
+    EXPECT_TRUE(g2.each_once());
+    Grid g3({3, 5, 11});
+    pthreadpool_parallelize_3d_tile_2d(
+        pool_,
+        [](void* c, size_t i, size_t j, size_t k, size_t nj, size_t nk) {
+          static_cast<Grid*>(c)->mark({i, j, k}, {1, nj, nk});
+        },
+        &g3, 3, 5, 11, 2, 4, 0);
+    EXPECT_TRUE(g3.each_once());
+    Grid g4({2, 3, 5, 7});
+    pthreadpool_parallelize_4d_tile_2d_with_uarch(
+        pool_,
+        [](void* c, uint32_t uarch, size_t i, size_t j, size_t k, size_t l, size_t nk, size_t nl) {
+          if (uarch == 3) static_cast<Grid*>(c)->mark({i, j, k, l}, {1, 1, nk, nl});
+        },
+        &g4, 3, 5, 2, 3, 5, 7, 2, 3, 0);
+    EXPECT_TRUE(g4.each_once());
+    Grid g6({2, 2, 3, 2, 5, 4});
+    pthreadpool_parallelize_6d_tile_2d(
+        pool_,
+        [](void* c, size_t i, size_t j, size_t k, size_t l, size_t m, size_t n, size_t nm, size_t nn) {
+          static_cast<Grid*>(c)->mark({i, j, k, l, m, n}, {1, 1, 1, 1, nm, nn});
+        },
+        &g6, 2, 2, 3, 2, 5, 4, 2, 3, 0);
+    EXPECT_TRUE(g6.each_once());
+  }
+  // Empty grids call nothing.
+  pthreadpool_parallelize_2d(
+      pool_, [](void*, size_t, size_t) { FAIL(); }, nullptr, 0, 5, 0);
+}
+
+TEST_P(PoolTest, DenormalsAreFlushedOnlyWhenAsked) {
+  struct Seen {
+    std::atomic<int> flushed{0}, kept{0};
+  } seen;
+  const auto task = [](void* c, size_t) {
+    auto* s = static_cast<Seen*>(c);
+    ((_mm_getcsr() & 0x8040u) == 0x8040u ? s->flushed : s->kept)++;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  };
+  const unsigned before = _mm_getcsr();
+  pthreadpool_parallelize_1d(pool_, task, &seen, 64, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
+  EXPECT_EQ(seen.flushed.load(), 64);
+  EXPECT_EQ(_mm_getcsr(), before);
+  pthreadpool_parallelize_1d(pool_, task, &seen, 64, 0);
+  EXPECT_EQ(seen.kept.load(), 64);
+}
+
+TEST_P(PoolTest, ReportsItsThreads) {
+  EXPECT_EQ(pthreadpool_get_threads_count(pool_), static_cast<size_t>(GetParam() > 0 ? GetParam() : 1));
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, PoolTest, ::testing::Values(0, 1, 2, 4));
+
+TEST(ThreadPool, XnnpackCallsReachOspreysPool) {
+  EXPECT_TRUE(thread_pool_interposed());
+}
+
+TEST(ThreadPool, ExplicitCountsAreKeptAndDefaultUsesTheCores) {
+  EXPECT_EQ(make_thread_pool(1), nullptr);
+  const auto pool = make_thread_pool(3);
+  ASSERT_NE(pool, nullptr);
+  EXPECT_EQ(pthreadpool_get_threads_count(pool.get()), 3u);
+}
+
+// A worker that holds an item for long (as when it lost its core) makes the
+// default pool run the next operations on the caller alone; an explicit
+// count keeps splitting.
+TEST(ThreadPool, DefaultPoolFallsBackToTheCallerWhenAWorkerStalls) {
+  for (bool adaptive : {true, false}) {
+    ThreadPool pool(2, adaptive);
+    const auto caller = std::this_thread::get_id();
+    struct Job {
+      std::thread::id caller;
+      std::atomic<int> on_workers{0};
+    } job{caller, 0};
+    // The worker's items take 5 ms, as if it had lost its core in the middle of one.
+    const auto slow = [](const void* p, size_t begin, size_t end) {
+      auto* j = static_cast<Job*>(const_cast<void*>(p));
+      for (size_t i = begin; i < end; ++i) {
+        if (std::this_thread::get_id() != j->caller) {
+          j->on_workers++;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        } else {
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+      }
+    };
+    const ThreadPoolStats before = thread_pool_stats();
+    for (int i = 0; i < 5 && job.on_workers.load() == 0; ++i) pool.run(8, slow, &job, false, false);
+    ASSERT_GT(job.on_workers.load(), 0) << "the worker never took an item";
+    // Checked right away: the fallback lasts 20 ms.
+    const int active = pool.active_threads();
+    const ThreadPoolStats after = thread_pool_stats();
+    if (adaptive) {
+      EXPECT_EQ(active, 1);
+      EXPECT_GE(after.stalls - before.stalls, 1u);
+    } else {
+      EXPECT_EQ(active, 2);
+      EXPECT_EQ(after.stalls, before.stalls);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace osprey
