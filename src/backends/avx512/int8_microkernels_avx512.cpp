@@ -17,11 +17,9 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
 #endif
 
-#define OSPREY_INT8_VNNI 0
 namespace osprey::int8_avx512 {
 #include "backends/avx512/int8_microkernels.inc"
 }  // namespace osprey::int8_avx512
-#undef OSPREY_INT8_VNNI
 
 #if defined(__clang__)
 #pragma clang attribute pop

@@ -17,7 +17,7 @@
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
 #endif
 
-#define OSPREY_INT8_VNNI 1
+#define OSPREY_INT8_VNNI
 namespace osprey::int8_vnni {
 #include "backends/avx512/int8_microkernels.inc"
 }  // namespace osprey::int8_vnni

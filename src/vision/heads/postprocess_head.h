@@ -16,10 +16,8 @@
 namespace osprey::vision {
 
 struct PostprocessParams {
-  int boxes_output = 0;
-  int classes_output = 1;
-  int scores_output = 2;
-  int count_output = 3;
+  // The op's four outputs, as indices into the model's outputs.
+  int boxes_output = 0, classes_output = 1, scores_output = 2, count_output = 3;
   int classes_per_detection = 1;  // the op's max_classes_per_detection: slots per counted box
   // Added to the op's class ids to index the labels: 1 when the labels, like the
   // class predictions, start with a background entry the op skips.
