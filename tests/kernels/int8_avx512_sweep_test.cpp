@@ -26,6 +26,7 @@ namespace {
 using namespace quant_test;
 using testing::kOspreyAvx512;
 using testing::OpTester;
+using testing::Tolerance;
 
 // Sets OSPREY_AVX512_INT8 for one scope.
 class LevelScope {
@@ -138,7 +139,7 @@ void run_at(const Case& c, Int8Level level) {
                            c.dilation, c.activation});
   }
   t.set_threads(c.threads);
-  t.require_exact_integers();
+  t.set_tolerance(Tolerance::kExact);
   const bool claim = level != Int8Level::kNone && taken(c);
   if (claim) t.expect_claim(kOspreyAvx512);
   LevelScope level_scope(level);

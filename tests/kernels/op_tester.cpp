@@ -88,8 +88,7 @@ int64_t integer_value(const Tensor& t, int64_t k) {
 }
 
 // Compares a backend's output with the reference's; gtest failures name `what`.
-void expect_close(const Tensor& ref, const Tensor& got, Tolerance tolerance, const std::string& what,
-                  bool exact_integers = false) {
+void expect_close(const Tensor& ref, const Tensor& got, Tolerance tolerance, const std::string& what) {
   ASSERT_EQ(ref.type, got.type) << what;
   ASSERT_EQ(ref.shape, got.shape) << what;
   const int64_t n = ref.num_elements();
@@ -130,7 +129,7 @@ void expect_close(const Tensor& ref, const Tensor& got, Tolerance tolerance, con
     ASSERT_EQ(0, std::memcmp(ref.data, got.data, ref.num_bytes())) << what;
     return;
   }
-  const int64_t bound = quantized_integer(ref) && !exact_integers ? 1 : 0;
+  const int64_t bound = quantized_integer(ref) ? 1 : 0;
   for (int64_t k = 0; k < n; ++k) {
     const int64_t a = integer_value(ref, k), b = integer_value(got, k);
     ASSERT_LE(std::llabs(a - b), bound) << what << " element " << k << ": ref " << a << " backend " << b;
@@ -267,7 +266,7 @@ void OpTester::run_backend(const std::string& backend, int threads) {
   }
   ASSERT_EQ(interp->num_outputs(), static_cast<int>(op_.outputs.size()));
   for (int o = 0; o < interp->num_outputs(); ++o) {
-    expect_close(output(o), interp->output(o), tolerance_, fmt::format("output {}", o), exact_integers_);
+    expect_close(output(o), interp->output(o), tolerance_, fmt::format("output {}", o));
   }
 }
 

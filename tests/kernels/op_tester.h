@@ -33,8 +33,7 @@ enum class Tolerance {
   kExact,        // every byte equal (implementations of one integer arithmetic)
 };
 // Integer outputs: quantized ones within 1 of the reference (rounding of a
-// rescale taken in another order), the others exactly equal; all exactly equal
-// with kExact or after OpTester::require_exact_integers().
+// rescale taken in another order) unless kExact, the others exactly equal.
 
 // Implementations a claim can name: "xnnpack" (the XNNPACK lowering) and
 // "osprey-avx512" (osprey's own AVX-512 depthwise, sparse 1x1 and int8 kernels).
@@ -93,8 +92,6 @@ class OpTester {
 
   // Float tolerance of the backend comparison (default kAccumulated).
   void set_tolerance(Tolerance tolerance) { tolerance_ = tolerance; }
-  // Quantized outputs must equal the reference's bit for bit.
-  void require_exact_integers() { exact_integers_ = true; }
   // Thread counts each backend runs the op with (default {1}).
   void set_threads(std::vector<int> threads) { threads_ = std::move(threads); }
   // run() fails the test unless `implementation` (kXnnpack, kOspreyAvx512)
@@ -128,7 +125,6 @@ class OpTester {
   std::vector<std::string> backends_;
   std::vector<int> threads_{1};
   Tolerance tolerance_ = Tolerance::kAccumulated;
-  bool exact_integers_ = false;
   std::set<std::string> expected_claims_;
   std::set<std::string> claims_;
 };
