@@ -18,38 +18,27 @@
 //
 // Exit status: 0 pass, 1 a comparison failed, 2 usage error, 77 skipped (no
 // @litertjs/core, zoo model or sample photos).
-import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
+import {parseArgs as sharedParseArgs, run as runTool} from '../support/cli.mjs';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ZOO_NAME = 'object_detection_ssd_mobilenetv2_oidv4_fp16';
 
 function parseArgs(argv) {
-  const a = {keep: false};
-  for (let i = 0; i < argv.length; i++) {
-    const v = () => {
-      if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
-      return argv[++i];
-    };
-    switch (argv[i]) {
-      case '--osprey': a.osprey = v(); break;
-      case '--make-model': a.makeModel = v(); break;
-      case '--keep': a.keep = true; break;
-      default: throw new Error(`unexpected argument '${argv[i]}'`);
-    }
-  }
+  const a = sharedParseArgs(argv, {
+    '--osprey': ['osprey', 'value'],
+    '--make-model': ['makeModel', 'value'],
+    '--keep': ['keep', 'flag'],
+  }, {keep: false});
   if (!a.osprey || !a.makeModel) throw new Error('usage: --osprey OSPREY --make-model MAKE_MODEL [--keep]');
   return a;
 }
 
-function run(bin, args) {
-  const r = spawnSync(bin, args, {encoding: 'utf8', timeout: 300_000});
-  if (r.status !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')}: ${(r.stderr || r.error || '').toString().trim()}`);
-  return r.stdout;
-}
+const run = (bin, args) => runTool(bin, args, 300_000);
 
 // The detections of one run: [{box: [4], cls, score}] for the counted slots.
 function detections(outs, perBox) {

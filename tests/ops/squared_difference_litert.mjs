@@ -9,38 +9,27 @@
 //        --make-model BUILD/bin/make_squared_difference_model [--seeds 24] [--keep]
 //
 // Exit status: 0 pass, 1 a comparison failed, 2 usage error, 77 skipped (no @litertjs/core).
-import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
+import {parseArgs as sharedParseArgs, run as runTool} from '../support/cli.mjs';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 function parseArgs(argv) {
-  const a = {seeds: 24, keep: false};
-  for (let i = 0; i < argv.length; i++) {
-    const v = () => {
-      if (i + 1 >= argv.length) throw new Error(`${argv[i]} needs a value`);
-      return argv[++i];
-    };
-    switch (argv[i]) {
-      case '--osprey': a.osprey = v(); break;
-      case '--make-model': a.makeModel = v(); break;
-      case '--seeds': a.seeds = Number(v()); break;
-      case '--keep': a.keep = true; break;
-      default: throw new Error(`unexpected argument '${argv[i]}'`);
-    }
-  }
+  const a = sharedParseArgs(argv, {
+    '--osprey': ['osprey', 'value'],
+    '--make-model': ['makeModel', 'value'],
+    '--seeds': ['seeds', 'number'],
+    '--keep': ['keep', 'flag'],
+  }, {seeds: 24, keep: false});
   if (!a.osprey || !a.makeModel) throw new Error('usage: --osprey OSPREY --make-model MAKE_MODEL [--seeds N] [--keep]');
   return a;
 }
 
-function run(bin, args) {
-  const r = spawnSync(bin, args, {encoding: 'utf8', timeout: 60_000});
-  if (r.status !== 0) throw new Error(`${path.basename(bin)} ${args.join(' ')}: ${(r.stderr || r.error || '').toString().trim()}`);
-  return r.stdout;
-}
+const run = (bin, args) => runTool(bin, args, 60_000);
 
 // Max abs difference, and how many values differ by more than `tol(expected)`.
 function compare(ours, theirs, tol) {
