@@ -23,9 +23,14 @@ deps:
 	@bash scripts/install-deps.sh
 
 # LiteRT (the TFLite runtime in WebAssembly) is the oracle of the tests.
-node-deps: tools/litert/node_modules/.osprey-stamp
+node-deps: tools/litert/node_modules/.osprey-stamp tools/onnxruntime/node_modules/.osprey-stamp
 tools/litert/node_modules/.osprey-stamp: tools/litert/package.json tools/litert/package-lock.json | deps
 	@npm ci --prefix tools/litert --silent --no-audit --no-fund >/dev/null
+	@touch $@
+# ONNX Runtime (native) is the oracle for .onnx models; its install script
+# downloads optional extras from a host we don't need, so it is skipped.
+tools/onnxruntime/node_modules/.osprey-stamp: tools/onnxruntime/package.json tools/onnxruntime/package-lock.json | deps
+	@npm ci --prefix tools/onnxruntime --ignore-scripts --silent --no-audit --no-fund >/dev/null
 	@touch $@
 
 $(BUILD)/CMakeCache.txt: | deps
