@@ -17,7 +17,6 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import puppeteer from 'puppeteer-core';
 import {PIPELINES, unpackedPackage} from './packages.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -100,7 +99,17 @@ function startServer(pkgDir, script, images, served) {
   });
 }
 
+// Imported here so that a missing `npm ci` is one line, not a stack trace.
+async function loadPuppeteer() {
+  try {
+    return (await import('puppeteer-core')).default;
+  } catch {
+    throw new Error('puppeteer-core is not installed (npm ci --prefix tools/mediapipe)');
+  }
+}
+
 async function launch(executablePath, timeoutMs) {
+  const puppeteer = await loadPuppeteer();
   try {
     return await puppeteer.launch({
       executablePath,
