@@ -15,6 +15,7 @@
 // or when the run takes longer than --timeout (default 180 s).
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {PIPELINES, unpackedPackage} from './packages.mjs';
@@ -110,9 +111,13 @@ async function loadPuppeteer() {
 
 async function launch(executablePath, timeoutMs) {
   const puppeteer = await loadPuppeteer();
+  // Our own profile directory, removed on any exit (a timeout included).
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'osprey-mediapipe-'));
+  process.on('exit', () => fs.rmSync(userDataDir, {recursive: true, force: true}));
   try {
     return await puppeteer.launch({
       executablePath,
+      userDataDir,
       headless: true,
       timeout: timeoutMs,
       protocolTimeout: timeoutMs,
@@ -181,7 +186,15 @@ async function main() {
   const browserRef = {browser: null};
   const fail = (message, code) => {
     process.stderr.write(`landmarks.mjs: ${message}\n`);
-    browserRef.browser?.process()?.kill('SIGKILL');
+    // Chromium leads its own process group (puppeteer starts it detached): end it whole.
+    const pid = browserRef.browser?.process()?.pid;
+    if (pid) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        process.kill(pid, 'SIGKILL');
+      }
+    }
     process.exit(code);
   };
   let a;
