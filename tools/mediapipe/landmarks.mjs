@@ -189,10 +189,13 @@ async function main() {
     // Chromium leads its own process group (puppeteer starts it detached): end it whole.
     const pid = browserRef.browser?.process()?.pid;
     if (pid) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        process.kill(pid, 'SIGKILL');
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+          break;
+        } catch {
+          // Not a group leader, or gone already: try the process alone, or stop.
+        }
       }
     }
     process.exit(code);
