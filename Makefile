@@ -102,3 +102,10 @@ format:
 
 clean:
 	@rm -rf $(BUILD) $(ASAN_BUILD) out
+
+# MediaPipe's JS solutions in headless Chromium are the landmark oracle
+# (tools/mediapipe); puppeteer-core drives Debian's chromium.
+node-deps: tools/mediapipe/node_modules/.osprey-stamp
+tools/mediapipe/node_modules/.osprey-stamp: tools/mediapipe/package.json tools/mediapipe/package-lock.json | deps
+	@npm ci --prefix tools/mediapipe --silent --no-audit --no-fund >/dev/null
+	@touch $@

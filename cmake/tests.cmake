@@ -47,3 +47,29 @@ if(OSPREY_FUZZ)
                                             ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
   endforeach()
 endif()
+
+# The comparison's own logic (node:test on made-up landmarks): fast, always on.
+find_program(NODE_EXECUTABLE node)
+if(NODE_EXECUTABLE)
+  add_test(NAME landmarks_agreement_logic
+           COMMAND ${NODE_EXECUTABLE} --test ${CMAKE_SOURCE_DIR}/tests/vision/landmarks_agreement_test.mjs)
+  set_tests_properties(landmarks_agreement_logic PROPERTIES LABELS unit)
+endif()
+
+# osprey's landmarks against MediaPipe's JS solutions in headless Chromium
+# (tools/mediapipe; minutes, not seconds). Needs `osprey landmarks`, hence off
+# by default; exit 77 (Chromium cannot start) is reported as a skip.
+option(OSPREY_LANDMARKS_COMPARE "Test osprey landmarks against MediaPipe in headless Chromium" OFF)
+if(OSPREY_LANDMARKS_COMPARE)
+  if(NOT NODE_EXECUTABLE)
+    message(FATAL_ERROR "OSPREY_LANDMARKS_COMPARE needs node")
+  endif()
+  # Frames of the sample videos as PNG files, for both sides of the comparison.
+  add_executable(osprey_video_frames tests/support/video_frames.cpp src/vdo/frame_source.cpp)
+  target_include_directories(osprey_video_frames PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/include)
+  target_link_libraries(osprey_video_frames PRIVATE osprey_vision PkgConfig::VDO_LIBAV ${YUV_LIBRARY})
+  add_test(NAME landmarks_mediapipe
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/vision/landmarks_mediapipe_compare.mjs
+                   --osprey $<TARGET_FILE:osprey> --frames-tool $<TARGET_FILE:osprey_video_frames>)
+  set_tests_properties(landmarks_mediapipe PROPERTIES LABELS mediapipe TIMEOUT 1200 SKIP_RETURN_CODE 77)
+endif()

@@ -147,7 +147,7 @@ function tarballName(pkg, version) {
 
 // Returns the path of the verified tarball in CACHE/npm, downloading it with
 // `npm pack` if it is missing or does not match its integrity.
-function ensureTarball(pkg, version, integrity, cache) {
+export function ensureTarball(pkg, version, integrity, cache = cacheDir()) {
   const dir = path.join(cache, 'npm');
   const dest = path.join(dir, tarballName(pkg, version));
   if (fs.existsSync(dest) && integrityOk(dest, integrity)) return dest;
