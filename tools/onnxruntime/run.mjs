@@ -4,7 +4,8 @@
 //
 //   node tools/onnxruntime/run.mjs MODEL.onnx --input in0.npy [--input ...] --output-dir DIR
 //       one inference; inputs in the model's input order; writes DIR/output0.npy, ...
-//       in its output order; prints a one-line JSON summary.
+//       in its output order (any dtype .npy holds: float32, int64, bool, ...); prints a
+//       one-line JSON summary.
 //   node tools/onnxruntime/run.mjs MODEL.onnx --random-seed S --input-shape x:1,3,640,640 --output-dir DIR
 //       the same on seeded random inputs in [-1, 1) (written as DIR/input0.npy, ...).
 //   node tools/onnxruntime/run.mjs MODEL.onnx --bench [--threads N] [--runs N] [--warmup N] ...
@@ -81,8 +82,9 @@ function makeInputs(session, args) {
   return randomInputs({name: args.model, inputs: specs}, args.seed);
 }
 
+// .npy dtype names are ONNX Runtime's tensor type names (float32, int64, bool, ...).
 const feeds = (session, inputs) =>
-  Object.fromEntries(session.inputNames.map((n, i) => [n, new ort.Tensor('float32', inputs[i].data, inputs[i].shape)]));
+  Object.fromEntries(session.inputNames.map((n, i) => [n, new ort.Tensor(inputs[i].dtype ?? 'float32', inputs[i].data, inputs[i].shape)]));
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -121,10 +123,9 @@ async function main() {
   }
   const outputs = session.outputNames.map((name, i) => {
     const t = result[name];
-    if (t.type !== 'float32') throw new Error(`output '${name}' is ${t.type}; only float32 outputs are written`);
     const file = path.join(args.outputDir, `output${i}.npy`);
-    writeNpy(file, t.data, [...t.dims]);
-    return {name, shape: [...t.dims], file};
+    writeNpy(file, t.data, [...t.dims], t.type);
+    return {name, dtype: t.type, shape: [...t.dims], file};
   });
   console.log(JSON.stringify({model: args.model, runtime: 'onnxruntime-node', threads: args.threads,
     inputs: inputs.map((t, i) => ({name: session.inputNames[i], shape: t.shape})), outputs, ms: Math.round(ms * 1000) / 1000}));
