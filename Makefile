@@ -16,6 +16,7 @@ export CCACHE_NOHASHDIR := 1
 BUILD_QUIET := -- --no-print-directory -s
 
 .PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench bench-contend demo clean format install
+.PHONY: onnx-test bench-onnx
 
 all: build
 
@@ -87,6 +88,18 @@ bench: build models node-deps
 # busy process per core (started and stopped by the harness).
 bench-contend: build models node-deps
 	@bash bench/run.sh --contend $(BENCH_ONLY)
+
+# ONNX import: ONNX's node tests and the PP-OCR models against ONNX Runtime
+# (ctest label onnx). Turns OSPREY_ONNX_TESTS on in $(BUILD), so `make test`
+# runs them from then on.
+onnx-test: build models node-deps
+	@cmake -S . -B $(BUILD) -DOSPREY_ONNX_TESTS=ON $(CMAKE_QUIET) >/dev/null
+	@cd $(BUILD) && ctest --output-on-failure -L onnx
+
+# The PP-OCR ONNX models in osprey and ONNX Runtime, 1 and 2 threads: the
+# "ONNX models" section of docs/benchmarks.md.
+bench-onnx: build models node-deps
+	@OSPREY_BIN=$(BUILD)/bin/osprey node bench/onnx.mjs --write docs/benchmarks.md
 
 demo: build models
 	@bash scripts/demo.sh $(BUILD)/bin/osprey

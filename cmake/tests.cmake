@@ -1,5 +1,6 @@
 # Test executables. Labels: unit (fast, every build), malformed (bad inputs,
-# meant for the sanitizer build), fuzz (bounded libFuzzer runs).
+# meant for the sanitizer build), fuzz (bounded libFuzzer runs), onnx (ONNX import
+# against ONNX's node tests and ONNX Runtime; with OSPREY_ONNX_TESTS).
 include(GoogleTest)
 
 add_library(osprey_test_support STATIC tests/support/model_builder.cpp tests/kernels/op_tester.cpp)
@@ -72,4 +73,17 @@ if(OSPREY_LANDMARKS_COMPARE)
            COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/vision/landmarks_mediapipe_compare.mjs
                    --osprey $<TARGET_FILE:osprey> --frames-tool $<TARGET_FILE:osprey_video_frames>)
   set_tests_properties(landmarks_mediapipe PROPERTIES LABELS mediapipe TIMEOUT 1200 SKIP_RETURN_CODE 77)
+endif()
+
+# ONNX import checked against ONNX's own backend node tests (Debian
+# libonnx-testdata) and against ONNX Runtime on the PP-OCR models with real
+# images (tests/onnx/; needs tools/onnxruntime's npm packages and the zoo's
+# onnx/ and media/). Label onnx. Off until osprey reads .onnx models.
+option(OSPREY_ONNX_TESTS "Run the ONNX node-case and ONNX Runtime comparison tests" OFF)
+if(OSPREY_ONNX_TESTS)
+  find_program(NODE_EXECUTABLE node REQUIRED)
+  add_test(NAME onnx_node_cases COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/onnx/node_cases.mjs)
+  add_test(NAME onnx_ppocr_ort_compare COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/onnx/ppocr_ort_compare.mjs)
+  set_tests_properties(onnx_node_cases onnx_ppocr_ort_compare
+                       PROPERTIES LABELS onnx TIMEOUT 600 ENVIRONMENT OSPREY_BIN=$<TARGET_FILE:osprey>)
 endif()
