@@ -78,7 +78,8 @@ function claimedOps(a) {
   if (a.runner !== 'osprey') throw new Error('--runner ort needs --ops LIST or --all-ops');
   const r = spawnSync(a.osprey, ['convert', '--list-ops'], {encoding: 'utf8', timeout: 30000});
   if (r.status !== 0) {
-    throw new Error(`${a.osprey} convert --list-ops failed (${(r.stderr || r.error || '').toString().trim()}); pass --ops LIST`);
+    const why = (r.stderr || r.error || '').toString().trim().split('\n')[0];
+    throw new Error(`${a.osprey} convert --list-ops failed (${why}); pass --ops LIST`);
   }
   const ops = r.stdout.split(/[\s,]+/).filter(Boolean);
   if (ops.length === 0) throw new Error(`${a.osprey} convert --list-ops printed no op`);
@@ -212,7 +213,10 @@ async function runCase(a, c, work) {
     : [a.osprey, ['run', c.modelPath, ...inputArgs, ...shapes, '--output-dir', outDir]];
   const r = await runAsync(bin, args, a.timeout * 1000);
   if (r.signal) return {ok: false, reason: `${a.runner}: killed by ${r.signal} (timeout ${a.timeout} s?)`};
-  if (r.code !== 0) return {ok: false, reason: `${a.runner}: ${lastLine(r.stderr) || `exit ${r.code}`}`};
+  if (r.code !== 0) {
+    const line = lastLine(r.stderr) || `exit ${r.code}`;
+    return {ok: false, reason: line.startsWith(`${a.runner}:`) ? line : `${a.runner}: ${line}`};
+  }
   const tol = TOLERANCE[c.key]?.tol ?? DEFAULT_TOL;
   for (let i = 0; i < c.model.outputs.length; i++) {
     const ref = parseTensor(fs.readFileSync(path.join(setDir, `output_${i}.pb`)));
