@@ -83,6 +83,12 @@ bench: build models node-deps
 bench-contend: build models node-deps
 	@bash bench/run.sh --contend $(BENCH_ONLY)
 
+# The harness on two small models with few runs (int8 forms and ospreyd
+# included); writes build/bench/quick/, not docs/.
+.PHONY: bench-quick
+bench-quick: build models node-deps
+	@bash bench/run.sh --quick $(BENCH_ONLY)
+
 demo: build models
 	@bash scripts/demo.sh $(BUILD)/bin/osprey
 
