@@ -413,7 +413,7 @@ function markdown(a, m, results, threadsAll, started, pngRel, service) {
   p(`- **fp32 FMA peak of one core:** ${peakG ? `${f(peakG, 1)} GFLOP/s (${f(peakG / 2, 1)} GMAC/s)` : 'not measured'}, ` +
     'measured by `bench/fma_peak.c` (12 independent chains of register-only AVX-512/AVX2 FMAs, best of 10 × 0.2 s)');
   const vnni = m.fma_peak?.vnni_int8_gops;
-  p(`- **int8 peak of one core:** ${vnni ? `${f(vnni, 1)} GOP/s (${f(vnni / 2, 1)} G multiply-adds/s)` : 'not measured (no AVX-512 VNNI)'}, ` +
+  p(`- **int8 peak of one core:** ${vnni ? `${f(vnni, 1)} GOP/s (${f(vnni / 2, 1)} G multiply-adds/s)` : vnni === 0 ? 'none (no AVX-512 VNNI)' : 'not measured'}, ` +
     'the same 12 chains of AVX-512 VNNI `vpdpbusd` (64 byte multiply-adds each)');
   p(`- **osprey:** XNNPACK ${m.xnnpack} (Debian) through the \`osprey-avx512,xnnpack\` backends (the default); \`ref\` = osprey's reference kernels`);
   p(`- **LiteRT:** @litertjs/core ${m.litert} (TFLite in WebAssembly, XNNPACK, 1 thread) on Node ${m.node}, ` +

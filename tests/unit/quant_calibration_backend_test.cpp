@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -67,6 +68,7 @@ TEST_P(CalibrationOnBackends, SeesEveryTensorWithTheReferenceStatistics) {
     quant::calibrate(runner, source, fast);
   }
   int compared = 0;
+  double worst = 0;  // largest difference relative to the tensor's range, for the log
   for (size_t t = 0; t < g.tensors.size(); ++t) {
     const quant::TensorStats& r = ref.stats()[t];
     const quant::TensorStats& f = fast.stats()[t];
@@ -76,6 +78,9 @@ TEST_P(CalibrationOnBackends, SeesEveryTensorWithTheReferenceStatistics) {
     ++compared;
     // Summation order differs between kernels: allow rounding relative to the range.
     const float tol = 1e-4f * std::max({std::abs(r.min), std::abs(r.max), 1e-3f});
+    const float span = std::max({std::abs(r.min), std::abs(r.max), 1e-3f});
+    worst = std::max({worst, static_cast<double>(std::abs(r.min - f.min) / span),
+                      static_cast<double>(std::abs(r.max - f.max) / span)});
     EXPECT_NEAR(r.min, f.min, tol) << "tensor " << t << " '" << tensor << "'";
     EXPECT_NEAR(r.max, f.max, tol) << "tensor " << t << " '" << tensor << "'";
     EXPECT_EQ(r.histogram.count(), f.histogram.count()) << "tensor " << t << " '" << tensor << "'";
@@ -86,6 +91,8 @@ TEST_P(CalibrationOnBackends, SeesEveryTensorWithTheReferenceStatistics) {
     EXPECT_NEAR(rlo, flo, 2 * bin + tol) << "tensor " << t << " '" << tensor << "'";
     EXPECT_NEAR(rhi, fhi, 2 * bin + tol) << "tensor " << t << " '" << tensor << "'";
   }
+  std::printf("%s: %d tensors, largest min/max difference %.3g of the range\n", name.c_str(), compared,
+              worst);
   // Every op's float result is an activation calibration needs.
   EXPECT_GE(compared, static_cast<int>(g.ops.size()) / 2);
 }
