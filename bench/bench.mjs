@@ -6,7 +6,7 @@
 //
 // usage: node bench/bench.mjs --osprey BIN --fma-peak BIN [--models-dir DIR]
 //          [--runs N] [--warmup N] [--ref-runs N] [--rounds N] [--quiet-wait S] [--only NAME...]
-//          [--no-ref] [--no-int8] [--quick] [--out-md FILE] [--out-png FILE] [--out-json FILE] [--contend]
+//          [--no-ref] [--no-int8] [--quick] [--out-md FILE] [--out-png FILE] [--out-json FILE] [--contend [--out-contend-json FILE]]
 //        node bench/bench.mjs --from-json FILE   (rewrite the report from saved results)
 //
 // --contend measures instead osprey under contention: the harness starts one
@@ -78,6 +78,7 @@ function parseArgs(argv) {
     else if (arg === '--out-md') a.outMd = val();
     else if (arg === '--out-png') a.outPng = val();
     else if (arg === '--out-json') a.outJson = val();
+    else if (arg === '--out-contend-json') a.outContendJson = val();
     else if (arg === '--from-json') a.fromJson = val();
     else throw new Error(`unexpected argument '${arg}'`);
   }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import {spawn} from 'node:child_process';
 
 import {ROOT, f, lastJsonLine, loadavg, median, run} from './common.mjs';
+import {FORMS, Quantizer} from './int8.mjs';
 
 // Starts `n` shell spin loops; returns a function that stops them (also run
 // at exit, so an interrupted harness leaves none behind).
@@ -81,15 +82,24 @@ export async function contendMain(a) {
   if (a.only.length) models = models.filter((n) => a.only.includes(n));
   const cores = os.cpus().length;
   const rounds = Math.max(a.rounds, 3);
+  // Each model's per-tensor uint8 form too (issue 10: float or int8), made
+  // before the spinners start (cached by bench/int8.mjs).
+  const quantizer = a.int8 ? new Quantizer(a) : null;
+  const jobs = [];
+  for (const name of models) {
+    const file = path.join(a.modelsDir, `${name}.tflite`);
+    if (!fs.existsSync(file)) continue;
+    jobs.push({label: name, file});
+    const q = quantizer?.make(name, file, FORMS.find((form) => form.key === 'pt_u8'));
+    if (q?.file) jobs.push({label: `${name} (uint8)`, file: q.file});
+  }
   const stop = startSpinners(cores);
   const results = [];
   try {
-    for (const name of models) {
-      const file = path.join(a.modelsDir, `${name}.tflite`);
-      if (!fs.existsSync(file)) continue;
-      const r = contendModel(a, name, file, rounds);
+    for (const {label, file} of jobs) {
+      const r = contendModel(a, label, file, rounds);
       results.push(r);
-      process.stderr.write(`bench --contend: ${name}: --threads 1 ${f(r.one_ms, 1)} ms, default ${f(r.default_ms, 1)} ms, ` +
+      process.stderr.write(`bench --contend: ${label}: --threads 1 ${f(r.one_ms, 1)} ms, default ${f(r.default_ms, 1)} ms, ` +
         `ratio ${f(r.ratio, 2)} (load ${r.load.at(-1)[0]})\n`);
     }
   } finally {

@@ -12,7 +12,8 @@
 #     models with few runs; the report goes to $BUILD/bench/quick/)
 #   bench/run.sh --contend [--runs N] [--rounds N] [--only NAME...]
 #     (osprey's default thread setting against --threads 1 while one busy
-#     process per core runs; the "Under contention" section of the report)
+#     process per core runs, float and per-tensor uint8 forms; the "Under
+#     contention" section of the report)
 #
 # Environment: BUILD (build directory, default build), OSPREY_CACHE (zoo
 # cache, default ~/.cache/osprey), MODELS_DIR (use these .tflite files
