@@ -34,14 +34,16 @@ std::vector<int> written_indices(const Graph& g) {
 
 }  // namespace
 
-StackGraphRunner::StackGraphRunner(const Graph& graph, const std::string& backend, int threads) {
+StackGraphRunner::StackGraphRunner(const Graph& graph, const std::string& backend, int threads, Keep keep)
+    : model_outputs_(static_cast<int>(graph.outputs.size())) {
   Graph exposed = copy_graph(graph);
-  // Every float activation (the inputs too: the arena reuses an input's
+  // Every kept activation (the inputs too: the arena reuses an input's
   // buffer once its last reader ran) becomes a model output.
   std::set<int> outputs(exposed.outputs.begin(), exposed.outputs.end());
   auto expose = [&](int t) {
+    if (t < 0) return;
     const Tensor& x = exposed.tensors[static_cast<size_t>(t)];
-    if (t >= 0 && !x.is_constant && x.type == DType::kFloat32 && outputs.insert(t).second) {
+    if (!x.is_constant && (keep == Keep::kAll || x.type == DType::kFloat32) && outputs.insert(t).second) {
       exposed.outputs.push_back(t);
     }
   };

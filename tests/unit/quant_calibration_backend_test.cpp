@@ -1,7 +1,7 @@
-// Calibration on the fast path: running the float model on the default
-// backend stack (XNNPACK runtimes that keep their intermediates to
-// themselves) must see every tensor the reference kernels see, with the same
-// statistics within float rounding (skipped when the zoo model or the sample
+// Calibration and the per-layer accuracy report on the fast path: running
+// the models on the default backend stack (XNNPACK runtimes that keep their
+// intermediates to themselves) must see every tensor the reference kernels
+// see, with the same statistics within float rounding (skipped when the zoo model or the sample
 // photos have not been fetched, and in sanitizer builds, where it is slow).
 #include <gtest/gtest.h>
 
@@ -13,6 +13,8 @@
 
 #include "backends/backend.h"
 #include "quant/calibration.h"
+#include "quant/metrics.h"
+#include "quant/pipeline.h"
 #include "quant/quantizer.h"
 #include "runtime/interpreter.h"
 #include "vision/model_metadata.h"
@@ -95,6 +97,48 @@ TEST_P(CalibrationOnBackends, SeesEveryTensorWithTheReferenceStatistics) {
               worst);
   // Every op's float result is an activation calibration needs.
   EXPECT_GE(compared, static_cast<int>(g.ops.size()) / 2);
+}
+
+// The per-layer accuracy report keeps every tensor the same way, the integer
+// ones too: the same tensors, and the same figures within float rounding.
+TEST(PerLayerOnBackends, MatchesTheReferenceKernels) {
+  const std::string name = "face_detection_short_range";
+  const std::string model = cache_dir() + "/models/" + name + ".tflite";
+  std::vector<std::string> photos;
+  for (const char* p : {"astronaut.png", "coffee.png", "messi5.jpg"})
+    photos.push_back(cache_dir() + "/media/" + p);
+  bool present = std::filesystem::exists(model);
+  for (const std::string& p : photos) present = present && std::filesystem::exists(p);
+  if (kSanitized || !present) GTEST_SKIP() << "zoo model or sample photos not fetched (or a sanitizer build)";
+
+  const vision::ModelSpec spec = vision::load_model_spec(vision::zoo_manifest_path(), name);
+  const quant::InputRecipe recipe{spec.input.width, spec.input.height, spec.input.normalization,
+                                  spec.input.resize};
+  auto interp = Interpreter::load(model);
+  quant::QuantizeOptions options;
+  options.image_input = spec.input.normalization;
+  const quant::QuantizationRun run =
+      quant::quantize_model(interp->graph(), quant::SampleSource(photos, 6, true, recipe), options);
+  auto quantized = Interpreter::from_buffer(run.model, "quantized");
+  const quant::SampleSource source(photos, 2, false, recipe);
+  quant::CompareOptions co;
+  co.per_layer = true;
+  co.spec = spec;
+  co.threads = 1;
+  co.backend = "ref";
+  const quant::ComparisonReport ref = quant::compare_graphs(interp->graph(), quantized->graph(), source, co);
+  co.backend = kDefaultBackend;
+  const quant::ComparisonReport fast = quant::compare_graphs(interp->graph(), quantized->graph(), source, co);
+  ASSERT_GT(ref.layers.size(), 20u);
+  ASSERT_EQ(ref.layers.size(), fast.layers.size());
+  for (size_t i = 0; i < ref.layers.size(); ++i) {
+    EXPECT_EQ(ref.layers[i].tensor, fast.layers[i].tensor);
+    EXPECT_NEAR(ref.layers[i].metrics.cosine, fast.layers[i].metrics.cosine, 1e-4) << ref.layers[i].tensor;
+  }
+  ASSERT_EQ(ref.outputs.size(), fast.outputs.size());
+  for (size_t i = 0; i < ref.outputs.size(); ++i) {
+    EXPECT_NEAR(ref.outputs[i].metrics.cosine, fast.outputs[i].metrics.cosine, 1e-4) << ref.outputs[i].name;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, CalibrationOnBackends,
