@@ -31,6 +31,19 @@ const HELPERS = [{key: 'pc_u8', granularity: 'per-channel', io: 'uint8'}];  // L
 // docs/quantization.md and tests/quant/litert_compare.mjs.
 const PHOTOS = ['astronaut.png', 'coffee.png', 'messi5.jpg'];
 
+// Image preparation for zoo models without a task head in zoo/models.json
+// (quantize needs it to calibrate on photos), by task, as MediaPipe's graphs
+// feed these models: ImageToTensorCalculator / TfLiteConverterCalculator with
+// pixels in [0, 1]; hand_landmark_cpu, pose_landmark_by_roi_cpu and objectron's
+// box_landmark_cpu keep the aspect ratio (letterbox), the face landmark side
+// model stretches.
+const HEADLESS_INPUT = {
+  'face-landmarks': ['--input-range', '0,1', '--resize', 'stretch'],
+  'hand-landmarks': ['--input-range', '0,1', '--resize', 'letterbox'],
+  'pose-landmarks': ['--input-range', '0,1', '--resize', 'letterbox'],
+  '3d-object-landmarks': ['--input-range', '0,1', '--resize', 'letterbox'],
+};
+
 const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 // What identifies the quantizer that made a cached file: osprey's version and
@@ -53,10 +66,14 @@ export class Quantizer {
     this.photos = PHOTOS.map((p) => path.join(path.dirname(a.modelsDir), 'media', p));
     this.version = quantizerVersion(a.osprey);
     this.photoHash = this.photos.map((p) => (fs.existsSync(p) ? sha256(fs.readFileSync(p)) : 'missing')).join(',');
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'zoo/models.json'), 'utf8'));
+    this.entries = new Map(manifest.models.map((e) => [e.name, e]));
   }
 
-  flags(form) {
-    return ['--granularity', form.granularity, '--io', form.io, '--samples', '100', '--eval-samples', '0'];
+  flags(name, form) {
+    const e = this.entries.get(name);
+    const input = e && !e.head ? HEADLESS_INPUT[e.task] ?? [] : [];
+    return ['--granularity', form.granularity, '--io', form.io, '--samples', '100', '--eval-samples', '0', ...input];
   }
 
   // The cached file of `form` for the float model `file`, made if missing;
@@ -64,14 +81,14 @@ export class Quantizer {
   make(name, file, form) {
     const missing = this.photos.find((p) => !fs.existsSync(p));
     if (missing) return {error: `calibration photo ${missing} missing (node zoo/fetch.mjs)`};
-    const key = sha256(JSON.stringify([sha256(fs.readFileSync(file)), this.flags(form), this.version, this.photoHash]));
+    const key = sha256(JSON.stringify([sha256(fs.readFileSync(file)), this.flags(name, form), this.version, this.photoHash]));
     const out = path.join(this.cache, `${name}.${form.key}.${key.slice(0, 16)}.tflite`);
     if (fs.existsSync(out)) return {file: out, cached: true};
     fs.mkdirSync(this.cache, {recursive: true});
     const tmp = `${out}.${process.pid}.tmp`;
     const t0 = Date.now();
     try {
-      run(this.osprey, ['quantize', file, '-o', tmp, '--calibration', ...this.photos, ...this.flags(form)]);
+      run(this.osprey, ['quantize', file, '-o', tmp, '--calibration', ...this.photos, ...this.flags(name, form)]);
       fs.renameSync(tmp, out);
     } catch (e) {
       fs.rmSync(tmp, {force: true});
