@@ -90,6 +90,11 @@ export class Quantizer {
     try {
       run(this.osprey, ['quantize', file, '-o', tmp, '--calibration', ...this.photos, ...this.flags(name, form)]);
       fs.renameSync(tmp, out);
+      // Files of this model and form from an older quantizer or model are stale.
+      const prefix = `${name}.${form.key}.`;
+      for (const f of fs.readdirSync(this.cache)) {
+        if (f.startsWith(prefix) && f.endsWith('.tflite') && f !== path.basename(out)) fs.rmSync(path.join(this.cache, f));
+      }
     } catch (e) {
       fs.rmSync(tmp, {force: true});
       return {error: e.message};
