@@ -92,8 +92,9 @@ export class Quantizer {
       fs.renameSync(tmp, out);
       // Files of this model and form from an older quantizer or model are stale.
       const prefix = `${name}.${form.key}.`;
-      for (const f of fs.readdirSync(this.cache)) {
-        if (f.startsWith(prefix) && f.endsWith('.tflite') && f !== path.basename(out)) fs.rmSync(path.join(this.cache, f));
+      for (const entry of fs.readdirSync(this.cache)) {
+        const stale = entry.startsWith(prefix) && entry.endsWith('.tflite') && entry !== path.basename(out);
+        if (stale) fs.rmSync(path.join(this.cache, entry));
       }
     } catch (e) {
       fs.rmSync(tmp, {force: true});
