@@ -83,6 +83,7 @@ BENCH_MODELS ?=
 BENCH_ONLY := $(if $(strip $(BENCH_MODELS)),--only $(BENCH_MODELS))
 bench: build models node-deps
 	@bash bench/run.sh $(BENCH_ONLY)
+	@$(MAKE) --no-print-directory bench-onnx
 
 # The "Under contention" table: default threads against --threads 1 with one
 # busy process per core (started and stopped by the harness).
@@ -100,6 +101,12 @@ onnx-test: build models node-deps
 # "ONNX models" section of docs/benchmarks.md.
 bench-onnx: build models node-deps
 	@OSPREY_BIN=$(BUILD)/bin/osprey node bench/onnx.mjs --write docs/benchmarks.md
+
+# The harness on two small models with few runs (int8 forms and ospreyd
+# included); writes build/bench/quick/, not docs/.
+.PHONY: bench-quick
+bench-quick: build models node-deps
+	@bash bench/run.sh --quick $(BENCH_ONLY)
 
 demo: build models
 	@bash scripts/demo.sh $(BUILD)/bin/osprey
