@@ -126,7 +126,7 @@ std::vector<TextBox> db_boxes(const ProbabilityMap& map, int image_width, int im
     if (shorter_side(rect) < params.min_size) continue;
     const Quad box = box_corners(rect);
     const float score = mean_inside(map, box);
-    if (score < params.box_thresh) continue;
+    if (!(score >= params.box_thresh)) continue;  // NaN scores too
     // The detector is trained on text shrunk by this offset (Vatti clipping
     // with round joins); growing a rectangle that way keeps it a rectangle.
     const double perimeter = polygon_perimeter(box);

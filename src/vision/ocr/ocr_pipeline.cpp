@@ -132,7 +132,7 @@ OcrResult read_text(const Image& image, const TextModels& models, const Charset&
     stage = Clock::now();
     const Recognition read = recognize(crop, models, charset, params);
     result.timing.recognition_ms += ms_since(stage);
-    if (read.score < params.drop_score) continue;
+    if (!(read.score >= params.drop_score)) continue;  // NaN scores too
     result.lines.push_back({read.text, read.score, box.quad, box.score, turned});
   }
   result.timing.total_ms = ms_since(start);
