@@ -115,7 +115,13 @@ TEST(Int8Avx512Elementwise, PreluChannelsAndAlphaShapes) {
       }
     }
   }
-  // Other ranks.
+  // Alphas of over 4096 values (computed, not tabulated), and other ranks.
+  for (const Shape& input : {Shape{1, 8, 40, 17}, Shape{1, 5, 63, 16}}) {
+    PreluCase c;
+    c.input = input;
+    c.alpha = {input[1], input[2], input[3]};
+    for (const PreluCase& f : both_types(c)) check(f);
+  }
   for (const auto& [input, alpha] : {std::pair{Shape{37}, Shape{37}},
                                      {Shape{5, 20}, Shape{20}},
                                      {Shape{2, 4, 19}, Shape{19}},
@@ -140,8 +146,9 @@ TEST(Int8Avx512Elementwise, PreluZeroPointsScalesArithmetic) {
       for (int32_t input_zp : zps) {
         for (int32_t output_zp : zps) {
           PreluCase c;
-          c.input = {1, 2, 3, 16 + i % 5};
-          c.alpha = {1, 1, c.input[3]};
+          // Odd cases: an alpha of over 4096 values, which the kernel computes instead of tabulating.
+          c.input = i % 2 ? Shape{1, 16, 16, 17 + i % 5} : Shape{1, 2, 3, 16 + i % 5};
+          c.alpha = i % 2 ? Shape{16, 16, c.input[3]} : Shape{1, 1, c.input[3]};
           c.is_signed = is_signed;
           c.input_zp = input_zp;
           c.output_zp = output_zp;

@@ -1,6 +1,7 @@
-// osprey's int8/uint8 elementwise kernels (int8_kernels.h): PRELU in vector
-// fixed point, and one-input ops of one byte in and one byte out as a
-// 256-entry table the reference kernel itself fills.
+// osprey's int8/uint8 elementwise kernels (int8_kernels.h): PRELU as a table
+// per alpha value (or, for large alphas, in vector fixed point), and one-input
+// ops of one byte in and one byte out as a 256-entry table; the reference
+// kernel itself fills the tables.
 #include <pthreadpool.h>
 
 #include <algorithm>
@@ -21,6 +22,9 @@ namespace {
 
 using namespace backend_checks;
 
+// PRELUs with up to this many alpha values run on a table of 256 bytes per
+// value (a gather per 16 elements); larger ones compute each element.
+constexpr int64_t kMaxPreluTableAlphas = 4096;
 // Elements one task of a kernel handles: big enough to hide the task's cost.
 constexpr int64_t kElementsPerTask = 16384;
 
@@ -77,6 +81,11 @@ struct PreluParams {
   int32_t in_offset = 0, out_offset = 0;
   quant::QuantizedMultiplier pos, neg;
   std::vector<int32_t> alpha;  // period elements
+  // Small alphas: for alpha element j, the 256 output bytes of each input
+  // byte at j * 256 (plus 3 bytes that dword gathers read past the last);
+  // `rows` holds j * 256 over the period, in place of `alpha`.
+  std::vector<uint8_t> table;
+  std::vector<int32_t> rows;
 };
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
@@ -177,6 +186,23 @@ void prelu_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t 
   }
 }
 
+// The table form: one dword gather per 16 elements, its low bytes kept.
+void prelu_gather_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
+  const int64_t period = static_cast<int64_t>(p.rows.size());
+  int64_t phase = first % period;
+  for (int64_t i = first; i < last;) {
+    const int64_t n = std::min({int64_t{16}, last - i, period - phase});
+    const __mmask16 lanes = static_cast<__mmask16>((1u << n) - 1);
+    const __m512i bytes = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lanes, in + i));
+    const __m512i index = _mm512_add_epi32(bytes, _mm512_maskz_loadu_epi32(lanes, p.rows.data() + phase));
+    const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), lanes, index, p.table.data(), 1);
+    _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes, v);
+    i += n;
+    phase += n;
+    if (phase == period) phase = 0;
+  }
+}
+
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
@@ -199,7 +225,9 @@ class Int8PreluKernel final : public Kernel {
     const uint8_t* in = ctx.input(0).data;
     uint8_t* out = ctx.output(0).data;
     parallel_ranges(pool_.get(), num_elements(shape_), [&](int64_t first, int64_t last) {
-      if (p_.is_signed) {
+      if (!p_.table.empty()) {
+        prelu_gather_range(p_, in, out, first, last);
+      } else if (p_.is_signed) {
         prelu_range<true>(p_, in, out, first, last);
       } else {
         prelu_range<false>(p_, in, out, first, last);
@@ -251,36 +279,52 @@ bool is_byte_function(const Graph& graph, const Op& op) {
   }
 }
 
-// Fills `table` (indexed by the raw input byte) by running the reference
-// kernel of `op` over all 256 input bytes; false when it refuses the op (it
-// then reports why when it runs it).
-bool table_from_reference(const Graph& graph, const Op& op, std::array<uint8_t, 256>& table) {
+// Runs the reference kernel of `op` on `inputs` (probe tensors with their
+// bytes) into `output` (a probe tensor of the expected shape, with storage);
+// false when the kernel refuses the op (it then reports why when it runs it)
+// or infers another shape.
+bool run_reference(const Op& op, std::vector<Tensor> inputs, Tensor output) {
   Graph probe;
-  std::array<uint8_t, 256> input{};
-  for (size_t b = 0; b < input.size(); ++b) input[b] = static_cast<uint8_t>(b);
-  for (const Tensor* t : {&in(graph, op, 0), &out(graph, op)}) {
-    Tensor copy;
-    copy.type = t->type;
-    copy.quant = t->quant;
-    copy.shape = {256};
-    probe.tensors.push_back(copy);
-  }
-  probe.tensors[0].data = input.data();
-  probe.tensors[1].data = table.data();
   Op probe_op = op;
-  probe_op.inputs = {0};
-  probe_op.outputs = {1};
+  probe_op.inputs.clear();
+  for (Tensor& t : inputs) {
+    probe_op.inputs.push_back(static_cast<int>(probe.tensors.size()));
+    probe.tensors.push_back(std::move(t));
+  }
+  const Shape expected = output.shape;
+  probe_op.outputs = {static_cast<int>(probe.tensors.size())};
+  probe.tensors.push_back(std::move(output));
   std::unique_ptr<Kernel> kernel = reference_op_resolver().create(probe_op);
   if (!kernel) return false;
   try {
     KernelContext ctx(probe, probe_op);
     kernel->prepare(ctx);
-    if (probe.tensors[1].shape != Shape{256}) return false;
+    if (probe.tensors.back().shape != expected) return false;
     kernel->eval(ctx);
   } catch (const Error&) {
     return false;
   }
   return true;
+}
+
+// A probe tensor with `t`'s type and parameters, of `shape`, over `bytes`.
+Tensor probe_tensor(const Tensor& t, Shape shape, uint8_t* bytes, bool constant = false) {
+  Tensor probe;
+  probe.type = t.type;
+  probe.quant = t.quant;
+  probe.shape = std::move(shape);
+  probe.data = bytes;
+  probe.is_constant = constant;
+  return probe;
+}
+
+// Fills `table` (indexed by the raw input byte) with what the reference
+// kernel of the one-input `op` makes of each of the 256 input bytes.
+bool table_from_reference(const Graph& graph, const Op& op, std::array<uint8_t, 256>& table) {
+  std::array<uint8_t, 256> input{};
+  for (size_t b = 0; b < input.size(); ++b) input[b] = static_cast<uint8_t>(b);
+  return run_reference(op, {probe_tensor(in(graph, op, 0), {256}, input.data())},
+                       probe_tensor(out(graph, op), {256}, table.data()));
 }
 
 #if defined(__clang__)
@@ -375,10 +419,31 @@ std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Le
   p.neg = quant::quantize_multiplier(static_cast<double>(pi.scale * pa.scale / po.scale));
   // A period of at least a few vectors, so that small alphas do not cut every vector short.
   const int64_t repeats = std::max<int64_t>(1, 256 / size);
-  p.alpha.resize(static_cast<size_t>(size * repeats));
-  for (size_t j = 0; j < p.alpha.size(); ++j) {
-    const uint8_t byte = alpha.data[j % static_cast<size_t>(size)];
-    p.alpha[j] = (p.is_signed ? static_cast<int8_t>(byte) : int32_t{byte}) - pa.zero_point;
+  const size_t period = static_cast<size_t>(size * repeats);
+  if (size <= kMaxPreluTableAlphas) {
+    // What the reference kernel makes of every input byte against every alpha element.
+    const auto n = static_cast<size_t>(size);
+    std::vector<uint8_t> probe_in(256 * n), probe_out(256 * n);
+    for (size_t b = 0; b < 256; ++b) std::fill_n(probe_in.begin() + static_cast<std::ptrdiff_t>(b * n), n, b);
+    std::vector<uint8_t> alpha_bytes(alpha.data, alpha.data + n);
+    if (!run_reference(op,
+                       {probe_tensor(input, {256, static_cast<int32_t>(size)}, probe_in.data()),
+                        probe_tensor(alpha, {static_cast<int32_t>(size)}, alpha_bytes.data(), true)},
+                       probe_tensor(output, {256, static_cast<int32_t>(size)}, probe_out.data()))) {
+      return nullptr;
+    }
+    p.table.assign(256 * n + 3, 0);
+    for (size_t b = 0; b < 256; ++b) {
+      for (size_t j = 0; j < n; ++j) p.table[j * 256 + b] = probe_out[b * n + j];
+    }
+    p.rows.resize(period);
+    for (size_t j = 0; j < period; ++j) p.rows[j] = static_cast<int32_t>(j % n * 256);
+  } else {
+    p.alpha.resize(period);
+    for (size_t j = 0; j < period; ++j) {
+      const uint8_t byte = alpha.data[j % static_cast<size_t>(size)];
+      p.alpha[j] = (p.is_signed ? static_cast<int8_t>(byte) : int32_t{byte}) - pa.zero_point;
+    }
   }
   return std::make_unique<Int8PreluKernel>(std::move(p), input.shape, std::move(pool));
 }
