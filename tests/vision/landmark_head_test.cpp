@@ -100,6 +100,7 @@ TEST(LandmarkHead, HandednessAndVisibility) {
   j["landmarks"]["values_per_landmark"] = 5;
   j["landmarks"]["visibility"] = true;
   j["landmarks"]["reported"] = 2;
+  j["connections"] = {{0, 1}};
   j["presence"]["activation"] = "none";
   j["handedness"] = {{"output", 2}, {"labels", {"Left", "Right"}}};
   const LandmarkHead head = parse(j);
