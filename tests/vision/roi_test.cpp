@@ -115,15 +115,20 @@ TEST(Roi, WarpReadsWhereTheRectSays) {
   EXPECT_EQ(out.at(0, 0)[1], 8);
   EXPECT_EQ(out.at(5, 7)[0], 15);
   EXPECT_EQ(out.at(5, 7)[1], 15);
-  // Half-size output: two image pixels per output pixel.
+  // Half-size output: each output pixel centred between four image pixels
+  // (16 and 17 across, 12 and 13 down), so halfway between their values.
   out = warp_roi(image, {26, 24, 32, 32, 0}, 16, 16, BorderMode::kZero);
-  EXPECT_EQ(out.at(3, 2)[0], 16);
-  EXPECT_EQ(out.at(3, 2)[1], 12);
-  // Quarter turn clockwise: the output's +x runs down the image.
+  EXPECT_NEAR(out.at(3, 2)[0], 16.5, 0.51);
+  EXPECT_NEAR(out.at(3, 2)[1], 12.5, 0.51);
+  // Quarter turn clockwise: the output's +x runs down the image. Output pixel
+  // (4, 6)'s centre lands on image pixel (35, 12)'s centre.
   out = warp_roi(image, {26, 24, 32, 32, kPi / 2}, 32, 32, BorderMode::kZero);
-  const Point expected = RotatedRect{26, 24, 32, 32, kPi / 2}.to_image({4.0f / 32, 6.0f / 32});
-  EXPECT_EQ(out.at(4, 6)[0], static_cast<int>(std::lround(expected.x)));
-  EXPECT_EQ(out.at(4, 6)[1], static_cast<int>(std::lround(expected.y)));
+  const Point expected = RotatedRect{26, 24, 32, 32, kPi / 2}.to_image({4.5f / 32, 6.5f / 32});
+  EXPECT_NEAR(expected.x, 35.5f, 1e-4);
+  EXPECT_NEAR(expected.y, 12.5f, 1e-4);
+  EXPECT_EQ(out.at(4, 6)[0], 35);
+  EXPECT_EQ(out.at(4, 6)[1], 12);
+  EXPECT_EQ(out.at(5, 6)[1], 13);  // one step along the output's x is one pixel down
 }
 
 TEST(Roi, WarpBorderZeroOrReplicate) {

@@ -13,7 +13,7 @@ namespace {
 // decimal, which prints short.
 double round_to(double value, int decimals) {
   const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
+  return std::round(value * scale) / scale + 0.0;  // + 0.0 turns -0.0 into 0.0
 }
 
 nlohmann::ordered_json subject_json(const LandmarkSubject& s, size_t reported) {
@@ -61,7 +61,7 @@ void tint_mask(Image& out, const LandmarkSubject& s, Color color) {
       std::min(out.height, static_cast<int>(std::ceil(std::min(b.ymax, static_cast<float>(out.height)))));
   for (int y = y0; y < y1; ++y) {
     for (int x = x0; x < x1; ++x) {
-      const Point uv = s.roi.to_roi({static_cast<float>(x), static_cast<float>(y)});
+      const Point uv = s.roi.to_roi({static_cast<float>(x) + 0.5f, static_cast<float>(y) + 0.5f});
       if (uv.x < 0 || uv.y < 0 || uv.x >= 1 || uv.y >= 1) continue;
       const auto mx = static_cast<size_t>(uv.x * static_cast<float>(r.mask_width));
       const auto my = static_cast<size_t>(uv.y * static_cast<float>(r.mask_height));
@@ -113,7 +113,7 @@ Image annotate_landmarks(const Image& image, const LandmarkFrame& frame, const L
       draw_line(out, {p.x, p.y}, {q.x, q.y}, {255, 255, 255}, line);
     }
     // Many points (the face mesh) get small dots.
-    const float dot = reported > 100 ? line * 0.75f : static_cast<float>(std::max(2, side / 250));
+    const float dot = reported > 100 ? line * 0.5f : static_cast<float>(std::max(2, side / 250));
     for (size_t i = 0; i < reported; ++i) fill_circle(out, points[i].x, points[i].y, dot, color);
     if (!s.result.handedness.empty()) {
       const int x = static_cast<int>(std::clamp(corners[0].x, 0.0f, static_cast<float>(out.width - 1)));

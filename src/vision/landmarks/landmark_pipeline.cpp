@@ -133,7 +133,15 @@ LandmarkFrame LandmarkPipeline::process(const Image& frame) {
     if (!(rois[i].width > 1 && rois[i].height > 1)) continue;
     LandmarkResult result = landmarks_->run_on_roi(frame, rois[i], *head_).output;
     if (!result.present) continue;
-    if (track_) tracked_.push_back(head_->roi_from_landmarks(result.landmarks));
+    if (track_) {
+      // Two ROIs that converged on one subject: keep the first.
+      const RotatedRect next = head_->roi_from_landmarks(result.landmarks);
+      const bool duplicate = std::any_of(tracked_.begin(), tracked_.end(), [&](const RotatedRect& r) {
+        return iou(r.bounds(), next.bounds()) > kSameSubjectIou;
+      });
+      if (duplicate) continue;
+      tracked_.push_back(next);
+    }
     LandmarkSubject subject;
     subject.roi = rois[i];
     subject.tracked = from_tracking[i];

@@ -100,7 +100,9 @@ Image warp_roi(const Image& image, const RotatedRect& rect, int width, int heigh
                    std::isfinite(rect.height) && std::isfinite(rect.rotation),
                "region of interest is not finite");
   Image out(width, height, 3);
-  // Output pixel (i, j) reads the image at origin + i * step_u + j * step_v.
+  // Continuous coordinates, pixel (x, y) covering [x, x+1): output pixel
+  // (i, j) reads the image at origin + (i + 0.5) * step_u + (j + 0.5) * step_v,
+  // whose nearest pixel centres are 0.5 lower.
   const Point origin = rect.to_image({0, 0});
   const Point along_u = rect.to_image({1, 0});
   const Point along_v = rect.to_image({0, 1});
@@ -112,8 +114,9 @@ Image warp_roi(const Image& image, const RotatedRect& rect, int width, int heigh
   for (int j = 0; j < height; ++j) {
     uint8_t* row = out.row(j);
     for (int i = 0; i < width; ++i) {
-      const float x = origin.x + static_cast<float>(i) * ux + static_cast<float>(j) * vx;
-      const float y = origin.y + static_cast<float>(i) * uy + static_cast<float>(j) * vy;
+      const float fi = static_cast<float>(i) + 0.5f, fj = static_cast<float>(j) + 0.5f;
+      const float x = origin.x + fi * ux + fj * vx - 0.5f;
+      const float y = origin.y + fi * uy + fj * vy - 0.5f;
       const float fx0 = std::floor(x), fy0 = std::floor(y);
       // Far outside: leave the zero border (or clamp, for replicate) without overflowing int.
       const int x0 = static_cast<int>(std::clamp(fx0, -2.0f, static_cast<float>(image.width + 1)));

@@ -65,9 +65,11 @@ RotatedRect rect_around_points(std::span<const Point> points, float rotation);
 enum class BorderMode { kZero, kReplicate };
 BorderMode parse_border_mode(const std::string& name);
 
-// The ROI resampled (bilinear) into a width x height RGB image: output pixel
-// (i, j) shows the image at rect.to_image({i / width, j / height}), like
-// ImageToTensorCalculator's warp of the rect's corners onto the output's.
+// The ROI resampled (bilinear) into a width x height RGB image, the rect's
+// corners onto the output's corners like ImageToTensorCalculator: the centre
+// of output pixel (i, j) shows rect.to_image({(i + 0.5) / width,
+// (j + 0.5) / height}), in coordinates where image pixel (x, y) covers
+// [x, x+1) x [y, y+1) (as detections and landmarks are).
 Image warp_roi(const Image& image, const RotatedRect& rect, int width, int height, BorderMode border);
 
 }  // namespace osprey::vision
