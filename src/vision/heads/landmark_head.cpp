@@ -7,6 +7,8 @@
 #include <cmath>
 #include <numbers>
 
+#include <fmt/ranges.h>
+
 #include "core/error.h"
 
 namespace osprey::vision {
@@ -73,7 +75,8 @@ RotatedRect apply_recipe(const RoiRecipe& recipe, const std::vector<Point>& poin
   auto in_range = [count](int i) { return i >= 0 && i < count; };
   OSPREY_CHECK(in_range(recipe.rotation_start) &&
                    std::all_of(recipe.rotation_end.begin(), recipe.rotation_end.end(), in_range),
-               "the ROI recipe reads {} points the {} does not have ({} points)", "rotation", what, count);
+               "the ROI's rotation points (from {} to {}) are not among the {}'s {} points",
+               recipe.rotation_start, fmt::join(recipe.rotation_end, "+"), what, count);
   const Point start = points[static_cast<size_t>(recipe.rotation_start)];
   const Point end = mean_of(points, recipe.rotation_end);
   const float rotation = rotation_from(start, end, recipe.target_angle);
