@@ -198,8 +198,8 @@ TEST(LandmarkHead, ZooLandmarkModelsParse) {
     EXPECT_FALSE(head.params().connections.empty()) << name;
     EXPECT_NO_THROW(load_model_spec(testing::manifest_path(), head.params().detector)) << name;
   }
-  const LandmarkHead& pose =
-      load_model_spec(testing::manifest_path(), "pose_landmark_full").head_as<LandmarkHead>();
+  const ModelSpec pose_spec = load_model_spec(testing::manifest_path(), "pose_landmark_full");
+  const LandmarkHead& pose = pose_spec.head_as<LandmarkHead>();
   EXPECT_EQ(pose.params().num_reported, 33);
   EXPECT_EQ(pose.params().num_landmarks, 39);
 }
