@@ -87,3 +87,7 @@ if(OSPREY_ONNX_TESTS)
   set_tests_properties(onnx_node_cases onnx_ppocr_ort_compare
                        PROPERTIES LABELS onnx TIMEOUT 600 ENVIRONMENT OSPREY_BIN=$<TARGET_FILE:osprey>)
 endif()
+
+# `osprey landmarks` on the sample photos: JSON schema, subjects, one-line errors.
+add_test(NAME cli_landmarks COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/landmarks.sh $<TARGET_FILE:osprey>)
+set_tests_properties(cli_landmarks PROPERTIES LABELS "unit;malformed" SKIP_RETURN_CODE 77 TIMEOUT 300)

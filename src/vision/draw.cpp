@@ -76,6 +76,19 @@ void fill_circle(Image& image, float cx, float cy, float radius, Color color) {
   }
 }
 
+void draw_line(Image& image, Point a, Point b, Color color, float width) {
+  check_drawable(image);
+  if (!std::isfinite(a.x) || !std::isfinite(a.y) || !std::isfinite(b.x) || !std::isfinite(b.y)) return;
+  // Dots every half radius: simple, and the lines drawn here are short.
+  const float radius = std::max(0.5f, width / 2);
+  const float length = std::hypot(b.x - a.x, b.y - a.y);
+  const int steps = static_cast<int>(std::min(length / (radius / 2), 100000.0f)) + 1;
+  for (int i = 0; i <= steps; ++i) {
+    const float t = static_cast<float>(i) / static_cast<float>(steps);
+    fill_circle(image, a.x + t * (b.x - a.x), a.y + t * (b.y - a.y), radius, color);
+  }
+}
+
 int text_width(std::string_view text, int scale) {
   return text.empty() ? 0 : static_cast<int>(text.size()) * (kGlyphWidth + 1) * scale - scale;
 }

@@ -22,6 +22,8 @@ Color class_color(int class_id);
 void fill_rect(Image& image, int x0, int y0, int x1, int y1, Color color);
 void draw_box(Image& image, const Box& box, Color color, int thickness);
 void fill_circle(Image& image, float cx, float cy, float radius, Color color);
+// A straight stroke of `width` pixels from a to b (round ends).
+void draw_line(Image& image, Point a, Point b, Color color, float width);
 // Text with the 5x7 font magnified `scale` times; (x, y) is the top left.
 void draw_text(Image& image, int x, int y, std::string_view text, Color color, int scale);
 int text_width(std::string_view text, int scale);

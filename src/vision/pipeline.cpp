@@ -47,6 +47,24 @@ InputTransform Pipeline::infer(const Image& image, StageTiming& timing) {
   return geometry;
 }
 
+void Pipeline::infer_roi(const Image& image, const RotatedRect& roi, BorderMode border, StageTiming& timing) {
+  auto start = Clock::now();
+  Tensor& input = interpreter_->input(0);
+  OSPREY_CHECK(input.rank() == 4 && input.dim(1) == spec_.input.height && input.dim(2) == spec_.input.width &&
+                   input.dim(3) == 3,
+               "model '{}' has input shape {} but its metadata says {}x{} RGB", spec_.name,
+               shape_str(input.shape), spec_.input.width, spec_.input.height);
+  const Image rgb = image.channels == 3 ? Image() : to_rgb(image);
+  fill_input_tensor(
+      warp_roi(image.channels == 3 ? image : rgb, roi, spec_.input.width, spec_.input.height, border),
+      spec_.input.normalization, input);
+  timing.preprocess_ms = milliseconds_since(start);
+
+  start = Clock::now();
+  interpreter_->invoke();
+  timing.inference_ms = milliseconds_since(start);
+}
+
 ModelOutputs Pipeline::outputs() {
   return outputs_of(*interpreter_, spec_.name);
 }

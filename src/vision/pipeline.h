@@ -11,6 +11,7 @@
 #include "runtime/interpreter.h"
 #include "vision/heads/head.h"
 #include "vision/image.h"
+#include "vision/landmarks/roi.h"
 #include "vision/model_metadata.h"
 
 namespace osprey::vision {
@@ -38,6 +39,17 @@ class Pipeline {
   PipelineRun<typename H::Result> run(const Image& image) {
     return run(image, spec_.head_as<H>());
   }
+  // Runs on the region `roi` of the image, warped into the model input (no
+  // letterbox), for heads that decode against a ROI (landmark models).
+  template <typename H>
+  PipelineRun<typename H::Result> run_on_roi(const Image& image, const RotatedRect& roi, const H& head) {
+    PipelineRun<typename H::Result> result;
+    infer_roi(image, roi, head.border(), result.timing);
+    const auto start = std::chrono::steady_clock::now();
+    result.output = head.decode(outputs(), roi);
+    result.timing.postprocess_ms = milliseconds_since(start);
+    return result;
+  }
   // Runs with `head` in place of the manifest's (e.g. another threshold).
   template <typename H>
   PipelineRun<typename H::Result> run(const Image& image, const H& head) {
@@ -53,6 +65,7 @@ class Pipeline {
   static double milliseconds_since(std::chrono::steady_clock::time_point start);
   // Preprocess and invoke; returns how input pixels map back to the image.
   InputTransform infer(const Image& image, StageTiming& timing);
+  void infer_roi(const Image& image, const RotatedRect& roi, BorderMode border, StageTiming& timing);
   ModelOutputs outputs();
 
   ModelSpec spec_;

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "vision/heads/detection_head.h"
 #include "vision/heads/head.h"
+#include "vision/heads/landmark_head.h"
 #include "vision/heads/postprocess_head.h"
 #include "vision/heads/segmentation_head.h"
 #include "vision/image_io.h"
@@ -54,18 +55,19 @@ void expect_contains(const std::string& text, const std::string& part) {
 TEST(HeadRegistry, FindsEachHeadByItsManifestName) {
   EXPECT_EQ(find_head_parser("ssd-detection"), &DetectionHead::parse);
   EXPECT_EQ(find_head_parser("segmentation"), &SegmentationHead::parse);
-  EXPECT_EQ(find_head_parser("landmarks"), nullptr);
+  EXPECT_EQ(find_head_parser("landmarks"), &LandmarkHead::parse);
+  EXPECT_EQ(find_head_parser("objectron"), nullptr);
   EXPECT_EQ(find_head_parser("tflite-detection-postprocess"), &PostprocessHead::parse);
-  EXPECT_EQ(head_types(),
-            (std::vector<std::string>{"segmentation", "ssd-detection", "tflite-detection-postprocess"}));
+  EXPECT_EQ(head_types(), (std::vector<std::string>{"landmarks", "segmentation", "ssd-detection",
+                                                    "tflite-detection-postprocess"}));
 }
 
 TEST(HeadRegistry, UnknownHeadIsOneLineListingTheKnownOnes) {
   json entry = zoo_entry("selfie_segmentation");
-  entry["head"]["type"] = "landmarks";
+  entry["head"]["type"] = "objectron";
   const std::string message = parse_error(entry);
-  expect_contains(message, "m.head.type: unknown head 'landmarks'");
-  expect_contains(message, "known: segmentation, ssd-detection, tflite-detection-postprocess");
+  expect_contains(message, "m.head.type: unknown head 'objectron'");
+  expect_contains(message, "known: landmarks, segmentation, ssd-detection, tflite-detection-postprocess");
 }
 
 TEST(Manifest, EveryZooHeadParsesAndDetectorsMatchTheirBoxCount) {
@@ -89,7 +91,7 @@ TEST(Manifest, EveryZooHeadParsesAndDetectorsMatchTheirBoxCount) {
       EXPECT_FALSE(spec.labels.empty()) << name;
     }
   }
-  EXPECT_GE(heads, 9);
+  EXPECT_GE(heads, 15);
 }
 
 TEST(Manifest, HeadAsTheWrongKindIsOneLine) {

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "vision/heads/detection_head.h"
 #include "vision/heads/head.h"
+#include "vision/heads/landmark_head.h"
 #include "vision/heads/postprocess_head.h"
 #include "vision/heads/segmentation_head.h"
 
@@ -22,6 +23,7 @@ constexpr std::array kHeads = {
     entry<DetectionHead>(),
     entry<SegmentationHead>(),
     entry<PostprocessHead>(),
+    entry<LandmarkHead>(),
 };
 
 }  // namespace

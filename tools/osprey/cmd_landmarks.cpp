@@ -1,0 +1,92 @@
+// `osprey landmarks IMAGE --pipeline face-mesh|hands|pose`: detector -> ROI ->
+// landmark model on a picture; prints the subjects (summary or JSON) and
+// optionally draws them.
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+
+#include "backend_options.h"
+#include "commands.h"
+#include "vision/image_io.h"
+#include "vision/landmarks/landmark_output.h"
+#include "vision/landmarks/landmark_pipeline.h"
+
+namespace osprey::cli {
+namespace {
+
+struct LandmarksOptions {
+  std::string image;
+  BackendChoice backend;
+  vision::LandmarkPipelineOptions pipeline;
+  bool json = false;
+  std::string out;
+};
+
+void print_summary(const LandmarksOptions& options, const vision::LandmarkPipeline& pipeline,
+                   const vision::Image& image, const vision::LandmarkFrame& frame) {
+  fmt::print("{}: {}x{}, pipeline {} ({} -> {})\n", options.image, image.width, image.height, pipeline.name(),
+             pipeline.detector_spec().name, pipeline.landmark_spec().name);
+  if (frame.subjects.empty()) fmt::print("no subjects\n");
+  int index = 1;
+  for (const vision::LandmarkSubject& s : frame.subjects) {
+    std::string extra;
+    if (!s.result.handedness.empty())
+      extra = fmt::format("  {} {:.2f}", s.result.handedness, s.result.handedness_score);
+    fmt::print(
+        "{:>3}  score {:.3f}  box [{:.1f}, {:.1f}, {:.1f}, {:.1f}]  {} landmarks{}\n", index++,
+        s.result.presence, s.box.xmin, s.box.ymin, s.box.xmax, s.box.ymax,
+        std::min(s.result.landmarks.size(), static_cast<size_t>(pipeline.head().params().num_reported)),
+        extra);
+  }
+  fmt::print("time: detector {:.1f} ms, landmarks {:.1f} ms, total {:.1f} ms\n", frame.timing.detector_ms,
+             frame.timing.landmarks_ms, frame.timing.total_ms);
+}
+
+void run_landmarks(LandmarksOptions options) {
+  // One picture: nothing to track.
+  options.pipeline.track = false;
+  const vision::Image image = vision::read_image(options.image);
+  const BackendStack backends = options.backend.make();
+  vision::LandmarkPipeline pipeline(options.pipeline, backends.options());
+  const vision::LandmarkFrame frame = pipeline.process(image);
+  if (!options.out.empty()) {
+    vision::write_png(options.out, vision::annotate_landmarks(image, frame, pipeline.head().params()));
+  }
+  if (options.json) {
+    fmt::print("{}\n", vision::landmarks_to_json(pipeline.name(), image.width, image.height, frame,
+                                                 pipeline.head().params().num_reported)
+                           .dump());
+  } else {
+    print_summary(options, pipeline, image, frame);
+    if (!options.out.empty()) fmt::print("wrote {}\n", options.out);
+  }
+}
+
+}  // namespace
+
+void add_landmarks_command(CLI::App& app) {
+  auto options = std::make_shared<LandmarksOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("landmarks", "Face mesh, hand or body-pose landmarks in a JPEG/PNG image");
+  cmd->add_option("image", options->image, "image file (JPEG or PNG)")->required();
+  std::string names;
+  for (const std::string& n : vision::landmark_pipeline_names()) names += (names.empty() ? "" : "|") + n;
+  cmd->add_option("-p,--pipeline", options->pipeline.pipeline, names)->capture_default_str();
+  options->backend.add_options(cmd);
+  cmd->add_option("--max-subjects", options->pipeline.max_subjects,
+                  "most faces/hands/people (default: 1 face, 2 hands, 1 person, as MediaPipe)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("-m,--model", options->pipeline.landmark_model,
+                  "landmark model (default: face_landmark, hand_landmark_full, pose_landmark_full)");
+  cmd->add_option("--detector", options->pipeline.detector,
+                  "detector (default: the landmark model's zoo entry's)");
+  cmd->add_option("-t,--threshold", options->pipeline.min_detection_score,
+                  "minimum detection score (default: the detector's own)")
+      ->check(CLI::Range(0.0f, 1.0f));
+  cmd->add_flag("--json", options->json, "print one JSON object (docs/landmarks.md)");
+  cmd->add_option("-o,--out", options->out, "write the picture with the landmarks drawn (PNG)");
+  cmd->callback([options] { run_landmarks(*options); });
+}
+
+}  // namespace osprey::cli
