@@ -60,7 +60,7 @@ endif()
 # osprey's landmarks against MediaPipe's JS solutions in headless Chromium
 # (tools/mediapipe; minutes, not seconds). Needs `osprey landmarks`, hence off
 # by default; exit 77 (Chromium cannot start) is reported as a skip.
-option(OSPREY_LANDMARKS_COMPARE "Test osprey landmarks against MediaPipe in headless Chromium" OFF)
+option(OSPREY_LANDMARKS_COMPARE "Test osprey landmarks against MediaPipe in headless Chromium" ON)
 if(OSPREY_LANDMARKS_COMPARE)
   if(NOT NODE_EXECUTABLE)
     message(FATAL_ERROR "OSPREY_LANDMARKS_COMPARE needs node")
