@@ -107,6 +107,36 @@ Padding choose_padding(Builder& b, int& input, const Window& w, const Dims& in,
   return Padding::kValid;
 }
 
+// A constant operand of `node` other than `output`, when it is one value for every channel.
+const Constant* scalar_operand(Builder& b, const Node& node, const std::string& output) {
+  if (node.input_size() != 2) return nullptr;
+  const std::string other = node.input(0) == output ? node.input(1) : node.input(0);
+  if (other == output || !b.has(other) || !b.is_constant(other)) return nullptr;
+  const Constant& c = b.constant(other);
+  return c.is_float && c.size() == 1 && c.dims.size() <= 4 ? &c : nullptr;
+}
+
+// Folds the sole Mul / Add / Sub-by-a-scalar consumers of `output` (PP-LCNet's
+// learnable affine blocks) into per-channel scale and shift.
+void fold_affine(Builder& b, std::string& output, std::vector<float>& scale, std::vector<float>& shift) {
+  while (const Node* next = b.sole_consumer(output)) {
+    const Constant* c = scalar_operand(b, *next, output);
+    const std::string& op = next->op_type();
+    if (!c || !(op == "Mul" || op == "Add" || (op == "Sub" && next->input(0) == output))) return;
+    const float v = c->f[0];
+    for (size_t i = 0; i < scale.size(); ++i) {
+      if (op == "Mul") {
+        scale[i] *= v;
+        shift[i] *= v;
+      } else {
+        shift[i] += op == "Add" ? v : -v;
+      }
+    }
+    b.skip(next);
+    output = next->output(0);
+  }
+}
+
 // Folds a sole BatchNormalization consumer of `output` into per-channel scale and shift.
 void fold_batch_norm(Builder& b, std::string& output, std::vector<float>& scale, std::vector<float>& shift) {
   const Node* bn = b.sole_consumer(output);
@@ -152,6 +182,7 @@ void convert_conv(Builder& b, const Node& node) {
   }
   std::string output = node.output(0);
   fold_batch_norm(b, output, scale, shift);
+  fold_affine(b, output, scale, shift);
   const Activation act = fuse_activation(b, output);
 
   int input = b.nhwc_tensor(x);

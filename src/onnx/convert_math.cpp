@@ -4,6 +4,7 @@
 // (HardSigmoid → MUL + ADD/RELU6 + MUL, Div by a constant → MUL, Pow 2 → MUL).
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "core/error.h"
 #include "onnx/convert.h"
@@ -56,8 +57,46 @@ void convert_unary(Builder& b, const Node& node) {
   unary(b, kCode, node.input(0), node.output(0));
 }
 
+// The scalar value of constant `name`, if it is one.
+std::optional<float> scalar(Builder& b, const std::string& name) {
+  if (name.empty() || !b.has(name) || !b.is_constant(name)) return std::nullopt;
+  const Constant& c = b.constant(name);
+  if (c.size() != 1) return std::nullopt;
+  return static_cast<float>(c.at(0));
+}
+
+// x * Clip(x + 3, 0, 6) / 6 (how Paddle exports hardswish) is HARD_SWISH(x): true when
+// `add` starts that chain; the chain's other nodes are skipped.
+bool convert_hard_swish_chain(Builder& b, const Node& add) {
+  if (add.input_size() != 2 || scalar(b, add.input(1)) != 3.0f) return false;
+  const std::string x = add.input(0);
+  const Node* clip = b.sole_consumer(add.output(0));
+  if (!clip || clip->op_type() != "Clip" || clip->input(0) != add.output(0)) return false;
+  for (int i = 1; i < clip->input_size(); ++i) {
+    if (!clip->input(i).empty() && !(b.has(clip->input(i)) && b.is_constant(clip->input(i)))) return false;
+  }
+  if (clip_bounds(b, *clip) != std::pair<float, float>{0.0f, 6.0f}) return false;
+  const Node* mul = b.sole_consumer(clip->output(0));
+  if (!mul || mul->op_type() != "Mul" || mul->input_size() != 2 ||
+      !((mul->input(0) == x && mul->input(1) == clip->output(0)) ||
+        (mul->input(1) == x && mul->input(0) == clip->output(0)))) {
+    return false;
+  }
+  const Node* div = b.sole_consumer(mul->output(0));
+  if (!div || div->input_size() != 2 || div->input(0) != mul->output(0)) return false;
+  const std::optional<float> d = scalar(b, div->input(1));
+  if (!((div->op_type() == "Div" && d == 6.0f) ||
+        (div->op_type() == "Mul" && d && std::fabs(*d - 1.0f / 6) < 1e-7f))) {
+    return false;
+  }
+  for (const Node* n : {clip, mul, div}) b.skip(n);
+  unary(b, OpCode::kHardSwish, x, div->output(0));
+  return true;
+}
+
 template <OpCode kCode>
 void convert_binary(Builder& b, const Node& node) {
+  if (kCode == OpCode::kAdd && convert_hard_swish_chain(b, node)) return;
   OSPREY_CHECK(node.input_size() == 2, "expected 2 inputs, got {}", node.input_size());
   std::string output = node.output(0);
   const Activation act = fuse_activation(b, output);
