@@ -42,18 +42,12 @@ float half_to_float(uint16_t h) {
   return (h & 0x8000) ? -v : v;
 }
 
-// The bytes of tensor data kept in a file next to the model.
-std::string read_external(const TensorProto& t, const std::string& model_dir, size_t expected) {
+}  // namespace
+
+std::string check_external_location(const TensorProto& t, const std::string& model_dir) {
   std::string location;
-  int64_t offset = 0, length = -1;
   for (const auto& kv : t.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    try {
-      if (kv.key() == "offset") offset = std::stoll(kv.value());
-      if (kv.key() == "length") length = std::stoll(kv.value());
-    } catch (const std::exception&) {
-      fail("tensor '{}': external data {} '{}' is not a number", t.name(), kv.key(), kv.value());
-    }
   }
   OSPREY_CHECK(!model_dir.empty(), "tensor '{}': external data is not allowed for a model given as bytes",
                t.name());
@@ -67,6 +61,25 @@ std::string read_external(const TensorProto& t, const std::string& model_dir, si
   const auto [d_end, f_it] = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
   OSPREY_CHECK(!ec && d_end == dir.end() && f_it != file.end(),
                "tensor '{}': external data '{}' is outside the model's folder", t.name(), location);
+  return file.string();
+}
+
+namespace {
+
+// The bytes of tensor data kept in a file next to the model.
+std::string read_external(const TensorProto& t, const std::string& model_dir, size_t expected) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto& kv : t.external_data()) {
+    if (kv.key() == "location") location = kv.value();
+    try {
+      if (kv.key() == "offset") offset = std::stoll(kv.value());
+      if (kv.key() == "length") length = std::stoll(kv.value());
+    } catch (const std::exception&) {
+      fail("tensor '{}': external data {} '{}' is not a number", t.name(), kv.key(), kv.value());
+    }
+  }
+  const std::string file = check_external_location(t, model_dir);
   OSPREY_CHECK(offset >= 0 && (length < 0 || static_cast<size_t>(length) == expected),
                "tensor '{}': external data offset {} / length {} do not fit its {} bytes", t.name(), offset,
                length, expected);

@@ -32,6 +32,9 @@ struct Constant {
 // Element count of `dims`, checked against core/limits.h (one-line error naming `what`).
 int64_t checked_count(const std::vector<int64_t>& dims, const std::string& what);
 
+// Throws unless `t`'s external data location names a file inside `model_dir`.
+std::string check_external_location(const ::onnx::TensorProto& t, const std::string& model_dir);
+
 // Reads an initializer or Constant value. External data must lie inside
 // `model_dir` (empty: external data is refused). Throws osprey::Error.
 Constant read_tensor(const ::onnx::TensorProto& t, const std::string& model_dir);

@@ -141,7 +141,7 @@ const ConverterTable& converters() {
 
 std::vector<uint8_t> convert_onnx_bytes(std::span<const uint8_t> bytes, const std::string& model_dir,
                                         const ImportOptions& options) {
-  const ::onnx::ModelProto model = read_model(bytes, options);
+  const ::onnx::ModelProto model = read_model(bytes, model_dir, options);
   return convert_model(model, model_dir);
 }
 

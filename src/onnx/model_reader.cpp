@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "onnx/constant.h"
 
 namespace osprey::onnx {
 
@@ -73,7 +74,8 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
   return 0;
 }
 
-::onnx::ModelProto read_model(std::span<const uint8_t> bytes, const ImportOptions& options) {
+::onnx::ModelProto read_model(std::span<const uint8_t> bytes, const std::string& model_dir,
+                              const ImportOptions& options) {
   OSPREY_CHECK(!bytes.empty(), "file is empty");
   OSPREY_CHECK(bytes.size() < kMaxOnnxBytes, "file is {} bytes, above the 2 GiB an ONNX model can be",
                bytes.size());
@@ -96,8 +98,27 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
   OSPREY_CHECK(model.graph().node_size() > 0, "the ONNX graph has no nodes");
 
   fix_input_shapes(*model.mutable_graph(), options);
+  // libonnx's checker looks external data up from the working directory: osprey checks
+  // the locations against the model's folder itself and shows the checker the rest.
+  bool external = false;
+  for (const auto& t : model.graph().initializer()) {
+    if (t.data_location() != ::onnx::TensorProto::EXTERNAL) continue;
+    check_external_location(t, model_dir);
+    external = true;
+  }
+  ::onnx::ModelProto stripped;
+  if (external) {
+    stripped = model;
+    for (auto& t : *stripped.mutable_graph()->mutable_initializer()) {
+      if (t.data_location() != ::onnx::TensorProto::EXTERNAL) continue;
+      t.clear_external_data();
+      t.set_data_location(::onnx::TensorProto::DEFAULT);
+      t.clear_dims();
+      t.add_dims(0);  // an empty tensor: the checker needs no values
+    }
+  }
   try {
-    ::onnx::checker::check_model(model);
+    ::onnx::checker::check_model(external ? stripped : model);
   } catch (const std::exception& e) {
     std::string what = e.what();
     what = what.substr(0, what.find('\n'));

@@ -17,8 +17,10 @@ inline constexpr int64_t kMaxOpset = 17;
 // Largest .onnx file read (protobuf messages are limited to 2 GiB anyway).
 inline constexpr size_t kMaxOnnxBytes = size_t{1} << 31;
 
-// Throws osprey::Error with a one-line reason.
-::onnx::ModelProto read_model(std::span<const uint8_t> bytes, const ImportOptions& options);
+// Throws osprey::Error with a one-line reason. External data must lie inside
+// `model_dir` (empty: no external data).
+::onnx::ModelProto read_model(std::span<const uint8_t> bytes, const std::string& model_dir,
+                              const ImportOptions& options);
 
 // The model's default-domain opset version.
 int64_t default_opset(const ::onnx::ModelProto& model);

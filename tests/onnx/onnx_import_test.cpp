@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -106,8 +107,9 @@ TEST(OnnxImport, ConvReluTransposeMatchesNaiveNchw) {
   auto interp = Interpreter::from_buffer(convert_onnx_bytes(bytes_of(m), ""), "conv.tflite");
   ASSERT_EQ(interp->input(0).shape, (Shape{1, 2, 3, 3}));  // the ONNX layout at the boundary
   ASSERT_EQ(interp->output(0).shape, (Shape{1, 3, 3, 2}));
-  float* x = interp->input(0).data_as<float>();
-  for (int i = 0; i < 18; ++i) x[i] = static_cast<float>((i * 5) % 11) / 4.0f - 1.0f;
+  std::vector<float> x(18);  // kept: the arena may reuse the input's bytes during the run
+  for (int i = 0; i < 18; ++i) x[static_cast<size_t>(i)] = static_cast<float>((i * 5) % 11) / 4.0f - 1.0f;
+  std::copy(x.begin(), x.end(), interp->input(0).data_as<float>());
   interp->invoke();
   const float* y = interp->output(0).data_as<float>();
   const TensorProto& w = m.graph().initializer(0);
@@ -120,7 +122,8 @@ TEST(OnnxImport, ConvReluTransposeMatchesNaiveNchw) {
             for (int kx = 0; kx < 3; ++kx) {
               const int iy = h + ky - 1, ix = wd + kx - 1;
               if (iy < 0 || iy >= 3 || ix < 0 || ix >= 3) continue;
-              sum += x[(i * 3 + iy) * 3 + ix] * w.float_data(((o * 2 + i) * 3 + ky) * 3 + kx);
+              sum += x[static_cast<size_t>((i * 3 + iy) * 3 + ix)] *
+                     w.float_data(((o * 2 + i) * 3 + ky) * 3 + kx);
             }
         EXPECT_NEAR(y[(h * 3 + wd) * 2 + o], std::max(sum, 0.0f), 1e-5f) << o << " " << h << " " << wd;
       }
@@ -193,7 +196,8 @@ TEST(OnnxImportMalformed, ExternalDataOutsideTheFolder) {
   };
   const std::string model_dir = (dir / "model").string();
   EXPECT_EQ(error_of(with_location("b.bin"), {}, model_dir), "");
-  for (const std::string bad : {"../secret.bin", (dir / "secret.bin").string(), "sub/../../secret.bin"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"../secret.bin", (dir / "secret.bin").string(), "sub/../../secret.bin"}) {
     const std::string e = error_of(with_location(bad), {}, model_dir);
     EXPECT_NE(e.find("outside the model's folder"), std::string::npos) << bad << ": " << e;
   }
@@ -203,12 +207,14 @@ TEST(OnnxImportMalformed, ExternalDataOutsideTheFolder) {
 
 TEST(OnnxImportMalformed, UnsupportedOpsListedOnce) {
   ModelProto m = conv_model();
-  for (const char* type : {"ArgMax", "NonZero"}) {
+  const std::vector<std::array<std::string, 3>> nodes = {{"ArgMax", "ArgMax_node", "ArgMax_out"},
+                                                         {"NonZero", "NonZero_node", "NonZero_out"}};
+  for (const auto& [type, name, output] : nodes) {
     auto* n = m.mutable_graph()->add_node();
     n->set_op_type(type);
-    n->set_name(std::string(type) + "_node");
+    n->set_name(name);
     n->add_input("y");
-    n->add_output(std::string(type) + "_out");
+    n->add_output(output);
   }
   const std::string e = error_of(bytes_of(m));
   EXPECT_NE(e.find("unsupported ONNX ops: ArgMax (node 'ArgMax_node'), NonZero (node 'NonZero_node')"),
