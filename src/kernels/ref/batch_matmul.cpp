@@ -19,12 +19,15 @@ class BatchMatMulFloat final : public Kernel {
                  "has {} inputs and {} outputs, expected 2 and 1", ctx.num_inputs(), ctx.num_outputs());
     const Tensor& x = ctx.input(0);
     const Tensor& y = ctx.input(1);
-    for (const Tensor* t : {&x, &y, static_cast<const Tensor*>(&ctx.output(0))}) {
-      OSPREY_CHECK(t->type == DType::kFloat32, "{} tensors are not supported (float32)", dtype_name(t->type));
-      OSPREY_CHECK(t->rank() >= 2 && t->rank() <= kMaxRank, "rank {} is outside 2..{}", t->rank(), kMaxRank);
+    for (const Tensor* t : {&x, &y}) {
+      OSPREY_CHECK(t->type == DType::kFloat32, "{} inputs are not supported (float32)", dtype_name(t->type));
+      OSPREY_CHECK(t->rank() >= 2 && t->rank() <= kMaxRank, "input rank {} is outside 2..{}", t->rank(),
+                   kMaxRank);
       for (int32_t d : t->shape)
         OSPREY_CHECK(d >= 0, "shape {} has a negative dimension", shape_str(t->shape));
     }
+    OSPREY_CHECK(ctx.output(0).type == DType::kFloat32, "output is {}, expected float32",
+                 dtype_name(ctx.output(0).type));
     const auto& o = ctx.options<BatchMatMulOptions>();
     adj_x_ = o.adj_x;
     adj_y_ = o.adj_y;
