@@ -42,6 +42,7 @@ enum class OpCode : int32_t {
   kTransposeConv = 67,
   kExpandDims = 70,
   kSum = 74,
+  kSqrt = 75,
   kReduceMax = 82,
   kResizeNearestNeighbor = 97,
   kLeakyRelu = 98,
@@ -49,6 +50,7 @@ enum class OpCode : int32_t {
   kQuantize = 114,
   kHardSwish = 117,
   kDensify = 124,
+  kBatchMatMul = 126,
 };
 
 // "CONV_2D" (the op registry's name, else the format's), or "OP_123" for a code neither names.

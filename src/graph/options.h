@@ -112,10 +112,16 @@ struct DetectionPostprocessOptions {
   bool use_regular_nms = false;  // use_regular_nms (absent: false, the fast variant)
 };
 
+// BATCH_MATMUL: adj_x / adj_y transpose the last two dimensions of an input.
+struct BatchMatMulOptions {
+  bool adj_x = false;
+  bool adj_y = false;
+};
+
 using OpOptions = std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOptions, TransposeConvOptions,
                                Pool2DOptions, FullyConnectedOptions, ElementwiseOptions, ConcatenationOptions,
                                SoftmaxOptions, ResizeOptions, ReshapeOptions, ReducerOptions, SqueezeOptions,
                                StridedSliceOptions, SplitOptions, DepthToSpaceOptions, LeakyReluOptions,
-                               GatherOptions, DetectionPostprocessOptions>;
+                               GatherOptions, DetectionPostprocessOptions, BatchMatMulOptions>;
 
 }  // namespace osprey

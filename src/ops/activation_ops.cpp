@@ -1,4 +1,4 @@
-// Activation functions and SOFTMAX.
+// Activation functions, SOFTMAX and SQRT.
 #include "ops/registry.h"
 
 // Definitions name only the fields an op has; the rest keep their defaults.
@@ -7,7 +7,7 @@
 namespace osprey {
 namespace ref {  // src/kernels/ref/elementwise_activation.cpp
 extern const KernelFactory relu_kernel, relu6_kernel, relu_n1_to_1_kernel, hard_swish_kernel, logistic_kernel,
-    tanh_kernel, leaky_relu_kernel, softmax_kernel;
+    tanh_kernel, leaky_relu_kernel, softmax_kernel, sqrt_kernel;
 }  // namespace ref
 namespace ref::quantized {  // src/kernels/ref/quantized/elementwise.cpp, lut.cpp
 extern const KernelFactory relu_kernel, relu6_kernel, relu_n1_to_1_kernel, hard_swish_kernel,
@@ -82,6 +82,8 @@ std::span<const OpDef> activation_ops() {
                     {parse_leaky_relu, write_leaky_relu}),
       activation_op(kSoftmax, "SOFTMAX", {ref::softmax_kernel, q::softmax_kernel},
                     fixed_params(1.0f / 256, -128, 0.0f), {parse_softmax, write_softmax}),
+      // Float only: the quantizer keeps it float.
+      builtin_op(kSqrt, "SQRT", {}, {ref::sqrt_kernel}, {}),
   };
   return defs;
 }

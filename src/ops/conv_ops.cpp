@@ -8,6 +8,7 @@ namespace osprey {
 namespace ref {  // src/kernels/ref/conv.cpp
 extern const KernelFactory conv2d_kernel, depthwise_conv2d_kernel, transpose_conv_kernel,
     transpose_conv_bias_kernel, fully_connected_kernel, average_pool_kernel, max_pool_kernel;
+extern const KernelFactory batch_matmul_kernel;  // src/kernels/ref/batch_matmul.cpp
 }  // namespace ref
 namespace ref::quantized {  // src/kernels/ref/quantized/conv.cpp, pool.cpp
 extern const KernelFactory conv2d_kernel, depthwise_conv2d_kernel, transpose_conv_kernel,
@@ -124,6 +125,31 @@ OpOptions parse_fully_connected(const RawOptions& raw) {
   return o;
 }
 
+OpOptions parse_batch_matmul(const RawOptions& raw) {
+  BatchMatMulOptions o;
+  if (const auto* p = raw.op ? raw.op->builtin_options_as_BatchMatMulOptions() : nullptr) {
+    o.adj_x = p->adj_x();
+    o.adj_y = p->adj_y();
+  }
+  return o;
+}
+
+WrittenOptions write_batch_matmul(flatbuffers::FlatBufferBuilder& b, const Op& op) {
+  const auto& o = options_of<BatchMatMulOptions>(op);
+  return {tfl::BuiltinOptions::BatchMatMulOptions,
+          tfl::CreateBatchMatMulOptions(b, o.adj_x, o.adj_y).Union()};
+}
+
+// Two activations multiplied: M x K x N per batch.
+int64_t macs_batch_matmul(const Graph& g, const Op& op) {
+  const Tensor& a = tensor(g, op.inputs[0]);
+  const Tensor& out = tensor(g, op.outputs[0]);
+  if (a.rank() < 2) return 0;
+  const bool adj_x =
+      std::get_if<BatchMatMulOptions>(&op.options) && std::get<BatchMatMulOptions>(op.options).adj_x;
+  return out.num_elements() * a.dim(a.rank() - (adj_x ? 2 : 1));
+}
+
 WrittenOptions write_fully_connected(flatbuffers::FlatBufferBuilder& b, const Op& op) {
   const auto& o = options_of<FullyConnectedOptions>(op);
   return {tfl::BuiltinOptions::FullyConnectedOptions,
@@ -219,6 +245,9 @@ std::span<const OpDef> conv_ops() {
                  {ref::fully_connected_kernel, q::fully_connected_kernel},
                  conv_like({R::kData, R::kWeights, R::kBias}, -1), macs_fully_connected,
                  version_fully_connected),
+      // Float only: the quantizer keeps it float.
+      builtin_op(kBatchMatMul, "BATCH_MATMUL", {parse_batch_matmul, write_batch_matmul},
+                 {ref::batch_matmul_kernel}, {}, macs_batch_matmul),
       pool_op(kAveragePool2D, "AVERAGE_POOL_2D", ref::average_pool_kernel, q::average_pool_kernel),
       pool_op(kMaxPool2D, "MAX_POOL_2D", ref::max_pool_kernel, q::max_pool_kernel),
   };

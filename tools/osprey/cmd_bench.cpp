@@ -25,6 +25,7 @@
 #include "backends/backend.h"
 #include "commands.h"
 #include "io/random_fill.h"
+#include "model_import.h"
 #include "runtime/interpreter.h"
 
 namespace osprey::cli {
@@ -36,6 +37,7 @@ struct BenchArgs {
   int runs = 50;
   int warmup = 5;
   BackendChoice backend;  // --backend, --threads
+  ModelImport import;
   uint32_t seed = 0;
   bool profile = false;
   bool json = false;
@@ -190,7 +192,7 @@ void bench(const BenchArgs& args) {
 
   const auto init_start = Clock::now();
   BackendStack backends = args.backend.make();
-  std::unique_ptr<Interpreter> interp = Interpreter::load(args.model, backends.options());
+  std::unique_ptr<Interpreter> interp = args.import.load(args.model, backends.options());
   const double init_ms = ms_since(init_start);
   const int threads = backends.backends().empty() ? 1 : resolve_threads(args.backend.threads);
   backends = BackendStack();  // the interpreter's kernels keep what they need
@@ -386,7 +388,8 @@ void add_bench_command(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("bench", "Measure a model's latency (and where the time goes with --profile)");
   static BenchArgs args;
-  cmd->add_option("MODEL", args.model, "Path to a .tflite model")->required();
+  cmd->add_option("MODEL", args.model, "Path to a .tflite or .onnx model")->required();
+  args.import.add_options(cmd);
   cmd->add_option("--runs,-r", args.runs, "Timed runs (default 50)")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup,-w", args.warmup, "Untimed runs after the first one (default 5)")
       ->check(CLI::NonNegativeNumber);

@@ -10,6 +10,7 @@
 
 #include "backend_options.h"
 #include "commands.h"
+#include "model_import.h"
 #include "quant/calibration.h"
 #include "quant/metrics.h"
 #include "runtime/interpreter.h"
@@ -36,6 +37,7 @@ struct CompareArgs {
   std::string resize;
   bool json = false;
   BackendChoice backend;
+  ModelImport import;
 };
 
 nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
@@ -50,8 +52,8 @@ nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
 void compare(const CompareArgs& a) {
   const std::string ref_path = vision::resolve_model_path(a.reference);
   const std::string test_path = vision::resolve_model_path(a.test);
-  auto ref = Interpreter::load(ref_path);
-  auto test = Interpreter::load(test_path);
+  auto ref = a.import.load(ref_path);
+  auto test = a.import.load(test_path);
   OSPREY_CHECK(ref->num_inputs() == 1 && test->num_inputs() == 1, "compare supports single-input models");
   OSPREY_CHECK(ref->input(0).type == DType::kFloat32,
                "{}: the first model must be the float one (its input is {})", ref_path,
@@ -102,7 +104,8 @@ void compare(const CompareArgs& a) {
 void add_compare_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("compare", "Accuracy of a quantized model against its float original");
   static CompareArgs args;
-  cmd->add_option("FLOAT", args.reference, "The float .tflite model (path or zoo name)")->required();
+  cmd->add_option("FLOAT", args.reference, "The float .tflite or .onnx model (path or zoo name)")->required();
+  args.import.add_options(cmd);
   cmd->add_option("QUANTIZED", args.test, "The quantized .tflite model")->required();
   cmd->add_option("--images", args.images, "Images (.jpg/.png) or .npy inputs: files or directories")
       ->required()

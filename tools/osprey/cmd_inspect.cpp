@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "model_import.h"
 #include "runtime/interpreter.h"
 
 namespace osprey::cli {
@@ -28,8 +29,8 @@ std::string quant_str(const Tensor& t) {
   return fmt::format("scale {:.6g} zero point {}", t.quant.scale[0], t.quant.zero_point[0]);
 }
 
-void inspect(const std::string& path, bool json) {
-  auto interp = Interpreter::load(path);
+void inspect(const std::string& path, bool json, const ModelImport& import) {
+  auto interp = import.load(path);
   const Graph& g = interp->graph();
   std::map<std::string, int> histogram;
   for (const Op& op : g.ops) ++histogram[op.name()];
@@ -89,9 +90,11 @@ void add_inspect_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect", "Show a model's inputs, outputs, ops, MACs and memory");
   static std::string path;
   static bool json = false;
-  cmd->add_option("MODEL", path, "Path to a .tflite model")->required();
+  static ModelImport import;
+  cmd->add_option("MODEL", path, "Path to a .tflite or .onnx model")->required();
+  import.add_options(cmd);
   cmd->add_flag("--json", json, "Print one JSON object");
-  cmd->callback([] { inspect(path, json); });
+  cmd->callback([] { inspect(path, json, import); });
 }
 
 }  // namespace osprey::cli

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "io/npy.h"
 #include "model/writer.h"
+#include "model_import.h"
 #include "quant/calibration.h"
 #include "quant/metrics.h"
 #include "quant/pipeline.h"
@@ -35,6 +36,7 @@ namespace {
 
 struct QuantizeArgs {
   std::string model;
+  ModelImport import;
   std::string output;
   std::vector<std::string> calibration;
   int samples = 100;
@@ -123,7 +125,7 @@ namespace {
 void quantize(const QuantizeArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   const std::string model_path = vision::resolve_model_path(a.model);
-  auto interp = Interpreter::load(model_path);
+  auto interp = a.import.load(model_path);
   const Graph& folded = interp->graph();
   OSPREY_CHECK(interp->num_inputs() == 1, "{}: quantize supports single-input models; this one has {}",
                model_path, interp->num_inputs());
@@ -290,7 +292,8 @@ void quantize(const QuantizeArgs& a) {
 void add_quantize_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("quantize", "Post-training full-integer (int8) quantization for DLPUs");
   static QuantizeArgs args;
-  cmd->add_option("MODEL", args.model, "Float .tflite model (path or zoo name)")->required();
+  cmd->add_option("MODEL", args.model, "Float .tflite or .onnx model (path or zoo name)")->required();
+  args.import.add_options(cmd);
   cmd->add_option("-o,--output", args.output, "Where to write the quantized .tflite")->required();
   cmd->add_option("--calibration", args.calibration,
                   "Calibration images (.jpg/.png) or .npy inputs: files or directories")

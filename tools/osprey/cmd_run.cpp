@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "io/npy.h"
 #include "io/random_fill.h"
+#include "model_import.h"
 #include "runtime/interpreter.h"
 
 namespace osprey::cli {
@@ -24,6 +25,7 @@ struct RunArgs {
   int64_t seed = -1;
   std::string output_dir = ".";
   BackendChoice backend;
+  ModelImport import;
 };
 
 nlohmann::json describe(const Tensor& t, const std::string& file) {
@@ -33,7 +35,7 @@ nlohmann::json describe(const Tensor& t, const std::string& file) {
 void run(const RunArgs& args) {
   const BackendStack backends = args.backend.make();
   const InterpreterOptions options = backends.options();
-  auto interp = Interpreter::load(args.model, options);
+  auto interp = args.import.load(args.model, options);
   const int n_in = interp->num_inputs();
   if (args.inputs.empty() && args.seed < 0) {
     fail("{}: give --input FILE.npy for each of the model's {} input(s), or --random-seed N", args.model,
@@ -88,7 +90,8 @@ void run(const RunArgs& args) {
 void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a model once on .npy inputs (or seeded random ones)");
   static RunArgs args;
-  cmd->add_option("MODEL", args.model, "Path to a .tflite model")->required();
+  cmd->add_option("MODEL", args.model, "Path to a .tflite or .onnx model")->required();
+  args.import.add_options(cmd);
   cmd->add_option("--input,-i", args.inputs, "Input .npy file, one per model input, in order");
   cmd->add_option("--random-seed", args.seed, "Make random inputs with this seed (written as inputN.npy)")
       ->check(CLI::NonNegativeNumber);

@@ -15,5 +15,6 @@ void add_compare_command(CLI::App& app);
 void add_check_command(CLI::App& app);
 void add_ocr_command(CLI::App& app);
 void add_landmarks_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
 
 }  // namespace osprey::cli

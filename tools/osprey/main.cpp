@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   osprey::cli::add_check_command(app);
   osprey::cli::add_ocr_command(app);
   osprey::cli::add_landmarks_command(app);
+  osprey::cli::add_convert_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

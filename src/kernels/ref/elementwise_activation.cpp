@@ -1,4 +1,4 @@
-// Reference float activations (RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH)
+// Reference float activations (RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH), SQRT
 // and SOFTMAX, each written as TFLite's reference_ops computes it, operation for operation.
 // All of them read each input element before writing the output element at the same index, so
 // they are safe to run in place.
@@ -39,6 +39,9 @@ float relu_n1_to_1(float x) {
 }
 float hard_swish(float x) {
   return x * std::min(6.0f, std::max(0.0f, x + 3.0f)) / 6.0f;
+}
+float sqrt_float(float x) {
+  return std::sqrt(x);
 }
 float tanh_float(float x) {
   return std::tanh(x);
@@ -131,6 +134,7 @@ extern const KernelFactory relu_n1_to_1_kernel = make_kernel<UnaryKernel<relu_n1
 extern const KernelFactory hard_swish_kernel = make_kernel<UnaryKernel<hard_swish>>;
 extern const KernelFactory logistic_kernel = make_kernel<UnaryKernel<logistic>>;
 extern const KernelFactory tanh_kernel = make_kernel<UnaryKernel<tanh_float>>;
+extern const KernelFactory sqrt_kernel = make_kernel<UnaryKernel<sqrt_float>>;
 extern const KernelFactory leaky_relu_kernel = make_kernel<LeakyReluKernel>;
 extern const KernelFactory softmax_kernel = make_kernel<SoftmaxKernel>;
 
