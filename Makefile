@@ -90,9 +90,8 @@ bench: build models node-deps
 bench-contend: build models node-deps
 	@bash bench/run.sh --contend $(BENCH_ONLY)
 
-# ONNX import: ONNX's node tests and the PP-OCR models against ONNX Runtime
-# (ctest label onnx). Turns OSPREY_ONNX_TESTS on in $(BUILD), so `make test`
-# runs them from then on.
+# ONNX import alone: ONNX's node tests and the PP-OCR models against ONNX
+# Runtime (ctest label onnx; `make test` runs them too).
 onnx-test: build models node-deps
 	@cmake -S . -B $(BUILD) -DOSPREY_ONNX_TESTS=ON $(CMAKE_QUIET) >/dev/null
 	@cd $(BUILD) && ctest --output-on-failure -L onnx

@@ -1,6 +1,6 @@
 # Test executables. Labels: unit (fast, every build), malformed (bad inputs,
 # meant for the sanitizer build), fuzz (bounded libFuzzer runs), onnx (ONNX import
-# against ONNX's node tests and ONNX Runtime; with OSPREY_ONNX_TESTS).
+# against ONNX's node tests and ONNX Runtime; OSPREY_ONNX_TESTS, on by default).
 include(GoogleTest)
 
 add_library(osprey_test_support STATIC tests/support/model_builder.cpp tests/kernels/op_tester.cpp)
@@ -78,8 +78,8 @@ endif()
 # ONNX import checked against ONNX's own backend node tests (Debian
 # libonnx-testdata) and against ONNX Runtime on the PP-OCR models with real
 # images (tests/onnx/; needs tools/onnxruntime's npm packages and the zoo's
-# onnx/ and media/). Label onnx. Off until osprey reads .onnx models.
-option(OSPREY_ONNX_TESTS "Run the ONNX node-case and ONNX Runtime comparison tests" OFF)
+# onnx/ and media/). Label onnx.
+option(OSPREY_ONNX_TESTS "Run the ONNX node-case and ONNX Runtime comparison tests" ON)
 if(OSPREY_ONNX_TESTS)
   find_program(NODE_EXECUTABLE node REQUIRED)
   add_test(NAME onnx_node_cases COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/onnx/node_cases.mjs)

@@ -188,9 +188,13 @@ bool all_inputs_constant(Builder& b, const Node& node) {
 
 }  // namespace
 
-bool is_fold_only(const std::string& op_type) {
+const std::set<std::string>& fold_only_ops() {
   static const std::set<std::string> ops = {"Constant", "Shape", "Size", "ConstantOfShape", "Range"};
-  return ops.count(op_type) > 0;
+  return ops;
+}
+
+bool is_fold_only(const std::string& op_type) {
+  return fold_only_ops().count(op_type) > 0;
 }
 
 bool try_fold(Builder& b, const Node& node) {

@@ -3,6 +3,9 @@
 // and Constant nodes) are computed here instead of becoming ops.
 #pragma once
 
+#include <set>
+#include <string>
+
 #include "onnx/builder.h"
 
 namespace osprey::onnx {
@@ -11,6 +14,7 @@ namespace osprey::onnx {
 bool try_fold(Builder& b, const Node& node);
 
 // Ops that exist only as constant computations in osprey (no runtime op).
+const std::set<std::string>& fold_only_ops();
 bool is_fold_only(const std::string& op_type);
 
 }  // namespace osprey::onnx

@@ -28,6 +28,10 @@ struct ImportOptions {
 // Parses "NAME:D0,D1,..."; throws osprey::Error on a malformed spec.
 InputShape parse_input_shape(std::string_view spec);
 
+// The ONNX op types the importer takes (converted, or folded when constant),
+// sorted: `osprey convert --list-ops`, and what the node-case tests claim.
+std::vector<std::string> supported_op_types();
+
 // True when `path` names an ONNX model (by its .onnx extension).
 bool is_onnx_path(const std::string& path);
 

@@ -139,6 +139,12 @@ const ConverterTable& converters() {
   return table;
 }
 
+std::vector<std::string> supported_op_types() {
+  std::set<std::string> ops = fold_only_ops();
+  for (const auto& entry : converters()) ops.insert(entry.first);
+  return {ops.begin(), ops.end()};
+}
+
 std::vector<uint8_t> convert_onnx_bytes(std::span<const uint8_t> bytes, const std::string& model_dir,
                                         const ImportOptions& options) {
   const ::onnx::ModelProto model = read_model(bytes, model_dir, options);

@@ -1,4 +1,4 @@
-// `osprey convert MODEL.onnx -o MODEL.tflite [--input-shape NAME:D0,D1,...]...`:
+// `osprey convert MODEL.onnx -o MODEL.tflite [--input-shape NAME:D0,D1,...]...` (or --list-ops):
 // ONNX → TFLite with NHWC layout and standard builtins (docs/onnx.md).
 #include <fmt/format.h>
 
@@ -16,9 +16,15 @@ struct ConvertArgs {
   std::string model;
   std::string output;
   std::vector<std::string> input_shapes;
+  bool list_ops = false;
 };
 
 void convert(const ConvertArgs& args) {
+  if (args.list_ops) {
+    for (const std::string& op : onnx::supported_op_types()) fmt::print("{}\n", op);
+    return;
+  }
+  OSPREY_CHECK(!args.model.empty() && !args.output.empty(), "convert needs MODEL.onnx and -o MODEL.tflite");
   OSPREY_CHECK(onnx::is_onnx_path(args.model), "{}: convert reads .onnx models", args.model);
   onnx::ImportOptions import;
   for (const std::string& spec : args.input_shapes)
@@ -38,8 +44,9 @@ void convert(const ConvertArgs& args) {
 void add_convert_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("convert", "Convert an ONNX model to TFLite (NHWC, standard builtins)");
   static ConvertArgs args;
-  cmd->add_option("MODEL", args.model, "Path to an .onnx model")->required();
-  cmd->add_option("--output,-o", args.output, "Where the .tflite goes")->required();
+  cmd->add_option("MODEL", args.model, "Path to an .onnx model");
+  cmd->add_option("--output,-o", args.output, "Where the .tflite goes");
+  cmd->add_flag("--list-ops", args.list_ops, "Print the ONNX op types osprey imports, one per line");
   cmd->add_option("--input-shape", args.input_shapes,
                   "NAME:D0,D1,... fixes an input's dynamic dimensions (repeatable)");
   cmd->callback([] { convert(args); });

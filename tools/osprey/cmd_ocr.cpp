@@ -10,6 +10,7 @@
 
 #include "backend_options.h"
 #include "commands.h"
+#include "onnx/load_model.h"
 #include "vision/image_io.h"
 #include "vision/model_metadata.h"
 #include "vision/ocr/annotate.h"
@@ -82,11 +83,17 @@ void run_ocr(const OcrOptions& options) {
   // The backends must outlive the models, which load lazily per input shape.
   const BackendStack backends = options.backend.make();
   const InterpreterOptions interpreter_options = backends.options();
+  // The .onnx models are imported once per input shape; PP-OCR's exported
+  // models name their one input "x".
+  const ocr::InterpreterLoader loader = [&](const std::string& path, const std::vector<int64_t>& nchw) {
+    if (!onnx::is_onnx_path(path)) return Interpreter::load(path, interpreter_options);
+    return onnx::load_model(path, onnx::ImportOptions{{{"x", nchw}}}, interpreter_options);
+  };
   const auto model = [&](const std::string& given, const char* zoo_name, const char* stage) {
-    ocr::TextModel m = options.model_outputs.empty()
-                           ? ocr::interpreter_text_model(cached(given, fmt::format("onnx/{}.onnx", zoo_name)),
-                                                         ocr::default_interpreter_loader(interpreter_options))
-                           : ocr::replaying_outputs(options.model_outputs, stage);
+    ocr::TextModel m =
+        options.model_outputs.empty()
+            ? ocr::interpreter_text_model(cached(given, fmt::format("onnx/{}.onnx", zoo_name)), loader)
+            : ocr::replaying_outputs(options.model_outputs, stage);
     return options.dump_tensors.empty() ? m : ocr::dumping_inputs(std::move(m), options.dump_tensors, stage);
   };
   const ocr::TextModels models{model(options.det, "ch_PP-OCRv4_det_infer", "det"),

@@ -55,17 +55,15 @@ void fill_input(Tensor& tensor, const FloatTensor& input, const std::string& pat
 }  // namespace
 
 InterpreterLoader default_interpreter_loader(const InterpreterOptions& options) {
-  return
-      [&options](const std::string& path, const std::vector<int64_t>& nchw) -> std::unique_ptr<Interpreter> {
-        if (ends_with(path, ".onnx")) {
-          // The ONNX importer (src/onnx/) plugs in here with the input shape fixed.
-          fail(
-              "{}: this osprey cannot read .onnx models yet (no ONNX importer); give .tflite models or "
-              "--model-outputs (input {})",
-              path, shape_text(nchw));
-        }
-        return Interpreter::load(path, options);
-      };
+  return [&options](const std::string& path,
+                    const std::vector<int64_t>& nchw) -> std::unique_ptr<Interpreter> {
+    // The vision layer does not link the ONNX importer; tools that read
+    // .onnx pass a loader built on onnx::load_model (as `osprey ocr` does).
+    if (ends_with(path, ".onnx"))
+      fail("{}: this loader reads .tflite models; .onnx models need the ONNX importer's loader (input {})",
+           path, shape_text(nchw));
+    return Interpreter::load(path, options);
+  };
 }
 
 TextModel interpreter_text_model(const std::string& path, InterpreterLoader loader) {

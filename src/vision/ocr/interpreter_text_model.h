@@ -19,7 +19,8 @@ using InterpreterLoader =
     std::function<std::unique_ptr<Interpreter>(const std::string& path, const std::vector<int64_t>& nchw)>;
 
 // .tflite files load as they are (their input must have that shape, NCHW
-// or NHWC); .onnx files go through the ONNX importer with the shape fixed.
+// or NHWC); .onnx files are refused (tools pass a loader built on
+// onnx::load_model, which fixes the input shape).
 // `options` (and the backends it points to) must outlive the loader.
 InterpreterLoader default_interpreter_loader(const InterpreterOptions& options);
 
