@@ -18,3 +18,17 @@ add_executable(media_tests ${MEDIA_TEST_SOURCES})
 target_link_libraries(media_tests PRIVATE osprey_media GTest::gtest_main)
 gtest_discover_tests(media_tests DISCOVERY_TIMEOUT 120
                      PROPERTIES LABELS "unit;malformed" TIMEOUT 120)
+
+# The video commands end to end on vtest.avi (node) and their one-line errors.
+set(MEDIA_VTEST $ENV{HOME}/.cache/osprey/media/vtest.avi)
+if(DEFINED ENV{OSPREY_CACHE})
+  set(MEDIA_VTEST $ENV{OSPREY_CACHE}/media/vtest.avi)
+endif()
+find_program(NODE node)
+if(NODE)
+  add_test(NAME cli_video COMMAND ${NODE} ${CMAKE_SOURCE_DIR}/tests/cli/video.mjs $<TARGET_FILE:osprey> ${MEDIA_VTEST}
+                                  ${CMAKE_BINARY_DIR}/cli-video)
+  set_tests_properties(cli_video PROPERTIES LABELS unit TIMEOUT 600 SKIP_RETURN_CODE 77)
+endif()
+add_test(NAME cli_video_errors COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/video_errors.sh $<TARGET_FILE:osprey> ${MEDIA_VTEST})
+set_tests_properties(cli_video_errors PROPERTIES LABELS "unit;malformed" TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -147,6 +147,7 @@ class AvInput {
   }
 
   double framerate() const { return framerate_; }
+  int64_t declared_frames() const { return declared_frames_; }
 
  private:
   // Container time to milliseconds since the first frame; frame count over
@@ -190,6 +191,7 @@ class VideoSource : public VideoReader {
     const ReadError code = reopen(error);
     if (code != ReadError::kNone) return code;
     framerate_ = input_->framerate();
+    frame_count_ = input_->declared_frames();
     const ReadError first = input_->next(first_.image, first_.timestamp_ms, error);
     if (first == ReadError::kEnd) {
       error = path + ": contains no video frames";
@@ -263,6 +265,7 @@ class FolderSource : public VideoReader {
     }
     std::sort(files_.begin(), files_.end());
     framerate_ = 1.0;  // one image a second: the timestamps count images
+    frame_count_ = int64_t(files_.size());
     VideoFrame first;
     const ReadError code = next(first, error);
     if (code != ReadError::kNone) return code;

@@ -42,10 +42,13 @@ class VideoReader {
   int width() const { return width_; }
   int height() const { return height_; }
   double framerate() const { return framerate_; }
+  // Frames the header declares (images in a folder); 0 when unknown (a camera).
+  int64_t frame_count() const { return frame_count_; }
   const std::string& path() const { return path_; }
 
  protected:
   int width_ = 0, height_ = 0;
+  int64_t frame_count_ = 0;
   double framerate_ = 30.0;
   std::string path_;
 };

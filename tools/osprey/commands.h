@@ -13,5 +13,6 @@ void add_bench_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_check_command(CLI::App& app);
+void add_track_command(CLI::App& app);
 
 }  // namespace osprey::cli
