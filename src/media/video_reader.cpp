@@ -80,9 +80,13 @@ class AvInput {
     stream_ = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
     if (stream_ == AVERROR_DECODER_NOT_FOUND) {
       const int any = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-      const AVCodecID id = any >= 0 ? format_->streams[any]->codecpar->codec_id : AV_CODEC_ID_NONE;
-      error =
-          path + ": unsupported video codec '" + avcodec_get_name(id) + "' (no decoder in this libavcodec)";
+      const AVCodecParameters* params = any >= 0 ? format_->streams[any]->codecpar : nullptr;
+      std::string name = avcodec_get_name(params ? params->codec_id : AV_CODEC_ID_NONE);
+      if (params && params->codec_id == AV_CODEC_ID_NONE && params->codec_tag) {
+        char tag[AV_FOURCC_MAX_STRING_SIZE] = {};
+        name = std::string("FourCC ") + av_fourcc_make_string(tag, params->codec_tag);
+      }
+      error = path + ": unsupported video codec '" + name + "' (no decoder in this libavcodec)";
       return ReadError::kBadInput;
     }
     if (stream_ < 0 || !decoder) {

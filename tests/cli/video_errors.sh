@@ -44,7 +44,7 @@ if [ -f "$vtest" ]; then
   expect_error "truncated video" "truncated" "$osprey" track "$tmp/cut.avi" -m $model --labels Person --every 100
   # The FourCC changed to one no decoder knows.
   head -c 300000 "$vtest" | sed 's/div3/qqqq/g' >"$tmp/odd.avi"
-  expect_error "unsupported codec" "unsupported video codec" "$osprey" detect "$tmp/odd.avi" -m $model
+  expect_error "unsupported codec" "unsupported video codec .FourCC qqqq." "$osprey" detect "$tmp/odd.avi" -m $model
   expect_error "unwritable output" "out.avi" "$osprey" detect "$vtest" -m $model --out "$tmp/no/dir/out.avi"
   expect_error "image output for video" "unsupported video extension" "$osprey" track "$vtest" -m $model --out "$tmp/x.png"
   expect_error "unknown label" "no label 'Unicorn'" "$osprey" track "$vtest" -m $model --labels Unicorn
