@@ -60,7 +60,7 @@ vision::Image annotate_tracks(const vision::ModelSpec& spec, const vision::Image
     vision::Detection d = t.detection;
     d.class_id = t.id;  // one colour per track
     d.keypoints.clear();
-    items.push_back({d, fmt::format("#{} {}", t.id, spec.label(t.detection.class_id))});
+    items.push_back({d, fmt::format("{} {}", t.id, spec.label(t.detection.class_id))});
   }
   return vision::annotate_detections(image, items);
 }
