@@ -16,6 +16,7 @@ export CCACHE_NOHASHDIR := 1
 BUILD_QUIET := -- --no-print-directory -s
 
 .PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench bench-contend demo clean format install
+.PHONY: onnx-test bench-onnx
 
 all: build
 
@@ -23,9 +24,14 @@ deps:
 	@bash scripts/install-deps.sh
 
 # LiteRT (the TFLite runtime in WebAssembly) is the oracle of the tests.
-node-deps: tools/litert/node_modules/.osprey-stamp
+node-deps: tools/litert/node_modules/.osprey-stamp tools/onnxruntime/node_modules/.osprey-stamp
 tools/litert/node_modules/.osprey-stamp: tools/litert/package.json tools/litert/package-lock.json | deps
 	@npm ci --prefix tools/litert --silent --no-audit --no-fund >/dev/null
+	@touch $@
+# ONNX Runtime (native) is the oracle for .onnx models; its install script
+# downloads optional extras from a host we don't need, so it is skipped.
+tools/onnxruntime/node_modules/.osprey-stamp: tools/onnxruntime/package.json tools/onnxruntime/package-lock.json | deps
+	@npm ci --prefix tools/onnxruntime --ignore-scripts --silent --no-audit --no-fund >/dev/null
 	@touch $@
 
 $(BUILD)/CMakeCache.txt: | deps
@@ -77,11 +83,30 @@ BENCH_MODELS ?=
 BENCH_ONLY := $(if $(strip $(BENCH_MODELS)),--only $(BENCH_MODELS))
 bench: build models node-deps
 	@bash bench/run.sh $(BENCH_ONLY)
+	@$(MAKE) --no-print-directory bench-onnx
 
 # The "Under contention" table: default threads against --threads 1 with one
 # busy process per core (started and stopped by the harness).
 bench-contend: build models node-deps
 	@bash bench/run.sh --contend $(BENCH_ONLY)
+
+# ONNX import: ONNX's node tests and the PP-OCR models against ONNX Runtime
+# (ctest label onnx). Turns OSPREY_ONNX_TESTS on in $(BUILD), so `make test`
+# runs them from then on.
+onnx-test: build models node-deps
+	@cmake -S . -B $(BUILD) -DOSPREY_ONNX_TESTS=ON $(CMAKE_QUIET) >/dev/null
+	@cd $(BUILD) && ctest --output-on-failure -L onnx
+
+# The PP-OCR ONNX models in osprey and ONNX Runtime, 1 and 2 threads: the
+# "ONNX models" section of docs/benchmarks.md.
+bench-onnx: build models node-deps
+	@OSPREY_BIN=$(BUILD)/bin/osprey node bench/onnx.mjs --write docs/benchmarks.md
+
+# The harness on two small models with few runs (int8 forms and ospreyd
+# included); writes build/bench/quick/, not docs/.
+.PHONY: bench-quick
+bench-quick: build models node-deps
+	@bash bench/run.sh --quick $(BENCH_ONLY)
 
 demo: build models
 	@bash scripts/demo.sh $(BUILD)/bin/osprey
@@ -97,3 +122,10 @@ format:
 
 clean:
 	@rm -rf $(BUILD) $(ASAN_BUILD) out
+
+# MediaPipe's JS solutions in headless Chromium are the landmark oracle
+# (tools/mediapipe); puppeteer-core drives Debian's chromium.
+node-deps: tools/mediapipe/node_modules/.osprey-stamp
+tools/mediapipe/node_modules/.osprey-stamp: tools/mediapipe/package.json tools/mediapipe/package-lock.json | deps
+	@npm ci --prefix tools/mediapipe --silent --no-audit --no-fund >/dev/null
+	@touch $@

@@ -6,7 +6,7 @@
 //
 // usage: node bench/bench.mjs --osprey BIN --fma-peak BIN [--models-dir DIR]
 //          [--runs N] [--warmup N] [--ref-runs N] [--rounds N] [--quiet-wait S] [--only NAME...]
-//          [--no-ref] [--out-md FILE] [--out-png FILE] [--out-json FILE] [--contend]
+//          [--no-ref] [--no-int8] [--quick] [--out-md FILE] [--out-png FILE] [--out-json FILE] [--contend [--out-contend-json FILE]]
 //        node bench/bench.mjs --from-json FILE   (rewrite the report from saved results)
 //
 // --contend measures instead osprey under contention: the harness starts one
@@ -29,14 +29,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import {spawn, spawnSync} from 'node:child_process';
-import {fileURLToPath} from 'node:url';
+import {ROOT, f, lastJsonLine, loadavg, ms, run, waitQuiet} from './common.mjs';
+import {Quantizer, benchInt8, int8Section, int8Summary} from './int8.mjs';
+import {serviceSection, benchService} from './service.mjs';
+import {contendMain, contentionSection, readContention} from './contend.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// --quick: the harness itself on two small models, in a minute or two; the
+// report goes under $BUILD/bench/quick/, not into docs/.
+const QUICK_MODELS = ['face_detection_short_range', 'selfie_segmentation'];
 
 function parseArgs(argv) {
   const a = {
-    runs: 30, warmup: 5, refRuns: 3, rounds: 1, only: [], ref: true, quietWait: 60, contend: false,
+    runs: 30, warmup: 5, refRuns: 3, rounds: 1, only: [], ref: true, int8: true, quietWait: 60, contend: false,
     modelsDir: path.join(process.env.OSPREY_CACHE || path.join(os.homedir(), '.cache', 'osprey'), 'models'),
     outMd: path.join(ROOT, 'docs', 'benchmarks.md'),
     outPng: path.join(ROOT, 'bench', 'results', 'ratios.png'),
@@ -60,6 +64,7 @@ function parseArgs(argv) {
     inOnly = false;
     if (arg === '--osprey') a.osprey = val();
     else if (arg === '--fma-peak') a.fmaPeak = val();
+    else if (arg === '--service') a.service = val();  // "OSPREYD,OVERHEAD_BENCH" (bench/service.mjs)
     else if (arg === '--models-dir') a.modelsDir = val();
     else if (arg === '--runs') a.runs = int(1);
     else if (arg === '--warmup') a.warmup = int(0);
@@ -67,61 +72,24 @@ function parseArgs(argv) {
     else if (arg === '--rounds') a.rounds = int(1);
     else if (arg === '--quiet-wait') a.quietWait = int(0);
     else if (arg === '--no-ref') a.ref = false;
+    else if (arg === '--no-int8') a.int8 = false;
+    else if (arg === '--quick') a.quick = true;
     else if (arg === '--contend') a.contend = true;
     else if (arg === '--out-md') a.outMd = val();
     else if (arg === '--out-png') a.outPng = val();
     else if (arg === '--out-json') a.outJson = val();
+    else if (arg === '--out-contend-json') a.outContendJson = val();
     else if (arg === '--from-json') a.fromJson = val();
     else throw new Error(`unexpected argument '${arg}'`);
   }
   if (!a.osprey && !a.fromJson) throw new Error('--osprey BIN is required');
+  if (a.quick) {
+    Object.assign(a, {runs: Math.min(a.runs, 5), warmup: Math.min(a.warmup, 2), ref: false, quietWait: Math.min(a.quietWait, 5)});
+    if (!a.only.length) a.only = QUICK_MODELS;
+    const dir = path.resolve(ROOT, process.env.BUILD || 'build', 'bench', 'quick');
+    Object.assign(a, {outMd: path.join(dir, 'benchmarks.md'), outPng: path.join(dir, 'ratios.png'), outJson: path.join(dir, 'latest.json')});
+  }
   return a;
-}
-
-function run(cmd, args, {timeoutMs = 30 * 60 * 1000} = {}) {
-  const r = spawnSync(cmd, args, {encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20});
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) {
-    const err = (r.stderr || '').trim().split('\n').pop() || `exit status ${r.status}`;
-    throw new Error(err);
-  }
-  return r.stdout;
-}
-
-function lastJsonLine(text) {
-  const lines = text.trim().split('\n').filter((l) => l.startsWith('{'));
-  if (!lines.length) throw new Error('no JSON in output');
-  return JSON.parse(lines[lines.length - 1]);
-}
-
-function loadavg() { return os.loadavg().map((x) => Math.round(x * 100) / 100); }
-
-function sleepMs(ms) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); }
-
-// Runnable tasks right now, this process included (4th field of /proc/loadavg).
-function runnable() {
-  try { return Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]); } catch { return 1; }
-}
-
-// Waits until no other task has wanted a CPU for a second (or maxSeconds
-// passed); says whether it got there.
-let quietBudgetMs = 15 * 60 * 1000;  // all waiting of one harness run
-
-function waitQuiet(maxSeconds) {
-  const start = Date.now();
-  const deadline = start + Math.min(maxSeconds * 1000, quietBudgetMs);
-  for (;;) {
-    let quiet = true;
-    for (let i = 0; i < 5 && quiet; i++) {
-      if (runnable() > 1) quiet = false;
-      else sleepMs(200);
-    }
-    if (quiet || Date.now() >= deadline) {
-      quietBudgetMs = Math.max(0, quietBudgetMs - (Date.now() - start));
-      return quiet;
-    }
-    sleepMs(500);
-  }
 }
 
 function machine(fmaPeak) {
@@ -201,103 +169,6 @@ function benchModel(a, name, file, threadsAll) {
   return result;
 }
 
-
-// ---------------------------------------------------------------------------
-// Under contention: one busy process per core besides osprey.
-
-// Starts `n` shell spin loops; returns a function that stops them (also run
-// at exit, so an interrupted harness leaves none behind).
-function startSpinners(n) {
-  const kids = Array.from({length: n}, () => spawn('sh', ['-c', 'while :; do :; done'], {stdio: 'ignore'}));
-  const stop = () => { for (const k of kids) { try { k.kill('SIGKILL'); } catch { /* gone */ } } };
-  process.on('exit', stop);
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stop(); process.exit(130); });
-  return stop;
-}
-
-const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-
-// One model under contention: the default thread setting and --threads 1,
-// alternately, `rounds` times; per config the median of the round medians,
-// and the median of the per-round ratios.
-function contendModel(a, name, file, rounds) {
-  const args = (extra) => ['bench', file, '--json', '--runs', String(a.runs), '--warmup', String(a.warmup), ...extra];
-  const result = {model: name, load: [loadavg()], rounds: []};
-  for (let round = 0; round < rounds; round++) {
-    const r = {};
-    for (const [key, extra] of [['default', []], ['one', ['--threads', '1']]]) {
-      try {
-        r[key] = lastJsonLine(run(a.osprey, args(extra))).latency_ms.median;
-      } catch (e) {
-        result.error = `${key}: ${e.message}`;
-      }
-    }
-    if (r.default !== undefined && r.one !== undefined) result.rounds.push(r);
-    result.load.push(loadavg());
-  }
-  if (result.rounds.length) {
-    result.default_ms = median(result.rounds.map((r) => r.default));
-    result.one_ms = median(result.rounds.map((r) => r.one));
-    result.ratio = median(result.rounds.map((r) => r.default / r.one));
-  }
-  return result;
-}
-
-function contentionSection(c) {
-  if (!c?.results?.length) return [];
-  const lines = [];
-  const p = (x = '') => lines.push(x);
-  const loads = c.results.flatMap((r) => r.load.map((l) => l[0]));
-  p('## Under contention');
-  p();
-  p(`Measured by \`bench/run.sh --contend\` on ${c.started.replace('T', ' ').replace(/\..*/, '')} UTC: the harness ran ` +
-    `${c.spinners} busy process${c.spinners === 1 ? '' : 'es'} (shell spin loops, one per core) besides osprey, ` +
-    `and osprey with its default thread setting and with \`--threads 1\` alternately, ${c.rounds} rounds of ` +
-    `${c.runs} timed runs each; ms = median of the round medians, ratio = median of the per-round ratios ` +
-    `(target ≤ 1.2). Load average (1 min) while measuring: ${f(Math.min(...loads), 2)} – ${f(Math.max(...loads), 2)} ` +
-    `on ${c.cores} cores, the spinners included.`);
-  p();
-  p('| model | --threads 1 ms | default ms | default / 1 thread | ≤ 1.2× |');
-  p('|---|--:|--:|--:|:-:|');
-  for (const r of c.results) {
-    p(`| ${r.model} | ${f(r.one_ms, 1)} | ${f(r.default_ms, 1)} | ${f(r.ratio, 2)} | ` +
-      `${r.ratio === undefined ? (r.error ? `error: ${r.error}` : '–') : r.ratio <= 1.2 ? 'yes' : '**no**'} |`);
-  }
-  p();
-  return lines;
-}
-
-function readContention(file) {
-  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return null; }
-}
-
-async function contendMain(a) {
-  const started = new Date();
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'zoo/models.json'), 'utf8'));
-  let models = manifest.models.filter((e) => e.status === 'supported').map((e) => e.name);
-  if (a.only.length) models = models.filter((n) => a.only.includes(n));
-  const cores = os.cpus().length;
-  const rounds = Math.max(a.rounds, 3);
-  const stop = startSpinners(cores);
-  const results = [];
-  try {
-    for (const name of models) {
-      const file = path.join(a.modelsDir, `${name}.tflite`);
-      if (!fs.existsSync(file)) continue;
-      const r = contendModel(a, name, file, rounds);
-      results.push(r);
-      process.stderr.write(`bench --contend: ${name}: --threads 1 ${f(r.one_ms, 1)} ms, default ${f(r.default_ms, 1)} ms, ` +
-        `ratio ${f(r.ratio, 2)} (load ${r.load.at(-1)[0]})\n`);
-    }
-  } finally {
-    stop();
-  }
-  if (!results.length) throw new Error(`no models found in ${a.modelsDir}`);
-  const saved = {started: started.toISOString(), cores, spinners: cores, rounds, runs: a.runs, results};
-  fs.mkdirSync(path.dirname(a.outContendJson), {recursive: true});
-  fs.writeFileSync(a.outContendJson, JSON.stringify(saved, null, 2) + '\n');
-  process.stderr.write(`bench --contend: wrote ${path.relative(process.cwd(), a.outContendJson)}\n`);
-}
 
 // ---------------------------------------------------------------------------
 // A small PNG writer: RGB canvas, 5x7 bitmap font, deflate from zlib.
@@ -421,11 +292,17 @@ function chart(results, threadsAll) {
 // ---------------------------------------------------------------------------
 // docs/benchmarks.md
 
-const f = (v, d = 2) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(d));
-const ms = (r) => (r?.median_ms !== undefined ? f(r.median_ms, r.median_ms < 10 ? 2 : 1) + (r.quiet === false ? '†' : '')
-  : (r?.error ? 'error' : '–'));
+const SCALING_HEAVY = 1.6;  // issue 10: 2 threads on a quiet machine, models of >= 300 MMACs
 
-function markdown(a, m, results, threadsAll, started, pngRel) {
+function scalingVerdict(r) {
+  const x1 = r.xnn1?.median_ms, xn = r.xnnN?.median_ms;
+  if (!x1 || !xn) return '–';
+  const speedup = x1 / xn;
+  const v = speedup < 1 ? '**no** (slower)' : r.macs >= 300e6 && speedup < SCALING_HEAVY ? `**no** (< ${SCALING_HEAVY}×)` : 'yes';
+  return v + (r.xnn1.quiet === false || r.xnnN.quiet === false ? ' †' : '');
+}
+
+function markdown(a, m, results, threadsAll, started, pngRel, service) {
   const peakG = m.fma_peak?.peak_gflops;
   const lines = [];
   const p = (s = '') => lines.push(s);
@@ -440,6 +317,9 @@ function markdown(a, m, results, threadsAll, started, pngRel) {
   p(`- **Machine:** ${m.cpu}, ${m.cores} cores (${m.isa}), ${m.memory_gib} GiB, Linux ${m.kernel}`);
   p(`- **fp32 FMA peak of one core:** ${peakG ? `${f(peakG, 1)} GFLOP/s (${f(peakG / 2, 1)} GMAC/s)` : 'not measured'}, ` +
     'measured by `bench/fma_peak.c` (12 independent chains of register-only AVX-512/AVX2 FMAs, best of 10 × 0.2 s)');
+  const vnni = m.fma_peak?.vnni_int8_gops;
+  p(`- **int8 peak of one core:** ${vnni ? `${f(vnni, 1)} GOP/s (${f(vnni / 2, 1)} G multiply-adds/s)` : vnni === 0 ? 'none (no AVX-512 VNNI)' : 'not measured'}, ` +
+    'the same 12 chains of AVX-512 VNNI `vpdpbusd` (64 byte multiply-adds each)');
   p(`- **osprey:** XNNPACK ${m.xnnpack} (Debian) through the \`osprey-avx512,xnnpack\` backends (the default); \`ref\` = osprey's reference kernels`);
   p(`- **LiteRT:** @litertjs/core ${m.litert} (TFLite in WebAssembly, XNNPACK, 1 thread) on Node ${m.node}, ` +
     'through `tools/litert/run.mjs --bench`');
@@ -449,9 +329,9 @@ function markdown(a, m, results, threadsAll, started, pngRel) {
   p();
   p('## Latency');
   p();
-  const nT = threadsAll > 1 ? ` | osprey ${threadsAll}T ms | speed-up | ratio ${threadsAll}T` : '';
+  const nT = threadsAll > 1 ? ` | osprey ${threadsAll}T ms | speed-up | ratio ${threadsAll}T | scaling` : '';
   p(`| model | MMACs | LiteRT ms | ref ms | osprey 1T ms | ratio 1T | GFLOP/s 1T | % peak${nT} |`);
-  p(`|---|--:|--:|--:|--:|--:|--:|--:${threadsAll > 1 ? '|--:|--:|--:' : ''}|`);
+  p(`|---|--:|--:|--:|--:|--:|--:|--:${threadsAll > 1 ? '|--:|--:|--:|:-:' : ''}|`);
   for (const r of results) {
     const lit = r.litert?.median_ms, x1 = r.xnn1?.median_ms, xn = r.xnnN?.median_ms;
     const gflops = r.macs && x1 ? 2 * r.macs / (x1 * 1e6) : undefined;
@@ -459,19 +339,24 @@ function markdown(a, m, results, threadsAll, started, pngRel) {
       r.model, r.macs ? f(r.macs / 1e6, 1) : '–', ms(r.litert), ms(r.ref), ms(r.xnn1),
       lit && x1 ? f(x1 / lit, 3) : '–', f(gflops, 1), peakG && gflops ? f(100 * gflops / peakG, 0) : '–',
     ];
-    if (threadsAll > 1) cells.push(ms(r.xnnN), x1 && xn ? f(x1 / xn, 2) + '×' : '–', lit && xn ? f(xn / lit, 3) : '–');
+    if (threadsAll > 1) {
+      cells.push(ms(r.xnnN), x1 && xn ? f(x1 / xn, 2) + '×' : '–', lit && xn ? f(xn / lit, 3) : '–', scalingVerdict(r));
+    }
     p(`| ${cells.join(' | ')} |`);
   }
   p();
   p('ratio = osprey median / LiteRT median (target ≤ 0.5, goal ≤ 0.33); GFLOP/s = 2 × MACs / median, with');
   p('the MACs of the dense model (as `osprey inspect` counts them); % peak = that over the FMA peak above.');
   p('Models with sparse weights (pose_detection, face_detection_full_range_sparse) can pass 100%: osprey');
-  p('skips their zero weights. speed-up = osprey 1T / osprey 2T median. † = measured while other processes');
-  p('wanted the CPUs (the harness waited --quiet-wait seconds for a quiet moment, in vain). Errors, if any,');
-  p('are under the notes.');
+  p(`skips their zero weights. speed-up = osprey 1T / osprey ${threadsAll}T median. † = measured while other processes`);
+  p('wanted the CPUs (the harness waited --quiet-wait seconds for a quiet moment, in vain). scaling: models of');
+  p(`≥ 300 MMACs ≥ ${SCALING_HEAVY}× faster on ${threadsAll} threads, none slower than on 1; † there = a figure was measured`);
+  p('under load, so the verdict says little. Errors, if any, are under the notes.');
   p();
   p(`![osprey / LiteRT latency ratio](${pngRel})`);
   p();
+  for (const l of int8Section(results, m)) p(l);
+  for (const l of serviceSection(service)) p(l);
   for (const l of contentionSection(readContention(a.outContendJson))) p(l);
   p('## Memory');
   p();
@@ -512,8 +397,14 @@ function markdown(a, m, results, threadsAll, started, pngRel) {
     const best = (r, k) => r[k].raw.latency_ms.min;
     const speedups = heavies.map((r) => `${r.model} ${f(r.xnn1.median_ms / r.xnnN.median_ms, 2)}× ` +
       `(best runs ${f(best(r, 'xnn1') / best(r, 'xnnN'), 2)}×)`);
-    p(`- ${threadsAll} threads vs 1 ≥ 1.7× on heavy models (≥ 300 MMACs), medians: ` +
-      `**${heavies.every((r) => r.xnn1.median_ms / r.xnnN.median_ms >= 1.7) ? 'met' : 'not met'}** (${speedups.join(', ')}).`);
+    p(`- ${threadsAll} threads vs 1 ≥ ${SCALING_HEAVY}× on heavy models (≥ 300 MMACs), medians: ` +
+      `**${heavies.every((r) => r.xnn1.median_ms / r.xnnN.median_ms >= SCALING_HEAVY) ? 'met' : 'not met'}** (${speedups.join(', ')}).`);
+    const both = ok.filter((r) => r.xnnN?.median_ms);
+    const slower = both.filter((r) => r.xnnN.median_ms > r.xnn1.median_ms);
+    const loaded = both.filter((r) => r.xnn1.quiet === false || r.xnnN.quiet === false);
+    p(`- No model slower on ${threadsAll} threads than on 1: **${slower.length ? 'not met' : 'met'}**` +
+      (slower.length ? ` (${slower.map((r) => `${r.model} ${f(r.xnn1.median_ms / r.xnnN.median_ms, 2)}×`).join(', ')})` : '') +
+      `; ${loaded.length} of ${both.length} models had a figure measured under load (†).`);
   }
   const mem = results.filter((r) => r.peak_rss_mb !== undefined)
       .map((r) => ({...r, worst_rss: Math.max(r.peak_rss_mb, r.xnnN?.raw?.peak_rss_mb ?? 0)}));
@@ -535,7 +426,10 @@ function markdown(a, m, results, threadsAll, started, pngRel) {
 const NOTES = [
   '- Reproduce with `bench/run.sh` (options: `bench/run.sh --runs 50 --rounds 3 --only pose_landmark_heavy`).',
   '  It builds `osprey` (Release), compiles `bench/fma_peak.c`, installs the LiteRT harness\'s npm packages',
-  '  if needed and fetches missing zoo models.',
+  '  if needed and fetches missing zoo models. `bench/run.sh --quick` (`make bench-quick`) tries the harness on two',
+  '  small models with few runs and writes build/bench/quick/; `--no-int8` leaves the quantized forms out.',
+  '- The int8 files are made once by `osprey quantize` and kept in $OSPREY_CACHE/quantized/, named by a hash of the',
+  '  float model, the quantize flags, `osprey --version` and the git tree of src/quant (a changed quantizer makes new ones).',
   '- What runs where (`osprey bench MODEL --profile` shows it per step): each run of ops XNNPACK takes is one',
   '  XNNPACK runtime (a PAD is folded into the convolution after it, a RELU fused into the op before it);',
   '  tensors between backends live in osprey\'s arena, planned across the whole model. Where Debian\'s XNNPACK (2022-02) is slow,',
@@ -553,11 +447,11 @@ const NOTES = [
   '  The load average above tells how quiet it was, and `--rounds N` keeps the best of N medians.',
 ];
 
-function writeReport(a, m, results, threadsAll, started) {
+function writeReport(a, m, results, threadsAll, started, service) {
   for (const out of [a.outMd, a.outPng]) fs.mkdirSync(path.dirname(out), {recursive: true});
   fs.writeFileSync(a.outPng, chart(results, threadsAll));
   const pngRel = path.relative(path.dirname(a.outMd), a.outPng);
-  fs.writeFileSync(a.outMd, markdown(a, m, results, threadsAll, started, pngRel));
+  fs.writeFileSync(a.outMd, markdown(a, m, results, threadsAll, started, pngRel, service));
 }
 
 async function main() {
@@ -571,7 +465,7 @@ async function main() {
   if (a.fromJson) {
     const saved = JSON.parse(fs.readFileSync(a.fromJson, 'utf8'));
     const opts = {...saved.options, outMd: a.outMd, outPng: a.outPng, outContendJson: a.outContendJson};
-    writeReport(opts, saved.machine, saved.results, saved.machine.cores, new Date(saved.started));
+    writeReport(opts, saved.machine, saved.results, saved.machine.cores, new Date(saved.started), saved.service);
     process.stderr.write(`bench: wrote ${path.relative(process.cwd(), a.outMd)} from ${a.fromJson}\n`);
     return;
   }
@@ -586,6 +480,7 @@ async function main() {
   const threadsAll = os.cpus().length;
   const m = machine(a.fmaPeak);
   process.stderr.write(`bench: ${m.cpu}, ${threadsAll} cores; fma peak ${m.fma_peak?.peak_gflops ?? '?'} GFLOP/s\n`);
+  const quantizer = a.int8 ? new Quantizer(a) : null;
   const results = [];
   for (const name of models) {
     const file = path.join(a.modelsDir, `${name}.tflite`);
@@ -597,11 +492,16 @@ async function main() {
     results.push(r);
     process.stderr.write(`bench: ${name}: litert ${ms(r.litert)} ms, osprey 1T ${ms(r.xnn1)} ms, ` +
       `${threadsAll}T ${ms(r.xnnN)} ms, ref ${ms(r.ref)} ms (load ${r.load.at(-1)[0]})\n`);
+    if (quantizer) {
+      r.int8 = benchInt8(a, quantizer, name, file);
+      process.stderr.write(`bench: ${name} int8: ${int8Summary(r)}\n`);
+    }
   }
   if (!results.length) throw new Error(`no models found in ${a.modelsDir}`);
+  const service = a.service && quantizer ? benchService(a, quantizer, results) : undefined;
   fs.mkdirSync(path.dirname(a.outJson), {recursive: true});
-  fs.writeFileSync(a.outJson, JSON.stringify({started: started.toISOString(), options: a, machine: m, results}, null, 2) + '\n');
-  writeReport(a, m, results, threadsAll, started);
+  fs.writeFileSync(a.outJson, JSON.stringify({started: started.toISOString(), options: a, machine: m, results, service}, null, 2) + '\n');
+  writeReport(a, m, results, threadsAll, started, service);
   process.stderr.write(`bench: wrote ${path.relative(process.cwd(), a.outMd)}, ${path.relative(process.cwd(), a.outPng)}, ` +
     `${path.relative(process.cwd(), a.outJson)}\n`);
 }

@@ -1,5 +1,6 @@
 # Test executables. Labels: unit (fast, every build), malformed (bad inputs,
-# meant for the sanitizer build), fuzz (bounded libFuzzer runs).
+# meant for the sanitizer build), fuzz (bounded libFuzzer runs), onnx (ONNX import
+# against ONNX's node tests and ONNX Runtime; with OSPREY_ONNX_TESTS).
 include(GoogleTest)
 
 add_library(osprey_test_support STATIC tests/support/model_builder.cpp tests/kernels/op_tester.cpp)
@@ -46,4 +47,43 @@ if(OSPREY_FUZZ)
     set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300 FIXTURES_REQUIRED quantized_seeds
                                             ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
   endforeach()
+endif()
+
+# The comparison's own logic (node:test on made-up landmarks): fast, always on.
+find_program(NODE_EXECUTABLE node)
+if(NODE_EXECUTABLE)
+  add_test(NAME landmarks_agreement_logic
+           COMMAND ${NODE_EXECUTABLE} --test ${CMAKE_SOURCE_DIR}/tests/vision/landmarks_agreement_test.mjs)
+  set_tests_properties(landmarks_agreement_logic PROPERTIES LABELS unit)
+endif()
+
+# osprey's landmarks against MediaPipe's JS solutions in headless Chromium
+# (tools/mediapipe; minutes, not seconds). Needs `osprey landmarks`, hence off
+# by default; exit 77 (Chromium cannot start) is reported as a skip.
+option(OSPREY_LANDMARKS_COMPARE "Test osprey landmarks against MediaPipe in headless Chromium" OFF)
+if(OSPREY_LANDMARKS_COMPARE)
+  if(NOT NODE_EXECUTABLE)
+    message(FATAL_ERROR "OSPREY_LANDMARKS_COMPARE needs node")
+  endif()
+  # Frames of the sample videos as PNG files, for both sides of the comparison.
+  add_executable(osprey_video_frames tests/support/video_frames.cpp src/vdo/frame_source.cpp)
+  target_include_directories(osprey_video_frames PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/include)
+  target_link_libraries(osprey_video_frames PRIVATE osprey_vision PkgConfig::VDO_LIBAV ${YUV_LIBRARY})
+  add_test(NAME landmarks_mediapipe
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/vision/landmarks_mediapipe_compare.mjs
+                   --osprey $<TARGET_FILE:osprey> --frames-tool $<TARGET_FILE:osprey_video_frames>)
+  set_tests_properties(landmarks_mediapipe PROPERTIES LABELS mediapipe TIMEOUT 1200 SKIP_RETURN_CODE 77)
+endif()
+
+# ONNX import checked against ONNX's own backend node tests (Debian
+# libonnx-testdata) and against ONNX Runtime on the PP-OCR models with real
+# images (tests/onnx/; needs tools/onnxruntime's npm packages and the zoo's
+# onnx/ and media/). Label onnx. Off until osprey reads .onnx models.
+option(OSPREY_ONNX_TESTS "Run the ONNX node-case and ONNX Runtime comparison tests" OFF)
+if(OSPREY_ONNX_TESTS)
+  find_program(NODE_EXECUTABLE node REQUIRED)
+  add_test(NAME onnx_node_cases COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/onnx/node_cases.mjs)
+  add_test(NAME onnx_ppocr_ort_compare COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/onnx/ppocr_ort_compare.mjs)
+  set_tests_properties(onnx_node_cases onnx_ppocr_ort_compare
+                       PROPERTIES LABELS onnx TIMEOUT 600 ENVIRONMENT OSPREY_BIN=$<TARGET_FILE:osprey>)
 endif()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what osprey needs on Debian 12: build tools and libraries from the
-# Debian archive, Node.js for the LiteRT oracle. Quiet when all is in place.
+# Debian archive, Node.js for the LiteRT and ONNX Runtime oracles, Chromium for MediaPipe's. Quiet when all is in place.
 set -euo pipefail
 
 packages=(
@@ -13,6 +13,8 @@ packages=(
   libyuv-dev libjpeg62-turbo-dev libpng-dev libexif-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libglib2.0-dev libavdevice-dev opencv-doc
+  libonnx-dev libonnx-testdata libprotobuf-dev
+  chromium
 )
 
 missing=()

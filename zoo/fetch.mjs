@@ -6,10 +6,11 @@
 //   CACHE/models/NAME.tflite     models
 //   CACHE/files/NAME             other assets (label maps)
 //   CACHE/media/NAME             sample images/videos from Debian packages
+//   CACHE/onnx/NAME.onnx         ONNX models (osprey converts them; see docs/onnx.md)
 //
 // usage:
 //   node zoo/fetch.mjs [--only NAME...]   fetch everything (or just NAMEs;
-//                                         'models', 'files', 'media' select groups)
+//                                         'models', 'files', 'media', 'onnx' select groups)
 //   node zoo/fetch.mjs --path NAME...     print cached path(s), fetching first if needed
 //
 // Idempotent and quiet: targets already present with the right sha256 are left
@@ -43,6 +44,7 @@ export function loadManifest(file = MANIFEST_PATH) {
   for (const e of m.models ?? []) entries.push({...e, kind: 'models', file: `${e.name}.tflite`});
   for (const e of m.files ?? []) entries.push({...e, kind: 'files', file: e.name});
   for (const e of m.media ?? []) entries.push({...e, kind: 'media', file: e.name});
+  for (const e of m.onnx_models ?? []) entries.push({...e, kind: 'onnx', file: `${e.name}.onnx`});
   return {raw: m, entries};
 }
 
@@ -145,7 +147,7 @@ function tarballName(pkg, version) {
 
 // Returns the path of the verified tarball in CACHE/npm, downloading it with
 // `npm pack` if it is missing or does not match its integrity.
-function ensureTarball(pkg, version, integrity, cache) {
+export function ensureTarball(pkg, version, integrity, cache = cacheDir()) {
   const dir = path.join(cache, 'npm');
   const dest = path.join(dir, tarballName(pkg, version));
   if (fs.existsSync(dest) && integrityOk(dest, integrity)) return dest;
@@ -286,7 +288,7 @@ export function pathsFor(names, opts = {}) {
 function usage() {
   return 'usage: node zoo/fetch.mjs [--only NAME...] | --path NAME...\n'
     + '  NAME: a model name (e.g. pose_landmark_full), a file/media name (e.g. astronaut.png),\n'
-    + '        or a group: models, files, media';
+    + '        or a group: models, files, media, onnx';
 }
 
 function main(argv) {

@@ -89,24 +89,34 @@ Calibrator::Calibrator(const Graph& graph, bool histograms)
 
 void Calibrator::record(const GraphRunner& runner) {
   const Graph& g = runner.graph();
-  for (size_t t = 0; t < g.tensors.size(); ++t) {
-    const Tensor& x = g.tensors[t];
-    if (x.is_constant || x.type != DType::kFloat32 || x.data == nullptr) continue;
-    TensorStats& s = stats_[t];
-    const float* v = x.data_as<float>();
-    const int64_t n = x.num_elements();
-    for (int64_t i = 0; i < n; ++i) {
-      if (!std::isfinite(v[i])) continue;
-      if (!s.seen) {
-        s.min = s.max = v[i];
-        s.seen = true;
-      }
-      s.min = std::min(s.min, v[i]);
-      s.max = std::max(s.max, v[i]);
-    }
-    if (histograms_) s.histogram.add(v, n);
+  for (size_t t = 0; t < g.tensors.size(); ++t) record_tensor(t, g.tensors[t]);
+  ++samples_;
+}
+
+void Calibrator::record(const StackGraphRunner& runner) {
+  OSPREY_CHECK(runner.num_tensors() == stats_.size(),
+               "calibration: the runner's graph has {} tensors, not {}", runner.num_tensors(), stats_.size());
+  for (size_t t = 0; t < stats_.size(); ++t) {
+    if (const Tensor* x = runner.tensor(static_cast<int>(t))) record_tensor(t, *x);
   }
   ++samples_;
+}
+
+void Calibrator::record_tensor(size_t t, const Tensor& x) {
+  if (x.is_constant || x.type != DType::kFloat32 || x.data == nullptr) return;
+  TensorStats& s = stats_[t];
+  const float* v = x.data_as<float>();
+  const int64_t n = x.num_elements();
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) continue;
+    if (!s.seen) {
+      s.min = s.max = v[i];
+      s.seen = true;
+    }
+    s.min = std::min(s.min, v[i]);
+    s.max = std::max(s.max, v[i]);
+  }
+  if (histograms_) s.histogram.add(v, n);
 }
 
 namespace {
@@ -344,8 +354,11 @@ void SampleSource::fill(int i, Tensor& input) const {
   vision::fill_input_tensor(vision::render_input(image, transform), r.normalization, input);
 }
 
-void calibrate(GraphRunner& runner, const SampleSource& source, Calibrator& calibrator,
-               const std::function<void(int, int)>& progress) {
+namespace {
+
+template <typename Runner>
+void calibrate_with(Runner& runner, const SampleSource& source, Calibrator& calibrator,
+                    const std::function<void(int, int)>& progress) {
   OSPREY_CHECK(runner.num_inputs() == 1, "calibration supports models with one input; this one has {}",
                runner.num_inputs());
   for (int i = 0; i < source.size(); ++i) {
@@ -354,6 +367,18 @@ void calibrate(GraphRunner& runner, const SampleSource& source, Calibrator& cali
     calibrator.record(runner);
     if (progress) progress(i + 1, source.size());
   }
+}
+
+}  // namespace
+
+void calibrate(GraphRunner& runner, const SampleSource& source, Calibrator& calibrator,
+               const std::function<void(int, int)>& progress) {
+  calibrate_with(runner, source, calibrator, progress);
+}
+
+void calibrate(StackGraphRunner& runner, const SampleSource& source, Calibrator& calibrator,
+               const std::function<void(int, int)>& progress) {
+  calibrate_with(runner, source, calibrator, progress);
 }
 
 // ---------------------------------------------------------------- progress bar

@@ -10,6 +10,7 @@
 
 #include "graph/graph.h"
 #include "quant/graph_runner.h"
+#include "quant/stack_graph_runner.h"
 #include "vision/image.h"
 #include "vision/preprocess.h"
 
@@ -54,12 +55,14 @@ class Calibrator {
   Calibrator(const Graph& graph, bool histograms);
   // Records every float, non-constant tensor of the runner's graph.
   void record(const GraphRunner& runner);
+  void record(const StackGraphRunner& runner);
   const std::vector<TensorStats>& stats() const { return stats_; }
   int samples() const { return samples_; }
   // The range quantization should cover for tensor t: [lo, hi] (lo <= 0 <= hi).
   std::pair<float, float> range(int t, CalibrationMethod method, double percentile) const;
 
  private:
+  void record_tensor(size_t t, const Tensor& x);
   std::vector<TensorStats> stats_;
   bool histograms_ = false;
   int samples_ = 0;
@@ -105,8 +108,12 @@ class SampleSource {
 };
 
 // Runs the calibration: every sample through `runner`, stats into `calibrator`.
-// `progress(done, total)` is called after each sample.
+// `progress(done, total)` is called after each sample. The reference kernels
+// (GraphRunner) are the oracle; a backend stack (StackGraphRunner) gives the
+// same statistics within float rounding, much faster.
 void calibrate(GraphRunner& runner, const SampleSource& source, Calibrator& calibrator,
+               const std::function<void(int, int)>& progress = {});
+void calibrate(StackGraphRunner& runner, const SampleSource& source, Calibrator& calibrator,
                const std::function<void(int, int)>& progress = {});
 
 // A stderr progress bar that only draws on a terminal.

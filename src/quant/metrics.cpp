@@ -12,6 +12,7 @@
 #include "ops/registry.h"
 #include "quant/graph_runner.h"
 #include "quant/params.h"
+#include "quant/stack_graph_runner.h"
 #include "runtime/interpreter.h"
 #include "vision/heads/detection_head.h"
 #include "vision/heads/segmentation_head.h"
@@ -269,9 +270,16 @@ ComparisonReport compare_runs(Runner& ref, Runner& tst, const SampleSource& sour
 ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const SampleSource& source,
                                 const CompareOptions& options,
                                 const std::function<void(int, int)>& progress) {
-  if (options.per_layer || options.backend == "ref") {
+  if (options.backend == "ref") {
     GraphRunner ref(live_graph(reference));
     GraphRunner tst(live_graph(test));
+    return compare_runs(ref, tst, source, options, progress);
+  }
+  if (options.per_layer) {
+    // Every tensor is compared: keep them all where the backends would hide them.
+    const auto keep = StackGraphRunner::Keep::kAll;
+    StackGraphRunner ref(live_graph(reference), options.backend, options.threads, keep);
+    StackGraphRunner tst(live_graph(test), options.backend, options.threads, keep);
     return compare_runs(ref, tst, source, options, progress);
   }
   StackRunner ref(reference, "reference", options);

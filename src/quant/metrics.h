@@ -69,15 +69,14 @@ struct ComparisonReport {
 struct CompareOptions {
   bool per_layer = false;
   std::optional<vision::ModelSpec> spec;  // enables detection / mask metrics
-  // The backend stack (backends/backend.h) that runs both models when only
-  // their outputs are compared; per-layer comparisons need every tensor and
-  // run on the reference kernels whatever this says.
+  // The backend stack (backends/backend.h) that runs both models; per-layer
+  // comparisons keep every tensor out of the backends' runs
+  // (quant/stack_graph_runner.h). "ref": the reference kernels, the oracle.
   std::string backend = kDefaultBackend;
   int threads = 0;  // 0: one per core
 };
 
-// Runs both graphs on every sample of `source` (through options.backend, or
-// with per_layer on osprey's reference kernels). `reference` and `test` are
+// Runs both graphs on every sample of `source` through options.backend. `reference` and `test` are
 // Interpreter graphs (folded, weights not released); their inputs and
 // outputs must correspond by position.
 ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const SampleSource& source,

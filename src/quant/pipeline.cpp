@@ -7,8 +7,11 @@ QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibrat
                                const std::function<void(int, int)>& progress) {
   PreparedGraph prepared = prepare_float_graph(folded);
   Calibrator calibrator(prepared.graph, options.method != CalibrationMethod::kMinMax);
-  {
+  if (options.backend == "ref") {
     GraphRunner runner(copy_graph(prepared.graph));
+    calibrate(runner, calibration, calibrator, progress);
+  } else {
+    StackGraphRunner runner(prepared.graph, options.backend, options.threads);
     calibrate(runner, calibration, calibrator, progress);
   }
   QuantizationRun run;

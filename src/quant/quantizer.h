@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/backend.h"
 #include "graph/graph.h"
 #include "quant/calibration.h"
 #include "quant/params.h"
@@ -46,6 +47,10 @@ struct QuantizeOptions {
   // is nudged so that no pixel value falls on a rounding tie when a runtime
   // quantizes float input (runtimes round ties differently).
   std::optional<vision::Normalization> image_input;
+  // The backend stack (backends/backend.h) that runs the float model on the
+  // calibration samples; "ref" (the reference kernels) is the oracle.
+  std::string backend = kDefaultBackend;
+  int threads = 0;  // 0: one per core
 };
 
 struct PreparedGraph {

@@ -1,7 +1,8 @@
 // Per-job overhead of ospreyd over in-process execution: the same model, the
 // same machine, the same input, timed job by job. Prints numbers only (no
 // timing assertions: the suite runs on shared machines).
-// usage: overhead_bench [JOBS] [MODEL...]   (run under run_with_daemon.sh)
+// usage: overhead_bench [--json] [JOBS] [MODEL...]   (run under run_with_daemon.sh)
+// --json: one JSON object per model instead of the text line (bench/service.mjs).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ Stats time_jobs(int jobs, F&& run) {
   std::fprintf(stderr, "overhead_bench: %s: %s\n", what, e && e->msg ? e->msg : "?");
   std::exit(1);
 }
+
+bool json_output = false;
 
 void bench(const std::string& label, std::vector<uint8_t> bytes, int jobs) {
   // In-process: copy the input in, invoke, copy the output out (what ospreyd does too),
@@ -116,12 +119,19 @@ void bench(const std::string& label, std::vector<uint8_t> bytes, int jobs) {
     if (!larodRunJob(c, req2, &e)) die("run", e);
   });
 
-  std::printf(
-      "%-28s in-process %8.1f us/job (median %8.1f) | ospreyd %8.1f us/job (median %8.1f, p90 %8.1f) | "
-      "fd per job %8.1f us (median %8.1f) | overhead (median) %6.1f us, %6.1f us with fds\n",
-      label.c_str(), local.mean_us, local.median_us, service.mean_us, service.median_us, service.p90_us,
-      untracked.mean_us, untracked.median_us, service.median_us - local.median_us,
-      untracked.median_us - local.median_us);
+  if (json_output) {
+    std::printf(
+        "{\"model\": \"%s\", \"jobs\": %d, \"in_process_median_us\": %.1f, \"ospreyd_median_us\": %.1f, "
+        "\"ospreyd_p90_us\": %.1f, \"fd_per_job_median_us\": %.1f}\n",
+        label.c_str(), jobs, local.median_us, service.median_us, service.p90_us, untracked.median_us);
+  } else {
+    std::printf(
+        "%-28s in-process %8.1f us/job (median %8.1f) | ospreyd %8.1f us/job (median %8.1f, p90 %8.1f) | "
+        "fd per job %8.1f us (median %8.1f) | overhead (median) %6.1f us, %6.1f us with fds\n",
+        label.c_str(), local.mean_us, local.median_us, service.mean_us, service.median_us, service.p90_us,
+        untracked.mean_us, untracked.median_us, service.median_us - local.median_us,
+        untracked.median_us - local.median_us);
+  }
   std::fflush(stdout);
 
   larodDestroyJobRequest(&req);
@@ -138,6 +148,11 @@ void bench(const std::string& label, std::vector<uint8_t> bytes, int jobs) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--json") == 0) {
+    json_output = true;
+    ++argv;
+    --argc;
+  }
   const int jobs = argc > 1 ? std::atoi(argv[1]) : 2000;
   bench("tiny conv (5x5x2)", osprey::testing::build_model(osprey::testing::tiny_conv_model()), jobs);
   for (int i = 2; i < argc; ++i) {

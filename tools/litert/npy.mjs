@@ -1,6 +1,8 @@
 // Minimal NumPy .npy reader/writer (format versions 1.0, 2.0 and 3.0 read,
 // 1.0 written).  Supports C-order little-endian float32 ('<f4'), int32 ('<i4')
-// and the single-byte types uint8 ('|u1') and int8 ('|i1').
+// and the single-byte types uint8 ('|u1') and int8 ('|i1'); the ONNX tests also
+// need float64, float16 (raw bits in a Uint16Array), int16, uint16, uint32,
+// int64, uint64 (BigInt arrays) and bool ('|b1', one byte each).
 
 import fs from 'node:fs';
 
@@ -12,17 +14,28 @@ const DTYPES = {
   int32: {descr: '<i4', Array: Int32Array},
   uint8: {descr: '|u1', Array: Uint8Array},
   int8: {descr: '|i1', Array: Int8Array},
+  // After the four above so that dtypeOfArray keeps naming a Uint8Array uint8;
+  // pass the dtype to encodeNpy/writeNpy for bool and float16.
+  float64: {descr: '<f8', Array: Float64Array},
+  float16: {descr: '<f2', Array: Uint16Array},
+  int16: {descr: '<i2', Array: Int16Array},
+  uint16: {descr: '<u2', Array: Uint16Array},
+  uint32: {descr: '<u4', Array: Uint32Array},
+  int64: {descr: '<i8', Array: BigInt64Array},
+  uint64: {descr: '<u8', Array: BigUint64Array},
+  bool: {descr: '|b1', Array: Uint8Array},
 };
+const BY_DESCR = Object.fromEntries(Object.entries(DTYPES).map(([name, d]) => [d.descr.slice(1), name]));
 
 function dtypeFromDescr(descr) {
-  const m = /^([<>|=]?)([fiu])(\d+)$/.exec(descr);
+  const m = /^([<>|=]?)([fiub])(\d+)$/.exec(descr);
   if (m) {
     const [, order, kind, size] = m;
-    const name = {f4: 'float32', i4: 'int32', u1: 'uint8', i1: 'int8'}[kind + size];
+    const name = BY_DESCR[kind + size];
     // Byte order only matters for multi-byte types; '=' is native (LE here).
     if (name && (size === '1' || order === '<' || order === '=' || order === '')) return name;
   }
-  throw new Error(`unsupported npy dtype '${descr}' (supported: <f4, <i4, |u1, |i1)`);
+  throw new Error(`unsupported npy dtype '${descr}' (supported: ${Object.values(DTYPES).map((d) => d.descr).join(', ')})`);
 }
 
 export function dtypeOfArray(arr) {
@@ -104,10 +117,11 @@ export function readNpy(path) {
  * Serialises a typed array as .npy (format 1.0).
  * @param {TypedArray} data
  * @param {number[]} shape
+ * @param {string} [dtype] needed only where the array type is ambiguous (bool, float16)
  * @returns {Buffer}
  */
-export function encodeNpy(data, shape) {
-  const dtype = dtypeOfArray(data);
+export function encodeNpy(data, shape, dtype = dtypeOfArray(data)) {
+  if (!(data instanceof typedArrayFor(dtype))) throw new Error(`a ${data?.constructor?.name} cannot hold ${dtype}`);
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) {
     throw new Error(`shape (${shape.join(', ')}) has ${count} elements but data has ${data.length}`);
@@ -126,8 +140,8 @@ export function encodeNpy(data, shape) {
     Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
 }
 
-export function writeNpy(path, data, shape) {
+export function writeNpy(path, data, shape, dtype = undefined) {
   const tmp = `${path}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, encodeNpy(data, shape));
+  fs.writeFileSync(tmp, encodeNpy(data, shape, dtype));
   fs.renameSync(tmp, path);
 }

@@ -109,8 +109,7 @@ void add_compare_command(CLI::App& app) {
       ->expected(1, -1);
   cmd->add_option("--samples", args.samples, "At most this many inputs (default 10)")
       ->check(CLI::PositiveNumber);
-  cmd->add_flag("--per-layer", args.per_layer,
-                "Also compare every tensor the models share by name (on the reference kernels)");
+  cmd->add_flag("--per-layer", args.per_layer, "Also compare every tensor the models share by name");
   args.backend.add_options(cmd);
   cmd->add_option("--spec", args.spec,
                   "zoo/models.json entry for input preparation and metrics (default: float model name)");

@@ -12,6 +12,7 @@
 #include <optional>
 #include <sstream>
 
+#include "backend_options.h"
 #include "commands.h"
 #include "io/npy.h"
 #include "model/writer.h"
@@ -51,6 +52,7 @@ struct QuantizeArgs {
   bool per_layer = false;
   std::string report_json;
   std::string save_inputs;
+  BackendChoice backend;  // calibration and accuracy passes
 };
 
 nlohmann::json quant_json(const Tensor& t) {
@@ -153,6 +155,8 @@ void quantize(const QuantizeArgs& a) {
                a.percentile);
   options.percentile = a.percentile;
   options.allow_float_ops = a.allow_float_ops;
+  options.backend = a.backend.backend;
+  options.threads = a.backend.threads;
 
   const std::optional<vision::ModelSpec> spec = find_model_spec(model_path, a.spec);
   const std::optional<quant::InputRecipe> recipe =
@@ -254,6 +258,8 @@ void quantize(const QuantizeArgs& a) {
     const quant::SampleSource eval_source(files, eval, false, recipe);
     quant::CompareOptions co;
     co.per_layer = a.per_layer;
+    co.backend = a.backend.backend;
+    co.threads = a.backend.threads;
     co.spec = spec;
     quant::ProgressBar bar("evaluating");
     const quant::ComparisonReport r = quant::compare_graphs(folded, qinterp->graph(), eval_source, co,
@@ -319,6 +325,7 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_option("--save-inputs", args.save_inputs,
                   "Write the calibration files (at most 10, not augmented) as the quantized model takes "
                   "them, to DIR/inputN.npy");
+  args.backend.add_options(cmd);
   cmd->callback([] { quantize(args); });
 }
 

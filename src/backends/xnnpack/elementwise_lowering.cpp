@@ -122,7 +122,15 @@ Reason lower_unary(const TypeRule& rule, const Graph& g, const Op& op, Builder* 
   xnn_status s = xnn_status_success;
   switch (code) {
     case OpCode::kHardSwish: s = xnn_define_hardswish(sg, i, o, 0); break;
-    case OpCode::kLogistic: s = xnn_define_sigmoid(sg, i, o, 0); break;
+    case OpCode::kLogistic: {
+      // This XNNPACK's sigmoid returns NaN for inputs above about 1e27. It is
+      // already exactly 0 or 1 beyond +-88, so a clamp at +-1e4 first changes
+      // no other result.
+      const uint32_t clamped = b->internal(dims_of(input.shape));
+      s = xnn_define_clamp(sg, -1e4f, 1e4f, i, clamped, 0);
+      if (s == xnn_status_success) s = xnn_define_sigmoid(sg, clamped, o, 0);
+      break;
+    }
     case OpCode::kSoftmax: s = xnn_define_softmax(sg, i, o, 0); break;
     case OpCode::kLeakyRelu:
       s = xnn_define_leaky_relu(sg, options_of<LeakyReluOptions>(op).alpha, i, o, 0);

@@ -1,0 +1,87 @@
+// Helpers the benchmark modules share: running a tool, reading its JSON,
+// waiting for a quiet machine, formatting figures.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {spawnSync} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function run(cmd, args, {timeoutMs = 30 * 60 * 1000} = {}) {
+  const r = spawnSync(cmd, args, {encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20});
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) {
+    const err = (r.stderr || '').trim().split('\n').pop() || `exit status ${r.status}`;
+    throw new Error(err);
+  }
+  return r.stdout;
+}
+
+export function lastJsonLine(text) {
+  const lines = text.trim().split('\n').filter((l) => l.startsWith('{'));
+  if (!lines.length) throw new Error('no JSON in output');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+export function loadavg() { return os.loadavg().map((x) => Math.round(x * 100) / 100); }
+
+export function sleepMs(ms) { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); }
+
+// Runnable tasks right now, this process included (4th field of /proc/loadavg).
+function runnable() {
+  try { return Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]); } catch { return 1; }
+}
+
+// Waits until no other task has wanted a CPU for a second (or maxSeconds
+// passed); says whether it got there.
+let quietBudgetMs = 15 * 60 * 1000;  // all waiting of one harness run
+
+export function waitQuiet(maxSeconds) {
+  const start = Date.now();
+  const deadline = start + Math.min(maxSeconds * 1000, quietBudgetMs);
+  for (;;) {
+    let quiet = true;
+    for (let i = 0; i < 5 && quiet; i++) {
+      if (runnable() > 1) quiet = false;
+      else sleepMs(200);
+    }
+    if (quiet || Date.now() >= deadline) {
+      quietBudgetMs = Math.max(0, quietBudgetMs - (Date.now() - start));
+      return quiet;
+    }
+    sleepMs(500);
+  }
+}
+
+export const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+
+export const f = (v, d = 2) => (v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(d));
+
+// A measured median in ms (2 decimals under 10 ms), † when measured under load.
+export const ms = (r) => (r?.median_ms !== undefined ? f(r.median_ms, r.median_ms < 10 ? 2 : 1) + (r.quiet === false ? '†' : '')
+  : (r?.error ? 'error' : '–'));
+
+// Runs `config` (cmd, args, how to read its median) `rounds` times, each after
+// waiting for a quiet moment, and keeps the lowest median: other load only
+// ever slows a run down. Returns {median_ms, quiet, raw, rounds} or {error}.
+export function measure(config, rounds, quietWait) {
+  let best;
+  const all = [];
+  for (let round = 0; round < rounds; round++) {
+    const quiet = waitQuiet(quietWait);
+    let r;
+    try {
+      r = lastJsonLine(run(config.cmd, config.args));
+    } catch (e) {
+      best = best || {error: e.message};
+      continue;
+    }
+    const m = config.median(r);
+    all.push({median_ms: m, quiet});
+    if (!best || best.error || m < best.median_ms) best = {median_ms: m, quiet, raw: r};
+  }
+  if (best && !best.error) best.rounds = all;
+  return best;
+}

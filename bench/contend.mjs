@@ -1,0 +1,113 @@
+// The "Under contention" part of `make bench` (`bench/run.sh --contend`):
+// osprey's default thread setting against --threads 1 while one busy process
+// per core runs; results in bench/results/contention.json, which every report
+// reads.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {spawn} from 'node:child_process';
+
+import {ROOT, f, lastJsonLine, loadavg, median, run} from './common.mjs';
+import {FORMS, Quantizer} from './int8.mjs';
+
+// Starts `n` shell spin loops; returns a function that stops them (also run
+// at exit, so an interrupted harness leaves none behind).
+function startSpinners(n) {
+  const kids = Array.from({length: n}, () => spawn('sh', ['-c', 'while :; do :; done'], {stdio: 'ignore'}));
+  const stop = () => { for (const k of kids) { try { k.kill('SIGKILL'); } catch { /* gone */ } } };
+  process.on('exit', stop);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stop(); process.exit(130); });
+  return stop;
+}
+
+// One model under contention: the default thread setting and --threads 1,
+// alternately, `rounds` times; per config the median of the round medians,
+// and the median of the per-round ratios.
+function contendModel(a, name, file, rounds) {
+  const args = (extra) => ['bench', file, '--json', '--runs', String(a.runs), '--warmup', String(a.warmup), ...extra];
+  const result = {model: name, load: [loadavg()], rounds: []};
+  for (let round = 0; round < rounds; round++) {
+    const r = {};
+    for (const [key, extra] of [['default', []], ['one', ['--threads', '1']]]) {
+      try {
+        r[key] = lastJsonLine(run(a.osprey, args(extra))).latency_ms.median;
+      } catch (e) {
+        result.error = `${key}: ${e.message}`;
+      }
+    }
+    if (r.default !== undefined && r.one !== undefined) result.rounds.push(r);
+    result.load.push(loadavg());
+  }
+  if (result.rounds.length) {
+    result.default_ms = median(result.rounds.map((r) => r.default));
+    result.one_ms = median(result.rounds.map((r) => r.one));
+    result.ratio = median(result.rounds.map((r) => r.default / r.one));
+  }
+  return result;
+}
+
+export function contentionSection(c) {
+  if (!c?.results?.length) return [];
+  const lines = [];
+  const p = (x = '') => lines.push(x);
+  const loads = c.results.flatMap((r) => r.load.map((l) => l[0]));
+  p('## Under contention');
+  p();
+  p(`Measured by \`bench/run.sh --contend\` on ${c.started.replace('T', ' ').replace(/\..*/, '')} UTC: the harness ran ` +
+    `${c.spinners} busy process${c.spinners === 1 ? '' : 'es'} (shell spin loops, one per core) besides osprey, ` +
+    `and osprey with its default thread setting and with \`--threads 1\` alternately, ${c.rounds} rounds of ` +
+    `${c.runs} timed runs each; ms = median of the round medians, ratio = median of the per-round ratios ` +
+    `(target ≤ 1.2). Load average (1 min) while measuring: ${f(Math.min(...loads), 2)} – ${f(Math.max(...loads), 2)} ` +
+    `on ${c.cores} cores, the spinners included.`);
+  p();
+  p('| model | --threads 1 ms | default ms | default / 1 thread | ≤ 1.2× |');
+  p('|---|--:|--:|--:|:-:|');
+  for (const r of c.results) {
+    p(`| ${r.model} | ${f(r.one_ms, 1)} | ${f(r.default_ms, 1)} | ${f(r.ratio, 2)} | ` +
+      `${r.ratio === undefined ? (r.error ? `error: ${r.error}` : '–') : r.ratio <= 1.2 ? 'yes' : '**no**'} |`);
+  }
+  p();
+  return lines;
+}
+
+export function readContention(file) {
+  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return null; }
+}
+
+export async function contendMain(a) {
+  const started = new Date();
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'zoo/models.json'), 'utf8'));
+  let models = manifest.models.filter((e) => e.status === 'supported').map((e) => e.name);
+  if (a.only.length) models = models.filter((n) => a.only.includes(n));
+  const cores = os.cpus().length;
+  const rounds = Math.max(a.rounds, 3);
+  // Each model's per-tensor uint8 form too (issue 10: float or int8), made
+  // before the spinners start (cached by bench/int8.mjs).
+  const quantizer = a.int8 ? new Quantizer(a) : null;
+  const jobs = [];
+  for (const name of models) {
+    const file = path.join(a.modelsDir, `${name}.tflite`);
+    if (!fs.existsSync(file)) continue;
+    jobs.push({label: name, file});
+    const q = quantizer?.make(name, file, FORMS.find((form) => form.key === 'pt_u8'));
+    if (q?.file) jobs.push({label: `${name} (uint8)`, file: q.file});
+  }
+  const stop = startSpinners(cores);
+  const results = [];
+  try {
+    for (const {label, file} of jobs) {
+      const r = contendModel(a, label, file, rounds);
+      results.push(r);
+      process.stderr.write(`bench --contend: ${label}: --threads 1 ${f(r.one_ms, 1)} ms, default ${f(r.default_ms, 1)} ms, ` +
+        `ratio ${f(r.ratio, 2)} (load ${r.load.at(-1)[0]})\n`);
+    }
+  } finally {
+    stop();
+  }
+  if (!results.length) throw new Error(`no models found in ${a.modelsDir}`);
+  const saved = {started: started.toISOString(), cores, spinners: cores, rounds, runs: a.runs, results};
+  fs.mkdirSync(path.dirname(a.outContendJson), {recursive: true});
+  fs.writeFileSync(a.outContendJson, JSON.stringify(saved, null, 2) + '\n');
+  process.stderr.write(`bench --contend: wrote ${path.relative(process.cwd(), a.outContendJson)}\n`);
+}

@@ -1,0 +1,65 @@
+// The MediaPipe solution packages the oracle runs: the very npm tarballs the
+// zoo pins (zoo/models.json), verified against their integrity and unpacked
+// once into $OSPREY_CACHE/mediapipe/<package>-<version>/.
+import fs from 'node:fs';
+import path from 'node:path';
+import {spawnSync} from 'node:child_process';
+import {cacheDir, ensureTarball, loadManifest} from '../../zoo/fetch.mjs';
+
+// Each pipeline: its npm package, the script that defines the solution class,
+// the class's global name, and the options the comparison is defined for.
+// The JS solutions have no static-image switch; the page resets the graph
+// before every image and turns smoothing off, which is what static mode does.
+export const PIPELINES = {
+  'face-mesh': {
+    package: '@mediapipe/face_mesh',
+    script: 'face_mesh.js',
+    global: 'FaceMesh',
+    options: {maxNumFaces: 1, refineLandmarks: false},
+  },
+  hands: {
+    package: '@mediapipe/hands',
+    script: 'hands.js',
+    global: 'Hands',
+    options: {maxNumHands: 2, modelComplexity: 1},
+  },
+  pose: {
+    package: '@mediapipe/pose',
+    script: 'pose.js',
+    global: 'Pose',
+    options: {modelComplexity: 1, smoothLandmarks: false, enableSegmentation: false},
+  },
+};
+
+// The package's pinned version and integrity, as the zoo manifest gives them.
+function pinned(pkg) {
+  const hits = loadManifest().entries.filter((e) => e.package === pkg);
+  if (hits.length === 0) throw new Error(`zoo/models.json pins no version of ${pkg}`);
+  const {version, integrity} = hits[0];
+  if (hits.some((e) => e.version !== version || e.integrity !== integrity)) {
+    throw new Error(`zoo/models.json pins two versions of ${pkg}`);
+  }
+  return {version, integrity};
+}
+
+// Returns the directory holding the unpacked package (its package/ folder).
+export function unpackedPackage(pkg, cache = cacheDir()) {
+  const {version, integrity} = pinned(pkg);
+  const dir = path.join(cache, 'mediapipe', `${pkg.replace(/^@/, '').replace('/', '-')}-${version}`);
+  const stamp = path.join(dir, '.integrity');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === integrity) return path.join(dir, 'package');
+  const tgz = ensureTarball(pkg, version, integrity, cache);
+  // Unpack beside the target and rename, so a half-written tree is never used.
+  fs.mkdirSync(path.dirname(dir), {recursive: true});
+  const tmp = fs.mkdtempSync(`${dir}.tmp-`);
+  try {
+    const r = spawnSync('tar', ['-xzf', tgz, '-C', tmp], {encoding: 'utf8'});
+    if (r.status !== 0) throw new Error(`unpacking ${path.basename(tgz)} failed: ${(r.stderr || '').trim()}`);
+    fs.writeFileSync(path.join(tmp, '.integrity'), integrity);
+    fs.rmSync(dir, {recursive: true, force: true});
+    fs.renameSync(tmp, dir);
+  } finally {
+    fs.rmSync(tmp, {recursive: true, force: true});
+  }
+  return path.join(dir, 'package');
+}
