@@ -5,10 +5,12 @@ osprey=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
+checks=0
 
 expect_error() {  # expect_error DESCRIPTION FRAGMENT COMMAND...
   local what=$1 fragment=$2
   shift 2
+  checks=$((checks + 1))
   "$@" >"$tmp/out" 2>"$tmp/err"
   local rc=$?
   local lines
@@ -31,5 +33,22 @@ expect_error "random bytes" "" "$osprey" run "$tmp/random.tflite" --random-seed 
 expect_error "directory" "not a regular file" "$osprey" inspect "$tmp"
 printf '\x93NUMPY\x01\x00\x10\x00{bad header}    \n' >"$tmp/bad.npy"
 
-echo "$((6 - failures)) passed, $failures failed"
+# osprey ocr on a 1x1 picture with a tiny character list: bad files and
+# saved model outputs that cannot be what the models give.
+printf '\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00\x00\x00\x3a\x7e\x9b\x55\x00\x00\x00\x0a\x49\x44\x41\x54\x78\x9c\x63\xf8\x0f\x00\x01\x01\x01\x00\xb1\x38\xf6\x14\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82' >"$tmp/dot.png"
+printf 'a\nb\n' >"$tmp/keys.txt"
+ocr=("$osprey" ocr "$tmp/dot.png" --keys "$tmp/keys.txt")
+mkdir -p "$tmp/outputs" "$tmp/bad-outputs" "$tmp/small-map"
+cp "$tmp/text.tflite" "$tmp/bad-outputs/det-0.output.npy"
+printf "\x93NUMPY\x01\x00\x76\x00%-117s\n" "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 2, 2), }" \
+  >"$tmp/small-map/det-0.output.npy"
+printf '\x00\x00\x80\x3f%.0s' 1 2 3 4 >>"$tmp/small-map/det-0.output.npy"
+expect_error "ocr missing image" "nope.png" "$osprey" ocr "$tmp/nope.png" --keys "$tmp/keys.txt"
+expect_error "ocr empty character list" "no characters" "$osprey" ocr "$tmp/dot.png" --keys "$tmp/empty.tflite"
+expect_error "ocr .onnx model" "x.onnx" "${ocr[@]}" --det "$tmp/x.onnx"
+expect_error "ocr missing model output" "no saved output" "${ocr[@]}" --model-outputs "$tmp/outputs"
+expect_error "ocr corrupt model output" "det-0.output.npy" "${ocr[@]}" --model-outputs "$tmp/bad-outputs"
+expect_error "ocr wrong map size" "32x32 map" "${ocr[@]}" --model-outputs "$tmp/small-map"
+
+echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

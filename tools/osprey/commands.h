@@ -14,5 +14,6 @@ void add_quantize_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_check_command(CLI::App& app);
 void add_track_command(CLI::App& app);
+void add_ocr_command(CLI::App& app);
 
 }  // namespace osprey::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   osprey::cli::add_compare_command(app);
   osprey::cli::add_check_command(app);
   osprey::cli::add_track_command(app);
+  osprey::cli::add_ocr_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

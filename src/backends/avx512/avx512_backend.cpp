@@ -142,7 +142,10 @@ std::string step_name(const Op& op) {
 std::unique_ptr<Kernel> int8_kernel(const Graph& g, const Op& op, Int8Level level,
                                     const std::shared_ptr<pthreadpool>& pool) {
   if (auto k = make_int8_conv(g, op, level, pool)) return k;
-  return make_int8_depthwise_conv(g, op, level, pool);
+  if (auto k = make_int8_depthwise_conv(g, op, level, pool)) return k;
+  if (auto k = make_int8_prelu(g, op, level, pool)) return k;
+  if (auto k = make_int8_average_pool(g, op, level, pool)) return k;
+  return make_int8_table(g, op, level, pool);
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 // each with the zero PAD before it and the RELU/RELU6/RELU_N1_TO_1 after it
 // folded in where only it reads them; and int8/uint8 dense (up to 7x7) and
 // depthwise 3x3/5x5 convolutions with VNNI or plain AVX-512 (int8_cpu.h),
-// bit-exact to the integer reference kernels. On a CPU without AVX-512 it
-// claims nothing. Put it before "xnnpack" in a stack (backend.h).
+// PRELU, AVERAGE_POOL_2D and the one-input ops XNNPACK has no integer form
+// for (int8_kernels.h), bit-exact to the integer reference kernels. On a CPU
+// without AVX-512 it claims nothing. Put it before "xnnpack" in a stack
+// (backend.h).
 #pragma once
 
 #include <memory>
@@ -25,9 +27,9 @@ struct Avx512Options {
   // 3x3 and 5x5 depthwise convolutions (stride 1 or 2, multiplier 1, no
   // dilation) run on the depthwise kernel.
   bool depthwise = true;
-  // int8/uint8 dense convolutions (windows up to 7x7) and 3x3/5x5 depthwise convolutions
-  // run on the int8 kernels (int8_kernels.h) at the level
-  // int8_level() gives.
+  // int8/uint8 dense convolutions (windows up to 7x7), 3x3/5x5 depthwise
+  // convolutions and the elementwise and pooling ops of int8_kernels.h run on
+  // the int8 kernels at the level int8_level() gives.
   bool int8 = true;
 };
 

@@ -23,6 +23,11 @@ Int8Level int8_cpu_level() {
   return level;
 }
 
+bool int8_cpu_has_vbmi() {
+  static const bool vbmi = int8_cpu_level() != Int8Level::kNone && cpuinfo_has_x86_avx512vbmi();
+  return vbmi;
+}
+
 Int8Level int8_level() {
   const Int8Level cpu = int8_cpu_level();
   const char* v = std::getenv("OSPREY_AVX512_INT8");

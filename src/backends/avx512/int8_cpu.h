@@ -19,5 +19,7 @@ Int8Level int8_level();
 // What this CPU has, ignoring the environment.
 Int8Level int8_cpu_level();
 const char* int8_level_name(Int8Level level);
+// Whether this CPU has AVX-512 VBMI (vpermi2b: 128-byte table lookups).
+bool int8_cpu_has_vbmi();
 
 }  // namespace osprey

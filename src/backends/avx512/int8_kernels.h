@@ -1,5 +1,5 @@
-// osprey's own int8/uint8 convolution kernels on AVX-512 (VNNI where present),
-// bit-exact to the integer reference kernel in each of its arithmetics.
+// osprey's own int8/uint8 kernels on AVX-512 (VNNI where present), bit-exact
+// to the integer reference kernel in each of its arithmetics.
 //
 // Dense (int8_conv.cpp): CONV_2D without groups, windows up to 7x7 (1x1 and 3x3
 // the common ones; a first layer's 5x5 over 3 channels too), strides 1 to 4,
@@ -14,6 +14,22 @@
 //
 // Both: SAME or VALID padding, per-tensor or per-channel weights and a fused
 // RELU/RELU6/RELU_N1_TO_1.
+//
+// Elementwise (int8_elementwise.cpp), int8 or uint8 with per-tensor parameters:
+//   PRELU with a constant alpha that repeats along the input's last dims
+//     (per channel, or one value): up to 4096 alpha values, a 256-byte table
+//     per value that the reference kernel fills at partition time, read by
+//     dword gathers; more, the reference's fixed-point steps 16 lanes at a
+//     time, in each of its arithmetics;
+//   LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, QUANTIZE between byte types, and
+//     RELU/RELU6/RELU_N1_TO_1 that rescale (XNNPACK takes those that only
+//     clamp): a 256-entry table filled by the reference kernel itself at
+//     partition time, looked up 64 bytes at a time with vpermi2b (VBMI) at
+//     the vnni level, one byte at a time at the avx512 level.
+//
+// AVERAGE_POOL_2D (int8_pool.cpp), input and output sharing parameters,
+// windows up to 16384 values: the reference's sum over the clipped window, 16
+// channels per vector, and its division rounded half away from zero.
 #pragma once
 
 #include <memory>
@@ -33,5 +49,11 @@ std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Lev
                                        std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
                                                  std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Level level,
+                                        std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,
+                                        std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
+                                               std::shared_ptr<pthreadpool> pool);
 
 }  // namespace osprey

@@ -1,0 +1,470 @@
+// osprey's int8/uint8 elementwise kernels (int8_kernels.h): PRELU as a table
+// per alpha value (or, for large alphas, in vector fixed point), and one-input
+// ops of one byte in and one byte out as a 256-entry table; the reference
+// kernel itself fills the tables.
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <vector>
+
+#include "backends/avx512/int8_kernels.h"
+#include "backends/avx512/intrinsics.h"
+#include "backends/op_checks.h"
+#include "core/error.h"
+#include "kernels/op_resolver.h"
+#include "kernels/ref/quantized/fixed_point.h"
+
+namespace osprey {
+
+namespace {
+
+using namespace backend_checks;
+
+// PRELUs with up to this many alpha values run on a table of 256 bytes per
+// value (a gather per 16 elements); larger ones compute each element.
+constexpr int64_t kMaxPreluTableAlphas = 4096;
+// Elements one task of a kernel handles: big enough to hide the task's cost.
+constexpr int64_t kElementsPerTask = 16384;
+
+struct Params {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+
+// Per-tensor int8/uint8 parameters the reference kernels accept
+// (ref::quantized::activation_params); false otherwise.
+bool byte_params(const Tensor& t, Params& p) {
+  if ((t.type != DType::kInt8 && t.type != DType::kUInt8) || t.quant.scale.size() != 1 ||
+      t.quant.zero_point.size() > 1 || t.sparsity) {
+    return false;
+  }
+  p.scale = t.quant.scale[0];
+  p.zero_point = t.quant.zero_point.empty() ? 0 : static_cast<int32_t>(t.quant.zero_point[0]);
+  const int32_t lo = t.type == DType::kInt8 ? -128 : 0;
+  return std::isfinite(p.scale) && p.scale > 0 && p.zero_point >= lo && p.zero_point <= lo + 255;
+}
+
+// A byte tensor computed at run time with known positive dims.
+bool is_byte_activation(const Tensor& t) {
+  return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
+         t.rank() >= 1 && t.rank() <= 6 && dims_positive(t.shape);
+}
+
+// Runs f(first, last) over [0, n) in tasks of kElementsPerTask on `pool`.
+template <typename F>
+void parallel_ranges(pthreadpool* pool, int64_t n, const F& f) {
+  struct Context {
+    const F* f;
+    int64_t n;
+  } context{&f, n};
+  const size_t tasks = static_cast<size_t>((n + kElementsPerTask - 1) / kElementsPerTask);
+  pthreadpool_parallelize_1d(
+      pool,
+      [](void* c, size_t task) {
+        const Context& ctx = *static_cast<const Context*>(c);
+        const int64_t first = static_cast<int64_t>(task) * kElementsPerTask;
+        (*ctx.f)(first, std::min(ctx.n, first + kElementsPerTask));
+      },
+      &context, tasks, 0);
+}
+
+// ---------------------------------------------------------------- PRELU
+
+// What one PRELU needs: the reference kernel's multipliers and offsets, and
+// alpha - zero point repeated over `period` elements (a multiple of alpha's
+// size, which the input's flat index modulo alpha's size selects).
+struct PreluParams {
+  bool is_signed = true;
+  quant::Arithmetic mode = quant::Arithmetic::kLiteRT;
+  int32_t in_offset = 0, out_offset = 0;
+  quant::QuantizedMultiplier pos, neg;
+  std::vector<int32_t> alpha;  // period elements
+  // Small alphas: for alpha element j, the 256 output bytes of each input
+  // byte at j * 256 (plus 3 bytes that dword gathers read past the last);
+  // `rows` holds j * 256 over the period, in place of `alpha`.
+  std::vector<uint8_t> table;
+  std::vector<int32_t> rows;
+};
+
+// The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
+#endif
+
+// gemmlowp's SaturatingRoundingDoublingHighMul for 16 lanes; `b` is a
+// multiplier >= 0, so the one saturating case (both INT32_MIN) cannot occur.
+__m512i rounding_doubling_high_mul(__m512i a, __m512i b) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i nudge_pos = _mm512_set1_epi64(int64_t{1} << 30);
+  const __m512i nudge_neg = _mm512_set1_epi64(1 - (int64_t{1} << 30));
+  const __m512i to_zero = _mm512_set1_epi64((int64_t{1} << 31) - 1);
+  auto half = [&](__m512i x, __m512i y) {
+    const __m512i ab = _mm512_mul_epi32(x, y);
+    const __mmask8 neg = _mm512_cmplt_epi64_mask(ab, zero);
+    __m512i t = _mm512_add_epi64(ab, _mm512_mask_blend_epi64(neg, nudge_pos, nudge_neg));
+    // Division by 2^31 truncating toward zero, as the reference's int64 division does.
+    t = _mm512_mask_add_epi64(t, _mm512_cmplt_epi64_mask(t, zero), t, to_zero);
+    return _mm512_srai_epi64(t, 31);
+  };
+  const __m512i even = half(a, b);
+  const __m512i odd = half(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
+  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+// gemmlowp's RoundingDivideByPOT with a shift in [0, 31] per lane.
+__m512i rounding_divide_by_pot(__m512i x, __m512i exponent) {
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, exponent), one);
+  const __m512i remainder = _mm512_and_si512(x, mask);
+  const __mmask16 neg = _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512());
+  const __m512i threshold =
+      _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), neg, _mm512_srai_epi32(mask, 1), one);
+  const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
+  return _mm512_mask_add_epi32(_mm512_srav_epi32(x, exponent), up, _mm512_srav_epi32(x, exponent), one);
+}
+
+// The single-rounding build: (x * m + 2^(total - 1)) >> total, total = 31 - shift in [1, 62].
+__m512i multiply_single_rounding(__m512i x, __m512i m, __m512i total) {
+  const __m512i one = _mm512_set1_epi64(1);
+  const __m512i low = _mm512_set1_epi64(0xFFFFFFFF);
+  auto half = [&](__m512i a, __m512i b, __m512i shift) {
+    const __m512i round = _mm512_sllv_epi64(one, _mm512_sub_epi64(shift, one));
+    return _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, b), round), shift);
+  };
+  const __m512i even = half(x, m, _mm512_and_si512(total, low));
+  const __m512i odd = half(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32), _mm512_srli_epi64(total, 32));
+  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+template <bool kSigned>
+void prelu_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
+  const bool single = p.mode == quant::Arithmetic::kTfliteSingle;
+  // Per branch: the multiplier, and the shifts each build applies around it.
+  const __m512i m_pos = _mm512_set1_epi32(p.pos.multiplier), m_neg = _mm512_set1_epi32(p.neg.multiplier);
+  const __m512i left_pos = _mm512_set1_epi32(std::max(p.pos.shift, 0));
+  const __m512i left_neg = _mm512_set1_epi32(std::max(p.neg.shift, 0));
+  const __m512i right_pos = _mm512_set1_epi32(single ? 31 - p.pos.shift : std::max(-p.pos.shift, 0));
+  const __m512i right_neg = _mm512_set1_epi32(single ? 31 - p.neg.shift : std::max(-p.neg.shift, 0));
+  const __m512i in_offset = _mm512_set1_epi32(p.in_offset), out_offset = _mm512_set1_epi32(p.out_offset);
+  const __m512i zero = _mm512_setzero_si512();
+  const int64_t period = static_cast<int64_t>(p.alpha.size());
+  int64_t phase = first % period;
+  for (int64_t i = first; i < last;) {
+    const int64_t n = std::min({int64_t{16}, last - i, period - phase});
+    const __mmask16 lanes = static_cast<__mmask16>((1u << n) - 1);
+    const __m128i bytes = _mm_maskz_loadu_epi8(lanes, in + i);
+    const __m512i raw = kSigned ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
+    const __m512i x = _mm512_add_epi32(raw, in_offset);
+    const __mmask16 neg = _mm512_cmplt_epi32_mask(x, zero);
+    const __m512i alpha = _mm512_maskz_loadu_epi32(lanes, p.alpha.data() + phase);
+    const __m512i product = _mm512_mask_mullo_epi32(x, neg, x, alpha);
+    const __m512i m = _mm512_mask_blend_epi32(neg, m_pos, m_neg);
+    const __m512i right = _mm512_mask_blend_epi32(neg, right_pos, right_neg);
+    __m512i v;
+    if (single) {
+      v = multiply_single_rounding(product, m, right);
+    } else {
+      // The left shift wraps like the reference's unsigned multiply.
+      const __m512i shifted = _mm512_sllv_epi32(product, _mm512_mask_blend_epi32(neg, left_pos, left_neg));
+      v = rounding_divide_by_pot(rounding_doubling_high_mul(shifted, m), right);
+    }
+    v = _mm512_add_epi32(v, out_offset);
+    if constexpr (kSigned) {
+      _mm512_mask_cvtsepi32_storeu_epi8(out + i, lanes, v);
+    } else {
+      _mm512_mask_cvtusepi32_storeu_epi8(out + i, lanes, _mm512_max_epi32(v, zero));
+    }
+    i += n;
+    phase += n;
+    if (phase == period) phase = 0;
+  }
+}
+
+// The table form: one dword gather per 16 elements, its low bytes kept.
+void prelu_gather_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
+  const int64_t period = static_cast<int64_t>(p.rows.size());
+  int64_t phase = first % period;
+  for (int64_t i = first; i < last;) {
+    const int64_t n = std::min({int64_t{16}, last - i, period - phase});
+    const __mmask16 lanes = static_cast<__mmask16>((1u << n) - 1);
+    const __m512i bytes = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lanes, in + i));
+    const __m512i index = _mm512_add_epi32(bytes, _mm512_maskz_loadu_epi32(lanes, p.rows.data() + phase));
+    const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), lanes, index, p.table.data(), 1);
+    _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes, v);
+    i += n;
+    phase += n;
+    if (phase == period) phase = 0;
+  }
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+class Int8PreluKernel final : public Kernel {
+ public:
+  Int8PreluKernel(PreluParams p, Shape shape, std::shared_ptr<pthreadpool> pool)
+      : p_(std::move(p)), shape_(std::move(shape)), pool_(std::move(pool)) {}
+
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "int8 PRELU takes one input and output");
+    OSPREY_CHECK(ctx.input(0).shape == shape_ && ctx.output(0).shape == shape_,
+                 "int8 PRELU shapes {} -> {} differ from {} it was built for", shape_str(ctx.input(0).shape),
+                 shape_str(ctx.output(0).shape), shape_str(shape_));
+  }
+
+  void eval(KernelContext& ctx) override {
+    const uint8_t* in = ctx.input(0).data;
+    uint8_t* out = ctx.output(0).data;
+    parallel_ranges(pool_.get(), num_elements(shape_), [&](int64_t first, int64_t last) {
+      if (!p_.table.empty()) {
+        prelu_gather_range(p_, in, out, first, last);
+      } else if (p_.is_signed) {
+        prelu_range<true>(p_, in, out, first, last);
+      } else {
+        prelu_range<false>(p_, in, out, first, last);
+      }
+    });
+  }
+
+ private:
+  PreluParams p_;
+  Shape shape_;
+  std::shared_ptr<pthreadpool> pool_;
+};
+
+// Alpha's size when it repeats along the input's flat index: alpha's shape,
+// without its leading ones, is the input shape's tail; 0 otherwise.
+int64_t alpha_period(const Shape& input, const Shape& alpha) {
+  size_t lead = 0;
+  while (lead < alpha.size() && alpha[lead] == 1) ++lead;
+  const size_t tail = alpha.size() - lead;
+  if (tail > input.size()) return 0;
+  int64_t size = 1;
+  for (size_t d = 0; d < tail; ++d) {
+    if (alpha[lead + d] != input[input.size() - tail + d]) return 0;
+    size *= alpha[lead + d];
+  }
+  return size;
+}
+
+// ---------------------------------------------------------------- tables
+
+// The ops whose output byte depends on the input byte alone (per-tensor
+// parameters), so that a 256-entry table is the op.
+bool is_byte_function(const Graph& graph, const Op& op) {
+  switch (static_cast<OpCode>(op.code)) {
+    case OpCode::kLogistic:
+    case OpCode::kTanh:
+    case OpCode::kHardSwish:
+    case OpCode::kLeakyRelu:
+    case OpCode::kQuantize: return true;
+    case OpCode::kRelu:
+    case OpCode::kRelu6:
+    case OpCode::kReluN1To1: {
+      // XNNPACK takes these when they only clamp; leave them to it there.
+      Params pi, po;
+      return !byte_params(in(graph, op, 0), pi) || !byte_params(out(graph, op), po) || pi.scale != po.scale ||
+             pi.zero_point != po.zero_point;
+    }
+    default: return false;
+  }
+}
+
+// Runs the reference kernel of `op` on `inputs` (probe tensors with their
+// bytes) into `output` (a probe tensor of the expected shape, with storage);
+// false when the kernel refuses the op (it then reports why when it runs it)
+// or infers another shape.
+bool run_reference(const Op& op, std::vector<Tensor> inputs, Tensor output) {
+  Graph probe;
+  Op probe_op = op;
+  probe_op.inputs.clear();
+  for (Tensor& t : inputs) {
+    probe_op.inputs.push_back(static_cast<int>(probe.tensors.size()));
+    probe.tensors.push_back(std::move(t));
+  }
+  const Shape expected = output.shape;
+  probe_op.outputs = {static_cast<int>(probe.tensors.size())};
+  probe.tensors.push_back(std::move(output));
+  std::unique_ptr<Kernel> kernel = reference_op_resolver().create(probe_op);
+  if (!kernel) return false;
+  try {
+    KernelContext ctx(probe, probe_op);
+    kernel->prepare(ctx);
+    if (probe.tensors.back().shape != expected) return false;
+    kernel->eval(ctx);
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
+// A probe tensor with `t`'s type and parameters, of `shape`, over `bytes`.
+Tensor probe_tensor(const Tensor& t, Shape shape, uint8_t* bytes, bool constant = false) {
+  Tensor probe;
+  probe.type = t.type;
+  probe.quant = t.quant;
+  probe.shape = std::move(shape);
+  probe.data = bytes;
+  probe.is_constant = constant;
+  return probe;
+}
+
+// Fills `table` (indexed by the raw input byte) with what the reference
+// kernel of the one-input `op` makes of each of the 256 input bytes.
+bool table_from_reference(const Graph& graph, const Op& op, std::array<uint8_t, 256>& table) {
+  std::array<uint8_t, 256> input{};
+  for (size_t b = 0; b < input.size(); ++b) input[b] = static_cast<uint8_t>(b);
+  return run_reference(op, {probe_tensor(in(graph, op, 0), {256}, input.data())},
+                       probe_tensor(out(graph, op), {256}, table.data()));
+}
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")
+#endif
+
+void lookup_range_vbmi(const std::array<uint8_t, 256>& table, const uint8_t* in, uint8_t* out, int64_t first,
+                       int64_t last) {
+  const __m512i t0 = _mm512_loadu_si512(table.data());
+  const __m512i t1 = _mm512_loadu_si512(table.data() + 64);
+  const __m512i t2 = _mm512_loadu_si512(table.data() + 128);
+  const __m512i t3 = _mm512_loadu_si512(table.data() + 192);
+  for (int64_t i = first; i < last; i += 64) {
+    const int64_t n = std::min<int64_t>(64, last - i);
+    const __mmask64 lanes = n == 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+    const __m512i x = _mm512_maskz_loadu_epi8(lanes, in + i);
+    // Bits 0-6 pick a byte of a 128-byte half, bit 7 the half.
+    const __m512i low = _mm512_permutex2var_epi8(t0, x, t1);
+    const __m512i high = _mm512_permutex2var_epi8(t2, x, t3);
+    _mm512_mask_storeu_epi8(out + i, lanes, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), low, high));
+  }
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+class Int8TableKernel final : public Kernel {
+ public:
+  Int8TableKernel(const std::array<uint8_t, 256>& table, Shape shape, bool vbmi,
+                  std::shared_ptr<pthreadpool> pool)
+      : table_(table), shape_(std::move(shape)), vbmi_(vbmi), pool_(std::move(pool)) {}
+
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "int8 table takes one input and output");
+    OSPREY_CHECK(ctx.input(0).shape == shape_ && ctx.output(0).shape == shape_,
+                 "int8 table shapes {} -> {} differ from {} it was built for", shape_str(ctx.input(0).shape),
+                 shape_str(ctx.output(0).shape), shape_str(shape_));
+  }
+
+  void eval(KernelContext& ctx) override {
+    const uint8_t* in = ctx.input(0).data;
+    uint8_t* out = ctx.output(0).data;
+    parallel_ranges(pool_.get(), num_elements(shape_), [&](int64_t first, int64_t last) {
+      if (vbmi_) {
+        lookup_range_vbmi(table_, in, out, first, last);
+      } else {
+        for (int64_t i = first; i < last; ++i) out[i] = table_[in[i]];
+      }
+    });
+  }
+
+ private:
+  std::array<uint8_t, 256> table_;
+  Shape shape_;
+  bool vbmi_;
+  std::shared_ptr<pthreadpool> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Level level,
+                                        std::shared_ptr<pthreadpool> pool) {
+  if (level == Int8Level::kNone || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kPrelu) ||
+      *io_mismatch(op, 2, 2, 1)) {
+    return nullptr;
+  }
+  const Tensor& input = in(graph, op, 0);
+  const Tensor& alpha = in(graph, op, 1);
+  const Tensor& output = out(graph, op);
+  Params pi, pa, po;
+  if (!is_byte_activation(input) || output.type != input.type || alpha.type != input.type ||
+      output.shape != input.shape || !alpha.is_constant || !alpha.data || alpha.rank() > 6 ||
+      !byte_params(input, pi) || !byte_params(alpha, pa) || !byte_params(output, po)) {
+    return nullptr;
+  }
+  const int64_t size = alpha_period(input.shape, alpha.shape);
+  if (size <= 0) return nullptr;
+  PreluParams p;
+  p.is_signed = input.type == DType::kInt8;
+  p.mode = quant::arithmetic();
+  p.in_offset = -pi.zero_point;
+  p.out_offset = po.zero_point;
+  // In float first, as the reference kernel computes them.
+  p.pos = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
+  p.neg = quant::quantize_multiplier(static_cast<double>(pi.scale * pa.scale / po.scale));
+  // A period of at least a few vectors, so that small alphas do not cut every vector short.
+  const int64_t repeats = std::max<int64_t>(1, 256 / size);
+  const size_t period = static_cast<size_t>(size * repeats);
+  if (size <= kMaxPreluTableAlphas) {
+    // What the reference kernel makes of every input byte against every alpha element.
+    const auto n = static_cast<size_t>(size);
+    std::vector<uint8_t> probe_in(256 * n), probe_out(256 * n);
+    for (size_t b = 0; b < 256; ++b) std::fill_n(probe_in.begin() + static_cast<std::ptrdiff_t>(b * n), n, b);
+    std::vector<uint8_t> alpha_bytes(alpha.data, alpha.data + n);
+    if (!run_reference(op,
+                       {probe_tensor(input, {256, static_cast<int32_t>(size)}, probe_in.data()),
+                        probe_tensor(alpha, {static_cast<int32_t>(size)}, alpha_bytes.data(), true)},
+                       probe_tensor(output, {256, static_cast<int32_t>(size)}, probe_out.data()))) {
+      return nullptr;
+    }
+    p.table.assign(256 * n + 3, 0);
+    for (size_t b = 0; b < 256; ++b) {
+      for (size_t j = 0; j < n; ++j) p.table[j * 256 + b] = probe_out[b * n + j];
+    }
+    p.rows.resize(period);
+    for (size_t j = 0; j < period; ++j) p.rows[j] = static_cast<int32_t>(j % n * 256);
+  } else {
+    p.alpha.resize(period);
+    for (size_t j = 0; j < period; ++j) {
+      const uint8_t byte = alpha.data[j % static_cast<size_t>(size)];
+      p.alpha[j] = (p.is_signed ? static_cast<int8_t>(byte) : int32_t{byte}) - pa.zero_point;
+    }
+  }
+  return std::make_unique<Int8PreluKernel>(std::move(p), input.shape, std::move(pool));
+}
+
+std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,
+                                        std::shared_ptr<pthreadpool> pool) {
+  if (level == Int8Level::kNone || op.index < 0 || *io_mismatch(op, 1, 1, 1) || !is_byte_function(graph, op))
+    return nullptr;
+  const Tensor& input = in(graph, op, 0);
+  const Tensor& output = out(graph, op);
+  Params pi, po;
+  if (!is_byte_activation(input) || !is_byte_activation(output) || output.shape != input.shape ||
+      !byte_params(input, pi) || !byte_params(output, po)) {
+    return nullptr;
+  }
+  std::array<uint8_t, 256> table{};
+  if (!table_from_reference(graph, op, table)) return nullptr;
+  // vpermi2b (AVX-512 VBMI) comes with VNNI on every CPU but Cascade Lake;
+  // the avx512 level looks bytes up one at a time.
+  const bool vbmi = level == Int8Level::kVnni && int8_cpu_has_vbmi();
+  return std::make_unique<Int8TableKernel>(table, input.shape, vbmi, std::move(pool));
+}
+
+}  // namespace osprey

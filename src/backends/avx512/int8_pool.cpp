@@ -1,0 +1,167 @@
+// osprey's int8/uint8 AVERAGE_POOL_2D (int8_kernels.h): the reference
+// kernel's sum of raw values over the clipped window, 16 channels per vector,
+// and its division rounded half away from zero.
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "backends/avx512/int8_kernels.h"
+#include "backends/avx512/intrinsics.h"
+#include "backends/op_checks.h"
+#include "core/error.h"
+#include "kernels/geometry.h"
+#include "kernels/ref/quantized/common.h"
+
+namespace osprey {
+
+namespace {
+
+using namespace backend_checks;
+
+// Windows up to this many values: the division in float below is exact for
+// them (see divide_rounding_away).
+constexpr int64_t kMaxWindow = 16384;
+// Output pixels one task computes.
+constexpr int64_t kPixelsPerTask = 16;
+
+struct PoolParams {
+  geometry::PoolGeometry g;
+  bool is_signed = true;
+  int32_t qmin = 0, qmax = 0;  // the fused activation's clamp
+};
+
+// The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
+#endif
+
+// The reference's (total +- count/2) / count in integers, truncated: the sum
+// and count are exact in float (|total| <= 255 * count < 2^24), so is the
+// quotient when it is a whole number, and otherwise it lies at least
+// 1/count > 2^-14 from one while float's error at |q| <= 256 is 2^-16; so
+// truncating the float quotient gives the integer one.
+__m512i divide_rounding_away(__m512i total, int64_t count) {
+  const __m512i half = _mm512_set1_epi32(static_cast<int32_t>(count / 2));
+  const __mmask16 positive = _mm512_cmpgt_epi32_mask(total, _mm512_setzero_si512());
+  const __m512i nudged = _mm512_mask_add_epi32(_mm512_sub_epi32(total, half), positive, total, half);
+  const __m512 q = _mm512_div_ps(_mm512_cvtepi32_ps(nudged), _mm512_set1_ps(static_cast<float>(count)));
+  return _mm512_cvttps_epi32(q);
+}
+
+template <bool kSigned>
+void pool_pixels(const PoolParams& p, const uint8_t* input, uint8_t* output, int64_t first, int64_t last) {
+  const geometry::PoolGeometry& g = p.g;
+  const __m512i qmin = _mm512_set1_epi32(p.qmin), qmax = _mm512_set1_epi32(p.qmax);
+  for (int64_t pixel = first; pixel < last; ++pixel) {
+    const int ox = static_cast<int>(pixel % g.out.w);
+    const int oy = static_cast<int>(pixel / g.out.w % g.out.h);
+    const int b = static_cast<int>(pixel / (int64_t{g.out.w} * g.out.h));
+    const int in_y0 = oy * g.stride_h - g.pad_h, in_x0 = ox * g.stride_w - g.pad_w;
+    const int y0 = std::max(0, in_y0), y1 = std::min(g.in.h, in_y0 + g.filter_h);
+    const int x0 = std::max(0, in_x0), x1 = std::min(g.in.w, in_x0 + g.filter_w);
+    const int64_t count = int64_t{y1 - y0} * (x1 - x0);
+    uint8_t* out = output + pixel * g.out.c;
+    for (int c = 0; c < g.in.c; c += 16) {
+      const int n = std::min(16, g.in.c - c);
+      const __mmask16 lanes = static_cast<__mmask16>((1u << n) - 1);
+      __m512i total = _mm512_setzero_si512();
+      for (int y = y0; y < y1; ++y) {
+        const uint8_t* row = input + g.in.offset(b, y, 0, c);
+        for (int x = x0; x < x1; ++x) {
+          const __m128i bytes = _mm_maskz_loadu_epi8(lanes, row + int64_t{x} * g.in.c);
+          total =
+              _mm512_add_epi32(total, kSigned ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes));
+        }
+      }
+      const __m512i mean = _mm512_min_epi32(_mm512_max_epi32(divide_rounding_away(total, count), qmin), qmax);
+      _mm512_mask_cvtepi32_storeu_epi8(out + c, lanes, mean);
+    }
+  }
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+struct Task {
+  const PoolParams* p;
+  const uint8_t* input;
+  uint8_t* output;
+  int64_t pixels;
+};
+
+void run_task(void* context, size_t chunk) {
+  const Task& t = *static_cast<const Task*>(context);
+  const int64_t first = static_cast<int64_t>(chunk) * kPixelsPerTask;
+  const int64_t last = std::min(t.pixels, first + kPixelsPerTask);
+  if (t.p->is_signed) {
+    pool_pixels<true>(*t.p, t.input, t.output, first, last);
+  } else {
+    pool_pixels<false>(*t.p, t.input, t.output, first, last);
+  }
+}
+
+class Int8AveragePoolKernel final : public Kernel {
+ public:
+  Int8AveragePoolKernel(PoolParams p, std::shared_ptr<pthreadpool> pool) : p_(p), pool_(std::move(pool)) {}
+
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "int8 pooling takes one input and output");
+    OSPREY_CHECK(ctx.input(0).shape == p_.g.in.shape() && ctx.output(0).shape == p_.g.out.shape(),
+                 "int8 pooling shapes {} -> {} differ from those it was built for",
+                 shape_str(ctx.input(0).shape), shape_str(ctx.output(0).shape));
+  }
+
+  void eval(KernelContext& ctx) override {
+    Task task{&p_, ctx.input(0).data, ctx.output(0).data, p_.g.out.pixels()};
+    const size_t chunks = static_cast<size_t>((task.pixels + kPixelsPerTask - 1) / kPixelsPerTask);
+    pthreadpool_parallelize_1d(pool_.get(), run_task, &task, chunks, 0);
+  }
+
+ private:
+  PoolParams p_;
+  std::shared_ptr<pthreadpool> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
+                                               std::shared_ptr<pthreadpool> pool) {
+  if (level == Int8Level::kNone || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kAveragePool2D) ||
+      *io_mismatch(op, 1, 1, 1)) {
+    return nullptr;
+  }
+  const Tensor& input = in(graph, op, 0);
+  const Tensor& output = out(graph, op);
+  if (!is_int8_activation(input) || !is_int8_activation(output) || output.type != input.type) return nullptr;
+  PoolParams p;
+  try {
+    // What the reference kernel checks and computes, so that it claims only what the reference runs.
+    ref::quantized::check_shared_params(input, output, input.type);
+    const auto opt = options_of<Pool2DOptions>(op);
+    p.g = geometry::pool_geometry(input.shape, opt);
+    const quant::QuantizedRange range = ref::quantized::activation_range(opt.activation, output);
+    p.qmin = range.min;
+    p.qmax = range.max;
+  } catch (const Error&) {
+    return nullptr;
+  }
+  if (p.g.out.shape() != output.shape || int64_t{p.g.filter_h} * p.g.filter_w > kMaxWindow) return nullptr;
+  // Every window must hold a value (the reference would divide by zero).
+  if (p.g.pad_h >= p.g.filter_h || p.g.pad_w >= p.g.filter_w ||
+      int64_t{p.g.out.h - 1} * p.g.stride_h - p.g.pad_h >= p.g.in.h ||
+      int64_t{p.g.out.w - 1} * p.g.stride_w - p.g.pad_w >= p.g.in.w) {
+    return nullptr;
+  }
+  p.is_signed = input.type == DType::kInt8;
+  return std::make_unique<Int8AveragePoolKernel>(p, std::move(pool));
+}
+
+}  // namespace osprey

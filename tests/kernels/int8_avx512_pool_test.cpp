@@ -1,0 +1,143 @@
+// Generated sweeps around osprey's int8 AVX-512 AVERAGE_POOL_2D
+// (backends/avx512/int8_pool.cpp): channels below, at and above the vector
+// (16 lanes), windows from 1x1 to whole-image (global) pools, strides, both
+// paddings, int8 and uint8, zero points at the ends of each type's range and
+// every fused activation, on each CPU level this machine has. Every output
+// must equal the integer reference kernel's bit for bit.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "backends/avx512/int8_cpu.h"
+#include "kernels/int8_avx512_levels.h"
+#include "kernels/op_tester.h"
+#include "kernels/quant_kernel_helpers.h"
+
+namespace osprey {
+namespace {
+
+using namespace quant_test;
+using testing::kOspreyAvx512;
+using testing::OpTester;
+using testing::Tolerance;
+
+struct PoolCase {
+  Shape input{1, 6, 7, 16};
+  int filter = 2, stride = 2;
+  Padding padding = Padding::kSame;
+  Activation activation = Activation::kNone;
+  bool is_signed = true;
+  int32_t zp = 3;
+  float scale = 0.05f;
+  int threads = 1;
+};
+
+std::string describe(const PoolCase& c) {
+  return fmt::format("AVERAGE_POOL_2D {} k{} s{} {} act {} {} zp {} threads {}", shape_str(c.input), c.filter,
+                     c.stride, c.padding == Padding::kSame ? "SAME" : "VALID", static_cast<int>(c.activation),
+                     c.is_signed ? "int8" : "uint8", c.zp, c.threads);
+}
+
+template <typename T>
+void run_at(const PoolCase& c, Int8Level level) {
+  SCOPED_TRACE(fmt::format("{} at {}", describe(c), int8_level_name(level)));
+  std::mt19937 rng(static_cast<uint32_t>(num_elements(c.input) * 13 + c.filter * 7 + c.stride));
+  OpTester t({kOspreyAvx512});
+  t.add_input<T>(c.input, random_q<T>(rng, num_elements(c.input)), false, per_tensor(c.scale, c.zp));
+  t.add_output(dtype_of<T>(), {}, per_tensor(c.scale, c.zp));
+  Pool2DOptions o;
+  o.padding = c.padding;
+  o.stride_h = o.stride_w = c.stride;
+  o.filter_h = o.filter_w = c.filter;
+  o.activation = c.activation;
+  t.set_op(OpCode::kAveragePool2D, o);
+  t.set_threads({c.threads});
+  t.set_tolerance(Tolerance::kExact);
+  if (level != Int8Level::kNone) t.expect_claim(kOspreyAvx512);
+  LevelScope level_scope(level);
+  t.run();
+  if (level == Int8Level::kNone) {
+    EXPECT_TRUE(t.claims().empty()) << "expected the reference kernels to run it";
+  }
+}
+
+void check(const PoolCase& c) {
+  for (Int8Level level : levels()) {
+    if (c.is_signed) {
+      run_at<int8_t>(c, level);
+    } else {
+      run_at<uint8_t>(c, level);
+    }
+  }
+}
+
+std::vector<PoolCase> both_types(PoolCase c) {
+  std::vector<PoolCase> all{c};
+  c.is_signed = false;
+  c.zp += 128;
+  all.push_back(c);
+  return all;
+}
+
+TEST(Int8Avx512Pool, ChannelsWindowsStridesPadding) {
+  for (int channels : {1, 3, 15, 16, 17, 33, 64, 65}) {
+    for (auto [filter, stride] : {std::pair{1, 1}, {2, 2}, {3, 1}, {3, 2}, {5, 3}}) {
+      for (Padding padding : {Padding::kSame, Padding::kValid}) {
+        PoolCase c;
+        c.input = {channels == 3 ? 2 : 1, 6, 7, channels};
+        c.filter = filter;
+        c.stride = stride;
+        c.padding = padding;
+        for (const PoolCase& f : both_types(c)) check(f);
+      }
+    }
+  }
+}
+
+// Global pools (a squeeze-and-excitation block's), the largest windows.
+TEST(Int8Avx512Pool, GlobalWindows) {
+  for (const Shape& input : {Shape{1, 16, 16, 24}, Shape{1, 64, 64, 17}, Shape{1, 128, 128, 3}}) {
+    PoolCase c;
+    c.input = input;
+    c.filter = input[1];
+    c.stride = input[1];
+    c.padding = Padding::kValid;
+    for (const PoolCase& f : both_types(c)) check(f);
+  }
+}
+
+TEST(Int8Avx512Pool, ZeroPointsAndActivations) {
+  const Activation activations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
+                                    Activation::kReluN1To1};
+  int i = 0;
+  for (bool is_signed : {true, false}) {
+    for (int32_t zp : is_signed ? std::vector<int32_t>{-128, 127, 0} : std::vector<int32_t>{0, 255, 128}) {
+      for (Activation a : activations) {
+        PoolCase c;
+        c.is_signed = is_signed;
+        c.zp = zp;
+        c.activation = a;
+        c.scale = i % 2 ? 0.05f : 0.01f;
+        c.filter = 3;
+        c.stride = 1 + i % 2;
+        check(c);
+        ++i;
+      }
+    }
+  }
+}
+
+TEST(Int8Avx512Pool, TwoThreads) {
+  PoolCase c;
+  c.input = {1, 30, 31, 40};
+  c.filter = 3;
+  c.stride = 1;
+  c.threads = 2;
+  for (const PoolCase& f : both_types(c)) check(f);
+}
+
+}  // namespace
+}  // namespace osprey
