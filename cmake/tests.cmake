@@ -66,9 +66,8 @@ if(OSPREY_LANDMARKS_COMPARE)
     message(FATAL_ERROR "OSPREY_LANDMARKS_COMPARE needs node")
   endif()
   # Frames of the sample videos as PNG files, for both sides of the comparison.
-  add_executable(osprey_video_frames tests/support/video_frames.cpp src/vdo/frame_source.cpp)
-  target_include_directories(osprey_video_frames PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/include)
-  target_link_libraries(osprey_video_frames PRIVATE osprey_vision PkgConfig::VDO_LIBAV ${YUV_LIBRARY})
+  add_executable(osprey_video_frames tests/support/video_frames.cpp)
+  target_link_libraries(osprey_video_frames PRIVATE osprey_vision osprey_media)
   add_test(NAME landmarks_mediapipe
            COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/vision/landmarks_mediapipe_compare.mjs
                    --osprey $<TARGET_FILE:osprey> --frames-tool $<TARGET_FILE:osprey_video_frames>)

@@ -23,8 +23,8 @@ bool is_served_format(guint32 format) {
          format == guint32(VDO_FORMAT_PLANAR_RGB);
 }
 
-void convert_image(const I420Image& src, VdoFormat format, unsigned width, unsigned height, uint8_t* dst,
-                   std::vector<uint8_t>& scratch) {
+void convert_image(const media::I420Image& src, VdoFormat format, unsigned width, unsigned height,
+                   uint8_t* dst, std::vector<uint8_t>& scratch) {
   const int w = int(width), h = int(height), cw = (w + 1) / 2, ch = (h + 1) / 2;
   const int scw = (src.width + 1) / 2;
   // Scale to the stream's size first (a plain copy at the same size), in I420;

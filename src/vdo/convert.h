@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "media/video_reader.h"
 #include "vdo-types.h"
-#include "vdo/frame_source.h"
 
 namespace osprey::vdo {
 
@@ -20,7 +20,7 @@ bool is_served_format(guint32 format);
 
 // Converts src into dst (image_bytes(format, width, height) bytes). scratch
 // is reused between calls to avoid allocating per frame.
-void convert_image(const I420Image& src, VdoFormat format, unsigned width, unsigned height, uint8_t* dst,
-                   std::vector<uint8_t>& scratch);
+void convert_image(const media::I420Image& src, VdoFormat format, unsigned width, unsigned height,
+                   uint8_t* dst, std::vector<uint8_t>& scratch);
 
 }  // namespace osprey::vdo

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "media/video_reader.h"
 #include "vdo-buffer.h"
 #include "vdo-error.h"
-#include "vdo/frame_source.h"
 #include "vdo/source_config.h"
 
 namespace osprey::vdo {
@@ -17,6 +17,6 @@ VdoBuffer* buffer_new(gsize capacity, guint32 id, gpointer opaque, VdoBufferFina
 void buffer_set_frame(VdoBuffer* buffer, VdoFrameType type, guint sequence, guint64 timestamp, gsize size);
 
 // Reads the configuration and opens its source; a GError in VDO_ERROR says why not.
-std::unique_ptr<FrameSource> open_configured_source(SourceConfig& config, GError** error);
+std::unique_ptr<media::VideoReader> open_configured_source(SourceConfig& config, GError** error);
 
 }  // namespace osprey::vdo

@@ -49,7 +49,7 @@ static void vdo_channel_init(VdoChannel*) {}
 
 namespace osprey::vdo {
 
-std::unique_ptr<FrameSource> open_configured_source(SourceConfig& config, GError** error) {
+std::unique_ptr<media::VideoReader> open_configured_source(SourceConfig& config, GError** error) {
   std::string message;
   if (!load_source_config(config, message)) {
     g_set_error(error, VDO_ERROR, VDO_ERROR_INVALID_ARGUMENT, "%s", message.c_str());
@@ -61,11 +61,11 @@ std::unique_ptr<FrameSource> open_configured_source(SourceConfig& config, GError
                 "(or source = ... in the OSPREY_VDO_CONFIG file)");
     return nullptr;
   }
-  SourceError code = SourceError::kNone;
-  auto source = FrameSource::open(config.source, code, message);
+  media::ReadError code = media::ReadError::kNone;
+  auto source = media::VideoReader::open(config.source, code, message);
   if (!source)
-    g_set_error(error, VDO_ERROR, code == SourceError::kNotFound ? VDO_ERROR_NOT_FOUND : VDO_ERROR_IO, "%s",
-                message.c_str());
+    g_set_error(error, VDO_ERROR, code == media::ReadError::kNotFound ? VDO_ERROR_NOT_FOUND : VDO_ERROR_IO,
+                "%s", message.c_str());
   return source;
 }
 

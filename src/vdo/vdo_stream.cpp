@@ -19,7 +19,7 @@
 
 namespace {
 
-using osprey::vdo::SourceError;
+using osprey::media::ReadError;
 
 constexpr guint32 kMaxDimension = 8192;
 constexpr guint32 kMaxBuffers = 64;
@@ -66,14 +66,14 @@ struct StreamState {
   VdoBufferStrategy strategy = VDO_BUFFER_STRATEGY_INFINITE;
   VdoBufferFinalizer fin = nullptr;
   osprey::vdo::SourceConfig config;
-  std::unique_ptr<osprey::vdo::FrameSource> source;
+  std::unique_ptr<osprey::media::VideoReader> source;
   std::vector<Slot> slots;
   int event_fd = -1;
   bool started = false;
   bool ended = false;
   guint sequence = 0;
   gint64 next_due_us = 0;
-  osprey::vdo::I420Image image;
+  osprey::media::VideoFrame frame;
   std::vector<uint8_t> scratch;
 
   size_t frame_bytes() const { return osprey::vdo::image_bytes(format, width, height); }
@@ -211,23 +211,23 @@ bool check_stream(VdoStream* self, const char* function, GError** error) {
 // Decodes the next image, looping or ending as configured.
 bool next_image(StreamState& s, GError** error) {
   std::string message;
-  SourceError code = s.source->next(s.image, message);
-  if (code == SourceError::kEnd && s.config.loop) {
+  ReadError code = s.source->next(s.frame, message);
+  if (code == ReadError::kEnd && s.config.loop) {
     if (!s.source->rewind(message)) {
       g_set_error(error, VDO_ERROR, VDO_ERROR_IO, "%s", message.c_str());
       return false;
     }
-    code = s.source->next(s.image, message);
-    if (code == SourceError::kEnd) message = s.source->path() + ": no frames after rewinding";
+    code = s.source->next(s.frame, message);
+    if (code == ReadError::kEnd) message = s.source->path() + ": no frames after rewinding";
   }
-  if (code == SourceError::kEnd && !s.config.loop) {
+  if (code == ReadError::kEnd && !s.config.loop) {
     s.ended = true;
     g_set_error(error, VDO_ERROR, VDO_ERROR_CLOSED,
                 "end of video %s after %u frames (set OSPREY_VDO_LOOP=1 to loop)", s.source->path().c_str(),
                 s.sequence);
     return false;
   }
-  if (code != SourceError::kNone) {
+  if (code != ReadError::kNone) {
     g_set_error(error, VDO_ERROR, VDO_ERROR_IO, "%s", message.c_str());
     return false;
   }
@@ -382,7 +382,7 @@ VdoBuffer* vdo_stream_get_buffer(VdoStream* self, GError** error) {
   }
   if (!next_image(s, error)) return nullptr;
   auto* data = static_cast<uint8_t*>(vdo_buffer_get_data(slot->buffer));
-  osprey::vdo::convert_image(s.image, s.format, s.width, s.height, data, s.scratch);
+  osprey::vdo::convert_image(s.frame.image, s.format, s.width, s.height, data, s.scratch);
   osprey::vdo::buffer_set_frame(slot->buffer, frame_type(s.format), s.sequence++,
                                 guint64(g_get_monotonic_time()), s.frame_bytes());
   slot->state = SlotState::kHeld;

@@ -1,9 +1,8 @@
 // Writes chosen frames of a video as PNG files, so that the same pixels can
 // be given to osprey and to the MediaPipe oracle (which takes images only).
 //   osprey_video_frames VIDEO OUTDIR INDEX...   -> OUTDIR/frame_<INDEX>.png
-// Decoding is libvdostream's (libavformat/libavcodec); one line on error.
-#include <libyuv.h>
-
+// Decoding is src/media's VideoReader (libavformat/libavcodec), the one
+// libvdostream and the osprey video commands use; one line on error.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -12,36 +11,34 @@
 #include <vector>
 
 #include "core/error.h"
-#include "vdo/frame_source.h"
+#include "media/rgb.h"
+#include "media/video_reader.h"
 #include "vision/image_io.h"
 
 namespace {
 
-osprey::vision::Image to_rgb(const osprey::vdo::I420Image& frame) {
+osprey::vision::Image to_rgb(const osprey::media::I420Image& frame) {
   osprey::vision::Image rgb(frame.width, frame.height, 3);
-  const int chroma_width = (frame.width + 1) / 2;
-  // libyuv's "RAW" is R, G, B in memory, the order osprey's images use.
-  libyuv::I420ToRAW(frame.y.data(), frame.width, frame.u.data(), chroma_width, frame.v.data(), chroma_width,
-                    rgb.pixels.data(), static_cast<int>(rgb.stride()), frame.width, frame.height);
+  osprey::media::i420_to_rgb(frame, rgb.pixels.data());
   return rgb;
 }
 
 void write_frames(const std::string& video, const std::string& out_dir, std::vector<long> wanted) {
   std::sort(wanted.begin(), wanted.end());
-  osprey::vdo::SourceError code = osprey::vdo::SourceError::kNone;
+  osprey::media::ReadError code = osprey::media::ReadError::kNone;
   std::string error;
-  auto source = osprey::vdo::FrameSource::open(video, code, error);
+  auto source = osprey::media::VideoReader::open(video, code, error);
   OSPREY_CHECK(source, "{}", error);
-  osprey::vdo::I420Image frame;
+  osprey::media::VideoFrame frame;
   long index = 0;
   for (long target : wanted) {
     for (; index <= target; ++index) {
       code = source->next(frame, error);
-      OSPREY_CHECK(code != osprey::vdo::SourceError::kEnd, "{}: has {} frames, frame {} asked for", video,
+      OSPREY_CHECK(code != osprey::media::ReadError::kEnd, "{}: has {} frames, frame {} asked for", video,
                    index, target);
-      OSPREY_CHECK(code == osprey::vdo::SourceError::kNone, "{}: frame {}: {}", video, index, error);
+      OSPREY_CHECK(code == osprey::media::ReadError::kNone, "{}: frame {}: {}", video, index, error);
     }
-    osprey::vision::write_png(out_dir + "/frame_" + std::to_string(target) + ".png", to_rgb(frame));
+    osprey::vision::write_png(out_dir + "/frame_" + std::to_string(target) + ".png", to_rgb(frame.image));
   }
 }
 

@@ -1,8 +1,8 @@
-// `osprey detect IMAGE`: run an SSD-style detector from the zoo on a picture,
-// print the detections (table or JSON) and optionally draw them.
+// `osprey detect IMAGE|VIDEO`: run an SSD-style detector from the zoo on a
+// picture (table or JSON, optionally drawn) or on every frame of a video, an
+// image folder or a camera (JSON lines, optionally an annotated video).
 #include <fmt/format.h>
 
-#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,36 +10,25 @@
 #include "backend_options.h"
 #include "commands.h"
 #include "core/error.h"
+#include "detector.h"
+#include "video_loop.h"
 #include "vision/draw.h"
-#include "vision/heads/detection_head.h"
-#include "vision/heads/postprocess_head.h"
-#include "vision/heads/segmentation_head.h"
 #include "vision/image_io.h"
 #include "vision/model_metadata.h"
-#include "vision/pipeline.h"
 
 namespace osprey::cli {
 namespace {
 
-using DetectRun = vision::PipelineRun<vision::DetectionHead::Result>;
-
 struct DetectOptions {
   std::string image;
   BackendChoice backend;
+  VideoLoopOptions video;
   std::string model = "face_detection_short_range";
   std::string spec;      // zoo entry for input and labels; empty: the model file's name
   float threshold = -1;  // < 0: the model's own min_score_thresh
   bool json = false;
   std::string out;
 };
-
-// Pixel coordinates to one decimal, scores to four: enough for any use and
-// keeps the JSON readable. Dividing (not multiplying by 0.1) gives the double
-// nearest the decimal, which prints short.
-double round_to(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
 
 nlohmann::ordered_json to_json(const vision::ModelSpec& spec, const vision::Image& image,
                                const DetectRun& result) {
@@ -57,10 +46,7 @@ nlohmann::ordered_json to_json(const vision::ModelSpec& spec, const vision::Imag
   return {{"model", spec.name},
           {"image", {{"width", image.width}, {"height", image.height}}},
           {"detections", detections},
-          {"timing_ms",
-           {{"preprocess", round_to(result.timing.preprocess_ms, 3)},
-            {"inference", round_to(result.timing.inference_ms, 3)},
-            {"postprocess", round_to(result.timing.postprocess_ms, 3)}}}};
+          {"timing_ms", timing_json(result.timing)}};
 }
 
 void print_table(const vision::ModelSpec& spec, const DetectOptions& options, const vision::Image& image,
@@ -83,49 +69,71 @@ void print_table(const vision::ModelSpec& spec, const DetectOptions& options, co
              result.timing.preprocess_ms, result.timing.inference_ms, result.timing.postprocess_ms);
 }
 
-void run_detect(const DetectOptions& options) {
-  const std::string model_path = vision::resolve_model_path(options.model);
-  vision::ModelSpec spec = vision::load_model_spec(
-      vision::zoo_manifest_path(), options.spec.empty() ? vision::model_stem(model_path) : options.spec);
-  const vision::Image image = vision::read_image(options.image);
-  const BackendStack backends = options.backend.make();
-  const InterpreterOptions interpreter_options = backends.options();
-  vision::Pipeline model(model_path, std::move(spec), interpreter_options);
-  const vision::ModelSpec& loaded = model.spec();
-  // A model ending in TFLite_Detection_PostProcess has that head whatever its manifest says.
-  DetectRun result;
-  if (const auto* own = loaded.find_head<vision::PostprocessHead>()) {
-    result = options.threshold >= 0 ? model.run(image, own->with_min_score(options.threshold))
-                                    : model.run(image, *own);
-  } else {
-    OSPREY_CHECK(loaded.find_head<vision::DetectionHead>() != nullptr,
-                 "model '{}' is a {} model; detect needs a detector{}", loaded.name, loaded.task,
-                 loaded.find_head<vision::SegmentationHead>() ? " (try `osprey segment`)" : "");
-    const vision::DetectionHead& head = loaded.head_as<vision::DetectionHead>();
-    result = options.threshold >= 0 ? model.run(image, head.with_min_score(options.threshold))
-                                    : model.run(image, head);
-  }
+vision::Image annotate(const vision::ModelSpec& spec, const vision::Image& image, const DetectRun& result) {
+  std::vector<vision::LabelledDetection> items;
+  for (const vision::Detection& d : result.output) items.push_back({d, spec.label(d.class_id)});
+  return vision::annotate_detections(image, items);
+}
 
-  if (!options.out.empty()) {
-    std::vector<vision::LabelledDetection> items;
-    for (const vision::Detection& d : result.output) items.push_back({d, model.spec().label(d.class_id)});
-    vision::write_png(options.out, vision::annotate_detections(image, items));
-  }
+void run_detect_image(const DetectOptions& options) {
+  Detector detector(options.model, options.spec, options.threshold, options.backend);
+  const vision::Image image = vision::read_image(options.image);
+  const DetectRun result = detector.run(image);
+  if (!options.out.empty()) vision::write_png(options.out, annotate(detector.spec(), image, result));
   if (options.json) {
-    fmt::print("{}\n", to_json(model.spec(), image, result).dump());
+    fmt::print("{}\n", to_json(detector.spec(), image, result).dump());
   } else {
-    print_table(model.spec(), options, image, result);
+    print_table(detector.spec(), options, image, result);
     if (!options.out.empty()) fmt::print("wrote {}\n", options.out);
   }
+}
+
+// One JSON line (or one summary line) per processed frame.
+void run_detect_video(const DetectOptions& options) {
+  VideoLoopOptions video = options.video;
+  video.input = options.image;
+  video.out = options.out;
+  VideoLoop opened(video);
+  Detector detector(options.model, options.spec, options.threshold, options.backend);
+  int64_t detections = 0;
+  const VideoLoopStats stats = opened.run([&](const FrameInfo& frame, vision::Image& rgb) {
+    const DetectRun result = detector.run(rgb);
+    detections += int64_t(result.output.size());
+    if (options.json) {
+      nlohmann::ordered_json line = {{"frame", frame.index},
+                                     {"timestamp_ms", round_to(frame.timestamp_ms, 3)}};
+      line.update(to_json(detector.spec(), rgb, result));
+      fmt::print("{}\n", line.dump());
+    } else {
+      fmt::print("frame {} ({:.0f} ms): {} detections, inference {:.1f} ms\n", frame.index,
+                 frame.timestamp_ms, result.output.size(), result.timing.inference_ms);
+    }
+    if (!options.out.empty()) rgb = annotate(detector.spec(), rgb, result);
+  });
+  if (!options.json)
+    fmt::print("{}: {} frames, {} detections, {:.1f} fps{}\n", options.image, stats.processed, detections,
+               stats.seconds > 0 ? double(stats.processed) / stats.seconds : 0.0,
+               options.out.empty() ? "" : fmt::format("; wrote {} ({})", options.out, stats.codec));
+}
+
+void run_detect(const DetectOptions& options) {
+  if (is_video_input(options.image))
+    run_detect_video(options);
+  else
+    run_detect_image(options);
 }
 
 }  // namespace
 
 void add_detect_command(CLI::App& app) {
   auto options = std::make_shared<DetectOptions>();
-  CLI::App* cmd = app.add_subcommand("detect", "Detect faces or objects in a JPEG/PNG image");
-  cmd->add_option("image", options->image, "image file (JPEG or PNG)")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "detect", "Detect faces or objects in a JPEG/PNG image, a video, an image folder or a camera");
+  cmd->add_option("image", options->image,
+                  "image file (JPEG or PNG), video file, image folder or /dev/videoN")
+      ->required();
   options->backend.add_options(cmd);
+  options->video.add_to(cmd);
   cmd->add_option("-m,--model", options->model,
                   "zoo model NAME ($OSPREY_CACHE/models/NAME.tflite) or path to a .tflite file")
       ->capture_default_str();
@@ -133,8 +141,10 @@ void add_detect_command(CLI::App& app) {
                   "zoo entry giving the input preparation and labels (default: the model file's name)");
   cmd->add_option("-t,--threshold", options->threshold, "minimum score (default: the model's own)")
       ->check(CLI::Range(0.0f, 1.0f));
-  cmd->add_flag("--json", options->json, "print one JSON object instead of a table");
-  cmd->add_option("-o,--out", options->out, "write the picture with the detections drawn (PNG)");
+  cmd->add_flag("--json", options->json,
+                "print one JSON object instead of a table (on video: one per frame, a line each)");
+  cmd->add_option("-o,--out", options->out,
+                  "write the picture with the detections drawn (PNG; on video: .mp4, .mkv, .mov or .avi)");
   cmd->callback([options] { run_detect(*options); });
 }
 

@@ -13,6 +13,7 @@ void add_bench_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_check_command(CLI::App& app);
+void add_track_command(CLI::App& app);
 void add_ocr_command(CLI::App& app);
 void add_landmarks_command(CLI::App& app);
 void add_convert_command(CLI::App& app);

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   osprey::cli::add_quantize_command(app);
   osprey::cli::add_compare_command(app);
   osprey::cli::add_check_command(app);
+  osprey::cli::add_track_command(app);
   osprey::cli::add_ocr_command(app);
   osprey::cli::add_landmarks_command(app);
   osprey::cli::add_convert_command(app);

@@ -1,4 +1,4 @@
-#include "vdo/frame_source.h"
+#include "media/video_reader.h"
 
 #include <algorithm>
 #include <cstring>
@@ -13,7 +13,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
-namespace osprey::vdo {
+namespace osprey::media {
 namespace {
 
 std::string av_message(int code) {
@@ -66,54 +66,71 @@ class AvInput {
     avformat_close_input(&format_);
   }
 
-  SourceError open(const std::string& path, const AVInputFormat* input_format, std::string& error) {
+  ReadError open(const std::string& path, const AVInputFormat* input_format, std::string& error) {
     int rc = avformat_open_input(&format_, path.c_str(), input_format, nullptr);
     if (rc < 0) {
       error = "cannot open " + path + ": " + av_message(rc);
-      return rc == AVERROR(ENOENT) ? SourceError::kNotFound : SourceError::kBadInput;
+      return rc == AVERROR(ENOENT) ? ReadError::kNotFound : ReadError::kBadInput;
     }
     if ((rc = avformat_find_stream_info(format_, nullptr)) < 0) {
       error = path + ": not a readable video (" + av_message(rc) + ")";
-      return SourceError::kBadInput;
+      return ReadError::kBadInput;
     }
     const AVCodec* decoder = nullptr;
     stream_ = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
+    if (stream_ == AVERROR_DECODER_NOT_FOUND) {
+      const int any = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+      const AVCodecParameters* params = any >= 0 ? format_->streams[any]->codecpar : nullptr;
+      std::string name = avcodec_get_name(params ? params->codec_id : AV_CODEC_ID_NONE);
+      if (params && params->codec_id == AV_CODEC_ID_NONE && params->codec_tag) {
+        char tag[AV_FOURCC_MAX_STRING_SIZE] = {};
+        name = std::string("FourCC ") + av_fourcc_make_string(tag, params->codec_tag);
+      }
+      error = path + ": unsupported video codec '" + name + "' (no decoder in this libavcodec)";
+      return ReadError::kBadInput;
+    }
     if (stream_ < 0 || !decoder) {
-      error = path + ": has no decodable video stream";
-      return SourceError::kBadInput;
+      error = path + ": has no video stream";
+      return ReadError::kBadInput;
     }
     codec_ = avcodec_alloc_context3(decoder);
     frame_ = av_frame_alloc();
     packet_ = av_packet_alloc();
     if (!codec_ || !frame_ || !packet_) {
       error = "out of memory opening " + path;
-      return SourceError::kBadInput;
+      return ReadError::kBadInput;
     }
     if (avcodec_parameters_to_context(codec_, format_->streams[stream_]->codecpar) < 0 ||
         (rc = avcodec_open2(codec_, decoder, nullptr)) < 0) {
       error = path + ": cannot open its " + decoder->name + " decoder";
-      return SourceError::kBadInput;
+      return ReadError::kBadInput;
     }
-    const AVRational rate = format_->streams[stream_]->avg_frame_rate;
-    if (rate.num > 0 && rate.den > 0) framerate_ = av_q2d(rate);
-    return SourceError::kNone;
+    const AVStream* stream = format_->streams[stream_];
+    if (stream->avg_frame_rate.num > 0 && stream->avg_frame_rate.den > 0)
+      framerate_ = av_q2d(stream->avg_frame_rate);
+    time_base_ = av_q2d(stream->time_base);
+    declared_frames_ = stream->nb_frames;
+    return ReadError::kNone;
   }
 
-  // The next decoded frame; kEnd when the input is exhausted.
-  SourceError next(I420Image& image, std::string& error) {
+  // The next decoded frame and its time in milliseconds since the first;
+  // kEnd when the input is exhausted.
+  ReadError next(I420Image& image, double& timestamp_ms, std::string& error) {
     for (;;) {
       int rc = avcodec_receive_frame(codec_, frame_);
       if (rc == 0) {
+        timestamp_ms = timestamp_of(frame_->best_effort_timestamp);
+        ++decoded_;
         const bool ok = to_i420(frame_, image, error);
         av_frame_unref(frame_);
-        return ok ? SourceError::kNone : SourceError::kBadInput;
+        return ok ? ReadError::kNone : ReadError::kBadInput;
       }
-      if (rc == AVERROR_EOF) return SourceError::kEnd;
+      if (rc == AVERROR_EOF) return at_end(error);
       if (rc != AVERROR(EAGAIN)) {
         error = "decoding failed: " + av_message(rc);
-        return SourceError::kBadInput;
+        return ReadError::kBadInput;
       }
-      if (flushed_) return SourceError::kEnd;
+      if (flushed_) return at_end(error);
       rc = av_read_frame(format_, packet_);
       if (rc == AVERROR_EOF) {
         flushed_ = true;
@@ -122,20 +139,40 @@ class AvInput {
       }
       if (rc < 0) {
         error = "reading failed: " + av_message(rc);
-        return SourceError::kBadInput;
+        return ReadError::kBadInput;
       }
       if (packet_->stream_index == stream_) rc = avcodec_send_packet(codec_, packet_);
       av_packet_unref(packet_);
       if (rc < 0 && rc != AVERROR(EAGAIN)) {
         error = "corrupt video data: " + av_message(rc);
-        return SourceError::kBadInput;
+        return ReadError::kBadInput;
       }
     }
   }
 
   double framerate() const { return framerate_; }
+  int64_t declared_frames() const { return declared_frames_; }
 
  private:
+  // Container time to milliseconds since the first frame; frame count over
+  // the frame rate when the container has no timestamps.
+  double timestamp_of(int64_t pts) {
+    if (pts == AV_NOPTS_VALUE || time_base_ <= 0) return 1000.0 * double(decoded_) / framerate_;
+    if (first_pts_ == AV_NOPTS_VALUE) first_pts_ = pts;
+    return 1000.0 * double(pts - first_pts_) * time_base_;
+  }
+
+  // A file whose header promises more frames than it holds was cut short;
+  // saying so beats silently ending early.
+  ReadError at_end(std::string& error) const {
+    if (declared_frames_ > 0 && decoded_ < declared_frames_) {
+      error = "truncated or corrupt: decoded " + std::to_string(decoded_) + " of the " +
+              std::to_string(declared_frames_) + " frames its header declares";
+      return ReadError::kBadInput;
+    }
+    return ReadError::kEnd;
+  }
+
   AVFormatContext* format_ = nullptr;
   AVCodecContext* codec_ = nullptr;
   AVFrame* frame_ = nullptr;
@@ -143,40 +180,47 @@ class AvInput {
   int stream_ = -1;
   bool flushed_ = false;
   double framerate_ = 30.0;
+  double time_base_ = 0;
+  int64_t first_pts_ = AV_NOPTS_VALUE;
+  int64_t declared_frames_ = 0;
+  int64_t decoded_ = 0;
 };
 
 // A video file or a camera: one input, reopened to rewind.
-class VideoSource : public FrameSource {
+class VideoSource : public VideoReader {
  public:
-  SourceError init(const std::string& path, const AVInputFormat* format, std::string& error) {
+  ReadError init(const std::string& path, const AVInputFormat* format, std::string& error) {
     path_ = path;
     format_ = format;
-    const SourceError code = reopen(error);
-    if (code != SourceError::kNone) return code;
+    const ReadError code = reopen(error);
+    if (code != ReadError::kNone) return code;
     framerate_ = input_->framerate();
-    const SourceError first = input_->next(first_, error);
-    if (first == SourceError::kEnd) {
+    frame_count_ = input_->declared_frames();
+    const ReadError first = input_->next(first_.image, first_.timestamp_ms, error);
+    if (first == ReadError::kEnd) {
       error = path + ": contains no video frames";
-      return SourceError::kBadInput;
+      return ReadError::kBadInput;
     }
-    if (first != SourceError::kNone) {
+    if (first != ReadError::kNone) {
       error = path + ": " + error;
       return first;
     }
     have_first_ = true;
-    width_ = first_.width;
-    height_ = first_.height;
-    return SourceError::kNone;
+    width_ = first_.image.width;
+    height_ = first_.image.height;
+    return ReadError::kNone;
   }
 
-  SourceError next(I420Image& image, std::string& error) override {
+  ReadError next(VideoFrame& frame, std::string& error) override {
     if (have_first_) {
-      std::swap(image, first_);
+      std::swap(frame, first_);
       have_first_ = false;
-      return SourceError::kNone;
+      frame.index = next_index_++;
+      return ReadError::kNone;
     }
-    const SourceError code = input_->next(image, error);
-    if (code == SourceError::kBadInput) error = path_ + ": " + error;
+    const ReadError code = input_->next(frame.image, frame.timestamp_ms, error);
+    if (code == ReadError::kBadInput) error = path_ + ": " + error;
+    if (code == ReadError::kNone) frame.index = next_index_++;
     return code;
   }
 
@@ -185,25 +229,27 @@ class VideoSource : public FrameSource {
       error = path_ + ": a camera cannot rewind";
       return false;
     }
-    return reopen(error) == SourceError::kNone;
+    return reopen(error) == ReadError::kNone;
   }
 
  private:
-  SourceError reopen(std::string& error) {
+  ReadError reopen(std::string& error) {
     input_ = std::make_unique<AvInput>();
+    next_index_ = 0;
     return input_->open(path_, format_, error);
   }
 
   const AVInputFormat* format_ = nullptr;
   std::unique_ptr<AvInput> input_;
-  I420Image first_;
+  VideoFrame first_;
   bool have_first_ = false;
+  int64_t next_index_ = 0;
 };
 
 // Every image file of a folder, in name order, one image per frame.
-class FolderSource : public FrameSource {
+class FolderSource : public VideoReader {
  public:
-  SourceError init(const std::string& path, std::string& error) {
+  ReadError init(const std::string& path, std::string& error) {
     path_ = path;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
@@ -215,35 +261,39 @@ class FolderSource : public FrameSource {
     }
     if (ec) {
       error = "cannot list " + path + ": " + ec.message();
-      return SourceError::kNotFound;
+      return ReadError::kNotFound;
     }
     if (files_.empty()) {
       error = path + ": no images (.jpg, .png, .bmp, .ppm, .pgm, .tif) in the folder";
-      return SourceError::kBadInput;
+      return ReadError::kBadInput;
     }
     std::sort(files_.begin(), files_.end());
-    I420Image first;
-    const SourceError code = next(first, error);
-    if (code != SourceError::kNone) return code;
-    width_ = first.width;
-    height_ = first.height;
-    framerate_ = 1.0;
+    framerate_ = 1.0;  // one image a second: the timestamps count images
+    frame_count_ = int64_t(files_.size());
+    VideoFrame first;
+    const ReadError code = next(first, error);
+    if (code != ReadError::kNone) return code;
+    width_ = first.image.width;
+    height_ = first.image.height;
     next_ = 0;
-    return SourceError::kNone;
+    return ReadError::kNone;
   }
 
-  SourceError next(I420Image& image, std::string& error) override {
-    if (next_ >= files_.size()) return SourceError::kEnd;
-    const std::string& file = files_[next_++];
+  ReadError next(VideoFrame& frame, std::string& error) override {
+    if (next_ >= files_.size()) return ReadError::kEnd;
+    const std::string& file = files_[next_];
+    frame.index = int64_t(next_++);
+    frame.timestamp_ms = 1000.0 * double(frame.index) / framerate_;
     AvInput input;
-    SourceError code = input.open(file, nullptr, error);
-    if (code == SourceError::kNone) code = input.next(image, error);
-    if (code == SourceError::kEnd) error = file + ": no image decoded";
-    if (code != SourceError::kNone) {
+    ReadError code = input.open(file, nullptr, error);
+    double ignored = 0;
+    if (code == ReadError::kNone) code = input.next(frame.image, ignored, error);
+    if (code == ReadError::kEnd) error = file + ": no image decoded";
+    if (code != ReadError::kNone) {
       if (error.rfind(file, 0) != 0) error = file + ": " + error;
-      return SourceError::kBadInput;
+      return ReadError::kBadInput;
     }
-    return SourceError::kNone;
+    return ReadError::kNone;
   }
 
   bool rewind(std::string&) override {
@@ -258,33 +308,33 @@ class FolderSource : public FrameSource {
 
 }  // namespace
 
-std::unique_ptr<FrameSource> FrameSource::open(const std::string& path, SourceError& code,
-                                               std::string& error) {
-  av_log_set_level(AV_LOG_QUIET);  // errors reach the app as GErrors instead
+std::unique_ptr<VideoReader> VideoReader::open(const std::string& path, ReadError& code, std::string& error) {
+  av_log_set_level(AV_LOG_QUIET);  // errors reach the caller as messages instead
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    code = SourceError::kNotFound;
+    code = ReadError::kNotFound;
     error = "video source " + path + " does not exist";
     return nullptr;
   }
   if (std::filesystem::is_directory(path, ec)) {
     auto folder = std::make_unique<FolderSource>();
     code = folder->init(path, error);
-    return code == SourceError::kNone ? std::move(folder) : nullptr;
+    return code == ReadError::kNone ? std::move(folder) : nullptr;
   }
   const AVInputFormat* format = nullptr;
-  if (path.rfind("/dev/video", 0) == 0) {
+  // /dev/video* and any other character device (a symlink to a camera) are V4L2.
+  if (path.rfind("/dev/video", 0) == 0 || std::filesystem::is_character_file(path, ec)) {
     avdevice_register_all();
     format = av_find_input_format("video4linux2");
     if (!format) {
-      code = SourceError::kBadInput;
+      code = ReadError::kBadInput;
       error = "this libavdevice has no video4linux2 input for " + path;
       return nullptr;
     }
   }
   auto video = std::make_unique<VideoSource>();
   code = video->init(path, format, error);
-  return code == SourceError::kNone ? std::move(video) : nullptr;
+  return code == ReadError::kNone ? std::move(video) : nullptr;
 }
 
-}  // namespace osprey::vdo
+}  // namespace osprey::media
