@@ -227,8 +227,16 @@ void resize(Builder& b, const Node& node, const std::vector<float>& scales, cons
   } else {
     OSPREY_CHECK(scales.size() == 4, "scales has {} values, expected 4", scales.size());
     for (size_t d = 0; d < 4; ++d) {
-      const double v = std::floor(static_cast<double>(in[d]) * scales[d]);
+      const double exact = static_cast<double>(in[d]) * scales[d];
+      const double v = std::floor(exact);
       OSPREY_CHECK(v >= 1 && v <= (1 << 24), "scale {} gives output size {}", scales[d], v);
+      // ONNX maps output to input coordinates by 1/scale, TFLite by the size
+      // ratio: they agree only when the scale gives a whole output size.
+      OSPREY_CHECK(
+          exact - v <= 1e-5 * exact,
+          "scale {} on a dimension of {} gives {:.4g}, not a whole size: TFLite would resize by {}/{} "
+          "instead of the scale; give sizes, or a scale that divides evenly",
+          scales[d], in[d], exact, static_cast<int64_t>(v), in[d]);
       dims[d] = static_cast<int64_t>(v);
     }
   }
@@ -300,6 +308,23 @@ void convert_identity(Builder& b, const Node& node) {
   b.alias(node.output(0), node.input(0));
 }
 
+// Dropout is the identity at inference. In training mode (a true third input,
+// opset 12 on) it drops at random, and its mask output has no TFLite op.
+void convert_dropout(Builder& b, const Node& node) {
+  OSPREY_CHECK(node.output_size() < 2 || node.output(1).empty(), "Dropout's mask output is not supported");
+  const std::string training = Builder::input(node, 2);
+  if (!training.empty()) {
+    OSPREY_CHECK(b.is_constant(training), "Dropout's training_mode must be a constant");
+    const std::vector<int64_t> mode = b.constant(training).ints();
+    const std::string ratio = Builder::input(node, 1);
+    const bool drops = ratio.empty() || !b.is_constant(ratio) || b.constant(ratio).f.empty() ||
+                       b.constant(ratio).f[0] != 0.0f;
+    OSPREY_CHECK(mode.empty() || mode[0] == 0 || !drops,
+                 "Dropout in training mode drops at random; export the model for inference");
+  }
+  b.alias(node.output(0), node.input(0));
+}
+
 void convert_cast(Builder& b, const Node& node) {
   const int64_t to = attr_int(node, "to", 0);
   OSPREY_CHECK(to == ::onnx::TensorProto::FLOAT, "Cast of an activation to type {} is not supported", to);
@@ -322,7 +347,7 @@ void add_layout_converters(ConverterTable& t) {
   t["Resize"] = convert_resize;
   t["Upsample"] = convert_upsample;
   t["Identity"] = convert_identity;
-  t["Dropout"] = convert_identity;
+  t["Dropout"] = convert_dropout;
   t["Cast"] = convert_cast;
 }
 

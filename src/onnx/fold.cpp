@@ -222,7 +222,7 @@ bool try_fold(Builder& b, const Node& node) {
   if (!all_inputs_constant(b, node) || node.input_size() == 0) return false;
   const Constant& x = b.constant(node.input(0));
   Constant r;
-  if (op == "Identity" || op == "Dropout") {
+  if (op == "Identity") {
     r = x;
   } else if (op == "Cast") {
     r = cast(node, x);

@@ -194,3 +194,54 @@ export function parseModel(buf, what = 'ModelProto') {
   model.inputs = model.inputs.filter((i) => !initializers.has(i.name));
   return model;
 }
+
+// ---- Writing: just enough to turn graph inputs into initializers.
+
+function varintBytes(v) {
+  let x = BigInt.asUintN(64, BigInt(v));
+  const out = [];
+  do {
+    let b = Number(x & 0x7fn);
+    x >>= 7n;
+    if (x) b |= 0x80;
+    out.push(b);
+  } while (x);
+  return Buffer.from(out);
+}
+
+const lengthDelimited = (field, bytes) =>
+  Buffer.concat([varintBytes((field << 3) | 2), varintBytes(bytes.length), bytes]);
+
+// Re-encodes a message's fields as read, with `extra` (encoded fields) after them.
+function reencode(buf, what, replace) {
+  const parts = [];
+  for (const [field, wire, value] of new Reader(buf, what).fields()) {
+    const replaced = replace(field, wire, value);
+    if (replaced) {
+      parts.push(replaced);
+      continue;
+    }
+    parts.push(varintBytes((field << 3) | wire));
+    if (wire === 0) parts.push(varintBytes(value));
+    else if (wire === 2) parts.push(varintBytes(value.length), value);
+    else parts.push(value);
+  }
+  return Buffer.concat(parts);
+}
+
+// The model with each {name, tensor} (a TensorProto's bytes) added to its
+// graph's initializers under that name: an input with an initializer of its
+// name is a constant (ModelProto.graph = 7, GraphProto.initializer = 5,
+// TensorProto.name = 8; a later singular field wins, so the name is appended).
+export function withInitializers(modelBytes, frozen) {
+  const initializers = frozen.map(({name, tensor}) =>
+    lengthDelimited(5, Buffer.concat([tensor, lengthDelimited(8, Buffer.from(name, 'utf8'))])));
+  let found = false;
+  const out = reencode(modelBytes, 'ModelProto', (field, wire, value) => {
+    if (field !== 7 || wire !== 2) return null;
+    found = true;
+    return lengthDelimited(7, Buffer.concat([value, ...initializers]));
+  });
+  if (!found) throw new Error('ModelProto has no graph');
+  return out;
+}
