@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `osprey landmarks` end to end on the sample photos: the JSON schema of
 # docs/landmarks.md, subjects where there are some and none in coffee.png, the
-# annotated PNG, and one-line errors for bad arguments and a corrupt image.
+# annotated PNG, one-line errors for bad arguments and a corrupt image; and on
+# the first frames of Megamind.avi (when fetched): one JSON line per frame with
+# "frame" and "timestamp_ms", tracking after the first detection, the
+# annotated video, and a one-line error for a truncated video.
 # Skips (77) when the zoo's models or photos are not fetched.
 # usage: landmarks.sh OSPREY
 set -u
@@ -78,6 +81,47 @@ expect_error() {  # expect_error DESCRIPTION FRAGMENT ARGS...
     echo "ok   $what: $(cat "$tmp/err")"
   fi
 }
+# Video: 10 frames of Megamind.avi, one JSON line each, the person found and then tracked.
+video=$m/Megamind.avi
+if [ -f "$video" ]; then
+  check_video() {  # check_video NAME FILE FRAMES EVERY TRACKED(yes|no)
+    node -e '
+      const [file, frames, every, tracked] = process.argv.slice(1);
+      const lines = require("fs").readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const problems = [];
+      if (lines.length !== Number(frames)) problems.push(lines.length + " lines");
+      lines.forEach((j, i) => {
+        const keys = Object.keys(j).join(",");
+        if (keys !== "frame,timestamp_ms,pipeline,image,subjects,timing_ms") problems.push("keys " + keys);
+        if (j.frame !== i * Number(every)) problems.push("frame " + j.frame + " at line " + i);
+        if (i > 0 && !(j.timestamp_ms > lines[i - 1].timestamp_ms)) problems.push("timestamp " + j.timestamp_ms);
+        if (j.image.width !== 720 || j.image.height !== 528) problems.push("size");
+        if (j.subjects.length > 1) problems.push(j.subjects.length + " subjects");
+        for (const s of j.subjects) if (s.landmarks.length !== 33) problems.push("landmarks");
+      });
+      // The person is in view from the second frame on (the detector misses frame 0).
+      const found = lines.filter((j) => j.subjects.length === 1);
+      if (found.length < lines.length - 1) problems.push("person in " + found.length + " frames");
+      const trackedCount = found.filter((j) => j.subjects[0].roi.tracked).length;
+      if (tracked === "yes" && trackedCount < found.length - 1) problems.push("tracked in " + trackedCount);
+      if (tracked === "no" && trackedCount !== 0) problems.push("tracked in " + trackedCount + " with --no-tracking");
+      if (problems.length) { console.log([...new Set(problems)].join("; ")); process.exit(1); }
+    ' "$2" "$3" "$4" "$5" || fail "$1"
+  }
+  run "video" "$tmp/video.json" "$video" --pipeline pose --json --max-frames 10 --threads 1 -o "$tmp/pose.mkv" &&
+    check_video "pose on Megamind.avi" "$tmp/video.json" 10 1 yes
+  [ -s "$tmp/pose.mkv" ] || fail "--out wrote no video"
+  run "video, no tracking" "$tmp/detect.json" "$video" --pipeline pose --json --max-frames 4 --every 3 \
+    --no-tracking --threads 1 && check_video "pose --no-tracking --every 3" "$tmp/detect.json" 4 3 no
+  run "video summary" "$tmp/video.txt" "$video" --pipeline face-mesh --max-frames 3 --threads 1 &&
+    grep -q "3 frames, .* fps, detector on [1-3] frames" "$tmp/video.txt" || fail "video summary: $(cat "$tmp/video.txt")"
+  head -c 200000 "$video" >"$tmp/cut.avi"
+  expect_error "truncated video" "truncated" "$tmp/cut.avi" --pipeline pose
+  expect_error "--no-tracking on an image" "for video input" "$m/astronaut.png" --no-tracking
+else
+  echo "skip the video tests: $video not found"
+fi
+
 head -c 3000 "$m/messi5.jpg" >"$tmp/truncated.jpg"
 printf 'not a picture' >"$tmp/text.png"
 expect_error "unknown pipeline" "unknown pipeline 'gait' (known: face-mesh, hands, pose)" "$m/astronaut.png" --pipeline gait

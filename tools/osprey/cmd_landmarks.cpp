@@ -1,6 +1,7 @@
 // `osprey landmarks IMAGE --pipeline face-mesh|hands|pose`: detector -> ROI ->
 // landmark model on a picture; prints the subjects (summary or JSON) and
-// optionally draws them.
+// optionally draws them. On a video the same per frame, with the ROIs tracked
+// from frame to frame (--no-tracking: the detector on every frame).
 #include <fmt/format.h>
 
 #include <memory>
@@ -8,6 +9,9 @@
 
 #include "backend_options.h"
 #include "commands.h"
+#include "core/error.h"
+#include "detector.h"
+#include "video_loop.h"
 #include "vision/image_io.h"
 #include "vision/landmarks/landmark_output.h"
 #include "vision/landmarks/landmark_pipeline.h"
@@ -18,8 +22,10 @@ namespace {
 struct LandmarksOptions {
   std::string image;
   BackendChoice backend;
+  VideoLoopOptions video;
   vision::LandmarkPipelineOptions pipeline;
   bool json = false;
+  bool no_tracking = false;
   std::string out;
 };
 
@@ -43,7 +49,45 @@ void print_summary(const LandmarksOptions& options, const vision::LandmarkPipeli
              frame.timing.landmarks_ms, frame.timing.total_ms);
 }
 
+void run_landmarks_video(const LandmarksOptions& options, VideoLoop& opened,
+                         vision::LandmarkPipeline& pipeline) {
+  int64_t detector_runs = 0;
+  const VideoLoopStats stats = opened.run([&](const FrameInfo& info, vision::Image& rgb) {
+    const vision::LandmarkFrame frame = pipeline.process(rgb);
+    detector_runs += frame.detector_ran;
+    if (options.json) {
+      nlohmann::ordered_json line = {{"frame", info.index}, {"timestamp_ms", round_to(info.timestamp_ms, 3)}};
+      line.update(vision::landmarks_to_json(pipeline.name(), rgb.width, rgb.height, frame,
+                                            pipeline.head().params().num_reported));
+      fmt::print("{}\n", line.dump());
+    } else {
+      fmt::print("frame {} ({:.0f} ms): {} subjects{}, {:.1f} ms\n", info.index, info.timestamp_ms,
+                 frame.subjects.size(), frame.detector_ran ? " (detector ran)" : "", frame.timing.total_ms);
+    }
+    if (!options.out.empty()) rgb = vision::annotate_landmarks(rgb, frame, pipeline.head().params());
+  });
+  if (!options.json)
+    fmt::print("{}: {} frames, {:.1f} fps, detector on {} frames{}\n", options.image, stats.processed,
+               stats.seconds > 0 ? double(stats.processed) / stats.seconds : 0.0, detector_runs,
+               options.out.empty() ? "" : fmt::format("; wrote {} ({})", options.out, stats.codec));
+}
+
 void run_landmarks(LandmarksOptions options) {
+  const bool video = is_video_input(options.image);
+  OSPREY_CHECK(video || !options.no_tracking, "--no-tracking is for video input");
+  std::unique_ptr<VideoLoop> opened;
+  if (video) {
+    // Opened first so a bad source or output fails before the models load.
+    VideoLoopOptions loop = options.video;
+    loop.input = options.image;
+    loop.out = options.out;
+    opened = std::make_unique<VideoLoop>(loop);
+    options.pipeline.track = !options.no_tracking;
+    const BackendStack backends = options.backend.make();
+    vision::LandmarkPipeline pipeline(options.pipeline, backends.options());
+    run_landmarks_video(options, *opened, pipeline);
+    return;
+  }
   // One picture: nothing to track.
   options.pipeline.track = false;
   const vision::Image image = vision::read_image(options.image);
@@ -68,12 +112,15 @@ void run_landmarks(LandmarksOptions options) {
 void add_landmarks_command(CLI::App& app) {
   auto options = std::make_shared<LandmarksOptions>();
   CLI::App* cmd =
-      app.add_subcommand("landmarks", "Face mesh, hand or body-pose landmarks in a JPEG/PNG image");
-  cmd->add_option("image", options->image, "image file (JPEG or PNG)")->required();
+      app.add_subcommand("landmarks", "Face mesh, hand or body-pose landmarks in an image or a video");
+  cmd->add_option("image", options->image,
+                  "image file (JPEG or PNG), video file, image folder or /dev/videoN")
+      ->required();
   std::string names;
   for (const std::string& n : vision::landmark_pipeline_names()) names += (names.empty() ? "" : "|") + n;
   cmd->add_option("-p,--pipeline", options->pipeline.pipeline, names)->capture_default_str();
   options->backend.add_options(cmd);
+  options->video.add_to(cmd);
   cmd->add_option("--max-subjects", options->pipeline.max_subjects,
                   "most faces/hands/people (default: 1 face, 2 hands, 1 person, as MediaPipe)")
       ->check(CLI::PositiveNumber);
@@ -84,8 +131,13 @@ void add_landmarks_command(CLI::App& app) {
   cmd->add_option("-t,--threshold", options->pipeline.min_detection_score,
                   "minimum detection score (default: the detector's own)")
       ->check(CLI::Range(0.0f, 1.0f));
-  cmd->add_flag("--json", options->json, "print one JSON object (docs/landmarks.md)");
-  cmd->add_option("-o,--out", options->out, "write the picture with the landmarks drawn (PNG)");
+  cmd->add_flag("--json", options->json,
+                "print one JSON object (docs/landmarks.md); on video, one per frame");
+  cmd->add_flag("--no-tracking", options->no_tracking,
+                "on video: run the detector on every frame instead of tracking the ROIs");
+  cmd->add_option("-o,--out", options->out,
+                  "write the picture with the landmarks drawn (PNG); on video, the annotated video "
+                  "(.mp4, .mkv, .mov, .avi)");
   cmd->callback([options] { run_landmarks(*options); });
 }
 
