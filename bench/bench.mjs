@@ -451,7 +451,23 @@ function writeReport(a, m, results, threadsAll, started, service) {
   for (const out of [a.outMd, a.outPng]) fs.mkdirSync(path.dirname(out), {recursive: true});
   fs.writeFileSync(a.outPng, chart(results, threadsAll));
   const pngRel = path.relative(path.dirname(a.outMd), a.outPng);
-  fs.writeFileSync(a.outMd, markdown(a, m, results, threadsAll, started, pngRel, service));
+  const text = markdown(a, m, results, threadsAll, started, pngRel, service);
+  fs.writeFileSync(a.outMd, text + keptSections(a.outMd, text));
+}
+
+// Sections other harnesses write into the same file (bench/onnx.mjs's "ONNX
+// models", scripts/bench-landmarks-video.sh's "Landmarks on video"): kept as
+// they are when this report is rewritten.
+function keptSections(file, text) {
+  if (!fs.existsSync(file)) return '';
+  const ours = new Set(text.split('\n').filter((l) => l.startsWith('## ')));
+  const kept = [];
+  let keep = false;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (line.startsWith('## ')) keep = !ours.has(line);
+    if (keep) kept.push(line);
+  }
+  return kept.length ? `\n${kept.join('\n').replace(/\n+$/, '')}\n` : '';
 }
 
 async function main() {
