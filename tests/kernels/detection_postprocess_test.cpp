@@ -24,7 +24,10 @@ using testing::OpTester;
 
 constexpr const char* kOp = "TFLite_Detection_PostProcess";
 
-// The options as a TFLite exporter writes them (built here, not by osprey's writer).
+// The options as a TFLite exporter writes them. Built here, not by osprey's
+// writer (write_detection_postprocess), on purpose: an independent writer checks
+// the parser against the format rather than against osprey's own encoding, and
+// `extra` adds the malformed keys the error tests need.
 std::vector<uint8_t> options_bytes(const DetectionPostprocessOptions& o,
                                    const std::function<void(flexbuffers::Builder&)>& extra = {}) {
   flexbuffers::Builder b;

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 
 #include "backends/backend.h"
@@ -17,37 +16,22 @@
 #include "quant/pipeline.h"
 #include "quant/quantizer.h"
 #include "runtime/interpreter.h"
+#include "support/sanitizer.h"
 #include "vision/model_metadata.h"
 
 namespace osprey {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
-std::string cache_dir() {
-  if (const char* c = std::getenv("OSPREY_CACHE")) return c;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "") + "/.cache/osprey";
-}
+using test::kSanitized;
 
 class CalibrationOnBackends : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CalibrationOnBackends, SeesEveryTensorWithTheReferenceStatistics) {
   const std::string name = GetParam();
-  const std::string model = cache_dir() + "/models/" + name + ".tflite";
+  const std::string model = vision::cache_dir() + "/models/" + name + ".tflite";
   std::vector<std::string> photos;
   for (const char* p : {"astronaut.png", "coffee.png", "messi5.jpg"})
-    photos.push_back(cache_dir() + "/media/" + p);
+    photos.push_back(vision::cache_dir() + "/media/" + p);
   bool present = std::filesystem::exists(model);
   for (const std::string& p : photos) present = present && std::filesystem::exists(p);
   if (kSanitized || !present) GTEST_SKIP() << "zoo model or sample photos not fetched (or a sanitizer build)";
@@ -103,10 +87,10 @@ TEST_P(CalibrationOnBackends, SeesEveryTensorWithTheReferenceStatistics) {
 // ones too: the same tensors, and the same figures within float rounding.
 TEST(PerLayerOnBackends, MatchesTheReferenceKernels) {
   const std::string name = "face_detection_short_range";
-  const std::string model = cache_dir() + "/models/" + name + ".tflite";
+  const std::string model = vision::cache_dir() + "/models/" + name + ".tflite";
   std::vector<std::string> photos;
   for (const char* p : {"astronaut.png", "coffee.png", "messi5.jpg"})
-    photos.push_back(cache_dir() + "/media/" + p);
+    photos.push_back(vision::cache_dir() + "/media/" + p);
   bool present = std::filesystem::exists(model);
   for (const std::string& p : photos) present = present && std::filesystem::exists(p);
   if (kSanitized || !present) GTEST_SKIP() << "zoo model or sample photos not fetched (or a sanitizer build)";

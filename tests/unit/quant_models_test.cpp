@@ -3,31 +3,19 @@
 // same faces as the float ones (IoU >= 0.5), and every model loads and runs.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 #include "quant/metrics.h"
 #include "quant/pipeline.h"
 #include "quant/targets.h"
 #include "runtime/interpreter.h"
+#include "support/sanitizer.h"
 #include "vision/model_metadata.h"
 
 namespace osprey {
 namespace {
 
-// Quantizing a real model takes seconds in the release build and minutes under
-// the sanitizers; like the other real-photo tests these run in the release build.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using test::kSanitized;
 
 struct Fixture {
   std::string model;
@@ -37,9 +25,7 @@ struct Fixture {
 
 std::optional<Fixture> fixture(const std::string& name) {
   if (kSanitized) return std::nullopt;
-  const char* home = std::getenv("HOME");
-  const std::string cache = std::getenv("OSPREY_CACHE") ? std::getenv("OSPREY_CACHE")
-                                                        : std::string(home ? home : "") + "/.cache/osprey";
+  const std::string cache = vision::cache_dir();
   Fixture f;
   f.model = cache + "/models/" + name + ".tflite";
   for (const char* p : {"astronaut.png", "coffee.png", "messi5.jpg"})
