@@ -146,7 +146,7 @@ void add_ocr_command(CLI::App& app) {
   cmd->add_option(
          "--det-max-side", params.det_resize.max_side,
          "detector input: the longer side is scaled down to this at most (PaddleOCR's max_side_limit)")
-      ->check(CLI::Range(32, 8192))
+      ->check(CLI::Range(32, 4096))
       ->capture_default_str();
   cmd->add_option("--det-thresh", params.db.thresh, "detector map: a pixel is text above this")
       ->check(CLI::Range(0.0f, 1.0f))
