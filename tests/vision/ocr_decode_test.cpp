@@ -2,6 +2,8 @@
 // fallback of annotations, and the pipeline wired to fake models.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "core/error.h"
@@ -107,6 +109,25 @@ TEST(OcrPreprocess, LinesKeepTheirAspectAndArePaddedWithZeros) {
   Image wide(1000, 10, 3);
   const FloatTensor squeezed = line_tensor(wide, 48, 192);
   EXPECT_EQ(squeezed.shape[3], 192);
+}
+
+// resize_norm_img's cv2.resize: pixel centres aligned, and when shrinking
+// each output pixel interpolates between two source pixels, no averaging.
+TEST(OcrPreprocess, LinesAreResizedAsOpenCvDoes) {
+  const auto first_channel = [](const FloatTensor& t, size_t count) {
+    std::vector<int> values;
+    for (size_t x = 0; x < count; ++x)
+      values.push_back(static_cast<int>(std::lround((t.values[x] * 0.5f + 0.5f) * 255)));
+    return values;
+  };
+  Image two(2, 1, 3);
+  two.pixels = {0, 0, 0, 100, 100, 100};
+  EXPECT_EQ(first_channel(line_tensor(two, 2, 4), 4), (std::vector<int>{0, 25, 75, 100}));
+  Image six(6, 2, 3);
+  std::fill(six.pixels.begin(), six.pixels.end(), uint8_t{0});
+  for (int y = 0; y < 2; ++y) std::fill_n(six.at(2, y), 3, uint8_t{90});
+  // Output pixels sample source columns 1 and 4 exactly; a box filter would give 30 and 0.
+  EXPECT_EQ(first_channel(line_tensor(six, 1, 2), 2), (std::vector<int>{0, 0}));
 }
 
 TEST(OcrAnnotate, NonAsciiBecomesOneQuestionMarkEach) {
