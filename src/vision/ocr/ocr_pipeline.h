@@ -1,7 +1,7 @@
 // Reading text in a picture with three networks: detect text regions (DB),
 // cut each out upright, check its direction (turn it 180° when flipped) and
-// recognise it (CTC). The parameters are PaddleOCR's published defaults for
-// its PP-OCR models; docs/ocr.md gives their sources.
+// recognise it (CTC). The parameters are PaddleOCR's knobs for its PP-OCR
+// models; docs/ocr.md gives the source of each default.
 //
 // Not a head of heads/head_registry.cpp: a head decodes one model's outputs
 // at a fixed input size, while this runs three models, the detector at a
