@@ -152,6 +152,44 @@ TEST(OcrDb, MeanInsideCountsPixelCentresInTheQuad) {
   EXPECT_NEAR(mean_inside(map.view(), {Point{0, 0}, Point{4, 0}, Point{4, 9}, Point{0, 9}}), 1.0f, 1e-6);
 }
 
+// A bent band (a photographed page's curled line): its rectangle takes in
+// much background, so "fast" scores it low; "slow" scores the band itself.
+TEST(OcrDb, SlowScoreKeepsACurvedLine) {
+  Map map(100, 40);
+  for (int x = 5; x < 95; ++x) {
+    const int top = 8 + static_cast<int>(std::lround((x - 50) * (x - 50) / 110.0));
+    map.fill(x, top, x, top + 3, 0.9f);
+  }
+  EXPECT_TRUE(db_boxes(map.view(), 100, 40).empty());
+  DbParams slow;
+  slow.score_mode = ScoreMode::kSlow;
+  const std::vector<TextBox> boxes = db_boxes(map.view(), 100, 40, slow);
+  ASSERT_EQ(boxes.size(), 1u);
+  EXPECT_NEAR(boxes[0].score, 0.9f, 1e-5);
+}
+
+TEST(OcrDb, SlowScoreCountsHolesInsideTheRegion) {
+  Map map(30, 30);
+  map.fill(5, 5, 14, 14, 0.9f);
+  map.fill(8, 8, 11, 11, 0.0f);  // a 4x4 hole: 84 pixels at 0.9, 16 at 0
+  DbParams slow;
+  slow.score_mode = ScoreMode::kSlow;
+  slow.box_thresh = 0.5f;
+  const std::vector<TextBox> boxes = db_boxes(map.view(), 30, 30, slow);
+  ASSERT_EQ(boxes.size(), 1u);
+  EXPECT_NEAR(boxes[0].score, 0.9f * 84 / 100, 1e-5);
+}
+
+TEST(OcrDb, DilationJoinsRegionsOnePixelApart) {
+  Map map(60, 20);
+  map.fill(5, 5, 20, 10, 0.9f);
+  map.fill(22, 5, 50, 10, 0.9f);  // column 21 is the gap
+  EXPECT_EQ(db_boxes(map.view(), 60, 20).size(), 2u);
+  DbParams dilated;
+  dilated.use_dilation = true;
+  EXPECT_EQ(db_boxes(map.view(), 60, 20, dilated).size(), 1u);
+}
+
 TEST(OcrDb, BadMapIsAnError) {
   const std::vector<float> values(10, 0.0f);
   EXPECT_THROW(db_boxes({values, 4, 4}, 4, 4), Error);

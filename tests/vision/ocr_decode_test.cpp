@@ -2,6 +2,8 @@
 // fallback of annotations, and the pipeline wired to fake models.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "core/error.h"
@@ -60,7 +62,7 @@ TEST(OcrCtc, ScoreIsTheMeanOfTheKeptSteps) {
 
 TEST(OcrPreprocess, DetectorSizeIsCappedAndRoundedTo32) {
   const auto size = [](int w, int h, int limit = 960) {
-    const Size s = detector_input_size(w, h, limit);
+    const Size s = detector_input_size(w, h, {limit, LimitType::kMax});
     return std::pair(s.width, s.height);
   };
   EXPECT_EQ(size(516, 333), std::pair(512, 320));
@@ -68,7 +70,21 @@ TEST(OcrPreprocess, DetectorSizeIsCappedAndRoundedTo32) {
   EXPECT_EQ(size(2000, 1000), std::pair(960, 480));
   EXPECT_EQ(size(10, 10), std::pair(32, 32));
   EXPECT_EQ(size(336, 100), std::pair(320, 96));  // 10.5 rounds to even
-  EXPECT_THROW(detector_input_size(0, 10, 960), Error);
+  EXPECT_THROW(detector_input_size(0, 10, {}), Error);
+  EXPECT_THROW(detector_input_size(10, 10, {16, LimitType::kMax}), Error);
+}
+
+TEST(OcrPreprocess, MinLimitScalesSmallPicturesUp) {
+  const auto size = [](int w, int h, int limit, int max_side = 4000) {
+    const Size s = detector_input_size(w, h, {limit, LimitType::kMin, max_side});
+    return std::pair(s.width, s.height);
+  };
+  // 384x191: ratio 736/191, 1479x736 rounded to 1472x736.
+  EXPECT_EQ(size(384, 191, 736), std::pair(1472, 736));
+  EXPECT_EQ(size(2000, 1000, 736), std::pair(1984, 992));  // never down; 62.5 rounds to even
+  // A thin strip would be scaled to 73600 wide: the longer side is held at max_side.
+  EXPECT_EQ(size(1000, 10, 736), std::pair(4000, 32));
+  EXPECT_EQ(size(1000, 10, 736, 2048), std::pair(2048, 32));
 }
 
 TEST(OcrPreprocess, ChannelsAreBgrAndNormalised) {
@@ -93,6 +109,25 @@ TEST(OcrPreprocess, LinesKeepTheirAspectAndArePaddedWithZeros) {
   Image wide(1000, 10, 3);
   const FloatTensor squeezed = line_tensor(wide, 48, 192);
   EXPECT_EQ(squeezed.shape[3], 192);
+}
+
+// resize_norm_img's cv2.resize: pixel centres aligned, and when shrinking
+// each output pixel interpolates between two source pixels, no averaging.
+TEST(OcrPreprocess, LinesAreResizedAsOpenCvDoes) {
+  const auto first_channel = [](const FloatTensor& t, size_t count) {
+    std::vector<int> values;
+    for (size_t x = 0; x < count; ++x)
+      values.push_back(static_cast<int>(std::lround((t.values[x] * 0.5f + 0.5f) * 255)));
+    return values;
+  };
+  Image two(2, 1, 3);
+  two.pixels = {0, 0, 0, 100, 100, 100};
+  EXPECT_EQ(first_channel(line_tensor(two, 2, 4), 4), (std::vector<int>{0, 25, 75, 100}));
+  Image six(6, 2, 3);
+  std::fill(six.pixels.begin(), six.pixels.end(), uint8_t{0});
+  for (int y = 0; y < 2; ++y) std::fill_n(six.at(2, y), 3, uint8_t{90});
+  // Output pixels sample source columns 1 and 4 exactly; a box filter would give 30 and 0.
+  EXPECT_EQ(first_channel(line_tensor(six, 1, 2), 2), (std::vector<int>{0, 0}));
 }
 
 TEST(OcrAnnotate, NonAsciiBecomesOneQuestionMarkEach) {
@@ -125,7 +160,10 @@ TEST(OcrPipeline, RunsTheThreeModelsInTurn) {
   std::vector<std::vector<int64_t>> rec_shapes;
   const TextModels models = fake_models(rec_shapes, charset.size());
   Image image(64, 32, 3);
-  const OcrResult result = read_text(image, models, charset);
+  // The picture as it is (the defaults would scale it up to 1472x736).
+  OcrParams as_is;
+  as_is.det_resize.limit_type = LimitType::kMax;
+  const OcrResult result = read_text(image, models, charset, as_is);
   EXPECT_EQ(result.detector_width, 64);
   EXPECT_EQ(result.detector_height, 32);
   ASSERT_EQ(result.lines.size(), 1u);
@@ -135,27 +173,46 @@ TEST(OcrPipeline, RunsTheThreeModelsInTurn) {
   ASSERT_EQ(rec_shapes.size(), 1u);
   EXPECT_EQ(rec_shapes[0], (std::vector<int64_t>{1, 3, 48, 320}));
 
-  OcrParams strict;
+  OcrParams strict = as_is;
   strict.drop_score = 0.95f;
   EXPECT_TRUE(read_text(image, models, charset, strict).lines.empty());
+  const OcrResult upscaled = read_text(image, models, charset);
+  EXPECT_EQ(upscaled.detector_width, 1472);
+  EXPECT_EQ(upscaled.detector_height, 736);
+}
+
+TEST(OcrPipeline, LinesArePaddedToTheWidestOfTheirBatch) {
+  // Aspect ratios 2, 10, 4, 12, 3, 20, 5, 8 (height 10). By ratio: batch
+  // {2, 3, 4, 5, 8, 10} pads to max(320, 48 * 10) = 480; {12, 20} to 960.
+  std::vector<Image> crops;
+  for (const int w : {20, 100, 40, 120, 30, 200, 50, 80}) crops.emplace_back(w, 10, 3);
+  const std::vector<int> widths = recognition_widths(crops, {});
+  EXPECT_EQ(widths, (std::vector<int>{480, 480, 480, 960, 480, 960, 480, 480}));
+  OcrParams narrow;
+  narrow.rec_max_width = 600;  // the bound on the tensor still holds
+  narrow.rec_batch = 1;        // one line a batch: each at its own width
+  EXPECT_EQ(recognition_widths(crops, narrow), (std::vector<int>{320, 480, 320, 576, 320, 600, 320, 384}));
+  EXPECT_TRUE(recognition_widths({}, {}).empty());
 }
 
 TEST(OcrPipeline, MalformedModelOutputsAreErrors) {
   const Charset charset = Charset::parse("a\nb", "keys");
   std::vector<std::vector<int64_t>> rec_shapes;
   Image image(64, 32, 3);
+  OcrParams as_is;  // the fake detector's block is drawn for the picture's own size
+  as_is.det_resize.limit_type = LimitType::kMax;
   TextModels wrong_classes = fake_models(rec_shapes, charset.size() + 1);
-  EXPECT_THROW(read_text(image, wrong_classes, charset), Error);
+  EXPECT_THROW(read_text(image, wrong_classes, charset, as_is), Error);
   TextModels small_map = fake_models(rec_shapes, charset.size());
   small_map.detector = [](const FloatTensor&) {
     return FloatTensor{{1, 1, 2, 2}, std::vector<float>(4, 1.0f)};
   };
-  EXPECT_THROW(read_text(image, small_map, charset), Error);
+  EXPECT_THROW(read_text(image, small_map, charset, as_is), Error);
   TextModels lying_shape = fake_models(rec_shapes, charset.size());
   lying_shape.classifier = [](const FloatTensor&) { return FloatTensor{{1, 3}, {0.1f, 0.9f}}; };
-  EXPECT_THROW(read_text(image, lying_shape, charset), Error);
+  EXPECT_THROW(read_text(image, lying_shape, charset, as_is), Error);
   TextModels no_detector;
-  EXPECT_THROW(read_text(image, no_detector, charset), Error);
+  EXPECT_THROW(read_text(image, no_detector, charset, as_is), Error);
 }
 
 }  // namespace

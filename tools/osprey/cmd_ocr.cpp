@@ -31,6 +31,9 @@ struct OcrOptions {
   std::string out;
   std::string dump_tensors;   // write every model input here
   std::string model_outputs;  // take every model output from here instead of running the models
+  std::string det_limit_type = "min";
+  std::string det_score_mode = "slow";
+  ocr::OcrParams params;
 };
 
 std::string cached(const std::string& given, const std::string& relative) {
@@ -99,7 +102,11 @@ void run_ocr(const OcrOptions& options) {
   const ocr::TextModels models{model(options.det, "ch_PP-OCRv4_det_infer", "det"),
                                model(options.cls, "ch_ppocr_mobile_v2.0_cls_infer", "cls"),
                                model(options.rec, "ch_PP-OCRv4_rec_infer", "rec")};
-  const ocr::OcrResult result = ocr::read_text(image, models, charset);
+  ocr::OcrParams params = options.params;
+  params.det_resize.limit_type =
+      options.det_limit_type == "max" ? ocr::LimitType::kMax : ocr::LimitType::kMin;
+  params.db.score_mode = options.det_score_mode == "fast" ? ocr::ScoreMode::kFast : ocr::ScoreMode::kSlow;
+  const ocr::OcrResult result = ocr::read_text(image, models, charset, params);
 
   if (!options.out.empty()) vision::write_png(options.out, ocr::annotate_text(image, result.lines));
   if (options.json) {
@@ -126,6 +133,42 @@ void add_ocr_command(CLI::App& app) {
                   "text recognizer (default $OSPREY_CACHE/onnx/ch_PP-OCRv4_rec_infer.onnx)");
   cmd->add_option("--keys", options->keys,
                   "the recognizer's character list (default $OSPREY_CACHE/files/ppocr_keys_v1.txt)");
+  ocr::OcrParams& params = options->params;
+  cmd->add_option("--det-limit-side", params.det_resize.limit_side,
+                  "detector input: the side --det-limit-type bounds (PaddleOCR's det_limit_side_len)")
+      ->check(CLI::Range(32, 4000))
+      ->capture_default_str();
+  cmd->add_option("--det-limit-type", options->det_limit_type,
+                  "max: scale down so the longer side is at most --det-limit-side; min: scale up so the "
+                  "shorter side is at least that")
+      ->check(CLI::IsMember({"min", "max"}))
+      ->capture_default_str();
+  cmd->add_option(
+         "--det-max-side", params.det_resize.max_side,
+         "detector input: the longer side is scaled down to this at most (PaddleOCR's max_side_limit)")
+      ->check(CLI::Range(32, 4096))
+      ->capture_default_str();
+  cmd->add_option("--det-thresh", params.db.thresh, "detector map: a pixel is text above this")
+      ->check(CLI::Range(0.0f, 1.0f))
+      ->capture_default_str();
+  cmd->add_option("--det-box-thresh", params.db.box_thresh, "detector map: mean a box needs to be kept")
+      ->check(CLI::Range(0.0f, 1.0f))
+      ->capture_default_str();
+  cmd->add_option("--unclip-ratio", params.db.unclip_ratio, "how far text boxes are grown back")
+      ->check(CLI::Range(0.0f, 10.0f))
+      ->capture_default_str();
+  cmd->add_option("--det-score-mode", options->det_score_mode,
+                  "box score: fast, the mean over its rectangle; slow, over the text region itself")
+      ->check(CLI::IsMember({"fast", "slow"}))
+      ->capture_default_str();
+  cmd->add_flag("--use-dilation", params.db.use_dilation, "dilate the binarised detector map (2x2) first");
+  cmd->add_option("--rec-batch-num", params.rec_batch,
+                  "lines are padded to the widest of this many (by aspect ratio), as PaddleOCR batches them")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--drop-score", params.drop_score, "leave out lines recognised less surely than this")
+      ->check(CLI::Range(0.0f, 1.0f))
+      ->capture_default_str();
   cmd->add_flag("--json", options->json, "print one JSON object instead of a table");
   cmd->add_option("-o,--out", options->out, "write the picture with the text drawn beside it (PNG)");
   cmd->add_option("--dump-tensors", options->dump_tensors,

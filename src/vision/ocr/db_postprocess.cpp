@@ -10,21 +10,33 @@
 namespace osprey::vision::ocr {
 namespace {
 
-// The leftmost and rightmost pixel of every row of one region: its convex
-// hull is the hull of these, so the interior need not be kept.
-std::vector<Point> region_extremes(std::vector<uint8_t>& text, int width, int height, int start) {
+struct Region {
+  std::vector<Point> extremes;  // the leftmost and rightmost pixel of every row
+  std::vector<int> pixels;      // every pixel, as map indices
+  int left = 0, top = 0, right = 0, bottom = 0;
+};
+
+// One 8-connected region, cleared from `text`. Its convex hull is the hull
+// of the row extremes, so those are what the box is fitted to.
+Region take_region(std::vector<uint8_t>& text, int width, int height, int start) {
+  Region region;
   std::vector<int> stack = {start};
   text[static_cast<size_t>(start)] = 0;
   std::vector<int> row_min(static_cast<size_t>(height), width), row_max(static_cast<size_t>(height), -1);
-  int top = height, bottom = -1;
+  region.left = width;
+  region.top = height;
+  region.right = region.bottom = -1;
   while (!stack.empty()) {
     const int index = stack.back();
     stack.pop_back();
+    region.pixels.push_back(index);
     const int x = index % width, y = index / width;
     row_min[static_cast<size_t>(y)] = std::min(row_min[static_cast<size_t>(y)], x);
     row_max[static_cast<size_t>(y)] = std::max(row_max[static_cast<size_t>(y)], x);
-    top = std::min(top, y);
-    bottom = std::max(bottom, y);
+    region.left = std::min(region.left, x);
+    region.right = std::max(region.right, x);
+    region.top = std::min(region.top, y);
+    region.bottom = std::max(region.bottom, y);
     for (int dy = -1; dy <= 1; ++dy) {
       for (int dx = -1; dx <= 1; ++dx) {
         const int nx = x + dx, ny = y + dy;
@@ -36,13 +48,71 @@ std::vector<Point> region_extremes(std::vector<uint8_t>& text, int width, int he
       }
     }
   }
-  std::vector<Point> points;
-  for (int y = top; y <= bottom; ++y) {
+  for (int y = region.top; y <= region.bottom; ++y) {
     const auto r = static_cast<size_t>(y);
-    points.push_back({static_cast<float>(row_min[r]), static_cast<float>(y)});
-    if (row_max[r] != row_min[r]) points.push_back({static_cast<float>(row_max[r]), static_cast<float>(y)});
+    region.extremes.push_back({static_cast<float>(row_min[r]), static_cast<float>(y)});
+    if (row_max[r] != row_min[r]) {
+      region.extremes.push_back({static_cast<float>(row_max[r]), static_cast<float>(y)});
+    }
   }
-  return points;
+  return region;
+}
+
+// PaddleOCR's box_score_slow: the mean over the region's outline filled,
+// i.e. the region and the holes inside it. A curved line scores as the text
+// it is, where its bounding rectangle would take in the background.
+float mean_over_region(const ProbabilityMap& map, const Region& region) {
+  // A local mask with a one-pixel frame: 1 region, 2 background reached
+  // from the frame (4-connected), 0 holes.
+  const int w = region.right - region.left + 3, h = region.bottom - region.top + 3;
+  std::vector<uint8_t> mask(static_cast<size_t>(w) * static_cast<size_t>(h), 0);
+  const auto local = [&](int index) {
+    const int x = index % map.width - region.left + 1, y = index / map.width - region.top + 1;
+    return static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x);
+  };
+  for (const int index : region.pixels) mask[local(index)] = 1;
+  std::vector<size_t> stack = {0};
+  mask[0] = 2;
+  while (!stack.empty()) {
+    const size_t i = stack.back();
+    stack.pop_back();
+    const int x = static_cast<int>(i % static_cast<size_t>(w)),
+              y = static_cast<int>(i / static_cast<size_t>(w));
+    const int next[4][2] = {{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}};
+    for (const auto& [nx, ny] : next) {
+      if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+      const size_t n = static_cast<size_t>(ny) * static_cast<size_t>(w) + static_cast<size_t>(nx);
+      if (mask[n] != 0) continue;
+      mask[n] = 2;
+      stack.push_back(n);
+    }
+  }
+  double sum = 0;
+  int64_t count = 0;
+  for (int y = 1; y < h - 1; ++y) {
+    for (int x = 1; x < w - 1; ++x) {
+      if (mask[static_cast<size_t>(y) * static_cast<size_t>(w) + static_cast<size_t>(x)] == 2) continue;
+      const int mx = x - 1 + region.left, my = y - 1 + region.top;
+      sum += map.values[static_cast<size_t>(my) * static_cast<size_t>(map.width) + static_cast<size_t>(mx)];
+      ++count;
+    }
+  }
+  return count == 0 ? 0.0f : static_cast<float>(sum / static_cast<double>(count));
+}
+
+// PaddleOCR's use_dilation: a 2x2 dilation, which grows every region by a
+// pixel to the right and down (OpenCV's anchor for an even kernel).
+void dilate(std::vector<uint8_t>& text, int width, int height) {
+  for (int y = height - 1; y >= 0; --y) {
+    for (int x = width - 1; x >= 0; --x) {
+      const auto at = [&](int xx, int yy) {
+        return text[static_cast<size_t>(yy) * static_cast<size_t>(width) + static_cast<size_t>(xx)];
+      };
+      const bool set = at(x, y) != 0 || (x > 0 && at(x - 1, y) != 0) || (y > 0 && at(x, y - 1) != 0) ||
+                       (x > 0 && y > 0 && at(x - 1, y - 1) != 0);
+      text[static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)] = set ? 1 : 0;
+    }
+  }
 }
 
 double polygon_area(const Quad& q) {
@@ -62,7 +132,8 @@ double polygon_perimeter(const Quad& q) {
 }
 
 float scale_coordinate(float value, int from, int to) {
-  return std::clamp(std::round(value / static_cast<float>(from) * static_cast<float>(to)), 0.0f,
+  // + 0 turns a rounded -0 into 0, so it does not print as "-0".
+  return std::clamp(std::round(value / static_cast<float>(from) * static_cast<float>(to)) + 0.0f, 0.0f,
                     static_cast<float>(to));
 }
 
@@ -115,17 +186,19 @@ std::vector<TextBox> db_boxes(const ProbabilityMap& map, int image_width, int im
                image_height);
   std::vector<uint8_t> text(map.values.size());
   for (size_t i = 0; i < text.size(); ++i) text[i] = map.values[i] > params.thresh ? 1 : 0;
+  if (params.use_dilation) dilate(text, map.width, map.height);
 
   std::vector<TextBox> boxes;
   int regions = 0;
   for (size_t start = 0; start < text.size() && regions < params.max_candidates; ++start) {
     if (text[start] == 0) continue;
     ++regions;
-    const std::vector<Point> points = region_extremes(text, map.width, map.height, static_cast<int>(start));
-    const RotatedRect rect = min_area_rect(points);
+    const Region region = take_region(text, map.width, map.height, static_cast<int>(start));
+    const RotatedRect rect = min_area_rect(region.extremes);
     if (shorter_side(rect) < params.min_size) continue;
     const Quad box = box_corners(rect);
-    const float score = mean_inside(map, box);
+    const float score =
+        params.score_mode == ScoreMode::kSlow ? mean_over_region(map, region) : mean_inside(map, box);
     if (!(score >= params.box_thresh)) continue;  // NaN scores too
     // The detector is trained on text shrunk by this offset (Vatti clipping
     // with round joins); growing a rectangle that way keeps it a rectangle.

@@ -1,6 +1,6 @@
 // DB (Differentiable Binarization) post-processing: the text detector's
 // probability map to oriented text boxes in image pixels, following
-// PaddleOCR's DBPostProcess (score_mode "fast", polygons off).
+// PaddleOCR's DBPostProcess (quad boxes; score_mode "fast" or "slow").
 #pragma once
 
 #include <span>
@@ -10,12 +10,19 @@
 
 namespace osprey::vision::ocr {
 
+enum class ScoreMode {
+  kFast,  // mean over the box's minimum-area rectangle (PaddleOCR's "fast")
+  kSlow,  // mean over the region itself, holes filled (PaddleOCR's "slow")
+};
+
 struct DbParams {
   float thresh = 0.3f;        // a map pixel is text when its probability exceeds this
   float box_thresh = 0.6f;    // mean probability a box needs to be kept
   float unclip_ratio = 1.5f;  // how far boxes are grown back (the map shrinks text)
   float min_size = 3;         // shorter side, in map pixels, below which a box is noise
   int max_candidates = 1000;  // connected regions looked at, in scan order
+  bool use_dilation = false;  // grow the binarised map by a 2x2 dilation first
+  ScoreMode score_mode = ScoreMode::kFast;
 };
 
 struct TextBox {

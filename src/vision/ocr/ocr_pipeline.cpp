@@ -54,7 +54,7 @@ std::vector<TextBox> clip_boxes(std::vector<TextBox> boxes, int width, int heigh
 std::vector<TextBox> detect(const Image& rgb, const TextModels& models, const OcrParams& params,
                             OcrResult& result) {
   auto start = Clock::now();
-  const Size size = detector_input_size(rgb.width, rgb.height, params.det_limit_side);
+  const Size size = detector_input_size(rgb.width, rgb.height, params.det_resize);
   result.detector_width = size.width;
   result.detector_height = size.height;
   const FloatTensor input = to_tensor(rgb, size, size.width, kDetectorNormalization);
@@ -95,11 +95,8 @@ bool is_upside_down(const Image& crop, const TextModels& models, const OcrParams
   return out.values[1] > out.values[0] && out.values[1] >= params.cls_thresh;
 }
 
-Recognition recognize(const Image& crop, const TextModels& models, const Charset& charset,
+Recognition recognize(const Image& crop, int width, const TextModels& models, const Charset& charset,
                       const OcrParams& params) {
-  const double aspect = static_cast<double>(crop.width) / crop.height;
-  const double wanted = std::max(static_cast<double>(params.rec_min_width), params.rec_height * aspect);
-  const int width = static_cast<int>(std::min(wanted, static_cast<double>(params.rec_max_width)));
   const FloatTensor out = models.recognizer(line_tensor(crop, params.rec_height, width));
   check_output(out, "text recognizer");
   const int64_t classes = charset.size();
@@ -112,6 +109,25 @@ Recognition recognize(const Image& crop, const TextModels& models, const Charset
 
 }  // namespace
 
+std::vector<int> recognition_widths(const std::vector<Image>& crops, const OcrParams& params) {
+  std::vector<double> aspect(crops.size());
+  for (size_t i = 0; i < crops.size(); ++i) aspect[i] = static_cast<double>(crops[i].width) / crops[i].height;
+  std::vector<size_t> order(crops.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&aspect](size_t a, size_t b) { return aspect[a] < aspect[b]; });
+  std::vector<int> widths(crops.size());
+  const auto batch = static_cast<size_t>(std::max(params.rec_batch, 1));
+  for (size_t begin = 0; begin < order.size(); begin += batch) {
+    const size_t end = std::min(begin + batch, order.size());
+    double widest = static_cast<double>(params.rec_min_width) / params.rec_height;
+    for (size_t k = begin; k < end; ++k) widest = std::max(widest, aspect[order[k]]);
+    const double width = std::min(params.rec_height * widest, static_cast<double>(params.rec_max_width));
+    for (size_t k = begin; k < end; ++k) widths[order[k]] = static_cast<int>(width);
+  }
+  return widths;
+}
+
 OcrResult read_text(const Image& image, const TextModels& models, const Charset& charset,
                     const OcrParams& params) {
   OSPREY_CHECK(models.detector && models.recognizer, "OCR needs a detector and a recognizer");
@@ -121,20 +137,28 @@ OcrResult read_text(const Image& image, const TextModels& models, const Charset&
   OcrResult result;
   const std::vector<TextBox> boxes = detect(rgb, models, params, result);
 
+  std::vector<TextBox> kept;
+  std::vector<Image> crops;
+  std::vector<bool> turned;
+  auto stage = Clock::now();
   for (const TextBox& box : boxes) {
-    auto stage = Clock::now();
     Image crop = upright_crop(rgb, box.quad);
     if (crop.empty()) continue;
-    const bool turned = is_upside_down(crop, models, params);
-    if (turned) crop = rotate_half(crop);
-    result.timing.classification_ms += ms_since(stage);
-
-    stage = Clock::now();
-    const Recognition read = recognize(crop, models, charset, params);
-    result.timing.recognition_ms += ms_since(stage);
-    if (!(read.score >= params.drop_score)) continue;  // NaN scores too
-    result.lines.push_back({read.text, read.score, box.quad, box.score, turned});
+    turned.push_back(is_upside_down(crop, models, params));
+    if (turned.back()) crop = rotate_half(crop);
+    kept.push_back(box);
+    crops.push_back(std::move(crop));
   }
+  result.timing.classification_ms = ms_since(stage);
+
+  stage = Clock::now();
+  const std::vector<int> widths = recognition_widths(crops, params);
+  for (size_t i = 0; i < crops.size(); ++i) {
+    const Recognition read = recognize(crops[i], widths[i], models, charset, params);
+    if (!(read.score >= params.drop_score)) continue;  // NaN scores too
+    result.lines.push_back({read.text, read.score, kept[i].quad, kept[i].score, turned[i]});
+  }
+  result.timing.recognition_ms = ms_since(stage);
   result.timing.total_ms = ms_since(start);
   return result;
 }

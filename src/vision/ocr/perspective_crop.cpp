@@ -12,6 +12,15 @@ float distance(Point a, Point b) {
   return std::hypot(a.x - b.x, a.y - b.y);
 }
 
+// Cubic convolution weights for the taps at -1, 0, 1, 2 around a sample
+// `t` past a pixel, with OpenCV's A = -0.75 (its INTER_CUBIC).
+std::array<float, 4> cubic_weights(float t) {
+  constexpr float a = -0.75f;
+  const auto near = [](float d) { return ((a + 2) * d - (a + 3)) * d * d + 1; };       // |d| <= 1
+  const auto far = [](float d) { return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a; };  // 1 < |d| < 2
+  return {far(t + 1), near(t), near(1 - t), far(2 - t)};
+}
+
 }  // namespace
 
 std::optional<Homography> homography(const Quad& from, const Quad& to) {
@@ -71,22 +80,30 @@ Image crop_quad(const Image& image, const Quad& quad) {
     uint8_t* row = out.row(y);
     for (int x = 0; x < width; ++x) {
       const Point s = apply(*back, {static_cast<float>(x), static_cast<float>(y)});
-      // Replicated border: clamp the sample position into the picture.
-      const float sx = std::isfinite(s.x) ? std::clamp(s.x, 0.0f, static_cast<float>(image.width - 1)) : 0.0f;
-      const float sy =
-          std::isfinite(s.y) ? std::clamp(s.y, 0.0f, static_cast<float>(image.height - 1)) : 0.0f;
-      const int x0 = static_cast<int>(sx), y0 = static_cast<int>(sy);
-      const int x1 = std::min(x0 + 1, image.width - 1), y1 = std::min(y0 + 1, image.height - 1);
-      const float fx = sx - static_cast<float>(x0), fy = sy - static_cast<float>(y0);
-      const uint8_t* p00 = image.at(x0, y0);
-      const uint8_t* p01 = image.at(x1, y0);
-      const uint8_t* p10 = image.at(x0, y1);
-      const uint8_t* p11 = image.at(x1, y1);
+      if (!std::isfinite(s.x) || !std::isfinite(s.y)) {
+        std::copy_n(image.at(0, 0), channels, row + static_cast<size_t>(x) * channels);
+        continue;
+      }
+      // Far outside, every tap is the edge pixel anyway; keep the ints small.
+      const float sx = std::clamp(s.x, -2.0f, static_cast<float>(image.width + 1));
+      const float sy = std::clamp(s.y, -2.0f, static_cast<float>(image.height + 1));
+      const int x0 = static_cast<int>(std::floor(sx)), y0 = static_cast<int>(std::floor(sy));
+      const std::array<float, 4> wx = cubic_weights(sx - static_cast<float>(x0));
+      const std::array<float, 4> wy = cubic_weights(sy - static_cast<float>(y0));
       for (size_t c = 0; c < channels; ++c) {
-        const float top = static_cast<float>(p00[c]) + fx * static_cast<float>(p01[c] - p00[c]);
-        const float bottom = static_cast<float>(p10[c]) + fx * static_cast<float>(p11[c] - p10[c]);
+        float sum = 0;
+        for (int j = 0; j < 4; ++j) {
+          // Replicated border: taps outside the picture take the edge pixel.
+          const int ty = std::clamp(y0 - 1 + j, 0, image.height - 1);
+          float across = 0;
+          for (int i = 0; i < 4; ++i) {
+            const int tx = std::clamp(x0 - 1 + i, 0, image.width - 1);
+            across += wx[static_cast<size_t>(i)] * static_cast<float>(image.at(tx, ty)[c]);
+          }
+          sum += wy[static_cast<size_t>(j)] * across;
+        }
         row[static_cast<size_t>(x) * channels + c] =
-            static_cast<uint8_t>(std::clamp(std::lround(top + fy * (bottom - top)), 0L, 255L));
+            static_cast<uint8_t>(std::clamp(std::lround(sum), 0L, 255L));
       }
     }
   }

@@ -20,8 +20,9 @@ std::optional<Homography> homography(const Quad& from, const Quad& to);
 Point apply(const Homography& h, Point p);
 
 // The quad's content as a width x height image, where width and height are
-// the longer of the quad's opposite sides (truncated, at least 1). Bilinear
-// sampling; outside the picture the nearest edge pixel is used.
+// the longer of the quad's opposite sides (truncated, at least 1). Bicubic
+// sampling as PaddleOCR's warpPerspective (INTER_CUBIC); outside the picture
+// the nearest edge pixel is used.
 // A quad that would need more than kMaxImagePixels, or a degenerate one,
 // gives an empty image.
 Image crop_quad(const Image& image, const Quad& quad);

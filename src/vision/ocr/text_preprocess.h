@@ -25,10 +25,22 @@ struct Size {
   int width = 0, height = 0;
 };
 
-// The detector's input size: the picture scaled down so its longer side is
-// at most `limit_side` (never up), each side rounded to a multiple of 32
-// (at least 32).
-Size detector_input_size(int width, int height, int limit_side);
+// How the picture is scaled for the detector (PaddleOCR's DetResizeForTest
+// limit_side_len / limit_type, and PaddleOCR 3's max_side_limit).
+enum class LimitType {
+  kMax,  // scale down so the longer side is at most `limit_side`; never up
+  kMin,  // scale up so the shorter side is at least `limit_side`; never down
+};
+
+struct DetectorResize {
+  int limit_side = 960;
+  LimitType limit_type = LimitType::kMax;
+  int max_side = 4000;  // after either rule, the longer side is scaled down to this
+};
+
+// The detector's input size: the picture scaled as `resize` says, each side
+// rounded to a multiple of 32 (at least 32).
+Size detector_input_size(int width, int height, const DetectorResize& resize);
 
 // `rgb` resized to `resized` and written as [1,3,H,W] with width
 // `tensor_width` (>= resized.width); the columns right of the picture are 0
@@ -36,7 +48,8 @@ Size detector_input_size(int width, int height, int limit_side);
 FloatTensor to_tensor(const Image& rgb, Size resized, int tensor_width, const ChannelNormalization& norm);
 
 // A text line for the classifier or recogniser: height `height`, width
-// ceil(height * aspect) capped at `tensor_width`, padded to `tensor_width`.
+// ceil(height * aspect) capped at `tensor_width` (resized bilinearly as
+// OpenCV does, without averaging when shrinking), padded to `tensor_width`.
 FloatTensor line_tensor(const Image& rgb, int height, int tensor_width);
 
 }  // namespace osprey::vision::ocr
