@@ -3,7 +3,8 @@
 // input holds (x0 - x_zp, x1 - x_zp) as 16-bit halves, one int32 lane of the
 // packed weights (w0 - w_zp, w1 - w_zp) for its output channel, and vpmaddwd
 // adds both products into that lane. A tile keeps 6 output pixels x 16
-// output channels of int32 sums in 12 of the 16 vector registers.
+// output channels (or 12 x 8 for the last 8 channels) of int32 sums in 12 of
+// the 16 vector registers.
 #include <pthreadpool.h>
 
 #include <algorithm>
@@ -19,8 +20,7 @@ namespace osprey {
 namespace {
 
 constexpr int kBlock = 16;              // output channels a tile computes: two vectors
-constexpr int kTilePixels = 6;          // output pixels a tile computes
-constexpr int64_t kPixelsPerTask = 60;  // a multiple of kTilePixels
+constexpr int64_t kPixelsPerTask = 60;  // a multiple of every tile's pixel count
 
 // Two 16-bit values as the halves of one int32 (low first).
 int32_t pair(int32_t low, int32_t high) {
@@ -167,9 +167,16 @@ void conv_tile(const Job& job, const Pixel* px, int count, uint8_t* out, int blo
   }
 }
 
+// Output pixels a tile of V vectors computes: its sums, one vector of weights
+// and the broadcast input fill 14 or 15 of the 16 vector registers.
+template <int V>
+constexpr int tile_pixels() {
+  return V == 1 ? 12 : 6;
+}
+
 template <int V>
 void conv_range(const Job& job, int64_t first, int64_t last, int block) {
-  constexpr int P = kTilePixels;
+  constexpr int P = tile_pixels<V>();
   const Int8Avx2ConvShape& s = job.w->s;
   const size_t image = static_cast<size_t>(s.h) * s.w * job.w->pairs;
   int64_t rest = first;
