@@ -69,30 +69,46 @@ inline __m256i rounding_divide(__m256i x, __m256i e) {
   return _mm256_sub_epi32(_mm256_srav_epi32(x, e), _mm256_cmpgt_epi32(remainder, threshold));
 }
 
-// The output values of the 8 int32 sums of channels [c, c + 8), in the
-// arithmetic of Requant::finish (kernels/ref/quantized/conv.cpp).
-inline __m256i requantize(__m256i acc, const Int8Requant& rq, size_t c) {
-  const __m256i zp = _mm256_set1_epi32(rq.output_zero_point);
-  if (rq.mode == quant::Arithmetic::kLiteRT) {
-    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(rq.scale.data() + c));
-    v = _mm256_max_ps(v, _mm256_set1_ps(static_cast<float>(rq.qmin - rq.output_zero_point)));
-    v = _mm256_min_ps(v, _mm256_set1_ps(static_cast<float>(rq.qmax - rq.output_zero_point)));
-    return _mm256_add_epi32(_mm256_cvtps_epi32(v), zp);  // rounds half to even, as lrint
+// The output values of int32 sums in the arithmetic of Requant::finish
+// (kernels/ref/quantized/conv.cpp), with the per-tensor values broadcast
+// once, where a kernel starts its tiles.
+class Requantizer {
+ public:
+  explicit Requantizer(const Int8Requant& rq)
+      : rq_(rq),
+        zp_(_mm256_set1_epi32(rq.output_zero_point)),
+        qmin_(_mm256_set1_epi32(rq.qmin)),
+        qmax_(_mm256_set1_epi32(rq.qmax)),
+        low_(_mm256_set1_ps(static_cast<float>(rq.qmin - rq.output_zero_point))),
+        high_(_mm256_set1_ps(static_cast<float>(rq.qmax - rq.output_zero_point))) {}
+
+  // The 8 output values of the sums of channels [c, c + 8).
+  __m256i operator()(__m256i acc, size_t c) const {
+    if (rq_.mode == quant::Arithmetic::kLiteRT) {
+      __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(rq_.scale.data() + c));
+      v = _mm256_min_ps(_mm256_max_ps(v, low_), high_);
+      return _mm256_add_epi32(_mm256_cvtps_epi32(v), zp_);  // rounds half to even, as lrint
+    }
+    const __m256i m = load(rq_.multiplier.data() + c);
+    const __m256i right = load(rq_.right_shift.data() + c);
+    __m256i v;
+    if (rq_.mode == quant::Arithmetic::kTfliteSingle) {
+      v = single_rounding(acc, m, right);
+    } else {
+      // The left shift wraps, as the reference's unsigned multiply does.
+      v = rounding_divide(doubling_high_mul(_mm256_sllv_epi32(acc, load(rq_.left_shift.data() + c)), m),
+                          right);
+    }
+    return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp_), qmin_), qmax_);
   }
-  const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rq.multiplier.data() + c));
-  const __m256i right = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rq.right_shift.data() + c));
-  __m256i v;
-  if (rq.mode == quant::Arithmetic::kTfliteSingle) {
-    v = single_rounding(acc, m, right);
-  } else {
-    // The left shift wraps, as the reference's unsigned multiply does.
-    const __m256i left = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rq.left_shift.data() + c));
-    v = rounding_divide(doubling_high_mul(_mm256_sllv_epi32(acc, left), m), right);
-  }
-  v = _mm256_add_epi32(v, zp);
-  v = _mm256_max_epi32(v, _mm256_set1_epi32(rq.qmin));
-  return _mm256_min_epi32(v, _mm256_set1_epi32(rq.qmax));
-}
+
+ private:
+  static __m256i load(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+  const Int8Requant& rq_;
+  __m256i zp_, qmin_, qmax_;
+  __m256 low_, high_;
+};
 
 // The low bytes of the 8 int32 lanes, in the low 8 bytes.
 inline __m128i low_bytes(__m256i v) {

@@ -126,7 +126,8 @@ void widen_rows(const Weights& w, const uint8_t* input, int32_t* out, int64_t fi
 // `count` (1..P) output pixels `px`, written from `out` on (cout apart),
 // output channels [16 * block, + 8 * V).
 template <int P, int V>
-void conv_tile(const Job& job, const Pixel* px, int count, uint8_t* out, int block) {
+void conv_tile(const Job& job, const int8_avx2::Requantizer& requantize, const Pixel* px, int count,
+               uint8_t* out, int block) {
   const Weights& w = *job.w;
   const Int8Avx2ConvShape& s = w.s;
   const size_t c0 = static_cast<size_t>(block) * kBlock;
@@ -162,7 +163,7 @@ void conv_tile(const Job& job, const Pixel* px, int count, uint8_t* out, int blo
     for (int v = 0; v < V; ++v) {
       const size_t c = c0 + static_cast<size_t>(v) * kLanes;
       int8_avx2::store_bytes(out + static_cast<size_t>(i) * s.cout + static_cast<size_t>(v) * kLanes,
-                             s.cout - static_cast<int>(c), int8_avx2::requantize(acc[i][v], w.rq, c));
+                             s.cout - static_cast<int>(c), requantize(acc[i][v], c));
     }
   }
 }
@@ -179,6 +180,7 @@ void conv_range(const Job& job, int64_t first, int64_t last, int block) {
   constexpr int P = tile_pixels<V>();
   const Int8Avx2ConvShape& s = job.w->s;
   const size_t image = static_cast<size_t>(s.h) * s.w * job.w->pairs;
+  const int8_avx2::Requantizer requantize(job.w->rq);
   int64_t rest = first;
   int ox = static_cast<int>(rest % s.ow);
   rest /= s.ow;
@@ -200,7 +202,7 @@ void conv_range(const Job& job, int64_t first, int64_t last, int block) {
       }
     }
     uint8_t* out = job.output + static_cast<size_t>(p) * s.cout + static_cast<size_t>(block) * kBlock;
-    conv_tile<P, V>(job, px, count, out, block);
+    conv_tile<P, V>(job, requantize, px, count, out, block);
     p += count;
   }
 }

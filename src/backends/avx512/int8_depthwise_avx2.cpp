@@ -87,6 +87,7 @@ void depthwise_row(const Job& job, int block, int row) {
   const int32_t* wb = p.packed.data() + static_cast<size_t>(block) * K * K * kLanes;
   const __m256i bias = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rq.bias.data() + c0));
   const __m256i zero_point = _mm256_set1_epi32(rq.input_zero_point);
+  const int8_avx2::Requantizer requantize(rq);
   const int iy0 = oy * S - s.pad_top;
   const uint8_t* image = job.input + static_cast<size_t>(n) * s.h * s.w * c + c0;
   uint8_t* out = job.output + (static_cast<size_t>(n) * s.oh + oy) * s.ow * c + c0;
@@ -118,8 +119,7 @@ void depthwise_row(const Job& job, int block, int row) {
     const int tile = std::min(kTile, s.ow - ox);
     unrolled<kTile>([&](auto t) {
       if (t < tile)
-        int8_avx2::store_bytes(out + static_cast<size_t>(ox + t) * c, lanes,
-                               int8_avx2::requantize(acc[t], rq, c0));
+        int8_avx2::store_bytes(out + static_cast<size_t>(ox + t) * c, lanes, requantize(acc[t], c0));
     });
   }
 }
