@@ -34,3 +34,17 @@ if(NODE_EXECUTABLE)
                    --backend default --backend ref)
   set_tests_properties(quant_litert_compare PROPERTIES LABELS "quant;litert" TIMEOUT 900 SKIP_RETURN_CODE 77)
 endif()
+
+# The same comparison with osprey-avx512's int8 kernels held to their AVX2
+# level (OSPREY_AVX512_INT8=avx2, backends/avx512/int8_cpu.h), as on the many
+# x86 CPUs without AVX-512, on the two models that reach all of those kernels
+# (convolutions, PRELU, AVERAGE_POOL_2D, tables) in a per-tensor and a
+# per-channel form. On a CPU without AVX2 the level falls to none.
+if(NODE_EXECUTABLE)
+  add_test(NAME quant_litert_compare_avx2
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>
+                   --models selfie_segmentation,palm_detection_lite --configs pt-uint8,pc-int8
+                   --backend default --backend ref)
+  set_tests_properties(quant_litert_compare_avx2 PROPERTIES ENVIRONMENT OSPREY_AVX512_INT8=avx2
+                       LABELS "quant;litert" TIMEOUT 900 SKIP_RETURN_CODE 77)
+endif()

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_microkernels.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
@@ -194,11 +195,18 @@ class Int8ConvKernel final : public Kernel {
 
 std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Level level,
                                        std::shared_ptr<pthreadpool> pool) {
-  const Int8Microkernels* kernels = int8_microkernels(level);
   Claim c;
-  if (!kernels || !claims(graph, op, c)) return nullptr;
+  if (level == Int8Level::kNone || !claims(graph, op, c)) return nullptr;
   Int8Requant rq;
   if (!int8_requant_params(graph, op, c.cout, 0, c.activation, rq)) return nullptr;
+  if (level == Int8Level::kAvx2) {
+    const Int8Avx2ConvShape shape{c.g.n,        c.g.h,          c.g.w,          c.cin,       c.g.oh,
+                                  c.g.ow,       c.cout,         c.kh,           c.kw,        c.g.stride_h,
+                                  c.g.stride_w, c.g.dilation_h, c.g.dilation_w, c.g.pad_top, c.g.pad_left};
+    return make_int8_conv_avx2(shape, in(graph, op, 1).data_as<uint8_t>(), std::move(rq), std::move(pool));
+  }
+  const Int8Microkernels* kernels = int8_microkernels(level);
+  if (!kernels) return nullptr;
   const Int8ConvGeometry tile_g = row_taps(c) ? padded_geometry(c) : c.g;
   return std::make_unique<Int8ConvKernel>(pack(c, in(graph, op, 1), std::move(rq)), c.g, tile_g, kernels,
                                           std::move(pool));

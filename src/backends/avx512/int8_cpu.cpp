@@ -16,7 +16,7 @@ Int8Level int8_cpu_level() {
     if (!cpuinfo_initialize()) return Int8Level::kNone;
     if (!cpuinfo_has_x86_avx512f() || !cpuinfo_has_x86_avx512bw() || !cpuinfo_has_x86_avx512vl() ||
         !cpuinfo_has_x86_avx512dq()) {
-      return Int8Level::kNone;
+      return cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() ? Int8Level::kAvx2 : Int8Level::kNone;
     }
     return cpuinfo_has_x86_avx512vnni() ? Int8Level::kVnni : Int8Level::kAvx512;
   }();
@@ -24,7 +24,8 @@ Int8Level int8_cpu_level() {
 }
 
 bool int8_cpu_has_vbmi() {
-  static const bool vbmi = int8_cpu_level() != Int8Level::kNone && cpuinfo_has_x86_avx512vbmi();
+  static const bool vbmi = static_cast<int>(int8_cpu_level()) >= static_cast<int>(Int8Level::kAvx512) &&
+                           cpuinfo_has_x86_avx512vbmi();
   return vbmi;
 }
 
@@ -38,8 +39,10 @@ Int8Level int8_level() {
     cap = Int8Level::kNone;
   } else if (s == "avx512") {
     cap = Int8Level::kAvx512;
+  } else if (s == "avx2") {
+    cap = Int8Level::kAvx2;
   } else {
-    OSPREY_CHECK(s == "vnni", "OSPREY_AVX512_INT8 is '{}', expected vnni, avx512 or none", s);
+    OSPREY_CHECK(s == "vnni", "OSPREY_AVX512_INT8 is '{}', expected vnni, avx512, avx2 or none", s);
   }
   return static_cast<int>(cap) < static_cast<int>(cpu) ? cap : cpu;
 }
@@ -48,7 +51,7 @@ const Int8Microkernels* int8_microkernels(Int8Level level) {
   switch (level) {
     case Int8Level::kVnni: return &int8_vnni::microkernels();
     case Int8Level::kAvx512: return &int8_avx512::microkernels();
-    default: return nullptr;
+    default: return nullptr;  // kAvx2 has its own kernels (int8_avx2.h)
   }
 }
 
@@ -56,6 +59,7 @@ const char* int8_level_name(Int8Level level) {
   switch (level) {
     case Int8Level::kVnni: return "vnni";
     case Int8Level::kAvx512: return "avx512";
+    case Int8Level::kAvx2: return "avx2";
     default: return "none";
   }
 }

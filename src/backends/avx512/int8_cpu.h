@@ -3,16 +3,18 @@
 //
 //   vnni     AVX-512 VNNI: vpdpbusd / vpdpwssd multiply-accumulate bytes and words
 //   avx512   AVX-512 F+BW+VL+DQ: the same sums from vpmaddwd (16-bit products)
+//   avx2     AVX2 and FMA, no AVX-512: 8-lane vpmaddwd kernels (int8_avx2.h);
+//            the backend's float kernels stay off there
 //   none     the backend leaves integer steps to the next backend
 //
-// OSPREY_AVX512_INT8=vnni|avx512|none caps the level (a lower level than the CPU
-// has, so tests and benchmarks can run every path on one machine); it is read
-// each time a backend partitions a model.
+// OSPREY_AVX512_INT8=vnni|avx512|avx2|none caps the level (a lower level than
+// the CPU has, so tests and benchmarks can run every path on one machine); it
+// is read each time a backend partitions a model.
 #pragma once
 
 namespace osprey {
 
-enum class Int8Level { kNone = 0, kAvx512 = 1, kVnni = 2 };
+enum class Int8Level { kNone = 0, kAvx2 = 1, kAvx512 = 2, kVnni = 3 };
 
 // What this CPU has, capped by OSPREY_AVX512_INT8.
 Int8Level int8_level();

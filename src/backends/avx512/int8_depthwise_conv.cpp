@@ -2,6 +2,7 @@
 
 #include <pthreadpool.h>
 
+#include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_microkernels.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
@@ -135,11 +136,18 @@ class Int8DepthwiseKernel final : public Kernel {
 
 std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
                                                  std::shared_ptr<pthreadpool> pool) {
-  const Int8Microkernels* kernels = int8_microkernels(level);
   Claim c;
-  if (!kernels || !claims(graph, op, c)) return nullptr;
+  if (level == Int8Level::kNone || !claims(graph, op, c)) return nullptr;
   Int8Requant rq;
   if (!int8_requant_params(graph, op, c.channels, 3, c.activation, rq)) return nullptr;
+  if (level == Int8Level::kAvx2) {
+    const Int8Avx2DepthwiseShape shape{c.kernel, c.stride, c.channels, c.n,       c.h,
+                                       c.w,      c.oh,     c.ow,       c.pad_top, c.pad_left};
+    return make_int8_depthwise_conv_avx2(shape, in(graph, op, 1).data_as<uint8_t>(), std::move(rq),
+                                         std::move(pool));
+  }
+  const Int8Microkernels* kernels = int8_microkernels(level);
+  if (!kernels) return nullptr;
   return std::make_unique<Int8DepthwiseKernel>(pack(c, in(graph, op, 1), std::move(rq)), c, kernels,
                                                std::move(pool));
 }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/intrinsics.h"
 #include "backends/op_checks.h"
@@ -211,8 +212,9 @@ void prelu_gather_range(const PreluParams& p, const uint8_t* in, uint8_t* out, i
 
 class Int8PreluKernel final : public Kernel {
  public:
-  Int8PreluKernel(PreluParams p, Shape shape, std::shared_ptr<pthreadpool> pool)
-      : p_(std::move(p)), shape_(std::move(shape)), pool_(std::move(pool)) {}
+  // avx2: the CPU runs Int8Level::kAvx2 (int8_avx2.h), not AVX-512.
+  Int8PreluKernel(PreluParams p, Shape shape, bool avx2, std::shared_ptr<pthreadpool> pool)
+      : p_(std::move(p)), shape_(std::move(shape)), avx2_(avx2), pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
     OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "int8 PRELU takes one input and output");
@@ -225,7 +227,9 @@ class Int8PreluKernel final : public Kernel {
     const uint8_t* in = ctx.input(0).data;
     uint8_t* out = ctx.output(0).data;
     parallel_ranges(pool_.get(), num_elements(shape_), [&](int64_t first, int64_t last) {
-      if (!p_.table.empty()) {
+      if (avx2_) {
+        avx2_range(in, out, first, last);
+      } else if (!p_.table.empty()) {
         prelu_gather_range(p_, in, out, first, last);
       } else if (p_.is_signed) {
         prelu_range<true>(p_, in, out, first, last);
@@ -236,8 +240,21 @@ class Int8PreluKernel final : public Kernel {
   }
 
  private:
+  void avx2_range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const {
+    if (!p_.table.empty()) {
+      int8_avx2::prelu_lookup(p_.table.data(), p_.rows.data(), static_cast<int64_t>(p_.rows.size()), in, out,
+                              first, last);
+    } else {
+      const int8_avx2::PreluFixed fixed{
+          p_.is_signed, p_.mode, p_.in_offset,    p_.out_offset,
+          p_.pos,       p_.neg,  p_.alpha.data(), static_cast<int64_t>(p_.alpha.size())};
+      int8_avx2::prelu_fixed(fixed, in, out, first, last);
+    }
+  }
+
   PreluParams p_;
   Shape shape_;
+  bool avx2_;
   std::shared_ptr<pthreadpool> pool_;
 };
 
@@ -445,7 +462,8 @@ std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Le
       p.alpha[j] = (p.is_signed ? static_cast<int8_t>(byte) : int32_t{byte}) - pa.zero_point;
     }
   }
-  return std::make_unique<Int8PreluKernel>(std::move(p), input.shape, std::move(pool));
+  return std::make_unique<Int8PreluKernel>(std::move(p), input.shape, level == Int8Level::kAvx2,
+                                           std::move(pool));
 }
 
 std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,

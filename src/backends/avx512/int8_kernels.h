@@ -1,5 +1,8 @@
 // osprey's own int8/uint8 kernels on AVX-512 (VNNI where present), bit-exact
-// to the integer reference kernel in each of its arithmetics.
+// to the integer reference kernel in each of its arithmetics. On a CPU with
+// AVX2 and FMA but no AVX-512 (Int8Level::kAvx2) the same ops are claimed and
+// run on the 8-lane kernels of int8_avx2.h; the tables there are looked up
+// one byte at a time.
 //
 // Dense (int8_conv.cpp): CONV_2D without groups, windows up to 7x7 (1x1 and 3x3
 // the common ones; a first layer's 5x5 over 3 channels too), strides 1 to 4,

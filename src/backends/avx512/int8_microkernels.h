@@ -86,7 +86,7 @@ struct Int8Microkernels {
   void (*depthwise[2][2])(const Int8DepthwiseJob& job, int block, int row);
 };
 
-// The kernels of `level`; null for Int8Level::kNone.
+// The kernels of `level`; null for Int8Level::kNone and kAvx2 (int8_avx2.h).
 const Int8Microkernels* int8_microkernels(Int8Level level);
 
 namespace int8_vnni {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/intrinsics.h"
 #include "backends/op_checks.h"
@@ -92,6 +93,7 @@ void pool_pixels(const PoolParams& p, const uint8_t* input, uint8_t* output, int
 
 struct Task {
   const PoolParams* p;
+  bool avx2;  // the CPU runs Int8Level::kAvx2 (int8_avx2.h), not AVX-512
   const uint8_t* input;
   uint8_t* output;
   int64_t pixels;
@@ -101,7 +103,9 @@ void run_task(void* context, size_t chunk) {
   const Task& t = *static_cast<const Task*>(context);
   const int64_t first = static_cast<int64_t>(chunk) * kPixelsPerTask;
   const int64_t last = std::min(t.pixels, first + kPixelsPerTask);
-  if (t.p->is_signed) {
+  if (t.avx2) {
+    int8_avx2::average_pool(t.p->g, t.p->is_signed, t.p->qmin, t.p->qmax, t.input, t.output, first, last);
+  } else if (t.p->is_signed) {
     pool_pixels<true>(*t.p, t.input, t.output, first, last);
   } else {
     pool_pixels<false>(*t.p, t.input, t.output, first, last);
@@ -110,7 +114,8 @@ void run_task(void* context, size_t chunk) {
 
 class Int8AveragePoolKernel final : public Kernel {
  public:
-  Int8AveragePoolKernel(PoolParams p, std::shared_ptr<pthreadpool> pool) : p_(p), pool_(std::move(pool)) {}
+  Int8AveragePoolKernel(PoolParams p, bool avx2, std::shared_ptr<pthreadpool> pool)
+      : p_(p), avx2_(avx2), pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
     OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "int8 pooling takes one input and output");
@@ -120,13 +125,14 @@ class Int8AveragePoolKernel final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    Task task{&p_, ctx.input(0).data, ctx.output(0).data, p_.g.out.pixels()};
+    Task task{&p_, avx2_, ctx.input(0).data, ctx.output(0).data, p_.g.out.pixels()};
     const size_t chunks = static_cast<size_t>((task.pixels + kPixelsPerTask - 1) / kPixelsPerTask);
     pthreadpool_parallelize_1d(pool_.get(), run_task, &task, chunks, 0);
   }
 
  private:
   PoolParams p_;
+  bool avx2_;
   std::shared_ptr<pthreadpool> pool_;
 };
 
@@ -161,7 +167,7 @@ std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op,
     return nullptr;
   }
   p.is_signed = input.type == DType::kInt8;
-  return std::make_unique<Int8AveragePoolKernel>(p, std::move(pool));
+  return std::make_unique<Int8AveragePoolKernel>(p, level == Int8Level::kAvx2, std::move(pool));
 }
 
 }  // namespace osprey

@@ -1,0 +1,88 @@
+// int8/uint8 PRELU on AVX2 (int8_avx2.h): the table form with dword gathers,
+// and the reference's fixed-point steps 8 lanes at a time.
+#include <algorithm>
+
+#include "backends/avx512/int8_avx2.h"
+#include "backends/avx512/intrinsics.h"
+
+// The vector code runs only at Int8Level::kAvx2 or above.
+#include "backends/avx512/avx2_target_begin.h"
+#include "backends/avx512/int8_avx2_arith.h"
+
+namespace osprey::int8_avx2 {
+
+namespace {
+
+// Lane i is set where i < n.
+__m256i first_lanes(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(n)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// The reference's fixed-point PRELU (int8_elementwise.cpp's prelu_range) on 8 lanes.
+template <bool kSigned>
+void fixed_range(const PreluFixed& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
+  const bool single = p.mode == quant::Arithmetic::kTfliteSingle;
+  // Per branch: the multiplier, and the shifts each build applies around it.
+  const __m256i m_pos = _mm256_set1_epi32(p.pos.multiplier), m_neg = _mm256_set1_epi32(p.neg.multiplier);
+  const __m256i left_pos = _mm256_set1_epi32(std::max(p.pos.shift, 0));
+  const __m256i left_neg = _mm256_set1_epi32(std::max(p.neg.shift, 0));
+  const __m256i right_pos = _mm256_set1_epi32(single ? 31 - p.pos.shift : std::max(-p.pos.shift, 0));
+  const __m256i right_neg = _mm256_set1_epi32(single ? 31 - p.neg.shift : std::max(-p.neg.shift, 0));
+  const __m256i in_offset = _mm256_set1_epi32(p.in_offset), out_offset = _mm256_set1_epi32(p.out_offset);
+  const __m256i lo = _mm256_set1_epi32(kSigned ? -128 : 0), hi = _mm256_set1_epi32(kSigned ? 127 : 255);
+  int64_t phase = first % p.period;
+  for (int64_t i = first; i < last;) {
+    const int n = static_cast<int>(std::min({int64_t{kLanes}, last - i, p.period - phase}));
+    const __m256i x = _mm256_add_epi32(widen<kSigned>(in + i, n), in_offset);
+    const __m256i neg = _mm256_cmpgt_epi32(_mm256_setzero_si256(), x);
+    const __m256i alpha = _mm256_maskload_epi32(p.alpha + phase, first_lanes(n));
+    const __m256i product = _mm256_blendv_epi8(x, _mm256_mullo_epi32(x, alpha), neg);
+    const __m256i m = _mm256_blendv_epi8(m_pos, m_neg, neg);
+    const __m256i right = _mm256_blendv_epi8(right_pos, right_neg, neg);
+    __m256i v;
+    if (single) {
+      v = single_rounding(product, m, right);
+    } else {
+      // The left shift wraps like the reference's unsigned multiply.
+      const __m256i shifted = _mm256_sllv_epi32(product, _mm256_blendv_epi8(left_pos, left_neg, neg));
+      v = rounding_divide(doubling_high_mul(shifted, m), right);
+    }
+    v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, out_offset), lo), hi);
+    store_bytes(out + i, n, v);
+    i += n;
+    phase += n;
+    if (phase == p.period) phase = 0;
+  }
+}
+
+}  // namespace
+
+void prelu_lookup(const uint8_t* table, const int32_t* rows, int64_t period, const uint8_t* in, uint8_t* out,
+                  int64_t first, int64_t last) {
+  int64_t phase = first % period;
+  for (int64_t i = first; i < last;) {
+    const int n = static_cast<int>(std::min({int64_t{kLanes}, last - i, period - phase}));
+    const __m256i lanes = first_lanes(n);
+    const __m256i index =
+        _mm256_add_epi32(widen<false>(in + i, n), _mm256_maskload_epi32(rows + phase, lanes));
+    const __m256i v = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), reinterpret_cast<const int*>(table),
+                                                  index, lanes, 1);
+    store_bytes(out + i, n, v);
+    i += n;
+    phase += n;
+    if (phase == period) phase = 0;
+  }
+}
+
+void prelu_fixed(const PreluFixed& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
+  if (p.is_signed) {
+    fixed_range<true>(p, in, out, first, last);
+  } else {
+    fixed_range<false>(p, in, out, first, last);
+  }
+}
+
+}  // namespace osprey::int8_avx2
+
+#include "backends/avx512/avx2_target_end.h"
