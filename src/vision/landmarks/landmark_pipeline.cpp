@@ -44,25 +44,47 @@ std::unique_ptr<Pipeline> load(const std::string& name_or_path, const Interprete
 }
 
 // The detector's head without clipping boxes to the image: a palm or a face
-// at the edge keeps its true centre, as in MediaPipe's graphs.
+// at the edge keeps its true centre, as in MediaPipe's graphs. It decodes
+// against the letterbox ROI the detector input was warped from.
 struct UnclippedDetections {
   using Result = std::vector<Detection>;
   const DetectionHead& head;
 
-  Result decode(const ModelOutputs& outputs, const InputTransform& geometry) const {
+  // The letterbox border is black (ImageToTensor's BORDER_ZERO for detectors).
+  BorderMode border() const { return BorderMode::kZero; }
+
+  Result decode(const ModelOutputs& outputs, const RotatedRect& letterbox) const {
     const DetectionParams& p = head.params();
     Result found = decode_boxes(tensor_values(outputs.at(p.boxes_output)),
                                 tensor_values(outputs.at(p.scores_output)), head.anchors(), p.decoder);
     found = non_max_suppression(std::move(found), p.nms);
     for (Detection& d : found) {
-      const Point top_left = geometry.to_image({d.box.xmin, d.box.ymin});
-      const Point bottom_right = geometry.to_image({d.box.xmax, d.box.ymax});
+      const Point top_left = letterbox.to_image({d.box.xmin, d.box.ymin});
+      const Point bottom_right = letterbox.to_image({d.box.xmax, d.box.ymax});
       d.box = {top_left.x, top_left.y, bottom_right.x, bottom_right.y};
-      for (Point& k : d.keypoints) k = geometry.to_image(k);
+      for (Point& k : d.keypoints) k = letterbox.to_image(k);
     }
     return found;
   }
 };
+
+// MediaPipe's detector input (ImageToTensor with keep_aspect_ratio): the whole
+// image as a ROI grown on one axis to the input's aspect ratio, each input
+// pixel sampled bilinearly. Padding is fractional (528 rows into 192 leave
+// 25.6 rows above and below), not rounded to whole input pixels, and the
+// image is not area-averaged, so a plain resize-and-pad shifts detections.
+RotatedRect letterbox_roi(const Image& image, const ModelSpec& detector) {
+  const auto w = static_cast<float>(image.width), h = static_cast<float>(image.height);
+  const float input_aspect =
+      static_cast<float>(detector.input.width) / static_cast<float>(detector.input.height);
+  RotatedRect roi{w / 2, h / 2, w, h, 0};
+  if (w / h > input_aspect) {
+    roi.height = w / input_aspect;
+  } else {
+    roi.width = h * input_aspect;
+  }
+  return roi;
+}
 
 // MediaPipe's association keeps a tracked ROI over a new detection's when
 // their boxes overlap by more than this.
@@ -97,7 +119,9 @@ LandmarkPipeline::LandmarkPipeline(const LandmarkPipelineOptions& options,
 }
 
 std::vector<Detection> LandmarkPipeline::detect(const Image& frame) {
-  return detector_->run(frame, UnclippedDetections{*detector_head_}).output;
+  return detector_
+      ->run_on_roi(frame, letterbox_roi(frame, detector_->spec()), UnclippedDetections{*detector_head_})
+      .output;
 }
 
 LandmarkFrame LandmarkPipeline::process(const Image& frame) {

@@ -70,6 +70,13 @@ BorderMode parse_border_mode(const std::string& name);
 // of output pixel (i, j) shows rect.to_image({(i + 0.5) / width,
 // (j + 0.5) / height}), in coordinates where image pixel (x, y) covers
 // [x, x+1) x [y, y+1) (as detections and landmarks are).
+// kZero: a sample point outside the picture is black, one inside it reads
+// clamped neighbours (MediaPipe's GPU converter); kReplicate clamps always.
 Image warp_roi(const Image& image, const RotatedRect& rect, int width, int height, BorderMode border);
+// The same samples written as floats to `out` ([height, width, 3]), each
+// channel mapped from [0, 255] to [lo, hi] without rounding to bytes first,
+// as MediaPipe's GPU converter renders into a float texture.
+void warp_roi_to_floats(const Image& image, const RotatedRect& rect, int width, int height, BorderMode border,
+                        float lo, float hi, float* out);
 
 }  // namespace osprey::vision
