@@ -95,13 +95,11 @@ if (!args.osprey) fail('--osprey BIN (or OSPREY_BIN) is needed');
 const inputs = args.images.split(',').map((f) => ({file: path.resolve(args.media, f), name: f}));
 if (args.framesTool) inputs.push(...videoFrames());
 const images = inputs.map((i) => i.file);
-// Disagreements beyond the limit that are known and not yet understood
-// (issue 13 stays open for them; docs/landmarks.md lists what was ruled out).
-// They are printed but do not fail the run; every other check does.
-const KNOWN = {
-  'hands Megamind.avi frame 50': '2.09% of the ROI; border mode ruled out, ROI or uint8 warp rounding suspected',
-  'pose Megamind.avi frame 200': '3.34%: the body is mostly below the frame, the ROI leaves the picture',
-};
+// Disagreements beyond the limit that are known and not yet understood, by
+// "PIPELINE NAME" with the reason: printed, but they do not fail the run;
+// every other check does. None now: the last two (hands Megamind frame 50,
+// pose frame 200) came from the detector input, see docs/landmarks.md.
+const KNOWN = {};
 let ok = true;
 for (const pipeline of args.pipelines.split(',')) {
   const theirs = oracle(pipeline, images);

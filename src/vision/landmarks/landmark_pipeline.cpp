@@ -68,24 +68,6 @@ struct UnclippedDetections {
   }
 };
 
-// MediaPipe's detector input (ImageToTensor with keep_aspect_ratio): the whole
-// image as a ROI grown on one axis to the input's aspect ratio, each input
-// pixel sampled bilinearly. Padding is fractional (528 rows into 192 leave
-// 25.6 rows above and below), not rounded to whole input pixels, and the
-// image is not area-averaged, so a plain resize-and-pad shifts detections.
-RotatedRect letterbox_roi(const Image& image, const ModelSpec& detector) {
-  const auto w = static_cast<float>(image.width), h = static_cast<float>(image.height);
-  const float input_aspect =
-      static_cast<float>(detector.input.width) / static_cast<float>(detector.input.height);
-  RotatedRect roi{w / 2, h / 2, w, h, 0};
-  if (w / h > input_aspect) {
-    roi.height = w / input_aspect;
-  } else {
-    roi.width = h * input_aspect;
-  }
-  return roi;
-}
-
 // MediaPipe's association keeps a tracked ROI over a new detection's when
 // their boxes overlap by more than this.
 constexpr float kSameSubjectIou = 0.5f;
@@ -119,9 +101,15 @@ LandmarkPipeline::LandmarkPipeline(const LandmarkPipelineOptions& options,
 }
 
 std::vector<Detection> LandmarkPipeline::detect(const Image& frame) {
-  return detector_
-      ->run_on_roi(frame, letterbox_roi(frame, detector_->spec()), UnclippedDetections{*detector_head_})
-      .output;
+  // The detector input as ImageToTensor makes it: the whole picture as a ROI,
+  // letterboxed (the zoo's detectors) or stretched.
+  const InputSpec& input = detector_->spec().input;
+  const RotatedRect whole =
+      input.resize == ResizeMode::kLetterbox
+          ? letterbox_rect(frame.width, frame.height, input.width, input.height)
+          : RotatedRect{frame.width / 2.0f, frame.height / 2.0f, static_cast<float>(frame.width),
+                        static_cast<float>(frame.height), 0};
+  return detector_->run_on_roi(frame, whole, UnclippedDetections{*detector_head_}).output;
 }
 
 LandmarkFrame LandmarkPipeline::process(const Image& frame) {

@@ -87,6 +87,21 @@ RotatedRect rect_around_points(std::span<const Point> points, float rotation) {
   return {center.x, center.y, xmax - xmin, ymax - ymin, rotation};
 }
 
+RotatedRect letterbox_rect(int image_width, int image_height, int input_width, int input_height) {
+  OSPREY_CHECK(image_width > 0 && image_height > 0 && input_width > 0 && input_height > 0,
+               "letterbox of a {}x{} image into {}x{}: sizes must be positive", image_width, image_height,
+               input_width, input_height);
+  const auto w = static_cast<float>(image_width), h = static_cast<float>(image_height);
+  const float input_aspect = static_cast<float>(input_width) / static_cast<float>(input_height);
+  RotatedRect rect{w / 2, h / 2, w, h, 0};
+  if (w / h > input_aspect) {
+    rect.height = w / input_aspect;
+  } else {
+    rect.width = h * input_aspect;
+  }
+  return rect;
+}
+
 BorderMode parse_border_mode(const std::string& name) {
   if (name == "zero") return BorderMode::kZero;
   if (name == "replicate") return BorderMode::kReplicate;
