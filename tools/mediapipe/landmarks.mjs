@@ -78,6 +78,7 @@ function imageType(bytes) {
 function readVarint(bytes, at) {
   let value = 0;
   for (let shift = 1; ; shift *= 128) {
+    if (at >= bytes.length || shift > 2 ** 63) throw new Error('graph: truncated or overlong protobuf varint');
     const b = bytes[at++];
     value += (b & 0x7f) * shift;
     if (b < 0x80) return [value, at];
@@ -111,6 +112,7 @@ function protoFields(bytes) {
       body = bytes.subarray(at, at + n);
       at += n;
     } else throw new Error(`graph: unexpected protobuf wire type ${wire}`);
+    if (at > bytes.length) throw new Error('graph: truncated protobuf field');
     fields.push({number: Math.floor(key / 8), wire, raw: bytes.subarray(start, at), body});
   }
   return fields;
@@ -140,8 +142,9 @@ export function graphWithOutputs(graph, calculator, outputs) {
 
 // Serves the page, the package's files and the images on localhost only;
 // `served` records which package files the page asked for. With `debug`, the
-// graph files expose the intermediate streams.
-function startServer(pkgDir, script, images, served, debug) {
+// graph files expose the intermediate streams; a graph that cannot be edited
+// is answered with status 500 and its reason kept in `failures`.
+function startServer(pkgDir, script, images, served, debug, failures) {
   const html = `<!doctype html><meta charset="utf-8"><script src="/pkg/${script}"></script><script src="/page.js"></script>`;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
@@ -155,7 +158,14 @@ function startServer(pkgDir, script, images, served, debug) {
       body = fs.readFileSync(path.join(pkgDir, pkgFile));
       if (debug && pkgFile.endsWith('.binarypb')) {
         const outputs = Object.values(debug.streams).map((d) => `${d.tag}:${d.stream}`);
-        body = graphWithOutputs(body, debug.node, outputs);
+        try {
+          body = graphWithOutputs(body, debug.node, outputs);
+        } catch (e) {
+          failures.push(`${pkgFile}: ${e.message}`);
+          res.writeHead(500, {'Content-Type': 'text/plain'});
+          res.end(e.message);
+          return;
+        }
       }
       type = TYPES[path.extname(pkgFile)] ?? type;
       served.add(pkgFile);
@@ -209,7 +219,8 @@ async function run(a, browserRef) {
   const pkgDir = unpackedPackage(spec.package);
   const served = new Set();
   const debug = a.debug ? spec.debug : null;
-  const server = await startServer(pkgDir, spec.script, a.images, served, debug);
+  const failures = [];
+  const server = await startServer(pkgDir, spec.script, a.images, served, debug, failures);
   try {
     const origin = `http://127.0.0.1:${server.address().port}`;
     const browser = await launch(chromiumPath(a.chromium), a.timeout * 1000);
@@ -230,7 +241,8 @@ async function run(a, browserRef) {
       const settings = {global: spec.global, options, packageUrl: `${origin}/pkg`, debug: debug?.streams ?? null};
       init = await page.evaluate((s) => window.initSolution(s), settings);
     } catch (e) {
-      throw new Error(`${spec.package} did not start: ${String(e.message).split('\n')[0]}${pageErrors.length ? ` (${pageErrors[0]})` : ''}`);
+      const why = failures[0] ?? pageErrors[0];
+      throw new Error(`${spec.package} did not start: ${String(e.message).split('\n')[0]}${why ? ` (${why})` : ''}`);
     }
     const oracle = {
       inference: a.gpuInference ? 'gpu (WebGL)' : 'cpu (wasm)',
