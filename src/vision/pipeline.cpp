@@ -55,9 +55,16 @@ void Pipeline::infer_roi(const Image& image, const RotatedRect& roi, BorderMode 
                "model '{}' has input shape {} but its metadata says {}x{} RGB", spec_.name,
                shape_str(input.shape), spec_.input.width, spec_.input.height);
   const Image rgb = image.channels == 3 ? Image() : to_rgb(image);
-  fill_input_tensor(
-      warp_roi(image.channels == 3 ? image : rgb, roi, spec_.input.width, spec_.input.height, border),
-      spec_.input.normalization, input);
+  const Image& source = image.channels == 3 ? image : rgb;
+  const Normalization& norm = spec_.input.normalization;
+  OSPREY_CHECK(input.data != nullptr, "input tensor '{}' has no buffer", input.name);
+  if (input.type == DType::kFloat32) {
+    // Straight to floats, as MediaPipe's converter does: no rounding to bytes.
+    warp_roi_to_floats(source, roi, spec_.input.width, spec_.input.height, border, norm.lo, norm.hi,
+                       input.data_as<float>());
+  } else {
+    fill_input_tensor(warp_roi(source, roi, spec_.input.width, spec_.input.height, border), norm, input);
+  }
   timing.preprocess_ms = milliseconds_since(start);
 
   start = Clock::now();

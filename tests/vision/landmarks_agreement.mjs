@@ -78,3 +78,28 @@ export function compareImage(ours, theirs, tolerance) {
   }
   return {ok, lines};
 }
+
+// Where a disagreement starts: for each osprey subject, its ROI against the
+// nearest (by centre) ROI MediaPipe made from its detections (the oracle's
+// --debug output `rois`; each {center, size, rotation} in pixels).
+export function roiLines(ours, rois) {
+  const lines = [];
+  for (const [k, s] of (ours.subjects ?? []).entries()) {
+    if (!s.roi) continue;
+    const fmt = (r) =>
+      `centre (${r.center.map((v) => v.toFixed(2)).join(', ')}) side ${r.size[0].toFixed(2)} rotation ${r.rotation.toFixed(4)}`;
+    const off = (r) => Math.hypot(r.center[0] - s.roi.center[0], r.center[1] - s.roi.center[1]);
+    const nearest = [...(rois ?? [])].sort((a, b) => off(a) - off(b))[0];
+    if (!nearest) {
+      lines.push(`  subject ${k} ROI: osprey ${fmt(s.roi)}; MediaPipe made none from its detections`);
+      continue;
+    }
+    const dSide = s.roi.size[0] - nearest.size[0];
+    const dRot = s.roi.rotation - nearest.rotation;
+    lines.push(
+      `  subject ${k} ROI: osprey ${fmt(s.roi)}, MediaPipe ${fmt(nearest)}: centre ${off(nearest).toFixed(2)} px, ` +
+        `side ${dSide.toFixed(2)} px, rotation ${dRot.toFixed(4)} apart`,
+    );
+  }
+  return lines;
+}

@@ -1,7 +1,7 @@
 // The comparison against MediaPipe must be able to fail: checked on made-up landmarks.
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import {compareImage, matchSubjects, median, medianDistance, roiSize} from './landmarks_agreement.mjs';
+import {compareImage, matchSubjects, median, medianDistance, roiLines, roiSize} from './landmarks_agreement.mjs';
 
 const square = (x0, y0, size, n = 9) =>
   Array.from({length: n}, (_, i) => [x0 + (size * (i % 3)) / 2, y0 + (size * Math.floor(i / 3)) / 2, 0]);
@@ -40,4 +40,14 @@ test('a different number of subjects, landmarks or image size fails', () => {
   assert.equal(compareImage(result([{landmarks: square(100, 100, 200, 8)}]), mp, 0.02).ok, false);
   assert.equal(compareImage({...mp, image: {width: 320, height: 480}}, mp, 0.02).ok, false);
   assert.equal(compareImage(result([]), result([]), 0.02).ok, true);
+});
+
+test('roi lines pair each osprey ROI with the nearest of MediaPipe', () => {
+  const roi = (x, y, side, rotation) => ({center: [x, y], size: [side, side], rotation});
+  const ours = {subjects: [{roi: roi(100, 100, 50, 0.5)}, {roi: roi(400, 100, 60, 0)}, {}]};
+  const lines = roiLines(ours, [roi(403, 104, 58, 0.25), roi(100, 101, 50, 0.5)]);
+  assert.equal(lines.length, 2);
+  assert.match(lines[0], /subject 0 .*centre 1\.00 px, side 0\.00 px, rotation 0\.0000 apart/);
+  assert.match(lines[1], /subject 1 .*centre 5\.00 px, side 2\.00 px, rotation -0\.2500 apart/);
+  assert.match(roiLines(ours, [])[0], /MediaPipe made none/);
 });

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {parseArgs} from '../support/cli.mjs';
-import {compareImage} from './landmarks_agreement.mjs';
+import {compareImage, roiLines} from './landmarks_agreement.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ORACLE = path.join(ROOT, 'tools/mediapipe/landmarks.mjs');
@@ -53,7 +53,8 @@ function fail(message) {
 
 // MediaPipe's results, one per image, in the order given.
 function oracle(pipeline, images) {
-  const r = spawnSync(process.execPath, [ORACLE, '--pipeline', pipeline, ...images], {encoding: 'utf8', timeout: 600e3});
+  // --debug: MediaPipe's ROIs too, printed where a subject disagrees.
+  const r = spawnSync(process.execPath, [ORACLE, '--debug', '--pipeline', pipeline, ...images], {encoding: 'utf8', timeout: 600e3});
   const why = (r.stderr || '').trim().split('\n').pop();
   if (r.status === EXIT_NO_BROWSER) {
     process.stdout.write(`SKIPPED: the MediaPipe oracle needs Chromium: ${why}\n`);
@@ -95,19 +96,19 @@ if (!args.osprey) fail('--osprey BIN (or OSPREY_BIN) is needed');
 const inputs = args.images.split(',').map((f) => ({file: path.resolve(args.media, f), name: f}));
 if (args.framesTool) inputs.push(...videoFrames());
 const images = inputs.map((i) => i.file);
-// Disagreements beyond the limit that are known and not yet understood
-// (issue 13 stays open for them; docs/landmarks.md lists what was ruled out).
-// They are printed but do not fail the run; every other check does.
-const KNOWN = {
-  'hands Megamind.avi frame 50': '2.09% of the ROI; border mode ruled out, ROI or uint8 warp rounding suspected',
-  'pose Megamind.avi frame 200': '3.34%: the body is mostly below the frame, the ROI leaves the picture',
-};
+// Disagreements beyond the limit that are known and not yet understood, by
+// "PIPELINE NAME" with the reason: printed, but they do not fail the run;
+// every other check does. None now: the last two (hands Megamind frame 50,
+// pose frame 200) came from the detector input, see docs/landmarks.md.
+const KNOWN = {};
 let ok = true;
 for (const pipeline of args.pipelines.split(',')) {
   const theirs = oracle(pipeline, images);
   for (const [i, image] of images.entries()) {
-    const verdict = compareImage(osprey(pipeline, image), {...theirs[i], file: inputs[i].name}, args.tolerance);
+    const ours = osprey(pipeline, image);
+    const verdict = compareImage(ours, {...theirs[i], file: inputs[i].name}, args.tolerance);
     for (const line of verdict.lines) console.log(line);
+    if (!verdict.ok) for (const line of roiLines(ours, theirs[i].debug?.rois_from_detections)) console.log(line);
     const known = KNOWN[`${pipeline} ${inputs[i].name}`];
     if (!verdict.ok && known) console.log(`  known disagreement, not counted: ${known}`);
     else if (verdict.ok && known) console.log('  listed as a known disagreement but agrees now: take it off the list');

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <vector>
 
 #include "core/error.h"
 #include "vision/landmarks/roi.h"
@@ -147,6 +148,54 @@ TEST(Roi, WarpBorderZeroOrReplicate) {
   EXPECT_EQ(far.width, 8);
   EXPECT_THROW(warp_roi(image, {NAN, 0, 1, 1, 0}, 8, 8, BorderMode::kZero), Error);
   EXPECT_THROW(parse_border_mode("wrap"), Error);
+}
+
+TEST(Roi, ZeroBorderIsBlackOnlyOutsideThePicture) {
+  const Image image = coordinate_image(20, 20);
+  // One output pixel per image pixel, shifted left by half a pixel: output
+  // column 0 samples x = 0, the picture's edge, and reads column 0 whole (not
+  // half blended with black).
+  const Image edge = warp_roi(image, {9.5f, 10, 20, 20, 0}, 20, 20, BorderMode::kZero);
+  EXPECT_EQ(edge.at(0, 10)[2], 200);
+  // Shifted by three quarters: column 0 samples x = -0.25, outside, so black;
+  // column 1 samples x = 0.75, inside, and reads column 0 whole again.
+  const Image outside = warp_roi(image, {9.25f, 10, 20, 20, 0}, 20, 20, BorderMode::kZero);
+  EXPECT_EQ(outside.at(0, 10)[2], 0);
+  EXPECT_EQ(outside.at(1, 10)[2], 200);
+  EXPECT_EQ(outside.at(1, 10)[0], 0);
+}
+
+TEST(Roi, FloatWarpIsTheByteWarpUnrounded) {
+  const Image image = coordinate_image(64, 48);
+  // Half-size output: every sample lies between pixels, where bytes round.
+  const RotatedRect rect{26, 24, 33, 31, 0.3f};
+  const Image bytes = warp_roi(image, rect, 16, 16, BorderMode::kReplicate);
+  std::vector<float> floats(16 * 16 * 3);
+  warp_roi_to_floats(image, rect, 16, 16, BorderMode::kReplicate, -1.0f, 1.0f, floats.data());
+  bool some_fraction = false;
+  for (size_t i = 0; i < floats.size(); ++i) {
+    const float level = (floats[i] + 1.0f) * 127.5f;  // back to [0, 255]
+    EXPECT_NEAR(level, bytes.pixels[i], 0.5f + 1e-3f) << "value " << i;
+    some_fraction |= std::abs(level - std::round(level)) > 0.1f;
+  }
+  EXPECT_TRUE(some_fraction);
+  EXPECT_THROW(warp_roi_to_floats(image, rect, 0, 16, BorderMode::kZero, 0, 1, floats.data()), Error);
+}
+
+TEST(Roi, LetterboxRectPadsTheShortSideFractionally) {
+  // 720x528 into a square input: 96 image rows above and below, which the
+  // 192-pixel input shows as 25.6 rows each.
+  const RotatedRect wide = letterbox_rect(720, 528, 192, 192);
+  EXPECT_FLOAT_EQ(wide.cx, 360);
+  EXPECT_FLOAT_EQ(wide.cy, 264);
+  EXPECT_FLOAT_EQ(wide.width, 720);
+  EXPECT_FLOAT_EQ(wide.height, 720);
+  EXPECT_NEAR(wide.to_roi({0, 0}).y * 192, 25.6f, 1e-4);
+  const RotatedRect tall = letterbox_rect(300, 600, 256, 128);
+  EXPECT_FLOAT_EQ(tall.width, 1200);
+  EXPECT_FLOAT_EQ(tall.height, 600);
+  EXPECT_FLOAT_EQ(tall.rotation, 0);
+  EXPECT_THROW(letterbox_rect(0, 10, 192, 192), Error);
 }
 
 }  // namespace

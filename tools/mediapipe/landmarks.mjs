@@ -4,13 +4,16 @@
 // are compared with.
 //
 //   node tools/mediapipe/landmarks.mjs --pipeline face-mesh|hands|pose IMAGE...
-//        [--timeout SECONDS] [--gpu-inference] [--chromium PATH]
+//        [--timeout SECONDS] [--gpu-inference] [--chromium PATH] [--debug]
 //
 // Prints one JSON line per image:
 //   {"pipeline", "file", "image":{"width","height"},
 //    "subjects":[{"landmarks":[[x,y,z],...], "handedness"?, "score"?, "visibility"?}],
 //    "timing_ms":{"send"}, "oracle":{"inference","renderer","wasm","init_ms"}}
-// with x, y (and z, on x's scale) in pixels of the image. Exit status 77 with
+// with x, y (and z, on x's scale) in pixels of the image; --debug adds
+//   "debug":{"detections":[{"score","box","keypoints"}], "rois_from_detections":[ROI],
+//            "rois_from_landmarks":[ROI]}, ROI = {"center","size","rotation"},
+// the solution's intermediate streams, in pixels too. Exit status 77 with
 // one line when Chromium cannot start (tests skip on it), 1 on any other error
 // or when the run takes longer than --timeout (default 180 s).
 import fs from 'node:fs';
@@ -26,10 +29,10 @@ export const EXIT_NO_BROWSER = 77;
 class NoBrowser extends Error {}
 
 const usage =
-  'usage: landmarks.mjs --pipeline face-mesh|hands|pose IMAGE... [--timeout SECONDS] [--gpu-inference] [--chromium PATH]';
+  'usage: landmarks.mjs --pipeline face-mesh|hands|pose IMAGE... [--timeout SECONDS] [--gpu-inference] [--chromium PATH] [--debug]';
 
 function parse(argv) {
-  const a = {images: [], timeout: 180, gpuInference: false, chromium: process.env.OSPREY_CHROMIUM};
+  const a = {images: [], timeout: 180, gpuInference: false, debug: false, chromium: process.env.OSPREY_CHROMIUM};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -40,6 +43,7 @@ function parse(argv) {
     else if (arg === '--timeout') a.timeout = Number(value());
     else if (arg === '--chromium') a.chromium = value();
     else if (arg === '--gpu-inference') a.gpuInference = true;
+    else if (arg === '--debug') a.debug = true;
     else if (arg === '-h' || arg === '--help') {
       console.log(usage);
       process.exit(0);
@@ -71,9 +75,76 @@ function imageType(bytes) {
   return 'application/octet-stream';
 }
 
+function readVarint(bytes, at) {
+  let value = 0;
+  for (let shift = 1; ; shift *= 128) {
+    if (at >= bytes.length || shift > 2 ** 63) throw new Error('graph: truncated or overlong protobuf varint');
+    const b = bytes[at++];
+    value += (b & 0x7f) * shift;
+    if (b < 0x80) return [value, at];
+  }
+}
+
+function varintBytes(value) {
+  const out = [];
+  for (; value >= 0x80; value = Math.floor(value / 128)) out.push((value % 128) | 0x80);
+  out.push(value);
+  return Buffer.from(out);
+}
+
+// The top-level fields of a protocol buffer message: [{number, wire, raw}],
+// raw being the whole encoded field (key included) and, for length-delimited
+// fields, `body` the payload.
+function protoFields(bytes) {
+  const fields = [];
+  for (let at = 0; at < bytes.length;) {
+    const start = at;
+    let key;
+    [key, at] = readVarint(bytes, at);
+    const wire = key % 8;
+    let body = null;
+    if (wire === 0) [, at] = readVarint(bytes, at);
+    else if (wire === 5) at += 4;
+    else if (wire === 1) at += 8;
+    else if (wire === 2) {
+      let n;
+      [n, at] = readVarint(bytes, at);
+      body = bytes.subarray(at, at + n);
+      at += n;
+    } else throw new Error(`graph: unexpected protobuf wire type ${wire}`);
+    if (at > bytes.length) throw new Error('graph: truncated protobuf field');
+    fields.push({number: Math.floor(key / 8), wire, raw: bytes.subarray(start, at), body});
+  }
+  return fields;
+}
+
+const lengthDelimited = (number, body) => Buffer.concat([varintBytes(number * 8 + 2), varintBytes(body.length), body]);
+
+// The solution's graph (a CalculatorGraphConfig) with `outputs` ("TAG:stream")
+// added to the output streams (Node field 4) of the node whose calculator
+// (Node field 2) is `calculator` (graph field 1 holds the nodes), so that the
+// page can listen to them.
+export function graphWithOutputs(graph, calculator, outputs) {
+  let found = false;
+  const parts = protoFields(graph).map((f) => {
+    if (f.number !== 1 || f.wire !== 2) return f.raw;
+    const node = protoFields(f.body);
+    const name = node.find((n) => n.number === 2)?.body?.toString();
+    if (name !== calculator) return f.raw;
+    found = true;
+    const present = new Set(node.filter((n) => n.number === 4).map((n) => n.body.toString()));
+    const extra = outputs.filter((o) => !present.has(o)).map((o) => lengthDelimited(4, Buffer.from(o)));
+    return lengthDelimited(1, Buffer.concat([...node.map((n) => n.raw), ...extra]));
+  });
+  if (!found) throw new Error(`--debug: the solution's graph has no ${calculator} node`);
+  return Buffer.concat(parts);
+}
+
 // Serves the page, the package's files and the images on localhost only;
-// `served` records which package files the page asked for.
-function startServer(pkgDir, script, images, served) {
+// `served` records which package files the page asked for. With `debug`, the
+// graph files expose the intermediate streams; a graph that cannot be edited
+// is answered with status 500 and its reason kept in `failures`.
+function startServer(pkgDir, script, images, served, debug, failures) {
   const html = `<!doctype html><meta charset="utf-8"><script src="/pkg/${script}"></script><script src="/page.js"></script>`;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
@@ -85,6 +156,17 @@ function startServer(pkgDir, script, images, served) {
     else if (url.pathname === '/page.js') [body, type] = [fs.readFileSync(path.join(HERE, 'page.js')), TYPES['.js']];
     else if (pkgFile && fs.existsSync(path.join(pkgDir, pkgFile))) {
       body = fs.readFileSync(path.join(pkgDir, pkgFile));
+      if (debug && pkgFile.endsWith('.binarypb')) {
+        const outputs = Object.values(debug.streams).map((d) => `${d.tag}:${d.stream}`);
+        try {
+          body = graphWithOutputs(body, debug.node, outputs);
+        } catch (e) {
+          failures.push(`${pkgFile}: ${e.message}`);
+          res.writeHead(500, {'Content-Type': 'text/plain'});
+          res.end(e.message);
+          return;
+        }
+      }
       type = TYPES[path.extname(pkgFile)] ?? type;
       served.add(pkgFile);
     } else if (image !== undefined && Number(image) < images.length) {
@@ -136,7 +218,9 @@ async function run(a, browserRef) {
   const spec = PIPELINES[a.pipeline];
   const pkgDir = unpackedPackage(spec.package);
   const served = new Set();
-  const server = await startServer(pkgDir, spec.script, a.images, served);
+  const debug = a.debug ? spec.debug : null;
+  const failures = [];
+  const server = await startServer(pkgDir, spec.script, a.images, served, debug, failures);
   try {
     const origin = `http://127.0.0.1:${server.address().port}`;
     const browser = await launch(chromiumPath(a.chromium), a.timeout * 1000);
@@ -154,9 +238,11 @@ async function run(a, browserRef) {
     const options = {...spec.options, useCpuInference: !a.gpuInference};
     let init;
     try {
-      init = await page.evaluate((s) => window.initSolution(s), {global: spec.global, options, packageUrl: `${origin}/pkg`});
+      const settings = {global: spec.global, options, packageUrl: `${origin}/pkg`, debug: debug?.streams ?? null};
+      init = await page.evaluate((s) => window.initSolution(s), settings);
     } catch (e) {
-      throw new Error(`${spec.package} did not start: ${String(e.message).split('\n')[0]}${pageErrors.length ? ` (${pageErrors[0]})` : ''}`);
+      const why = failures[0] ?? pageErrors[0];
+      throw new Error(`${spec.package} did not start: ${String(e.message).split('\n')[0]}${why ? ` (${why})` : ''}`);
     }
     const oracle = {
       inference: a.gpuInference ? 'gpu (WebGL)' : 'cpu (wasm)',
@@ -173,8 +259,10 @@ async function run(a, browserRef) {
       }
       const timing = {send: Math.round(r.ms * 10) / 10};
       const line = {pipeline: a.pipeline, file, image: r.image, subjects: r.subjects, timing_ms: timing, oracle};
+      if (r.debug) line.debug = r.debug;
       process.stdout.write(`${JSON.stringify(line)}\n`);
     }
+    if (a.debug) for (const e of pageErrors) process.stderr.write(`page error: ${e}\n`);
     await browser.close();
     browserRef.browser = null;
   } finally {

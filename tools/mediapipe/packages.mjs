@@ -7,7 +7,11 @@ import {spawnSync} from 'node:child_process';
 import {cacheDir, ensureTarball, loadManifest} from '../../zoo/fetch.mjs';
 
 // Each pipeline: its npm package, the script that defines the solution class,
-// the class's global name, and the options the comparison is defined for.
+// the class's global name, the options the comparison is defined for, and
+// (for --debug) the intermediate streams of the solution's landmark subgraph
+// `node`, by output tag and stream name: the ROIs made from detections, the
+// ROIs for the next frame made from the landmarks and, for pose, the
+// detection itself (the JS API cannot read a vector of detections).
 // The JS solutions have no static-image switch; the page resets the graph
 // before every image and turns smoothing off, which is what static mode does.
 export const PIPELINES = {
@@ -16,18 +20,40 @@ export const PIPELINES = {
     script: 'face_mesh.js',
     global: 'FaceMesh',
     options: {maxNumFaces: 1, refineLandmarks: false},
+    debug: {
+      node: 'FaceLandmarkFrontGpu',
+      streams: {
+        rois_from_detections: {tag: 'ROIS_FROM_DETECTIONS', stream: 'face_rects_from_detections', kind: 'rects'},
+        rois_from_landmarks: {tag: 'ROIS_FROM_LANDMARKS', stream: 'face_rects_from_landmarks', kind: 'rects'},
+      },
+    },
   },
   hands: {
     package: '@mediapipe/hands',
     script: 'hands.js',
     global: 'Hands',
     options: {maxNumHands: 2, modelComplexity: 1},
+    debug: {
+      node: 'HandLandmarkTrackingGpu',
+      streams: {
+        rois_from_detections: {tag: 'HAND_ROIS_FROM_PALM_DETECTIONS', stream: 'hand_rects_from_palm_detections', kind: 'rects'},
+      },
+    },
   },
   pose: {
     package: '@mediapipe/pose',
     script: 'pose.js',
     global: 'Pose',
     options: {modelComplexity: 1, smoothLandmarks: false, enableSegmentation: false},
+    // pose_web.binarypb already names these streams.
+    debug: {
+      node: 'PoseLandmarkGpu',
+      streams: {
+        detections: {tag: 'DETECTION', stream: 'pose_detection', kind: 'detection'},
+        rois_from_detections: {tag: 'ROI_FROM_DETECTION', stream: 'pose_rect_from_detection', kind: 'rect'},
+        rois_from_landmarks: {tag: 'ROI_FROM_LANDMARKS', stream: 'pose_rect_from_landmarks', kind: 'rect'},
+      },
+    },
   },
 };
 

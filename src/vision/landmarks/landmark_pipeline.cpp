@@ -44,21 +44,25 @@ std::unique_ptr<Pipeline> load(const std::string& name_or_path, const Interprete
 }
 
 // The detector's head without clipping boxes to the image: a palm or a face
-// at the edge keeps its true centre, as in MediaPipe's graphs.
+// at the edge keeps its true centre, as in MediaPipe's graphs. It decodes
+// against the letterbox ROI the detector input was warped from.
 struct UnclippedDetections {
   using Result = std::vector<Detection>;
   const DetectionHead& head;
 
-  Result decode(const ModelOutputs& outputs, const InputTransform& geometry) const {
+  // The letterbox border is black (ImageToTensor's BORDER_ZERO for detectors).
+  BorderMode border() const { return BorderMode::kZero; }
+
+  Result decode(const ModelOutputs& outputs, const RotatedRect& letterbox) const {
     const DetectionParams& p = head.params();
     Result found = decode_boxes(tensor_values(outputs.at(p.boxes_output)),
                                 tensor_values(outputs.at(p.scores_output)), head.anchors(), p.decoder);
     found = non_max_suppression(std::move(found), p.nms);
     for (Detection& d : found) {
-      const Point top_left = geometry.to_image({d.box.xmin, d.box.ymin});
-      const Point bottom_right = geometry.to_image({d.box.xmax, d.box.ymax});
+      const Point top_left = letterbox.to_image({d.box.xmin, d.box.ymin});
+      const Point bottom_right = letterbox.to_image({d.box.xmax, d.box.ymax});
       d.box = {top_left.x, top_left.y, bottom_right.x, bottom_right.y};
-      for (Point& k : d.keypoints) k = geometry.to_image(k);
+      for (Point& k : d.keypoints) k = letterbox.to_image(k);
     }
     return found;
   }
@@ -97,7 +101,15 @@ LandmarkPipeline::LandmarkPipeline(const LandmarkPipelineOptions& options,
 }
 
 std::vector<Detection> LandmarkPipeline::detect(const Image& frame) {
-  return detector_->run(frame, UnclippedDetections{*detector_head_}).output;
+  // The detector input as ImageToTensor makes it: the whole picture as a ROI,
+  // letterboxed (the zoo's detectors) or stretched.
+  const InputSpec& input = detector_->spec().input;
+  const RotatedRect whole =
+      input.resize == ResizeMode::kLetterbox
+          ? letterbox_rect(frame.width, frame.height, input.width, input.height)
+          : RotatedRect{frame.width / 2.0f, frame.height / 2.0f, static_cast<float>(frame.width),
+                        static_cast<float>(frame.height), 0};
+  return detector_->run_on_roi(frame, whole, UnclippedDetections{*detector_head_}).output;
 }
 
 LandmarkFrame LandmarkPipeline::process(const Image& frame) {

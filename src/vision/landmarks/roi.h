@@ -61,6 +61,14 @@ RotatedRect rect_from_alignment_points(Point center, Point scale_point, float ro
 // by `rotation`.
 RotatedRect rect_around_points(std::span<const Point> points, float rotation);
 
+// MediaPipe's detector input (ImageToTensor with keep_aspect_ratio): the whole
+// image as a ROI grown on one axis to the input's aspect ratio, so that
+// warping it gives the letterboxed input. The padding is fractional (528 rows
+// into 192 leave 25.6 rows above and below) and each input pixel is one
+// bilinear sample, not an area average: a detector fed a resized-and-padded
+// picture instead finds its subject a few pixels away (docs/landmarks.md).
+RotatedRect letterbox_rect(int image_width, int image_height, int input_width, int input_height);
+
 // How pixels outside the image are filled when the ROI reaches past an edge.
 enum class BorderMode { kZero, kReplicate };
 BorderMode parse_border_mode(const std::string& name);
@@ -70,6 +78,13 @@ BorderMode parse_border_mode(const std::string& name);
 // of output pixel (i, j) shows rect.to_image({(i + 0.5) / width,
 // (j + 0.5) / height}), in coordinates where image pixel (x, y) covers
 // [x, x+1) x [y, y+1) (as detections and landmarks are).
+// kZero: a sample point outside the picture is black, one inside it reads
+// clamped neighbours (MediaPipe's GPU converter); kReplicate clamps always.
 Image warp_roi(const Image& image, const RotatedRect& rect, int width, int height, BorderMode border);
+// The same samples written as floats to `out` ([height, width, 3]), each
+// channel mapped from [0, 255] to [lo, hi] without rounding to bytes first,
+// as MediaPipe's GPU converter renders into a float texture.
+void warp_roi_to_floats(const Image& image, const RotatedRect& rect, int width, int height, BorderMode border,
+                        float lo, float hi, float* out);
 
 }  // namespace osprey::vision
