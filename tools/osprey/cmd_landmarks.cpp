@@ -147,11 +147,13 @@ void add_landmarks_command(CLI::App& app) {
   options->video.add_to(cmd);
   cmd->add_option("--object", options->object,
                   "objectron: the object whose 3D box to find (camera, chair, cup, sneakers)");
-  cmd->add_option("--max-subjects", options->pipeline.max_subjects,
-                  "most faces/hands/people (default: 1 face, 2 hands, 1 person, as MediaPipe)")
+  cmd->add_option(
+         "--max-subjects", options->pipeline.max_subjects,
+         "most faces/hands/people/objects (default: 1 face, 2 hands, 1 person, 5 objects, as MediaPipe)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("-m,--model", options->pipeline.landmark_model,
-                  "landmark model (default: face_landmark, hand_landmark_full, pose_landmark_full)");
+                  "landmark model (default: face_landmark, hand_landmark_full, pose_landmark_full, "
+                  "object_detection_3d_<object>)");
   cmd->add_option("--detector", options->pipeline.detector,
                   "detector (default: the landmark model's zoo entry's)");
   cmd->add_option("-t,--threshold", options->pipeline.min_detection_score,
