@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/error.h"
 #include "vision/box_decoder.h"
@@ -146,7 +147,10 @@ ObjectronFrame ObjectronPipeline::process(const Image& frame) {
     // A detection with no extent has nothing to look at.
     if (!(roi.width > 1 && roi.height > 1)) continue;
     LandmarkResult result = model_->run_on_roi(frame, roi, *head_).output;
-    if (!result.present) continue;
+    // A model that returns NaN keypoints has found nothing it can place.
+    const bool finite = std::all_of(result.landmarks.begin(), result.landmarks.end(),
+                                    [](const Point3& k) { return std::isfinite(k.x) && std::isfinite(k.y); });
+    if (!result.present || !finite) continue;
     if (track_) {
       // Two ROIs that converged on one object: keep the first.
       const RotatedRect next = head_->rect_from_keypoints(result.landmarks);
