@@ -202,7 +202,7 @@ TEST(ObjectronOutput, AddsTheObjectAndEachSubjectsLabel) {
   EXPECT_EQ(keys, (std::vector<std::string>{"score", "label", "box", "landmarks", "roi"}));
   EXPECT_EQ(subject["label"], "Mug");
   ASSERT_EQ(subject["landmarks"].size(), 9u);
-  EXPECT_EQ(subject["landmarks"][1], json({260.0, 240.0, 0.0}));
+  EXPECT_EQ(subject["landmarks"][1], nlohmann::ordered_json({260.0, 240.0, 0.0}));
 }
 
 }  // namespace
