@@ -90,3 +90,7 @@ endif()
 # `osprey landmarks` on the sample photos: JSON schema, subjects, one-line errors.
 add_test(NAME cli_landmarks COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/landmarks.sh $<TARGET_FILE:osprey>)
 set_tests_properties(cli_landmarks PROPERTIES LABELS "unit;malformed" SKIP_RETURN_CODE 77 TIMEOUT 300)
+# `osprey landmarks --pipeline objectron` on coffee.png: JSON, tracking, one-line errors.
+add_test(NAME cli_landmarks_objectron
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/landmarks_objectron.sh $<TARGET_FILE:osprey>)
+set_tests_properties(cli_landmarks_objectron PROPERTIES LABELS "unit;malformed" SKIP_RETURN_CODE 77 TIMEOUT 300)

@@ -57,6 +57,18 @@ export const PIPELINES = {
   },
 };
 
+// Objectron: one pipeline per 3D-box model, named as `osprey landmarks
+// --pipeline objectron --object NAME` names them; modelName is the solution's
+// own name for it (it also picks the detector labels the solution accepts).
+for (const [object, modelName] of [['cup', 'Cup'], ['chair', 'Chair'], ['sneakers', 'Shoe'], ['camera', 'Camera']]) {
+  PIPELINES[`objectron-${object}`] = {
+    package: '@mediapipe/objectron',
+    script: 'objectron.js',
+    global: 'Objectron',
+    options: {modelName, maxNumObjects: 5, staticImageMode: true},
+  };
+}
+
 // The package's pinned version and integrity, as the zoo manifest gives them.
 function pinned(pkg) {
   const hits = loadManifest().entries.filter((e) => e.package === pkg);

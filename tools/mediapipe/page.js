@@ -128,6 +128,12 @@ function subjects(pipeline, r, w, h) {
       return {landmarks: toPixels(l, w, h), handedness: side.label, score: side.score};
     });
   }
+  if (pipeline.startsWith('objectron-')) {
+    // Keypoint 0 is the box centre, 1-8 its corners; point2d is normalised to the image.
+    return (r.objectDetections ?? []).map((d) => ({
+      landmarks: [...d.keypoints].sort((a, b) => a.id - b.id).map((k) => [k.point2d.x * w, k.point2d.y * h, 0]),
+    }));
+  }
   if (!r.poseLandmarks) return [];
   return [{landmarks: toPixels(r.poseLandmarks, w, h), visibility: r.poseLandmarks.map((p) => p.visibility)}];
 }

@@ -3,6 +3,7 @@
 // optionally draws them. On a video the same per frame, with the ROIs tracked
 // from frame to frame (--no-tracking: the detector on every frame).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "detector.h"
+#include "landmarks_objectron.h"
 #include "video_loop.h"
 #include "vision/image_io.h"
 #include "vision/landmarks/landmark_output.h"
@@ -27,6 +29,7 @@ struct LandmarksOptions {
   bool json = false;
   bool no_tracking = false;
   std::string out;
+  std::string object;  // --pipeline objectron
 };
 
 void print_summary(const LandmarksOptions& options, const vision::LandmarkPipeline& pipeline,
@@ -73,6 +76,26 @@ void run_landmarks_video(const LandmarksOptions& options, VideoLoop& opened,
 }
 
 void run_landmarks(LandmarksOptions options) {
+  if (options.pipeline.pipeline == "objectron") {
+    const vision::LandmarkPipelineOptions& p = options.pipeline;
+    OSPREY_CHECK(!options.object.empty(), "--pipeline objectron needs --object (one of: {})",
+                 fmt::join(vision::objectron_objects(), ", "));
+    ObjectronCommand command;
+    command.input = options.image;
+    command.backend = options.backend;
+    command.video = options.video;
+    command.pipeline.object = options.object;
+    command.pipeline.model = p.landmark_model;
+    command.pipeline.detector = p.detector;
+    command.pipeline.max_objects = p.max_subjects;
+    command.pipeline.min_detection_score = p.min_detection_score;
+    command.json = options.json;
+    command.no_tracking = options.no_tracking;
+    command.out = options.out;
+    run_objectron_landmarks(std::move(command));
+    return;
+  }
+  OSPREY_CHECK(options.object.empty(), "--object is for --pipeline objectron");
   const bool video = is_video_input(options.image);
   OSPREY_CHECK(video || !options.no_tracking, "--no-tracking is for video input");
   std::unique_ptr<VideoLoop> opened;
@@ -111,21 +134,26 @@ void run_landmarks(LandmarksOptions options) {
 
 void add_landmarks_command(CLI::App& app) {
   auto options = std::make_shared<LandmarksOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("landmarks", "Face mesh, hand or body-pose landmarks in an image or a video");
+  CLI::App* cmd = app.add_subcommand(
+      "landmarks", "Face mesh, hand, body-pose or 3D object-box landmarks in an image or a video");
   cmd->add_option("image", options->image,
                   "image file (JPEG or PNG), video file, image folder or /dev/videoN")
       ->required();
   std::string names;
   for (const std::string& n : vision::landmark_pipeline_names()) names += (names.empty() ? "" : "|") + n;
+  names += "|objectron";
   cmd->add_option("-p,--pipeline", options->pipeline.pipeline, names)->capture_default_str();
   options->backend.add_options(cmd);
   options->video.add_to(cmd);
-  cmd->add_option("--max-subjects", options->pipeline.max_subjects,
-                  "most faces/hands/people (default: 1 face, 2 hands, 1 person, as MediaPipe)")
+  cmd->add_option("--object", options->object,
+                  "objectron: the object whose 3D box to find (camera, chair, cup, sneakers)");
+  cmd->add_option(
+         "--max-subjects", options->pipeline.max_subjects,
+         "most faces/hands/people/objects (default: 1 face, 2 hands, 1 person, 5 objects, as MediaPipe)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("-m,--model", options->pipeline.landmark_model,
-                  "landmark model (default: face_landmark, hand_landmark_full, pose_landmark_full)");
+                  "landmark model (default: face_landmark, hand_landmark_full, pose_landmark_full, "
+                  "object_detection_3d_<object>)");
   cmd->add_option("--detector", options->pipeline.detector,
                   "detector (default: the landmark model's zoo entry's)");
   cmd->add_option("-t,--threshold", options->pipeline.min_detection_score,

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "vision/heads/box_landmark_head.h"
 #include "vision/heads/detection_head.h"
 #include "vision/heads/head.h"
 #include "vision/heads/landmark_head.h"
@@ -20,10 +21,8 @@ constexpr std::pair<std::string_view, HeadParser> entry() {
 }
 
 constexpr std::array kHeads = {
-    entry<DetectionHead>(),
-    entry<SegmentationHead>(),
-    entry<PostprocessHead>(),
-    entry<LandmarkHead>(),
+    entry<DetectionHead>(), entry<SegmentationHead>(), entry<PostprocessHead>(),
+    entry<LandmarkHead>(),  entry<BoxLandmarkHead>(),
 };
 
 }  // namespace
