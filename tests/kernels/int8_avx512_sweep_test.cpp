@@ -27,7 +27,6 @@ namespace {
 using namespace quant_test;
 using testing::kOspreyAvx512;
 using testing::OpTester;
-using testing::Tolerance;
 
 struct Case {
   bool depthwise = false;
@@ -108,26 +107,13 @@ void run_at(const Case& c, Int8Level level) {
                            c.dilation, c.activation});
   }
   t.set_threads(c.threads);
-  t.set_tolerance(Tolerance::kExact);
-  const bool claim = level != Int8Level::kNone && taken(c);
-  if (claim) t.expect_claim(kOspreyAvx512);
-  LevelScope level_scope(level);
   ArithmeticScope arithmetic_scope(c.arithmetic);
-  t.run();
-  if (!claim) {
-    EXPECT_TRUE(t.claims().empty()) << "expected the reference kernels to run it";
-  }
+  run_exact_at(t, level, level != Int8Level::kNone && taken(c));
 }
 
 // Runs `c` on every level.
 void check(const Case& c) {
-  for (Int8Level level : levels()) {
-    if (c.is_signed) {
-      run_at<int8_t>(c, level);
-    } else {
-      run_at<uint8_t>(c, level);
-    }
-  }
+  on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_at<decltype(type)>(c, level); });
 }
 
 // int8 per-channel and per-tensor, uint8 with a weight zero point of 128 (no
