@@ -3,6 +3,7 @@
 #include <pthreadpool.h>
 
 #include "backends/avx512/int8_microkernels.h"
+#include "backends/avx512/int8_pad.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
 
@@ -20,7 +21,8 @@ struct Claim {
   Activation activation = Activation::kNone;
 };
 
-bool claims(const Graph& graph, const Op& op, Claim& c) {
+// `pad`, when given, is a PAD the convolution reads the input of (int8_pad.h).
+bool claims(const Graph& graph, const Op& op, const Int8SpatialPad* pad, Claim& c) {
   if (op.index < 0 || op.code != static_cast<int32_t>(OpCode::kDepthwiseConv2D) || *io_mismatch(op, 2, 3, 1))
     return false;
   const Tensor& input = in(graph, op, 0);
@@ -52,6 +54,12 @@ bool claims(const Graph& graph, const Op& op, Claim& c) {
   c.ow = static_cast<int>(x.out);
   c.pad_top = static_cast<int>(y.before);
   c.pad_left = static_cast<int>(x.before);
+  if (pad) {
+    c.h -= pad->top + pad->bottom;
+    c.w -= pad->left + pad->right;
+    c.pad_top += pad->top;
+    c.pad_left += pad->left;
+  }
   c.activation = opt.activation;
   return true;
 }
@@ -133,15 +141,30 @@ class Int8DepthwiseKernel final : public Kernel {
 
 }  // namespace
 
-std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
-                                                 std::shared_ptr<pthreadpool> pool) {
+namespace {
+
+std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8SpatialPad* pad, Int8Level level,
+                             std::shared_ptr<pthreadpool> pool) {
   const Int8Microkernels* kernels = int8_microkernels(level);
   Claim c;
-  if (!kernels || !claims(graph, op, c)) return nullptr;
+  if (!kernels || !claims(graph, op, pad, c)) return nullptr;
   Int8Requant rq;
   if (!int8_requant_params(graph, op, c.channels, 3, c.activation, rq)) return nullptr;
   return std::make_unique<Int8DepthwiseKernel>(pack(c, in(graph, op, 1), std::move(rq)), c, kernels,
                                                std::move(pool));
+}
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
+                                                 std::shared_ptr<pthreadpool> pool) {
+  return make(graph, op, nullptr, level, std::move(pool));
+}
+
+std::unique_ptr<Kernel> make_int8_depthwise_conv_after_pad(const Graph& graph, const Int8SpatialPad& pad,
+                                                           const Op& op, Int8Level level,
+                                                           std::shared_ptr<pthreadpool> pool) {
+  return make(graph, op, &pad, level, std::move(pool));
 }
 
 }  // namespace osprey

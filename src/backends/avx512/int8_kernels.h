@@ -13,7 +13,8 @@
 // VNNI), 8 output pixels per tile sharing their input.
 //
 // Both: SAME or VALID padding, per-tensor or per-channel weights and a fused
-// RELU/RELU6/RELU_N1_TO_1.
+// RELU/RELU6/RELU_N1_TO_1; and a PAD before them that only they read and
+// that fills with the zero point (int8_pad.h) as more of their padding.
 //
 // Elementwise (int8_elementwise.cpp), int8 or uint8 with per-tensor parameters:
 //   PRELU with a constant alpha that repeats along the input's last dims
@@ -35,6 +36,7 @@
 #include <memory>
 
 #include "backends/avx512/int8_cpu.h"
+#include "backends/avx512/int8_pad.h"
 #include "graph/graph.h"
 #include "kernels/kernel.h"
 
@@ -49,6 +51,13 @@ std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Lev
                                        std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
                                                  std::shared_ptr<pthreadpool> pool);
+// The same two kernels for `op` reading the input of `pad` (int8_pad.h) in
+// place of its output; null as above.
+std::unique_ptr<Kernel> make_int8_conv_after_pad(const Graph& graph, const Int8SpatialPad& pad, const Op& op,
+                                                 Int8Level level, std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_depthwise_conv_after_pad(const Graph& graph, const Int8SpatialPad& pad,
+                                                           const Op& op, Int8Level level,
+                                                           std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Level level,
                                         std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,
