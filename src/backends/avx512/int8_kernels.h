@@ -9,8 +9,10 @@
 //
 // Depthwise (int8_depthwise_conv.cpp): DEPTHWISE_CONV_2D with a 3x3 or 5x5
 // window, stride 1 or 2 on both axes, multiplier 1, no dilation. 16 channels
-// per vector as 32-bit sums of 16-bit products (vpdpwssd, or vpmaddwd without
-// VNNI), 8 output pixels per tile sharing their input.
+// per vector, each channel's lane the bytes of 4 window rows of one input
+// column against their 4 weights (vpdpbusd, or vpmaddwd without VNNI; zero
+// points folded as in the dense case), 8 output pixels per tile sharing every
+// column they can.
 //
 // Both: SAME or VALID padding, per-tensor or per-channel weights and a fused
 // RELU/RELU6/RELU_N1_TO_1; and a PAD before them that only they read and

@@ -61,14 +61,31 @@ struct Int8ConvJob {
   uint8_t* output = nullptr;
 };
 
-// A depthwise convolution (multiplier 1), weights as 32-bit lanes holding the
-// 16-bit w - w_zp in the low half and zero above, so one vpmaddwd (or
-// vpdpwssd) lane is one product with (x - x_zp); per block of 16 channels,
-// per tap. Padding reads 0 after the zero point is subtracted.
+// A depthwise convolution (multiplier 1), its weights in two layouts:
+//
+// `packed`: 32-bit lanes holding the 16-bit w - w_zp in the low half and zero
+// above, so one vpmaddwd (or vpdpwssd) lane is one product with (x - x_zp);
+// per block of 16 channels, per tap. Padding reads 0 after the zero point is
+// subtracted.
+//
+// `column_bytes`: for vpdpbusd, as the dense convolution's bytes (the same
+// folding of zero points into `init`, see Int8ConvWeights): one int32 lane a
+// channel, its 4 bytes the weights of 4 consecutive window rows (ky = 4 * g
+// + 0..3, 0 past the window) of one window column kx; per block of 16
+// channels, per group g of rows, per kx. A tile gathers the input the same
+// way, 4 rows of one column into each channel's lane, once per column for
+// every output pixel whose window holds that column. `row_ones` is the 1 of
+// each row of a group inside the window (0 past it): the per-pixel input
+// sums that uint8 weights with a zero point other than 128 need.
 struct Int8DepthwiseWeights {
   int kernel = 3, stride = 1, channels = 0;
-  int blocks = 0;               // ceil(channels / 16)
-  std::vector<int32_t> packed;  // [blocks][kernel * kernel][16]
+  int blocks = 0;                    // ceil(channels / 16)
+  std::vector<int32_t> packed;       // [blocks][kernel * kernel][16]
+  int row_groups = 0;                // ceil(kernel / 4)
+  std::vector<int8_t> column_bytes;  // [blocks][row_groups][kernel][16][4]
+  std::vector<int32_t> init;         // blocks * 16
+  int32_t input_sum_factor = 0;      // 128 - w_zp (uint8), 0 otherwise
+  std::vector<uint32_t> row_ones;    // [row_groups]: bytes of 1 for the rows inside the window
   Int8Requant rq;
 };
 
