@@ -64,26 +64,15 @@ bool claims(const Graph& graph, const Op& op, const Int8SpatialPad* pad, Claim& 
   return true;
 }
 
-// Weights [1, K, K, C] as 32-bit lanes of w - w_zp (int8_microkernels.h).
+// Weights [1, K, K, C] as bytes for vpdpbusd, the bias and zero-point terms
+// folded as the dense convolution folds them (int8_microkernels.h).
 Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
   Int8DepthwiseWeights w;
   w.kernel = c.kernel;
   w.stride = c.stride;
   w.channels = c.channels;
   w.blocks = (c.channels + kLanes - 1) / kLanes;
-  const int taps = c.kernel * c.kernel;
-  w.packed.assign(static_cast<size_t>(w.blocks) * taps * kLanes, 0);
   const uint8_t* bytes = filter.data_as<uint8_t>();
-  for (int t = 0; t < taps; ++t) {
-    for (int ch = 0; ch < c.channels; ++ch) {
-      const uint8_t byte = bytes[static_cast<size_t>(t) * c.channels + ch];
-      const int32_t value = rq.is_signed ? static_cast<int8_t>(byte) : byte - rq.weight_zero_point;
-      w.packed[(static_cast<size_t>(ch / kLanes) * taps + t) * kLanes + ch % kLanes] =
-          static_cast<int32_t>(static_cast<uint16_t>(static_cast<int16_t>(value)));
-    }
-  }
-  // The byte layout, and the bias and zero-point terms folded as the dense
-  // convolution folds them (int8_microkernels.h).
   w.row_groups = (c.kernel + 3) / 4;
   w.column_bytes.assign(static_cast<size_t>(w.blocks) * w.row_groups * c.kernel * kLanes * 4, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kLanes, 0);

@@ -1,4 +1,4 @@
-// osprey's int8 microkernels (int8_microkernels.inc) built for AVX-512 VNNI (vpdpbusd, vpdpwssd);
+// osprey's int8 microkernels (int8_microkernels.inc) built for AVX-512 VNNI (vpdpbusd);
 // only called when int8_level() says the CPU has it.
 #define OSPREY_INT8_VNNI
 #define OSPREY_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni"
