@@ -5,7 +5,8 @@
 // the common ones; a first layer's 5x5 over 3 channels too), strides 1 to 4,
 // any dilation. The weights are packed for vpdpbusd once, at partition time,
 // with the bias and zero-point terms folded into one int32 per channel
-// (int8_microkernels.h says how).
+// (int8_microkernels.h says how). Up to 8 output channels, two pixels share
+// a vector (lanes 0-7 and 8-15) so that no lane idles.
 //
 // Depthwise (int8_depthwise_conv.cpp): DEPTHWISE_CONV_2D with a 3x3 or 5x5
 // window, stride 1 or 2 on both axes, multiplier 1, no dilation. 16 channels
