@@ -156,28 +156,29 @@ TEST(Int8Avx512Pad, ConvTakesThePad) {
       c.is_signed = is_signed;
       c.zp = is_signed ? std::vector<int64_t>{-128, 127, 5}[static_cast<size_t>(zp)]
                        : std::vector<int64_t>{0, 255, 130}[static_cast<size_t>(zp)];
-      // A first layer: 3 channels, 3x3 stride 2, padded at the bottom and right only.
-      c.channels = 3;
-      c.cout = 24;
-      c.height = 12;
-      c.width = 11;
-      c.stride = 2;
-      c.pads = {0, 0, 0, 1, 0, 1, 0, 0};
-      check(c);
-      // Many channels, asymmetric pads on top of SAME padding.
-      c.channels = 20;
-      c.cout = 17;
-      c.stride = 1;
-      c.padding = tfl::Padding::SAME;
-      c.pads = {0, 0, 2, 0, 1, 3, 0, 0};
-      check(c);
-      // 5x5 stride 2 over 3 channels.
-      c.channels = 3;
-      c.kernel = 5;
-      c.stride = 2;
-      c.padding = tfl::Padding::VALID;
-      c.pads = {0, 0, 2, 2, 2, 2, 0, 0};
-      check(c);
+      struct Layer {
+        int channels, cout, kernel, stride;
+        tfl::Padding padding;
+        std::vector<int32_t> pads;
+      };
+      for (const Layer& l : {
+               // A first layer: 3 channels, 3x3 stride 2, padded at the bottom and right only.
+               Layer{3, 24, 3, 2, tfl::Padding::VALID, {0, 0, 0, 1, 0, 1, 0, 0}},
+               // Many channels, asymmetric pads on top of SAME padding.
+               Layer{20, 17, 3, 1, tfl::Padding::SAME, {0, 0, 2, 0, 1, 3, 0, 0}},
+               // 5x5 stride 2 over 3 channels.
+               Layer{3, 24, 5, 2, tfl::Padding::VALID, {0, 0, 2, 2, 2, 2, 0, 0}},
+           }) {
+        c.channels = l.channels;
+        c.cout = l.cout;
+        c.kernel = l.kernel;
+        c.stride = l.stride;
+        c.padding = l.padding;
+        c.pads = l.pads;
+        c.height = 12;
+        c.width = 11;
+        check(c);
+      }
     }
   }
 }

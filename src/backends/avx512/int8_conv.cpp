@@ -108,29 +108,25 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
   w.packed.assign(static_cast<size_t>(w.blocks) * taps * tap_bytes, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kInt8ConvBlock, 0);
   const uint8_t* bytes = filter.data_as<uint8_t>();
-  const int32_t x_zp = rq.input_zero_point, w_zp = rq.weight_zero_point;
   for (int oc = 0; oc < c.cout; ++oc) {
     int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
     for (int t = 0; t < filter_taps; ++t) {
       for (int ic = 0; ic < c.cin; ++ic) {
-        const uint8_t byte = bytes[(static_cast<size_t>(oc) * filter_taps + t) * c.cin + ic];
-        const int32_t value = rq.is_signed ? static_cast<int8_t>(byte) : byte;
-        sum += rq.is_signed ? value : value - w_zp;
+        const Int8ByteWeight weight =
+            int8_byte_weight(rq, bytes[(static_cast<size_t>(oc) * filter_taps + t) * c.cin + ic]);
+        sum += weight.sum_term;
         // Its packed tap, and its byte in that tap.
         const int tap = rows ? t / c.kw : t, d = rows ? (t % c.kw) * c.cin + ic : ic;
         const size_t at = static_cast<size_t>(oc / kInt8ConvBlock) * taps * tap_bytes + tap * tap_bytes +
                           static_cast<size_t>(d / 4) * kInt8ConvBlock * 4 +
                           static_cast<size_t>(oc % kInt8ConvBlock) * 4 + d % 4;
-        w.packed[at] = static_cast<int8_t>(rq.is_signed ? value : value - 128);
+        w.packed[at] = weight.packed;
       }
     }
-    const int64_t x_term = rq.is_signed ? int64_t{x_zp + 128} * sum : int64_t{x_zp} * sum;
-    // Wraps modulo 2^32 like every other step of the int32 sum.
-    w.init[static_cast<size_t>(oc)] = static_cast<int32_t>(
-        static_cast<uint32_t>(static_cast<uint64_t>(rq.bias[static_cast<size_t>(oc)] - x_term)));
+    w.init[static_cast<size_t>(oc)] = int8_folded_init(rq, oc, sum);
   }
-  w.input_sum_factor = rq.is_signed ? 0 : 128 - w_zp;
-  w.padding.assign(static_cast<size_t>(w.groups) * 4, static_cast<uint8_t>(x_zp));
+  w.input_sum_factor = int8_input_sum_factor(rq);
+  w.padding.assign(static_cast<size_t>(w.groups) * 4, static_cast<uint8_t>(rq.input_zero_point));
   w.rq = std::move(rq);
   return w;
 }

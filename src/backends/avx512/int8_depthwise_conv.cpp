@@ -76,26 +76,22 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
   w.row_groups = (c.kernel + 3) / 4;
   w.column_bytes.assign(static_cast<size_t>(w.blocks) * w.row_groups * c.kernel * kLanes * 4, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kLanes, 0);
-  const int32_t x_zp = rq.input_zero_point, w_zp = rq.weight_zero_point;
   for (int ch = 0; ch < c.channels; ++ch) {
     int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
     for (int ky = 0; ky < c.kernel; ++ky) {
       for (int kx = 0; kx < c.kernel; ++kx) {
-        const uint8_t byte = bytes[static_cast<size_t>(ky * c.kernel + kx) * c.channels + ch];
-        const int32_t value = rq.is_signed ? static_cast<int8_t>(byte) : byte;
-        sum += rq.is_signed ? value : value - w_zp;
+        const Int8ByteWeight weight =
+            int8_byte_weight(rq, bytes[static_cast<size_t>(ky * c.kernel + kx) * c.channels + ch]);
+        sum += weight.sum_term;
         const size_t at =
             ((static_cast<size_t>(ch / kLanes) * w.row_groups + ky / 4) * c.kernel + kx) * kLanes * 4 +
             static_cast<size_t>(ch % kLanes) * 4 + ky % 4;
-        w.column_bytes[at] = static_cast<int8_t>(rq.is_signed ? value : value - 128);
+        w.column_bytes[at] = weight.packed;
       }
     }
-    const int64_t x_term = rq.is_signed ? int64_t{x_zp + 128} * sum : int64_t{x_zp} * sum;
-    // Wraps modulo 2^32 like every other step of the int32 sum.
-    w.init[static_cast<size_t>(ch)] = static_cast<int32_t>(
-        static_cast<uint32_t>(static_cast<uint64_t>(rq.bias[static_cast<size_t>(ch)] - x_term)));
+    w.init[static_cast<size_t>(ch)] = int8_folded_init(rq, ch, sum);
   }
-  w.input_sum_factor = rq.is_signed ? 0 : 128 - w_zp;
+  w.input_sum_factor = int8_input_sum_factor(rq);
   for (int g = 0; g < w.row_groups; ++g) {
     uint32_t ones = 0;
     for (int r = 0; r < 4 && 4 * g + r < c.kernel; ++r) ones |= 1u << (8 * r);
