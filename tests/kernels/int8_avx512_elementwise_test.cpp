@@ -24,7 +24,6 @@ namespace {
 using namespace quant_test;
 using testing::kOspreyAvx512;
 using testing::OpTester;
-using testing::Tolerance;
 
 struct PreluCase {
   Shape input{1, 3, 5, 16};
@@ -68,25 +67,12 @@ void run_prelu(const PreluCase& c, Int8Level level) {
   t.add_output(dtype_of<T>(), {}, per_tensor(c.output_scale, c.output_zp));
   t.set_op(OpCode::kPrelu);
   t.set_threads({c.threads});
-  t.set_tolerance(Tolerance::kExact);
-  const bool claim = level != Int8Level::kNone && prelu_taken(c);
-  if (claim) t.expect_claim(kOspreyAvx512);
-  LevelScope level_scope(level);
   ArithmeticScope arithmetic_scope(c.arithmetic);
-  t.run();
-  if (!claim) {
-    EXPECT_TRUE(t.claims().empty()) << "expected the reference kernels to run it";
-  }
+  run_exact_at(t, level, level != Int8Level::kNone && prelu_taken(c));
 }
 
 void check(const PreluCase& c) {
-  for (Int8Level level : levels()) {
-    if (c.is_signed) {
-      run_prelu<int8_t>(c, level);
-    } else {
-      run_prelu<uint8_t>(c, level);
-    }
-  }
+  on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_prelu<decltype(type)>(c, level); });
 }
 
 // int8, then uint8 with zero points moved into its range.
@@ -229,14 +215,7 @@ void run_table(const TableCase& c, Int8Level level) {
   t.add_output(c.out_type, {}, per_tensor(c.out_scale, c.out_zp));
   t.set_op(c.op, c.options);
   t.set_threads({c.threads});
-  t.set_tolerance(Tolerance::kExact);
-  const bool claim = level != Int8Level::kNone && c.taken;
-  if (claim) t.expect_claim(kOspreyAvx512);
-  LevelScope level_scope(level);
-  t.run();
-  if (!claim) {
-    EXPECT_TRUE(t.claims().empty()) << "expected the reference kernels to run it";
-  }
+  run_exact_at(t, level, level != Int8Level::kNone && c.taken);
 }
 
 void check(const TableCase& c) {

@@ -1,12 +1,17 @@
 // What the tests of osprey's int8 AVX-512 kernels share: forcing a CPU level
-// (int8_cpu.h) for one scope, and the levels this machine can run.
+// (int8_cpu.h) for one scope, the levels this machine can run, and running an
+// op on each of them against the reference.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "backends/avx512/int8_cpu.h"
+#include "kernels/op_tester.h"
 
 namespace osprey {
 
@@ -40,6 +45,31 @@ inline std::vector<Int8Level> levels() {
     if (static_cast<int>(l) <= static_cast<int>(int8_cpu_level())) all.push_back(l);
   }
   return all;
+}
+
+// Runs the op `t` holds at `level`: every output must equal the reference
+// kernel's bit for bit, and osprey-avx512 must claim the op when `claim`
+// (and nothing may, when not).
+inline void run_exact_at(testing::OpTester& t, Int8Level level, bool claim) {
+  t.set_tolerance(testing::Tolerance::kExact);
+  if (claim) t.expect_claim(testing::kOspreyAvx512);
+  LevelScope level_scope(level);
+  t.run();
+  if (!claim) {
+    EXPECT_TRUE(t.claims().empty()) << "expected the reference kernels to run it";
+  }
+}
+
+// Calls run(level, T{}) for every level, T int8_t or uint8_t.
+template <typename F>
+void on_every_level(bool is_signed, const F& run) {
+  for (Int8Level level : levels()) {
+    if (is_signed) {
+      run(level, int8_t{});
+    } else {
+      run(level, uint8_t{});
+    }
+  }
 }
 
 }  // namespace osprey

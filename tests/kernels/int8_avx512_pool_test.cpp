@@ -22,7 +22,6 @@ namespace {
 using namespace quant_test;
 using testing::kOspreyAvx512;
 using testing::OpTester;
-using testing::Tolerance;
 
 struct PoolCase {
   Shape input{1, 6, 7, 16};
@@ -55,23 +54,11 @@ void run_at(const PoolCase& c, Int8Level level) {
   o.activation = c.activation;
   t.set_op(OpCode::kAveragePool2D, o);
   t.set_threads({c.threads});
-  t.set_tolerance(Tolerance::kExact);
-  if (level != Int8Level::kNone) t.expect_claim(kOspreyAvx512);
-  LevelScope level_scope(level);
-  t.run();
-  if (level == Int8Level::kNone) {
-    EXPECT_TRUE(t.claims().empty()) << "expected the reference kernels to run it";
-  }
+  run_exact_at(t, level, level != Int8Level::kNone);
 }
 
 void check(const PoolCase& c) {
-  for (Int8Level level : levels()) {
-    if (c.is_signed) {
-      run_at<int8_t>(c, level);
-    } else {
-      run_at<uint8_t>(c, level);
-    }
-  }
+  on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_at<decltype(type)>(c, level); });
 }
 
 std::vector<PoolCase> both_types(PoolCase c) {

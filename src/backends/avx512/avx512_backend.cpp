@@ -148,6 +148,22 @@ std::unique_ptr<Kernel> int8_kernel(const Graph& g, const Op& op, Int8Level leve
   return make_int8_table(g, op, level, pool);
 }
 
+// osprey's int8 convolution for step `s + 1` when step `s` is a PAD only it
+// reads, which it then takes into its own padding (int8_pad.h); or null.
+std::unique_ptr<Kernel> int8_kernel_after_pad(const Graph& g, const std::vector<const Op*>& ops, int s,
+                                              const std::vector<int>& last_read, Int8Level level,
+                                              const std::shared_ptr<pthreadpool>& pool, Int8SpatialPad& pad) {
+  if (level == Int8Level::kNone || s + 1 >= static_cast<int>(ops.size())) return nullptr;
+  const Op& op = *ops[static_cast<size_t>(s)];
+  const Op& next = *ops[static_cast<size_t>(s + 1)];
+  if (!int8_spatial_pad(g, op, pad) || next.inputs.empty() || next.inputs[0] != op.outputs[0] ||
+      last_read[static_cast<size_t>(op.outputs[0])] != s + 1) {
+    return nullptr;
+  }
+  if (auto k = make_int8_conv_after_pad(g, pad, next, level, pool)) return k;
+  return make_int8_depthwise_conv_after_pad(g, pad, next, level, pool);
+}
+
 }  // namespace
 
 Avx512Backend::Avx512Backend(std::shared_ptr<pthreadpool> pool, const Avx512Options& options)
@@ -168,7 +184,13 @@ std::vector<DelegatedRun> Avx512Backend::partition(const Graph& graph, const std
     Range range;
     DepthwiseShape shape;
     SpatialPad pad;
-    if ((run.kernel = int8_kernel(graph, op, int8, pool_))) {
+    Int8SpatialPad int8_pad;
+    if ((run.kernel = int8_kernel_after_pad(graph, ops, s, last_read, int8, pool_, int8_pad))) {
+      run.first_step = s;
+      run.last_step = s + 1;
+      run.inputs = {int8_pad.source};
+      run.name = "OSPREY-INT8(" + step_name(op) + " + " + step_name(*ops[static_cast<size_t>(s + 1)]) + ")";
+    } else if ((run.kernel = int8_kernel(graph, op, int8, pool_))) {
       run.first_step = run.last_step = s;
       run.inputs = {op.inputs[0]};
       run.name = "OSPREY-INT8(" + step_name(op) + ")";

@@ -39,14 +39,10 @@ struct Task {
   RowFn row;
 };
 
-// Everything from here to pop_options is compiled for AVX-512 and only called
+// Everything from here to avx512_target_end.h is compiled for AVX-512 and only called
 // after depthwise_conv_supported() said the CPU has it.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f")
-#endif
+#define OSPREY_AVX512_TARGET "avx512f"
+#include "backends/avx512/avx512_target_begin.h"
 
 // Calls f(std::integral_constant<int, I>) for I = 0 .. N-1, unrolled at compile
 // time so accumulator arrays indexed by I stay in registers.
@@ -110,11 +106,7 @@ void run_row(const Task& task, int block, int row) {
   }
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "backends/avx512/avx512_target_end.h"
 
 void run_task(void* context, size_t block, size_t row) {
   const Task& task = *static_cast<const Task*>(context);

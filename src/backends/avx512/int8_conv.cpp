@@ -8,6 +8,7 @@
 
 #include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_microkernels.h"
+#include "backends/avx512/int8_pad.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
 
@@ -29,7 +30,8 @@ struct Claim {
   Activation activation = Activation::kNone;
 };
 
-bool claims(const Graph& graph, const Op& op, Claim& c) {
+// `pad`, when given, is a PAD the convolution reads the input of (int8_pad.h).
+bool claims(const Graph& graph, const Op& op, const Int8SpatialPad* pad, Claim& c) {
   if (op.index < 0 || op.code != static_cast<int32_t>(OpCode::kConv2D) || *io_mismatch(op, 2, 3, 1))
     return false;
   const Tensor& input = in(graph, op, 0);
@@ -63,6 +65,12 @@ bool claims(const Graph& graph, const Op& op, Claim& c) {
          opt.dilation_w,
          static_cast<int>(y.before),
          static_cast<int>(x.before)};
+  if (pad) {
+    c.g.h -= pad->top + pad->bottom;
+    c.g.w -= pad->left + pad->right;
+    c.g.pad_top += pad->top;
+    c.g.pad_left += pad->left;
+  }
   c.activation = opt.activation;
   return true;
 }
@@ -101,29 +109,25 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
   w.packed.assign(static_cast<size_t>(w.blocks) * taps * tap_bytes, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kInt8ConvBlock, 0);
   const uint8_t* bytes = filter.data_as<uint8_t>();
-  const int32_t x_zp = rq.input_zero_point, w_zp = rq.weight_zero_point;
   for (int oc = 0; oc < c.cout; ++oc) {
     int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
     for (int t = 0; t < filter_taps; ++t) {
       for (int ic = 0; ic < c.cin; ++ic) {
-        const uint8_t byte = bytes[(static_cast<size_t>(oc) * filter_taps + t) * c.cin + ic];
-        const int32_t value = rq.is_signed ? static_cast<int8_t>(byte) : byte;
-        sum += rq.is_signed ? value : value - w_zp;
+        const Int8ByteWeight weight =
+            int8_byte_weight(rq, bytes[(static_cast<size_t>(oc) * filter_taps + t) * c.cin + ic]);
+        sum += weight.sum_term;
         // Its packed tap, and its byte in that tap.
         const int tap = rows ? t / c.kw : t, d = rows ? (t % c.kw) * c.cin + ic : ic;
         const size_t at = static_cast<size_t>(oc / kInt8ConvBlock) * taps * tap_bytes + tap * tap_bytes +
                           static_cast<size_t>(d / 4) * kInt8ConvBlock * 4 +
                           static_cast<size_t>(oc % kInt8ConvBlock) * 4 + d % 4;
-        w.packed[at] = static_cast<int8_t>(rq.is_signed ? value : value - 128);
+        w.packed[at] = weight.packed;
       }
     }
-    const int64_t x_term = rq.is_signed ? int64_t{x_zp + 128} * sum : int64_t{x_zp} * sum;
-    // Wraps modulo 2^32 like every other step of the int32 sum.
-    w.init[static_cast<size_t>(oc)] = static_cast<int32_t>(
-        static_cast<uint32_t>(static_cast<uint64_t>(rq.bias[static_cast<size_t>(oc)] - x_term)));
+    w.init[static_cast<size_t>(oc)] = int8_folded_init(rq, oc, sum);
   }
-  w.input_sum_factor = rq.is_signed ? 0 : 128 - w_zp;
-  w.padding.assign(static_cast<size_t>(w.groups) * 4, static_cast<uint8_t>(x_zp));
+  w.input_sum_factor = int8_input_sum_factor(rq);
+  w.padding.assign(static_cast<size_t>(w.groups) * 4, static_cast<uint8_t>(rq.input_zero_point));
   w.rq = std::move(rq);
   return w;
 }
@@ -191,12 +195,10 @@ class Int8ConvKernel final : public Kernel {
   std::shared_ptr<pthreadpool> pool_;
 };
 
-}  // namespace
-
-std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Level level,
-                                       std::shared_ptr<pthreadpool> pool) {
+std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8SpatialPad* pad, Int8Level level,
+                             std::shared_ptr<pthreadpool> pool) {
   Claim c;
-  if (level == Int8Level::kNone || !claims(graph, op, c)) return nullptr;
+  if (level == Int8Level::kNone || !claims(graph, op, pad, c)) return nullptr;
   Int8Requant rq;
   if (!int8_requant_params(graph, op, c.cout, 0, c.activation, rq)) return nullptr;
   if (level == Int8Level::kAvx2) {
@@ -210,6 +212,18 @@ std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Lev
   const Int8ConvGeometry tile_g = row_taps(c) ? padded_geometry(c) : c.g;
   return std::make_unique<Int8ConvKernel>(pack(c, in(graph, op, 1), std::move(rq)), c.g, tile_g, kernels,
                                           std::move(pool));
+}
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Level level,
+                                       std::shared_ptr<pthreadpool> pool) {
+  return make(graph, op, nullptr, level, std::move(pool));
+}
+
+std::unique_ptr<Kernel> make_int8_conv_after_pad(const Graph& graph, const Int8SpatialPad& pad, const Op& op,
+                                                 Int8Level level, std::shared_ptr<pthreadpool> pool) {
+  return make(graph, op, &pad, level, std::move(pool));
 }
 
 }  // namespace osprey

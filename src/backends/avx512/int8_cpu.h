@@ -1,7 +1,7 @@
 // Which int8 kernels of osprey's AVX-512 backend this CPU runs. The one place
 // the int8 paths ask the CPU (cpuinfo) what it has:
 //
-//   vnni     AVX-512 VNNI: vpdpbusd / vpdpwssd multiply-accumulate bytes and words
+//   vnni     AVX-512 VNNI: vpdpbusd multiply-accumulates bytes
 //   avx512   AVX-512 F+BW+VL+DQ: the same sums from vpmaddwd (16-bit products)
 //   avx2     AVX2 and FMA, no AVX-512: 8-lane vpmaddwd kernels (int8_avx2.h);
 //            the backend's float kernels stay off there

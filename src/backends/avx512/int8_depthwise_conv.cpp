@@ -4,6 +4,7 @@
 
 #include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_microkernels.h"
+#include "backends/avx512/int8_pad.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
 
@@ -21,7 +22,8 @@ struct Claim {
   Activation activation = Activation::kNone;
 };
 
-bool claims(const Graph& graph, const Op& op, Claim& c) {
+// `pad`, when given, is a PAD the convolution reads the input of (int8_pad.h).
+bool claims(const Graph& graph, const Op& op, const Int8SpatialPad* pad, Claim& c) {
   if (op.index < 0 || op.code != static_cast<int32_t>(OpCode::kDepthwiseConv2D) || *io_mismatch(op, 2, 3, 1))
     return false;
   const Tensor& input = in(graph, op, 0);
@@ -53,27 +55,48 @@ bool claims(const Graph& graph, const Op& op, Claim& c) {
   c.ow = static_cast<int>(x.out);
   c.pad_top = static_cast<int>(y.before);
   c.pad_left = static_cast<int>(x.before);
+  if (pad) {
+    c.h -= pad->top + pad->bottom;
+    c.w -= pad->left + pad->right;
+    c.pad_top += pad->top;
+    c.pad_left += pad->left;
+  }
   c.activation = opt.activation;
   return true;
 }
 
-// Weights [1, K, K, C] as 32-bit lanes of w - w_zp (int8_microkernels.h).
+// Weights [1, K, K, C] as bytes for vpdpbusd, the bias and zero-point terms
+// folded as the dense convolution folds them (int8_microkernels.h).
 Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
   Int8DepthwiseWeights w;
   w.kernel = c.kernel;
   w.stride = c.stride;
   w.channels = c.channels;
   w.blocks = (c.channels + kLanes - 1) / kLanes;
-  const int taps = c.kernel * c.kernel;
-  w.packed.assign(static_cast<size_t>(w.blocks) * taps * kLanes, 0);
   const uint8_t* bytes = filter.data_as<uint8_t>();
-  for (int t = 0; t < taps; ++t) {
-    for (int ch = 0; ch < c.channels; ++ch) {
-      const uint8_t byte = bytes[static_cast<size_t>(t) * c.channels + ch];
-      const int32_t value = rq.is_signed ? static_cast<int8_t>(byte) : byte - rq.weight_zero_point;
-      w.packed[(static_cast<size_t>(ch / kLanes) * taps + t) * kLanes + ch % kLanes] =
-          static_cast<int32_t>(static_cast<uint16_t>(static_cast<int16_t>(value)));
+  w.row_groups = (c.kernel + 3) / 4;
+  w.column_bytes.assign(static_cast<size_t>(w.blocks) * w.row_groups * c.kernel * kLanes * 4, 0);
+  w.init.assign(static_cast<size_t>(w.blocks) * kLanes, 0);
+  for (int ch = 0; ch < c.channels; ++ch) {
+    int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
+    for (int ky = 0; ky < c.kernel; ++ky) {
+      for (int kx = 0; kx < c.kernel; ++kx) {
+        const Int8ByteWeight weight =
+            int8_byte_weight(rq, bytes[static_cast<size_t>(ky * c.kernel + kx) * c.channels + ch]);
+        sum += weight.sum_term;
+        const size_t at =
+            ((static_cast<size_t>(ch / kLanes) * w.row_groups + ky / 4) * c.kernel + kx) * kLanes * 4 +
+            static_cast<size_t>(ch % kLanes) * 4 + ky % 4;
+        w.column_bytes[at] = weight.packed;
+      }
     }
+    w.init[static_cast<size_t>(ch)] = int8_folded_init(rq, ch, sum);
+  }
+  w.input_sum_factor = int8_input_sum_factor(rq);
+  for (int g = 0; g < w.row_groups; ++g) {
+    uint32_t ones = 0;
+    for (int r = 0; r < 4 && 4 * g + r < c.kernel; ++r) ones |= 1u << (8 * r);
+    w.row_ones.push_back(ones);
   }
   w.rq = std::move(rq);
   return w;
@@ -132,12 +155,10 @@ class Int8DepthwiseKernel final : public Kernel {
   std::shared_ptr<pthreadpool> pool_;
 };
 
-}  // namespace
-
-std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
-                                                 std::shared_ptr<pthreadpool> pool) {
+std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8SpatialPad* pad, Int8Level level,
+                             std::shared_ptr<pthreadpool> pool) {
   Claim c;
-  if (level == Int8Level::kNone || !claims(graph, op, c)) return nullptr;
+  if (level == Int8Level::kNone || !claims(graph, op, pad, c)) return nullptr;
   Int8Requant rq;
   if (!int8_requant_params(graph, op, c.channels, 3, c.activation, rq)) return nullptr;
   if (level == Int8Level::kAvx2) {
@@ -150,6 +171,19 @@ std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& o
   if (!kernels) return nullptr;
   return std::make_unique<Int8DepthwiseKernel>(pack(c, in(graph, op, 1), std::move(rq)), c, kernels,
                                                std::move(pool));
+}
+
+}  // namespace
+
+std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
+                                                 std::shared_ptr<pthreadpool> pool) {
+  return make(graph, op, nullptr, level, std::move(pool));
+}
+
+std::unique_ptr<Kernel> make_int8_depthwise_conv_after_pad(const Graph& graph, const Int8SpatialPad& pad,
+                                                           const Op& op, Int8Level level,
+                                                           std::shared_ptr<pthreadpool> pool) {
+  return make(graph, op, &pad, level, std::move(pool));
 }
 
 }  // namespace osprey

@@ -71,6 +71,36 @@ void parallel_ranges(pthreadpool* pool, int64_t n, const F& f) {
       &context, tasks, 0);
 }
 
+// A kernel of one byte tensor in and one of the same shape out, whose
+// elements map independently: range() maps [first, last), in tasks on `pool`.
+class ByteMapKernel : public Kernel {
+ public:
+  ByteMapKernel(const char* name, Shape shape, std::shared_ptr<pthreadpool> pool)
+      : name_(name), shape_(std::move(shape)), pool_(std::move(pool)) {}
+
+  void prepare(KernelContext& ctx) override {
+    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "{} takes one input and output", name_);
+    OSPREY_CHECK(ctx.input(0).shape == shape_ && ctx.output(0).shape == shape_,
+                 "{} shapes {} -> {} differ from {} it was built for", name_, shape_str(ctx.input(0).shape),
+                 shape_str(ctx.output(0).shape), shape_str(shape_));
+  }
+
+  void eval(KernelContext& ctx) override {
+    const uint8_t* in = ctx.input(0).data;
+    uint8_t* out = ctx.output(0).data;
+    parallel_ranges(pool_.get(), num_elements(shape_),
+                    [&](int64_t first, int64_t last) { range(in, out, first, last); });
+  }
+
+ protected:
+  virtual void range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const = 0;
+
+ private:
+  const char* name_;
+  Shape shape_;
+  std::shared_ptr<pthreadpool> pool_;
+};
+
 // ---------------------------------------------------------------- PRELU
 
 // What one PRELU needs: the reference kernel's multipliers and offsets, and
@@ -90,13 +120,7 @@ struct PreluParams {
 };
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
-#endif
+#include "backends/avx512/avx512_target_begin.h"
 
 // gemmlowp's SaturatingRoundingDoublingHighMul for 16 lanes; `b` is a
 // multiplier >= 0, so the one saturating case (both INT32_MIN) cannot occur.
@@ -204,39 +228,25 @@ void prelu_gather_range(const PreluParams& p, const uint8_t* in, uint8_t* out, i
   }
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "backends/avx512/avx512_target_end.h"
 
-class Int8PreluKernel final : public Kernel {
+class Int8PreluKernel final : public ByteMapKernel {
  public:
   // avx2: the CPU runs Int8Level::kAvx2 (int8_avx2.h), not AVX-512.
   Int8PreluKernel(PreluParams p, Shape shape, bool avx2, std::shared_ptr<pthreadpool> pool)
-      : p_(std::move(p)), shape_(std::move(shape)), avx2_(avx2), pool_(std::move(pool)) {}
+      : ByteMapKernel("int8 PRELU", std::move(shape), std::move(pool)), p_(std::move(p)), avx2_(avx2) {}
 
-  void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "int8 PRELU takes one input and output");
-    OSPREY_CHECK(ctx.input(0).shape == shape_ && ctx.output(0).shape == shape_,
-                 "int8 PRELU shapes {} -> {} differ from {} it was built for", shape_str(ctx.input(0).shape),
-                 shape_str(ctx.output(0).shape), shape_str(shape_));
-  }
-
-  void eval(KernelContext& ctx) override {
-    const uint8_t* in = ctx.input(0).data;
-    uint8_t* out = ctx.output(0).data;
-    parallel_ranges(pool_.get(), num_elements(shape_), [&](int64_t first, int64_t last) {
-      if (avx2_) {
-        avx2_range(in, out, first, last);
-      } else if (!p_.table.empty()) {
-        prelu_gather_range(p_, in, out, first, last);
-      } else if (p_.is_signed) {
-        prelu_range<true>(p_, in, out, first, last);
-      } else {
-        prelu_range<false>(p_, in, out, first, last);
-      }
-    });
+ protected:
+  void range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const override {
+    if (avx2_) {
+      avx2_range(in, out, first, last);
+    } else if (!p_.table.empty()) {
+      prelu_gather_range(p_, in, out, first, last);
+    } else if (p_.is_signed) {
+      prelu_range<true>(p_, in, out, first, last);
+    } else {
+      prelu_range<false>(p_, in, out, first, last);
+    }
   }
 
  private:
@@ -253,9 +263,7 @@ class Int8PreluKernel final : public Kernel {
   }
 
   PreluParams p_;
-  Shape shape_;
   bool avx2_;
-  std::shared_ptr<pthreadpool> pool_;
 };
 
 // Alpha's size when it repeats along the input's flat index: alpha's shape,
@@ -344,13 +352,8 @@ bool table_from_reference(const Graph& graph, const Op& op, std::array<uint8_t, 
                        probe_tensor(out(graph, op), {256}, table.data()));
 }
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi")
-#endif
+#define OSPREY_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi"
+#include "backends/avx512/avx512_target_begin.h"
 
 void lookup_range_vbmi(const std::array<uint8_t, 256>& table, const uint8_t* in, uint8_t* out, int64_t first,
                        int64_t last) {
@@ -369,42 +372,26 @@ void lookup_range_vbmi(const std::array<uint8_t, 256>& table, const uint8_t* in,
   }
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "backends/avx512/avx512_target_end.h"
 
-class Int8TableKernel final : public Kernel {
+class Int8TableKernel final : public ByteMapKernel {
  public:
   Int8TableKernel(const std::array<uint8_t, 256>& table, Shape shape, bool vbmi,
                   std::shared_ptr<pthreadpool> pool)
-      : table_(table), shape_(std::move(shape)), vbmi_(vbmi), pool_(std::move(pool)) {}
+      : ByteMapKernel("int8 table", std::move(shape), std::move(pool)), table_(table), vbmi_(vbmi) {}
 
-  void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "int8 table takes one input and output");
-    OSPREY_CHECK(ctx.input(0).shape == shape_ && ctx.output(0).shape == shape_,
-                 "int8 table shapes {} -> {} differ from {} it was built for", shape_str(ctx.input(0).shape),
-                 shape_str(ctx.output(0).shape), shape_str(shape_));
-  }
-
-  void eval(KernelContext& ctx) override {
-    const uint8_t* in = ctx.input(0).data;
-    uint8_t* out = ctx.output(0).data;
-    parallel_ranges(pool_.get(), num_elements(shape_), [&](int64_t first, int64_t last) {
-      if (vbmi_) {
-        lookup_range_vbmi(table_, in, out, first, last);
-      } else {
-        for (int64_t i = first; i < last; ++i) out[i] = table_[in[i]];
-      }
-    });
+ protected:
+  void range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const override {
+    if (vbmi_) {
+      lookup_range_vbmi(table_, in, out, first, last);
+    } else {
+      for (int64_t i = first; i < last; ++i) out[i] = table_[in[i]];
+    }
   }
 
  private:
   std::array<uint8_t, 256> table_;
-  Shape shape_;
   bool vbmi_;
-  std::shared_ptr<pthreadpool> pool_;
 };
 
 }  // namespace

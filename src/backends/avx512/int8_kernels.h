@@ -8,15 +8,19 @@
 // the common ones; a first layer's 5x5 over 3 channels too), strides 1 to 4,
 // any dilation. The weights are packed for vpdpbusd once, at partition time,
 // with the bias and zero-point terms folded into one int32 per channel
-// (int8_microkernels.h says how).
+// (int8_microkernels.h says how). Up to 8 output channels, two pixels share
+// a vector (lanes 0-7 and 8-15) so that no lane idles.
 //
 // Depthwise (int8_depthwise_conv.cpp): DEPTHWISE_CONV_2D with a 3x3 or 5x5
 // window, stride 1 or 2 on both axes, multiplier 1, no dilation. 16 channels
-// per vector as 32-bit sums of 16-bit products (vpdpwssd, or vpmaddwd without
-// VNNI), 8 output pixels per tile sharing their input.
+// per vector, each channel's lane the bytes of 4 window rows of one input
+// column against their 4 weights (vpdpbusd, or vpmaddwd without VNNI; zero
+// points folded as in the dense case), 8 output pixels per tile sharing every
+// column they can.
 //
 // Both: SAME or VALID padding, per-tensor or per-channel weights and a fused
-// RELU/RELU6/RELU_N1_TO_1.
+// RELU/RELU6/RELU_N1_TO_1; and a PAD before them that only they read and
+// that fills with the zero point (int8_pad.h) as more of their padding.
 //
 // Elementwise (int8_elementwise.cpp), int8 or uint8 with per-tensor parameters:
 //   PRELU with a constant alpha that repeats along the input's last dims
@@ -38,6 +42,7 @@
 #include <memory>
 
 #include "backends/avx512/int8_cpu.h"
+#include "backends/avx512/int8_pad.h"
 #include "graph/graph.h"
 #include "kernels/kernel.h"
 
@@ -52,6 +57,13 @@ std::unique_ptr<Kernel> make_int8_conv(const Graph& graph, const Op& op, Int8Lev
                                        std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_depthwise_conv(const Graph& graph, const Op& op, Int8Level level,
                                                  std::shared_ptr<pthreadpool> pool);
+// The same two kernels for `op` reading the input of `pad` (int8_pad.h) in
+// place of its output; null as above.
+std::unique_ptr<Kernel> make_int8_conv_after_pad(const Graph& graph, const Int8SpatialPad& pad, const Op& op,
+                                                 Int8Level level, std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_depthwise_conv_after_pad(const Graph& graph, const Int8SpatialPad& pad,
+                                                           const Op& op, Int8Level level,
+                                                           std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Level level,
                                         std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,

@@ -1,8 +1,7 @@
 // The inner loops of osprey's int8 convolutions, compiled once per CPU level
 // (int8_cpu.h) from one source, int8_microkernels.inc: the VNNI build sums
-// bytes with vpdpbusd and words with vpdpwssd, the AVX-512 build the same
-// products with vpmaddwd. int8_conv.cpp and int8_depthwise_conv.cpp pack the
-// weights into the layouts below and split the work over threads.
+// bytes with vpdpbusd, the AVX-512 build the same products with vpmaddwd. int8_conv.cpp and
+// int8_depthwise_conv.cpp pack the weights into the layouts below and split the work over threads.
 #pragma once
 
 #include <cstddef>
@@ -61,14 +60,25 @@ struct Int8ConvJob {
   uint8_t* output = nullptr;
 };
 
-// A depthwise convolution (multiplier 1), weights as 32-bit lanes holding the
-// 16-bit w - w_zp in the low half and zero above, so one vpmaddwd (or
-// vpdpwssd) lane is one product with (x - x_zp); per block of 16 channels,
-// per tap. Padding reads 0 after the zero point is subtracted.
+// A depthwise convolution (multiplier 1), weights packed for vpdpbusd as the
+// dense convolution's bytes (the same folding of zero points into `init`,
+// see Int8ConvWeights): one int32 lane a channel, its 4 bytes the weights of
+// 4 consecutive window rows (ky = 4 * g + 0..3, 0 past the window) of one
+// window column kx; per block of 16 channels, per group g of rows, per kx. A
+// tile gathers the input the same way, 4 rows of one column into each
+// channel's lane, once per column for every output pixel whose window holds
+// that column. `row_ones` is the 1 of each row of a group inside the window
+// (0 past it), for the per-pixel input sums that uint8 weights with a zero
+// point other than 128 need.
 struct Int8DepthwiseWeights {
   int kernel = 3, stride = 1, channels = 0;
-  int blocks = 0;               // ceil(channels / 16)
-  std::vector<int32_t> packed;  // [blocks][kernel * kernel][16]
+  int blocks = 0;                    // ceil(channels / 16)
+  std::vector<int32_t> packed;       // [blocks][kernel * kernel][16]
+  int row_groups = 0;                // ceil(kernel / 4)
+  std::vector<int8_t> column_bytes;  // [blocks][row_groups][kernel][16][4]
+  std::vector<int32_t> init;         // blocks * 16
+  int32_t input_sum_factor = 0;      // 128 - w_zp (uint8), 0 otherwise
+  std::vector<uint32_t> row_ones;    // [row_groups]: bytes of 1 for the rows inside the window
   Int8Requant rq;
 };
 

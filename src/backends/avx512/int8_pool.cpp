@@ -33,13 +33,7 @@ struct PoolParams {
 };
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq")
-#endif
+#include "backends/avx512/avx512_target_begin.h"
 
 // The reference's (total +- count/2) / count in integers, truncated: the sum
 // and count are exact in float (|total| <= 255 * count < 2^24), so is the
@@ -85,11 +79,7 @@ void pool_pixels(const PoolParams& p, const uint8_t* input, uint8_t* output, int
   }
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "backends/avx512/avx512_target_end.h"
 
 struct Task {
   const PoolParams* p;

@@ -38,4 +38,29 @@ struct Int8Requant {
 bool int8_requant_params(const Graph& graph, const Op& op, int channels, int axis, Activation activation,
                          Int8Requant& rq);
 
+// How the int8 kernels fold the zero points into their vpdpbusd sums
+// (int8_microkernels.h): the signed byte a weight byte is multiplied as, and
+// its share of the weight sum (w for int8, w - w_zp for uint8)...
+struct Int8ByteWeight {
+  int8_t packed;
+  int64_t sum_term;
+};
+inline Int8ByteWeight int8_byte_weight(const Int8Requant& rq, uint8_t byte) {
+  const int32_t value = rq.is_signed ? static_cast<int8_t>(byte) : byte;
+  return {static_cast<int8_t>(rq.is_signed ? value : value - 128),
+          rq.is_signed ? value : value - rq.weight_zero_point};
+}
+// ... the start of channel `channel`'s sum from its bias and that weight sum,
+// wrapping modulo 2^32 like every other step of the int32 sum ...
+inline int32_t int8_folded_init(const Int8Requant& rq, int channel, int64_t weight_sum) {
+  const int64_t x_term = rq.is_signed ? int64_t{rq.input_zero_point + 128} * weight_sum
+                                      : int64_t{rq.input_zero_point} * weight_sum;
+  return static_cast<int32_t>(
+      static_cast<uint32_t>(static_cast<uint64_t>(rq.bias[static_cast<size_t>(channel)] - x_term)));
+}
+// ... and the factor of the per-pixel input sum (uint8 only; 0 when not needed).
+inline int32_t int8_input_sum_factor(const Int8Requant& rq) {
+  return rq.is_signed ? 0 : 128 - rq.weight_zero_point;
+}
+
 }  // namespace osprey
