@@ -86,13 +86,8 @@ BoxLandmarkHead::BoxLandmarkHead(BoxLandmarkParams params)
     : params_(std::move(params)), border_(parse_border_mode(params_.border)) {}
 
 std::shared_ptr<const Head> BoxLandmarkHead::parse(const ManifestFields& head) {
-  try {
-    return std::make_shared<const BoxLandmarkHead>(parse_params(head));
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    if (message.starts_with(head.path())) throw;
-    fail("{}: {}", head.path(), message);
-  }
+  return parse_naming_errors(head,
+                             [&] { return std::make_shared<const BoxLandmarkHead>(parse_params(head)); });
 }
 
 void BoxLandmarkHead::check_outputs(const std::string& model, int num_outputs) const {

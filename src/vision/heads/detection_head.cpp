@@ -82,7 +82,7 @@ DetectionHead::DetectionHead(DetectionParams params, const std::string& where)
 
 std::shared_ptr<const Head> DetectionHead::parse(const ManifestFields& head) {
   // The option checks do not know where their options came from: name it.
-  try {
+  return parse_naming_errors(head, [&] {
     DetectionParams params;
     if (head.has("outputs")) {
       const ManifestFields outputs = head.child("outputs");
@@ -93,11 +93,7 @@ std::shared_ptr<const Head> DetectionHead::parse(const ManifestFields& head) {
     params.decoder = parse_decoder(head.child("decoder"));
     params.nms = parse_nms(head.child("nms"));
     return std::make_shared<const DetectionHead>(std::move(params), head.path());
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    if (message.starts_with(head.path())) throw;
-    fail("{}: {}", head.path(), message);
-  }
+  });
 }
 
 void DetectionHead::check_outputs(const std::string& model, int num_outputs) const {

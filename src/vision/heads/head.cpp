@@ -40,4 +40,14 @@ std::vector<float> tensor_values(const Tensor& tensor) {
   }
 }
 
+void rethrow_naming_head(const ManifestFields& head) {
+  try {
+    throw;
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    if (message.starts_with(head.path())) throw;
+    fail("{}: {}", head.path(), message);
+  }
+}
+
 }  // namespace osprey::vision

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.h"
 #include "graph/tensor.h"
 #include "vision/manifest_fields.h"
 #include "vision/preprocess.h"
@@ -57,6 +58,20 @@ class Head {
 
 // Builds a head from its manifest object (model.head); errors name the field.
 using HeadParser = std::shared_ptr<const Head> (*)(const ManifestFields& head);
+
+// Rethrows the error being handled with the head's path in front, unless it
+// already names a field of the head.
+[[noreturn]] void rethrow_naming_head(const ManifestFields& head);
+
+// `build()`, a parser's body: every error it throws names the head's field.
+template <typename Build>
+std::shared_ptr<const Head> parse_naming_errors(const ManifestFields& head, Build&& build) {
+  try {
+    return build();
+  } catch (const Error&) {
+    rethrow_naming_head(head);
+  }
+}
 
 // The parser registered for `type`, or nullptr.
 HeadParser find_head_parser(std::string_view type);
