@@ -86,15 +86,21 @@ struct ThreadPool::State {
   };
   explicit State(int threads) : shares(static_cast<size_t>(threads)) {}
 
-  // Claims an item of operation `generation` from `share`.
-  static bool claim(Share& share, uint32_t generation, uint32_t& index) {
+  // Claims items [first, last) of operation `generation` from `share`: half
+  // of what is left (at least one), so a share goes in a few claims while
+  // its tail stays small enough for another thread to steal.
+  static bool claim(Share& share, uint32_t generation, uint32_t& first, uint32_t& last) {
     uint64_t v = share.next.load(std::memory_order_acquire);
     for (;;) {
       if (static_cast<uint32_t>(v >> 32) != generation) return false;
       const auto i = static_cast<uint32_t>(v);
-      if (i >= share.end.load(std::memory_order_relaxed)) return false;
-      if (share.next.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
-        index = i;
+      const uint32_t end = share.end.load(std::memory_order_relaxed);
+      if (i >= end) return false;
+      const uint32_t take = std::max<uint32_t>(1, (end - i) / 2);
+      if (share.next.compare_exchange_weak(v, v + take, std::memory_order_acq_rel,
+                                           std::memory_order_acquire)) {
+        first = i;
+        last = i + take;
         return true;
       }
     }
@@ -112,8 +118,8 @@ struct ThreadPool::State {
     const int n = static_cast<int>(shares.size());
     for (int k = 0; k < n; ++k) {
       Share& share = shares[static_cast<size_t>((self + k) % n)];
-      uint32_t index = 0;
-      while (claim(share, generation, index)) {
+      uint32_t first = 0, last = 0;
+      while (claim(share, generation, first, last)) {
         if (!started) {
           // The operation cannot finish while this thread holds an item: its job stays put.
           fn = item.load(std::memory_order_relaxed);
@@ -126,15 +132,18 @@ struct ThreadPool::State {
           }
           started = true;
         }
-        fn(args, index, index + 1);
-        ++ran;
-        if (done.fetch_add(1, std::memory_order_seq_cst) + 1 == count &&
-            caller_sleeping.load(std::memory_order_seq_cst) != 0) {
-          futex_wake_all(done);
-        }
+        fn(args, first, last);
+        ran += last - first;
       }
     }
     if (started && denormals && self != 0) _mm_setcsr(saved_csr);
+    // Counted once per thread, not per item: `done` is the one line every
+    // thread writes, and bouncing it between cores for each item cost more
+    // than splitting small operations saved.
+    if (ran > 0 && done.fetch_add(ran, std::memory_order_seq_cst) + ran == count &&
+        caller_sleeping.load(std::memory_order_seq_cst) != 0) {
+      futex_wake_all(done);
+    }
     return ran;
   }
 
