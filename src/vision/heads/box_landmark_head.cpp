@@ -42,10 +42,7 @@ BoxLandmarkParams parse_params(const ManifestFields& head) {
   OSPREY_CHECK(p.max_objects > 0, "{}.max_objects must be positive", detection.path());
 
   const ManifestFields roi = head.child("roi");
-  p.roi.scale_x = roi.get<float>("scale_x", 1.0f);
-  p.roi.scale_y = roi.get<float>("scale_y", 1.0f);
-  p.roi.square_long = roi.get<bool>("square_long", false);
-  OSPREY_CHECK(p.roi.scale_x > 0 && p.roi.scale_y > 0, "{}: scales must be positive", roi.path());
+  p.roi = parse_rect_transform(roi);
   p.association_iou = roi.get<float>("association_iou", 0.2f);
 
   auto indices = [&](const ManifestFields& fields, const char* key) {
@@ -68,16 +65,6 @@ BoxLandmarkParams parse_params(const ManifestFields& head) {
     p.edges.emplace_back(pair[0], pair[1]);
   }
   return p;
-}
-
-Point mean_of(const std::vector<Point3>& points, const std::vector<int>& indices) {
-  Point sum;
-  for (int i : indices) {
-    sum.x += points[static_cast<size_t>(i)].x;
-    sum.y += points[static_cast<size_t>(i)].y;
-  }
-  const auto n = static_cast<float>(indices.size());
-  return {sum.x / n, sum.y / n};
 }
 
 }  // namespace

@@ -35,14 +35,7 @@ RoiRecipe parse_recipe(const ManifestFields& r) {
   OSPREY_CHECK(!recipe.rotation_end.empty(), "{}.rotation_end: expected at least one index", r.path());
   recipe.target_angle = r.get<float>("target_angle_degrees", 0.0f) * std::numbers::pi_v<float> / 180.0f;
   recipe.subset = r.get<std::vector<int>>("subset", {});
-  recipe.transform.scale_x = r.get<float>("scale_x", 1.0f);
-  recipe.transform.scale_y = r.get<float>("scale_y", 1.0f);
-  recipe.transform.shift_x = r.get<float>("shift_x", 0.0f);
-  recipe.transform.shift_y = r.get<float>("shift_y", 0.0f);
-  recipe.transform.square_long = r.get<bool>("square_long", false);
-  recipe.transform.square_short = r.get<bool>("square_short", false);
-  OSPREY_CHECK(recipe.transform.scale_x > 0 && recipe.transform.scale_y > 0, "{}: scales must be positive",
-               r.path());
+  recipe.transform = parse_rect_transform(r);
   return recipe;
 }
 
@@ -55,16 +48,6 @@ void check_recipe(const RoiRecipe& recipe, int count, const std::string& where) 
   check(recipe.rotation_start);
   for (int i : recipe.rotation_end) check(i);
   for (int i : recipe.subset) check(i);
-}
-
-Point mean_of(const std::vector<Point>& points, const std::vector<int>& indices) {
-  Point sum;
-  for (int i : indices) {
-    sum.x += points[static_cast<size_t>(i)].x;
-    sum.y += points[static_cast<size_t>(i)].y;
-  }
-  const auto n = static_cast<float>(indices.size());
-  return {sum.x / n, sum.y / n};
 }
 
 // One recipe for detections and landmarks alike: `box` is the detection box
@@ -157,6 +140,18 @@ LandmarkParams parse_params(const ManifestFields& head) {
 }
 
 }  // namespace
+
+RectTransform parse_rect_transform(const ManifestFields& fields) {
+  RectTransform t;
+  t.scale_x = fields.get<float>("scale_x", 1.0f);
+  t.scale_y = fields.get<float>("scale_y", 1.0f);
+  t.shift_x = fields.get<float>("shift_x", 0.0f);
+  t.shift_y = fields.get<float>("shift_y", 0.0f);
+  t.square_long = fields.get<bool>("square_long", false);
+  t.square_short = fields.get<bool>("square_short", false);
+  OSPREY_CHECK(t.scale_x > 0 && t.scale_y > 0, "{}: scales must be positive", fields.path());
+  return t;
+}
 
 LandmarkHead::LandmarkHead(LandmarkParams params)
     : params_(std::move(params)), border_(parse_border_mode(params_.border)) {}

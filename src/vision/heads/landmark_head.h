@@ -37,6 +37,23 @@ struct RoiRecipe {
   RectTransform transform;
 };
 
+// The mean (x, y) of `points[i]` for i in `indices` (not empty), for Point
+// and Point3 alike.
+template <typename P>
+Point mean_of(const std::vector<P>& points, const std::vector<int>& indices) {
+  Point sum;
+  for (int i : indices) {
+    sum.x += points[static_cast<size_t>(i)].x;
+    sum.y += points[static_cast<size_t>(i)].y;
+  }
+  const auto n = static_cast<float>(indices.size());
+  return {sum.x / n, sum.y / n};
+}
+
+// A manifest ROI transform: scale_x/y (positive, default 1), shift_x/y
+// (default 0), square_long, square_short.
+RectTransform parse_rect_transform(const ManifestFields& fields);
+
 struct LandmarkParams {
   int input_width = 0, input_height = 0;
   std::string border = "replicate";  // input.border: zero or replicate
