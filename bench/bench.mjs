@@ -4,7 +4,7 @@
 // docs/benchmarks.md, a PNG chart of the latency ratios and the raw results.
 // `bench/run.sh` builds what this needs and calls it.
 //
-// usage: node bench/bench.mjs --osprey BIN --fma-peak BIN [--models-dir DIR]
+// usage: node bench/bench.mjs --osprey BIN --fma-peak BIN [--core-stalls BIN] [--models-dir DIR]
 //          [--runs N] [--warmup N] [--ref-runs N] [--rounds N] [--quiet-wait S] [--only NAME...]
 //          [--no-ref] [--no-int8] [--quick] [--out-md FILE] [--out-png FILE] [--out-json FILE] [--contend [--out-contend-json FILE]]
 //        node bench/bench.mjs --from-json FILE   (rewrite the report from saved results)
@@ -64,6 +64,7 @@ function parseArgs(argv) {
     inOnly = false;
     if (arg === '--osprey') a.osprey = val();
     else if (arg === '--fma-peak') a.fmaPeak = val();
+    else if (arg === '--core-stalls') a.coreStalls = val();
     else if (arg === '--service') a.service = val();  // "OSPREYD,OVERHEAD_BENCH" (bench/service.mjs)
     else if (arg === '--models-dir') a.modelsDir = val();
     else if (arg === '--runs') a.runs = int(1);
@@ -92,7 +93,7 @@ function parseArgs(argv) {
   return a;
 }
 
-function machine(fmaPeak) {
+function machine(fmaPeak, coreStalls) {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   const field = (name) => (cpuinfo.match(new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm')) || [])[1] || '?';
   const flags = field('flags').split(' ');
@@ -109,6 +110,10 @@ function machine(fmaPeak) {
   if (fmaPeak) {
     try { peak = lastJsonLine(run(fmaPeak, [])); } catch (e) { peak = {error: e.message}; }
   }
+  let stalls = null;
+  if (coreStalls) {
+    try { stalls = lastJsonLine(run(coreStalls, [])); } catch (e) { stalls = {error: e.message}; }
+  }
   return {
     cpu: field('model name'),
     cores: os.cpus().length,
@@ -120,6 +125,7 @@ function machine(fmaPeak) {
     node: process.version,
     litert,
     fma_peak: peak,
+    core_stalls: stalls,
   };
 }
 
@@ -320,6 +326,13 @@ function markdown(a, m, results, threadsAll, started, pngRel, service) {
   const vnni = m.fma_peak?.vnni_int8_gops;
   p(`- **int8 peak of one core:** ${vnni ? `${f(vnni, 1)} GOP/s (${f(vnni / 2, 1)} G multiply-adds/s)` : vnni === 0 ? 'none (no AVX-512 VNNI)' : 'not measured'}, ` +
     'the same 12 chains of AVX-512 VNNI `vpdpbusd` (64 byte multiply-adds each)');
+  const cs = m.core_stalls;
+  if (cs && cs.round_trips) {
+    p(`- **Two cores together:** a cache line's round trip between them takes ${f(cs.round_trip_us_median, 2)} µs ` +
+      `(median; 99th percentile ${f(cs.round_trip_us_p99, 2)}); ${f(cs.stalled_percent, 1)}% of ${f(cs.measured_ms, 0)} ms ` +
+      `went to ${cs.stalls_over_50us} round trips over 50 µs, a core taken away (\`bench/core_stalls.c\`, before the runs). ` +
+      'A 2-thread inference waits for such a stall whenever it hits a worker.');
+  }
   p(`- **osprey:** XNNPACK ${m.xnnpack} (Debian) through the \`osprey-avx512,xnnpack\` backends (the default); \`ref\` = osprey's reference kernels`);
   p(`- **LiteRT:** @litertjs/core ${m.litert} (TFLite in WebAssembly, XNNPACK, 1 thread) on Node ${m.node}, ` +
     'through `tools/litert/run.mjs --bench`');
@@ -425,7 +438,7 @@ function markdown(a, m, results, threadsAll, started, pngRel, service) {
 // Lasting explanations; edit here, not in the generated file.
 const NOTES = [
   '- Reproduce with `bench/run.sh` (options: `bench/run.sh --runs 50 --rounds 3 --only pose_landmark_heavy`).',
-  '  It builds `osprey` (Release), compiles `bench/fma_peak.c`, installs the LiteRT harness\'s npm packages',
+  '  It builds `osprey` (Release), compiles `bench/fma_peak.c` and `bench/core_stalls.c`, installs the LiteRT harness\'s npm packages',
   '  if needed and fetches missing zoo models. `bench/run.sh --quick` (`make bench-quick`) tries the harness on two',
   '  small models with few runs and writes build/bench/quick/; `--no-int8` leaves the quantized forms out.',
   '- The int8 files are made once by `osprey quantize` and kept in $OSPREY_CACHE/quantized/, named by a hash of the',
@@ -494,7 +507,7 @@ async function main() {
     models = models.filter((n) => a.only.includes(n));
   }
   const threadsAll = os.cpus().length;
-  const m = machine(a.fmaPeak);
+  const m = machine(a.fmaPeak, a.coreStalls);
   process.stderr.write(`bench: ${m.cpu}, ${threadsAll} cores; fma peak ${m.fma_peak?.peak_gflops ?? '?'} GFLOP/s\n`);
   const quantizer = a.int8 ? new Quantizer(a) : null;
   const results = [];

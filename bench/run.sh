@@ -31,6 +31,7 @@ cmake --build "$BUILD" -j"$(nproc)" --target osprey ospreyd service_overhead_ben
 
 mkdir -p "$BUILD/bench"
 cc -O2 -Wall -Wextra -o "$BUILD/bench/fma_peak" bench/fma_peak.c
+cc -O2 -Wall -Wextra -pthread -o "$BUILD/bench/core_stalls" bench/core_stalls.c
 
 if [ ! -f tools/litert/node_modules/.osprey-stamp ] && [ ! -d tools/litert/node_modules/@litertjs ]; then
   npm ci --prefix tools/litert --silent --no-audit --no-fund >/dev/null
@@ -42,4 +43,5 @@ if [ -z "${MODELS_DIR:-}" ]; then
 fi
 
 exec node bench/bench.mjs --osprey "$BUILD/bin/osprey" --fma-peak "$BUILD/bench/fma_peak" \
+  --core-stalls "$BUILD/bench/core_stalls" \
   --service "$BUILD/bin/ospreyd,$BUILD/bin/service_overhead_bench" --models-dir "$MODELS_DIR" "$@"

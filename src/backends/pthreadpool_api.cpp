@@ -76,7 +76,8 @@ void run_grid(pthreadpool_t pool, Task task, void* context, std::array<size_t, N
   };
   const bool denormals = (flags & PTHREADPOOL_FLAG_DISABLE_DENORMALS) != 0;
   if (pool) {
-    pool->pool.run(count, items, &job, denormals, (flags & PTHREADPOOL_FLAG_YIELD_WORKERS) != 0);
+    pool->pool.run(count, items, &job, denormals, (flags & PTHREADPOOL_FLAG_YIELD_WORKERS) != 0,
+                   osprey::ThreadPool::site_of(reinterpret_cast<uintptr_t>(job.task), context, count));
   } else {
     osprey::ThreadPool::run_on_caller(count, items, &job, denormals);
   }

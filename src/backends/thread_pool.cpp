@@ -1,6 +1,7 @@
 #include "backends/thread_pool.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <immintrin.h>
 #include <linux/futex.h>
 #include <pthreadpool.h>
@@ -17,6 +18,7 @@
 
 #include "backends/backend.h"
 #include "core/error.h"
+#include "runtime/step_site.h"
 
 namespace osprey {
 
@@ -42,8 +44,25 @@ constexpr double kLostShare = 0.15;
 constexpr double kMinWorkerShare = 0.2;
 constexpr auto kMinSerial = std::chrono::milliseconds(20);
 constexpr auto kMaxSerial = std::chrono::milliseconds(2000);
+// How often a default pool counts the runnable tasks of the machine: often
+// enough to see a busy process before it costs a stall, rarely enough that
+// reading /proc/loadavg (~2 us) is noise.
+constexpr auto kLoadCheckEvery = std::chrono::milliseconds(1);
+// Per operation: how many runs of each kind (split, on the caller alone) it
+// is timed for before the pool keeps the faster, by how much splitting must
+// win to be kept, and after how many runs it learns again.
+constexpr uint32_t kLearnRuns = 3;
+constexpr int64_t kSplitGainPercent = 90;
+constexpr uint32_t kRelearnRuns = 256;
+constexpr size_t kSites = 1024;  // a power of two
+// Per model, once its operations are learned: how many whole inferences of
+// each kind (operations split as learned, all on the caller) it is timed for,
+// and by how much splitting must win.
+constexpr uint32_t kModelLearnRuns = 3;
+constexpr int64_t kModelSplitGainPercent = 95;
+constexpr size_t kModels = 16;
 
-std::atomic<uint64_t> g_parallel_ops{0}, g_serial_ops{0}, g_stalls{0};
+std::atomic<uint64_t> g_parallel_ops{0}, g_serial_ops{0}, g_unsplit_ops{0}, g_stalls{0};
 
 void futex_wait(std::atomic<uint32_t>& word, uint32_t expected) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
@@ -73,7 +92,134 @@ class DenormalsOff {
   unsigned saved_ = 0;
 };
 
+// The tasks of this machine that are runnable now (running or waiting for a
+// core), from /proc/loadavg's fourth field; -1 if it cannot be read.
+int runnable_tasks() {
+  static const int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[128];
+  const ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  const char* p = text;
+  for (int field = 0; field < 3; ++field) {
+    while (*p != '\0' && *p != ' ') ++p;
+    if (*p == '\0') return -1;
+    ++p;
+  }
+  int running = 0;
+  for (; *p >= '0' && *p <= '9'; ++p) running = running * 10 + (*p - '0');
+  return *p == '/' ? running : -1;
+}
+
+// The fastest of a few timed runs of two kinds: [0] on the caller alone,
+// [1] split over the threads. In integer clock ticks: floating point here
+// would set the caller's MXCSR flags.
+struct BestOfTwo {
+  uint32_t samples[2] = {0, 0};
+  int64_t best[2] = {0, 0};
+
+  void record(bool split, Clock::duration took, uint32_t limit) {
+    uint32_t& n = samples[split];
+    if (n < limit) best[split] = n++ == 0 ? took.count() : std::min(best[split], took.count());
+  }
+  // Splitting kept: measured at least (100 - gain_percent)% faster.
+  bool split_wins(int64_t gain_percent) const { return best[1] * 100 < best[0] * gain_percent; }
+};
+
+// What the pool learned about one parallel operation.
+struct OpStats {
+  explicit OpStats(uint64_t k = 0) : key(k) {}
+  uint64_t key;
+  uint32_t runs = 0;  // since learning (re)started
+  BestOfTwo timing;
+
+  bool split() const {
+    if (timing.samples[1] < kLearnRuns) return true;
+    if (timing.samples[0] < kLearnRuns) return false;
+    return timing.split_wins(kSplitGainPercent);
+  }
+  void record(bool was_split, Clock::duration took) {
+    timing.record(was_split, took, kLearnRuns);
+    if (++runs >= kRelearnRuns) *this = OpStats(key);
+  }
+};
+
+// What the pool learned about one model (an interpreter's inferences, from
+// its first parallel operation to its last). Splitting an operation leaves
+// half of its output in the other core's cache, and the operations after it
+// pay for that: timing operations one by one cannot see it, so once they
+// are learned, whole inferences are timed split as learned and all on the
+// caller, and the faster is kept.
+struct ModelStats {
+  explicit ModelStats(const void* o = nullptr) : owner(o) {}
+  const void* owner;
+  uint32_t first_step = 0, last_step = 0;
+  uint32_t inferences = 0;  // begun since learning (re)started
+  bool in_inference = false;
+  bool split_now = true;   // this inference's mode
+  bool disturbed = false;  // an operation of it had to run on the caller (busy machine)
+  Clock::time_point start{}, end{};
+  BestOfTwo timing;
+
+  // Called with every parallel operation of the model before it runs.
+  void begin_op(const OpSite& site, Clock::time_point now) {
+    const bool first = site.call == 0 && (site.step <= first_step || site.step < last_step);
+    if (!in_inference || first || site.step < last_step) {
+      if (in_inference && !disturbed) timing.record(split_now, end - start, kModelLearnRuns);
+      begin_inference(now);
+      first_step = site.step;
+    }
+    last_step = site.step;
+  }
+
+ private:
+  void begin_inference(Clock::time_point now) {
+    if (inferences >= kRelearnRuns) {
+      inferences = 0;
+      timing = {};
+    }
+    // The operations learn first (2 * kLearnRuns inferences), then the
+    // model alternates between the two modes.
+    const uint32_t n = inferences++;
+    const uint32_t ops_learned = 2 * kLearnRuns;
+    if (n < ops_learned) {
+      split_now = true;
+    } else if (n < ops_learned + 2 * kModelLearnRuns) {
+      split_now = (n - ops_learned) % 2 == 0;
+    } else {
+      split_now = timing.split_wins(kModelSplitGainPercent);
+    }
+    in_inference = true;
+    disturbed = false;
+    start = end = now;
+  }
+};
+
+uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  return h;
+}
+
 }  // namespace
+
+OpSite ThreadPool::site_of(uintptr_t task, const void* context, size_t count) {
+  StepSite& step = current_step_site();
+  OpSite site;
+  uint64_t h = mix(task, count);
+  // Inside an interpreter's step, the step and the operation's place in it
+  // name the operation; elsewhere its task and context are the best guess.
+  if (step.owner) {
+    site.owner = step.owner;
+    site.step = step.step;
+    site.call = step.calls++;
+    h = mix(mix(mix(h, reinterpret_cast<uintptr_t>(step.owner)), site.step), site.call);
+  } else {
+    h = mix(h, reinterpret_cast<uintptr_t>(context));
+  }
+  site.key = h | 1;  // 0 marks an empty slot
+  return site;
+}
 
 // Each thread owns a contiguous share of an operation's items and steals
 // from the others when done. A share's next item is tagged with the
@@ -161,8 +307,23 @@ struct ThreadPool::State {
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   std::mutex run_mutex;
-  // Adaptation, caller only (under run_mutex); serial_until also read by active_threads().
+  // Adaptation, caller only (under run_mutex); serial_until and contended
+  // also read by active_threads().
   std::atomic<Clock::rep> serial_until{0};
+  std::atomic<bool> contended{false};
+  Clock::time_point next_load_check{};
+  std::vector<OpStats> ops = std::vector<OpStats>(kSites);
+  std::vector<ModelStats> models = std::vector<ModelStats>(kModels);
+  size_t next_model = 0;  // the slot a new owner takes
+
+  ModelStats* model_of(const void* owner) {
+    if (!owner) return nullptr;
+    for (ModelStats& m : models)
+      if (m.owner == owner) return &m;
+    ModelStats& m = models[next_model++ % kModels];
+    m = ModelStats(owner);
+    return &m;
+  }
   Clock::duration serial_for = kMinSerial;
   bool probing = false;  // the first window after a fallback
   int absent_streak = 0, window_ops = 0;
@@ -170,8 +331,12 @@ struct ThreadPool::State {
   uint64_t window_items = 0, window_worker_items = 0;
 };
 
-ThreadPool::ThreadPool(int threads, bool adaptive)
-    : threads_(threads), adaptive_(adaptive), state_(std::make_unique<State>(threads)) {
+ThreadPool::ThreadPool(int threads, bool adaptive, bool watch_load)
+    : threads_(threads),
+      adaptive_(adaptive),
+      watch_load_(adaptive && watch_load),
+      cores_(resolve_threads(0)),
+      state_(std::make_unique<State>(threads)) {
   OSPREY_CHECK(threads >= 1, "a thread pool needs at least one thread, not {}", threads);
   for (int t = 1; t < threads; ++t) state_->workers.emplace_back([this, t] { worker_main(t); });
 }
@@ -213,20 +378,44 @@ void ThreadPool::run_on_caller(size_t count, Items items, const void* job, bool 
   items(job, 0, count);
 }
 
-void ThreadPool::run(size_t count, Items items, const void* job, bool disable_denormals, bool yield_workers) {
+void ThreadPool::run(size_t count, Items items, const void* job, bool disable_denormals, bool yield_workers,
+                     const OpSite& site) {
   State& s = *state_;
   std::lock_guard lock(s.run_mutex);
-  if (count <= 1 || threads_ == 1 || count > UINT32_MAX) {
+  if (threads_ == 1 || count > UINT32_MAX) {
     run_on_caller(count, items, job, disable_denormals);
     return;
   }
+  const auto start = Clock::now();
+  ModelStats* model = s.model_of(site.owner);
+  if (model) model->begin_op(site, start);
+  // Runs the operation on the caller alone; `forced`: not by choice.
+  const auto on_caller = [&](bool forced) {
+    run_on_caller(count, items, job, disable_denormals);
+    if (model) {
+      model->end = Clock::now();
+      model->disturbed |= forced;
+    }
+  };
+  if (count <= 1) return on_caller(false);
+  if (watch_load_ && start >= s.next_load_check) check_load(start);
   if (active_threads() == 1) {
     g_serial_ops.fetch_add(1, std::memory_order_relaxed);
-    run_on_caller(count, items, job, disable_denormals);
+    return on_caller(true);
+  }
+  if (model && !model->split_now) {
+    g_unsplit_ops.fetch_add(1, std::memory_order_relaxed);
+    return on_caller(false);
+  }
+  OpStats* learned = site.key != 0 ? &s.ops[site.key & (kSites - 1)] : nullptr;
+  if (learned && learned->key != site.key) *learned = OpStats(site.key);
+  if (learned && !learned->split()) {
+    g_unsplit_ops.fetch_add(1, std::memory_order_relaxed);
+    on_caller(false);
+    learned->record(false, Clock::now() - start);
     return;
   }
   g_parallel_ops.fetch_add(1, std::memory_order_relaxed);
-  const auto start = Clock::now();
   // Publish: the job, then each share (tagged with the new generation), then the generation.
   const uint32_t generation = s.generation.load(std::memory_order_relaxed) + 1;
   s.item.store(items, std::memory_order_relaxed);
@@ -264,16 +453,33 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
     if (d != count) futex_wait(s.done, d);
     s.caller_sleeping.store(0, std::memory_order_seq_cst);
   }
+  const auto end = Clock::now();
+  if (learned) learned->record(true, end - start);
+  if (model) model->end = end;
   if (adaptive_) {
-    const auto end = Clock::now();
     adapt(std::chrono::duration<double>(own_done - start).count(),
           std::chrono::duration<double>(end - own_done).count(), count, count - ran);
   }
 }
 
+void ThreadPool::check_load(Clock::time_point now) {
+  State& s = *state_;
+  s.next_load_check = now + kLoadCheckEvery;
+  const int runnable = runnable_tasks();
+  if (runnable < 0) return;
+  // The caller runs, and so does every worker not asleep (spinning for work
+  // or waiting for a core): the rest of the runnable tasks are other work.
+  const int awake_workers = threads_ - 1 - static_cast<int>(s.sleepers.load(std::memory_order_relaxed));
+  const int others = runnable - 1 - std::max(awake_workers, 0);
+  // More other tasks than cores this pool leaves free: one of its threads
+  // would share a core, and every operation would wait for it.
+  s.contended.store(others > cores_ - threads_, std::memory_order_relaxed);
+}
+
 int ThreadPool::active_threads() const {
   if (adaptive_ &&
-      Clock::now().time_since_epoch().count() < state_->serial_until.load(std::memory_order_relaxed))
+      (state_->contended.load(std::memory_order_relaxed) ||
+       Clock::now().time_since_epoch().count() < state_->serial_until.load(std::memory_order_relaxed)))
     return 1;
   return threads_;
 }
@@ -309,7 +515,7 @@ void ThreadPool::adapt(double work_seconds, double tail_seconds, size_t items, s
 }
 
 ThreadPoolStats thread_pool_stats() {
-  return {g_parallel_ops.load(), g_serial_ops.load(), g_stalls.load()};
+  return {g_parallel_ops.load(), g_serial_ops.load(), g_unsplit_ops.load(), g_stalls.load()};
 }
 
 bool thread_pool_interposed() {

@@ -10,14 +10,24 @@
 //    slice per operation, which made 2 threads 30x slower than 1 under load.
 //  - Workers spin at most kWorkerSpin for the next operation, then sleep.
 //
+// Every pool learns where splitting pays. It times each operation's first
+// runs split and on the caller alone and keeps the faster; then, per model,
+// whole inferences split as learned against all on the caller (a split
+// leaves half of each output in the other core's cache, a cost the next
+// operations pay), and keeps the faster. It learns again every few hundred
+// runs.
+//
 // A pool made for the default thread count (make_thread_pool(0)) also
-// adapts: when the caller waits long for a worker descheduled in the middle
-// of an item, or the workers miss operation after operation or run too few
-// of the items to pay for the split, it runs
-// operations on the caller alone for a while (longer each time the workers
-// lose again, up to kMaxSerial), then tries the workers again.
+// watches the machine: while other tasks are runnable on the cores its
+// threads would use (/proc/loadavg, read at most once a millisecond), and
+// when the caller waits long for a worker descheduled in the middle of an
+// item, or the workers miss operation after operation or run too few of the
+// items to pay for the split, it runs operations on the caller alone (after
+// a stall for a while, longer each time the workers lose again, up to
+// kMaxSerial), then tries the workers again.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -31,11 +41,23 @@ namespace osprey {
 // adaptation above; an explicit count is kept as it is.
 std::shared_ptr<pthreadpool> make_thread_pool(int threads);
 
+// Names a parallel operation, so that the pool can learn whether splitting
+// it pays: `key` (0 for none) identifies it; `owner` (the interpreter, or
+// null) and its `step` and `call` (its place in the step) tell the pool
+// where the owner's inferences begin.
+struct OpSite {
+  uint64_t key = 0;
+  const void* owner = nullptr;
+  uint32_t step = 0, call = 0;
+};
+
 // What the pools of this process did so far (all pools together).
 struct ThreadPoolStats {
   uint64_t parallel_ops = 0;  // operations split over the workers
-  uint64_t serial_ops = 0;    // operations a multi-thread pool ran on the caller alone
-  uint64_t stalls = 0;        // times the workers lost and the pool fell back to the caller
+  uint64_t serial_ops =
+      0;  // operations a multi-thread pool ran on the caller alone (busy machine or fallback)
+  uint64_t unsplit_ops = 0;  // operations run on the caller alone because that measured faster
+  uint64_t stalls = 0;       // times the workers lost and the pool fell back to the caller
 };
 ThreadPoolStats thread_pool_stats();
 
@@ -51,7 +73,10 @@ class ThreadPool {
   // alone costs one call, not one per item).
   using Items = void (*)(const void* job, size_t begin, size_t end);
 
-  ThreadPool(int threads, bool adaptive);
+  // `adaptive`: fall back to the caller while workers lose their cores, and
+  // with `watch_load`, while other tasks want the cores this pool's threads
+  // would use.
+  ThreadPool(int threads, bool adaptive, bool watch_load = true);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -65,7 +90,15 @@ class ThreadPool {
   // returns when all calls have returned. Calls from several threads are
   // serialised. `disable_denormals` sets FTZ/DAZ on every thread running
   // items for the operation (pthreadpool's PTHREADPOOL_FLAG_DISABLE_DENORMALS).
-  void run(size_t count, Items items, const void* job, bool disable_denormals, bool yield_workers);
+  // `site` (from site_of) names the operation: the pool times its first runs
+  // split and on the caller alone and keeps the faster, and then, per owner,
+  // whole inferences split as learned against all on the caller.
+  void run(size_t count, Items items, const void* job, bool disable_denormals, bool yield_workers,
+           const OpSite& site = {});
+  // The site of the operation about to run: the interpreter step the calling
+  // thread is in (runtime/step_site.h) and the operation's place in it, or
+  // outside a step, its task and context. Counts the operation in its step.
+  static OpSite site_of(uintptr_t task, const void* context, size_t count);
   // The same on the calling thread alone (what a null pthreadpool does).
   static void run_on_caller(size_t count, Items items, const void* job, bool disable_denormals);
 
@@ -73,9 +106,12 @@ class ThreadPool {
   struct State;
   void worker_main(int self);
   void adapt(double work_seconds, double tail_seconds, size_t items, size_t worker_items);
+  void check_load(std::chrono::steady_clock::time_point now);
 
   int threads_;
   bool adaptive_;
+  bool watch_load_;
+  int cores_;  // the cores this process may use
   std::unique_ptr<State> state_;
 };
 

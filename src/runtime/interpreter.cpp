@@ -11,6 +11,7 @@
 #include "model/loader.h"
 #include "runtime/delegate.h"
 #include "runtime/op_cost.h"
+#include "runtime/step_site.h"
 #include "runtime/weight_release.h"
 
 namespace osprey {
@@ -219,9 +220,10 @@ void Interpreter::plan_memory() {
 }
 
 void Interpreter::invoke() {
-  for (Step& step : steps_) {
-    KernelContext ctx(graph_, *step.op);
-    step.kernel->eval(ctx);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    const StepSiteScope site(this, static_cast<uint32_t>(i));
+    KernelContext ctx(graph_, *steps_[i].op);
+    steps_[i].kernel->eval(ctx);
   }
 }
 
@@ -229,6 +231,7 @@ void Interpreter::invoke_profiled(std::vector<double>& seconds_per_op) {
   seconds_per_op.assign(steps_.size(), 0.0);
   for (size_t i = 0; i < steps_.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
+    const StepSiteScope site(this, static_cast<uint32_t>(i));
     KernelContext ctx(graph_, *steps_[i].op);
     steps_[i].kernel->eval(ctx);
     seconds_per_op[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

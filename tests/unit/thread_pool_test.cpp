@@ -1,7 +1,9 @@
 // osprey's thread pool and its pthreadpool interface: every item of every
 // grid shape runs exactly once with the right tile, on pools of 1-4 threads
 // and on none; denormals are flushed only when asked; XNNPACK's calls reach
-// this pool; a pool whose workers are stalled falls back to the caller.
+// this pool; a pool whose workers are stalled falls back to the caller; an
+// operation (or a model) that runs faster on the caller alone learns to; a default pool
+// stops splitting while another task wants the cores.
 #include <gtest/gtest.h>
 #include <immintrin.h>
 #include <pthreadpool.h>
@@ -11,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "backends/backend.h"
 #include "backends/thread_pool.h"
 
 namespace osprey {
@@ -152,7 +155,8 @@ TEST(ThreadPool, ExplicitCountsAreKeptAndDefaultUsesTheCores) {
 // count keeps splitting.
 TEST(ThreadPool, DefaultPoolFallsBackToTheCallerWhenAWorkerStalls) {
   for (bool adaptive : {true, false}) {
-    ThreadPool pool(2, adaptive);
+    // Not watching the machine's load: other tests may keep the cores busy.
+    ThreadPool pool(2, adaptive, /*watch_load=*/false);
     const auto caller = std::this_thread::get_id();
     struct Job {
       std::thread::id caller;
@@ -184,6 +188,102 @@ TEST(ThreadPool, DefaultPoolFallsBackToTheCallerWhenAWorkerStalls) {
       EXPECT_EQ(after.stalls, before.stalls);
     }
   }
+}
+
+// Items that sleep: `worker_ms` on a worker, `caller_ms` on the caller.
+// Sleeping needs no core, so the timings hold on a busy machine.
+struct SleepJob {
+  std::thread::id caller = std::this_thread::get_id();
+  int caller_us, worker_us;
+  std::atomic<int> on_workers{0};
+  static void items(const void* p, size_t begin, size_t end) {
+    auto* j = static_cast<SleepJob*>(const_cast<void*>(p));
+    const bool worker = std::this_thread::get_id() != j->caller;
+    if (worker) j->on_workers++;
+    for (size_t i = begin; i < end; ++i)
+      std::this_thread::sleep_for(std::chrono::microseconds(worker ? j->worker_us : j->caller_us));
+  }
+};
+
+// An operation whose split costs more than it saves (here its worker's items
+// are slow) runs on the caller alone once the pool has timed both ways.
+TEST(ThreadPool, AnOperationThatSplitsBadlyLearnsToRunOnTheCaller) {
+  ThreadPool pool(2, /*adaptive=*/false);
+  SleepJob job{.caller_us = 100, .worker_us = 3000};
+  constexpr uint64_t kSite = 12345;
+  for (int i = 0; i < 6; ++i) pool.run(8, SleepJob::items, &job, false, false, OpSite{.key = kSite});
+  ASSERT_GT(job.on_workers.load(), 0) << "the worker never took an item while learning";
+  const ThreadPoolStats before = thread_pool_stats();
+  job.on_workers = 0;
+  for (int i = 0; i < 5; ++i) pool.run(8, SleepJob::items, &job, false, false, OpSite{.key = kSite});
+  const ThreadPoolStats after = thread_pool_stats();
+  EXPECT_EQ(job.on_workers.load(), 0);
+  EXPECT_EQ(after.unsplit_ops - before.unsplit_ops, 5u);
+  // Another operation (another site) is learned on its own.
+  job.on_workers = 0;
+  pool.run(8, SleepJob::items, &job, false, false, OpSite{.key = kSite + 1});
+  EXPECT_GT(job.on_workers.load(), 0);
+}
+
+// An operation that gains from the split keeps it.
+TEST(ThreadPool, AnOperationThatSplitsWellStaysSplit) {
+  ThreadPool pool(2, /*adaptive=*/false);
+  SleepJob job{.caller_us = 1000, .worker_us = 1000};
+  constexpr uint64_t kSite = 777;
+  for (int i = 0; i < 6; ++i) pool.run(16, SleepJob::items, &job, false, false, OpSite{.key = kSite});
+  const ThreadPoolStats before = thread_pool_stats();
+  job.on_workers = 0;
+  for (int i = 0; i < 3; ++i) pool.run(16, SleepJob::items, &job, false, false, OpSite{.key = kSite});
+  EXPECT_GT(job.on_workers.load(), 0);
+  EXPECT_EQ(thread_pool_stats().unsplit_ops, before.unsplit_ops);
+}
+
+// A model whose operations each run faster split, but whose inferences run
+// slower (here the step after a split operation waits, as when it reads
+// what the other core wrote), ends up with every operation on the caller.
+TEST(ThreadPool, AModelWhoseInferencesSplitBadlyRunsOnTheCaller) {
+  ThreadPool pool(2, /*adaptive=*/false);
+  SleepJob job{.caller_us = 500, .worker_us = 500};
+  const int owner = 0;
+  const auto inference = [&] {
+    for (uint32_t step = 0; step < 2; ++step) {
+      const int before = job.on_workers.load();
+      pool.run(8, SleepJob::items, &job, false, false,
+               OpSite{.key = 100 + step, .owner = &owner, .step = step});
+      if (job.on_workers.load() != before) std::this_thread::sleep_for(std::chrono::milliseconds(6));
+    }
+  };
+  // 6 inferences learn the operations, 6 more compare the modes.
+  for (int i = 0; i < 12; ++i) inference();
+  const ThreadPoolStats before = thread_pool_stats();
+  job.on_workers = 0;
+  for (int i = 0; i < 3; ++i) inference();
+  EXPECT_EQ(job.on_workers.load(), 0);
+  EXPECT_EQ(thread_pool_stats().unsplit_ops - before.unsplit_ops, 6u);
+}
+
+// While another task of this machine keeps a core busy, a default pool (one
+// thread per core) runs its operations on the caller; an explicit count
+// keeps splitting.
+TEST(ThreadPool, DefaultPoolStaysOnTheCallerWhileAnotherTaskWantsACore) {
+  const int cores = resolve_threads(0);
+  if (cores < 2) GTEST_SKIP() << "one core: no pool to make";
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    while (!stop.load(std::memory_order_relaxed)) _mm_pause();
+  });
+  for (bool adaptive : {true, false}) {
+    ThreadPool pool(cores, adaptive);
+    SleepJob job{.caller_us = 10, .worker_us = 10};
+    // The pool counts the runnable tasks at most once a millisecond.
+    for (int i = 0; i < 3; ++i) {
+      pool.run(4, SleepJob::items, &job, false, false);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_EQ(pool.active_threads(), adaptive ? 1 : cores) << (adaptive ? "default pool" : "explicit count");
+  }
+  stop = true;
+  busy.join();
 }
 
 }  // namespace

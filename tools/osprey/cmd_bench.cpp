@@ -23,6 +23,7 @@
 
 #include "backend_options.h"
 #include "backends/backend.h"
+#include "backends/thread_pool.h"
 #include "commands.h"
 #include "io/random_fill.h"
 #include "model_import.h"
@@ -235,6 +236,7 @@ void bench(const BenchArgs& args) {
   }
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(args.runs));
+  const ThreadPoolStats pool_before = thread_pool_stats();
   for (int i = 0; i < args.runs; ++i) {
     latencies.push_back(run_once());
     if (args.profile) {
@@ -243,6 +245,7 @@ void bench(const BenchArgs& args) {
     progress.update(args.warmup + i + 1, "runs");
   }
   progress.clear();
+  const ThreadPoolStats pool_after = thread_pool_stats();
   const Stats st = stats_of(latencies);
   const size_t peak_rss = peak_rss_bytes();
 
@@ -307,6 +310,11 @@ void bench(const BenchArgs& args) {
     j["plan_steps"] = plan.size();
     j["delegated_steps"] = delegated_steps;
     j["delegated_ops"] = delegated_ops;
+    // How the thread pool ran the timed runs' parallel operations.
+    j["pool"] = {{"split_ops", pool_after.parallel_ops - pool_before.parallel_ops},
+                 {"busy_machine_ops", pool_after.serial_ops - pool_before.serial_ops},
+                 {"unsplit_ops", pool_after.unsplit_ops - pool_before.unsplit_ops},
+                 {"stalls", pool_after.stalls - pool_before.stalls}};
     if (args.profile) {
       j["ops"] = nlohmann::json::array();
       for (const OpRow& r : rows) {

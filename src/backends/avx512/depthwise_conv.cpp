@@ -108,7 +108,7 @@ void run_row(const Task& task, int block, int row) {
 
 #include "backends/avx512/avx512_target_end.h"
 
-void run_task(void* context, size_t block, size_t row) {
+void run_task(void* context, size_t row, size_t block) {
   const Task& task = *static_cast<const Task*>(context);
   task.row(task, static_cast<int>(block), static_cast<int>(row));
 }
@@ -140,8 +140,13 @@ class DepthwiseConvKernel final : public Kernel {
 
   void eval(KernelContext& ctx) override {
     Task task{&p_, g_, ctx.input(0).data_as<float>(), ctx.output(0).data_as<float>(), row_};
-    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(p_.blocks),
-                               static_cast<size_t>(g_.n) * static_cast<size_t>(g_.oh), 0);
+    // Rows outermost: each thread's share is whole rows, contiguous in
+    // memory, as XNNPACK splits the operations around it, so a thread
+    // mostly reads what it wrote itself rather than lines of the other
+    // core's cache (split by channel blocks, every pixel had some of each).
+    pthreadpool_parallelize_2d(pool_.get(), run_task, &task,
+                               static_cast<size_t>(g_.n) * static_cast<size_t>(g_.oh),
+                               static_cast<size_t>(p_.blocks), 0);
   }
 
  private:
