@@ -81,7 +81,7 @@ export async function contendMain(a) {
   let models = manifest.models.filter((e) => e.status === 'supported').map((e) => e.name);
   if (a.only.length) models = models.filter((n) => a.only.includes(n));
   const cores = os.cpus().length;
-  const rounds = Math.max(a.rounds, 3);
+  const rounds = Math.max(a.rounds, 5);
   // Each model's per-tensor uint8 form too (issue 10: float or int8), made
   // before the spinners start (cached by bench/int8.mjs).
   const quantizer = a.int8 ? new Quantizer(a) : null;
