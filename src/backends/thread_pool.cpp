@@ -55,10 +55,8 @@ constexpr uint32_t kLearnRuns = 3;
 constexpr int64_t kSplitGainPercent = 90;
 constexpr uint32_t kRelearnRuns = 256;
 constexpr size_t kSites = 1024;  // a power of two
-// Per model, once its operations are learned: how many whole inferences of
-// each kind (operations split as learned, all on the caller) it is timed for,
-// and by how much splitting must win.
-constexpr uint32_t kModelLearnRuns = 3;
+// Per model: by how much its inferences must run faster split (as its
+// operations learned) than all on the caller to keep splitting.
 constexpr int64_t kModelSplitGainPercent = 95;
 constexpr size_t kModels = 16;
 
@@ -148,14 +146,17 @@ struct OpStats {
 // What the pool learned about one model (an interpreter's inferences, from
 // its first parallel operation to its last). Splitting an operation leaves
 // half of its output in the other core's cache, and the operations after it
-// pay for that: timing operations one by one cannot see it, so once they
-// are learned, whole inferences are timed split as learned and all on the
-// caller, and the faster is kept.
+// pay for that: timing operations one by one cannot see it. So a model's
+// first inferences go: kLearnRuns split (its operations time the split),
+// kLearnRuns all on the caller (they time that, and so does the model),
+// kLearnRuns split as the operations learned (the model times that); then
+// the faster of the model's two modes is kept.
 struct ModelStats {
   explicit ModelStats(const void* o = nullptr) : owner(o) {}
   const void* owner;
   uint32_t first_step = 0, last_step = 0;
   uint32_t inferences = 0;  // begun since learning (re)started
+  uint32_t index = 0;       // the current inference's place among them
   bool in_inference = false;
   bool split_now = true;   // this inference's mode
   bool disturbed = false;  // an operation of it had to run on the caller (busy machine)
@@ -166,7 +167,8 @@ struct ModelStats {
   void begin_op(const OpSite& site, Clock::time_point now) {
     const bool first = site.call == 0 && (site.step <= first_step || site.step < last_step);
     if (!in_inference || first || site.step < last_step) {
-      if (in_inference && !disturbed) timing.record(split_now, end - start, kModelLearnRuns);
+      if (in_inference && !disturbed && index >= kLearnRuns)
+        timing.record(split_now, end - start, kLearnRuns);
       begin_inference(now);
       first_step = site.step;
     }
@@ -179,14 +181,9 @@ struct ModelStats {
       inferences = 0;
       timing = {};
     }
-    // The operations learn first (2 * kLearnRuns inferences), then the
-    // model alternates between the two modes.
-    const uint32_t n = inferences++;
-    const uint32_t ops_learned = 2 * kLearnRuns;
-    if (n < ops_learned) {
-      split_now = true;
-    } else if (n < ops_learned + 2 * kModelLearnRuns) {
-      split_now = (n - ops_learned) % 2 == 0;
+    index = inferences++;
+    if (index < 3 * kLearnRuns) {
+      split_now = index < kLearnRuns || index >= 2 * kLearnRuns;
     } else {
       split_now = timing.split_wins(kModelSplitGainPercent);
     }
@@ -307,7 +304,7 @@ struct ThreadPool::State {
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   std::mutex run_mutex;
-  // Adaptation, caller only (under run_mutex); serial_until and contended
+  // Adaptation and learning, caller only (under run_mutex); serial_until and contended
   // also read by active_threads().
   std::atomic<Clock::rep> serial_until{0};
   std::atomic<bool> contended{false};
@@ -403,16 +400,12 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
     g_serial_ops.fetch_add(1, std::memory_order_relaxed);
     return on_caller(true);
   }
-  if (model && !model->split_now) {
-    g_unsplit_ops.fetch_add(1, std::memory_order_relaxed);
-    return on_caller(false);
-  }
   OpStats* learned = site.key != 0 ? &s.ops[site.key & (kSites - 1)] : nullptr;
   if (learned && learned->key != site.key) *learned = OpStats(site.key);
-  if (learned && !learned->split()) {
+  if ((model && !model->split_now) || (learned && !learned->split())) {
     g_unsplit_ops.fetch_add(1, std::memory_order_relaxed);
     on_caller(false);
-    learned->record(false, Clock::now() - start);
+    if (learned) learned->record(false, Clock::now() - start);
     return;
   }
   g_parallel_ops.fetch_add(1, std::memory_order_relaxed);
