@@ -203,16 +203,18 @@ uint64_t mix(uint64_t h, uint64_t v) {
 OpSite ThreadPool::site_of(uintptr_t task, const void* context, size_t count) {
   StepSite& step = current_step_site();
   OpSite site;
-  uint64_t h = mix(task, count);
+  uint64_t h = task;
   // Inside an interpreter's step, the step and the operation's place in it
-  // name the operation; elsewhere its task and context are the best guess.
+  // name the operation (its item count changes with the tiles XNNPACK picks
+  // for the threads it is told of); elsewhere its task, context and count
+  // are the best guess.
   if (step.owner) {
     site.owner = step.owner;
     site.step = step.step;
     site.call = step.calls++;
     h = mix(mix(mix(h, reinterpret_cast<uintptr_t>(step.owner)), site.step), site.call);
   } else {
-    h = mix(h, reinterpret_cast<uintptr_t>(context));
+    h = mix(mix(h, reinterpret_cast<uintptr_t>(context)), count);
   }
   site.key = h | 1;  // 0 marks an empty slot
   return site;
@@ -313,10 +315,15 @@ struct ThreadPool::State {
   std::vector<ModelStats> models = std::vector<ModelStats>(kModels);
   size_t next_model = 0;  // the slot a new owner takes
 
+  const ModelStats* find_model(const void* owner) const {
+    if (!owner) return nullptr;
+    for (const ModelStats& m : models)
+      if (m.owner == owner) return &m;
+    return nullptr;
+  }
   ModelStats* model_of(const void* owner) {
     if (!owner) return nullptr;
-    for (ModelStats& m : models)
-      if (m.owner == owner) return &m;
+    if (const ModelStats* m = find_model(owner)) return const_cast<ModelStats*>(m);
     ModelStats& m = models[next_model++ % kModels];
     m = ModelStats(owner);
     return &m;
@@ -396,7 +403,7 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
   };
   if (count <= 1) return on_caller(false);
   if (watch_load_ && start >= s.next_load_check) check_load(start);
-  if (active_threads() == 1) {
+  if (busy()) {
     g_serial_ops.fetch_add(1, std::memory_order_relaxed);
     return on_caller(true);
   }
@@ -469,11 +476,19 @@ void ThreadPool::check_load(Clock::time_point now) {
   s.contended.store(others > cores_ - threads_, std::memory_order_relaxed);
 }
 
+bool ThreadPool::busy() const {
+  return adaptive_ &&
+         (state_->contended.load(std::memory_order_relaxed) ||
+          Clock::now().time_since_epoch().count() < state_->serial_until.load(std::memory_order_relaxed));
+}
+
 int ThreadPool::active_threads() const {
-  if (adaptive_ &&
-      (state_->contended.load(std::memory_order_relaxed) ||
-       Clock::now().time_since_epoch().count() < state_->serial_until.load(std::memory_order_relaxed)))
-    return 1;
+  if (busy()) return 1;
+  // The calling thread's model runs on the caller alone (learned): tiles
+  // for one thread serve it best.
+  std::lock_guard lock(state_->run_mutex);
+  const ModelStats* model = state_->find_model(current_step_site().owner);
+  if (model && !model->split_now) return 1;
   return threads_;
 }
 

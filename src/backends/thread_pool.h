@@ -83,8 +83,10 @@ class ThreadPool {
 
   int threads() const { return threads_; }
   // The threads the next operation will use: 1 while the pool runs on the
-  // caller alone, so that kernels sizing their split by it (osprey's sparse
-  // convolution) do not cut work for threads that will not come.
+  // caller alone (for the machine's sake, or because the calling thread's
+  // model learned to), so that kernels sizing their split by it (osprey's
+  // sparse convolution, XNNPACK's tiles) do not cut work for threads that
+  // will not come.
   int active_threads() const;
   // Runs every item of [0, count) once on the pool's threads and
   // returns when all calls have returned. Calls from several threads are
@@ -107,6 +109,9 @@ class ThreadPool {
   void worker_main(int self);
   void adapt(double work_seconds, double tail_seconds, size_t items, size_t worker_items);
   void check_load(std::chrono::steady_clock::time_point now);
+  // Whether operations run on the caller alone for the machine's sake (other
+  // tasks want the cores, or a worker stalled).
+  bool busy() const;
 
   int threads_;
   bool adaptive_;

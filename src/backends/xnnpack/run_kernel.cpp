@@ -40,8 +40,12 @@ class XnnpackRunKernel final : public Kernel {
 
   void eval(KernelContext& ctx) override {
     // Arena pointers are fixed once memory is planned: bind them on the first
-    // run, and again only if one moved.
-    bool changed = !bound_;
+    // run, and again only if one moved. Setup also picks the operators' tiles
+    // for the threads the pool will use (1 while it runs on the caller
+    // alone), so a change there sets up again too.
+    const size_t threads = pthreadpool_get_threads_count(pool_.get());
+    bool changed = !bound_ || threads != threads_at_setup_;
+    threads_at_setup_ = threads;
     for (size_t i = 0; i < externals_.size(); ++i) {
       Tensor& t =
           i < num_inputs_ ? ctx.input(static_cast<int>(i)) : ctx.output(static_cast<int>(i - num_inputs_));
@@ -95,6 +99,7 @@ class XnnpackRunKernel final : public Kernel {
   std::vector<void*> sources_;                 // the tensors' data when bound
   std::vector<std::vector<uint8_t>> staging_;  // padded copies of inputs, where needed
   bool bound_ = false;
+  size_t threads_at_setup_ = 0;
 };
 
 }  // namespace
