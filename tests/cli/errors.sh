@@ -2,26 +2,8 @@
 # Bad input to the CLI: exactly one line on stderr starting "osprey: ", exit 1.
 set -u
 osprey=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-checks=0
+source "$(dirname "$0")/expect_error.sh"
 
-expect_error() {  # expect_error DESCRIPTION FRAGMENT COMMAND...
-  local what=$1 fragment=$2
-  shift 2
-  checks=$((checks + 1))
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$tmp/err")
-  if [ "$rc" -ne 1 ] || [ "$lines" -ne 1 ] || ! grep -q "^osprey: .*$fragment" "$tmp/err"; then
-    echo "FAIL $what: exit $rc, stderr:"; cat "$tmp/err"
-    failures=$((failures + 1))
-  else
-    echo "ok   $what: $(cat "$tmp/err")"
-  fi
-}
 
 printf 'not a model at all' >"$tmp/text.tflite"
 head -c 5000 /dev/urandom >"$tmp/random.tflite"
@@ -51,5 +33,4 @@ expect_error "ocr corrupt model output" "det-0.output.npy" "${ocr[@]}" --model-o
 # The 1x1 picture is scaled up to 736x736 for the detector (limit_type min).
 expect_error "ocr wrong map size" "736x736 map" "${ocr[@]}" --model-outputs "$tmp/small-map"
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+report

@@ -18,10 +18,7 @@ for f in astronaut.png coffee.png messi5.jpg; do
   [ -f "$cache/media/$f" ] || { echo "skipped: needs $cache/media/$f (make fetch)"; exit 77; }
 done
 command -v node >/dev/null || { echo "skipped: needs node to read the JSON"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/expect_error.sh"
 
 # check_json NAME FILE PIPELINE SUBJECTS LANDMARKS EXTRA_KEYS: exact top-level keys, counts, pixels in range.
 check_json() {
@@ -70,17 +67,6 @@ run summary "$tmp/summary.txt" "$m/coffee.png" --pipeline pose && grep -q "no su
   fail "summary of coffee.png: $(cat "$tmp/summary.txt")"
 
 # Bad input: exactly one line on stderr starting "osprey: ", exit 1.
-expect_error() {  # expect_error DESCRIPTION FRAGMENT ARGS...
-  local what=$1 fragment=$2
-  shift 2
-  "$osprey" landmarks "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  if [ "$rc" -ne 1 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -q "^osprey: .*$fragment" "$tmp/err"; then
-    fail "$what: exit $rc, stderr: $(cat "$tmp/err")"
-  else
-    echo "ok   $what: $(cat "$tmp/err")"
-  fi
-}
 # Video: 10 frames of Megamind.avi, one JSON line each, the person found and then tracked.
 video=$m/Megamind.avi
 if [ -f "$video" ]; then
@@ -116,20 +102,19 @@ if [ -f "$video" ]; then
   run "video summary" "$tmp/video.txt" "$video" --pipeline face-mesh --max-frames 3 --threads 1 &&
     grep -q "3 frames, .* fps, detector on [1-3] frames" "$tmp/video.txt" || fail "video summary: $(cat "$tmp/video.txt")"
   head -c 200000 "$video" >"$tmp/cut.avi"
-  expect_error "truncated video" "truncated" "$tmp/cut.avi" --pipeline pose
-  expect_error "--no-tracking on an image" "for video input" "$m/astronaut.png" --no-tracking
+  expect_error "truncated video" "truncated" "$osprey" landmarks "$tmp/cut.avi" --pipeline pose
+  expect_error "--no-tracking on an image" "for video input" "$osprey" landmarks "$m/astronaut.png" --no-tracking
 else
   echo "skip the video tests: $video not found"
 fi
 
 head -c 3000 "$m/messi5.jpg" >"$tmp/truncated.jpg"
 printf 'not a picture' >"$tmp/text.png"
-expect_error "unknown pipeline" "unknown pipeline 'gait' (known: face-mesh, hands, pose)" "$m/astronaut.png" --pipeline gait
-expect_error "truncated JPEG" "" "$tmp/truncated.jpg" --pipeline face-mesh
-expect_error "text as PNG" "" "$tmp/text.png" --pipeline pose
-expect_error "missing image" "" "$tmp/nope.png" --pipeline hands
-expect_error "detector as landmark model" "not a landmark model" "$m/astronaut.png" --model face_detection_short_range
-expect_error "landmark model as detector" "needs an SSD detector" "$m/astronaut.png" --detector face_landmark
+expect_error "unknown pipeline" "unknown pipeline 'gait' (known: face-mesh, hands, pose)" "$osprey" landmarks "$m/astronaut.png" --pipeline gait
+expect_error "truncated JPEG" "" "$osprey" landmarks "$tmp/truncated.jpg" --pipeline face-mesh
+expect_error "text as PNG" "" "$osprey" landmarks "$tmp/text.png" --pipeline pose
+expect_error "missing image" "" "$osprey" landmarks "$tmp/nope.png" --pipeline hands
+expect_error "detector as landmark model" "not a landmark model" "$osprey" landmarks "$m/astronaut.png" --model face_detection_short_range
+expect_error "landmark model as detector" "needs an SSD detector" "$osprey" landmarks "$m/astronaut.png" --detector face_landmark
 
-echo "$failures failed"
-[ "$failures" -eq 0 ]
+report

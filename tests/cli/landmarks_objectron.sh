@@ -16,10 +16,7 @@ for f in models/object_detection_ssd_mobilenetv2_oidv4_fp16 models/object_detect
 done
 [ -f "$cache/media/coffee.png" ] || { echo "skipped: needs $cache/media/coffee.png (make fetch)"; exit 77; }
 command -v node >/dev/null || { echo "skipped: needs node to read the JSON"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/expect_error.sh"
 photo=$cache/media/coffee.png
 
 # check_lines NAME FILE OBJECT LINES SUBJECTS: keys, counts, the cup's keypoints.
@@ -74,25 +71,13 @@ run folder "$tmp/frames.json" "$tmp/frames" --pipeline objectron --object cup --
   check_lines "cup tracked through a folder" "$tmp/frames.json" cup 3 1
 
 # Bad input: exactly one line on stderr starting "osprey: ", exit 1.
-expect_error() {  # expect_error DESCRIPTION FRAGMENT ARGS...
-  local what=$1 fragment=$2
-  shift 2
-  "$osprey" landmarks "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  if [ "$rc" -ne 1 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -q "^osprey: .*$fragment" "$tmp/err"; then
-    fail "$what: exit $rc, stderr: $(cat "$tmp/err")"
-  else
-    echo "ok   $what: $(cat "$tmp/err")"
-  fi
-}
 printf 'not a picture' >"$tmp/text.png"
-expect_error "unknown object" "no 3D-box model for object 'teapot' (known: camera, chair, cup, sneakers)" \
+expect_error "unknown object" "no 3D-box model for object 'teapot' (known: camera, chair, cup, sneakers)" "$osprey" landmarks \
   "$photo" --pipeline objectron --object teapot
-expect_error "no --object" "needs --object" "$photo" --pipeline objectron
-expect_error "--object with pose" "--object is for --pipeline objectron" "$photo" --pipeline pose --object cup
-expect_error "text as PNG" "" "$tmp/text.png" --pipeline objectron --object cup
-expect_error "not a 3D-box model" "not a 3D-box" "$photo" --pipeline objectron --object cup --model face_landmark
-expect_error "--no-tracking on an image" "for video input" "$photo" --pipeline objectron --object cup --no-tracking
+expect_error "no --object" "needs --object" "$osprey" landmarks "$photo" --pipeline objectron
+expect_error "--object with pose" "--object is for --pipeline objectron" "$osprey" landmarks "$photo" --pipeline pose --object cup
+expect_error "text as PNG" "" "$osprey" landmarks "$tmp/text.png" --pipeline objectron --object cup
+expect_error "not a 3D-box model" "not a 3D-box" "$osprey" landmarks "$photo" --pipeline objectron --object cup --model face_landmark
+expect_error "--no-tracking on an image" "for video input" "$osprey" landmarks "$photo" --pipeline objectron --object cup --no-tracking
 
-echo "$failures failed"
-[ "$failures" -eq 0 ]
+report

@@ -4,31 +4,13 @@
 set -u
 osprey=$1
 vtest=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-passed=0
+source "$(dirname "$0")/expect_error.sh"
 model=object_detection_ssd_mobilenetv2_oidv4_fp16
 if [ ! -f "${OSPREY_CACHE:-$HOME/.cache/osprey}/models/$model.tflite" ]; then
   echo "skip: $model not in the model cache (run the zoo fetcher)"
   exit 77
 fi
 
-expect_error() {  # expect_error DESCRIPTION FRAGMENT COMMAND...
-  local what=$1 fragment=$2
-  shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$tmp/err")
-  if [ "$rc" -ne 1 ] || [ "$lines" -ne 1 ] || ! grep -q "^osprey: .*$fragment" "$tmp/err"; then
-    echo "FAIL $what: exit $rc, stderr:"; cat "$tmp/err"
-    failures=$((failures + 1))
-  else
-    echo "ok   $what: $(cat "$tmp/err")"
-    passed=$((passed + 1))
-  fi
-}
 
 head -c 65536 /dev/urandom >"$tmp/random.avi"
 echo "this is a text file, not a video" >"$tmp/notes.mp4"
@@ -52,5 +34,4 @@ if [ -f "$vtest" ]; then
 else
   echo "skip the tests on damaged copies of vtest.avi: $vtest not found"
 fi
-echo "$passed passed, $failures failed"
-[ "$failures" -eq 0 ]
+report
