@@ -18,13 +18,7 @@ namespace {
 using nlohmann::json;
 constexpr float kPi = std::numbers::pi_v<float>;
 
-Tensor float_tensor(Shape shape, std::vector<float>& storage) {
-  Tensor t;
-  t.name = "out";
-  t.shape = std::move(shape);
-  t.data = reinterpret_cast<uint8_t*>(storage.data());
-  return t;
-}
+using testing::float_tensor;
 
 // A 3-landmark model with a 100x100 input; hand-style extras on request.
 json head_json() {

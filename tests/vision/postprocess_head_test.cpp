@@ -8,16 +8,13 @@
 #include "core/error.h"
 #include "vision/heads/postprocess_head.h"
 #include "vision/model_metadata.h"
+#include "vision/test_images.h"
 
 namespace osprey::vision {
 namespace {
 
-Tensor float_tensor(const std::string& name, Shape shape, std::vector<float>& storage) {
-  Tensor t;
-  t.name = name;
-  t.shape = std::move(shape);
-  t.data = reinterpret_cast<uint8_t*>(storage.data());
-  return t;
+Tensor named(const std::string& name, Shape shape, std::vector<float>& storage) {
+  return testing::float_tensor(std::move(shape), storage, name);
 }
 
 // boxes, classes, scores, count of a post-process op with `columns` class columns.
@@ -72,8 +69,8 @@ TEST(PostprocessHead, DecodesCountedSlotsToImagePixels) {
   std::vector<float> classes = {4, 0, 7};
   std::vector<float> scores = {0.9f, 0.3f, 0.8f};
   std::vector<float> count = {2};
-  const Tensor tensors[] = {float_tensor("boxes", {1, 3, 4}, boxes), float_tensor("classes", {1, 3}, classes),
-                            float_tensor("scores", {1, 3}, scores), float_tensor("count", {1}, count)};
+  const Tensor tensors[] = {named("boxes", {1, 3, 4}, boxes), named("classes", {1, 3}, classes),
+                            named("scores", {1, 3}, scores), named("count", {1}, count)};
   const ModelOutputs outputs("m", {&tensors[0], &tensors[1], &tensors[2], &tensors[3]});
   const InputTransform geometry = make_input_transform(200, 100, 300, 300, ResizeMode::kStretch);
   PostprocessParams p;

@@ -145,4 +145,12 @@ std::string manifest_path() {
       .string();
 }
 
+Tensor float_tensor(Shape shape, std::vector<float>& storage, std::string name) {
+  Tensor t;
+  t.name = std::move(name);
+  t.shape = std::move(shape);
+  t.data = reinterpret_cast<uint8_t*>(storage.data());
+  return t;
+}
+
 }  // namespace osprey::vision::testing

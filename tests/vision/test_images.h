@@ -1,4 +1,4 @@
-// Helpers for the vision tests: synthetic pictures and encoders that write
+// Helpers for the vision tests: synthetic pictures and model outputs, and encoders that write
 // JPEG (with optional EXIF) and PNG (with optional eXIf) through the real
 // libraries, so decoding is tested on genuine files.
 #pragma once
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/tensor.h"
 #include "vision/image.h"
 
 namespace osprey::vision::testing {
@@ -23,6 +24,9 @@ std::vector<uint8_t> exif_block(int orientation, bool big_endian, bool with_head
 std::vector<uint8_t> encode_jpeg(const Image& image, int quality, const std::vector<uint8_t>& app1 = {},
                                  bool progressive = false);
 std::vector<uint8_t> encode_png_with_exif(const Image& image, const std::vector<uint8_t>& tiff);
+
+// A float tensor over `storage` (which must outlive it), as a model's output.
+Tensor float_tensor(Shape shape, std::vector<float>& storage, std::string name = "out");
 
 // Where the test binary can find real models and sample photos
 // ($OSPREY_CACHE, default ~/.cache/osprey); empty when absent.
