@@ -184,6 +184,52 @@ TEST(Int8Avx512Sweep, DenseFewOutputChannels) {
   }
 }
 
+// One output channel: 16 pixels of a row a vector, 1 to 4 vectors a tile
+// (int8_conv_one_channel.inc), for steps of 1 and 2 dwords between windows;
+// rows shorter and longer than a vector and a tile, the last tile of the
+// last image at the input's end, and the cases that keep the other tiles
+// (a step of 3 dwords, taps of part of a dword).
+TEST(Int8Avx512Sweep, DenseOneOutputChannel) {
+  for (int cin : {4, 8, 12, 2}) {
+    for (int kernel : {1, 3}) {
+      for (int stride : {1, 2}) {
+        for (Padding padding : {Padding::kSame, Padding::kValid}) {
+          for (int width : {5, 16, 17, 70}) {
+            Case c;
+            c.kernel = kernel;
+            c.cin = cin;
+            c.cout = 1;
+            c.stride = stride;
+            c.padding = padding;
+            c.width = width;
+            c.height = width == 70 ? 3 : 4;
+            c.batch = width == 17 ? 2 : 1;
+            // Every arithmetic and a clamping activation on some widths.
+            c.arithmetic = width == 16   ? Arithmetic::kTfliteSingle
+                           : width == 17 ? Arithmetic::kTfliteDouble
+                                         : Arithmetic::kLiteRT;
+            c.activation = width == 5 ? Activation::kRelu6 : Activation::kNone;
+            for (const Case& f : flavours(c)) check(f);
+          }
+        }
+      }
+    }
+  }
+  for (int dilation : {1, 2}) {  // taps along the row, not row taps
+    Case c;
+    c.kernel = 3;
+    c.cin = 16;
+    c.cout = 1;
+    c.dilation = dilation;
+    c.padding = Padding::kValid;
+    c.width = 40;
+    c.height = 6;
+    for (const Case& f : flavours(c)) check(f);
+    c.cin = 8;
+    for (const Case& f : flavours(c)) check(f);
+  }
+}
+
 TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {
   for (int kernel : {1, 3}) {
     for (int stride : {1, 2}) {
