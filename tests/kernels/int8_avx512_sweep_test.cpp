@@ -184,32 +184,34 @@ TEST(Int8Avx512Sweep, DenseFewOutputChannels) {
   }
 }
 
-// One output channel: 16 pixels of a row a vector, 1 to 4 vectors a tile
-// (int8_conv_one_channel.inc), for steps of 1 and 2 dwords between windows;
+// 1, 2, 4 or 8 output channels: 16 pixels of a row a vector, 1 to 4 vectors
+// a tile (int8_conv_pixel_lanes.inc), for steps of 1 and 2 dwords between windows;
 // rows shorter and longer than a vector and a tile, the last tile of the
 // last image at the input's end, and the cases that keep the other tiles
-// (a step of 3 dwords, taps of part of a dword).
-TEST(Int8Avx512Sweep, DenseOneOutputChannel) {
-  for (int cin : {4, 8, 12, 2}) {
-    for (int kernel : {1, 3}) {
-      for (int stride : {1, 2}) {
-        for (Padding padding : {Padding::kSame, Padding::kValid}) {
-          for (int width : {5, 16, 17, 70}) {
-            Case c;
-            c.kernel = kernel;
-            c.cin = cin;
-            c.cout = 1;
-            c.stride = stride;
-            c.padding = padding;
-            c.width = width;
-            c.height = width == 70 ? 3 : 4;
-            c.batch = width == 17 ? 2 : 1;
-            // Every arithmetic and a clamping activation on some widths.
-            c.arithmetic = width == 16   ? Arithmetic::kTfliteSingle
-                           : width == 17 ? Arithmetic::kTfliteDouble
-                                         : Arithmetic::kLiteRT;
-            c.activation = width == 5 ? Activation::kRelu6 : Activation::kNone;
-            for (const Case& f : flavours(c)) check(f);
+// (a step of 3 dwords, taps of part of a dword, 3 output channels).
+TEST(Int8Avx512Sweep, DensePixelLanes) {
+  for (int cout : {1, 2, 3, 4, 8}) {
+    for (int cin : {4, 8, 12, 2}) {
+      for (int kernel : {1, 3}) {
+        for (int stride : {1, 2}) {
+          for (Padding padding : {Padding::kSame, Padding::kValid}) {
+            for (int width : {5, 16, 17, 70}) {
+              Case c;
+              c.kernel = kernel;
+              c.cin = cin;
+              c.cout = cout;
+              c.stride = stride;
+              c.padding = padding;
+              c.width = width;
+              c.height = width == 70 ? 3 : 4;
+              c.batch = width == 17 ? 2 : 1;
+              // Every arithmetic and a clamping activation on some widths.
+              c.arithmetic = width == 16   ? Arithmetic::kTfliteSingle
+                             : width == 17 ? Arithmetic::kTfliteDouble
+                                           : Arithmetic::kLiteRT;
+              c.activation = width == 5 ? Activation::kRelu6 : Activation::kNone;
+              for (const Case& f : flavours(c)) check(f);
+            }
           }
         }
       }
@@ -219,7 +221,7 @@ TEST(Int8Avx512Sweep, DenseOneOutputChannel) {
     Case c;
     c.kernel = 3;
     c.cin = 16;
-    c.cout = 1;
+    c.cout = dilation == 1 ? 1 : 8;
     c.dilation = dilation;
     c.padding = Padding::kValid;
     c.width = 40;

@@ -19,9 +19,9 @@ namespace {
 using namespace backend_checks;
 
 // Output pixels one task computes: a multiple of every tile's pixel count;
-// with one output channel, of the 16-pixel vectors (int8_conv_one_channel.inc).
+// with pixels in the lanes, of the 16-pixel vectors (int8_conv_pixel_lanes.inc).
 constexpr int64_t kPixelsPerTask = 60;
-constexpr int64_t kOneChannelPixelsPerTask = 256;
+constexpr int64_t kPixelLanesPerTask = 256;
 // The windows and strides the sweep tests cover (the tile itself takes any).
 constexpr int kMaxWindow = 7;
 constexpr int kMaxStride = 4;
@@ -134,11 +134,14 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
   return w;
 }
 
-// The dwords between neighbouring windows when one output channel can run 16
-// pixels a vector (int8_microkernels.h): every window inside what the tiles
-// read (`tile_g`), whole dwords a tap, and a step of 1 or 2 dwords; else 0.
-int one_channel_step(const Claim& c, const Int8ConvWeights& w, const Int8ConvGeometry& tile_g) {
-  if (c.cout != 1 || w.depth % 4 != 0 || tile_g.pad_top != 0 || tile_g.pad_left != 0) return 0;
+// The dwords between neighbouring windows when 1, 2, 4 or 8 output channels
+// can run 16 pixels a vector (int8_microkernels.h): every window inside what
+// the tiles read (`tile_g`), whole dwords a tap, and a step of 1 or 2
+// dwords; else 0.
+int pixel_lanes_step(const Claim& c, const Int8ConvWeights& w, const Int8ConvGeometry& tile_g) {
+  if ((c.cout != 1 && c.cout != 2 && c.cout != 4 && c.cout != 8) || w.depth % 4 != 0 || tile_g.pad_top != 0 ||
+      tile_g.pad_left != 0)
+    return 0;
   // The last window's last byte, on each axis, in the rows and pixels of tile_g.
   if ((tile_g.oh - 1) * tile_g.stride_h + (w.kh - 1) * tile_g.dilation_h >= tile_g.h) return 0;
   const int row_bytes = tile_g.w * w.cin;
@@ -201,7 +204,7 @@ class Int8ConvKernel final : public Kernel {
     Task task{kernels_,
               {&w_, tile_g_, input, ctx.output(0).data_as<uint8_t>()},
               int64_t{g_.n} * g_.oh * g_.ow,
-              w_.one_channel_step ? kOneChannelPixelsPerTask : kPixelsPerTask};
+              w_.pixel_lanes_step ? kPixelLanesPerTask : kPixelsPerTask};
     const size_t chunks =
         static_cast<size_t>((task.pixels + task.pixels_per_task - 1) / task.pixels_per_task);
     pthreadpool_parallelize_2d(pool_.get(), run_task, &task, chunks, static_cast<size_t>(w_.blocks), 0);
@@ -232,7 +235,7 @@ std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8Spatial
   if (!kernels) return nullptr;
   const Int8ConvGeometry tile_g = row_taps(c) ? padded_geometry(c) : c.g;
   Int8ConvWeights w = pack(c, in(graph, op, 1), std::move(rq));
-  w.one_channel_step = one_channel_step(c, w, tile_g);
+  w.pixel_lanes_step = pixel_lanes_step(c, w, tile_g);
   return std::make_unique<Int8ConvKernel>(std::move(w), c.g, tile_g, kernels, std::move(pool));
 }
 
