@@ -184,18 +184,19 @@ TEST(Int8Avx512Sweep, DenseFewOutputChannels) {
   }
 }
 
-// 1, 2, 4 or 8 output channels: 16 pixels of a row a vector, 1 to 4 vectors
-// a tile (int8_conv_pixel_lanes.inc), for steps of 1 and 2 dwords between windows;
+// 1, 2, 4 or 8k <= 64 output channels: 16 pixels of a row a vector, 1 to 4
+// vectors a tile (int8_conv_pixel_lanes.inc), for steps of 1 and 2 dwords between windows;
 // rows shorter and longer than a vector and a tile, the last tile of the
 // last image at the input's end, and the cases that keep the other tiles
-// (a step of 3 dwords, taps of part of a dword, 3 output channels).
+// (a step of 3 dwords, taps of part of a dword, 3 or 72 output channels).
 TEST(Int8Avx512Sweep, DensePixelLanes) {
-  for (int cout : {1, 2, 3, 4, 8}) {
+  for (int cout : {1, 2, 3, 4, 8, 24, 64, 72}) {
     for (int cin : {4, 8, 12, 2}) {
       for (int kernel : {1, 3}) {
         for (int stride : {1, 2}) {
           for (Padding padding : {Padding::kSame, Padding::kValid}) {
             for (int width : {5, 16, 17, 70}) {
+              if (cout > 8 && (cin > 8 || width < 17)) continue;  // 8 channels at a time: fewer shapes
               Case c;
               c.kernel = kernel;
               c.cin = cin;

@@ -134,14 +134,14 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
   return w;
 }
 
-// The dwords between neighbouring windows when 1, 2, 4 or 8 output channels
-// can run 16 pixels a vector (int8_microkernels.h): every window inside what
-// the tiles read (`tile_g`), whole dwords a tap, and a step of 1 or 2
-// dwords; else 0.
+// The dwords between neighbouring windows when 1, 2, 4 or a multiple of 8
+// up to 64 output channels can run 16 pixels a vector (int8_microkernels.h):
+// every window inside what the tiles read (`tile_g`), whole dwords a tap,
+// and a step of 1 or 2 dwords; else 0.
 int pixel_lanes_step(const Claim& c, const Int8ConvWeights& w, const Int8ConvGeometry& tile_g) {
-  if ((c.cout != 1 && c.cout != 2 && c.cout != 4 && c.cout != 8) || w.depth % 4 != 0 || tile_g.pad_top != 0 ||
-      tile_g.pad_left != 0)
-    return 0;
+  const bool channels =
+      c.cout == 1 || c.cout == 2 || c.cout == 4 || (c.cout % 8 == 0 && c.cout <= kInt8ConvBlock);
+  if (!channels || w.depth % 4 != 0 || tile_g.pad_top != 0 || tile_g.pad_left != 0) return 0;
   // The last window's last byte, on each axis, in the rows and pixels of tile_g.
   if ((tile_g.oh - 1) * tile_g.stride_h + (w.kh - 1) * tile_g.dilation_h >= tile_g.h) return 0;
   const int row_bytes = tile_g.w * w.cin;
