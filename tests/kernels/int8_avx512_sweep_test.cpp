@@ -184,6 +184,63 @@ TEST(Int8Avx512Sweep, DenseFewOutputChannels) {
   }
 }
 
+// 1, 2, 4 or 8k <= 64 output channels: 16 pixels of a row a vector, 1 to 4
+// vectors a tile (int8_conv_pixel_lanes.inc), for steps of 1 and 2 dwords between windows;
+// rows shorter and longer than a vector and a tile, the last tile of the
+// last image at the input's end, and the cases that keep the other tiles
+// (a step of 3 dwords, taps of part of a dword, 3 or 72 output channels).
+TEST(Int8Avx512Sweep, DensePixelLanes) {
+  struct Window {
+    int kernel, stride;
+    Padding padding;
+  };
+  constexpr Window kWindows[] = {
+      {1, 1, Padding::kSame}, {3, 1, Padding::kSame}, {3, 1, Padding::kValid}, {3, 2, Padding::kSame}};
+  for (int cout : {1, 2, 3, 4, 8, 24, 64, 72}) {
+    for (int cin : {4, 8, 12, 2}) {
+      // Steps of 3 dwords and taps of part of a dword only once.
+      if (cin > 8 && cout != 1) continue;
+      if (cin == 4 && (cout == 2 || cout == 4)) continue;  // as 8 input channels
+      for (const Window& window : kWindows) {
+        for (int width : {5, 17, 70}) {
+          // 3 channels and 8 at a time: a row of two vectors (64: a long
+          // one); the steps other tiles keep: a long row.
+          if ((cout == 3 || cout > 8) && width != (cout == 64 ? 70 : 17)) continue;
+          if (cin > 8 && width != 70) continue;
+          Case c;
+          c.kernel = window.kernel;
+          c.cin = cin;
+          c.cout = cout;
+          c.stride = window.stride;
+          c.padding = window.padding;
+          c.width = width;
+          c.height = width == 70 ? 3 : 4;
+          c.batch = width == 17 ? 2 : 1;
+          // Every arithmetic and a clamping activation on some widths.
+          c.arithmetic = width == 70   ? Arithmetic::kTfliteSingle
+                         : width == 17 ? Arithmetic::kTfliteDouble
+                                       : Arithmetic::kLiteRT;
+          c.activation = width == 5 ? Activation::kRelu6 : Activation::kNone;
+          for (const Case& f : flavours(c)) check(f);
+        }
+      }
+    }
+  }
+  for (int dilation : {1, 2}) {  // taps along the row, not row taps
+    Case c;
+    c.kernel = 3;
+    c.cin = 16;
+    c.cout = dilation == 1 ? 1 : 8;
+    c.dilation = dilation;
+    c.padding = Padding::kValid;
+    c.width = 40;
+    c.height = 6;
+    for (const Case& f : flavours(c)) check(f);
+    c.cin = 8;
+    for (const Case& f : flavours(c)) check(f);
+  }
+}
+
 TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {
   for (int kernel : {1, 3}) {
     for (int stride : {1, 2}) {

@@ -18,8 +18,10 @@ namespace {
 
 using namespace backend_checks;
 
-// Output pixels one task computes: a multiple of every tile's pixel count.
+// Output pixels one task computes: a multiple of every tile's pixel count;
+// with pixels in the lanes, of the 16-pixel vectors (int8_conv_pixel_lanes.inc).
 constexpr int64_t kPixelsPerTask = 60;
+constexpr int64_t kPixelLanesPerTask = 256;
 // The windows and strides the sweep tests cover (the tile itself takes any).
 constexpr int kMaxWindow = 7;
 constexpr int kMaxStride = 4;
@@ -132,16 +134,35 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
   return w;
 }
 
+// The dwords between neighbouring windows when 1, 2, 4 or a multiple of 8
+// up to 64 output channels can run 16 pixels a vector (int8_microkernels.h):
+// every window inside what the tiles read (`tile_g`), whole dwords a tap,
+// and a step of 1 or 2 dwords; else 0.
+int pixel_lanes_step(const Claim& c, const Int8ConvWeights& w, const Int8ConvGeometry& tile_g) {
+  const bool channels =
+      c.cout == 1 || c.cout == 2 || c.cout == 4 || (c.cout % 8 == 0 && c.cout <= kInt8ConvBlock);
+  if (!channels || w.depth % 4 != 0 || tile_g.pad_top != 0 || tile_g.pad_left != 0) return 0;
+  // The last window's last byte, on each axis, in the rows and pixels of tile_g.
+  if ((tile_g.oh - 1) * tile_g.stride_h + (w.kh - 1) * tile_g.dilation_h >= tile_g.h) return 0;
+  const int row_bytes = tile_g.w * w.cin;
+  if (((tile_g.ow - 1) * tile_g.stride_w + (w.kw - 1) * tile_g.dilation_w) * w.cin + w.depth > row_bytes)
+    return 0;
+  const int step = tile_g.stride_w * w.cin;
+  return step == 4 || step == 8 ? step / 4 : 0;
+}
+
 struct Task {
   const Int8Microkernels* kernels;
   Int8ConvJob job;
   int64_t pixels;
+  int64_t pixels_per_task;
 };
 
 void run_task(void* context, size_t chunk, size_t block) {
   const Task& task = *static_cast<const Task*>(context);
-  const int64_t first = static_cast<int64_t>(chunk) * kPixelsPerTask;
-  task.kernels->conv(task.job, first, std::min(task.pixels, first + kPixelsPerTask), static_cast<int>(block));
+  const int64_t first = static_cast<int64_t>(chunk) * task.pixels_per_task;
+  task.kernels->conv(task.job, first, std::min(task.pixels, first + task.pixels_per_task),
+                     static_cast<int>(block));
 }
 
 class Int8ConvKernel final : public Kernel {
@@ -180,9 +201,12 @@ class Int8ConvKernel final : public Kernel {
       }
       input = padded_.data();
     }
-    Task task{
-        kernels_, {&w_, tile_g_, input, ctx.output(0).data_as<uint8_t>()}, int64_t{g_.n} * g_.oh * g_.ow};
-    const size_t chunks = static_cast<size_t>((task.pixels + kPixelsPerTask - 1) / kPixelsPerTask);
+    Task task{kernels_,
+              {&w_, tile_g_, input, ctx.output(0).data_as<uint8_t>()},
+              int64_t{g_.n} * g_.oh * g_.ow,
+              w_.pixel_lanes_step ? kPixelLanesPerTask : kPixelsPerTask};
+    const size_t chunks =
+        static_cast<size_t>((task.pixels + task.pixels_per_task - 1) / task.pixels_per_task);
     pthreadpool_parallelize_2d(pool_.get(), run_task, &task, chunks, static_cast<size_t>(w_.blocks), 0);
   }
 
@@ -210,8 +234,9 @@ std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8Spatial
   const Int8Microkernels* kernels = int8_microkernels(level);
   if (!kernels) return nullptr;
   const Int8ConvGeometry tile_g = row_taps(c) ? padded_geometry(c) : c.g;
-  return std::make_unique<Int8ConvKernel>(pack(c, in(graph, op, 1), std::move(rq)), c.g, tile_g, kernels,
-                                          std::move(pool));
+  Int8ConvWeights w = pack(c, in(graph, op, 1), std::move(rq));
+  w.pixel_lanes_step = pixel_lanes_step(c, w, tile_g);
+  return std::make_unique<Int8ConvKernel>(std::move(w), c.g, tile_g, kernels, std::move(pool));
 }
 
 }  // namespace

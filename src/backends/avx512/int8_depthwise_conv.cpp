@@ -74,8 +74,10 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
   w.channels = c.channels;
   w.blocks = (c.channels + kLanes - 1) / kLanes;
   const uint8_t* bytes = filter.data_as<uint8_t>();
-  w.row_groups = (c.kernel + 3) / 4;
-  w.column_bytes.assign(static_cast<size_t>(w.blocks) * w.row_groups * c.kernel * kLanes * 4, 0);
+  const int rows = w.rows_per_pass = int8_depthwise_rows_per_pass(c.kernel, c.stride);
+  w.row_groups = ((rows - 1) * c.stride + c.kernel + 3) / 4;
+  const size_t per_block = static_cast<size_t>(rows) * w.row_groups * c.kernel * kLanes * 4;
+  w.column_bytes.assign(static_cast<size_t>(w.blocks) * per_block, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kLanes, 0);
   for (int ch = 0; ch < c.channels; ++ch) {
     int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
@@ -84,19 +86,27 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
         const Int8ByteWeight weight =
             int8_byte_weight(rq, bytes[static_cast<size_t>(ky * c.kernel + kx) * c.channels + ch]);
         sum += weight.sum_term;
-        const size_t at =
-            ((static_cast<size_t>(ch / kLanes) * w.row_groups + ky / 4) * c.kernel + kx) * kLanes * 4 +
-            static_cast<size_t>(ch % kLanes) * 4 + ky % 4;
-        w.column_bytes[at] = weight.packed;
+        for (int r = 0; r < rows; ++r) {
+          const int row = r * c.stride + ky;  // the input row of the pass it multiplies
+          const size_t at = static_cast<size_t>(ch / kLanes) * per_block +
+                            ((static_cast<size_t>(r) * w.row_groups + row / 4) * c.kernel + kx) * kLanes * 4 +
+                            static_cast<size_t>(ch % kLanes) * 4 + row % 4;
+          w.column_bytes[at] = weight.packed;
+        }
       }
     }
     w.init[static_cast<size_t>(ch)] = int8_folded_init(rq, ch, sum);
   }
   w.input_sum_factor = int8_input_sum_factor(rq);
-  for (int g = 0; g < w.row_groups; ++g) {
-    uint32_t ones = 0;
-    for (int r = 0; r < 4 && 4 * g + r < c.kernel; ++r) ones |= 1u << (8 * r);
-    w.row_ones.push_back(ones);
+  for (int r = 0; r < rows; ++r) {
+    for (int g = 0; g < w.row_groups; ++g) {
+      uint32_t ones = 0;
+      for (int b = 0; b < 4; ++b) {
+        const int ky = 4 * g + b - r * c.stride;
+        if (ky >= 0 && ky < c.kernel) ones |= 1u << (8 * b);
+      }
+      w.row_ones.push_back(ones);
+    }
   }
   w.rq = std::move(rq);
   return w;
@@ -104,12 +114,12 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
 
 struct Task {
   const Int8DepthwiseJob* job;
-  void (*row)(const Int8DepthwiseJob&, int, int);
+  void (*pass)(const Int8DepthwiseJob&, int, int);
 };
 
-void run_task(void* context, size_t block, size_t row) {
+void run_task(void* context, size_t block, size_t pass) {
   const Task& task = *static_cast<const Task*>(context);
-  task.row(*task.job, static_cast<int>(block), static_cast<int>(row));
+  task.pass(*task.job, static_cast<int>(block), static_cast<int>(pass));
 }
 
 class Int8DepthwiseKernel final : public Kernel {
@@ -118,7 +128,7 @@ class Int8DepthwiseKernel final : public Kernel {
                       std::shared_ptr<pthreadpool> pool)
       : w_(std::move(w)),
         c_(c),
-        row_(kernels->depthwise[c.kernel == 5][c.stride == 2]),
+        pass_(kernels->depthwise[c.kernel == 5][c.stride == 2]),
         pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
@@ -143,15 +153,16 @@ class Int8DepthwiseKernel final : public Kernel {
                                c_.pad_left,
                                ctx.input(0).data_as<uint8_t>(),
                                ctx.output(0).data_as<uint8_t>()};
-    Task task{&job, row_};
+    Task task{&job, pass_};
+    const size_t passes = static_cast<size_t>((c_.oh + w_.rows_per_pass - 1) / w_.rows_per_pass);
     pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(w_.blocks),
-                               static_cast<size_t>(c_.n) * static_cast<size_t>(c_.oh), 0);
+                               static_cast<size_t>(c_.n) * passes, 0);
   }
 
  private:
   Int8DepthwiseWeights w_;
   Claim c_;
-  void (*row_)(const Int8DepthwiseJob&, int, int);
+  void (*pass_)(const Int8DepthwiseJob&, int, int);
   std::shared_ptr<pthreadpool> pool_;
 };
 

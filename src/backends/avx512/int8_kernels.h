@@ -9,7 +9,11 @@
 // any dilation. The weights are packed for vpdpbusd once, at partition time,
 // with the bias and zero-point terms folded into one int32 per channel
 // (int8_microkernels.h says how). Up to 8 output channels, two pixels share
-// a vector (lanes 0-7 and 8-15) so that no lane idles.
+// a vector (lanes 0-7 and 8-15) so that no lane idles; but 1, 2, 4 or a
+// multiple of 8 up to 64 output channels over windows 1 or 2 dwords apart (4 or 8 input channels at
+// stride 1, 4 at stride 2; windows inside the input or its padded copy,
+// whole dwords a tap) run 16 pixels of a row a vector, a vector per channel,
+// 8 channels at a time (int8_conv_pixel_lanes.inc).
 //
 // Depthwise (int8_depthwise_conv.cpp): DEPTHWISE_CONV_2D with a 3x3 or 5x5
 // window, stride 1 or 2 on both axes, multiplier 1, no dilation. 16 channels

@@ -45,6 +45,9 @@ struct Int8ConvWeights {
   std::vector<int32_t> init;     // blocks * 64
   int32_t input_sum_factor = 0;  // 128 - w_zp (uint8), 0 otherwise
   std::vector<uint8_t> padding;  // groups * 4 bytes of the input zero point: what a padded tap reads
+  // 1 or 2 when 1, 2, 4 or 8k <= 64 output channels run 16 pixels a vector
+  // (int8_conv_pixel_lanes.inc): the dwords between neighbouring windows; 0 otherwise.
+  int pixel_lanes_step = 0;
   Int8Requant rq;
 };
 
@@ -62,25 +65,37 @@ struct Int8ConvJob {
 
 // A depthwise convolution (multiplier 1), weights packed for vpdpbusd as the
 // dense convolution's bytes (the same folding of zero points into `init`,
-// see Int8ConvWeights): one int32 lane a channel, its 4 bytes the weights of
-// 4 consecutive window rows (ky = 4 * g + 0..3, 0 past the window) of one
-// window column kx; per block of 16 channels, per group g of rows, per kx. A
-// tile gathers the input the same way, 4 rows of one column into each
-// channel's lane, once per column for every output pixel whose window holds
-// that column. `row_ones` is the 1 of each row of a group inside the window
+// see Int8ConvWeights). A pass computes R output rows (rows_per_pass) from
+// the (R - 1) * stride + kernel input rows under them, in groups of 4: one
+// int32 lane a channel, its 4 bytes the weights of 4 consecutive input rows
+// (4 * g + 0..3) for output row r of the pass (window row 4 * g + b - r *
+// stride, 0 past the window) of one window column kx; per block of 16
+// channels, per r, per group g, per kx. A tile gathers the input the same
+// way, 4 rows of one column into each channel's lane, once per column for
+// every output pixel of every row of the pass whose window holds that
+// column. `row_ones` is the 1 of each row of a group inside row r's window
 // (0 past it), for the per-pixel input sums that uint8 weights with a zero
 // point other than 128 need.
 struct Int8DepthwiseWeights {
   int kernel = 3, stride = 1, channels = 0;
   int blocks = 0;                    // ceil(channels / 16)
-  std::vector<int32_t> packed;       // [blocks][kernel * kernel][16]
-  int row_groups = 0;                // ceil(kernel / 4)
-  std::vector<int8_t> column_bytes;  // [blocks][row_groups][kernel][16][4]
+  std::vector<int32_t> packed;       // [blocks][kernel * kernel][16] (the avx2 level's)
+  int rows_per_pass = 1;             // R
+  int row_groups = 0;                // ceil(((R - 1) * stride + kernel) / 4)
+  std::vector<int8_t> column_bytes;  // [blocks][R][row_groups][kernel][16][4]
   std::vector<int32_t> init;         // blocks * 16
   int32_t input_sum_factor = 0;      // 128 - w_zp (uint8), 0 otherwise
-  std::vector<uint32_t> row_ones;    // [row_groups]: bytes of 1 for the rows inside the window
+  std::vector<uint32_t> row_ones;    // [R][row_groups]: bytes of 1 for the rows inside the window
   Int8Requant rq;
 };
+
+// Output rows a depthwise pass computes: two, so that the gathered columns
+// of 4 input rows serve twice the products (a 3x3 window at stride 1 reads 3
+// of the 4 rows otherwise); one for 3x3 at stride 2, where two rows' 5 input
+// rows would need a second group.
+constexpr int int8_depthwise_rows_per_pass(int kernel, int stride) {
+  return kernel == 3 && stride == 1 ? 2 : 1;
+}
 
 struct Int8DepthwiseJob {
   const Int8DepthwiseWeights* weights = nullptr;
@@ -92,8 +107,9 @@ struct Int8DepthwiseJob {
 struct Int8Microkernels {
   // Output pixels [first, last) (flattened n, oy, ox) of channel block `block`.
   void (*conv)(const Int8ConvJob& job, int64_t first, int64_t last, int block);
-  // Output row `row` (flattened n, oy) of channel block `block`; [kernel == 5][stride == 2].
-  void (*depthwise[2][2])(const Int8DepthwiseJob& job, int block, int row);
+  // Pass `pass` of channel block `block`: image pass / P, its output rows from
+  // R * (pass % P) on (R rows_per_pass, P = ceil(oh / R)); [kernel == 5][stride == 2].
+  void (*depthwise[2][2])(const Int8DepthwiseJob& job, int block, int pass);
 };
 
 // The kernels of `level`; null for Int8Level::kNone and kAvx2 (int8_avx2.h).
