@@ -152,7 +152,7 @@ struct Task {
   void (*row)(const Job&, int, int);
 };
 
-void run_task(void* context, size_t block, size_t row) {
+void run_task(void* context, size_t row, size_t block) {
   const Task& task = *static_cast<const Task*>(context);
   task.row(*task.job, static_cast<int>(block), static_cast<int>(row));
 }
@@ -178,8 +178,10 @@ class Int8DepthwiseAvx2Kernel final : public Kernel {
   void eval(KernelContext& ctx) override {
     const Job job{&w_, ctx.input(0).data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>()};
     Task task{&job, row_};
-    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(w_.blocks),
-                               static_cast<size_t>(w_.s.n) * static_cast<size_t>(w_.s.oh), 0);
+    // Rows outermost, as in the float depthwise kernel.
+    pthreadpool_parallelize_2d(pool_.get(), run_task, &task,
+                               static_cast<size_t>(w_.s.n) * static_cast<size_t>(w_.s.oh),
+                               static_cast<size_t>(w_.blocks), 0);
   }
 
  private:

@@ -117,7 +117,7 @@ struct Task {
   void (*pass)(const Int8DepthwiseJob&, int, int);
 };
 
-void run_task(void* context, size_t block, size_t pass) {
+void run_task(void* context, size_t pass, size_t block) {
   const Task& task = *static_cast<const Task*>(context);
   task.pass(*task.job, static_cast<int>(block), static_cast<int>(pass));
 }
@@ -155,8 +155,10 @@ class Int8DepthwiseKernel final : public Kernel {
                                ctx.output(0).data_as<uint8_t>()};
     Task task{&job, pass_};
     const size_t passes = static_cast<size_t>((c_.oh + w_.rows_per_pass - 1) / w_.rows_per_pass);
-    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(w_.blocks),
-                               static_cast<size_t>(c_.n) * passes, 0);
+    // Rows outermost, as in the float depthwise kernel: each thread's share
+    // is whole rows, so a thread mostly reads what it wrote itself.
+    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(c_.n) * passes,
+                               static_cast<size_t>(w_.blocks), 0);
   }
 
  private:
