@@ -18,7 +18,9 @@
 //
 // Per model and round, in this order: LiteRT (--bench), osprey XNNPACK on 1
 // thread, osprey XNNPACK on all cores, osprey reference kernels (fewer runs).
-// Each figure is a median over --runs timed runs after --warmup untimed ones;
+// Each figure is a median over --runs timed runs after --warmup untimed ones
+// (10: with more than one thread, osprey's pool learns in a model's first 9
+// inferences whether splitting pays, docs/architecture.md "Threads");
 // with --rounds > 1 the best median of the rounds is kept, which filters out
 // rounds disturbed by other load on the machine. Before each measurement the
 // harness waits (up to --quiet-wait seconds, default 60, and 15 minutes in
@@ -40,7 +42,7 @@ const QUICK_MODELS = ['face_detection_short_range', 'selfie_segmentation'];
 
 function parseArgs(argv) {
   const a = {
-    runs: 30, warmup: 5, refRuns: 3, rounds: 1, only: [], ref: true, int8: true, quietWait: 60, contend: false,
+    runs: 30, warmup: 10, refRuns: 3, rounds: 1, only: [], ref: true, int8: true, quietWait: 60, contend: false,
     modelsDir: path.join(process.env.OSPREY_CACHE || path.join(os.homedir(), '.cache', 'osprey'), 'models'),
     outMd: path.join(ROOT, 'docs', 'benchmarks.md'),
     outPng: path.join(ROOT, 'bench', 'results', 'ratios.png'),
