@@ -10,6 +10,7 @@
 // try_ functions, which callers that fall back to another kernel use.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -92,6 +93,18 @@ ConvGeometry conv_geometry(const Shape& input, const Shape& filter, const Depthw
 struct PoolGeometry {
   Dims4 in, out;
   int filter_h = 1, filter_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+
+  // The input rows [y0, y1) and columns [x0, x1) an output pixel pools:
+  // its filter window clipped to the input (padding is not counted).
+  struct Window {
+    int y0, y1, x0, x1;
+    int64_t count() const { return int64_t{y1 - y0} * (x1 - x0); }
+  };
+  Window window(int oy, int ox) const {
+    const int in_y0 = oy * stride_h - pad_h, in_x0 = ox * stride_w - pad_w;
+    return {std::max(0, in_y0), std::min(in.h, in_y0 + filter_h), std::max(0, in_x0),
+            std::min(in.w, in_x0 + filter_w)};
+  }
 };
 
 // input [N,H,W,C] with positive dims.

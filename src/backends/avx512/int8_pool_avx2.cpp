@@ -32,9 +32,7 @@ void pool_pixels(const geometry::PoolGeometry& g, int32_t qmin, int32_t qmax, co
     const int ox = static_cast<int>(pixel % g.out.w);
     const int oy = static_cast<int>(pixel / g.out.w % g.out.h);
     const int b = static_cast<int>(pixel / (int64_t{g.out.w} * g.out.h));
-    const int in_y0 = oy * g.stride_h - g.pad_h, in_x0 = ox * g.stride_w - g.pad_w;
-    const int y0 = std::max(0, in_y0), y1 = std::min(g.in.h, in_y0 + g.filter_h);
-    const int x0 = std::max(0, in_x0), x1 = std::min(g.in.w, in_x0 + g.filter_w);
+    const auto [y0, y1, x0, x1] = g.window(oy, ox);
     const int64_t count = int64_t{y1 - y0} * (x1 - x0);
     uint8_t* out = output + pixel * g.out.c;
     for (int c = 0; c < g.in.c; c += kLanes) {

@@ -105,19 +105,14 @@ template <typename T, typename P>
 void pool2d_loops(const geometry::PoolGeometry& g, const T* input, T* output, const P& policy) {
   for (int b = 0; b < g.out.n; ++b) {
     for (int oy = 0; oy < g.out.h; ++oy) {
-      const int in_y0 = oy * g.stride_h - g.pad_h;
-      const int ky_begin = std::max(0, -in_y0), ky_end = std::min(g.filter_h, g.in.h - in_y0);
       for (int ox = 0; ox < g.out.w; ++ox) {
-        const int in_x0 = ox * g.stride_w - g.pad_w;
-        const int kx_begin = std::max(0, -in_x0), kx_end = std::min(g.filter_w, g.in.w - in_x0);
-        const int64_t count = int64_t{ky_end - ky_begin} * (kx_end - kx_begin);
+        const geometry::PoolGeometry::Window w = g.window(oy, ox);
         for (int c = 0; c < g.out.c; ++c) {
           typename P::Acc acc = policy.start();
-          for (int ky = ky_begin; ky < ky_end; ++ky) {
-            for (int kx = kx_begin; kx < kx_end; ++kx)
-              policy.add(acc, input[g.in.offset(b, in_y0 + ky, in_x0 + kx, c)]);
+          for (int y = w.y0; y < w.y1; ++y) {
+            for (int x = w.x0; x < w.x1; ++x) policy.add(acc, input[g.in.offset(b, y, x, c)]);
           }
-          output[g.out.offset(b, oy, ox, c)] = policy.finish(acc, count);
+          output[g.out.offset(b, oy, ox, c)] = policy.finish(acc, w.count());
         }
       }
     }
