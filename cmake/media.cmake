@@ -1,21 +1,43 @@
-# osprey_media: video in and out with libavformat/libavcodec (src/media/):
-# VideoReader (file, image folder, V4L2 camera) serves `osprey` and
-# libvdostream alike, VideoWriter encodes annotated video. Position
-# independent because the shared libvdostream links it.
+# Video in and out with libavformat/libavcodec (src/media/): VideoReader
+# (file, image folder, V4L2 camera) serves `osprey` and libvdostream alike,
+# VideoWriter encodes annotated video. libav brings some 200 shared
+# libraries (~45 MiB of resident memory) into any process that links it, so
+# the libav code is a module, libosprey_media_av.so, that `osprey` loads
+# when it opens a video (src/media/av_factories.h). Position independent
+# because the shared libvdostream links it.
 
 pkg_check_modules(MEDIA_LIBAV REQUIRED QUIET IMPORTED_TARGET libavformat libavcodec libavutil libswscale libavdevice)
 
-file(GLOB MEDIA_SOURCES CONFIGURE_DEPENDS src/media/*.cpp)
-add_library(osprey_media STATIC ${MEDIA_SOURCES})
+# The libav code.
+add_library(osprey_media_av_code OBJECT src/media/video_reader.cpp src/media/video_writer.cpp)
+target_include_directories(osprey_media_av_code PUBLIC ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(osprey_media_av_code PUBLIC PkgConfig::MEDIA_LIBAV)
+set_target_properties(osprey_media_av_code PROPERTIES POSITION_INDEPENDENT_CODE ON)
+
+# The module, beside the programs in the build tree, in lib/osprey/ installed.
+add_library(osprey_media_av MODULE src/media/av_exports.cpp)
+target_link_libraries(osprey_media_av PRIVATE osprey_media_av_code)
+set_target_properties(osprey_media_av PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+install(TARGETS osprey_media_av LIBRARY DESTINATION lib/osprey)
+
+# osprey_media: opens videos through the module, links no libav.
+add_library(osprey_media STATIC src/media/rgb.cpp src/media/av_module.cpp)
 target_include_directories(osprey_media PUBLIC ${CMAKE_SOURCE_DIR}/src)
-target_link_libraries(osprey_media PUBLIC PkgConfig::MEDIA_LIBAV ${YUV_LIBRARY})
+target_link_libraries(osprey_media PUBLIC ${YUV_LIBRARY} ${CMAKE_DL_LIBS})
 set_target_properties(osprey_media PROPERTIES POSITION_INDEPENDENT_CODE ON)
+add_dependencies(osprey_media osprey_media_av)
 target_link_libraries(osprey PRIVATE osprey_media)
+
+# osprey_media_linked: the same with the libav code linked in (libvdostream,
+# which camera applications load, and the media tests).
+add_library(osprey_media_linked STATIC src/media/rgb.cpp src/media/av_direct.cpp)
+target_link_libraries(osprey_media_linked PUBLIC osprey_media_av_code ${YUV_LIBRARY})
+set_target_properties(osprey_media_linked PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 # Reader and writer on generated and damaged files (labels unit, malformed).
 file(GLOB MEDIA_TEST_SOURCES CONFIGURE_DEPENDS tests/media/*_test.cpp)
 add_executable(media_tests ${MEDIA_TEST_SOURCES})
-target_link_libraries(media_tests PRIVATE osprey_media GTest::gtest_main)
+target_link_libraries(media_tests PRIVATE osprey_media_linked GTest::gtest_main)
 gtest_discover_tests(media_tests DISCOVERY_TIMEOUT 120
                      PROPERTIES LABELS "unit;malformed" TIMEOUT 120)
 

@@ -10,7 +10,7 @@ set(OSPREY_VDO_VERSION 1.0.0)
 file(GLOB VDO_SOURCES CONFIGURE_DEPENDS src/vdo/*.cpp)
 add_library(vdostream SHARED ${VDO_SOURCES})
 target_include_directories(vdostream PUBLIC ${CMAKE_SOURCE_DIR}/include PRIVATE ${CMAKE_SOURCE_DIR}/src)
-target_link_libraries(vdostream PUBLIC PkgConfig::VDO_GLIB PRIVATE osprey_media PkgConfig::VDO_LIBAV ${YUV_LIBRARY})
+target_link_libraries(vdostream PUBLIC PkgConfig::VDO_GLIB PRIVATE osprey_media_linked PkgConfig::VDO_LIBAV ${YUV_LIBRARY})
 set_target_properties(vdostream PROPERTIES VERSION ${OSPREY_VDO_VERSION} SOVERSION 1
   LINK_DEPENDS ${CMAKE_SOURCE_DIR}/src/vdo/vdostream.map)
 target_link_options(vdostream PRIVATE -Wl,--version-script=${CMAKE_SOURCE_DIR}/src/vdo/vdostream.map)

@@ -1,5 +1,7 @@
 #include "media/video_reader.h"
 
+#include "media/av_factories.h"
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -308,7 +310,7 @@ class FolderSource : public VideoReader {
 
 }  // namespace
 
-std::unique_ptr<VideoReader> VideoReader::open(const std::string& path, ReadError& code, std::string& error) {
+std::unique_ptr<VideoReader> open_av_reader(const std::string& path, ReadError& code, std::string& error) {
   av_log_set_level(AV_LOG_QUIET);  // errors reach the caller as messages instead
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {

@@ -1,5 +1,7 @@
 #include "media/video_writer.h"
 
+#include "media/av_factories.h"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -214,8 +216,8 @@ class AvVideoWriter : public VideoWriter {
 
 }  // namespace
 
-std::unique_ptr<VideoWriter> VideoWriter::open(const std::string& path, int width, int height, double fps,
-                                               std::string& error) {
+std::unique_ptr<VideoWriter> open_av_writer(const std::string& path, int width, int height, double fps,
+                                            std::string& error) {
   av_log_set_level(AV_LOG_QUIET);  // failures come back as messages
   auto writer = std::make_unique<AvVideoWriter>();
   if (!writer->open(path, width, height, fps, error)) return nullptr;

@@ -12,6 +12,10 @@ if [ ! -f "${OSPREY_CACHE:-$HOME/.cache/osprey}/models/$model.tflite" ]; then
 fi
 
 
+# The libav module osprey loads for video, missing.
+OSPREY_MEDIA_MODULE=$tmp/none.so expect_error "no video module" "video support .* cannot be loaded" \
+  "$osprey" detect "$tmp/none.avi" -m $model
+
 head -c 65536 /dev/urandom >"$tmp/random.avi"
 echo "this is a text file, not a video" >"$tmp/notes.mp4"
 mkdir "$tmp/empty"
