@@ -12,4 +12,11 @@ Tensor& KernelContext::output(int i) const {
   return graph_.tensors[static_cast<size_t>(op_.outputs[static_cast<size_t>(i)])];
 }
 
+void check_built_shapes(const KernelContext& ctx, const char* what, const Shape& in, const Shape& out) {
+  OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "{} takes one input and output", what);
+  OSPREY_CHECK(ctx.input(0).shape == in && ctx.output(0).shape == out,
+               "{} shapes {} -> {} differ from those it was built for ({} -> {})", what,
+               shape_str(ctx.input(0).shape), shape_str(ctx.output(0).shape), shape_str(in), shape_str(out));
+}
+
 }  // namespace osprey

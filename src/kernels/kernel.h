@@ -41,6 +41,11 @@ class KernelContext {
   const Op& op_;
 };
 
+// What a backend's kernel checks in prepare: one input and one output, of
+// the shapes it was built for. `what` names it in the errors ("int8
+// convolution").
+void check_built_shapes(const KernelContext& ctx, const char* what, const Shape& in, const Shape& out);
+
 class Kernel {
  public:
   virtual ~Kernel() = default;

@@ -179,14 +179,8 @@ class Int8ConvKernel final : public Kernel {
   }
 
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1,
-                 "int8 convolution takes one input and output");
-    const Tensor& in = ctx.input(0);
-    const Tensor& out = ctx.output(0);
-    OSPREY_CHECK(
-        in.shape == Shape({g_.n, g_.h, g_.w, w_.cin}) && out.shape == Shape({g_.n, g_.oh, g_.ow, w_.cout}),
-        "int8 convolution shapes {} -> {} differ from those it was built for", shape_str(in.shape),
-        shape_str(out.shape));
+    check_built_shapes(ctx, "int8 convolution", Shape({g_.n, g_.h, g_.w, w_.cin}),
+                       Shape({g_.n, g_.oh, g_.ow, w_.cout}));
   }
 
   void eval(KernelContext& ctx) override {

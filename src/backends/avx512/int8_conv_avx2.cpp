@@ -253,13 +253,9 @@ class Int8ConvAvx2Kernel final : public Kernel {
   }
 
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1,
-                 "int8 convolution takes one input and output");
     const Int8Avx2ConvShape& s = w_.s;
-    OSPREY_CHECK(ctx.input(0).shape == Shape({s.n, s.h, s.w, s.cin}) &&
-                     ctx.output(0).shape == Shape({s.n, s.oh, s.ow, s.cout}),
-                 "int8 convolution shapes {} -> {} differ from those it was built for",
-                 shape_str(ctx.input(0).shape), shape_str(ctx.output(0).shape));
+    check_built_shapes(ctx, "int8 convolution", Shape({s.n, s.h, s.w, s.cin}),
+                       Shape({s.n, s.oh, s.ow, s.cout}));
   }
 
   void eval(KernelContext& ctx) override {

@@ -166,13 +166,9 @@ class Int8DepthwiseAvx2Kernel final : public Kernel {
         pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1,
-                 "int8 depthwise convolution takes one input and output");
     const Int8Avx2DepthwiseShape& s = w_.s;
-    OSPREY_CHECK(ctx.input(0).shape == Shape({s.n, s.h, s.w, s.channels}) &&
-                     ctx.output(0).shape == Shape({s.n, s.oh, s.ow, s.channels}),
-                 "int8 depthwise convolution shapes {} -> {} differ from those it was built for",
-                 shape_str(ctx.input(0).shape), shape_str(ctx.output(0).shape));
+    check_built_shapes(ctx, "int8 depthwise convolution", Shape({s.n, s.h, s.w, s.channels}),
+                       Shape({s.n, s.oh, s.ow, s.channels}));
   }
 
   void eval(KernelContext& ctx) override {

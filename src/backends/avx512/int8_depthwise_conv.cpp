@@ -132,14 +132,8 @@ class Int8DepthwiseKernel final : public Kernel {
         pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1,
-                 "int8 depthwise convolution takes one input and output");
-    const Tensor& in = ctx.input(0);
-    const Tensor& out = ctx.output(0);
-    OSPREY_CHECK(in.shape == Shape({c_.n, c_.h, c_.w, c_.channels}) &&
-                     out.shape == Shape({c_.n, c_.oh, c_.ow, c_.channels}),
-                 "int8 depthwise convolution shapes {} -> {} differ from those it was built for",
-                 shape_str(in.shape), shape_str(out.shape));
+    check_built_shapes(ctx, "int8 depthwise convolution", Shape({c_.n, c_.h, c_.w, c_.channels}),
+                       Shape({c_.n, c_.oh, c_.ow, c_.channels}));
   }
 
   void eval(KernelContext& ctx) override {

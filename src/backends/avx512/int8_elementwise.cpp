@@ -78,12 +78,7 @@ class ByteMapKernel : public Kernel {
   ByteMapKernel(const char* name, Shape shape, std::shared_ptr<pthreadpool> pool)
       : name_(name), shape_(std::move(shape)), pool_(std::move(pool)) {}
 
-  void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "{} takes one input and output", name_);
-    OSPREY_CHECK(ctx.input(0).shape == shape_ && ctx.output(0).shape == shape_,
-                 "{} shapes {} -> {} differ from {} it was built for", name_, shape_str(ctx.input(0).shape),
-                 shape_str(ctx.output(0).shape), shape_str(shape_));
-  }
+  void prepare(KernelContext& ctx) override { check_built_shapes(ctx, name_, shape_, shape_); }
 
   void eval(KernelContext& ctx) override {
     const uint8_t* in = ctx.input(0).data;

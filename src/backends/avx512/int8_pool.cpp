@@ -106,10 +106,7 @@ class Int8AveragePoolKernel final : public Kernel {
       : p_(p), avx2_(avx2), pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
-    OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "int8 pooling takes one input and output");
-    OSPREY_CHECK(ctx.input(0).shape == p_.g.in.shape() && ctx.output(0).shape == p_.g.out.shape(),
-                 "int8 pooling shapes {} -> {} differ from those it was built for",
-                 shape_str(ctx.input(0).shape), shape_str(ctx.output(0).shape));
+    check_built_shapes(ctx, "int8 pooling", p_.g.in.shape(), p_.g.out.shape());
   }
 
   void eval(KernelContext& ctx) override {
