@@ -11,15 +11,8 @@
 namespace osprey::vision {
 namespace {
 
-bool cached(std::initializer_list<const char*> files) {
-  for (const char* f : files) {
-    if (testing::cached_file(f).empty()) return false;
-  }
-  return true;
-}
-
 #define REQUIRE(...)                                                         \
-  if (!cached({__VA_ARGS__})) {                                              \
+  if (!testing::all_cached({__VA_ARGS__})) {                                 \
     GTEST_SKIP() << "needs the zoo's models and photos in the osprey cache"; \
   }
 
@@ -124,7 +117,8 @@ TEST(LandmarkPipelines, BadChoicesAreOneLine) {
               std::string::npos)
         << e.what();
   }
-  if (!cached({"models/face_detection_short_range.tflite"})) GTEST_SKIP() << "needs the face detector";
+  if (!testing::all_cached({"models/face_detection_short_range.tflite"}))
+    GTEST_SKIP() << "needs the face detector";
   options.pipeline = "face-mesh";
   options.landmark_model = "face_detection_short_range";
   EXPECT_THROW(LandmarkPipeline{options}, Error);

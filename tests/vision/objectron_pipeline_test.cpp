@@ -14,15 +14,8 @@
 namespace osprey::vision {
 namespace {
 
-bool cached(std::initializer_list<const char*> files) {
-  for (const char* f : files) {
-    if (testing::cached_file(f).empty()) return false;
-  }
-  return true;
-}
-
 #define REQUIRE(...)                                                         \
-  if (!cached({__VA_ARGS__})) {                                              \
+  if (!testing::all_cached({__VA_ARGS__})) {                                 \
     GTEST_SKIP() << "needs the zoo's models and photos in the osprey cache"; \
   }
 
@@ -133,7 +126,7 @@ TEST(ObjectronPipeline, UnknownObjectIsOneLine) {
     EXPECT_STREQ(e.what(),
                  "the zoo has no 3D-box model for object 'teapot' (known: camera, chair, cup, sneakers)");
   }
-  if (!cached({"models/face_landmark.tflite"})) GTEST_SKIP() << "needs face_landmark";
+  if (!testing::all_cached({"models/face_landmark.tflite"})) GTEST_SKIP() << "needs face_landmark";
   options.model = "face_landmark";
   try {
     ObjectronPipeline pipeline(options);

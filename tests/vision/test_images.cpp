@@ -145,6 +145,13 @@ std::string manifest_path() {
       .string();
 }
 
+bool all_cached(std::initializer_list<const char*> relative) {
+  for (const char* f : relative) {
+    if (cached_file(f).empty()) return false;
+  }
+  return true;
+}
+
 Tensor float_tensor(Shape shape, std::vector<float>& storage, std::string name) {
   Tensor t;
   t.name = std::move(name);

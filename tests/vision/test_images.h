@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ Tensor float_tensor(Shape shape, std::vector<float>& storage, std::string name =
 // Where the test binary can find real models and sample photos
 // ($OSPREY_CACHE, default ~/.cache/osprey); empty when absent.
 std::string cached_file(const std::string& relative);
+// Whether every one of `relative` is there.
+bool all_cached(std::initializer_list<const char*> relative);
 // The source tree's zoo/models.json.
 std::string manifest_path();
 
