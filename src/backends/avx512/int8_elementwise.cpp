@@ -1,5 +1,6 @@
-// osprey's int8/uint8 elementwise kernels (int8_kernels.h): PRELU as a table
-// per alpha value (or, for large alphas, in vector fixed point), and one-input
+// osprey's int8/uint8 elementwise kernels (int8_kernels.h): PRELU as a line
+// per branch and alpha value (int8_prelu_lines.h), else in the reference's
+// fixed-point steps 16 lanes at a time, and one-input
 // ops of one byte in and one byte out as a 256-entry table; the reference
 // kernel itself fills the tables.
 #include <pthreadpool.h>
@@ -7,10 +8,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numeric>
 #include <vector>
 
 #include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_kernels.h"
+#include "backends/avx512/int8_prelu_lines.h"
 #include "backends/avx512/intrinsics.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
@@ -23,9 +26,9 @@ namespace {
 
 using namespace backend_checks;
 
-// PRELUs with up to this many alpha values run on a table of 256 bytes per
-// value (a gather per 16 elements); larger ones compute each element.
-constexpr int64_t kMaxPreluTableAlphas = 4096;
+// PRELUs with up to this many alpha values are fitted with lines from the
+// reference's outputs for each (256 bytes each); larger ones keep fixed point.
+constexpr int64_t kMaxPreluLineAlphas = 4096;
 // Elements one task of a kernel handles: big enough to hide the task's cost.
 constexpr int64_t kElementsPerTask = 16384;
 
@@ -98,20 +101,17 @@ class ByteMapKernel : public Kernel {
 
 // ---------------------------------------------------------------- PRELU
 
-// What one PRELU needs: the reference kernel's multipliers and offsets, and
-// alpha - zero point repeated over `period` elements (a multiple of alpha's
-// size, which the input's flat index modulo alpha's size selects).
+// What one PRELU needs: its lines, repeated over `period` elements (a
+// multiple of alpha's size, which the input's flat index modulo alpha's size
+// selects); or else the reference kernel's multipliers and offsets, and
+// alpha - zero point repeated over the period.
 struct PreluParams {
   bool is_signed = true;
   quant::Arithmetic mode = quant::Arithmetic::kLiteRT;
   int32_t in_offset = 0, out_offset = 0;
   quant::QuantizedMultiplier pos, neg;
-  std::vector<int32_t> alpha;  // period elements
-  // Small alphas: for alpha element j, the 256 output bytes of each input
-  // byte at j * 256 (plus 3 bytes that dword gathers read past the last);
-  // `rows` holds j * 256 over the period, in place of `alpha`.
-  std::vector<uint8_t> table;
-  std::vector<int32_t> rows;
+  std::vector<int32_t> alpha;       // period elements, without lines
+  std::optional<PreluLines> lines;  // k_neg and b_neg over the period
 };
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
@@ -206,19 +206,67 @@ void prelu_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t 
   }
 }
 
-// The table form: one dword gather per 16 elements, its low bytes kept.
-void prelu_gather_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
-  const int64_t period = static_cast<int64_t>(p.rows.size());
+// One PRELU line step over 16 lanes of input x (int32), lanes past `lanes` ignored.
+struct LineStep {
+  explicit LineStep(const PreluLines& lines)
+      : l(lines),
+        k_pos(_mm512_set1_epi32(lines.k_pos)),
+        b_pos(_mm512_set1_epi32(lines.b_pos)),
+        zero_point(_mm512_set1_epi32(lines.zero_point)),
+        shift(_mm_cvtsi32_si128(lines.shift)) {}
+
+  __m512i operator()(__m512i x, __mmask16 lanes, int64_t phase) const {
+    const __mmask16 neg = _mm512_mask_cmplt_epi32_mask(lanes, x, zero_point);
+    const __m512i k = _mm512_mask_loadu_epi32(k_pos, neg, l.k_neg.data() + phase);
+    const __m512i b = _mm512_mask_loadu_epi32(b_pos, neg, l.b_neg.data() + phase);
+    return _mm512_sra_epi32(_mm512_add_epi32(_mm512_mullo_epi32(x, k), b), shift);
+  }
+
+  const PreluLines& l;
+  __m512i k_pos, b_pos, zero_point;
+  __m128i shift;
+};
+
+template <bool kSigned>
+__m512i widen_bytes(__m128i bytes) {
+  return kSigned ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
+}
+
+// The line form: a multiply, an add and a shift per lane, each lane's line
+// picked by its branch; 64 lanes a step where the period allows, packed to
+// one store (masked narrowing stores are slow on AMD's cores).
+template <bool kSigned>
+void prelu_lines_range(const PreluLines& l, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
+  const LineStep line(l);
+  const int64_t period = static_cast<int64_t>(l.k_neg.size());
+  // Where packing leaves each 4-byte group: back in order.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   int64_t phase = first % period;
   for (int64_t i = first; i < last;) {
-    const int64_t n = std::min({int64_t{16}, last - i, period - phase});
-    const __mmask16 lanes = static_cast<__mmask16>((1u << n) - 1);
-    const __m512i bytes = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(lanes, in + i));
-    const __m512i index = _mm512_add_epi32(bytes, _mm512_maskz_loadu_epi32(lanes, p.rows.data() + phase));
-    const __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), lanes, index, p.table.data(), 1);
-    _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes, v);
-    i += n;
-    phase += n;
+    if (last - i >= 64 && period - phase >= 64) {
+      __m512i v[4];
+      for (int q = 0; q < 4; ++q) {
+        v[q] = line(widen_bytes<kSigned>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i + 16 * q))),
+                    0xFFFF, phase + 16 * q);
+      }
+      const __m512i words01 = _mm512_packs_epi32(v[0], v[1]), words23 = _mm512_packs_epi32(v[2], v[3]);
+      const __m512i bytes =
+          kSigned ? _mm512_packs_epi16(words01, words23) : _mm512_packus_epi16(words01, words23);
+      _mm512_storeu_si512(out + i, _mm512_permutexvar_epi32(order, bytes));
+      i += 64;
+      phase += 64;
+    } else {
+      const int64_t n = std::min({int64_t{16}, last - i, period - phase});
+      const __mmask16 lanes = static_cast<__mmask16>((1u << n) - 1);
+      const __m512i v = line(widen_bytes<kSigned>(_mm_maskz_loadu_epi8(lanes, in + i)), lanes, phase);
+      if constexpr (kSigned) {
+        _mm512_mask_cvtsepi32_storeu_epi8(out + i, lanes, v);
+      } else {
+        _mm512_mask_cvtusepi32_storeu_epi8(out + i, lanes, _mm512_max_epi32(v, _mm512_setzero_si512()));
+      }
+      i += n;
+      phase += n;
+    }
     if (phase == period) phase = 0;
   }
 }
@@ -235,8 +283,12 @@ class Int8PreluKernel final : public ByteMapKernel {
   void range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const override {
     if (avx2_) {
       avx2_range(in, out, first, last);
-    } else if (!p_.table.empty()) {
-      prelu_gather_range(p_, in, out, first, last);
+    } else if (p_.lines) {
+      if (p_.is_signed) {
+        prelu_lines_range<true>(*p_.lines, in, out, first, last);
+      } else {
+        prelu_lines_range<false>(*p_.lines, in, out, first, last);
+      }
     } else if (p_.is_signed) {
       prelu_range<true>(p_, in, out, first, last);
     } else {
@@ -246,9 +298,8 @@ class Int8PreluKernel final : public ByteMapKernel {
 
  private:
   void avx2_range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const {
-    if (!p_.table.empty()) {
-      int8_avx2::prelu_lookup(p_.table.data(), p_.rows.data(), static_cast<int64_t>(p_.rows.size()), in, out,
-                              first, last);
+    if (p_.lines) {
+      int8_avx2::prelu_lines(*p_.lines, p_.is_signed, in, out, first, last);
     } else {
       const int8_avx2::PreluFixed fixed{
           p_.is_signed, p_.mode, p_.in_offset,    p_.out_offset,
@@ -416,10 +467,13 @@ std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Le
   // In float first, as the reference kernel computes them.
   p.pos = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
   p.neg = quant::quantize_multiplier(static_cast<double>(pi.scale * pa.scale / po.scale));
-  // A period of at least a few vectors, so that small alphas do not cut every vector short.
-  const int64_t repeats = std::max<int64_t>(1, 256 / size);
+  // A period of at least a few vectors, and of whole 64-byte steps where
+  // that stays small, so that small alphas do not cut every vector short.
+  int64_t repeats = size % 64 == 0 ? 1 : 64 / std::gcd(size, int64_t{64});
+  if (size * repeats > 4096) repeats = 1;
+  repeats *= std::max<int64_t>(1, 256 / (size * repeats));
   const size_t period = static_cast<size_t>(size * repeats);
-  if (size <= kMaxPreluTableAlphas) {
+  if (size <= kMaxPreluLineAlphas) {
     // What the reference kernel makes of every input byte against every alpha element.
     const auto n = static_cast<size_t>(size);
     std::vector<uint8_t> probe_in(256 * n), probe_out(256 * n);
@@ -431,12 +485,30 @@ std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Le
                        probe_tensor(output, {256, static_cast<int32_t>(size)}, probe_out.data()))) {
       return nullptr;
     }
-    p.table.assign(256 * n + 3, 0);
+    std::vector<uint8_t> table(256 * n);
     for (size_t b = 0; b < 256; ++b) {
-      for (size_t j = 0; j < n; ++j) p.table[j * 256 + b] = probe_out[b * n + j];
+      for (size_t j = 0; j < n; ++j) table[j * 256 + b] = probe_out[b * n + j];
     }
-    p.rows.resize(period);
-    for (size_t j = 0; j < period; ++j) p.rows[j] = static_cast<int32_t>(j % n * 256);
+    // Each branch's real factor, from the multipliers the reference uses.
+    auto factor = [](const quant::QuantizedMultiplier& m) {
+      return std::ldexp(static_cast<double>(m.multiplier), m.shift - 31);
+    };
+    std::vector<double> slope_neg(n);
+    for (size_t j = 0; j < n; ++j) {
+      const int32_t a = p.is_signed ? static_cast<int8_t>(alpha.data[j]) : int32_t{alpha.data[j]};
+      slope_neg[j] = (a - pa.zero_point) * factor(p.neg);
+    }
+    p.lines = fit_prelu_lines(table, p.is_signed, pi.zero_point, factor(p.pos), slope_neg);
+  }
+  if (p.lines) {
+    std::vector<int32_t> k(period), b(period);
+    const auto n = static_cast<size_t>(size);
+    for (size_t j = 0; j < period; ++j) {
+      k[j] = p.lines->k_neg[j % n];
+      b[j] = p.lines->b_neg[j % n];
+    }
+    p.lines->k_neg = std::move(k);
+    p.lines->b_neg = std::move(b);
   } else {
     p.alpha.resize(period);
     for (size_t j = 0; j < period; ++j) {

@@ -28,10 +28,11 @@
 //
 // Elementwise (int8_elementwise.cpp), int8 or uint8 with per-tensor parameters:
 //   PRELU with a constant alpha that repeats along the input's last dims
-//     (per channel, or one value): up to 4096 alpha values, a 256-byte table
-//     per value that the reference kernel fills at partition time, read by
-//     dword gathers; more, the reference's fixed-point steps 16 lanes at a
-//     time, in each of its arithmetics;
+//     (per channel, or one value): with up to 4096 alpha values, each branch
+//     as a line through the reference's own outputs (int8_prelu_lines.h: a
+//     multiply, an add and a shift per lane); otherwise, or where no line
+//     reproduces them, the reference's fixed-point steps 16 lanes at a time,
+//     in each of its arithmetics;
 //   LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, QUANTIZE between byte types, and
 //     RELU/RELU6/RELU_N1_TO_1 that rescale (XNNPACK takes those that only
 //     clamp): a 256-entry table filled by the reference kernel itself at
