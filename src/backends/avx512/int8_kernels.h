@@ -26,7 +26,7 @@
 // RELU/RELU6/RELU_N1_TO_1; and a PAD before them that only they read and
 // that fills with the zero point (int8_pad.h) as more of their padding.
 //
-// Elementwise (int8_elementwise.cpp), int8 or uint8 with per-tensor parameters:
+// Elementwise (int8_prelu.cpp, int8_table.cpp), int8 or uint8 with per-tensor parameters:
 //   PRELU with a constant alpha that repeats along the input's last dims
 //     (per channel, or one value): with up to 4096 alpha values, each branch
 //     as a line through the reference's own outputs (int8_prelu_lines.h: a

@@ -19,7 +19,7 @@ __m256i first_lanes(int64_t n) {
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// The reference's fixed-point PRELU (int8_elementwise.cpp's prelu_range) on 8 lanes.
+// The reference's fixed-point PRELU (int8_prelu.cpp's prelu_range) on 8 lanes.
 template <bool kSigned>
 void fixed_range(const PreluFixed& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
   const bool single = p.mode == quant::Arithmetic::kTfliteSingle;

@@ -1,23 +1,18 @@
-// osprey's int8/uint8 elementwise kernels (int8_kernels.h): PRELU as a line
-// per branch and alpha value (int8_prelu_lines.h), else in the reference's
-// fixed-point steps 16 lanes at a time, and one-input
-// ops of one byte in and one byte out as a 256-entry table; the reference
-// kernel itself fills the tables.
-#include <pthreadpool.h>
-
+// osprey's int8/uint8 PRELU (int8_kernels.h): each branch as a line per
+// alpha value (int8_prelu_lines.h), else the reference's fixed-point steps,
+// 16 lanes at a time.
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <vector>
 
 #include "backends/avx512/int8_avx2.h"
+#include "backends/avx512/int8_byte_ops.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/int8_prelu_lines.h"
 #include "backends/avx512/intrinsics.h"
 #include "backends/op_checks.h"
-#include "core/error.h"
-#include "kernels/op_resolver.h"
 #include "kernels/ref/quantized/fixed_point.h"
 
 namespace osprey {
@@ -29,77 +24,6 @@ using namespace backend_checks;
 // PRELUs with up to this many alpha values are fitted with lines from the
 // reference's outputs for each (256 bytes each); larger ones keep fixed point.
 constexpr int64_t kMaxPreluLineAlphas = 4096;
-// Elements one task of a kernel handles: big enough to hide the task's cost.
-constexpr int64_t kElementsPerTask = 16384;
-
-struct Params {
-  float scale = 1.0f;
-  int32_t zero_point = 0;
-};
-
-// Per-tensor int8/uint8 parameters the reference kernels accept
-// (ref::quantized::activation_params); false otherwise.
-bool byte_params(const Tensor& t, Params& p) {
-  if ((t.type != DType::kInt8 && t.type != DType::kUInt8) || t.quant.scale.size() != 1 ||
-      t.quant.zero_point.size() > 1 || t.sparsity) {
-    return false;
-  }
-  p.scale = t.quant.scale[0];
-  p.zero_point = t.quant.zero_point.empty() ? 0 : static_cast<int32_t>(t.quant.zero_point[0]);
-  const int32_t lo = t.type == DType::kInt8 ? -128 : 0;
-  return std::isfinite(p.scale) && p.scale > 0 && p.zero_point >= lo && p.zero_point <= lo + 255;
-}
-
-// A byte tensor computed at run time with known positive dims.
-bool is_byte_activation(const Tensor& t) {
-  return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
-         t.rank() >= 1 && t.rank() <= 6 && dims_positive(t.shape);
-}
-
-// Runs f(first, last) over [0, n) in tasks of kElementsPerTask on `pool`.
-template <typename F>
-void parallel_ranges(pthreadpool* pool, int64_t n, const F& f) {
-  struct Context {
-    const F* f;
-    int64_t n;
-  } context{&f, n};
-  const size_t tasks = static_cast<size_t>((n + kElementsPerTask - 1) / kElementsPerTask);
-  pthreadpool_parallelize_1d(
-      pool,
-      [](void* c, size_t task) {
-        const Context& ctx = *static_cast<const Context*>(c);
-        const int64_t first = static_cast<int64_t>(task) * kElementsPerTask;
-        (*ctx.f)(first, std::min(ctx.n, first + kElementsPerTask));
-      },
-      &context, tasks, 0);
-}
-
-// A kernel of one byte tensor in and one of the same shape out, whose
-// elements map independently: range() maps [first, last), in tasks on `pool`.
-class ByteMapKernel : public Kernel {
- public:
-  ByteMapKernel(const char* name, Shape shape, std::shared_ptr<pthreadpool> pool)
-      : name_(name), shape_(std::move(shape)), pool_(std::move(pool)) {}
-
-  void prepare(KernelContext& ctx) override { check_built_shapes(ctx, name_, shape_, shape_); }
-
-  void eval(KernelContext& ctx) override {
-    const uint8_t* in = ctx.input(0).data;
-    uint8_t* out = ctx.output(0).data;
-    parallel_ranges(pool_.get(), num_elements(shape_),
-                    [&](int64_t first, int64_t last) { range(in, out, first, last); });
-  }
-
- protected:
-  virtual void range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const = 0;
-
- private:
-  const char* name_;
-  Shape shape_;
-  std::shared_ptr<pthreadpool> pool_;
-};
-
-// ---------------------------------------------------------------- PRELU
 
 // What one PRELU needs: its lines, repeated over `period` elements (a
 // multiple of alpha's size, which the input's flat index modulo alpha's size
@@ -327,119 +251,6 @@ int64_t alpha_period(const Shape& input, const Shape& alpha) {
   return size;
 }
 
-// ---------------------------------------------------------------- tables
-
-// The ops whose output byte depends on the input byte alone (per-tensor
-// parameters), so that a 256-entry table is the op.
-bool is_byte_function(const Graph& graph, const Op& op) {
-  switch (static_cast<OpCode>(op.code)) {
-    case OpCode::kLogistic:
-    case OpCode::kTanh:
-    case OpCode::kHardSwish:
-    case OpCode::kLeakyRelu:
-    case OpCode::kQuantize: return true;
-    case OpCode::kRelu:
-    case OpCode::kRelu6:
-    case OpCode::kReluN1To1: {
-      // XNNPACK takes these when they only clamp; leave them to it there.
-      Params pi, po;
-      return !byte_params(in(graph, op, 0), pi) || !byte_params(out(graph, op), po) || pi.scale != po.scale ||
-             pi.zero_point != po.zero_point;
-    }
-    default: return false;
-  }
-}
-
-// Runs the reference kernel of `op` on `inputs` (probe tensors with their
-// bytes) into `output` (a probe tensor of the expected shape, with storage);
-// false when the kernel refuses the op (it then reports why when it runs it)
-// or infers another shape.
-bool run_reference(const Op& op, std::vector<Tensor> inputs, Tensor output) {
-  Graph probe;
-  Op probe_op = op;
-  probe_op.inputs.clear();
-  for (Tensor& t : inputs) {
-    probe_op.inputs.push_back(static_cast<int>(probe.tensors.size()));
-    probe.tensors.push_back(std::move(t));
-  }
-  const Shape expected = output.shape;
-  probe_op.outputs = {static_cast<int>(probe.tensors.size())};
-  probe.tensors.push_back(std::move(output));
-  std::unique_ptr<Kernel> kernel = reference_op_resolver().create(probe_op);
-  if (!kernel) return false;
-  try {
-    KernelContext ctx(probe, probe_op);
-    kernel->prepare(ctx);
-    if (probe.tensors.back().shape != expected) return false;
-    kernel->eval(ctx);
-  } catch (const Error&) {
-    return false;
-  }
-  return true;
-}
-
-// A probe tensor with `t`'s type and parameters, of `shape`, over `bytes`.
-Tensor probe_tensor(const Tensor& t, Shape shape, uint8_t* bytes, bool constant = false) {
-  Tensor probe;
-  probe.type = t.type;
-  probe.quant = t.quant;
-  probe.shape = std::move(shape);
-  probe.data = bytes;
-  probe.is_constant = constant;
-  return probe;
-}
-
-// Fills `table` (indexed by the raw input byte) with what the reference
-// kernel of the one-input `op` makes of each of the 256 input bytes.
-bool table_from_reference(const Graph& graph, const Op& op, std::array<uint8_t, 256>& table) {
-  std::array<uint8_t, 256> input{};
-  for (size_t b = 0; b < input.size(); ++b) input[b] = static_cast<uint8_t>(b);
-  return run_reference(op, {probe_tensor(in(graph, op, 0), {256}, input.data())},
-                       probe_tensor(out(graph, op), {256}, table.data()));
-}
-
-#define OSPREY_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi"
-#include "backends/avx512/avx512_target_begin.h"
-
-void lookup_range_vbmi(const std::array<uint8_t, 256>& table, const uint8_t* in, uint8_t* out, int64_t first,
-                       int64_t last) {
-  const __m512i t0 = _mm512_loadu_si512(table.data());
-  const __m512i t1 = _mm512_loadu_si512(table.data() + 64);
-  const __m512i t2 = _mm512_loadu_si512(table.data() + 128);
-  const __m512i t3 = _mm512_loadu_si512(table.data() + 192);
-  for (int64_t i = first; i < last; i += 64) {
-    const int64_t n = std::min<int64_t>(64, last - i);
-    const __mmask64 lanes = n == 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
-    const __m512i x = _mm512_maskz_loadu_epi8(lanes, in + i);
-    // Bits 0-6 pick a byte of a 128-byte half, bit 7 the half.
-    const __m512i low = _mm512_permutex2var_epi8(t0, x, t1);
-    const __m512i high = _mm512_permutex2var_epi8(t2, x, t3);
-    _mm512_mask_storeu_epi8(out + i, lanes, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), low, high));
-  }
-}
-
-#include "backends/avx512/avx512_target_end.h"
-
-class Int8TableKernel final : public ByteMapKernel {
- public:
-  Int8TableKernel(const std::array<uint8_t, 256>& table, Shape shape, bool vbmi,
-                  std::shared_ptr<pthreadpool> pool)
-      : ByteMapKernel("int8 table", std::move(shape), std::move(pool)), table_(table), vbmi_(vbmi) {}
-
- protected:
-  void range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const override {
-    if (vbmi_) {
-      lookup_range_vbmi(table_, in, out, first, last);
-    } else {
-      for (int64_t i = first; i < last; ++i) out[i] = table_[in[i]];
-    }
-  }
-
- private:
-  std::array<uint8_t, 256> table_;
-  bool vbmi_;
-};
-
 }  // namespace
 
 std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Level level,
@@ -451,7 +262,7 @@ std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Le
   const Tensor& input = in(graph, op, 0);
   const Tensor& alpha = in(graph, op, 1);
   const Tensor& output = out(graph, op);
-  Params pi, pa, po;
+  ByteParams pi, pa, po;
   if (!is_byte_activation(input) || output.type != input.type || alpha.type != input.type ||
       output.shape != input.shape || !alpha.is_constant || !alpha.data || alpha.rank() > 6 ||
       !byte_params(input, pi) || !byte_params(alpha, pa) || !byte_params(output, po)) {
@@ -518,25 +329,6 @@ std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Le
   }
   return std::make_unique<Int8PreluKernel>(std::move(p), input.shape, level == Int8Level::kAvx2,
                                            std::move(pool));
-}
-
-std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,
-                                        std::shared_ptr<pthreadpool> pool) {
-  if (level == Int8Level::kNone || op.index < 0 || *io_mismatch(op, 1, 1, 1) || !is_byte_function(graph, op))
-    return nullptr;
-  const Tensor& input = in(graph, op, 0);
-  const Tensor& output = out(graph, op);
-  Params pi, po;
-  if (!is_byte_activation(input) || !is_byte_activation(output) || output.shape != input.shape ||
-      !byte_params(input, pi) || !byte_params(output, po)) {
-    return nullptr;
-  }
-  std::array<uint8_t, 256> table{};
-  if (!table_from_reference(graph, op, table)) return nullptr;
-  // vpermi2b (AVX-512 VBMI) comes with VNNI on every CPU but Cascade Lake;
-  // the avx512 level looks bytes up one at a time.
-  const bool vbmi = level == Int8Level::kVnni && int8_cpu_has_vbmi();
-  return std::make_unique<Int8TableKernel>(table, input.shape, vbmi, std::move(pool));
 }
 
 }  // namespace osprey
