@@ -214,25 +214,37 @@ __m512i widen_offset(__m128i bytes, __m512i offset) {
   return _mm512_add_epi32(kSigned ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes), offset);
 }
 
+// An operand of MUL read as bytes, its zero point subtracted as it is read ...
+template <bool kSigned>
+struct ByteOperand {
+  const uint8_t* bytes;
+  __m512i offset;
+  __m512i load(int64_t i) const {
+    return widen_offset<kSigned>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes + i)), offset);
+  }
+  __m512i load(int64_t i, __mmask16 lanes) const {
+    return widen_offset<kSigned>(_mm_maskz_loadu_epi8(lanes, bytes + i), offset);
+  }
+};
+
+// ... or a channel vector already widened, once per range (the offset included).
+struct WideOperand {
+  const int32_t* values;
+  __m512i load(int64_t i) const { return _mm512_loadu_si512(values + i); }
+  __m512i load(int64_t i, __mmask16 lanes) const { return _mm512_maskz_loadu_epi32(lanes, values + i); }
+};
+
 // `n` elements of a * b where both run contiguously: 64 a step (one store of
 // 64 bytes; a masked byte store per 16 is slow), then 16 a step, masked.
-template <bool kSigned, MulMode kMode>
-void mul_span(const MulRequantizer<kMode>& requantize, __m512i a_offset, __m512i b_offset, const uint8_t* a,
-              const uint8_t* b, uint8_t* out, int64_t n) {
+template <bool kSigned, MulMode kMode, typename Operand>
+void mul_span(const MulRequantizer<kMode>& requantize, const ByteOperand<kSigned>& a, const Operand& b,
+              uint8_t* out, int64_t n) {
   // Dword d of the packed bytes comes from dword 4 * (d % 4) + d / 4 (packs work within 128-bit lanes).
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
-    const __m512i x = _mm512_loadu_si512(a + i), y = _mm512_loadu_si512(b + i);
     __m512i v[4];
-    v[0] = requantize(_mm512_mullo_epi32(widen_offset<kSigned>(_mm512_extracti32x4_epi32(x, 0), a_offset),
-                                         widen_offset<kSigned>(_mm512_extracti32x4_epi32(y, 0), b_offset)));
-    v[1] = requantize(_mm512_mullo_epi32(widen_offset<kSigned>(_mm512_extracti32x4_epi32(x, 1), a_offset),
-                                         widen_offset<kSigned>(_mm512_extracti32x4_epi32(y, 1), b_offset)));
-    v[2] = requantize(_mm512_mullo_epi32(widen_offset<kSigned>(_mm512_extracti32x4_epi32(x, 2), a_offset),
-                                         widen_offset<kSigned>(_mm512_extracti32x4_epi32(y, 2), b_offset)));
-    v[3] = requantize(_mm512_mullo_epi32(widen_offset<kSigned>(_mm512_extracti32x4_epi32(x, 3), a_offset),
-                                         widen_offset<kSigned>(_mm512_extracti32x4_epi32(y, 3), b_offset)));
+    for (int q = 0; q < 4; ++q) v[q] = requantize(_mm512_mullo_epi32(a.load(i + 16 * q), b.load(i + 16 * q)));
     // Every value is already clamped to the type's range, so the saturating packs keep it.
     const __m512i low = _mm512_packs_epi32(v[0], v[1]), high = _mm512_packs_epi32(v[2], v[3]);
     const __m512i bytes = kSigned ? _mm512_packs_epi16(low, high) : _mm512_packus_epi16(low, high);
@@ -240,11 +252,13 @@ void mul_span(const MulRequantizer<kMode>& requantize, __m512i a_offset, __m512i
   }
   for (; i < n; i += 16) {
     const __mmask16 lanes = static_cast<__mmask16>((1u << std::min<int64_t>(16, n - i)) - 1);
-    const __m512i x = widen_offset<kSigned>(_mm_maskz_loadu_epi8(lanes, a + i), a_offset);
-    const __m512i y = widen_offset<kSigned>(_mm_maskz_loadu_epi8(lanes, b + i), b_offset);
-    _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes, requantize(_mm512_mullo_epi32(x, y)));
+    _mm512_mask_cvtepi32_storeu_epi8(out + i, lanes,
+                                     requantize(_mm512_mullo_epi32(a.load(i, lanes), b.load(i, lanes))));
   }
 }
+
+// Channel vectors up to this long are widened once per range (on the stack).
+constexpr int kMaxWideChannels = 1024;
 
 // Output elements [first, last) (whole pixels when `b` broadcasts).
 template <bool kSigned, MulMode kMode>
@@ -254,18 +268,34 @@ void mul_range(const MulParams& p, const uint8_t* a, const uint8_t* b, uint8_t* 
   const __m512i a_offset = _mm512_set1_epi32(p.a_offset), b_offset = _mm512_set1_epi32(p.b_offset);
   const int64_t channels = p.channels;
   if (!p.broadcast) {
-    mul_span<kSigned>(requantize, a_offset, b_offset, a + first, b + first, out + first, last - first);
-  } else if (64 % channels == 0) {
-    // The channel vector repeated over 64 bytes lines up with every 64 elements from a pixel's start.
-    alignas(64) uint8_t tiled[64];
-    for (int j = 0; j < 64; ++j) tiled[j] = b[j % channels];
+    mul_span(requantize, ByteOperand<kSigned>{a + first, a_offset}, ByteOperand<kSigned>{b + first, b_offset},
+             out + first, last - first);
+    return;
+  }
+  if (channels > kMaxWideChannels) {
+    for (int64_t row = first; row < last; row += channels) {
+      mul_span(requantize, ByteOperand<kSigned>{a + row, a_offset}, ByteOperand<kSigned>{b, b_offset},
+               out + row, channels);
+    }
+    return;
+  }
+  // Channels dividing 64: the vector repeated over 64 values lines up with
+  // every 64 elements from a pixel's start, so the range reads as one span.
+  const bool tiled = 64 % channels == 0;
+  alignas(64) int32_t wide[kMaxWideChannels];
+  for (int64_t j = 0; j < (tiled ? 64 : channels); ++j) {
+    wide[j] =
+        (kSigned ? int32_t{static_cast<int8_t>(b[j % channels])} : int32_t{b[j % channels]}) + p.b_offset;
+  }
+  const WideOperand w{wide};
+  if (tiled) {
     for (int64_t i = first; i < last; i += 64) {
-      mul_span<kSigned>(requantize, a_offset, b_offset, a + i, tiled, out + i,
-                        std::min<int64_t>(64, last - i));
+      mul_span(requantize, ByteOperand<kSigned>{a + i, a_offset}, w, out + i,
+               std::min<int64_t>(64, last - i));
     }
   } else {
     for (int64_t row = first; row < last; row += channels) {
-      mul_span<kSigned>(requantize, a_offset, b_offset, a + row, b, out + row, channels);
+      mul_span(requantize, ByteOperand<kSigned>{a + row, a_offset}, w, out + row, channels);
     }
   }
 }
