@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 #include <vector>
 
 #include "backends/avx512/int8_kernels.h"
@@ -30,6 +31,8 @@ constexpr int64_t kMaxMeanCount = int64_t{1} << 23;
 constexpr int64_t kInt16Pixels = 128;
 // Elements one MUL task computes.
 constexpr int64_t kMulElementsPerTask = 16384;
+// The longest repeat of a widened channel vector (16 KiB).
+constexpr int64_t kMaxPeriod = 4096;
 
 struct MeanParams {
   int batch = 1, pixels = 1, channels = 1;  // input [batch, H, W, channels], pixels = H * W
@@ -42,6 +45,10 @@ struct MulParams {
   bool broadcast = false;  // `b` is one vector of `channels` values, else `a`'s shape
   int64_t elements = 0;    // of the output (and of `a`)
   int channels = 0;
+  // Broadcasts: lcm(channels, 64), when at most kMaxPeriod, else 0: the kernel
+  // widens `b` repeated over that many values once per run, so that any range
+  // from a pixel's start reads as whole vectors.
+  int64_t period = 0;
   int32_t a_offset = 0, b_offset = 0, out_zero_point = 0;
   quant::QuantizedRange range;
   quant::Arithmetic mode = quant::Arithmetic::kLiteRT;
@@ -257,58 +264,38 @@ void mul_span(const MulRequantizer<kMode>& requantize, const ByteOperand<kSigned
   }
 }
 
-// Channel vectors up to this long are widened once per range (on the stack).
-constexpr int kMaxWideChannels = 1024;
-
-// Output elements [first, last) (whole pixels when `b` broadcasts).
+// Output elements [first, last) (whole pixels when `b` broadcasts); `wide`
+// holds b's period (MulParams) widened, when it has one.
 template <bool kSigned, MulMode kMode>
-void mul_range(const MulParams& p, const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t first,
-               int64_t last) {
+void mul_range(const MulParams& p, const uint8_t* a, const uint8_t* b, const int32_t* wide, uint8_t* out,
+               int64_t first, int64_t last) {
   const MulRequantizer<kMode> requantize(p);
   const __m512i a_offset = _mm512_set1_epi32(p.a_offset), b_offset = _mm512_set1_epi32(p.b_offset);
-  const int64_t channels = p.channels;
   if (!p.broadcast) {
     mul_span(requantize, ByteOperand<kSigned>{a + first, a_offset}, ByteOperand<kSigned>{b + first, b_offset},
              out + first, last - first);
-    return;
-  }
-  if (channels > kMaxWideChannels) {
-    for (int64_t row = first; row < last; row += channels) {
-      mul_span(requantize, ByteOperand<kSigned>{a + row, a_offset}, ByteOperand<kSigned>{b, b_offset},
-               out + row, channels);
-    }
-    return;
-  }
-  // Channels dividing 64: the vector repeated over 64 values lines up with
-  // every 64 elements from a pixel's start, so the range reads as one span.
-  const bool tiled = 64 % channels == 0;
-  alignas(64) int32_t wide[kMaxWideChannels];
-  for (int64_t j = 0; j < (tiled ? 64 : channels); ++j) {
-    wide[j] =
-        (kSigned ? int32_t{static_cast<int8_t>(b[j % channels])} : int32_t{b[j % channels]}) + p.b_offset;
-  }
-  const WideOperand w{wide};
-  if (tiled) {
-    for (int64_t i = first; i < last; i += 64) {
-      mul_span(requantize, ByteOperand<kSigned>{a + i, a_offset}, w, out + i,
-               std::min<int64_t>(64, last - i));
+  } else if (p.period) {
+    for (int64_t i = first; i < last; i += p.period) {
+      mul_span(requantize, ByteOperand<kSigned>{a + i, a_offset}, WideOperand{wide}, out + i,
+               std::min(p.period, last - i));
     }
   } else {
-    for (int64_t row = first; row < last; row += channels) {
-      mul_span(requantize, ByteOperand<kSigned>{a + row, a_offset}, w, out + row, channels);
+    for (int64_t row = first; row < last; row += p.channels) {
+      mul_span(requantize, ByteOperand<kSigned>{a + row, a_offset}, ByteOperand<kSigned>{b, b_offset},
+               out + row, p.channels);
     }
   }
 }
 
 template <bool kSigned>
-void mul_range(const MulParams& p, const uint8_t* a, const uint8_t* b, uint8_t* out, int64_t first,
-               int64_t last) {
+void mul_range(const MulParams& p, const uint8_t* a, const uint8_t* b, const int32_t* wide, uint8_t* out,
+               int64_t first, int64_t last) {
   if (p.rq.fp32) {
-    mul_range<kSigned, MulMode::kFp32>(p, a, b, out, first, last);
+    mul_range<kSigned, MulMode::kFp32>(p, a, b, wide, out, first, last);
   } else if (p.mode == quant::Arithmetic::kTfliteSingle) {
-    mul_range<kSigned, MulMode::kSingleRounding>(p, a, b, out, first, last);
+    mul_range<kSigned, MulMode::kSingleRounding>(p, a, b, wide, out, first, last);
   } else {
-    mul_range<kSigned, MulMode::kDoubleRounding>(p, a, b, out, first, last);
+    mul_range<kSigned, MulMode::kDoubleRounding>(p, a, b, wide, out, first, last);
   }
 }
 
@@ -361,6 +348,7 @@ class Int8MulKernel final : public Kernel {
         swapped_(swapped),
         a_shape_(std::move(a_shape)),
         b_shape_(std::move(b_shape)),
+        wide_(static_cast<size_t>(p_.period)),
         pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
@@ -376,9 +364,19 @@ class Int8MulKernel final : public Kernel {
     struct Task {
       const MulParams* p;
       const uint8_t *a, *b;
+      const int32_t* wide;
       uint8_t* out;
       int64_t per_task;
-    } task{&p_, ctx.input(swapped_ ? 1 : 0).data, ctx.input(swapped_ ? 0 : 1).data, ctx.output(0).data, 0};
+    } task{&p_,
+           ctx.input(swapped_ ? 1 : 0).data,
+           ctx.input(swapped_ ? 0 : 1).data,
+           wide_.data(),
+           ctx.output(0).data,
+           0};
+    for (size_t j = 0; j < wide_.size(); ++j) {
+      const uint8_t byte = task.b[j % static_cast<size_t>(p_.channels)];
+      wide_[j] = (p_.is_signed ? int32_t{static_cast<int8_t>(byte)} : int32_t{byte}) + p_.b_offset;
+    }
     // Whole pixels a task when `b` broadcasts, so each starts at channel 0.
     const int64_t unit = p_.broadcast ? p_.channels : 16;
     task.per_task = std::max<int64_t>(1, kMulElementsPerTask / unit) * unit;
@@ -389,9 +387,9 @@ class Int8MulKernel final : public Kernel {
           const int64_t first = static_cast<int64_t>(i) * t.per_task;
           const int64_t last = std::min(t.p->elements, first + t.per_task);
           if (t.p->is_signed) {
-            mul_range<true>(*t.p, t.a, t.b, t.out, first, last);
+            mul_range<true>(*t.p, t.a, t.b, t.wide, t.out, first, last);
           } else {
-            mul_range<false>(*t.p, t.a, t.b, t.out, first, last);
+            mul_range<false>(*t.p, t.a, t.b, t.wide, t.out, first, last);
           }
         },
         &task, static_cast<size_t>((p_.elements + task.per_task - 1) / task.per_task), 0);
@@ -400,7 +398,8 @@ class Int8MulKernel final : public Kernel {
  private:
   MulParams p_;
   bool swapped_;
-  Shape a_shape_, b_shape_;  // the full-size operand's and the other's
+  Shape a_shape_, b_shape_;    // the full-size operand's and the other's
+  std::vector<int32_t> wide_;  // MulParams::period values, filled each run
   std::shared_ptr<pthreadpool> pool_;
 };
 
@@ -498,6 +497,8 @@ std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Leve
   p.broadcast = other.shape != full.shape;
   p.elements = full.num_elements();
   p.channels = full.shape.back();
+  const int64_t period = std::lcm(int64_t{p.channels}, int64_t{64});
+  p.period = p.broadcast && period <= kMaxPeriod ? period : 0;
   return std::make_unique<Int8MulKernel>(std::move(p), swapped, full.shape, other.shape, std::move(pool));
 }
 
