@@ -42,8 +42,8 @@
 // windows up to 16384 values: the reference's sum over the clipped window, 16
 // channels per vector, and its division rounded half away from zero.
 //
-// MEAN and MUL (int8_mean_mul.cpp), AVX-512 levels only (at the avx2 level
-// they stay with the next backend), int8 or uint8, per-tensor parameters:
+// MEAN and MUL (int8_mean_mul.cpp; int8_mean_mul_avx2.cpp at the avx2 level,
+// 8 lanes a product), int8 or uint8, per-tensor parameters:
 //   MEAN over H and W of a 4-D tensor (keep_dims or not), up to 2^23 values
 //     a sum: exact int32 sums, 64 channels a vector (channels dividing 64
 //     read as one stream), then the reference's scalar step per channel

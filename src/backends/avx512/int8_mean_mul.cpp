@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/avx512/int8_kernels.h"
+#include "backends/avx512/int8_mean_mul.h"
 #include "backends/avx512/intrinsics.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
@@ -33,27 +34,17 @@ constexpr int64_t kInt16Pixels = 128;
 constexpr int64_t kMulElementsPerTask = 16384;
 // The longest repeat of a widened channel vector (16 KiB).
 constexpr int64_t kMaxPeriod = 4096;
+// Sums per channel block (int8_avx2::mean_sums too).
+constexpr int kMeanBlock = 64;
 
 struct MeanParams {
   int batch = 1, pixels = 1, channels = 1;  // input [batch, H, W, channels], pixels = H * W
   bool is_signed = true;
+  bool avx2 = false;  // runs at Int8Level::kAvx2 (int8_mean_mul_avx2.cpp)
   rqz::MeanFinish finish;
 };
 
-struct MulParams {
-  bool is_signed = true;
-  bool broadcast = false;  // `b` is one vector of `channels` values, else `a`'s shape
-  int64_t elements = 0;    // of the output (and of `a`)
-  int channels = 0;
-  // Broadcasts: lcm(channels, 64), when at most kMaxPeriod, else 0: the kernel
-  // widens `b` repeated over that many values once per run, so that any range
-  // from a pixel's start reads as whole vectors.
-  int64_t period = 0;
-  int32_t a_offset = 0, b_offset = 0, out_zero_point = 0;
-  quant::QuantizedRange range;
-  quant::Arithmetic mode = quant::Arithmetic::kLiteRT;
-  rqz::MulRequant rq;
-};
+using MulParams = Int8MulParams;
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
 #include "backends/avx512/avx512_target_begin.h"
@@ -65,11 +56,10 @@ __m512i widen_half(__m256i bytes) {
   return kSigned ? _mm512_cvtepi8_epi16(bytes) : _mm512_cvtepu8_epi16(bytes);
 }
 
-// Adds the 64 byte lanes at `in` + k * `stride` for k in [0, count) into
-// `sums` (int32, lane j = byte j); lanes outside `lanes` read as zero.
+// int8_avx2::mean_sums (int8_mean_mul.h) on 64 byte lanes.
 template <bool kSigned>
-void sum_byte_lanes(const uint8_t* in, int64_t stride, int64_t count, __mmask64 lanes,
-                    std::array<int32_t, 64>& sums) {
+void sum_byte_lanes(const uint8_t* in, int64_t stride, int64_t count, int n, int32_t* sums) {
+  const __mmask64 lanes = n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
   __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
                     _mm512_setzero_si512()};
   for (int64_t first = 0; first < count; first += kInt16Pixels) {
@@ -85,43 +75,15 @@ void sum_byte_lanes(const uint8_t* in, int64_t stride, int64_t count, __mmask64 
     acc[2] = _mm512_add_epi32(acc[2], _mm512_cvtepi16_epi32(_mm512_castsi512_si256(hi)));
     acc[3] = _mm512_add_epi32(acc[3], _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(hi, 1)));
   }
-  for (int q = 0; q < 4; ++q) _mm512_storeu_si512(sums.data() + 16 * q, acc[q]);
+  for (int q = 0; q < 4; ++q) _mm512_storeu_si512(sums + 16 * q, acc[q]);
 }
 
-// Sums of 64 channels from `c0` (fewer at the end) of batch `b`, into `sums`.
-template <bool kSigned>
-void channel_block_sums(const MeanParams& p, const uint8_t* input, int b, int c0,
-                        std::array<int32_t, 64>& sums) {
-  const uint8_t* in = input + int64_t{b} * p.pixels * p.channels;
-  const int n = std::min(64, p.channels - c0);
-  if (64 % p.channels == 0) {
-    // Channels that divide a vector: the batch's bytes read as one stream,
-    // lane j holding channel j % channels, folded at the end.
-    const int64_t bytes = int64_t{p.pixels} * p.channels;
-    const int64_t full = bytes / 64;
-    sum_byte_lanes<kSigned>(in, 64, full, ~__mmask64{0}, sums);
-    std::array<int32_t, 64> tail{};
-    const int64_t rest = bytes - full * 64;
-    if (rest) sum_byte_lanes<kSigned>(in + full * 64, 0, 1, (~__mmask64{0}) >> (64 - rest), tail);
-    for (int j = p.channels; j < 64; ++j)
-      sums[static_cast<size_t>(j % p.channels)] += sums[static_cast<size_t>(j)];
-    for (int j = 0; j < 64; ++j) sums[static_cast<size_t>(j % p.channels)] += tail[static_cast<size_t>(j)];
-    return;
-  }
-  const __mmask64 lanes = n == 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
-  sum_byte_lanes<kSigned>(in + c0, p.channels, p.pixels, lanes, sums);
-}
-
-template <bool kSigned>
-void mean_block(const MeanParams& p, const uint8_t* input, uint8_t* output, int b, int c0) {
-  std::array<int32_t, 64> sums;
-  channel_block_sums<kSigned>(p, input, b, c0, sums);
-  // The reference sums q - zp (or q); the same int32 as sum(q) - count * zp, no sum being able to overflow.
-  const int32_t subtracted = p.pixels * p.finish.subtracted();
-  const int n = std::min(64, p.channels - c0);
-  uint8_t* out = output + int64_t{b} * p.channels + c0;
-  for (int j = 0; j < n; ++j) {
-    out[j] = static_cast<uint8_t>(p.finish.value(sums[static_cast<size_t>(j)] - subtracted));
+void mean_sums_avx512(const uint8_t* in, int64_t stride, int64_t count, int n, bool is_signed,
+                      int32_t* sums) {
+  if (is_signed) {
+    sum_byte_lanes<true>(in, stride, count, n, sums);
+  } else {
+    sum_byte_lanes<false>(in, stride, count, n, sums);
   }
 }
 
@@ -303,6 +265,36 @@ void mul_range(const MulParams& p, const uint8_t* a, const uint8_t* b, const int
 
 // ---------------------------------------------------------------- kernels
 
+// The output of 64 channels from `c0` (fewer at the end) of batch `b`.
+void mean_block(const MeanParams& p, const uint8_t* input, uint8_t* output, int b, int c0) {
+  const auto sum = p.avx2 ? int8_avx2::mean_sums : mean_sums_avx512;
+  std::array<int32_t, kMeanBlock> sums;
+  const uint8_t* in = input + int64_t{b} * p.pixels * p.channels;
+  const int n = std::min(kMeanBlock, p.channels - c0);
+  if (kMeanBlock % p.channels == 0) {
+    // Channels that divide a block: the batch's bytes read as one stream,
+    // lane j holding channel j % channels, folded at the end.
+    const int64_t bytes = int64_t{p.pixels} * p.channels;
+    const int64_t full = bytes / kMeanBlock;
+    sum(in, kMeanBlock, full, kMeanBlock, p.is_signed, sums.data());
+    std::array<int32_t, kMeanBlock> tail{};
+    const int64_t rest = bytes - full * kMeanBlock;
+    if (rest) sum(in + full * kMeanBlock, 0, 1, static_cast<int>(rest), p.is_signed, tail.data());
+    for (size_t j = 0; j < kMeanBlock; ++j) {
+      const size_t c = j % static_cast<size_t>(p.channels);
+      sums[c] = (j == c ? sums[c] : sums[c] + sums[j]) + tail[j];
+    }
+  } else {
+    sum(in + c0, p.channels, p.pixels, n, p.is_signed, sums.data());
+  }
+  // The reference sums q - zp (or q); the same int32 as sum(q) - count * zp, no sum being able to overflow.
+  const int32_t subtracted = p.pixels * p.finish.subtracted();
+  uint8_t* out = output + int64_t{b} * p.channels + c0;
+  for (int j = 0; j < n; ++j) {
+    out[j] = static_cast<uint8_t>(p.finish.value(sums[static_cast<size_t>(j)] - subtracted));
+  }
+}
+
 class Int8MeanKernel final : public Kernel {
  public:
   Int8MeanKernel(MeanParams p, Shape in_shape, Shape out_shape, std::shared_ptr<pthreadpool> pool)
@@ -325,11 +317,7 @@ class Int8MeanKernel final : public Kernel {
         [](void* context, size_t i) {
           const Task& t = *static_cast<const Task*>(context);
           const int b = static_cast<int>(i) / t.blocks, c0 = static_cast<int>(i) % t.blocks * 64;
-          if (t.p->is_signed) {
-            mean_block<true>(*t.p, t.input, t.output, b, c0);
-          } else {
-            mean_block<false>(*t.p, t.input, t.output, b, c0);
-          }
+          mean_block(*t.p, t.input, t.output, b, c0);
         },
         &task, static_cast<size_t>(p_.batch * task.blocks), 0);
   }
@@ -386,7 +374,9 @@ class Int8MulKernel final : public Kernel {
           const Task& t = *static_cast<const Task*>(context);
           const int64_t first = static_cast<int64_t>(i) * t.per_task;
           const int64_t last = std::min(t.p->elements, first + t.per_task);
-          if (t.p->is_signed) {
+          if (t.p->avx2) {
+            int8_avx2::mul(*t.p, t.a, t.b, t.wide, t.out, first, last);
+          } else if (t.p->is_signed) {
             mul_range<true>(*t.p, t.a, t.b, t.wide, t.out, first, last);
           } else {
             mul_range<false>(*t.p, t.a, t.b, t.wide, t.out, first, last);
@@ -419,7 +409,7 @@ bool is_channel_vector(const Tensor& v, const Tensor& full) {
 
 std::unique_ptr<Kernel> make_int8_mean(const Graph& graph, const Op& op, Int8Level level,
                                        std::shared_ptr<pthreadpool> pool) {
-  if (level < Int8Level::kAvx512 || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kMean) ||
+  if (level == Int8Level::kNone || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kMean) ||
       *io_mismatch(op, 2, 2, 1)) {
     return nullptr;
   }
@@ -456,12 +446,13 @@ std::unique_ptr<Kernel> make_int8_mean(const Graph& graph, const Op& op, Int8Lev
   p.pixels = static_cast<int>(pixels);
   p.channels = input.dim(3);
   p.is_signed = input.type == DType::kInt8;
+  p.avx2 = level == Int8Level::kAvx2;
   return std::make_unique<Int8MeanKernel>(std::move(p), input.shape, output.shape, std::move(pool));
 }
 
 std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Level level,
                                       std::shared_ptr<pthreadpool> pool) {
-  if (level < Int8Level::kAvx512 || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kMul) ||
+  if (level == Int8Level::kNone || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kMul) ||
       *io_mismatch(op, 2, 2, 1)) {
     return nullptr;
   }
@@ -494,6 +485,7 @@ std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Leve
     return nullptr;
   }
   p.is_signed = a.type == DType::kInt8;
+  p.avx2 = level == Int8Level::kAvx2;
   p.broadcast = other.shape != full.shape;
   p.elements = full.num_elements();
   p.channels = full.shape.back();
