@@ -2,7 +2,8 @@
 // per-channel vector (int8_kernels.h): a squeeze-and-excitation block's
 // global average and its scale. Exact int32 sums and products in vectors; MEAN
 // ends in the reference's own scalar step (ref/quantized/mean.h), MUL repeats
-// the reference's requantization 16 lanes at a time in each arithmetic.
+// the reference's requantization 16 lanes at a time in each arithmetic. The
+// AVX2 level's loops are in int8_mean_mul_avx2.cpp; the kernels are here.
 #include <pthreadpool.h>
 
 #include <algorithm>
