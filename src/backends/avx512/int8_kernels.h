@@ -42,6 +42,17 @@
 // AVERAGE_POOL_2D (int8_pool.cpp), input and output sharing parameters,
 // windows up to 16384 values: the reference's sum over the clipped window, 16
 // channels per vector, and its division rounded half away from zero.
+//
+// MEAN and MUL (int8_mean_mul.cpp; int8_mean_mul_avx2.cpp at the avx2 level,
+// 8 lanes a product), int8 or uint8, per-tensor parameters:
+//   MEAN over H and W of a 4-D tensor (keep_dims or not), up to 2^23 values
+//     a sum: exact int32 sums, 64 channels a vector (channels dividing 64
+//     read as one stream), then the reference's scalar step per channel
+//     (ref/quantized/mean.h); a task per batch and 64-channel block;
+//   MUL of two run-time operands of one shape, or of one and a vector of its
+//     last dim (either order): the reference's requantization (XNNPACK's fp32
+//     or TFLite's fixed point, ref/quantized/elementwise.h) 16 lanes at a
+//     time, with the fused activation's clamp.
 #pragma once
 
 #include <memory>
@@ -75,5 +86,10 @@ std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Le
                                         std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
                                                std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_mean(const Graph& graph, const Op& op, Int8Level level,
+                                       std::shared_ptr<pthreadpool> pool);
+// Its kernel reads both operands as inputs 0 and 1, in the op's order.
+std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Level level,
+                                      std::shared_ptr<pthreadpool> pool);
 
 }  // namespace osprey
