@@ -34,6 +34,7 @@ struct Case {
   int batch = 1, height = 5, width = 7, cin = 16, cout = 16;
   int kernel = 3, stride = 1, dilation = 1, groups = 1;
   int dilation_w = 0;  // 0: `dilation`
+  int stride_h = 0;    // dense only; 0: `stride`
   Padding padding = Padding::kSame;
   Activation activation = Activation::kNone;
   bool is_signed = true, per_channel = false, bias = true;
@@ -44,11 +45,12 @@ struct Case {
 
 std::string describe(const Case& c) {
   return fmt::format(
-      "{} {}x{}x{}x{} -> {} k{} s{} d{} g{} {} act {} {} {} zp in {} out {} w {} {}bias arith {}",
+      "{} {}x{}x{}x{} -> {} k{} s{} sh{} d{} g{} {} act {} {} {} zp in {} out {} w {} {}bias arith {}",
       c.depthwise ? "depthwise" : "conv", c.batch, c.height, c.width, c.cin, c.cout, c.kernel, c.stride,
-      c.dilation, c.groups, c.padding == Padding::kSame ? "SAME" : "VALID", static_cast<int>(c.activation),
-      c.is_signed ? "int8" : "uint8", c.per_channel ? "per-channel" : "per-tensor", c.input_zp, c.output_zp,
-      c.weight_zp, c.bias ? "" : "no ", quant::arithmetic_name(c.arithmetic));
+      c.stride_h, c.dilation, c.groups, c.padding == Padding::kSame ? "SAME" : "VALID",
+      static_cast<int>(c.activation), c.is_signed ? "int8" : "uint8",
+      c.per_channel ? "per-channel" : "per-tensor", c.input_zp, c.output_zp, c.weight_zp, c.bias ? "" : "no ",
+      quant::arithmetic_name(c.arithmetic));
 }
 
 // Whether the int8 kernels are meant to take the case.
@@ -104,8 +106,8 @@ void run_at(const Case& c, Int8Level level) {
     t.set_op(OpCode::kDepthwiseConv2D, o);
   } else {
     t.set_op(OpCode::kConv2D,
-             Conv2DOptions{c.padding, c.stride, c.stride, c.dilation_w ? c.dilation_w : c.dilation,
-                           c.dilation, c.activation});
+             Conv2DOptions{c.padding, c.stride, c.stride_h ? c.stride_h : c.stride,
+                           c.dilation_w ? c.dilation_w : c.dilation, c.dilation, c.activation});
   }
   t.set_threads(c.threads);
   ArithmeticScope arithmetic_scope(c.arithmetic);
@@ -239,6 +241,54 @@ TEST(Int8Avx512Sweep, DensePixelLanes) {
     c.cin = 8;
     for (const Case& f : flavours(c)) check(f);
   }
+}
+
+// 1, 2, 4 or 8 output channels of 1x1 windows over 16, 32 or 64 input
+// channels at column stride 1: 16 pixels' dwords transposed in registers
+// (int8_conv_pixel_transpose.inc); rows shorter than, at and past 16
+// pixels, the last tile at the input's end, a row stride of 2, and what
+// keeps the other tiles (3 or 16+ output channels, 24 or 48 input
+// channels, column stride 2).
+TEST(Int8Avx512Sweep, DensePixelTranspose) {
+  for (int cin : {16, 32, 64, 24}) {
+    for (int cout : {1, 2, 3, 4, 8, 16, 24, 64, 72}) {
+      if (cin == 24 && cout != 8) continue;
+      for (int width : {5, 16, 21}) {
+        // Few channel counts on every width, the rest on a row past a vector.
+        if (cout != 8 && cout != 1 && width != 21) continue;
+        Case c;
+        c.kernel = 1;
+        c.cin = cin;
+        c.cout = cout;
+        c.width = width;
+        c.height = width == 16 ? 3 : 2;
+        c.batch = width == 5 ? 2 : 1;
+        c.arithmetic = width == 21   ? Arithmetic::kTfliteSingle
+                       : width == 16 ? Arithmetic::kTfliteDouble
+                                     : Arithmetic::kLiteRT;
+        c.activation = width == 5 ? Activation::kRelu6 : Activation::kNone;
+        for (const Case& f : flavours(c)) check(f);
+      }
+    }
+  }
+  for (int stride : {1, 2}) {  // rows 2 apart, then columns too (other tiles)
+    Case c;
+    c.kernel = 1;
+    c.cin = 32;
+    c.cout = 8;
+    c.stride = stride;
+    c.stride_h = 2;
+    c.width = 37;
+    c.height = 5;
+    for (const Case& f : flavours(c)) check(f);
+  }
+  Case c;  // 48 input channels: the pair tile
+  c.kernel = 1;
+  c.cin = 48;
+  c.cout = 8;
+  c.width = 19;
+  c.height = 2;
+  for (const Case& f : flavours(c)) check(f);
 }
 
 TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {

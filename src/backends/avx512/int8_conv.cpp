@@ -137,7 +137,8 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
 // The dwords between neighbouring windows when 1, 2, 4 or a multiple of 8
 // up to 64 output channels can run 16 pixels a vector (int8_microkernels.h):
 // every window inside what the tiles read (`tile_g`), whole dwords a tap,
-// and a step of 1 or 2 dwords; else 0.
+// and a step of 1 or 2 dwords, or (a 1x1 window at column stride 1, up to 8
+// output channels) 4, 8 or 16, whole pixels; else 0.
 int pixel_lanes_step(const Claim& c, const Int8ConvWeights& w, const Int8ConvGeometry& tile_g) {
   const bool channels =
       c.cout == 1 || c.cout == 2 || c.cout == 4 || (c.cout % 8 == 0 && c.cout <= kInt8ConvBlock);
@@ -148,7 +149,11 @@ int pixel_lanes_step(const Claim& c, const Int8ConvWeights& w, const Int8ConvGeo
   if (((tile_g.ow - 1) * tile_g.stride_w + (w.kw - 1) * tile_g.dilation_w) * w.cin + w.depth > row_bytes)
     return 0;
   const int step = tile_g.stride_w * w.cin;
-  return step == 4 || step == 8 ? step / 4 : 0;
+  if (step == 4 || step == 8) return step / 4;
+  // 1x1 windows a pixel apart, whole pixels transposed in registers; with
+  // more than 8 output channels a broadcast pixel feeds enough products.
+  const bool pixels = w.kh == 1 && w.kw == 1 && tile_g.stride_w == 1 && c.cout <= 8;
+  return pixels && (w.cin == 16 || w.cin == 32 || w.cin == 64) ? w.cin / 4 : 0;
 }
 
 struct Task {

@@ -13,7 +13,9 @@
 // multiple of 8 up to 64 output channels over windows 1 or 2 dwords apart (4 or 8 input channels at
 // stride 1, 4 at stride 2; windows inside the input or its padded copy,
 // whole dwords a tap) run 16 pixels of a row a vector, a vector per channel,
-// 8 channels at a time (int8_conv_pixel_lanes.inc).
+// 8 channels at a time (int8_conv_pixel_lanes.inc); so do 1, 2, 4 or 8
+// output channels over a 1x1 window at column stride 1 and 16, 32 or 64 input
+// channels, 16 pixels transposed in registers (int8_conv_pixel_transpose.inc).
 //
 // Depthwise (int8_depthwise_conv.cpp): DEPTHWISE_CONV_2D with a 3x3 or 5x5
 // window, stride 1 or 2 on both axes, multiplier 1, no dilation. 16 channels

@@ -46,7 +46,9 @@ struct Int8ConvWeights {
   int32_t input_sum_factor = 0;  // 128 - w_zp (uint8), 0 otherwise
   std::vector<uint8_t> padding;  // groups * 4 bytes of the input zero point: what a padded tap reads
   // 1 or 2 when 1, 2, 4 or 8k <= 64 output channels run 16 pixels a vector
-  // (int8_conv_pixel_lanes.inc): the dwords between neighbouring windows; 0 otherwise.
+  // (int8_conv_pixel_lanes.inc): the dwords between neighbouring windows; 4,
+  // 8 or 16 for 1x1 windows a pixel apart and up to 8 output channels
+  // (int8_conv_pixel_transpose.inc); 0 otherwise.
   int pixel_lanes_step = 0;
   Int8Requant rq;
 };
