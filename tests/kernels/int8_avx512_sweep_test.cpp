@@ -353,6 +353,8 @@ TEST(Int8Avx512Sweep, DenseOtherWindowsAndStrides) {
   }
 }
 
+// Widths up to 19 hold tiles wholly inside the image (read without a test
+// a column, int8_microkernels.inc) as well as tiles over the padding.
 TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
   for (int kernel : {3, 5}) {
     for (int stride : {1, 2}) {
