@@ -41,6 +41,13 @@
 // AVERAGE_POOL_2D (int8_pool.cpp), input and output sharing parameters,
 // windows up to 16384 values: the reference's sum over the clipped window, 16
 // channels per vector, and its division rounded half away from zero.
+//
+// TRANSPOSE_CONV (int8_transpose_conv.cpp), int8 or uint8, constant weights
+// (per-tensor, or per-channel int8) and bias, any window and stride the
+// reference takes, SAME or VALID, a fused RELU/RELU6/RELU_N1_TO_1: per input
+// row and kernel row a GEMM on vpmaddwd (the VNNI level runs the same code),
+// added into int32 output rows. The AVX2 level does not claim it: there it
+// stays with XNNPACK (per-tensor) or the reference kernel.
 #pragma once
 
 #include <memory>
@@ -74,5 +81,8 @@ std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Le
                                         std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
                                                std::shared_ptr<pthreadpool> pool);
+// TRANSPOSE_CONV: its kernel's input is the op's data input (input 2), not input 0.
+std::unique_ptr<Kernel> make_int8_transpose_conv(const Graph& graph, const Op& op, Int8Level level,
+                                                 std::shared_ptr<pthreadpool> pool);
 
 }  // namespace osprey
