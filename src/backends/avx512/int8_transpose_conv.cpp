@@ -64,7 +64,7 @@ struct Plan {
   int64_t phases = 0;            // period / 16
   std::vector<int32_t> pixel;    // [phases][16]: the pixel a lane reads, from the chunk's first
   std::vector<int32_t> weights;  // [KH][phases][pairs][16]: int16 pairs (w - w_zp)
-  int64_t planar_pixels = 0;     // pixels of a planar row: W, zeros up to a multiple of 16, 16 more
+  int64_t planar_pixels = 0;     // pixels of a planar row: W, then at least 16 zeros, to a multiple of 32
   int64_t planar_ints = 0;       // pairs * planar_pixels
   int slots = 0;                 // planar rows a band keeps: ceil(KH / stride_h)
   bool adjacent = false;         // stride_w == KW
@@ -86,7 +86,7 @@ __mmask16 first_lanes(int64_t n) {
 }
 
 // Columns c of the 16x16 int32 matrix whose rows are r[0..15], in r.
-void transpose16(__m512i r[16]) {
+[[gnu::always_inline]] inline void transpose16(__m512i r[16]) {
   __m512i t[16], u[16];
   for (int i = 0; i < 8; ++i) {
     t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
@@ -112,26 +112,45 @@ void transpose16(__m512i r[16]) {
 }
 
 // One input row as int16 pairs (x - x_zp) of channels 2k, 2k + 1, pair-major:
-// planar[k * planar_pixels + ix]; zero past the channels and the pixels.
+// planar[k * planar_pixels + ix]; zero past the channels and the pixels. With
+// at most 8 pairs a vector holds two pixels, 16 apart, so that one transpose
+// serves 32 pixels.
 template <bool kSigned>
 void planarize(const Plan& p, const uint8_t* row, int32_t* planar) {
   const int cin = p.g.in.c, width = p.g.in.w;
   const __m512i zp = _mm512_set1_epi16(static_cast<int16_t>(p.input_zero_point));
+  auto widen = [&](__m256i b, __mmask32 bytes) {
+    return _mm512_maskz_sub_epi16(bytes, kSigned ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b), zp);
+  };
+  __m512i r[kLanes];
+  if (p.pairs <= kLanes / 2) {
+    const __mmask16 bytes = static_cast<__mmask16>((1u << cin) - 1);
+    // A pixel past the row is zero, not -x_zp.
+    auto mask = [&](int64_t x) { return x < width ? bytes : __mmask16(0); };
+    auto load = [&](int64_t x) { return _mm_maskz_loadu_epi8(mask(x), row + (x < width ? x : 0) * cin); };
+    for (int64_t x0 = 0; x0 < p.planar_pixels; x0 += 2 * kLanes) {
+      for (int i = 0; i < kLanes; ++i) {
+        const int64_t a = x0 + i, b = a + kLanes;
+        const __m256i two = _mm256_inserti128_si256(_mm256_castsi128_si256(load(a)), load(b), 1);
+        r[i] = widen(two, mask(a) | static_cast<__mmask32>(mask(b)) << 16);
+      }
+      transpose16(r);
+      for (int k = 0; k < p.pairs; ++k) {
+        _mm512_storeu_si512(planar + k * p.planar_pixels + x0, r[k]);
+        _mm512_storeu_si512(planar + k * p.planar_pixels + x0 + kLanes, r[kLanes / 2 + k]);
+      }
+    }
+    return;
+  }
   for (int64_t x0 = 0; x0 < p.planar_pixels; x0 += kLanes) {
     for (int group = 0; group * kLanes < p.pairs; ++group) {
       const int first = 2 * kLanes * group;
       const int count = std::min(2 * kLanes, cin - first);
       const __mmask32 bytes = count >= 32 ? __mmask32(0xffffffff) : (__mmask32(1) << count) - 1;
-      __m512i r[kLanes];
       for (int i = 0; i < kLanes; ++i) {
         const int64_t x = x0 + i;
-        if (x >= width) {
-          r[i] = _mm512_setzero_si512();
-          continue;
-        }
-        const __m256i b = _mm256_maskz_loadu_epi8(bytes, row + x * cin + first);
-        const __m512i wide = kSigned ? _mm512_cvtepi8_epi16(b) : _mm512_cvtepu8_epi16(b);
-        r[i] = _mm512_maskz_sub_epi16(bytes, wide, zp);
+        r[i] = x < width ? widen(_mm256_maskz_loadu_epi8(bytes, row + x * cin + first), bytes)
+                         : _mm512_setzero_si512();
       }
       transpose16(r);
       const int pairs = std::min(kLanes, p.pairs - kLanes * group);
@@ -359,7 +378,7 @@ std::unique_ptr<Kernel> make_int8_transpose_conv(const Graph& graph, const Op& o
     }
   }
 
-  p.planar_pixels = round_up(g.in.w, kLanes) + kLanes;
+  p.planar_pixels = round_up(int64_t{g.in.w} + kLanes, 2 * kLanes);
   p.planar_ints = p.pairs * p.planar_pixels;
   p.slots = (g.weights.h + g.stride_h - 1) / g.stride_h;
   p.adjacent = g.stride_w == g.weights.w;
