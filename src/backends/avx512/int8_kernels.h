@@ -45,9 +45,9 @@
 // TRANSPOSE_CONV (int8_transpose_conv.cpp), int8 or uint8, constant weights
 // (per-tensor, or per-channel int8) and bias, any window and stride the
 // reference takes, SAME or VALID, a fused RELU/RELU6/RELU_N1_TO_1: per input
-// row and kernel row a GEMM on vpmaddwd (the VNNI level runs the same code),
-// added into int32 output rows. The AVX2 level does not claim it: there it
-// stays with XNNPACK (per-tensor) or the reference kernel.
+// row and kernel row a GEMM on vpmaddwd (the VNNI level runs the same code;
+// the AVX2 level 8 lanes at a time, int8_transpose_conv_avx2.cpp), added into
+// int32 output rows.
 #pragma once
 
 #include <memory>

@@ -27,6 +27,7 @@
 
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/int8_requant.h"
+#include "backends/avx512/int8_transpose_conv.h"
 #include "backends/avx512/intrinsics.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
@@ -51,30 +52,7 @@ int64_t round_up(int64_t v, int64_t m) {
   return (v + m - 1) / m * m;
 }
 
-struct Plan {
-  geometry::TransposeConvGeometry g;
-  bool is_signed = true;
-  int32_t input_zero_point = 0;
-  // Per lane of a period (below): the parameters of channel lane % Cout.
-  Int8Requant rq;
-  std::vector<int32_t> bias;     // [period]
-  int pairs = 0;                 // ceil(Cin / 2)
-  int64_t columns = 0;           // KW * Cout: sums of one input pixel for one kernel row
-  int64_t period = 0;            // lcm(columns, 16)
-  int64_t phases = 0;            // period / 16
-  std::vector<int32_t> pixel;    // [phases][16]: the pixel a lane reads, from the chunk's first
-  std::vector<int32_t> weights;  // [KH][phases][pairs][16]: int16 pairs (w - w_zp)
-  int64_t planar_pixels = 0;     // pixels of a planar row: W, then at least 16 zeros, to a multiple of 32
-  int64_t planar_ints = 0;       // pairs * planar_pixels
-  int slots = 0;                 // planar rows a band keeps: ceil(KH / stride_h)
-  bool adjacent = false;         // stride_w == KW
-  int64_t sums_ints = 0;         // a row's flat sums (0 when adjacent)
-  int64_t acc_left = 0;          // accumulator margin before output pixel 0 (left padding)
-  int64_t acc_ints = 0;          // the accumulator row, margins included
-  int64_t band_ints = 0;         // scratch of one band
-  int64_t rows_per_band = 0;
-  int64_t bands = 0;
-};
+using Plan = Int8TransposeConvPlan;
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
 #include "backends/avx512/avx512_target_begin.h"
@@ -236,6 +214,7 @@ void output_rows(const Plan& p, const uint8_t* input, uint8_t* output, int32_t* 
 
 struct Task {
   const Plan* p;
+  bool avx2;  // the CPU runs Int8Level::kAvx2, not AVX-512
   const uint8_t* input;
   uint8_t* output;
   int32_t* scratch;
@@ -249,17 +228,18 @@ void run_band(void* context, size_t band) {
   const int64_t last = std::min(first + p.rows_per_band, int64_t{p.g.out.n} * p.g.out.h);
   int32_t* scratch = t.scratch + static_cast<int64_t>(band) * p.band_ints;
   int64_t* held = t.held + static_cast<int64_t>(band) * p.slots;
-  if (p.is_signed) {
-    output_rows<true>(p, t.input, t.output, scratch, held, first, last);
+  if (t.avx2) {
+    int8_transpose_conv_rows_avx2(p, t.input, t.output, scratch, held, first, last);
   } else {
-    output_rows<false>(p, t.input, t.output, scratch, held, first, last);
+    int8_transpose_conv_rows_avx512(p, t.input, t.output, scratch, held, first, last);
   }
 }
 
 class Int8TransposeConvKernel final : public Kernel {
  public:
-  Int8TransposeConvKernel(Plan p, std::shared_ptr<pthreadpool> pool)
+  Int8TransposeConvKernel(Plan p, bool avx2, std::shared_ptr<pthreadpool> pool)
       : p_(std::move(p)),
+        avx2_(avx2),
         scratch_(static_cast<size_t>(p_.bands * p_.band_ints), 0),
         held_(static_cast<size_t>(p_.bands * p_.slots), -1),
         pool_(std::move(pool)) {}
@@ -269,12 +249,13 @@ class Int8TransposeConvKernel final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    Task task{&p_, ctx.input(0).data, ctx.output(0).data, scratch_.data(), held_.data()};
+    Task task{&p_, avx2_, ctx.input(0).data, ctx.output(0).data, scratch_.data(), held_.data()};
     pthreadpool_parallelize_1d(pool_.get(), run_band, &task, static_cast<size_t>(p_.bands), 0);
   }
 
  private:
   Plan p_;
+  bool avx2_;
   std::vector<int32_t> scratch_;
   std::vector<int64_t> held_;
   std::shared_ptr<pthreadpool> pool_;
@@ -316,10 +297,18 @@ std::vector<T> along_lanes(const std::vector<T>& values, int channels, int64_t p
 
 }  // namespace
 
+void int8_transpose_conv_rows_avx512(const Plan& p, const uint8_t* input, uint8_t* output, int32_t* scratch,
+                                     int64_t* held, int64_t first, int64_t last) {
+  if (p.is_signed) {
+    output_rows<true>(p, input, output, scratch, held, first, last);
+  } else {
+    output_rows<false>(p, input, output, scratch, held, first, last);
+  }
+}
+
 std::unique_ptr<Kernel> make_int8_transpose_conv(const Graph& graph, const Op& op, Int8Level level,
                                                  std::shared_ptr<pthreadpool> pool) {
-  // The AVX2 level leaves it to the next backend (int8_kernels.h).
-  if (level < Int8Level::kAvx512 || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kTransposeConv) ||
+  if (level == Int8Level::kNone || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kTransposeConv) ||
       *io_mismatch(op, 3, 4, 1)) {
     return nullptr;
   }
@@ -395,7 +384,7 @@ std::unique_ptr<Kernel> make_int8_transpose_conv(const Graph& graph, const Op& o
   if (bands < 1) return nullptr;
   p.rows_per_band = (rows + bands - 1) / bands;
   p.bands = (rows + p.rows_per_band - 1) / p.rows_per_band;
-  return std::make_unique<Int8TransposeConvKernel>(std::move(p), std::move(pool));
+  return std::make_unique<Int8TransposeConvKernel>(std::move(p), level == Int8Level::kAvx2, std::move(pool));
 }
 
 }  // namespace osprey
