@@ -19,6 +19,10 @@
 // packed for that pattern. When stride == KW the windows of neighbouring
 // pixels touch without overlapping, and the flat sums are the accumulator row
 // itself, shifted by the padding.
+//
+// The VNNI level runs this file's AVX-512 code (the sums are 16-bit
+// products); the AVX2 level the same plan (int8_transpose_conv.h) 8 lanes at
+// a time (int8_transpose_conv_avx2.cpp).
 #include <pthreadpool.h>
 
 #include <algorithm>
@@ -32,7 +36,6 @@
 #include "backends/op_checks.h"
 #include "core/error.h"
 #include "kernels/geometry.h"
-#include "kernels/ref/quantized/common.h"
 
 namespace osprey {
 
