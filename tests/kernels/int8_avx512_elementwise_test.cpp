@@ -1,5 +1,5 @@
 // Generated sweeps around osprey's int8 AVX-512 elementwise kernels
-// (backends/avx512/int8_elementwise.cpp): PRELU over sizes below, at and
+// (backends/avx512/int8_prelu.cpp, int8_table.cpp): PRELU over sizes below, at and
 // above the vector (16 lanes) with every alpha shape the kernel takes, and
 // the table kernel for each one-input op it takes; int8 and uint8, zero
 // points at the ends of each type's range, every arithmetic of the reference

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "backends/avx512/int8_prelu_lines.h"
 #include "backends/avx512/int8_requant.h"
 #include "kernels/geometry.h"
 #include "kernels/kernel.h"
@@ -47,12 +48,11 @@ std::unique_ptr<Kernel> make_int8_depthwise_conv_avx2(const Int8Avx2DepthwiseSha
 
 namespace int8_avx2 {
 
-// PRELU by table (int8_elementwise.cpp): out[i] = table[rows[(i mod period)] + in[i]]
-// for i in [first, last), the table holding 3 readable bytes past its last row.
-void prelu_lookup(const uint8_t* table, const int32_t* rows, int64_t period, const uint8_t* in, uint8_t* out,
-                  int64_t first, int64_t last);
+// PRELU by lines (int8_prelu_lines.h), k_neg and b_neg repeated over the period.
+void prelu_lines(const PreluLines& lines, bool is_signed, const uint8_t* in, uint8_t* out, int64_t first,
+                 int64_t last);
 
-// PRELU in the reference's fixed-point steps, for alphas too large for tables.
+// PRELU in the reference's fixed-point steps, where no lines fit.
 struct PreluFixed {
   bool is_signed = true;
   quant::Arithmetic mode = quant::Arithmetic::kLiteRT;

@@ -26,12 +26,13 @@
 // RELU/RELU6/RELU_N1_TO_1; and a PAD before them that only they read and
 // that fills with the zero point (int8_pad.h) as more of their padding.
 //
-// Elementwise (int8_elementwise.cpp), int8 or uint8 with per-tensor parameters:
+// Elementwise (int8_prelu.cpp, int8_table.cpp), int8 or uint8 with per-tensor parameters:
 //   PRELU with a constant alpha that repeats along the input's last dims
-//     (per channel, or one value): up to 4096 alpha values, a 256-byte table
-//     per value that the reference kernel fills at partition time, read by
-//     dword gathers; more, the reference's fixed-point steps 16 lanes at a
-//     time, in each of its arithmetics;
+//     (per channel, or one value): with up to 4096 alpha values, each branch
+//     as a line through the reference's own outputs (int8_prelu_lines.h: a
+//     multiply, an add and a shift per lane); otherwise, or where no line
+//     reproduces them, the reference's fixed-point steps 16 lanes at a time,
+//     in each of its arithmetics;
 //   LOGISTIC, TANH, HARD_SWISH, LEAKY_RELU, QUANTIZE between byte types, and
 //     RELU/RELU6/RELU_N1_TO_1 that rescale (XNNPACK takes those that only
 //     clamp): a 256-entry table filled by the reference kernel itself at
@@ -41,6 +42,17 @@
 // AVERAGE_POOL_2D (int8_pool.cpp), input and output sharing parameters,
 // windows up to 16384 values: the reference's sum over the clipped window, 16
 // channels per vector, and its division rounded half away from zero.
+//
+// MEAN and MUL (int8_mean_mul.cpp; int8_mean_mul_avx2.cpp at the avx2 level,
+// 8 lanes a product), int8 or uint8, per-tensor parameters:
+//   MEAN over H and W of a 4-D tensor (keep_dims or not), up to 2^23 values
+//     a sum: exact int32 sums, 64 channels a vector (channels dividing 64
+//     read as one stream), then the reference's scalar step per channel
+//     (ref/quantized/mean.h); a task per batch and 64-channel block;
+//   MUL of two run-time operands of one shape, or of one and a vector of its
+//     last dim (either order): the reference's requantization (XNNPACK's fp32
+//     or TFLite's fixed point, ref/quantized/elementwise.h) 16 lanes at a
+//     time, with the fused activation's clamp.
 //
 // TRANSPOSE_CONV (int8_transpose_conv.cpp), int8 or uint8, constant weights
 // (per-tensor, or per-channel int8) and bias, any window and stride the
@@ -81,6 +93,11 @@ std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Le
                                         std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
                                                std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_mean(const Graph& graph, const Op& op, Int8Level level,
+                                       std::shared_ptr<pthreadpool> pool);
+// Its kernel reads both operands as inputs 0 and 1, in the op's order.
+std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Level level,
+                                      std::shared_ptr<pthreadpool> pool);
 // TRANSPOSE_CONV: its kernel's input is the op's data input (input 2), not input 0.
 std::unique_ptr<Kernel> make_int8_transpose_conv(const Graph& graph, const Op& op, Int8Level level,
                                                  std::shared_ptr<pthreadpool> pool);

@@ -1,5 +1,5 @@
-// int8/uint8 PRELU on AVX2 (int8_avx2.h): the table form with dword gathers,
-// and the reference's fixed-point steps 8 lanes at a time.
+// int8/uint8 PRELU on AVX2 (int8_avx2.h): the line form, and the
+// reference's fixed-point steps, 8 lanes at a time.
 #include <algorithm>
 
 #include "backends/avx512/int8_avx2.h"
@@ -19,7 +19,7 @@ __m256i first_lanes(int64_t n) {
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// The reference's fixed-point PRELU (int8_elementwise.cpp's prelu_range) on 8 lanes.
+// The reference's fixed-point PRELU (int8_prelu.cpp's prelu_range) on 8 lanes.
 template <bool kSigned>
 void fixed_range(const PreluFixed& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
   const bool single = p.mode == quant::Arithmetic::kTfliteSingle;
@@ -56,22 +56,37 @@ void fixed_range(const PreluFixed& p, const uint8_t* in, uint8_t* out, int64_t f
   }
 }
 
-}  // namespace
-
-void prelu_lookup(const uint8_t* table, const int32_t* rows, int64_t period, const uint8_t* in, uint8_t* out,
-                  int64_t first, int64_t last) {
+template <bool kSigned>
+void lines_range(const PreluLines& l, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
+  const __m256i k_pos = _mm256_set1_epi32(l.k_pos), b_pos = _mm256_set1_epi32(l.b_pos);
+  const __m256i zero_point = _mm256_set1_epi32(l.zero_point);
+  const __m128i shift = _mm_cvtsi32_si128(l.shift);
+  const __m256i lo = _mm256_set1_epi32(kSigned ? -128 : 0), hi = _mm256_set1_epi32(kSigned ? 127 : 255);
+  const int64_t period = static_cast<int64_t>(l.k_neg.size());
   int64_t phase = first % period;
   for (int64_t i = first; i < last;) {
     const int n = static_cast<int>(std::min({int64_t{kLanes}, last - i, period - phase}));
     const __m256i lanes = first_lanes(n);
-    const __m256i index =
-        _mm256_add_epi32(widen<false>(in + i, n), _mm256_maskload_epi32(rows + phase, lanes));
-    const __m256i v = _mm256_mask_i32gather_epi32(_mm256_setzero_si256(), reinterpret_cast<const int*>(table),
-                                                  index, lanes, 1);
-    store_bytes(out + i, n, v);
+    const __m256i x = widen<kSigned>(in + i, n);
+    const __m256i neg = _mm256_cmpgt_epi32(zero_point, x);
+    const __m256i k = _mm256_blendv_epi8(k_pos, _mm256_maskload_epi32(l.k_neg.data() + phase, lanes), neg);
+    const __m256i b = _mm256_blendv_epi8(b_pos, _mm256_maskload_epi32(l.b_neg.data() + phase, lanes), neg);
+    const __m256i v = _mm256_sra_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, k), b), shift);
+    store_bytes(out + i, n, _mm256_min_epi32(_mm256_max_epi32(v, lo), hi));
     i += n;
     phase += n;
     if (phase == period) phase = 0;
+  }
+}
+
+}  // namespace
+
+void prelu_lines(const PreluLines& lines, bool is_signed, const uint8_t* in, uint8_t* out, int64_t first,
+                 int64_t last) {
+  if (is_signed) {
+    lines_range<true>(lines, in, out, first, last);
+  } else {
+    lines_range<false>(lines, in, out, first, last);
   }
 }
 

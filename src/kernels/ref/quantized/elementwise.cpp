@@ -36,6 +36,23 @@ BinaryParams binary_params(const KernelContext& ctx, std::string_view a_role, st
           activation_params(ctx.output(0), "output", type)};
 }
 
+}  // namespace
+
+MulRequant mul_requant(const TensorParams& a, const TensorParams& b, const TensorParams& out,
+                       quant::Arithmetic mode) {
+  MulRequant m;
+  m.multiplier = quant::quantize_multiplier(static_cast<double>(a.scale) * static_cast<double>(b.scale) /
+                                            static_cast<double>(out.scale));
+  // LiteRT's delegate hands XNNPACK the MULs with (sa*sb)/so in [2^-16, 2^8).
+  const float product_output_scale = a.scale * b.scale / out.scale;
+  m.fp32 = mode == quant::Arithmetic::kLiteRT && product_output_scale >= 0x1.0p-16f &&
+           product_output_scale < 0x1.0p+8f;
+  m.fp32_scale = product_output_scale;
+  return m;
+}
+
+namespace {
+
 enum class BinaryKind { kAdd, kSub, kMul };
 
 template <BinaryKind kKind>
@@ -57,8 +74,7 @@ class Binary final : public Kernel {
     offset_b_ = -pb.zero_point;
     offset_out_ = po.zero_point;
     if constexpr (kKind == BinaryKind::kMul) {
-      out_mult_ = quant::quantize_multiplier(static_cast<double>(pa.scale) * static_cast<double>(pb.scale) /
-                                             static_cast<double>(po.scale));
+      mul_ = mul_requant(pa, pb, po, mode_);
     } else {
       const double twice_max = 2 * std::max(pa.scale, pb.scale);
       const QuantizedMultiplier ma = quant::quantize_multiplier(pa.scale / twice_max);
@@ -71,7 +87,7 @@ class Binary final : public Kernel {
       mult_b_ = mb;
       out_mult_ = mo;
     }
-    if (mode_ == quant::Arithmetic::kLiteRT) prepare_xnnpack(pa, pb, po);
+    if (kKind != BinaryKind::kMul && mode_ == quant::Arithmetic::kLiteRT) prepare_xnnpack(pa, pb, po);
   }
 
   void eval(KernelContext& ctx) override {
@@ -84,16 +100,12 @@ class Binary final : public Kernel {
  private:
   static constexpr int kLeftShift = 20;
 
-  // XNNPACK's parameters, used when LiteRT would hand the op to XNNPACK (its
-  // delegate takes ADD/SUB with in/out scale ratios in [2^-10, 2^8) and MUL
-  // with (sa*sb)/so in [2^-16, 2^8); otherwise TFLite's kernel runs).
+  // XNNPACK's ADD/SUB parameters, used when LiteRT would hand the op to
+  // XNNPACK (its delegate takes in/out scale ratios in [2^-10, 2^8);
+  // otherwise TFLite's kernel runs). MUL's are mul_requant's.
   void prepare_xnnpack(const TensorParams& pa, const TensorParams& pb, const TensorParams& po) {
     xnnpack_ = false;
-    if constexpr (kKind == BinaryKind::kMul) {
-      const float product_output_scale = pa.scale * pb.scale / po.scale;
-      if (product_output_scale < 0x1.0p-16f || product_output_scale >= 0x1.0p+8f) return;
-      fp32_scale_ = product_output_scale;
-    } else {
+    {
       const float a_os = pa.scale / po.scale;
       const float b_os = pb.scale / po.scale;
       for (float r : {a_os, b_os}) {
@@ -114,36 +126,32 @@ class Binary final : public Kernel {
 
   template <typename T>
   void run(const T* a, const T* b, T* out) const {
+    if constexpr (kKind == BinaryKind::kMul) {
+      broadcast_.for_each([&](int64_t o, int64_t ia, int64_t ib) {
+        out[o] = static_cast<T>(
+            mul_value((offset_a_ + a[ia]) * (offset_b_ + b[ib]), mul_, offset_out_, range_, mode_));
+      });
+      return;
+    }
     if (xnnpack_) {
       broadcast_.for_each([&](int64_t o, int64_t ia, int64_t ib) {
-        if constexpr (kKind == BinaryKind::kMul) {
-          const int32_t product = (offset_a_ + a[ia]) * (offset_b_ + b[ib]);
-          out[o] = static_cast<T>(
-              quant::requantize_fp32(product, fp32_scale_, offset_out_, range_.min, range_.max));
-        } else {
-          const int64_t acc = xnn_bias_ + int64_t{a[ia]} * xnn_a_ + int64_t{b[ib]} * xnn_b_;
-          const int32_t v = static_cast<int32_t>(acc >> xnn_shift_);
-          out[o] = static_cast<T>(std::min(std::max(v, range_.min - offset_out_), range_.max - offset_out_) +
-                                  offset_out_);
-        }
+        const int64_t acc = xnn_bias_ + int64_t{a[ia]} * xnn_a_ + int64_t{b[ib]} * xnn_b_;
+        const int32_t v = static_cast<int32_t>(acc >> xnn_shift_);
+        out[o] = static_cast<T>(std::min(std::max(v, range_.min - offset_out_), range_.max - offset_out_) +
+                                offset_out_);
       });
       return;
     }
     broadcast_.for_each([&](int64_t o, int64_t ia, int64_t ib) {
       const int32_t va = offset_a_ + a[ia];
       const int32_t vb = offset_b_ + b[ib];
-      int32_t result = 0;
-      if constexpr (kKind == BinaryKind::kMul) {
-        result = offset_out_ + quant::multiply_by_quantized_multiplier(va * vb, out_mult_, mode_);
-      } else {
-        const int32_t sa =
-            quant::multiply_by_quantized_multiplier_smaller_than_one(va * (1 << kLeftShift), mult_a_, mode_);
-        const int32_t sb =
-            quant::multiply_by_quantized_multiplier_smaller_than_one(vb * (1 << kLeftShift), mult_b_, mode_);
-        const int32_t raw = kKind == BinaryKind::kAdd ? sa + sb : sa - sb;
-        result =
-            quant::multiply_by_quantized_multiplier_smaller_than_one(raw, out_mult_, mode_) + offset_out_;
-      }
+      const int32_t sa =
+          quant::multiply_by_quantized_multiplier_smaller_than_one(va * (1 << kLeftShift), mult_a_, mode_);
+      const int32_t sb =
+          quant::multiply_by_quantized_multiplier_smaller_than_one(vb * (1 << kLeftShift), mult_b_, mode_);
+      const int32_t raw = kKind == BinaryKind::kAdd ? sa + sb : sa - sb;
+      const int32_t result =
+          quant::multiply_by_quantized_multiplier_smaller_than_one(raw, out_mult_, mode_) + offset_out_;
       out[o] = static_cast<T>(range_.clamp(result));
     });
   }
@@ -154,8 +162,8 @@ class Binary final : public Kernel {
   QuantizedRange range_;
   int32_t offset_a_ = 0, offset_b_ = 0, offset_out_ = 0;
   QuantizedMultiplier mult_a_, mult_b_, out_mult_;
+  MulRequant mul_;
   bool xnnpack_ = false;
-  float fp32_scale_ = 0;
   int xnn_shift_ = 0;
   int32_t xnn_a_ = 0, xnn_b_ = 0;
   int64_t xnn_bias_ = 0;

@@ -10,6 +10,25 @@
 
 namespace osprey::ref::quantized {
 
+// How MUL requantizes the product (a - za)(b - zb): with the LiteRT
+// arithmetic where LiteRT hands the op to XNNPACK, XNNPACK's fp32 step with
+// (sa*sb)/so in float; otherwise TFLite's MultiplyByQuantizedMultiplier.
+// osprey's own MUL kernels derive their parameters here too.
+struct MulRequant {
+  bool fp32 = false;
+  float fp32_scale = 0;
+  QuantizedMultiplier multiplier;
+};
+MulRequant mul_requant(const TensorParams& a, const TensorParams& b, const TensorParams& out,
+                       quant::Arithmetic mode);
+
+// MUL's output value from the product of the offset inputs, clamped to `range`.
+inline int32_t mul_value(int32_t product, const MulRequant& m, int32_t out_zero_point,
+                         const QuantizedRange& range, quant::Arithmetic mode) {
+  if (m.fp32) return quant::requantize_fp32(product, m.fp32_scale, out_zero_point, range.min, range.max);
+  return range.clamp(out_zero_point + quant::multiply_by_quantized_multiplier(product, m.multiplier, mode));
+}
+
 // Calls f(T{}) with T the element type (int8_t or uint8_t) a kernel prepared for.
 template <typename F>
 void with_element_type(DType type, F&& f) {

@@ -16,6 +16,7 @@
 
 #include "kernels/geometry.h"
 #include "kernels/ref/quantized/common.h"
+#include "kernels/ref/quantized/mean.h"
 #include "kernels/ref/window_loops.h"
 
 namespace osprey::ref::quantized {
@@ -116,9 +117,8 @@ class Mean final : public Kernel {
       }
     }
     output.shape = shape;
-    spatial_ = rank == 4 && keep_dims && reduced[1] && reduced[2] && !reduced[0] && !reduced[3];
-    multiplier_ =
-        quant::quantize_multiplier(static_cast<double>(in_.scale) / static_cast<double>(out_.scale));
+    const bool spatial = rank == 4 && keep_dims && reduced[1] && reduced[2] && !reduced[0] && !reduced[3];
+    finish_ = MeanFinish(spatial, in_, out_, static_cast<int32_t>(count_), type_);
     // Output offset of each input element (reduced dimensions do not move it).
     dims_.assign(input.shape.begin(), input.shape.end());
     steps_.assign(static_cast<size_t>(rank), 0);
@@ -147,7 +147,7 @@ class Mean final : public Kernel {
     std::array<int64_t, 6> idx{};
     int64_t o = 0;
     const int rank = static_cast<int>(dims_.size());
-    const int32_t subtract = spatial_ ? in_.zero_point : 0;
+    const int32_t subtract = finish_.subtracted();
     for (int64_t n = 0; n < total; ++n) {
       sums_[static_cast<size_t>(o)] += int32_t{input[n]} - subtract;
       for (int d = rank - 1; d >= 0; --d) {
@@ -158,31 +158,13 @@ class Mean final : public Kernel {
         idx[u] = 0;
       }
     }
-    const int32_t lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-    const int32_t count = static_cast<int32_t>(count_);
-    for (size_t k = 0; k < sums_.size(); ++k) {
-      int32_t value = 0;
-      if (spatial_) {
-        int32_t acc = quant::multiply_by_quantized_multiplier(sums_[k], multiplier_, mode_);
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        value = acc + out_.zero_point;
-      } else {
-        const float scale = in_.scale / out_.scale;
-        const float bias = static_cast<float>(-in_.zero_point) * scale;
-        const float mean = static_cast<float>(sums_[k]) / static_cast<float>(count_);
-        const float r = std::round(mean * scale + bias) + static_cast<float>(out_.zero_point);
-        value = static_cast<int32_t>(std::min(std::max(r, static_cast<float>(lo)), static_cast<float>(hi)));
-      }
-      output[k] = static_cast<T>(std::min(std::max(value, lo), hi));
-    }
+    for (size_t k = 0; k < sums_.size(); ++k) output[k] = static_cast<T>(finish_.value(sums_[k]));
   }
 
   DType type_ = DType::kInt8;
-  quant::Arithmetic mode_ = quant::arithmetic();
   TensorParams in_, out_;
   int64_t count_ = 1;
-  bool spatial_ = false;
-  QuantizedMultiplier multiplier_;
+  MeanFinish finish_;
   std::vector<int64_t> dims_, steps_;
   std::vector<int32_t> sums_;
 };

@@ -1,0 +1,63 @@
+#include "backends/avx512/int8_byte_ops.h"
+
+#include <cmath>
+
+#include "backends/op_checks.h"
+#include "core/error.h"
+#include "kernels/op_resolver.h"
+
+namespace osprey {
+
+using namespace backend_checks;
+
+bool byte_params(const Tensor& t, ByteParams& p) {
+  if ((t.type != DType::kInt8 && t.type != DType::kUInt8) || t.quant.scale.size() != 1 ||
+      t.quant.zero_point.size() > 1 || t.sparsity) {
+    return false;
+  }
+  p.scale = t.quant.scale[0];
+  p.zero_point = t.quant.zero_point.empty() ? 0 : static_cast<int32_t>(t.quant.zero_point[0]);
+  const int32_t lo = t.type == DType::kInt8 ? -128 : 0;
+  return std::isfinite(p.scale) && p.scale > 0 && p.zero_point >= lo && p.zero_point <= lo + 255;
+}
+
+bool is_byte_activation(const Tensor& t) {
+  return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
+         t.rank() >= 1 && t.rank() <= 6 && dims_positive(t.shape);
+}
+
+bool run_reference(const Op& op, std::vector<Tensor> inputs, Tensor output) {
+  Graph probe;
+  Op probe_op = op;
+  probe_op.inputs.clear();
+  for (Tensor& t : inputs) {
+    probe_op.inputs.push_back(static_cast<int>(probe.tensors.size()));
+    probe.tensors.push_back(std::move(t));
+  }
+  const Shape expected = output.shape;
+  probe_op.outputs = {static_cast<int>(probe.tensors.size())};
+  probe.tensors.push_back(std::move(output));
+  std::unique_ptr<Kernel> kernel = reference_op_resolver().create(probe_op);
+  if (!kernel) return false;
+  try {
+    KernelContext ctx(probe, probe_op);
+    kernel->prepare(ctx);
+    if (probe.tensors.back().shape != expected) return false;
+    kernel->eval(ctx);
+  } catch (const Error&) {
+    return false;
+  }
+  return true;
+}
+
+Tensor probe_tensor(const Tensor& t, Shape shape, uint8_t* bytes, bool constant) {
+  Tensor probe;
+  probe.type = t.type;
+  probe.quant = t.quant;
+  probe.shape = std::move(shape);
+  probe.data = bytes;
+  probe.is_constant = constant;
+  return probe;
+}
+
+}  // namespace osprey

@@ -1,0 +1,86 @@
+// What osprey-avx512's int8/uint8 kernels of one byte per element share:
+// the per-tensor parameters the reference kernels accept, a kernel that maps
+// a byte tensor in tasks, and running the reference kernel of an op on probe
+// bytes at partition time (to fill a table, or to check a faster form).
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "graph/graph.h"
+#include "kernels/kernel.h"
+
+namespace osprey {
+
+// Elements one task of a kernel handles: big enough to hide the task's cost.
+inline constexpr int64_t kElementsPerTask = 16384;
+
+struct ByteParams {
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+};
+
+// Per-tensor int8/uint8 parameters the reference kernels accept
+// (ref::quantized::activation_params); false otherwise.
+bool byte_params(const Tensor& t, ByteParams& p);
+
+// A byte tensor computed at run time with known positive dims.
+bool is_byte_activation(const Tensor& t);
+
+// Runs f(first, last) over [0, n) in tasks of kElementsPerTask on `pool`.
+template <typename F>
+void parallel_ranges(pthreadpool* pool, int64_t n, const F& f) {
+  struct Context {
+    const F* f;
+    int64_t n;
+  } context{&f, n};
+  const size_t tasks = static_cast<size_t>((n + kElementsPerTask - 1) / kElementsPerTask);
+  pthreadpool_parallelize_1d(
+      pool,
+      [](void* c, size_t task) {
+        const Context& ctx = *static_cast<const Context*>(c);
+        const int64_t first = static_cast<int64_t>(task) * kElementsPerTask;
+        (*ctx.f)(first, std::min(ctx.n, first + kElementsPerTask));
+      },
+      &context, tasks, 0);
+}
+
+// A kernel of one byte tensor in and one of the same shape out, whose
+// elements map independently: range() maps [first, last), in tasks on `pool`.
+class ByteMapKernel : public Kernel {
+ public:
+  ByteMapKernel(const char* name, Shape shape, std::shared_ptr<pthreadpool> pool)
+      : name_(name), shape_(std::move(shape)), pool_(std::move(pool)) {}
+
+  void prepare(KernelContext& ctx) override { check_built_shapes(ctx, name_, shape_, shape_); }
+
+  void eval(KernelContext& ctx) override {
+    const uint8_t* in = ctx.input(0).data;
+    uint8_t* out = ctx.output(0).data;
+    parallel_ranges(pool_.get(), num_elements(shape_),
+                    [&](int64_t first, int64_t last) { range(in, out, first, last); });
+  }
+
+ protected:
+  virtual void range(const uint8_t* in, uint8_t* out, int64_t first, int64_t last) const = 0;
+
+ private:
+  const char* name_;
+  Shape shape_;
+  std::shared_ptr<pthreadpool> pool_;
+};
+
+// Runs the reference kernel of `op` on `inputs` (probe tensors with their
+// bytes) into `output` (a probe tensor of the expected shape, with storage);
+// false when the kernel refuses the op (it then reports why when it runs it)
+// or infers another shape.
+bool run_reference(const Op& op, std::vector<Tensor> inputs, Tensor output);
+
+// A probe tensor with `t`'s type and parameters, of `shape`, over `bytes`.
+Tensor probe_tensor(const Tensor& t, Shape shape, uint8_t* bytes, bool constant = false);
+
+}  // namespace osprey
