@@ -11,6 +11,8 @@
 #include <numeric>
 #include <vector>
 
+#include "backends/avx512/int8_avx512_arith.h"
+#include "backends/avx512/int8_byte_ops.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/int8_mean_mul.h"
 #include "backends/avx512/intrinsics.h"
@@ -25,6 +27,7 @@ namespace osprey {
 namespace {
 
 using namespace backend_checks;
+using namespace int8_avx512;
 namespace rqz = ref::quantized;
 
 // Sums of up to this many values stay exact in int32 (255 * 2^23 < 2^31).
@@ -89,52 +92,6 @@ void mean_sums_avx512(const uint8_t* in, int64_t stride, int64_t count, int n, b
 }
 
 // ---------------------------------------------------------------- MUL
-
-// gemmlowp's SaturatingRoundingDoublingHighMul for 16 lanes; `b` is a
-// multiplier >= 0, so the one saturating case (both INT32_MIN) cannot occur.
-__m512i rounding_doubling_high_mul(__m512i a, __m512i b) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i nudge_pos = _mm512_set1_epi64(int64_t{1} << 30);
-  const __m512i nudge_neg = _mm512_set1_epi64(1 - (int64_t{1} << 30));
-  const __m512i to_zero = _mm512_set1_epi64((int64_t{1} << 31) - 1);
-  auto half = [&](__m512i x, __m512i y) {
-    const __m512i ab = _mm512_mul_epi32(x, y);
-    const __mmask8 neg = _mm512_cmplt_epi64_mask(ab, zero);
-    __m512i t = _mm512_add_epi64(ab, _mm512_mask_blend_epi64(neg, nudge_pos, nudge_neg));
-    // Division by 2^31 truncating toward zero, as the reference's int64 division does.
-    t = _mm512_mask_add_epi64(t, _mm512_cmplt_epi64_mask(t, zero), t, to_zero);
-    return _mm512_srai_epi64(t, 31);
-  };
-  const __m512i even = half(a, b);
-  const __m512i odd = half(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
-  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-}
-
-// gemmlowp's RoundingDivideByPOT, exponent in [0, 31].
-__m512i rounding_divide_by_pot(__m512i x, int exponent) {
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512i mask = _mm512_set1_epi32(static_cast<int32_t>((int64_t{1} << exponent) - 1));
-  const __m512i remainder = _mm512_and_si512(x, mask);
-  const __mmask16 neg = _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512());
-  const __m512i half_mask = _mm512_srai_epi32(mask, 1);
-  const __m512i threshold = _mm512_mask_add_epi32(half_mask, neg, half_mask, one);
-  const __m512i shifted = _mm512_sra_epi32(x, _mm_cvtsi32_si128(exponent));
-  return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, one);
-}
-
-// The single-rounding build: (x * m + 2^(total - 1)) >> total, total = 31 - shift in [1, 62].
-__m512i multiply_single_rounding(__m512i x, __m512i multiplier, int total) {
-  // The low dword of each qword is what vpmuldq reads.
-  const __m512i m = multiplier;
-  const __m512i round = _mm512_set1_epi64(int64_t{1} << (total - 1));
-  const __m128i count = _mm_cvtsi32_si128(total);
-  auto half = [&](__m512i a) {
-    return _mm512_sra_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, m), round), count);
-  };
-  const __m512i even = half(x);
-  const __m512i odd = half(_mm512_srli_epi64(x, 32));
-  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-}
 
 enum class MulMode { kFp32, kDoubleRounding, kSingleRounding };
 
@@ -393,12 +350,6 @@ class Int8MulKernel final : public Kernel {
   std::vector<int32_t> wide_;  // MulParams::period values, filled each run
   std::shared_ptr<pthreadpool> pool_;
 };
-
-// An int8/uint8 tensor computed at run time, rank 1 to 6, positive dims.
-bool is_byte_activation(const Tensor& t) {
-  return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
-         t.rank() >= 1 && t.rank() <= 6 && dims_positive(t.shape);
-}
 
 // Whether `v` holds one value per channel of `full` (its last dim), every other dim 1.
 bool is_channel_vector(const Tensor& v, const Tensor& full) {

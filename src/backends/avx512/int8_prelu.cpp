@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/avx512/int8_avx2.h"
+#include "backends/avx512/int8_avx512_arith.h"
 #include "backends/avx512/int8_byte_ops.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/int8_prelu_lines.h"
@@ -20,6 +21,7 @@ namespace osprey {
 namespace {
 
 using namespace backend_checks;
+using namespace int8_avx512;
 
 // PRELUs with up to this many alpha values are fitted with lines from the
 // reference's outputs for each (256 bytes each); larger ones keep fixed point.
@@ -40,51 +42,6 @@ struct PreluParams {
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
 #include "backends/avx512/avx512_target_begin.h"
-
-// gemmlowp's SaturatingRoundingDoublingHighMul for 16 lanes; `b` is a
-// multiplier >= 0, so the one saturating case (both INT32_MIN) cannot occur.
-__m512i rounding_doubling_high_mul(__m512i a, __m512i b) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i nudge_pos = _mm512_set1_epi64(int64_t{1} << 30);
-  const __m512i nudge_neg = _mm512_set1_epi64(1 - (int64_t{1} << 30));
-  const __m512i to_zero = _mm512_set1_epi64((int64_t{1} << 31) - 1);
-  auto half = [&](__m512i x, __m512i y) {
-    const __m512i ab = _mm512_mul_epi32(x, y);
-    const __mmask8 neg = _mm512_cmplt_epi64_mask(ab, zero);
-    __m512i t = _mm512_add_epi64(ab, _mm512_mask_blend_epi64(neg, nudge_pos, nudge_neg));
-    // Division by 2^31 truncating toward zero, as the reference's int64 division does.
-    t = _mm512_mask_add_epi64(t, _mm512_cmplt_epi64_mask(t, zero), t, to_zero);
-    return _mm512_srai_epi64(t, 31);
-  };
-  const __m512i even = half(a, b);
-  const __m512i odd = half(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
-  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-}
-
-// gemmlowp's RoundingDivideByPOT with a shift in [0, 31] per lane.
-__m512i rounding_divide_by_pot(__m512i x, __m512i exponent) {
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, exponent), one);
-  const __m512i remainder = _mm512_and_si512(x, mask);
-  const __mmask16 neg = _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512());
-  const __m512i threshold =
-      _mm512_mask_add_epi32(_mm512_srai_epi32(mask, 1), neg, _mm512_srai_epi32(mask, 1), one);
-  const __mmask16 up = _mm512_cmpgt_epi32_mask(remainder, threshold);
-  return _mm512_mask_add_epi32(_mm512_srav_epi32(x, exponent), up, _mm512_srav_epi32(x, exponent), one);
-}
-
-// The single-rounding build: (x * m + 2^(total - 1)) >> total, total = 31 - shift in [1, 62].
-__m512i multiply_single_rounding(__m512i x, __m512i m, __m512i total) {
-  const __m512i one = _mm512_set1_epi64(1);
-  const __m512i low = _mm512_set1_epi64(0xFFFFFFFF);
-  auto half = [&](__m512i a, __m512i b, __m512i shift) {
-    const __m512i round = _mm512_sllv_epi64(one, _mm512_sub_epi64(shift, one));
-    return _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, b), round), shift);
-  };
-  const __m512i even = half(x, m, _mm512_and_si512(total, low));
-  const __m512i odd = half(_mm512_srli_epi64(x, 32), _mm512_srli_epi64(m, 32), _mm512_srli_epi64(total, 32));
-  return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
-}
 
 template <bool kSigned>
 void prelu_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t first, int64_t last) {
