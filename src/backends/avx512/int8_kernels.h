@@ -53,6 +53,13 @@
 //     last dim (either order): the reference's requantization (XNNPACK's fp32
 //     or TFLite's fixed point, ref/quantized/elementwise.h) 16 lanes at a
 //     time, with the fused activation's clamp.
+//
+// TRANSPOSE_CONV (int8_transpose_conv.cpp), int8 or uint8, constant weights
+// (per-tensor, or per-channel int8) and bias, any window and stride the
+// reference takes, SAME or VALID, a fused RELU/RELU6/RELU_N1_TO_1: per input
+// row and kernel row a GEMM on vpmaddwd (the VNNI level runs the same code;
+// the AVX2 level 8 lanes at a time, int8_transpose_conv_avx2.cpp), added into
+// int32 output rows.
 #pragma once
 
 #include <memory>
@@ -91,5 +98,8 @@ std::unique_ptr<Kernel> make_int8_mean(const Graph& graph, const Op& op, Int8Lev
 // Its kernel reads both operands as inputs 0 and 1, in the op's order.
 std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Level level,
                                       std::shared_ptr<pthreadpool> pool);
+// TRANSPOSE_CONV: its kernel's input is the op's data input (input 2), not input 0.
+std::unique_ptr<Kernel> make_int8_transpose_conv(const Graph& graph, const Op& op, Int8Level level,
+                                                 std::shared_ptr<pthreadpool> pool);
 
 }  // namespace osprey
