@@ -29,6 +29,7 @@
 #include <numeric>
 #include <vector>
 
+#include "backends/avx512/int8_avx512_arith.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/int8_requant.h"
 #include "backends/avx512/int8_transpose_conv.h"
