@@ -60,6 +60,12 @@
 // row and kernel row a GEMM on vpmaddwd (the VNNI level runs the same code;
 // the AVX2 level 8 lanes at a time, int8_transpose_conv_avx2.cpp), added into
 // int32 output rows.
+//
+// RESIZE_BILINEAR (int8_resize.cpp), int8 or uint8 with input and output
+// sharing parameters, at the avx512 and vnni levels with LiteRT's arithmetic
+// only: XNNPACK's 11-bit weights in int32 lanes, 16 channels a vector, on
+// the reference's own taps (ref/quantized/bilinear_taps.h); a task per
+// output row.
 #pragma once
 
 #include <memory>
@@ -89,6 +95,8 @@ std::unique_ptr<Kernel> make_int8_depthwise_conv_after_pad(const Graph& graph, c
                                                            std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Level level,
                                         std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_resize_bilinear(const Graph& graph, const Op& op, Int8Level level,
+                                                  std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,
                                         std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
