@@ -149,6 +149,7 @@ std::unique_ptr<Kernel> int8_kernel(const Graph& g, const Op& op, Int8Level leve
   if (auto k = make_int8_mul(g, op, level, pool)) return k;
   if (auto k = make_int8_transpose_conv(g, op, level, pool)) return k;
   if (auto k = make_int8_resize_bilinear(g, op, level, pool)) return k;
+  if (auto k = make_int8_pad(g, op, level, pool)) return k;
   return make_int8_table(g, op, level, pool);
 }
 

@@ -61,6 +61,11 @@
 // the AVX2 level 8 lanes at a time, int8_transpose_conv_avx2.cpp), added into
 // int32 output rows.
 //
+// PAD and PADV2 filling with the zero point (int8_pad.cpp) that no
+// convolution takes, over height, width and channels: rows of memcpy and
+// memset, pixels whose channels are padded at the end one masked load and
+// store per 64 bytes (XNNPACK's PAD copies such pixels slowly).
+//
 // RESIZE_BILINEAR (int8_resize.cpp), int8 or uint8 with input and output
 // sharing parameters, at the avx512 and vnni levels with LiteRT's arithmetic
 // only: XNNPACK's 11-bit weights in int32 lanes, 16 channels a vector, on
@@ -95,6 +100,10 @@ std::unique_ptr<Kernel> make_int8_depthwise_conv_after_pad(const Graph& graph, c
                                                            std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Level level,
                                         std::shared_ptr<pthreadpool> pool);
+// A PAD of int8_pad.h's kind (zero-point fill, any of height, width and
+// channels) as a copy, at the avx512 and vnni levels; null otherwise.
+std::unique_ptr<Kernel> make_int8_pad(const Graph& graph, const Op& op, Int8Level level,
+                                      std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_resize_bilinear(const Graph& graph, const Op& op, Int8Level level,
                                                   std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,
