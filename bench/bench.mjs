@@ -108,9 +108,15 @@ function machine(fmaPeak, coreStalls) {
     litert = JSON.parse(fs.readFileSync(
         path.join(ROOT, 'tools/litert/node_modules/@litertjs/core/package.json'), 'utf8')).version;
   } catch { /* not installed */ }
-  let peak = null;
+  let peak = null, peakAll = null;
   if (fmaPeak) {
     try { peak = lastJsonLine(run(fmaPeak, [])); } catch (e) { peak = {error: e.message}; }
+    // Every core at once: the ceiling of any multi-thread speed-up on this machine.
+    if (os.cpus().length > 1) {
+      try {
+        peakAll = lastJsonLine(run(fmaPeak, ['--threads', String(os.cpus().length)]));
+      } catch (e) { peakAll = {error: e.message}; }
+    }
   }
   let stalls = null;
   if (coreStalls) {
@@ -127,6 +133,7 @@ function machine(fmaPeak, coreStalls) {
     node: process.version,
     litert,
     fma_peak: peak,
+    fma_peak_all_cores: peakAll,
     core_stalls: stalls,
   };
 }
@@ -328,6 +335,16 @@ function markdown(a, m, results, threadsAll, started, pngRel, service) {
   const vnni = m.fma_peak?.vnni_int8_gops;
   p(`- **int8 peak of one core:** ${vnni ? `${f(vnni, 1)} GOP/s (${f(vnni / 2, 1)} G multiply-adds/s)` : vnni === 0 ? 'none (no AVX-512 VNNI)' : 'not measured'}, ` +
     'the same 12 chains of AVX-512 VNNI `vpdpbusd` (64 byte multiply-adds each)');
+  const all = m.fma_peak_all_cores;
+  if (peakG && all?.peak_gflops) {
+    const ceiling = all.peak_gflops / peakG;
+    p(`- **All ${all.threads} cores at once:** ${f(all.peak_gflops, 1)} GFLOP/s fp32 and ` +
+      `${f(all.vnni_int8_gops, 1)} int8 GOP/s together, **${f(ceiling, 2)}×** one core's peak ` +
+      `(\`fma_peak --threads ${all.threads}\`, the same loops on every core at the same time): the most a ` +
+      `${all.threads}-thread inference can gain from its arithmetic.` +
+      (ceiling < 1.3 ? ' Here the virtual CPUs share one physical core\'s vector units, so compute-bound ' +
+        'steps cannot run faster on more threads, whatever the runtime does.' : ''));
+  }
   const cs = m.core_stalls;
   if (cs && cs.round_trips) {
     p(`- **Two cores together:** a cache line's round trip between them takes ${f(cs.round_trip_us_median, 2)} µs ` +

@@ -2,11 +2,17 @@
 // (no memory traffic), for AVX-512 (16 lanes) and AVX2/FMA3 (8 lanes); and
 // the int8 peak of AVX-512 VNNI (vpdpbusd: 64 byte multiply-adds per
 // instruction); the best of several timed repetitions. Prints one JSON object:
-//   {"avx512_gflops": .., "avx2_gflops": .., "peak_gflops": .., "peak_gmacs": ..,
+//   {"threads": 1, "avx512_gflops": .., "avx2_gflops": .., "peak_gflops": .., "peak_gmacs": ..,
 //    "vnni_int8_gops": .., "vnni_int8_gmacs": ..}   (vnni 0 without AVX-512 VNNI)
-// Build: cc -O2 -o fma_peak fma_peak.c   (ISA chosen per function; no -march needed)
+// With --threads N, N threads run each loop at the same time and the figures
+// are their sum: what N cores deliver together. On a virtual machine whose
+// vCPUs share one physical core's vector units that is no more than one
+// core's peak, and no N-thread inference can scale beyond it.
+// Build: cc -O2 -pthread -o fma_peak fma_peak.c   (ISA chosen per function; no -march needed)
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -89,20 +95,72 @@ static double measure(float (*kernel)(long), int lanes, int reps) {
   return best;
 }
 
+// One thread's share of a concurrent measurement.
+struct job {
+  float (*kernel)(long);
+  int lanes, reps;
+  pthread_barrier_t* start;
+  double gflops;
+};
+
+static void* run_job(void* arg) {
+  struct job* j = arg;
+  pthread_barrier_wait(j->start);
+  j->gflops = measure(j->kernel, j->lanes, j->reps);
+  return NULL;
+}
+
+// measure() on `threads` threads at once, started together: the sum of theirs.
+static double measure_on(int threads, float (*kernel)(long), int lanes, int reps) {
+  if (threads == 1) return measure(kernel, lanes, reps);
+  pthread_t ids[64];
+  struct job jobs[64];
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, (unsigned)threads);
+  for (int t = 0; t < threads; ++t) {
+    jobs[t] = (struct job){kernel, lanes, reps, &start, 0.0};
+    if (pthread_create(&ids[t], NULL, run_job, &jobs[t]) != 0) {
+      fprintf(stderr, "fma_peak: cannot start thread %d\n", t);
+      exit(1);
+    }
+  }
+  double sum = 0;
+  for (int t = 0; t < threads; ++t) {
+    pthread_join(ids[t], NULL);
+    sum += jobs[t].gflops;
+  }
+  pthread_barrier_destroy(&start);
+  return sum;
+}
+
 int main(int argc, char** argv) {
-  int reps = 10;
-  if (argc > 1 && strcmp(argv[1], "--quick") == 0) reps = 3;
+  int reps = 10, threads = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--quick") == 0) {
+      reps = 3;
+    } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      threads = atoi(argv[++i]);
+    } else {
+      fprintf(stderr, "usage: fma_peak [--quick] [--threads N]\n");
+      return 2;
+    }
+  }
+  if (threads < 1 || threads > 64) {
+    fprintf(stderr, "fma_peak: --threads must be 1 to 64\n");
+    return 2;
+  }
   __builtin_cpu_init();
   const int has512 = __builtin_cpu_supports("avx512f");
   const int has256 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const double g512 = has512 ? measure(fma512, 16, reps) : 0.0;
-  const double g256 = has256 ? measure(fma256, 8, reps) : 0.0;
+  const double g512 = has512 ? measure_on(threads, fma512, 16, reps) : 0.0;
+  const double g256 = has256 ? measure_on(threads, fma256, 8, reps) : 0.0;
   const double peak = g512 > g256 ? g512 : g256;
   // 64 multiply-adds per instruction: measure() counts 2 operations per lane.
-  const double vnni = has512 && __builtin_cpu_supports("avx512vnni") ? measure(vnni512, 64, reps) : 0.0;
+  const double vnni =
+      has512 && __builtin_cpu_supports("avx512vnni") ? measure_on(threads, vnni512, 64, reps) : 0.0;
   printf(
-      "{\"avx512_gflops\": %.2f, \"avx2_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_gmacs\": %.2f, "
-      "\"vnni_int8_gops\": %.2f, \"vnni_int8_gmacs\": %.2f}\n",
-      g512, g256, peak, peak / 2, vnni, vnni / 2);
+      "{\"threads\": %d, \"avx512_gflops\": %.2f, \"avx2_gflops\": %.2f, \"peak_gflops\": %.2f, "
+      "\"peak_gmacs\": %.2f, \"vnni_int8_gops\": %.2f, \"vnni_int8_gmacs\": %.2f}\n",
+      threads, g512, g256, peak, peak / 2, vnni, vnni / 2);
   return 0;
 }

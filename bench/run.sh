@@ -30,7 +30,7 @@ fi
 cmake --build "$BUILD" -j"$(nproc)" --target osprey ospreyd service_overhead_bench -- --no-print-directory -s >/dev/null
 
 mkdir -p "$BUILD/bench"
-cc -O2 -Wall -Wextra -o "$BUILD/bench/fma_peak" bench/fma_peak.c
+cc -O2 -Wall -Wextra -pthread -o "$BUILD/bench/fma_peak" bench/fma_peak.c
 cc -O2 -Wall -Wextra -pthread -o "$BUILD/bench/core_stalls" bench/core_stalls.c
 
 if [ ! -f tools/litert/node_modules/.osprey-stamp ] && [ ! -d tools/litert/node_modules/@litertjs ]; then

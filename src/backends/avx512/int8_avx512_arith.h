@@ -1,7 +1,8 @@
 // gemmlowp's and TFLite's fixed-point requantization steps
 // (kernels/ref/quantized/fixed_point.h) on 16 int32 lanes of AVX-512, with
 // a shift per lane or one for all. Self-contained: it opens its own AVX-512
-// region, so include it at file scope.
+// region (F/BW/VL/DQ, whatever OSPREY_AVX512_TARGET the includer has set),
+// so include it at file scope; code built for more features inlines it.
 #pragma once
 
 #include <cstdint>
@@ -9,9 +10,13 @@
 #include "backends/avx512/intrinsics.h"
 
 // The functions run only where the level (int8_cpu.h) says the CPU has AVX-512.
+#pragma push_macro("OSPREY_AVX512_TARGET")
+#undef OSPREY_AVX512_TARGET
 #include "backends/avx512/avx512_target_begin.h"
 
+// Internal to each file: files built for different features include it.
 namespace osprey::int8_avx512 {
+namespace {
 
 // gemmlowp's SaturatingRoundingDoublingHighMul for 16 lanes; `b` is a
 // multiplier >= 0, so the one saturating case (both INT32_MIN) cannot occur.
@@ -86,6 +91,8 @@ inline __m512i multiply_single_rounding(__m512i x, __m512i multiplier, int total
   return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
 
+}  // namespace
 }  // namespace osprey::int8_avx512
 
 #include "backends/avx512/avx512_target_end.h"
+#pragma pop_macro("OSPREY_AVX512_TARGET")

@@ -55,6 +55,24 @@
 //     last dim (either order): the reference's requantization (XNNPACK's fp32
 //     or TFLite's fixed point, ref/quantized/elementwise.h) 16 lanes at a
 //     time, with the fused activation's clamp.
+//
+// TRANSPOSE_CONV (int8_transpose_conv.cpp), int8 or uint8, constant weights
+// (per-tensor, or per-channel int8) and bias, any window and stride the
+// reference takes, SAME or VALID, a fused RELU/RELU6/RELU_N1_TO_1: per input
+// row and kernel row a GEMM on vpmaddwd (the VNNI level runs the same code;
+// the AVX2 level 8 lanes at a time, int8_transpose_conv_avx2.cpp), added into
+// int32 output rows.
+//
+// PAD and PADV2 filling with the zero point (int8_pad.cpp) that no
+// convolution takes, over height, width and channels: rows of memcpy and
+// memset, pixels whose channels are padded at the end one masked load and
+// store per 64 bytes (XNNPACK's PAD copies such pixels slowly).
+//
+// RESIZE_BILINEAR (int8_resize.cpp), int8 or uint8 with input and output
+// sharing parameters, at the avx512 and vnni levels with LiteRT's arithmetic
+// only: XNNPACK's 11-bit weights in int32 lanes, 16 channels a vector, on
+// the reference's own taps (ref/quantized/bilinear_taps.h); a task per
+// output row.
 #pragma once
 
 #include <memory>
@@ -84,6 +102,12 @@ std::unique_ptr<Kernel> make_int8_depthwise_conv_after_pad(const Graph& graph, c
                                                            std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_prelu(const Graph& graph, const Op& op, Int8Level level,
                                         std::shared_ptr<pthreadpool> pool);
+// A PAD of int8_pad.h's kind (zero-point fill, any of height, width and
+// channels) as a copy, at the avx512 and vnni levels; null otherwise.
+std::unique_ptr<Kernel> make_int8_pad(const Graph& graph, const Op& op, Int8Level level,
+                                      std::shared_ptr<pthreadpool> pool);
+std::unique_ptr<Kernel> make_int8_resize_bilinear(const Graph& graph, const Op& op, Int8Level level,
+                                                  std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Level level,
                                         std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
@@ -93,5 +117,8 @@ std::unique_ptr<Kernel> make_int8_mean(const Graph& graph, const Op& op, Int8Lev
 // Its kernel reads both operands as inputs 0 and 1, in the op's order.
 std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Level level,
                                       std::shared_ptr<pthreadpool> pool);
+// TRANSPOSE_CONV: its kernel's input is the op's data input (input 2), not input 0.
+std::unique_ptr<Kernel> make_int8_transpose_conv(const Graph& graph, const Op& op, Int8Level level,
+                                                 std::shared_ptr<pthreadpool> pool);
 
 }  // namespace osprey

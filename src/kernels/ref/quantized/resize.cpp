@@ -12,11 +12,11 @@
 // away from zero) can differ from this by one; the float-registered kernel in
 // ../resize.cpp implements that one and runs when the TFLite arithmetic is
 // selected (fixed_point.h). Input and output share their parameters.
-#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "kernels/kernel.h"
+#include "kernels/ref/quantized/bilinear_taps.h"
 #include "kernels/ref/quantized/common.h"
 
 namespace osprey::ref {
@@ -26,10 +26,7 @@ extern const KernelFactory resize_bilinear_kernel;  // src/kernels/ref/resize.cp
 namespace osprey::ref::quantized {
 namespace {
 
-struct Tap {
-  int64_t lo = 0, hi = 0;
-  int32_t weight = 0;  // Q11
-};
+using Tap = quant::BilinearTap;
 
 class ResizeBilinear final : public Kernel {
  public:
@@ -65,8 +62,8 @@ class ResizeBilinear final : public Kernel {
     oh_ = oh;
     ow_ = ow;
     out.shape = {n_, oh, ow, c_};
-    rows_ = taps(ih_, oh, align, half);
-    cols_ = taps(iw_, ow, align, half);
+    rows_ = quant::bilinear_taps(ih_, oh, align, half);
+    cols_ = quant::bilinear_taps(iw_, ow, align, half);
   }
 
   void eval(KernelContext& ctx) override {
@@ -82,25 +79,6 @@ class ResizeBilinear final : public Kernel {
   }
 
  private:
-  static std::vector<Tap> taps(int in, int out, bool align, bool half) {
-    const float scale = static_cast<float>(in - (align ? 1 : 0)) / static_cast<float>(out - (align ? 1 : 0));
-    const int64_t max_index = in - 1;
-    std::vector<Tap> t(static_cast<size_t>(out));
-    for (int i = 0; i < out; ++i) {
-      float pos = static_cast<float>(i) * scale;
-      if (!align && half) {
-        pos += 0.5f * scale - 0.5f;
-        pos = std::min(std::max(pos, 0.0f), static_cast<float>(max_index));
-      }
-      if (align && out == 1) pos = 0;
-      Tap& tap = t[static_cast<size_t>(i)];
-      tap.lo = std::min<int64_t>(static_cast<int64_t>(pos), max_index);
-      tap.hi = std::min<int64_t>(tap.lo + 1, max_index);
-      tap.weight = static_cast<int32_t>(std::lrint((pos - static_cast<float>(tap.lo)) * 2048.0f));
-    }
-    return t;
-  }
-
   template <typename T>
   void run(const T* in, T* out) const {
     for (int b = 0; b < n_; ++b) {
