@@ -9,6 +9,7 @@
 #include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_microkernels.h"
 #include "backends/avx512/int8_pad.h"
+#include "backends/avx512/intrinsics.h"
 #include "backends/op_checks.h"
 #include "core/error.h"
 
@@ -25,6 +26,13 @@ constexpr int64_t kPixelLanesPerTask = 256;
 // The windows and strides the sweep tests cover (the tile itself takes any).
 constexpr int kMaxWindow = 7;
 constexpr int kMaxStride = 4;
+
+// A first layer over 3 channels (RGB) reads a copy with 4 bytes a pixel, the
+// fourth 0: a window row is then whole dwords, and 16 windows a step of 1 or
+// 2 dwords apart, which the pixel-lane tiles need; 3 bytes a pixel took a
+// tile of 6 pixels, with a scalar load and broadcast each dword, over 4x as
+// long (face_detection_full_range's first layer).
+constexpr int kWidenedCin = 4;
 
 struct Claim {
   Int8ConvGeometry g;
@@ -77,6 +85,27 @@ bool claims(const Graph& graph, const Op& op, const Int8SpatialPad* pad, Claim& 
   return true;
 }
 
+#include "backends/avx512/avx512_target_begin.h"
+
+// `pixels` pixels of 3 bytes at `from` to 4 bytes each at `to`, the fourth
+// byte 0: 16 at a time, each 128-bit lane 4 pixels (12 bytes of a dword
+// permutation spread by a byte shuffle).
+void widen_pixels(const uint8_t* from, int pixels, uint8_t* to) {
+  const __m512i dwords = _mm512_setr_epi32(0, 1, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9, 9, 10, 11, 12);
+  const __m512i spread =
+      _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11, -1));
+  for (int p = 0; p < pixels; p += 16) {
+    const int n = std::min(16, pixels - p);
+    const __mmask64 in = (__mmask64{1} << (3 * n)) - 1;
+    const __mmask64 out = n == 16 ? ~__mmask64{0} : (__mmask64{1} << (4 * n)) - 1;
+    const __m512i bytes = _mm512_maskz_loadu_epi8(in, from + 3 * static_cast<size_t>(p));
+    _mm512_mask_storeu_epi8(to + 4 * static_cast<size_t>(p), out,
+                            _mm512_shuffle_epi8(_mm512_permutexvar_epi32(dwords, bytes), spread));
+  }
+}
+
+#include "backends/avx512/avx512_target_end.h"
+
 // Whether a tap reads a whole window row (int8_microkernels.h): with fewer
 // input channels than a vector's 16 groups of 4, per-pixel taps would leave
 // most of each group's bytes and the tile's time unused.
@@ -94,15 +123,17 @@ Int8ConvGeometry padded_geometry(const Claim& c) {
   return g;
 }
 
-// Packs the filter [cout, kh, kw, cin] and folds the bias and zero points (int8_microkernels.h).
-Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
+// Packs the filter [cout, kh, kw, cin] and folds the bias and zero points
+// (int8_microkernels.h); for `tile_cin` channels a pixel in what the tiles
+// read, those past the filter's with weight 0.
+Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq, int tile_cin) {
   Int8ConvWeights w;
   const bool rows = row_taps(c);
-  w.cin = c.cin;
+  w.cin = tile_cin;
   w.cout = c.cout;
   w.kh = c.kh;
   w.kw = rows ? 1 : c.kw;
-  w.depth = rows ? c.kw * c.cin : c.cin;
+  w.depth = rows ? c.kw * tile_cin : tile_cin;
   w.groups = (w.depth + 3) / 4;
   w.blocks = (c.cout + kInt8ConvBlock - 1) / kInt8ConvBlock;
   const int taps = w.kh * w.kw;
@@ -119,7 +150,7 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) {
             int8_byte_weight(rq, bytes[(static_cast<size_t>(oc) * filter_taps + t) * c.cin + ic]);
         sum += weight.sum_term;
         // Its packed tap, and its byte in that tap.
-        const int tap = rows ? t / c.kw : t, d = rows ? (t % c.kw) * c.cin + ic : ic;
+        const int tap = rows ? t / c.kw : t, d = rows ? (t % c.kw) * tile_cin + ic : ic;
         const size_t at = static_cast<size_t>(oc / kInt8ConvBlock) * taps * tap_bytes + tap * tap_bytes +
                           static_cast<size_t>(d / 4) * kInt8ConvBlock * 4 +
                           static_cast<size_t>(oc % kInt8ConvBlock) * 4 + d % 4;
@@ -172,30 +203,40 @@ void run_task(void* context, size_t chunk, size_t block) {
 
 class Int8ConvKernel final : public Kernel {
  public:
-  // `tile_g`: what the tiles read, g itself or (row taps) a padded copy's geometry.
-  Int8ConvKernel(Int8ConvWeights w, Int8ConvGeometry g, Int8ConvGeometry tile_g,
+  // `tile_g`: what the tiles read, g itself or (row taps) a padded copy's
+  // geometry; `cin`: the input's channels, w.cin or (widened) 3.
+  Int8ConvKernel(Int8ConvWeights w, int cin, Int8ConvGeometry g, Int8ConvGeometry tile_g,
                  const Int8Microkernels* kernels, std::shared_ptr<pthreadpool> pool)
-      : w_(std::move(w)), g_(g), tile_g_(tile_g), kernels_(kernels), pool_(std::move(pool)) {
-    if (tile_g_.h != g_.h || tile_g_.w != g_.w) {
-      // What eval does not copy over stays the zero point.
+      : w_(std::move(w)), cin_(cin), g_(g), tile_g_(tile_g), kernels_(kernels), pool_(std::move(pool)) {
+    if (tile_g_.h != g_.h || tile_g_.w != g_.w || w_.cin != cin_) {
+      // What eval does not copy over stays the zero point, and a widened
+      // pixel's fourth byte 0 (int8_microkernels.h: it adds nothing).
       padded_.assign(static_cast<size_t>(g_.n) * tile_g_.h * tile_g_.w * w_.cin,
                      static_cast<uint8_t>(w_.rq.input_zero_point));
+      if (w_.cin != cin_) {
+        for (size_t i = kWidenedCin - 1; i < padded_.size(); i += kWidenedCin) padded_[i] = 0;
+      }
     }
   }
 
   void prepare(KernelContext& ctx) override {
-    check_built_shapes(ctx, "int8 convolution", Shape({g_.n, g_.h, g_.w, w_.cin}),
+    check_built_shapes(ctx, "int8 convolution", Shape({g_.n, g_.h, g_.w, cin_}),
                        Shape({g_.n, g_.oh, g_.ow, w_.cout}));
   }
 
   void eval(KernelContext& ctx) override {
     const uint8_t* input = ctx.input(0).data_as<uint8_t>();
     if (!padded_.empty()) {
-      const size_t row = static_cast<size_t>(g_.w) * w_.cin;
+      const size_t row = static_cast<size_t>(g_.w) * cin_;
       for (int b = 0; b < g_.n; ++b) {
         for (int y = 0; y < g_.h; ++y) {
           const size_t at = (static_cast<size_t>(b) * tile_g_.h + y + g_.pad_top) * tile_g_.w + g_.pad_left;
-          std::memcpy(padded_.data() + at * w_.cin, input + (static_cast<size_t>(b) * g_.h + y) * row, row);
+          const uint8_t* from = input + (static_cast<size_t>(b) * g_.h + y) * row;
+          if (w_.cin == cin_) {
+            std::memcpy(padded_.data() + at * w_.cin, from, row);
+          } else {
+            widen_pixels(from, g_.w, padded_.data() + at * w_.cin);
+          }
         }
       }
       input = padded_.data();
@@ -211,6 +252,7 @@ class Int8ConvKernel final : public Kernel {
 
  private:
   Int8ConvWeights w_;
+  int cin_;
   Int8ConvGeometry g_;       // the op's
   Int8ConvGeometry tile_g_;  // what the tiles read
   std::vector<uint8_t> padded_;
@@ -233,9 +275,15 @@ std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8Spatial
   const Int8Microkernels* kernels = int8_microkernels(level);
   if (!kernels) return nullptr;
   const Int8ConvGeometry tile_g = row_taps(c) ? padded_geometry(c) : c.g;
-  Int8ConvWeights w = pack(c, in(graph, op, 1), std::move(rq));
+  if (row_taps(c) && c.cin == kWidenedCin - 1) {
+    Int8ConvWeights w = pack(c, in(graph, op, 1), rq, kWidenedCin);
+    w.pixel_lanes_step = pixel_lanes_step(c, w, tile_g);
+    if (w.pixel_lanes_step != 0)
+      return std::make_unique<Int8ConvKernel>(std::move(w), c.cin, c.g, tile_g, kernels, std::move(pool));
+  }
+  Int8ConvWeights w = pack(c, in(graph, op, 1), std::move(rq), c.cin);
   w.pixel_lanes_step = pixel_lanes_step(c, w, tile_g);
-  return std::make_unique<Int8ConvKernel>(std::move(w), c.g, tile_g, kernels, std::move(pool));
+  return std::make_unique<Int8ConvKernel>(std::move(w), c.cin, c.g, tile_g, kernels, std::move(pool));
 }
 
 }  // namespace
