@@ -110,65 +110,75 @@ int runnable_tasks() {
   return *p == '/' ? running : -1;
 }
 
-// The fastest of a few timed runs of two kinds: [0] on the caller alone,
-// [1] split over the threads. In integer clock ticks: floating point here
-// would set the caller's MXCSR flags.
-struct BestOfTwo {
-  uint32_t samples[2] = {0, 0};
-  int64_t best[2] = {0, 0};
+// The fastest of a few timed runs of each of N kinds. In integer clock
+// ticks: floating point here would set the caller's MXCSR flags.
+template <int N>
+struct BestOf {
+  uint32_t samples[N] = {};
+  int64_t best[N] = {};
 
-  void record(bool split, Clock::duration took, uint32_t limit) {
-    uint32_t& n = samples[split];
-    if (n < limit) best[split] = n++ == 0 ? took.count() : std::min(best[split], took.count());
+  void record(int kind, Clock::duration took, uint32_t limit) {
+    uint32_t& n = samples[kind];
+    if (n < limit) best[kind] = n++ == 0 ? took.count() : std::min(best[kind], took.count());
   }
-  // Splitting kept: measured at least (100 - gain_percent)% faster.
-  bool split_wins(int64_t gain_percent) const { return best[1] * 100 < best[0] * gain_percent; }
+  // Kind `a` measured at least (100 - gain_percent)% faster than kind `b`,
+  // or measured where `b` was not (its runs all disturbed).
+  bool wins(int a, int b, int64_t gain_percent) const {
+    return samples[a] > 0 && (samples[b] == 0 || best[a] * 100 < best[b] * gain_percent);
+  }
 };
 
-// What the pool learned about one parallel operation.
+// What the pool learned about one parallel operation: [0] on the caller
+// alone, [1] split.
 struct OpStats {
   explicit OpStats(uint64_t k = 0) : key(k) {}
   uint64_t key;
   uint32_t runs = 0;  // since learning (re)started
-  BestOfTwo timing;
+  BestOf<2> timing;
 
   bool split() const {
     if (timing.samples[1] < kLearnRuns) return true;
     if (timing.samples[0] < kLearnRuns) return false;
-    return timing.split_wins(kSplitGainPercent);
+    return timing.wins(1, 0, kSplitGainPercent);
   }
   void record(bool was_split, Clock::duration took) {
-    timing.record(was_split, took, kLearnRuns);
+    timing.record(was_split ? 1 : 0, took, kLearnRuns);
     if (++runs >= kRelearnRuns) *this = OpStats(key);
   }
+};
+
+// How a model's inference runs its parallel operations.
+enum class ModelMode : uint8_t {
+  kSplitAll,      // every one split
+  kCaller,        // every one on the caller alone
+  kSplitLearned,  // each as it learned (OpStats)
 };
 
 // What the pool learned about one model (an interpreter's inferences, from
 // its first parallel operation to its last). Splitting an operation leaves
 // half of its output in the other core's cache, and the operations after it
-// pay for that: timing operations one by one cannot see it. So a model's
-// first inferences go: kLearnRuns split (its operations time the split),
-// kLearnRuns all on the caller (they time that, and so does the model),
-// kLearnRuns split as the operations learned (the model times that); then
-// the faster of the model's two modes is kept.
+// pay for that: timing operations one by one cannot see it, and a model
+// whose operations each chose can run slower than all split and than all on
+// the caller. So a model's first inferences go kLearnRuns in each mode, in
+// ModelMode's order (the operations time the split in the first and the
+// caller in the second); then the fastest mode is kept, a split one only if
+// it beats the caller by 5%.
 struct ModelStats {
   explicit ModelStats(const void* o = nullptr) : owner(o) {}
   const void* owner;
   uint32_t first_step = 0, last_step = 0;
   uint32_t inferences = 0;  // begun since learning (re)started
-  uint32_t index = 0;       // the current inference's place among them
   bool in_inference = false;
-  bool split_now = true;   // this inference's mode
-  bool disturbed = false;  // an operation of it had to run on the caller (busy machine)
+  ModelMode mode = ModelMode::kSplitAll;  // this inference's
+  bool disturbed = false;                 // an operation of it had to run on the caller (busy machine)
   Clock::time_point start{}, end{};
-  BestOfTwo timing;
+  BestOf<3> timing;  // by ModelMode
 
   // Called with every parallel operation of the model before it runs.
   void begin_op(const OpSite& site, Clock::time_point now) {
     const bool first = site.call == 0 && (site.step <= first_step || site.step < last_step);
     if (!in_inference || first || site.step < last_step) {
-      if (in_inference && !disturbed && index >= kLearnRuns)
-        timing.record(split_now, end - start, kLearnRuns);
+      if (in_inference && !disturbed) timing.record(static_cast<int>(mode), end - start, kLearnRuns);
       begin_inference(now);
       first_step = site.step;
     }
@@ -181,11 +191,16 @@ struct ModelStats {
       inferences = 0;
       timing = {};
     }
-    index = inferences++;
+    const uint32_t index = inferences++;
     if (index < 3 * kLearnRuns) {
-      split_now = index < kLearnRuns || index >= 2 * kLearnRuns;
+      mode = static_cast<ModelMode>(index / kLearnRuns);
     } else {
-      split_now = timing.split_wins(kModelSplitGainPercent);
+      constexpr int kAll = static_cast<int>(ModelMode::kSplitAll);
+      constexpr int kLearned = static_cast<int>(ModelMode::kSplitLearned);
+      const int split = timing.wins(kLearned, kAll, 100) ? kLearned : kAll;
+      mode = timing.wins(split, static_cast<int>(ModelMode::kCaller), kModelSplitGainPercent)
+                 ? static_cast<ModelMode>(split)
+                 : ModelMode::kCaller;
     }
     in_inference = true;
     disturbed = false;
@@ -409,7 +424,8 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
   }
   OpStats* learned = site.key != 0 ? &s.ops[site.key & (kSites - 1)] : nullptr;
   if (learned && learned->key != site.key) *learned = OpStats(site.key);
-  if ((model && !model->split_now) || (learned && !learned->split())) {
+  const ModelMode mode = model ? model->mode : ModelMode::kSplitLearned;
+  if (mode == ModelMode::kCaller || (mode == ModelMode::kSplitLearned && learned && !learned->split())) {
     g_unsplit_ops.fetch_add(1, std::memory_order_relaxed);
     on_caller(false);
     if (learned) learned->record(false, Clock::now() - start);
@@ -488,7 +504,7 @@ int ThreadPool::active_threads() const {
   // for one thread serve it best.
   std::lock_guard lock(state_->run_mutex);
   const ModelStats* model = state_->find_model(current_step_site().owner);
-  if (model && !model->split_now) return 1;
+  if (model && model->mode == ModelMode::kCaller) return 1;
   return threads_;
 }
 

@@ -11,11 +11,10 @@
 //  - Workers spin at most kWorkerSpin for the next operation, then sleep.
 //
 // Every pool learns where splitting pays. It times each operation's first
-// runs split and on the caller alone and keeps the faster; then, per model,
-// whole inferences split as learned against all on the caller (a split
-// leaves half of each output in the other core's cache, a cost the next
-// operations pay), and keeps the faster. It learns again every few hundred
-// runs.
+// runs split and on the caller alone; then, per model, whole inferences all
+// split, all on the caller, and each operation as it learned (a split leaves
+// half of each output in the other core's cache, a cost the next operations
+// pay), and keeps the fastest. It learns again every few hundred runs.
 //
 // A pool made for the default thread count (make_thread_pool(0)) also
 // watches the machine: while other tasks are runnable on the cores its
@@ -93,8 +92,8 @@ class ThreadPool {
   // serialised. `disable_denormals` sets FTZ/DAZ on every thread running
   // items for the operation (pthreadpool's PTHREADPOOL_FLAG_DISABLE_DENORMALS).
   // `site` (from site_of) names the operation: the pool times its first runs
-  // split and on the caller alone and keeps the faster, and then, per owner,
-  // whole inferences split as learned against all on the caller.
+  // split and on the caller alone, and then, per owner, whole inferences
+  // all split, all on the caller and split as learned, and keeps the fastest.
   void run(size_t count, Items items, const void* job, bool disable_denormals, bool yield_workers,
            const OpSite& site = {});
   // The site of the operation about to run: the interpreter step the calling

@@ -2,7 +2,8 @@
 // grid shape runs exactly once with the right tile, on pools of 1-4 threads
 // and on none; denormals are flushed only when asked; XNNPACK's calls reach
 // this pool; a pool whose workers are stalled falls back to the caller; an
-// operation (or a model) that runs faster on the caller alone learns to; a default pool
+// operation (or a model) that runs faster on the caller alone learns to, and
+// a model faster with all its operations split keeps them split; a default pool
 // stops splitting while another task wants the cores.
 #include <gtest/gtest.h>
 #include <immintrin.h>
@@ -260,6 +261,39 @@ TEST(ThreadPool, AModelWhoseInferencesSplitBadlyRunsOnTheCaller) {
   for (int i = 0; i < 3; ++i) inference();
   EXPECT_EQ(job.on_workers.load(), 0);
   EXPECT_EQ(thread_pool_stats().unsplit_ops - before.unsplit_ops, 6u);
+}
+
+// A model whose operations, each where it learned to run, make slower
+// inferences than all of them split keeps them all split. Here the second
+// step splits badly on its own, but on the caller alone right after a split
+// first step it is slow (as when it reads what the other core wrote).
+TEST(ThreadPool, AModelFasterAllSplitThanAsItsOperationsLearnedStaysSplit) {
+  ThreadPool pool(2, /*adaptive=*/false);
+  SleepJob wide{.caller_us = 1000, .worker_us = 1000};
+  struct Narrow {
+    std::atomic<bool> after_split{false};
+    static void items(const void* p, size_t begin, size_t end) {
+      const auto* n = static_cast<const Narrow*>(p);
+      // Both items in one call: the caller alone (a split hands out one at a time).
+      const bool alone = end - begin == 2;
+      const int us = alone && n->after_split.load() ? 3000 : alone ? 100 : begin == 0 ? 100 : 400;
+      std::this_thread::sleep_for(std::chrono::microseconds(us));
+    }
+  } narrow;
+  const int owner = 0;
+  const auto inference = [&] {
+    const int before = wide.on_workers.load();
+    pool.run(16, SleepJob::items, &wide, false, false, OpSite{.key = 200, .owner = &owner, .step = 0});
+    narrow.after_split = wide.on_workers.load() != before;
+    pool.run(2, Narrow::items, &narrow, false, false, OpSite{.key = 201, .owner = &owner, .step = 1});
+  };
+  // 3 inferences all split, 3 on the caller, 3 as the operations learned
+  // (the second on the caller: 0.2 ms there against 0.4 split).
+  for (int i = 0; i < 9; ++i) inference();
+  const ThreadPoolStats before = thread_pool_stats();
+  for (int i = 0; i < 3; ++i) inference();
+  EXPECT_EQ(thread_pool_stats().unsplit_ops - before.unsplit_ops, 0u);
+  EXPECT_EQ(thread_pool_stats().parallel_ops - before.parallel_ops, 6u);
 }
 
 // While another task of this machine keeps a core busy, a default pool (one
