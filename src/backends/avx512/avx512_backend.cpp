@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "backends/avx512/add.h"
 #include "backends/avx512/depthwise_conv.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/sparse_conv.h"
@@ -89,6 +90,19 @@ bool claims_depthwise(const Graph& g, const Op& op, const SpatialPad& pad, Depth
   }
   shape = {k, opt.stride_h, input.dim(3), y.before + pad.top, x.before + pad.left, range.min, range.max};
   return true;
+}
+
+// Whether the ADD kernel runs `op`: two float32 tensors computed at run time,
+// both of the output's shape (no broadcasting); `range` is its clamp.
+bool claims_add(const Graph& g, const Op& op, Range& range) {
+  if (op.index < 0 || op.code != static_cast<int32_t>(OpCode::kAdd) || !add_supported()) return false;
+  if (*io_mismatch(op, 2, 2, 1)) return false;
+  const Tensor& a = in(g, op, 0);
+  const Tensor& b = in(g, op, 1);
+  const Tensor& output = out(g, op);
+  if (!is_activation(a) || !is_activation(b) || !is_activation(output)) return false;
+  if (a.shape != output.shape || b.shape != output.shape) return false;
+  return activation_range(options_of<ElementwiseOptions>(op).activation, range);
 }
 
 // Whether `op` is a PAD (or PADV2) of height and width with zeros over a
@@ -214,6 +228,17 @@ std::vector<DelegatedRun> Avx512Backend::partition(const Graph& graph, const std
                                     range.min, range.max, pool_);
       run.name = "OSPREY-SPARSE(" + name + ")";
       run.inputs = {op.inputs[0]};
+    } else if (options_.add && claims_add(graph, op, range)) {
+      run.first_step = run.last_step = s;
+      name = step_name(op);
+      Range clamp;
+      if (clamp_follows(graph, ops, s, last_read, clamp)) {
+        range = {std::max(range.min, clamp.min), std::min(range.max, clamp.max)};
+        name += " + " + step_name(*ops[static_cast<size_t>(++run.last_step)]);
+      }
+      run.kernel = make_add(range.min, range.max, pool_);
+      run.name = "OSPREY(" + name + ")";
+      run.inputs = {op.inputs[0], op.inputs[1]};
     } else if (!options_.depthwise) {
       continue;
     } else if (claims_depthwise(graph, op, SpatialPad{}, shape)) {

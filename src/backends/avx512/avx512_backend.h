@@ -1,8 +1,9 @@
 // osprey's own AVX-512 kernels as a backend ("osprey-avx512"), for the ops
 // where Debian's XNNPACK is slow: 1x1 convolutions with mostly-zero weights
-// (sparse_conv.h) and 3x3/5x5 depthwise convolutions (depthwise_conv.h),
-// each with the zero PAD before it and the RELU/RELU6/RELU_N1_TO_1 after it
-// folded in where only it reads them; and int8/uint8 dense (up to 7x7) and
+// (sparse_conv.h), 3x3/5x5 depthwise convolutions (depthwise_conv.h), each
+// with the zero PAD before it and the RELU/RELU6/RELU_N1_TO_1 after it
+// folded in where only it reads them, and ADDs of two tensors of one shape
+// (add.h: XNNPACK runs them on one thread); and int8/uint8 dense (up to 7x7) and
 // depthwise 3x3/5x5 convolutions with VNNI, plain AVX-512 or AVX2 (int8_cpu.h),
 // PRELU, AVERAGE_POOL_2D and the one-input ops XNNPACK has no integer form
 // for (int8_kernels.h), bit-exact to the integer reference kernels. On a CPU
@@ -27,6 +28,9 @@ struct Avx512Options {
   // 3x3 and 5x5 depthwise convolutions (stride 1 or 2, multiplier 1, no
   // dilation) run on the depthwise kernel.
   bool depthwise = true;
+  // ADDs of two float32 tensors of one shape run on the ADD kernel (add.h),
+  // split over the threads as the operations around them are.
+  bool add = true;
   // int8/uint8 dense convolutions (windows up to 7x7), 3x3/5x5 depthwise
   // convolutions and the elementwise and pooling ops of int8_kernels.h run on
   // the int8 kernels at the level int8_level() gives.

@@ -1,0 +1,94 @@
+// Generated sweeps around osprey's AVX-512 float ADD kernel
+// (backends/avx512/add.h: two tensors of one shape, 16 lanes a vector, 4096
+// floats a task): sizes below, at and above the vector and the task, every
+// fused activation, on 1 and 2 threads; and the ADDs it does not take
+// (broadcasting, a constant input), which XNNPACK must run. Each case runs on
+// every backend and must equal the reference kernel byte for byte: one
+// float addition and a clamp leave no room for another order.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "backends/avx512/add.h"
+#include "kernels/op_tester.h"
+
+namespace osprey {
+namespace {
+
+using testing::kOspreyAvx512;
+using testing::kXnnpack;
+using testing::OpTester;
+
+struct Case {
+  Shape a{1, 3, 5, 16}, b{1, 3, 5, 16};
+  bool b_constant = false;
+  Activation activation = Activation::kNone;
+};
+
+void check(const Case& c) {
+  SCOPED_TRACE(fmt::format("{} + {}{} act {}", shape_str(c.a), shape_str(c.b),
+                           c.b_constant ? " (constant)" : "", static_cast<int>(c.activation)));
+  std::mt19937 rng(static_cast<uint32_t>(c.a.size() * 7919 + c.a.back() * 131 + c.b.back()));
+  const auto count = [](const Shape& s) {
+    int64_t n = 1;
+    for (int32_t d : s) n *= d;
+    return n;
+  };
+  OpTester t;
+  // Values in [-8, 8): every clamp bound has values on both sides.
+  auto values = [&](const Shape& s) {
+    std::vector<float> v = testing::uniform_floats(count(s), rng);
+    for (float& x : v) x *= 8.0f;
+    return v;
+  };
+  t.add_input<float>(c.a, values(c.a));
+  t.add_input<float>(c.b, values(c.b), c.b_constant);
+  t.add_output(DType::kFloat32);
+  ElementwiseOptions o;
+  o.activation = c.activation;
+  t.set_op(OpCode::kAdd, o);
+  t.set_threads({1, 2});
+  t.set_tolerance(testing::Tolerance::kExact);
+  const bool own = add_supported() && c.a == c.b && !c.b_constant;
+  t.expect_claim(own ? kOspreyAvx512 : kXnnpack);
+  t.run();
+}
+
+TEST(AddSweep, SizesAroundTheVectorAndTheTask) {
+  for (int32_t n : {1, 15, 16, 17, 100, 4095, 4096, 4097, 8192 + 33, 3 * 4096}) {
+    Case c;
+    c.a = c.b = Shape{1, n};
+    check(c);
+  }
+  Case image;  // a residual connection's shape, several tasks
+  image.a = image.b = Shape{1, 24, 24, 40};
+  check(image);
+}
+
+TEST(AddSweep, EveryActivation) {
+  for (Activation a : {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1}) {
+    for (int32_t channels : {7, 64}) {
+      Case c;
+      c.a = c.b = Shape{1, 9, 11, channels};
+      c.activation = a;
+      check(c);
+    }
+  }
+}
+
+TEST(AddSweep, BroadcastsAndConstantsStayWithXnnpack) {
+  Case bias;
+  bias.b = Shape{16};
+  check(bias);
+  Case channels;
+  channels.b = Shape{1, 1, 1, 16};
+  check(channels);
+  Case constant;
+  constant.b_constant = true;
+  check(constant);
+}
+
+}  // namespace
+}  // namespace osprey
