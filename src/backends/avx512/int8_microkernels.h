@@ -37,6 +37,8 @@ inline constexpr int kInt8ConvBlock = 64;
 // window row, kw pixels of cin channels, from an input padded beforehand so
 // that every window lies inside it. Then kw here is 1.
 struct Int8ConvWeights {
+  // cin: bytes a pixel of what the tiles read, the input's channels or, for
+  // 3 widened to 4, 4 (int8_conv.cpp).
   int cin = 0, cout = 0, kh = 0, kw = 0;
   int depth = 0;                 // bytes a tap reads: cin, or the filter's kw * cin
   int groups = 0;                // ceil(depth / 4)
