@@ -2,7 +2,8 @@
 // (backends/avx512/add.h: two tensors of one shape, 16 lanes a vector, 4096
 // floats a task): sizes below, at and above the vector and the task, every
 // fused activation, on 1 and 2 threads; and the ADDs it does not take
-// (broadcasting, a constant input), which XNNPACK must run. Each case runs on
+// (broadcasting, a constant input), which XNNPACK must run; a RELU6 after it
+// becomes part of its clamp. Each case runs on
 // every backend and must equal the reference kernel byte for byte: one
 // float addition and a clamp leave no room for another order.
 #include <fmt/format.h>
@@ -13,6 +14,9 @@
 
 #include "backends/avx512/add.h"
 #include "kernels/op_tester.h"
+#include "model/tflite_schema_generated.h"
+#include "runtime/interpreter.h"
+#include "support/model_builder.h"
 
 namespace osprey {
 namespace {
@@ -88,6 +92,28 @@ TEST(AddSweep, BroadcastsAndConstantsStayWithXnnpack) {
   Case constant;
   constant.b_constant = true;
   check(constant);
+}
+
+TEST(AddSweep, AReluAfterItBecomesItsClamp) {
+  testing::ModelBuilder m;
+  const int a = m.activation({1, 6, 7, 24});
+  const int b = m.activation({1, 6, 7, 24});
+  const int sum = m.activation({1, 6, 7, 24});
+  m.op(tfl::BuiltinOperator::ADD, {a, b}, {sum}, [](flatbuffers::FlatBufferBuilder& fb) {
+    return std::make_pair(tfl::BuiltinOptions::AddOptions,
+                          tfl::CreateAddOptions(fb, tfl::ActivationFunctionType::RELU_N1_TO_1).Union());
+  });
+  const int relu = m.activation({1, 6, 7, 24});
+  m.op(tfl::BuiltinOperator::RELU6, {sum}, {relu});
+  m.output(relu);
+  const std::vector<uint8_t> bytes = m.finish();
+  if (add_supported()) {
+    testing::TestBackend backend = testing::make_test_backend(kOspreyAvx512, 1);
+    auto interp = Interpreter::from_buffer(bytes, "add+relu6", backend.options);
+    ASSERT_EQ(interp->plan_info().size(), 1u);
+    EXPECT_EQ(interp->plan_info()[0].name, "OSPREY(ADD #0 + RELU6 #1)");
+  }
+  testing::check_model(bytes, testing::Tolerance::kExact);
 }
 
 }  // namespace

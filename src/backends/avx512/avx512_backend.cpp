@@ -152,6 +152,16 @@ std::string step_name(const Op& op) {
   return fmt::format("{} #{}", op.name(), op.index);
 }
 
+// Takes a clamp that alone reads `run`'s last step's output (clamp_follows)
+// into `run`: its step, its name and `range`.
+void fold_clamp(const Graph& g, const std::vector<const Op*>& ops, const std::vector<int>& last_read,
+                DelegatedRun& run, std::string& name, Range& range) {
+  Range clamp;
+  if (!clamp_follows(g, ops, run.last_step, last_read, clamp)) return;
+  range = {std::max(range.min, clamp.min), std::min(range.max, clamp.max)};
+  name += " + " + step_name(*ops[static_cast<size_t>(++run.last_step)]);
+}
+
 // osprey's int8 kernel for `op` at `level`, or null.
 std::unique_ptr<Kernel> int8_kernel(const Graph& g, const Op& op, Int8Level level,
                                     const std::shared_ptr<pthreadpool>& pool) {
@@ -218,11 +228,7 @@ std::vector<DelegatedRun> Avx512Backend::partition(const Graph& graph, const std
                claims_sparse_conv(graph, op, options_.sparse_min_zeros, range)) {
       run.first_step = run.last_step = s;
       name = step_name(op);
-      Range clamp;
-      if (clamp_follows(graph, ops, s, last_read, clamp)) {
-        range = {std::max(range.min, clamp.min), std::min(range.max, clamp.max)};
-        name += " + " + step_name(*ops[static_cast<size_t>(++run.last_step)]);
-      }
+      fold_clamp(graph, ops, last_read, run, name, range);
       const Tensor& filter = in(graph, op, 1);
       run.kernel = make_sparse_conv(filter.data_as<float>(), bias_of(graph, op), filter.dim(0), filter.dim(3),
                                     range.min, range.max, pool_);
@@ -231,11 +237,7 @@ std::vector<DelegatedRun> Avx512Backend::partition(const Graph& graph, const std
     } else if (options_.add && claims_add(graph, op, range)) {
       run.first_step = run.last_step = s;
       name = step_name(op);
-      Range clamp;
-      if (clamp_follows(graph, ops, s, last_read, clamp)) {
-        range = {std::max(range.min, clamp.min), std::min(range.max, clamp.max)};
-        name += " + " + step_name(*ops[static_cast<size_t>(++run.last_step)]);
-      }
+      fold_clamp(graph, ops, last_read, run, name, range);
       run.kernel = make_add(range.min, range.max, pool_);
       run.name = "OSPREY(" + name + ")";
       run.inputs = {op.inputs[0], op.inputs[1]};
@@ -260,12 +262,10 @@ std::vector<DelegatedRun> Avx512Backend::partition(const Graph& graph, const std
     }
     if (!run.kernel) {  // a depthwise convolution, with its PAD or not
       const Op& conv = *ops[static_cast<size_t>(run.last_step)];
-      Range clamp;
-      if (clamp_follows(graph, ops, run.last_step, last_read, clamp)) {
-        shape.min = std::max(shape.min, clamp.min);
-        shape.max = std::min(shape.max, clamp.max);
-        name += " + " + step_name(*ops[static_cast<size_t>(++run.last_step)]);
-      }
+      Range clamp{shape.min, shape.max};
+      fold_clamp(graph, ops, last_read, run, name, clamp);
+      shape.min = clamp.min;
+      shape.max = clamp.max;
       run.kernel =
           make_depthwise_conv(shape, in(graph, conv, 1).data_as<float>(), bias_of(graph, conv), pool_);
       run.name = "OSPREY(" + name + ")";
