@@ -170,6 +170,7 @@ std::unique_ptr<Kernel> int8_kernel(const Graph& g, const Op& op, Int8Level leve
   if (auto k = make_int8_prelu(g, op, level, pool)) return k;
   if (auto k = make_int8_average_pool(g, op, level, pool)) return k;
   if (auto k = make_int8_mean(g, op, level, pool)) return k;
+  if (auto k = make_int8_add(g, op, level, pool)) return k;
   if (auto k = make_int8_mul(g, op, level, pool)) return k;
   if (auto k = make_int8_transpose_conv(g, op, level, pool)) return k;
   if (auto k = make_int8_resize_bilinear(g, op, level, pool)) return k;
@@ -222,7 +223,8 @@ std::vector<DelegatedRun> Avx512Backend::partition(const Graph& graph, const std
     } else if ((run.kernel = int8_kernel(graph, op, int8, pool_))) {
       run.first_step = run.last_step = s;
       run.inputs = {op.inputs[op.code == static_cast<int32_t>(OpCode::kTransposeConv) ? 2 : 0]};
-      if (op.code == static_cast<int32_t>(OpCode::kMul)) run.inputs.push_back(op.inputs[1]);  // both computed
+      if (op.code == static_cast<int32_t>(OpCode::kMul) || op.code == static_cast<int32_t>(OpCode::kAdd))
+        run.inputs.push_back(op.inputs[1]);  // both computed
       run.name = "OSPREY-INT8(" + step_name(op) + ")";
     } else if (options_.sparse_min_zeros > 0 &&
                claims_sparse_conv(graph, op, options_.sparse_min_zeros, range)) {

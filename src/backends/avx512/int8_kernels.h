@@ -56,6 +56,12 @@
 //     or TFLite's fixed point, ref/quantized/elementwise.h) 16 lanes at a
 //     time, with the fused activation's clamp.
 //
+// ADD (int8_add.cpp) of two run-time operands of one shape, int8 or uint8,
+// per-tensor parameters, at the avx512 and vnni levels with LiteRT's
+// arithmetic where it is XNNPACK's (ref/quantized/elementwise.h): XNNPACK
+// runs such an ADD on one thread; this one splits like the operations
+// around it.
+//
 // TRANSPOSE_CONV (int8_transpose_conv.cpp), int8 or uint8, constant weights
 // (per-tensor, or per-channel int8) and bias, any window and stride the
 // reference takes, SAME or VALID, a fused RELU/RELU6/RELU_N1_TO_1: per input
@@ -114,7 +120,10 @@ std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op,
                                                std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_mean(const Graph& graph, const Op& op, Int8Level level,
                                        std::shared_ptr<pthreadpool> pool);
-// Its kernel reads both operands as inputs 0 and 1, in the op's order.
+// Its kernel reads both operands as inputs 0 and 1, in the op's order; so
+// does ADD's.
+std::unique_ptr<Kernel> make_int8_add(const Graph& graph, const Op& op, Int8Level level,
+                                      std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Level level,
                                       std::shared_ptr<pthreadpool> pool);
 // TRANSPOSE_CONV: its kernel's input is the op's data input (input 2), not input 0.

@@ -51,6 +51,26 @@ MulRequant mul_requant(const TensorParams& a, const TensorParams& b, const Tenso
   return m;
 }
 
+XnnpackAdd xnnpack_add(const TensorParams& a, const TensorParams& b, const TensorParams& out, bool subtract) {
+  XnnpackAdd x;
+  const float a_os = a.scale / out.scale;
+  const float b_os = b.scale / out.scale;
+  for (float r : {a_os, b_os}) {
+    if (r < 0x1.0p-10f || r >= 0x1.0p+8f) return x;
+  }
+  // The largest multiplier gets 21 bits: shift = 20 - exponent of the larger ratio.
+  int exponent = 0;
+  std::frexp(std::max(a_os, b_os), &exponent);
+  x.shift = 20 - (exponent - 1);
+  const float b_signed = subtract ? -b_os : b_os;
+  x.a_multiplier = static_cast<int32_t>(std::lrint(std::ldexp(a_os, x.shift)));
+  x.b_multiplier = static_cast<int32_t>(std::lrint(std::ldexp(b_signed, x.shift)));
+  x.bias = (int64_t{1} << (x.shift - 1)) - int64_t{x.a_multiplier} * a.zero_point -
+           int64_t{x.b_multiplier} * b.zero_point;
+  x.ok = true;
+  return x;
+}
+
 namespace {
 
 enum class BinaryKind { kAdd, kSub, kMul };
@@ -101,27 +121,14 @@ class Binary final : public Kernel {
   static constexpr int kLeftShift = 20;
 
   // XNNPACK's ADD/SUB parameters, used when LiteRT would hand the op to
-  // XNNPACK (its delegate takes in/out scale ratios in [2^-10, 2^8);
-  // otherwise TFLite's kernel runs). MUL's are mul_requant's.
+  // XNNPACK (otherwise TFLite's kernel runs). MUL's are mul_requant's.
   void prepare_xnnpack(const TensorParams& pa, const TensorParams& pb, const TensorParams& po) {
-    xnnpack_ = false;
-    {
-      const float a_os = pa.scale / po.scale;
-      const float b_os = pb.scale / po.scale;
-      for (float r : {a_os, b_os}) {
-        if (r < 0x1.0p-10f || r >= 0x1.0p+8f) return;
-      }
-      // The largest multiplier gets 21 bits: shift = 20 - exponent of the larger ratio.
-      int exponent = 0;
-      std::frexp(std::max(a_os, b_os), &exponent);
-      xnn_shift_ = 20 - (exponent - 1);
-      const float b_signed = kKind == BinaryKind::kSub ? -b_os : b_os;
-      xnn_a_ = static_cast<int32_t>(std::lrint(std::ldexp(a_os, xnn_shift_)));
-      xnn_b_ = static_cast<int32_t>(std::lrint(std::ldexp(b_signed, xnn_shift_)));
-      xnn_bias_ = (int64_t{1} << (xnn_shift_ - 1)) - int64_t{xnn_a_} * pa.zero_point -
-                  int64_t{xnn_b_} * pb.zero_point;
-    }
-    xnnpack_ = true;
+    const XnnpackAdd x = xnnpack_add(pa, pb, po, kKind == BinaryKind::kSub);
+    xnnpack_ = x.ok;
+    xnn_shift_ = x.shift;
+    xnn_a_ = x.a_multiplier;
+    xnn_b_ = x.b_multiplier;
+    xnn_bias_ = x.bias;
   }
 
   template <typename T>

@@ -29,6 +29,20 @@ inline int32_t mul_value(int32_t product, const MulRequant& m, int32_t out_zero_
   return range.clamp(out_zero_point + quant::multiply_by_quantized_multiplier(product, m.multiplier, mode));
 }
 
+// ADD/SUB with XNNPACK's arithmetic, which the LiteRT arithmetic uses where
+// LiteRT hands the op to XNNPACK (both input/output scale ratios in
+// [2^-10, 2^8); `ok` is false outside): the largest multiplier gets 21
+// bits, and
+//   out = clamp(zo + ((bias + a * a_multiplier + b * b_multiplier) >> shift)).
+// osprey's own ADD kernel derives its parameters here too.
+struct XnnpackAdd {
+  bool ok = false;
+  int shift = 0;
+  int32_t a_multiplier = 0, b_multiplier = 0;
+  int64_t bias = 0;
+};
+XnnpackAdd xnnpack_add(const TensorParams& a, const TensorParams& b, const TensorParams& out, bool subtract);
+
 // Calls f(T{}) with T the element type (int8_t or uint8_t) a kernel prepared for.
 template <typename F>
 void with_element_type(DType type, F&& f) {
