@@ -1,10 +1,8 @@
 #include "backends/avx512/add.h"
 
 #include "backends/avx512/intrinsics.h"
+#include "backends/avx512/parallel_ranges.h"
 
-#include <pthreadpool.h>
-
-#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -15,30 +13,25 @@ namespace {
 
 // Floats a task adds: 16 KiB of output, small enough that two threads split
 // even small tensors, large enough that a task's call costs nothing.
-constexpr size_t kChunk = 4096;
+constexpr int64_t kFloatsPerTask = 4096;
 
-struct Task {
-  const float* a;
-  const float* b;
-  float* out;
-  size_t count;
+struct Clamp {
   float min, max;
-  bool clamp;
+  bool on;  // either bound finite
 };
 
 #define OSPREY_AVX512_TARGET "avx512f"
 #include "backends/avx512/avx512_target_begin.h"
 
-void add_chunk(void* context, size_t chunk) {
-  const Task& t = *static_cast<const Task*>(context);
-  const size_t begin = chunk * kChunk, end = std::min(t.count, begin + kChunk);
-  const __m512 lo = _mm512_set1_ps(t.min), hi = _mm512_set1_ps(t.max);
-  for (size_t i = begin; i < end; i += 16) {
-    const __mmask16 lanes = end - i >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (end - i)) - 1);
-    __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, t.a + i), _mm512_maskz_loadu_ps(lanes, t.b + i));
+void add_range(const Clamp& c, const float* a, const float* b, float* out, int64_t first, int64_t last) {
+  const __m512 lo = _mm512_set1_ps(c.min), hi = _mm512_set1_ps(c.max);
+  for (int64_t i = first; i < last; i += 16) {
+    const __mmask16 lanes =
+        last - i >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (last - i)) - 1);
+    __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, a + i), _mm512_maskz_loadu_ps(lanes, b + i));
     // As XNNPACK clamps: max with the lower bound first, then min with the upper.
-    if (t.clamp) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-    _mm512_mask_storeu_ps(t.out + i, lanes, v);
+    if (c.on) v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+    _mm512_mask_storeu_ps(out + i, lanes, v);
   }
 }
 
@@ -47,7 +40,7 @@ void add_chunk(void* context, size_t chunk) {
 class AddKernel final : public Kernel {
  public:
   AddKernel(float min, float max, std::shared_ptr<pthreadpool> pool)
-      : min_(min), max_(max), pool_(std::move(pool)) {}
+      : clamp_{min, max, std::isfinite(min) || std::isfinite(max)}, pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
     OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "ADD takes two inputs and one output");
@@ -57,19 +50,15 @@ class AddKernel final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    const Task task{ctx.input(0).data_as<float>(),
-                    ctx.input(1).data_as<float>(),
-                    ctx.output(0).data_as<float>(),
-                    static_cast<size_t>(ctx.output(0).num_elements()),
-                    min_,
-                    max_,
-                    std::isfinite(min_) || std::isfinite(max_)};
-    pthreadpool_parallelize_1d(pool_.get(), add_chunk, const_cast<Task*>(&task),
-                               (task.count + kChunk - 1) / kChunk, 0);
+    const float* a = ctx.input(0).data_as<float>();
+    const float* b = ctx.input(1).data_as<float>();
+    float* out = ctx.output(0).data_as<float>();
+    parallel_ranges(pool_.get(), ctx.output(0).num_elements(), kFloatsPerTask,
+                    [&](int64_t first, int64_t last) { add_range(clamp_, a, b, out, first, last); });
   }
 
  private:
-  float min_, max_;
+  Clamp clamp_;
   std::shared_ptr<pthreadpool> pool_;
 };
 

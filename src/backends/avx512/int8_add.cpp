@@ -78,13 +78,14 @@ class Int8AddKernel final : public Kernel {
     const uint8_t* a = ctx.input(0).data_as<uint8_t>();
     const uint8_t* b = ctx.input(1).data_as<uint8_t>();
     uint8_t* out = ctx.output(0).data_as<uint8_t>();
-    parallel_ranges(pool_.get(), ctx.output(0).num_elements(), [&](int64_t first, int64_t last) {
-      if (p_.is_signed) {
-        add_range<true>(p_, a, b, out, first, last);
-      } else {
-        add_range<false>(p_, a, b, out, first, last);
-      }
-    });
+    parallel_ranges(pool_.get(), ctx.output(0).num_elements(), kElementsPerTask,
+                    [&](int64_t first, int64_t last) {
+                      if (p_.is_signed) {
+                        add_range<true>(p_, a, b, out, first, last);
+                      } else {
+                        add_range<false>(p_, a, b, out, first, last);
+                      }
+                    });
   }
 
  private:
@@ -102,29 +103,20 @@ std::unique_ptr<Kernel> make_int8_add(const Graph& graph, const Op& op, Int8Leve
       quant::arithmetic() != quant::Arithmetic::kLiteRT) {
     return nullptr;
   }
+  const std::optional<BinaryByteParams> q = binary_byte_params(graph, op);
   const Tensor& a = in(graph, op, 0);
-  const Tensor& b = in(graph, op, 1);
   const Tensor& output = out(graph, op);
-  if (!is_byte_activation(a) || !is_byte_activation(b) || !is_byte_activation(output) || b.type != a.type ||
-      output.type != a.type || a.shape != output.shape || b.shape != output.shape) {
-    return nullptr;
-  }
+  if (!q || a.shape != output.shape || in(graph, op, 1).shape != output.shape) return nullptr;
   AddParams p;
   try {
-    // The reference kernel's checks and parameters (ref/quantized/elementwise.h).
-    const rqz::TensorParams pa = rqz::activation_params(a, "input 0", a.type);
-    const rqz::TensorParams pb = rqz::activation_params(b, "input 1", a.type);
-    const rqz::TensorParams po = rqz::activation_params(output, "output", a.type);
-    const rqz::QuantizedRange range =
-        rqz::activation_range(options_of<ElementwiseOptions>(op).activation, output);
-    p.x = rqz::xnnpack_add(pa, pb, po, false);
-    p.out_zero_point = po.zero_point;
-    p.min = range.min - po.zero_point;
-    p.max = range.max - po.zero_point;
+    p.x = rqz::xnnpack_add(q->a, q->b, q->out, false);
   } catch (const Error&) {
     return nullptr;
   }
   if (!p.x.ok) return nullptr;
+  p.out_zero_point = q->out.zero_point;
+  p.min = q->range.min - q->out.zero_point;
+  p.max = q->range.max - q->out.zero_point;
   p.is_signed = a.type == DType::kInt8;
   return std::make_unique<Int8AddKernel>(p, output.shape, std::move(pool));
 }

@@ -26,6 +26,25 @@ bool is_byte_activation(const Tensor& t) {
          t.rank() >= 1 && t.rank() <= 6 && dims_positive(t.shape);
 }
 
+std::optional<BinaryByteParams> binary_byte_params(const Graph& graph, const Op& op) {
+  namespace rqz = ref::quantized;
+  const Tensor& a = in(graph, op, 0);
+  const Tensor& b = in(graph, op, 1);
+  const Tensor& output = out(graph, op);
+  if (!is_byte_activation(a) || !is_byte_activation(b) || !is_byte_activation(output) || b.type != a.type ||
+      output.type != a.type) {
+    return std::nullopt;
+  }
+  try {
+    return BinaryByteParams{rqz::activation_params(a, "input 0", a.type),
+                            rqz::activation_params(b, "input 1", a.type),
+                            rqz::activation_params(output, "output", a.type),
+                            rqz::activation_range(options_of<ElementwiseOptions>(op).activation, output)};
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 bool run_reference(const Op& op, std::vector<Tensor> inputs, Tensor output) {
   Graph probe;
   Op probe_op = op;

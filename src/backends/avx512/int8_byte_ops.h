@@ -6,13 +6,15 @@
 
 #include <pthreadpool.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "backends/avx512/parallel_ranges.h"
 #include "graph/graph.h"
 #include "kernels/kernel.h"
+#include "kernels/ref/quantized/common.h"
 
 namespace osprey {
 
@@ -31,23 +33,17 @@ bool byte_params(const Tensor& t, ByteParams& p);
 // A byte tensor computed at run time with known positive dims.
 bool is_byte_activation(const Tensor& t);
 
-// Runs f(first, last) over [0, n) in tasks of kElementsPerTask on `pool`.
-template <typename F>
-void parallel_ranges(pthreadpool* pool, int64_t n, const F& f) {
-  struct Context {
-    const F* f;
-    int64_t n;
-  } context{&f, n};
-  const size_t tasks = static_cast<size_t>((n + kElementsPerTask - 1) / kElementsPerTask);
-  pthreadpool_parallelize_1d(
-      pool,
-      [](void* c, size_t task) {
-        const Context& ctx = *static_cast<const Context*>(c);
-        const int64_t first = static_cast<int64_t>(task) * kElementsPerTask;
-        (*ctx.f)(first, std::min(ctx.n, first + kElementsPerTask));
-      },
-      &context, tasks, 0);
-}
+// What the reference kernel of a binary op (ADD, MUL) reads of two run-time
+// byte operands and a byte output, all of one type: their per-tensor
+// parameters and the fused activation's range.
+struct BinaryByteParams {
+  ref::quantized::TensorParams a, b, out;
+  ref::quantized::QuantizedRange range;
+};
+
+// Those of `op` (two inputs, one output), with the reference kernel's checks;
+// nullopt where they fail or a tensor is not such a byte tensor.
+std::optional<BinaryByteParams> binary_byte_params(const Graph& graph, const Op& op);
 
 // A kernel of one byte tensor in and one of the same shape out, whose
 // elements map independently: range() maps [first, last), in tasks on `pool`.
@@ -61,7 +57,7 @@ class ByteMapKernel : public Kernel {
   void eval(KernelContext& ctx) override {
     const uint8_t* in = ctx.input(0).data;
     uint8_t* out = ctx.output(0).data;
-    parallel_ranges(pool_.get(), num_elements(shape_),
+    parallel_ranges(pool_.get(), num_elements(shape_), kElementsPerTask,
                     [&](int64_t first, int64_t last) { range(in, out, first, last); });
   }
 

@@ -408,13 +408,11 @@ std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Leve
       *io_mismatch(op, 2, 2, 1)) {
     return nullptr;
   }
+  const std::optional<BinaryByteParams> q = binary_byte_params(graph, op);
+  if (!q) return nullptr;
   const Tensor& a = in(graph, op, 0);
   const Tensor& b = in(graph, op, 1);
   const Tensor& output = out(graph, op);
-  if (!is_byte_activation(a) || !is_byte_activation(b) || !is_byte_activation(output) || b.type != a.type ||
-      output.type != a.type) {
-    return nullptr;
-  }
   // The full-size operand and the other: the same shape, or one value per channel.
   const bool swapped = b.shape == output.shape && a.shape != output.shape;
   const Tensor& full = swapped ? b : a;
@@ -422,20 +420,16 @@ std::unique_ptr<Kernel> make_int8_mul(const Graph& graph, const Op& op, Int8Leve
   if (full.shape != output.shape || (other.shape != full.shape && !is_channel_vector(other, full)))
     return nullptr;
   MulParams p;
+  p.range = q->range;
+  p.mode = quant::arithmetic();
   try {
-    // The reference kernel's checks and parameters (ref/quantized/elementwise.h).
-    const rqz::TensorParams pa = rqz::activation_params(a, "input 0", a.type);
-    const rqz::TensorParams pb = rqz::activation_params(b, "input 1", a.type);
-    const rqz::TensorParams po = rqz::activation_params(output, "output", a.type);
-    p.range = rqz::activation_range(options_of<ElementwiseOptions>(op).activation, output);
-    p.mode = quant::arithmetic();
-    p.rq = rqz::mul_requant(pa, pb, po, p.mode);
-    p.a_offset = -(swapped ? pb : pa).zero_point;
-    p.b_offset = -(swapped ? pa : pb).zero_point;
-    p.out_zero_point = po.zero_point;
+    p.rq = rqz::mul_requant(q->a, q->b, q->out, p.mode);
   } catch (const Error&) {
     return nullptr;
   }
+  p.a_offset = -(swapped ? q->b : q->a).zero_point;
+  p.b_offset = -(swapped ? q->a : q->b).zero_point;
+  p.out_zero_point = q->out.zero_point;
   p.is_signed = a.type == DType::kInt8;
   p.avx2 = level == Int8Level::kAvx2;
   p.broadcast = other.shape != full.shape;
