@@ -19,6 +19,7 @@
 
 #include "backends/avx512/int8_cpu.h"
 #include "kernels/int8_avx512_levels.h"
+#include "kernels/int8_binary_case.h"
 #include "kernels/op_tester.h"
 #include "kernels/quant_kernel_helpers.h"
 
@@ -75,16 +76,6 @@ void check(const MeanCase& c) {
 
 std::vector<int32_t*> zero_points(MeanCase& c) {
   return {&c.in_zp, &c.out_zp};
-}
-
-// int8, then uint8 with zero points moved into its range.
-template <typename Case>
-std::vector<Case> both_types(Case c) {
-  std::vector<Case> all{c};
-  c.is_signed = false;
-  for (int32_t* zp : zero_points(c)) *zp += 128;
-  all.push_back(c);
-  return all;
 }
 
 TEST(Int8Avx512Mean, ChannelsAndSpatialSizes) {
@@ -164,49 +155,21 @@ TEST(Int8Avx512Mean, ZeroPointsScalesArithmetic) {
 
 // ---------------------------------------------------------------- MUL
 
-struct MulCase {
-  Shape a{1, 6, 7, 16};
-  Shape b{1, 1, 1, 16};
-  Activation activation = Activation::kNone;
-  bool is_signed = true;
-  int32_t a_zp = 3, b_zp = -20, out_zp = -5;
-  float a_scale = 0.05f, b_scale = 0.01f, out_scale = 0.004f;
-  Arithmetic arithmetic = Arithmetic::kLiteRT;
-  int threads = 1;
-};
-
-std::vector<int32_t*> zero_points(MulCase& c) {
-  return {&c.a_zp, &c.b_zp, &c.out_zp};
+// MUL's case: by default a per-channel vector for b.
+BinaryCase mul_case() {
+  BinaryCase c;
+  c.code = OpCode::kMul;
+  c.b = {1, 1, 1, 16};
+  c.b_scale = 0.01f;
+  c.out_scale = 0.004f;
+  return c;
 }
 
-std::string describe(const MulCase& c) {
-  return fmt::format("MUL {} x {} act {} {} zp {} {} {} scales {} {} {} arith {} threads {}", shape_str(c.a),
-                     shape_str(c.b), static_cast<int>(c.activation), c.is_signed ? "int8" : "uint8", c.a_zp,
-                     c.b_zp, c.out_zp, c.a_scale, c.b_scale, c.out_scale,
-                     quant::arithmetic_name(c.arithmetic), c.threads);
+void check(const BinaryCase& c, bool taken = true) {
+  check_binary(c, [&](Int8Level level) { return taken && claimed_at(level); });
 }
 
-template <typename T>
-void run_mul(const MulCase& c, Int8Level level, bool taken) {
-  SCOPED_TRACE(fmt::format("{} at {}", describe(c), int8_level_name(level)));
-  std::mt19937 rng(static_cast<uint32_t>(num_elements(c.a) * 31 + num_elements(c.b) + c.a_zp));
-  OpTester t({kOspreyAvx512});
-  t.add_input<T>(c.a, random_q<T>(rng, num_elements(c.a)), false, per_tensor(c.a_scale, c.a_zp));
-  t.add_input<T>(c.b, random_q<T>(rng, num_elements(c.b)), false, per_tensor(c.b_scale, c.b_zp));
-  t.add_output(dtype_of<T>(), {}, per_tensor(c.out_scale, c.out_zp));
-  ElementwiseOptions o;
-  o.activation = c.activation;
-  t.set_op(OpCode::kMul, o);
-  t.set_threads({c.threads});
-  ArithmeticScope arithmetic_scope(c.arithmetic);
-  run_exact_at(t, level, taken && claimed_at(level));
-}
-
-void check(const MulCase& c, bool taken = true) {
-  on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_mul<decltype(type)>(c, level, taken); });
-}
-
-MulCase swapped(MulCase c) {
+BinaryCase swapped(BinaryCase c) {
   std::swap(c.a, c.b);
   std::swap(c.a_zp, c.b_zp);
   std::swap(c.a_scale, c.b_scale);
@@ -216,11 +179,11 @@ MulCase swapped(MulCase c) {
 TEST(Int8Avx512Mul, ChannelVectorBothOrdersAndSameShape) {
   for (int channels : {1, 3, 15, 16, 17, 32, 48, 63, 64, 65, 96, 130}) {
     for (auto [h, w] : {std::pair{1, 1}, {3, 5}, {7, 9}}) {
-      MulCase c;
+      BinaryCase c = mul_case();
       c.a = {1, h, w, channels};
       for (const Shape& b : {Shape{1, 1, 1, channels}, Shape{channels}, Shape{1, h, w, channels}}) {
         c.b = b;
-        for (const MulCase& f : both_types(c)) {
+        for (const BinaryCase& f : both_types(c)) {
           check(f);
           if (b != f.a) check(swapped(f));
         }
@@ -231,18 +194,18 @@ TEST(Int8Avx512Mul, ChannelVectorBothOrdersAndSameShape) {
 
 TEST(Int8Avx512Mul, LargeImages) {
   for (const Shape& a : {Shape{1, 72, 128, 16}, Shape{1, 36, 64, 72}, Shape{1, 18, 32, 96}}) {
-    MulCase c;
+    BinaryCase c = mul_case();
     c.a = a;
     c.b = {1, 1, 1, a[3]};
     c.threads = a[3] == 72 ? 2 : 1;
-    for (const MulCase& f : both_types(c)) check(f);
+    for (const BinaryCase& f : both_types(c)) check(f);
     c.b = a;
     check(c);
   }
 }
 
 TEST(Int8Avx512Mul, OtherBroadcastsStayWithTheReference) {
-  MulCase c;
+  BinaryCase c = mul_case();
   c.a = {1, 4, 5, 16};
   for (const Shape& b : {Shape{1, 4, 1, 16}, Shape{1, 1, 5, 1}, Shape{1}}) {
     c.b = b;
@@ -266,7 +229,7 @@ TEST(Int8Avx512Mul, ZeroPointsScalesActivationsArithmetic) {
       for (auto [a_zp, b_zp, out_zp] :
            {std::tuple{lo, lo + 255, lo + 128}, {lo + 255, lo, lo}, {lo + 128, lo + 1, lo + 255}}) {
         for (const auto& s : scales) {
-          MulCase c;
+          BinaryCase c = mul_case();
           c.is_signed = is_signed;
           c.a_zp = a_zp;
           c.b_zp = b_zp;
