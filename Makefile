@@ -13,6 +13,8 @@ CMAKE_QUIET := -DCMAKE_RULE_MESSAGES=OFF --log-level=WARNING
 CCACHE := $(if $(shell command -v ccache),-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
+# Lets ccache cache the files built with a precompiled header (CMakeLists.txt).
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 BUILD_QUIET := -- --no-print-directory -s
 
 .PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench bench-contend demo clean format install

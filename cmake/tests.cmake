@@ -10,6 +10,9 @@ target_link_libraries(osprey_test_support PUBLIC osprey_core GTest::gtest)
 file(GLOB_RECURSE UNIT_TEST_SOURCES CONFIGURE_DEPENDS tests/unit/*.cpp tests/kernels/*_test.cpp tests/vision/*.cpp)
 add_executable(osprey_tests ${UNIT_TEST_SOURCES})
 target_link_libraries(osprey_tests PRIVATE osprey_test_support osprey_vision GTest::gtest_main)
+target_precompile_headers(osprey_tests PRIVATE <gtest/gtest.h> <fmt/format.h> <nlohmann/json.hpp> <random> <vector>
+                          <string> <cmath> <algorithm>)
+osprey_glue_code(osprey_tests)
 gtest_discover_tests(osprey_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit)
 
 # Integer seed models made by `osprey quantize` for the malformed-model tests
