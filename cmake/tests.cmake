@@ -46,7 +46,7 @@ if(OSPREY_FUZZ)
     target_link_libraries(${name} PRIVATE osprey_core osprey_vision osprey_test_support)
     # Bounded run for `make test`; `make fuzz` runs longer.
     add_test(NAME ${name}
-             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/run_bounded.sh $<TARGET_FILE:${name}> ${name} 45)
+             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/run_bounded.sh $<TARGET_FILE:${name}> ${name} 30)
     set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300 FIXTURES_REQUIRED quantized_seeds
                                             ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
   endforeach()
