@@ -55,8 +55,15 @@ constexpr uint32_t kLearnRuns = 3;
 constexpr int64_t kSplitGainPercent = 90;
 constexpr uint32_t kRelearnRuns = 256;
 constexpr size_t kSites = 1024;  // a power of two
-// Per model: by how much its inferences must run faster split (as its
-// operations learned) than all on the caller to keep splitting.
+// Per model: how many inferences warm it up before any is timed, how many
+// it times each way, how many at most it spends timing both ways (while a busy machine keeps forcing
+// its operations onto the caller), how soon it checks its first choice, and
+// by how much its inferences must run faster split than on the caller alone
+// to keep splitting.
+constexpr uint32_t kModelWarmup = 2;
+constexpr uint32_t kModelLearnRuns = 5;
+constexpr uint32_t kModelMaxLearning = 8 * kModelLearnRuns;
+constexpr uint32_t kRelearnSoon = 32;
 constexpr int64_t kModelSplitGainPercent = 95;
 constexpr size_t kModels = 16;
 
@@ -128,6 +135,34 @@ struct BestOf {
   }
 };
 
+// The median of a few timed runs of each of N kinds, in clock ticks: the
+// typical run, where the best one flatters a way that only sometimes runs
+// fast (a split whose worker was at hand).
+template <int N, uint32_t Runs>
+struct MedianOf {
+  uint32_t samples[N] = {};
+  int64_t took[N][Runs] = {};
+
+  void record(int kind, Clock::duration d) {
+    if (samples[kind] < Runs) took[kind][samples[kind]++] = d.count();
+  }
+  int64_t median(int kind) const {
+    // Insertion sort: a handful of values (std::sort trips GCC's bounds warning on an array this short).
+    int64_t sorted[Runs];
+    const uint32_t n = samples[kind];
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t j = i;
+      for (; j > 0 && sorted[j - 1] > took[kind][i]; --j) sorted[j] = sorted[j - 1];
+      sorted[j] = took[kind][i];
+    }
+    return sorted[n / 2];
+  }
+  // Kind `a`'s median at least (100 - gain_percent)% below kind `b`'s.
+  bool wins(int a, int b, int64_t gain_percent) const {
+    return samples[a] > 0 && (samples[b] == 0 || median(a) * 100 < median(b) * gain_percent);
+  }
+};
+
 // What the pool learned about one parallel operation: [0] on the caller
 // alone, [1] split.
 struct OpStats {
@@ -149,36 +184,41 @@ struct OpStats {
 
 // How a model's inference runs its parallel operations.
 enum class ModelMode : uint8_t {
-  kSplitAll,      // every one split
-  kCaller,        // every one on the caller alone
-  kSplitLearned,  // each as it learned (OpStats)
+  kSplit,   // every one split
+  kCaller,  // every one on the caller alone
 };
 
 // What the pool learned about one model (an interpreter's inferences, from
 // its first parallel operation to its last). Splitting an operation leaves
 // half of its output in the other core's cache, and the operations after it
-// pay for that: timing operations one by one cannot see it, and a model
-// whose operations each chose can run slower than all split and than all on
-// the caller. So a model's first inferences go kLearnRuns in each mode, in
-// ModelMode's order (the operations time the split in the first and the
-// caller in the second); then the fastest mode is kept, a split one only if
-// it beats the caller by 5%.
+// pay for that: timing operations one by one cannot see it. So whole
+// inferences are timed: after kModelWarmup untimed ones (a process's first
+// runs are up to 3x slower, split or not), split and on the caller in turn
+// until each way has kModelLearnRuns timings, so that a slow spell of the
+// machine lands on both ways rather than on all the runs of one; then the
+// way of the lower median is kept, the split only if it beats the caller
+// by 5%. An inference with an operation forced onto the caller (a busy
+// machine) does not count. The first choice is checked again soon (a spell longer than the learning
+// can mislead it), later ones every kRelearnRuns inferences.
 struct ModelStats {
   explicit ModelStats(const void* o = nullptr) : owner(o) {}
   const void* owner;
   uint32_t first_step = 0, last_step = 0;
   uint32_t inferences = 0;  // begun since learning (re)started
+  uint32_t relearn_at = 0;  // set when learning ends
+  uint32_t learned = 0;     // times learning ended
   bool in_inference = false;
-  ModelMode mode = ModelMode::kSplitAll;  // this inference's
-  bool disturbed = false;                 // an operation of it had to run on the caller (busy machine)
+  ModelMode mode = ModelMode::kSplit;  // this inference's
+  bool timed = false;                  // this inference's time is a sample of its mode
+  bool disturbed = false;              // an operation of it had to run on the caller (busy machine)
   Clock::time_point start{}, end{};
-  BestOf<3> timing;  // by ModelMode
+  MedianOf<2, kModelLearnRuns> timing;  // by ModelMode
 
   // Called with every parallel operation of the model before it runs.
   void begin_op(const OpSite& site, Clock::time_point now) {
     const bool first = site.call == 0 && (site.step <= first_step || site.step < last_step);
     if (!in_inference || first || site.step < last_step) {
-      if (in_inference && !disturbed) timing.record(static_cast<int>(mode), end - start, kLearnRuns);
+      if (in_inference && timed && !disturbed) timing.record(static_cast<int>(mode), end - start);
       begin_inference(now);
       first_step = site.step;
     }
@@ -187,20 +227,24 @@ struct ModelStats {
 
  private:
   void begin_inference(Clock::time_point now) {
-    if (inferences >= kRelearnRuns) {
-      inferences = 0;
+    constexpr int kSplit = static_cast<int>(ModelMode::kSplit),
+                  kCaller = static_cast<int>(ModelMode::kCaller);
+    if (relearn_at != 0 && inferences >= relearn_at) {
+      inferences = kModelWarmup;  // warm already
+      relearn_at = 0;
       timing = {};
     }
     const uint32_t index = inferences++;
-    if (index < 3 * kLearnRuns) {
-      mode = static_cast<ModelMode>(index / kLearnRuns);
+    const bool sampled =
+        timing.samples[kSplit] >= kModelLearnRuns && timing.samples[kCaller] >= kModelLearnRuns;
+    timed = index >= kModelWarmup && relearn_at == 0 && !sampled && index < kModelWarmup + kModelMaxLearning;
+    if (index < kModelWarmup) {
+      mode = ModelMode::kSplit;
+    } else if (timed) {
+      mode = static_cast<ModelMode>((index - kModelWarmup) % 2);
     } else {
-      constexpr int kAll = static_cast<int>(ModelMode::kSplitAll);
-      constexpr int kLearned = static_cast<int>(ModelMode::kSplitLearned);
-      const int split = timing.wins(kLearned, kAll, 100) ? kLearned : kAll;
-      mode = timing.wins(split, static_cast<int>(ModelMode::kCaller), kModelSplitGainPercent)
-                 ? static_cast<ModelMode>(split)
-                 : ModelMode::kCaller;
+      if (relearn_at == 0) relearn_at = index + (learned++ == 0 ? kRelearnSoon : kRelearnRuns);
+      mode = timing.wins(kSplit, kCaller, kModelSplitGainPercent) ? ModelMode::kSplit : ModelMode::kCaller;
     }
     in_inference = true;
     disturbed = false;
@@ -214,6 +258,8 @@ uint64_t mix(uint64_t h, uint64_t v) {
 }
 
 }  // namespace
+
+const uint32_t ThreadPool::kLearningInferences = kModelWarmup + 2 * kModelLearnRuns;
 
 OpSite ThreadPool::site_of(uintptr_t task, const void* context, size_t count) {
   StepSite& step = current_step_site();
@@ -422,10 +468,11 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
     g_serial_ops.fetch_add(1, std::memory_order_relaxed);
     return on_caller(true);
   }
-  OpStats* learned = site.key != 0 ? &s.ops[site.key & (kSites - 1)] : nullptr;
+  // A model's operations go as the model learned; any other operation
+  // learns for itself.
+  OpStats* learned = !model && site.key != 0 ? &s.ops[site.key & (kSites - 1)] : nullptr;
   if (learned && learned->key != site.key) *learned = OpStats(site.key);
-  const ModelMode mode = model ? model->mode : ModelMode::kSplitLearned;
-  if (mode == ModelMode::kCaller || (mode == ModelMode::kSplitLearned && learned && !learned->split())) {
+  if ((model && model->mode == ModelMode::kCaller) || (learned && !learned->split())) {
     g_unsplit_ops.fetch_add(1, std::memory_order_relaxed);
     on_caller(false);
     if (learned) learned->record(false, Clock::now() - start);

@@ -10,11 +10,12 @@
 //    slice per operation, which made 2 threads 30x slower than 1 under load.
 //  - Workers spin at most kWorkerSpin for the next operation, then sleep.
 //
-// Every pool learns where splitting pays. It times each operation's first
-// runs split and on the caller alone; then, per model, whole inferences all
-// split, all on the caller, and each operation as it learned (a split leaves
-// half of each output in the other core's cache, a cost the next operations
-// pay), and keeps the fastest. It learns again every few hundred runs.
+// Every pool learns where splitting pays: per model, whole inferences split
+// and on the caller alone, in turn, after a warm-up (a split leaves half of
+// each output in the other core's cache, a cost the next operations pay, so
+// operations timed one by one mislead); it keeps the faster, checks that
+// choice again soon, then every few hundred runs. An operation outside any
+// model learns the same for itself.
 //
 // A pool made for the default thread count (make_thread_pool(0)) also
 // watches the machine: while other tasks are runnable on the cores its
@@ -80,6 +81,10 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
+  // The inferences a model spends learning whether splitting pays, warm-up
+  // included, unless a busy machine forces its operations onto the caller.
+  static const uint32_t kLearningInferences;
+
   int threads() const { return threads_; }
   // The threads the next operation will use: 1 while the pool runs on the
   // caller alone (for the machine's sake, or because the calling thread's
@@ -91,9 +96,9 @@ class ThreadPool {
   // returns when all calls have returned. Calls from several threads are
   // serialised. `disable_denormals` sets FTZ/DAZ on every thread running
   // items for the operation (pthreadpool's PTHREADPOOL_FLAG_DISABLE_DENORMALS).
-  // `site` (from site_of) names the operation: the pool times its first runs
-  // split and on the caller alone, and then, per owner, whole inferences
-  // all split, all on the caller and split as learned, and keeps the fastest.
+  // `site` (from site_of) names the operation: the pool times its owner's
+  // whole inferences split and on the caller alone (or, without an owner,
+  // the operation's own runs) and keeps the faster.
   void run(size_t count, Items items, const void* job, bool disable_denormals, bool yield_workers,
            const OpSite& site = {});
   // The site of the operation about to run: the interpreter step the calling
