@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {spawnSync} from 'node:child_process';
 
-import {ROOT, f, measure, ms, run} from './common.mjs';
+import {ROOT, f, measureTogether, ms, run} from './common.mjs';
 
 export const FORMS = [
   {key: 'pt_u8', label: 'per-tensor uint8', granularity: 'per-tensor', io: 'uint8'},
@@ -105,7 +105,7 @@ export class Quantizer {
 }
 
 // Every form of one model: quantize (cached), then osprey on one thread and
-// LiteRT, --rounds times each, best median kept (as for the float model).
+// LiteRT in turn, --rounds rounds, best median kept (as for the float model).
 export function benchInt8(a, quantizer, name, file) {
   const made = {};
   for (const form of [...FORMS, ...HELPERS]) made[form.key] = quantizer.make(name, file, form);
@@ -118,12 +118,12 @@ export function benchInt8(a, quantizer, name, file) {
     }
     const lit = made[form.litert ?? form.key];
     const r = {file: path.basename(q.file), litert_file: lit.file ? path.basename(lit.file) : undefined};
-    r.osprey = measure({cmd: a.osprey, args: ['bench', q.file, '--json', '--backend', 'osprey-avx512,xnnpack',
-      '--threads', '1', '--runs', String(a.runs), '--warmup', String(a.warmup)],
-    median: (j) => j.latency_ms.median}, a.rounds, a.quietWait);
-    r.litert = lit.error ? {error: `osprey quantize: ${lit.error}`}
-      : measure({cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'), lit.file, '--bench',
-        '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.median_ms}, a.rounds, a.quietWait);
+    const ospreyRun = {cmd: a.osprey, args: ['bench', q.file, '--json', '--backend', 'osprey-avx512,xnnpack',
+      '--threads', '1', '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.latency_ms.median};
+    const litertRun = lit.error ? undefined : {cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'), lit.file,
+      '--bench', '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.median_ms};
+    [r.osprey, r.litert] = measureTogether(litertRun ? [ospreyRun, litertRun] : [ospreyRun], a.rounds, a.quietWait);
+    if (!litertRun) r.litert = {error: `osprey quantize: ${lit.error}`};
     r.macs = r.osprey?.raw?.macs;
     if (r.osprey?.raw) delete r.osprey.raw.per_op;
     result[form.key] = r;
