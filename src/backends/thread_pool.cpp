@@ -215,18 +215,18 @@ struct ModelStats {
   MedianOf<2, kModelLearnRuns> timing;  // by ModelMode
 
   // Called with every parallel operation of the model before it runs.
-  void begin_op(const OpSite& site, Clock::time_point now) {
+  void begin_op(const OpSite& site) {
     const bool first = site.call == 0 && (site.step <= first_step || site.step < last_step);
     if (!in_inference || first || site.step < last_step) {
       if (in_inference && timed && !disturbed) timing.record(static_cast<int>(mode), end - start);
-      begin_inference(now);
+      begin_inference();
       first_step = site.step;
     }
     last_step = site.step;
   }
 
  private:
-  void begin_inference(Clock::time_point now) {
+  void begin_inference() {
     constexpr int kSplit = static_cast<int>(ModelMode::kSplit),
                   kCaller = static_cast<int>(ModelMode::kCaller);
     if (relearn_at != 0 && inferences >= relearn_at) {
@@ -248,7 +248,9 @@ struct ModelStats {
     }
     in_inference = true;
     disturbed = false;
-    start = end = now;
+    // The clock is read only for inferences being timed: a model that
+    // learned to run on the caller costs no more than on one thread.
+    if (timed) start = end = Clock::now();
   }
 };
 
@@ -451,19 +453,21 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
     run_on_caller(count, items, job, disable_denormals);
     return;
   }
-  const auto start = Clock::now();
   ModelStats* model = s.model_of(site.owner);
-  if (model) model->begin_op(site, start);
+  if (model) model->begin_op(site);
   // Runs the operation on the caller alone; `forced`: not by choice.
   const auto on_caller = [&](bool forced) {
     run_on_caller(count, items, job, disable_denormals);
     if (model) {
-      model->end = Clock::now();
+      if (model->timed) model->end = Clock::now();
       model->disturbed |= forced;
     }
   };
   if (count <= 1) return on_caller(false);
-  if (watch_load_ && start >= s.next_load_check) check_load(start);
+  if (watch_load_) {
+    const auto now = Clock::now();
+    if (now >= s.next_load_check) check_load(now);
+  }
   if (busy()) {
     g_serial_ops.fetch_add(1, std::memory_order_relaxed);
     return on_caller(true);
@@ -474,11 +478,13 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
   if (learned && learned->key != site.key) *learned = OpStats(site.key);
   if ((model && model->mode == ModelMode::kCaller) || (learned && !learned->split())) {
     g_unsplit_ops.fetch_add(1, std::memory_order_relaxed);
+    const auto start = learned ? Clock::now() : Clock::time_point{};
     on_caller(false);
     if (learned) learned->record(false, Clock::now() - start);
     return;
   }
   g_parallel_ops.fetch_add(1, std::memory_order_relaxed);
+  const auto start = Clock::now();
   // Publish: the job, then each share (tagged with the new generation), then the generation.
   const uint32_t generation = s.generation.load(std::memory_order_relaxed) + 1;
   s.item.store(items, std::memory_order_relaxed);
