@@ -56,10 +56,10 @@ constexpr int64_t kSplitGainPercent = 90;
 constexpr uint32_t kRelearnRuns = 256;
 constexpr size_t kSites = 1024;  // a power of two
 // Per model: how many inferences warm it up before any is timed, how many
-// it times each way, how many at most it spends timing both ways (while a busy machine keeps forcing
-// its operations onto the caller), how soon it checks its first choice, and
-// by how much its inferences must run faster split than on the caller alone
-// to keep splitting.
+// it times each way, how many at most it spends timing both ways (while a
+// busy machine keeps forcing its operations onto the caller), how soon it
+// checks its first choice, and by how much its inferences must run faster
+// split than on the caller alone to keep splitting.
 constexpr uint32_t kModelWarmup = 2;
 constexpr uint32_t kModelLearnRuns = 5;
 constexpr uint32_t kModelMaxLearning = 8 * kModelLearnRuns;
@@ -198,15 +198,16 @@ enum class ModelMode : uint8_t {
 // machine lands on both ways rather than on all the runs of one; then the
 // way of the lower median is kept, the split only if it beats the caller
 // by 5%. An inference with an operation forced onto the caller (a busy
-// machine) does not count. The first choice is checked again soon (a spell longer than the learning
-// can mislead it), later ones every kRelearnRuns inferences.
+// machine) does not count. The first choice is checked again soon (a spell
+// longer than the learning can mislead it), later ones every kRelearnRuns
+// inferences; between, every inference keeps the mode chosen.
 struct ModelStats {
   explicit ModelStats(const void* o = nullptr) : owner(o) {}
   const void* owner;
   uint32_t first_step = 0, last_step = 0;
-  uint32_t inferences = 0;  // begun since learning (re)started
-  uint32_t relearn_at = 0;  // set when learning ends
-  uint32_t learned = 0;     // times learning ended
+  uint32_t inferences = 0;    // begun since learning (re)started
+  uint32_t relearn_at = 0;    // set when learning ends
+  bool chose_before = false;  // learning has ended once already
   bool in_inference = false;
   ModelMode mode = ModelMode::kSplit;  // this inference's
   bool timed = false;                  // this inference's time is a sample of its mode
@@ -242,8 +243,9 @@ struct ModelStats {
       mode = ModelMode::kSplit;
     } else if (timed) {
       mode = static_cast<ModelMode>((index - kModelWarmup) % 2);
-    } else {
-      if (relearn_at == 0) relearn_at = index + (learned++ == 0 ? kRelearnSoon : kRelearnRuns);
+    } else if (relearn_at == 0) {  // learning just ended: choose once
+      relearn_at = index + (chose_before ? kRelearnRuns : kRelearnSoon);
+      chose_before = true;
       mode = timing.wins(kSplit, kCaller, kModelSplitGainPercent) ? ModelMode::kSplit : ModelMode::kCaller;
     }
     in_inference = true;

@@ -265,7 +265,7 @@ TEST(ThreadPool, AModelWhoseInferencesSplitBadlyRunsOnTheCaller) {
 // A model twice as fast split keeps splitting, though a slow spell of the
 // machine hit the first inferences the pool timed (here 3 of them, 25 ms
 // longer each): splitting and the caller take turns while the pool learns,
-// so the spell slows both ways, and each keeps its best time.
+// so the spell slows both ways, and the median of each way passes it by.
 TEST(ThreadPool, AModelFasterSplitStaysSplitThroughASlowSpell) {
   ThreadPool pool(2, /*adaptive=*/false);
   SleepJob job{.caller_us = 1000, .worker_us = 1000};
