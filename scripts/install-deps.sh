@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git ca-certificates xz-utils
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev lld
   flatbuffers-compiler libflatbuffers-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
