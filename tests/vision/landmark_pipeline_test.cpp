@@ -3,6 +3,7 @@
 // tracking from one call to the next without the detector.
 #include <gtest/gtest.h>
 
+#include "backends/backend.h"
 #include "core/error.h"
 #include "vision/image_io.h"
 #include "vision/landmarks/landmark_pipeline.h"
@@ -16,11 +17,15 @@ namespace {
     GTEST_SKIP() << "needs the zoo's models and photos in the osprey cache"; \
   }
 
+// On the tools' default backends, as `osprey landmarks` runs it: the
+// pipeline's logic is under test here, and on the reference kernels these
+// tests took minutes under ASan.
 LandmarkPipeline make(const char* name, bool track = false) {
   LandmarkPipelineOptions options;
   options.pipeline = name;
   options.track = track;
-  return LandmarkPipeline(options);
+  const BackendStack backends = make_backends(kDefaultBackend, 1);
+  return LandmarkPipeline(options, backends.options());
 }
 
 float distance(const Point3& a, const Point3& b) {
