@@ -67,7 +67,8 @@ constexpr uint32_t kRelearnSoon = 32;
 constexpr int64_t kModelSplitGainPercent = 95;
 constexpr size_t kModels = 16;
 
-std::atomic<uint64_t> g_parallel_ops{0}, g_serial_ops{0}, g_unsplit_ops{0}, g_stalls{0};
+std::atomic<uint64_t> g_parallel_ops{0}, g_serial_ops{0}, g_unsplit_ops{0}, g_stalls{0},
+    g_learning_inferences{0};
 
 void futex_wait(std::atomic<uint32_t>& word, uint32_t expected) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
@@ -248,6 +249,7 @@ struct ModelStats {
       chose_before = true;
       mode = timing.wins(kSplit, kCaller, kModelSplitGainPercent) ? ModelMode::kSplit : ModelMode::kCaller;
     }
+    if (index < kModelWarmup || timed) g_learning_inferences.fetch_add(1, std::memory_order_relaxed);
     in_inference = true;
     disturbed = false;
     // The clock is read only for inferences being timed: a model that
@@ -594,7 +596,8 @@ void ThreadPool::adapt(double work_seconds, double tail_seconds, size_t items, s
 }
 
 ThreadPoolStats thread_pool_stats() {
-  return {g_parallel_ops.load(), g_serial_ops.load(), g_unsplit_ops.load(), g_stalls.load()};
+  return {g_parallel_ops.load(), g_serial_ops.load(), g_unsplit_ops.load(), g_stalls.load(),
+          g_learning_inferences.load()};
 }
 
 bool thread_pool_interposed() {

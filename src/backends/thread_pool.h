@@ -53,11 +53,16 @@ struct OpSite {
 
 // What the pools of this process did so far (all pools together).
 struct ThreadPoolStats {
-  uint64_t parallel_ops = 0;  // operations split over the workers
-  uint64_t serial_ops =
-      0;  // operations a multi-thread pool ran on the caller alone (busy machine or fallback)
-  uint64_t unsplit_ops = 0;  // operations run on the caller alone because that measured faster
-  uint64_t stalls = 0;       // times the workers lost and the pool fell back to the caller
+  // Operations split over the workers.
+  uint64_t parallel_ops = 0;
+  // Operations a multi-thread pool ran on the caller alone (busy machine or fallback).
+  uint64_t serial_ops = 0;
+  // Operations run on the caller alone because that measured faster.
+  uint64_t unsplit_ops = 0;
+  // Times the workers lost and the pool fell back to the caller.
+  uint64_t stalls = 0;
+  // Model inferences that warmed up or timed a way to run (split or on the caller).
+  uint64_t learning_inferences = 0;
 };
 ThreadPoolStats thread_pool_stats();
 

@@ -2,7 +2,8 @@
 // grid shape runs exactly once with the right tile, on pools of 1-4 threads
 // and on none; denormals are flushed only when asked; XNNPACK's calls reach
 // this pool; a pool whose workers are stalled falls back to the caller; an
-// operation (or a model) that runs faster on the caller alone learns to, and
+// operation (or a model) that runs faster on the caller alone learns to (in
+// the inferences counted as learning, no more), and
 // a model faster split keeps splitting through a slow spell while it learns;
 // a default pool stops splitting while another task wants the cores.
 #include <gtest/gtest.h>
@@ -254,12 +255,16 @@ TEST(ThreadPool, AModelWhoseInferencesSplitBadlyRunsOnTheCaller) {
       if (job.on_workers.load() != before) std::this_thread::sleep_for(std::chrono::milliseconds(6));
     }
   };
+  const ThreadPoolStats start = thread_pool_stats();
   for (uint32_t i = 0; i < ThreadPool::kLearningInferences; ++i) inference();
   const ThreadPoolStats before = thread_pool_stats();
+  EXPECT_EQ(before.learning_inferences - start.learning_inferences, ThreadPool::kLearningInferences);
   job.on_workers = 0;
   for (int i = 0; i < 3; ++i) inference();
   EXPECT_EQ(job.on_workers.load(), 0);
   EXPECT_EQ(thread_pool_stats().unsplit_ops - before.unsplit_ops, 6u);
+  // Learning is over: `osprey bench` ends its warm-up here.
+  EXPECT_EQ(thread_pool_stats().learning_inferences, before.learning_inferences);
 }
 
 // A model twice as fast split keeps splitting, though a slow spell of the

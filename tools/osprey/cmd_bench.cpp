@@ -1,7 +1,8 @@
 // `osprey bench MODEL [--runs N] [--warmup N] [--threads N] [--backend B] [--profile] [--json]`:
 // latency of a model on seeded random inputs, in the spirit of TFLite's
 // benchmark_model and larod-client -R/-w: init (load + prepare) time, first
-// inference, warm-up, then min / median / mean / p95 / max / std of N runs
+// inference, warm-up (extended while the thread pool learns), then min /
+// median / mean / p95 / max / std of N runs
 // and the peak RSS; with --profile, where the time goes, op by op.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -228,12 +229,26 @@ void bench(const BenchArgs& args) {
     return ms_since(start);
   };
 
+  // With threads, the pool spends a model's first inferences learning
+  // whether splitting pays (ThreadPool::kLearningInferences; more while a
+  // busy machine disturbs them). The timed runs measure what it chose, so
+  // warm-up goes on until it has: past the runs asked for, while the last
+  // run was a learning one (capped, should the pool never settle).
+  constexpr int kMaxLearningRuns = 64;
+  uint64_t learned_before = thread_pool_stats().learning_inferences;
+  const auto warm_up_once = [&] {
+    learned_before = thread_pool_stats().learning_inferences;
+    run_once();
+  };
+  const auto last_run_learned = [&] { return thread_pool_stats().learning_inferences != learned_before; };
   const double first_ms = run_once();
   Progress progress(args.warmup + args.runs, first_ms * (args.warmup + args.runs));
   for (int i = 0; i < args.warmup; ++i) {
-    run_once();
+    warm_up_once();
     progress.update(i + 1, "warm-up");
   }
+  int learning_runs = 0;
+  for (; learning_runs < kMaxLearningRuns && last_run_learned(); ++learning_runs) warm_up_once();
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(args.runs));
   const ThreadPoolStats pool_before = thread_pool_stats();
@@ -299,6 +314,7 @@ void bench(const BenchArgs& args) {
     j["threads"] = threads;
     j["runs"] = args.runs;
     j["warmup"] = args.warmup;
+    j["warmup_learning"] = learning_runs;
     j["init_ms"] = round3(init_ms);
     j["first_ms"] = round3(first_ms);
     j["latency_ms"] = {{"min", round3(st.min)}, {"median", round3(st.median)}, {"mean", round3(st.mean)},
@@ -354,7 +370,10 @@ void bench(const BenchArgs& args) {
   fmt::print("MACs:        {:.1f} M per inference\n", static_cast<double>(total_macs) / 1e6);
   fmt::print("init:        {:.3f} ms (load + prepare)\n", init_ms);
   fmt::print("first run:   {:.3f} ms\n", first_ms);
-  fmt::print("warm-up:     {} run{}\n", args.warmup, args.warmup == 1 ? "" : "s");
+  fmt::print("warm-up:     {} run{}", args.warmup, args.warmup == 1 ? "" : "s");
+  if (learning_runs > 0)
+    fmt::print(", and {} more while the thread pool learned to split or not", learning_runs);
+  fmt::print("\n");
   fmt::print(
       "latency:     min {:.3f}  median {:.3f}  mean {:.3f}  p95 {:.3f}  max {:.3f}  std {:.3f} ms ({} "
       "runs)\n",
