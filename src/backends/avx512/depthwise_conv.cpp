@@ -5,7 +5,6 @@
 #include <pthreadpool.h>
 
 #include <algorithm>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,7 +28,7 @@ struct Params {
 };
 
 struct Task;
-using RowFn = void (*)(const Task&, int block, int row);
+using RowFn = void (*)(const Task&, int row);
 
 struct Task {
   const Params* p;
@@ -44,73 +43,103 @@ struct Task {
 #define OSPREY_AVX512_TARGET "avx512f"
 #include "backends/avx512/avx512_target_begin.h"
 
-// Calls f(std::integral_constant<int, I>) for I = 0 .. N-1, unrolled at compile
-// time so accumulator arrays indexed by I stay in registers.
-template <int N, typename F>
-inline void unrolled(F&& f) {
-  [&]<int... I>(std::integer_sequence<int, I...>) {
-    (f(std::integral_constant<int, I>{}), ...);
+// One tile: kTileX output pixels of one channel block. `rows[ky]` is the
+// block's input row under kernel row ky, null outside the image. Interior
+// tiles (kEdge false) read only columns inside the row and write every pixel,
+// so they skip the per-column checks. Plain loops, fully unrolled: kx is a
+// constant in each FMA and acc[] stays in registers (lambdas taking acc by
+// reference made GCC keep it on the stack, twice as slow).
+template <int K, int S, bool kEdge>
+__attribute__((always_inline)) inline void run_tile(const float* const* rows, const float* wb, float* out,
+                                                    size_t c, int ix0, int w, int count, __mmask16 lanes,
+                                                    __m512 lo, __m512 hi) {
+  constexpr int kCols = (kTileX - 1) * S + K;  // input columns a tile reads
+  __m512 acc[kTileX];
+  const __m512 bias = _mm512_loadu_ps(wb + K * K * kLanes);
+#pragma GCC unroll 16
+  for (int t = 0; t < kTileX; ++t) acc[t] = bias;
+#pragma GCC unroll 8
+  for (int ky = 0; ky < K; ++ky) {
+    const float* r = rows[ky];
+    if (r == nullptr) continue;
+    __m512 wk[K];
+#pragma GCC unroll 16
+    for (int kx = 0; kx < K; ++kx) wk[kx] = _mm512_loadu_ps(wb + (ky * K + kx) * kLanes);
+      // Each input column is loaded once and used by every output pixel whose
+      // window covers it; columns outside the image (padding) read as zero.
+#pragma GCC unroll 64
+    for (int j = 0; j < kCols; ++j) {
+      const int ix = ix0 + j;
+      __m512 v;
+      if constexpr (kEdge) {
+        const bool inside = static_cast<unsigned>(ix) < static_cast<unsigned>(w);
+        v = _mm512_maskz_loadu_ps(inside ? lanes : __mmask16(0),
+                                  r + static_cast<size_t>(inside ? ix : 0) * c);
+      } else {
+        v = _mm512_maskz_loadu_ps(lanes, r + static_cast<size_t>(ix) * c);
+      }
+#pragma GCC unroll 16
+      for (int t = 0; t < kTileX; ++t) {
+        const int kx = j - t * S;
+        if (kx >= 0 && kx < K) acc[t] = _mm512_fmadd_ps(v, wk[kx], acc[t]);
+      }
+    }
   }
-  (std::make_integer_sequence<int, N>{});
+#pragma GCC unroll 16
+  for (int t = 0; t < kTileX; ++t) {
+    if (!kEdge || t < count) {
+      _mm512_mask_storeu_ps(out + static_cast<size_t>(t) * c, lanes,
+                            _mm512_min_ps(_mm512_max_ps(acc[t], lo), hi));
+    }
+  }
 }
 
-// One output row (image n, row oy) of one channel block.
+// One output row (image n, row oy), every channel block. Blocks are the
+// inner loop so that a tile reads each input pixel's channels as one
+// contiguous run, not one cache line per pixel and block.
 template <int K, int S>
-void run_row(const Task& task, int block, int row) {
+void run_row(const Task& task, int row) {
   const Params& p = *task.p;
   const Geometry& g = task.g;
   const int n = row / g.oh, oy = row % g.oh;
   const size_t c = static_cast<size_t>(g.c);
   const int tail = g.c % kLanes;
-  const __mmask16 lanes = block == p.blocks - 1 && tail ? static_cast<__mmask16>((1u << tail) - 1) : 0xffff;
-  const float* wb = p.packed.data() + static_cast<size_t>(block) * (K * K + 1) * kLanes;
-  const __m512 bias = _mm512_loadu_ps(wb + K * K * kLanes);
   const __m512 lo = _mm512_set1_ps(p.shape.min), hi = _mm512_set1_ps(p.shape.max);
-  const int iy0 = oy * S - static_cast<int>(p.shape.pad_top);
-  const float* image =
-      task.input + static_cast<size_t>(n) * g.h * g.w * c + static_cast<size_t>(block) * kLanes;
-  float* out =
-      task.output + (static_cast<size_t>(n) * g.oh + oy) * g.ow * c + static_cast<size_t>(block) * kLanes;
-  constexpr int kCols = (kTileX - 1) * S + K;  // input columns a tile reads
+  const float* image = task.input + static_cast<size_t>(n) * g.h * g.w * c;
+  float* out_row = task.output + (static_cast<size_t>(n) * g.oh + oy) * g.ow * c;
+  const float* rows[K];
+  for (int ky = 0; ky < K; ++ky) {
+    const int iy = oy * S - static_cast<int>(p.shape.pad_top) + ky;
+    rows[ky] = iy >= 0 && iy < g.h ? image + static_cast<size_t>(iy) * g.w * c : nullptr;
+  }
+  constexpr int kCols = (kTileX - 1) * S + K;
 
   for (int ox = 0; ox < g.ow; ox += kTileX) {
     const int ix0 = ox * S - static_cast<int>(p.shape.pad_left);
-    __m512 acc[kTileX];
-    unrolled<kTileX>([&](auto t) { acc[t] = bias; });
-    for (int ky = 0; ky < K; ++ky) {
-      const int iy = iy0 + ky;
-      if (iy < 0 || iy >= g.h) continue;
-      const float* r = image + static_cast<size_t>(iy) * g.w * c;
-      __m512 wk[K];
-      unrolled<K>([&](auto kx) { wk[kx] = _mm512_loadu_ps(wb + (ky * K + kx) * kLanes); });
-      // Each input column is loaded once and used by every output pixel whose
-      // window covers it; columns outside the image (padding) read as zero.
-      unrolled<kCols>([&](auto j) {
-        const int ix = ix0 + j;
-        const bool inside = static_cast<unsigned>(ix) < static_cast<unsigned>(g.w);
-        const __m512 v = _mm512_maskz_loadu_ps(inside ? lanes : __mmask16(0),
-                                               r + static_cast<size_t>(inside ? ix : 0) * c);
-        unrolled<kTileX>([&](auto t) {
-          constexpr int kx = decltype(j)::value - decltype(t)::value * S;
-          if constexpr (kx >= 0 && kx < K) acc[t] = _mm512_fmadd_ps(v, wk[kx], acc[t]);
-        });
-      });
-    }
-    const int tile = std::min(kTileX, g.ow - ox);
-    unrolled<kTileX>([&](auto t) {
-      if (t < tile) {
-        _mm512_mask_storeu_ps(out + static_cast<size_t>(ox + t) * c, lanes,
-                              _mm512_min_ps(_mm512_max_ps(acc[t], lo), hi));
+    const int count = std::min(kTileX, g.ow - ox);
+    const bool edge = ix0 < 0 || ix0 + kCols > g.w || count < kTileX;
+    for (int block = 0; block < p.blocks; ++block) {
+      const __mmask16 lanes =
+          block == p.blocks - 1 && tail ? static_cast<__mmask16>((1u << tail) - 1) : 0xffff;
+      const float* wb = p.packed.data() + static_cast<size_t>(block) * (K * K + 1) * kLanes;
+      const size_t offset = static_cast<size_t>(block) * kLanes;
+      const float* in[K];
+      for (int ky = 0; ky < K; ++ky) in[ky] = rows[ky] ? rows[ky] + offset : nullptr;
+      float* out = out_row + static_cast<size_t>(ox) * c + offset;
+      if (edge) {
+        run_tile<K, S, true>(in, wb, out, c, ix0, g.w, count, lanes, lo, hi);
+      } else {
+        run_tile<K, S, false>(in, wb, out, c, ix0, g.w, count, lanes, lo, hi);
       }
-    });
+    }
   }
 }
 
 #include "backends/avx512/avx512_target_end.h"
 
-void run_task(void* context, size_t row, size_t block) {
+void run_task(void* context, size_t row) {
   const Task& task = *static_cast<const Task*>(context);
-  task.row(task, static_cast<int>(block), static_cast<int>(row));
+  task.row(task, static_cast<int>(row));
 }
 
 RowFn row_function(int kernel, int stride) {
@@ -144,9 +173,8 @@ class DepthwiseConvKernel final : public Kernel {
     // memory, as XNNPACK splits the operations around it, so a thread
     // mostly reads what it wrote itself rather than lines of the other
     // core's cache (split by channel blocks, every pixel had some of each).
-    pthreadpool_parallelize_2d(pool_.get(), run_task, &task,
-                               static_cast<size_t>(g_.n) * static_cast<size_t>(g_.oh),
-                               static_cast<size_t>(p_.blocks), 0);
+    pthreadpool_parallelize_1d(pool_.get(), run_task, &task,
+                               static_cast<size_t>(g_.n) * static_cast<size_t>(g_.oh), 0);
   }
 
  private:
