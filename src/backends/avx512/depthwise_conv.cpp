@@ -169,10 +169,10 @@ class DepthwiseConvKernel final : public Kernel {
 
   void eval(KernelContext& ctx) override {
     Task task{&p_, g_, ctx.input(0).data_as<float>(), ctx.output(0).data_as<float>(), row_};
-    // Rows outermost: each thread's share is whole rows, contiguous in
-    // memory, as XNNPACK splits the operations around it, so a thread
-    // mostly reads what it wrote itself rather than lines of the other
-    // core's cache (split by channel blocks, every pixel had some of each).
+    // One item per output row (all its channel blocks): each thread's share
+    // is a contiguous run of rows, as XNNPACK splits the operations around
+    // it, so a thread mostly reads what it wrote itself rather than lines
+    // of the other core's cache.
     pthreadpool_parallelize_1d(pool_.get(), run_task, &task,
                                static_cast<size_t>(g_.n) * static_cast<size_t>(g_.oh), 0);
   }
