@@ -235,20 +235,21 @@ void bench(const BenchArgs& args) {
   // warm-up goes on until it has: past the runs asked for, while the last
   // run was a learning one (capped, should the pool never settle).
   constexpr int kMaxLearningRuns = 64;
-  uint64_t learned_before = thread_pool_stats().learning_inferences;
-  const auto warm_up_once = [&] {
-    learned_before = thread_pool_stats().learning_inferences;
-    run_once();
+  bool last_run_learned = false;
+  const auto untimed_run = [&] {
+    const uint64_t learned_before = thread_pool_stats().learning_inferences;
+    const double ms = run_once();
+    last_run_learned = thread_pool_stats().learning_inferences != learned_before;
+    return ms;
   };
-  const auto last_run_learned = [&] { return thread_pool_stats().learning_inferences != learned_before; };
-  const double first_ms = run_once();
+  const double first_ms = untimed_run();
   Progress progress(args.warmup + args.runs, first_ms * (args.warmup + args.runs));
   for (int i = 0; i < args.warmup; ++i) {
-    warm_up_once();
+    untimed_run();
     progress.update(i + 1, "warm-up");
   }
   int learning_runs = 0;
-  for (; learning_runs < kMaxLearningRuns && last_run_learned(); ++learning_runs) warm_up_once();
+  for (; learning_runs < kMaxLearningRuns && last_run_learned; ++learning_runs) untimed_run();
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(args.runs));
   const ThreadPoolStats pool_before = thread_pool_stats();
