@@ -392,6 +392,33 @@ TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
 
 // Zero points at the ends of each type's range, every fused activation and
 // every arithmetic the reference kernels offer.
+// 5x5 windows at stride 1 on maps of 8 to 32 pixels a side gather their
+// rows first (int8_microkernels.h): the sides at and around both bounds,
+// tiles whole and cut short, both paddings, batches, one and two threads.
+TEST(Int8Avx512Sweep, DepthwiseGatheredRows) {
+  const int sides[][2] = {{8, 8}, {7, 12}, {9, 31}, {14, 14}, {32, 32}, {33, 20}, {12, 33}, {24, 17}};
+  int i = 0;
+  for (const auto& side : sides) {
+    for (Padding padding : {Padding::kSame, Padding::kValid}) {
+      Case c;
+      c.depthwise = true;
+      c.kernel = 5;
+      c.padding = padding;
+      c.height = side[0] + (padding == Padding::kValid ? 4 : 0);
+      c.width = side[1] + (padding == Padding::kValid ? 4 : 0);
+      c.cin = c.cout = i % 2 ? 24 : 16;
+      c.batch = i % 3 == 1 ? 2 : 1;
+      c.is_signed = i % 3 == 0;
+      c.input_zp = c.is_signed ? -7 : 200;
+      c.output_zp = c.is_signed ? 9 : 31;
+      c.weight_zp = i % 2 ? 77 : 128;
+      c.threads = {i % 2 ? 2 : 1};
+      check(c);
+      ++i;
+    }
+  }
+}
+
 TEST(Int8Avx512Sweep, ZeroPointsActivationsArithmetic) {
   const Activation activations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
                                     Activation::kReluN1To1};

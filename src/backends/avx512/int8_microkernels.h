@@ -96,7 +96,7 @@ struct Int8DepthwiseWeights {
 // Output rows a depthwise pass computes: two, so that the gathered columns
 // of 4 input rows serve twice the products (a 3x3 window at stride 1 reads 3
 // of the 4 rows otherwise); one for 3x3 at stride 2, where two rows' 5 input
-// rows would need a second group.
+// rows would need a second group, and for 5x5.
 constexpr int int8_depthwise_rows_per_pass(int kernel, int stride) {
   return kernel == 3 && stride == 1 ? 2 : 1;
 }
@@ -106,7 +106,31 @@ struct Int8DepthwiseJob {
   int n = 0, h = 0, w = 0, oh = 0, ow = 0, pad_top = 0, pad_left = 0;
   const uint8_t* input = nullptr;
   uint8_t* output = nullptr;
+  uint8_t* gathered = nullptr;  // 5x5 only: int8_depthwise_gathered_bytes() of scratch
 };
+
+// 5x5 windows at stride 1 (one output row a pass) can gather each column of
+// 4 input rows once, not once a tile (3 gathers an output pixel: 12 columns
+// a tile of 8 pixels, in 2 groups of rows; on small maps, where most tiles
+// cross the padding, gathering costs more than the products):
+// int8_depthwise_conv.cpp chooses. A task, one channel block of one image,
+// first gathers the groups of 4 rows its windows start (at each window top,
+// and 4 rows below the last) for every column its tiles read, as the
+// vpdpbusd operands they are (64 bytes), into its own part of job.gathered;
+// then computes all its rows from them, a load a column.
+struct Int8DepthwiseGathered {
+  int rows = 0;     // gathered rows: the window tops, and 4 rows below the last
+  int columns = 0;  // gathered columns a row: every tile's, padding included
+};
+inline Int8DepthwiseGathered int8_depthwise_gathered(int oh, int ow) {
+  constexpr int kTile = 8, kKernel = 5;
+  return {oh + 4, (ow + kTile - 1) / kTile * kTile - 1 + kKernel};
+}
+// Scratch bytes a job needs: 64 a gathered column, for every task.
+inline size_t int8_depthwise_gathered_bytes(int n, int oh, int ow, int blocks) {
+  const Int8DepthwiseGathered g = int8_depthwise_gathered(oh, ow);
+  return static_cast<size_t>(n) * blocks * g.rows * g.columns * 64;
+}
 
 struct Int8Microkernels {
   // Output pixels [first, last) (flattened n, oy, ox) of channel block `block`.
@@ -114,6 +138,9 @@ struct Int8Microkernels {
   // Pass `pass` of channel block `block`: image pass / P, its output rows from
   // R * (pass % P) on (R rows_per_pass, P = ceil(oh / R)); [kernel == 5][stride == 2].
   void (*depthwise[2][2])(const Int8DepthwiseJob& job, int block, int pass);
+  // 5x5 windows at stride 1: image n of channel block `block`, from rows it
+  // gathers first (Int8DepthwiseGathered).
+  void (*depthwise5_gathered)(const Int8DepthwiseJob& job, int block, int n);
 };
 
 // The kernels of `level`; null for Int8Level::kNone and kAvx2 (int8_avx2.h).
