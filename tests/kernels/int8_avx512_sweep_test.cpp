@@ -390,8 +390,6 @@ TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
   }
 }
 
-// Zero points at the ends of each type's range, every fused activation and
-// every arithmetic the reference kernels offer.
 // 5x5 windows at stride 1 on maps of 8 to 32 pixels a side gather their
 // rows first (int8_microkernels.h): the sides at and around both bounds,
 // tiles whole and cut short, both paddings, batches, one and two threads.
@@ -419,6 +417,8 @@ TEST(Int8Avx512Sweep, DepthwiseGatheredRows) {
   }
 }
 
+// Zero points at the ends of each type's range, every fused activation and
+// every arithmetic the reference kernels offer.
 TEST(Int8Avx512Sweep, ZeroPointsActivationsArithmetic) {
   const Activation activations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
                                     Activation::kReluN1To1};

@@ -165,11 +165,11 @@ class Int8DepthwiseKernel final : public Kernel {
                                ctx.output(0).data_as<uint8_t>(),
                                gathered_.data()};
     Task task{&job, pass_};
-    // Gathered rows: a task is an image's block, all its rows.
+    // Rows outermost, as in the float depthwise kernel: each thread's share
+    // is whole rows, so a thread mostly reads what it wrote itself. Gathered
+    // rows: a task is an image's block, all its rows.
     const size_t passes =
         gathered_rows_ ? 1 : static_cast<size_t>((c_.oh + w_.rows_per_pass - 1) / w_.rows_per_pass);
-    // Rows outermost, as in the float depthwise kernel: each thread's share
-    // is whole rows, so a thread mostly reads what it wrote itself.
     pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(c_.n) * passes,
                                static_cast<size_t>(w_.blocks), 0);
   }

@@ -118,13 +118,15 @@ struct Int8DepthwiseJob {
 // and 4 rows below the last) for every column its tiles read, as the
 // vpdpbusd operands they are (64 bytes), into its own part of job.gathered;
 // then computes all its rows from them, a load a column.
+constexpr int kInt8DepthwiseTile = 8;  // output pixels a depthwise tile computes
+
 struct Int8DepthwiseGathered {
   int rows = 0;     // gathered rows: the window tops, and 4 rows below the last
   int columns = 0;  // gathered columns a row: every tile's, padding included
 };
 inline Int8DepthwiseGathered int8_depthwise_gathered(int oh, int ow) {
-  constexpr int kTile = 8, kKernel = 5;
-  return {oh + 4, (ow + kTile - 1) / kTile * kTile - 1 + kKernel};
+  constexpr int kKernel = 5;
+  return {oh + 4, (ow + kInt8DepthwiseTile - 1) / kInt8DepthwiseTile * kInt8DepthwiseTile - 1 + kKernel};
 }
 // Scratch bytes a job needs: 64 a gathered column, for every task.
 inline size_t int8_depthwise_gathered_bytes(int n, int oh, int ow, int blocks) {
