@@ -41,6 +41,9 @@ struct Case {
   int32_t input_zp = 3, output_zp = -5, weight_zp = 131;  // weight_zp: uint8 only
   Arithmetic arithmetic = Arithmetic::kLiteRT;
   std::vector<int> threads{1};
+  // in_scale * w_scale / out_scale of the first weight scale (the others 1-4x
+  // it); 0: scales that spread the outputs over the whole range.
+  float requant_scale = 0;
 };
 
 std::string describe(const Case& c) {
@@ -72,7 +75,9 @@ void run_at(const Case& c, Int8Level level) {
   const int depth = c.depthwise ? 1 : c.cin / c.groups;  // products per tap
   // Scales that spread the outputs over the whole range, clamping some.
   const float in_s = 0.02f, w_s = 0.004f;
-  const float out_s = in_s * w_s * 74.0f * 74.0f * std::sqrt(static_cast<float>(taps * depth)) / 50.0f;
+  const float out_s = c.requant_scale > 0
+                          ? in_s * w_s * 0.5f / c.requant_scale
+                          : in_s * w_s * 74.0f * 74.0f * std::sqrt(static_cast<float>(taps * depth)) / 50.0f;
   std::vector<float> w_scales(static_cast<size_t>(c.per_channel ? c.cout : 1));
   for (size_t i = 0; i < w_scales.size(); ++i)
     w_scales[i] = w_s * (0.5f + 1.5f * static_cast<float>(i % 7) / 6.0f);
@@ -447,6 +452,27 @@ TEST(Int8Avx512Sweep, ZeroPointsActivationsArithmetic) {
             ++i;
           }
         }
+      }
+    }
+  }
+}
+
+// Scales near and above 1/2: below it the dense tiles round before they
+// clamp and pack with saturation (PackedRequant, sums far outside 16 bits);
+// above it, on any channel, they keep the float clamp.
+TEST(Int8Avx512Sweep, LargeRequantScales) {
+  for (float scale : {0.11f, 0.5f, 0.6f}) {
+    for (int kernel : {1, 3}) {
+      for (int cout : {33, 64, 130}) {
+        Case c;
+        c.kernel = kernel;
+        c.cin = 20;
+        c.cout = cout;
+        c.height = 3;
+        c.width = 7;
+        c.requant_scale = scale;
+        c.activation = cout == 64 ? Activation::kRelu6 : Activation::kNone;
+        for (const Case& f : flavours(c)) check(f);
       }
     }
   }

@@ -47,11 +47,13 @@ struct Int8ConvWeights {
   std::vector<int32_t> init;     // blocks * 64
   int32_t input_sum_factor = 0;  // 128 - w_zp (uint8), 0 otherwise
   std::vector<uint8_t> padding;  // groups * 4 bytes of the input zero point: what a padded tap reads
-  // 1 or 2 when 1, 2, 4 or 8k <= 64 output channels run 16 pixels a vector
+  // 1 or 2 when 1, 2, 4 or 8k <= 64 output channels (at most 8 for a
+  // pointwise layer) run 16 pixels a vector
   // (int8_conv_pixel_lanes.inc): the dwords between neighbouring windows; 4,
   // 8 or 16 for 1x1 windows a pixel apart and up to 8 output channels
   // (int8_conv_pixel_transpose.inc); 0 otherwise.
   int pixel_lanes_step = 0;
+  bool packs = false;  // int8_requant_packs(rq)
   Int8Requant rq;
 };
 

@@ -75,4 +75,12 @@ bool int8_requant_params(const Graph& graph, const Op& op, int channels, int axi
   return true;
 }
 
+bool int8_requant_packs(const Int8Requant& rq) {
+  if (rq.mode != quant::Arithmetic::kLiteRT) return false;
+  for (int c = 0; c < rq.channels; ++c) {
+    if (!(rq.scale[static_cast<size_t>(c)] <= 0.5f)) return false;
+  }
+  return true;
+}
+
 }  // namespace osprey

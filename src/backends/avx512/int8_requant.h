@@ -38,6 +38,11 @@ struct Int8Requant {
 bool int8_requant_params(const Graph& graph, const Op& op, int channels, int axis, Activation activation,
                          Int8Requant& rq);
 
+// Whether the LiteRT arithmetic's sums, times their scales, stay far inside
+// int32 (every scale <= 1/2, so below 2^30): the tiles may then round before
+// they clamp, and clamp the packed bytes (int8_microkernels.inc, PackedRequant).
+bool int8_requant_packs(const Int8Requant& rq);
+
 // How the int8 kernels fold the zero points into their vpdpbusd sums
 // (int8_microkernels.h): the signed byte a weight byte is multiplied as, and
 // its share of the weight sum (w for int8, w - w_zp for uint8)...
