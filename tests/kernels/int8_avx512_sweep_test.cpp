@@ -457,19 +457,20 @@ TEST(Int8Avx512Sweep, ZeroPointsActivationsArithmetic) {
   }
 }
 
-// Scales near and above 1/2: below it the dense tiles round before they
-// clamp and pack with saturation (PackedRequant, sums far outside 16 bits);
-// above it, on any channel, they keep the float clamp.
+// Scales near and above 1/2: below it the dense and depthwise tiles round
+// before they clamp and pack with saturation (PackedRequant, sums far
+// outside 16 bits); above it, on any channel, they keep the float clamp.
 TEST(Int8Avx512Sweep, LargeRequantScales) {
   for (float scale : {0.11f, 0.5f, 0.6f}) {
-    for (int kernel : {1, 3}) {
+    for (int kernel : {1, 3, 5}) {
       for (int cout : {33, 64, 130}) {
         Case c;
+        c.depthwise = kernel == 5 || (kernel == 3 && cout == 33);
         c.kernel = kernel;
-        c.cin = 20;
+        c.cin = c.depthwise ? cout : 20;
         c.cout = cout;
-        c.height = 3;
-        c.width = 7;
+        c.height = c.depthwise ? 9 : 3;
+        c.width = c.depthwise ? 11 : 7;
         c.requant_scale = scale;
         c.activation = cout == 64 ? Activation::kRelu6 : Activation::kNone;
         for (const Case& f : flavours(c)) check(f);

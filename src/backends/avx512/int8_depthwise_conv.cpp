@@ -110,6 +110,7 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
       w.row_ones.push_back(ones);
     }
   }
+  w.packs = int8_requant_packs(rq);
   w.rq = std::move(rq);
   return w;
 }
