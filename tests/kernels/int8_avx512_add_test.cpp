@@ -1,6 +1,6 @@
 // Generated sweeps around osprey's int8 AVX-512 ADD (backends/avx512/int8_add.cpp):
 // two run-time operands of one shape, sizes below, at and above the vector
-// (16 lanes) and the task, int8 and uint8, zero points at the ends of each
+// (16 lanes), the packed step (64) and the task, int8 and uint8, zero points at the ends of each
 // type's range, scale ratios across XNNPACK's range with shifts from 10 to
 // 30, every fused clamp, 1 and 2 threads, on each CPU level this machine
 // has. Every output must equal the integer reference kernel's bit for bit;
@@ -28,7 +28,7 @@ void check(const BinaryCase& c, bool taken = true) {
 }
 
 TEST(Int8Avx512Add, SizesAroundTheVectorAndTheTask) {
-  for (int32_t n : {1, 15, 16, 17, 100, 16383, 16384, 16385, 3 * 16384 + 40}) {
+  for (int32_t n : {1, 15, 16, 17, 63, 64, 65, 100, 128, 16383, 16384, 16385, 3 * 16384 + 40}) {
     BinaryCase c;
     c.a = c.b = Shape{1, n};
     c.threads = n > 16384 ? 2 : 1;

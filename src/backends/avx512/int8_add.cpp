@@ -1,6 +1,6 @@
 // osprey's int8/uint8 ADD (int8_kernels.h): two run-time tensors of one shape,
 // where the reference uses XNNPACK's arithmetic (the LiteRT arithmetic, scale
-// ratios in XNNPACK's range: ref/quantized/elementwise.h), 16 lanes in int32,
+// ratios in XNNPACK's range: ref/quantized/elementwise.h), in int32 lanes,
 // split in tasks over the threads. XNNPACK runs such an ADD as one item, on
 // the calling thread alone behind operations split over two (add.h says the
 // same of float). The sum stays in int32 as XNNPACK's does: each term is
@@ -47,14 +47,41 @@ void add_range(const AddParams& p, const uint8_t* a, const uint8_t* b, uint8_t* 
   const __m128i shift = _mm_cvtsi32_si128(p.x.shift);
   const __m512i lo = _mm512_set1_epi32(p.min), hi = _mm512_set1_epi32(p.max);
   const __m512i zero_point = _mm512_set1_epi32(p.out_zero_point);
+  auto shifted = [&](const uint8_t* at_a, const uint8_t* at_b, __mmask16 lanes) {
+    const __m512i va = widen<kSigned>(_mm_maskz_loadu_epi8(lanes, at_a));
+    const __m512i vb = widen<kSigned>(_mm_maskz_loadu_epi8(lanes, at_b));
+    const __m512i acc =
+        _mm512_add_epi32(_mm512_add_epi32(bias, _mm512_mullo_epi32(va, am)), _mm512_mullo_epi32(vb, bm));
+    return _mm512_sra_epi32(acc, shift);
+  };
+  // 64 at a time, packed to bytes with saturation (the zero point added at
+  // 16 bits) and clamped as bytes: the same values, since saturation keeps
+  // the order and the clamp lies inside the byte range; one store where
+  // four vpmovdb to memory, slow on Zen 4, took 1.6 times as long (96x96x32:
+  // 0.045 ms, 0.028 packed).
+  const __m512i zp16 = _mm512_set1_epi16(static_cast<int16_t>(p.out_zero_point));
+  const __m512i lo8 = _mm512_set1_epi8(static_cast<char>(p.min + p.out_zero_point));
+  const __m512i hi8 = _mm512_set1_epi8(static_cast<char>(p.max + p.out_zero_point));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  for (; last - first >= 64; first += 64) {
+    __m512i v[4];
+    for (int k = 0; k < 4; ++k) v[k] = shifted(a + first + 16 * k, b + first + 16 * k, 0xffff);
+    const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(v[0], v[1]), zp16);
+    const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(v[2], v[3]), zp16);
+    __m512i bytes;
+    if constexpr (kSigned) {
+      bytes = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(ab, cd));
+      bytes = _mm512_min_epi8(_mm512_max_epi8(bytes, lo8), hi8);
+    } else {
+      bytes = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(ab, cd));
+      bytes = _mm512_min_epu8(_mm512_max_epu8(bytes, lo8), hi8);
+    }
+    _mm512_storeu_si512(out + first, bytes);
+  }
   for (int64_t i = first; i < last; i += 16) {
     const __mmask16 lanes =
         last - i >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << (last - i)) - 1);
-    const __m512i va = widen<kSigned>(_mm_maskz_loadu_epi8(lanes, a + i));
-    const __m512i vb = widen<kSigned>(_mm_maskz_loadu_epi8(lanes, b + i));
-    __m512i acc = _mm512_add_epi32(bias, _mm512_mullo_epi32(va, am));
-    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(vb, bm));
-    const __m512i v = _mm512_min_epi32(_mm512_max_epi32(_mm512_sra_epi32(acc, shift), lo), hi);
+    const __m512i v = _mm512_min_epi32(_mm512_max_epi32(shifted(a + i, b + i, lanes), lo), hi);
     _mm_mask_storeu_epi8(out + i, lanes, _mm512_cvtepi32_epi8(_mm512_add_epi32(v, zero_point)));
   }
 }
