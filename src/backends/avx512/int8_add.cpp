@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "backends/avx512/int8_avx512_arith.h"
 #include "backends/avx512/int8_byte_ops.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/intrinsics.h"
@@ -54,29 +55,16 @@ void add_range(const AddParams& p, const uint8_t* a, const uint8_t* b, uint8_t* 
         _mm512_add_epi32(_mm512_add_epi32(bias, _mm512_mullo_epi32(va, am)), _mm512_mullo_epi32(vb, bm));
     return _mm512_sra_epi32(acc, shift);
   };
-  // 64 at a time, packed to bytes with saturation (the zero point added at
-  // 16 bits) and clamped as bytes: the same values, since saturation keeps
-  // the order and the clamp lies inside the byte range; one store where
-  // four vpmovdb to memory, slow on Zen 4, took 1.6 times as long (96x96x32:
-  // 0.045 ms, 0.028 packed).
+  // 64 at a time through one store (pack_to_bytes): 1.6x faster than four
+  // vpmovdb to memory on Zen 4 (96x96x32: 0.045 ms, 0.028 packed).
   const __m512i zp16 = _mm512_set1_epi16(static_cast<int16_t>(p.out_zero_point));
   const __m512i lo8 = _mm512_set1_epi8(static_cast<char>(p.min + p.out_zero_point));
   const __m512i hi8 = _mm512_set1_epi8(static_cast<char>(p.max + p.out_zero_point));
-  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   for (; last - first >= 64; first += 64) {
     __m512i v[4];
     for (int k = 0; k < 4; ++k) v[k] = shifted(a + first + 16 * k, b + first + 16 * k, 0xffff);
-    const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(v[0], v[1]), zp16);
-    const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(v[2], v[3]), zp16);
-    __m512i bytes;
-    if constexpr (kSigned) {
-      bytes = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(ab, cd));
-      bytes = _mm512_min_epi8(_mm512_max_epi8(bytes, lo8), hi8);
-    } else {
-      bytes = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(ab, cd));
-      bytes = _mm512_min_epu8(_mm512_max_epu8(bytes, lo8), hi8);
-    }
-    _mm512_storeu_si512(out + first, bytes);
+    _mm512_storeu_si512(out + first,
+                        int8_avx512::pack_to_bytes(v[0], v[1], v[2], v[3], zp16, lo8, hi8, kSigned));
   }
   for (int64_t i = first; i < last; i += 16) {
     const __mmask16 lanes =

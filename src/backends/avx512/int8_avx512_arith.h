@@ -1,8 +1,8 @@
 // gemmlowp's and TFLite's fixed-point requantization steps
 // (kernels/ref/quantized/fixed_point.h) on 16 int32 lanes of AVX-512, with
-// a shift per lane or one for all. Self-contained: it opens its own AVX-512
-// region (F/BW/VL/DQ, whatever OSPREY_AVX512_TARGET the includer has set),
-// so include it at file scope; code built for more features inlines it.
+// a shift per lane or one for all, and the packing of results to bytes. Self-contained: it opens its own
+// AVX-512 region (F/BW/VL/DQ, whatever OSPREY_AVX512_TARGET the includer has set), so include it at file
+// scope; code built for more features inlines it.
 #pragma once
 
 #include <cstdint>
@@ -89,6 +89,28 @@ inline __m512i multiply_single_rounding(__m512i x, __m512i multiplier, int total
   const __m512i even = half(x);
   const __m512i odd = half(_mm512_srli_epi64(x, 32));
   return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+// Four vectors of 16 rounded int32 results (their zero point not yet
+// added) as 64 bytes in order: packed to 16 bits with saturation, the zero
+// point `zp16` added with saturation, packed to bytes, clamped to [lo8,
+// hi8]. The same bytes as clamping each int32 to the clamp less the zero
+// point and adding it: saturation keeps the order and the clamp lies
+// inside the byte range. 4 shuffles and 4 byte-wide steps where four
+// vpmovdb to memory, slow on Zen 4, took longer (int8_add.cpp,
+// int8_microkernels.inc).
+inline __m512i pack_to_bytes(__m512i a, __m512i b, __m512i c, __m512i d, __m512i zp16, __m512i lo8,
+                             __m512i hi8, bool is_signed) {
+  const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(a, b), zp16);
+  const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(c, d), zp16);
+  // 128-bit lane l holds elements 4l.. of each vector in turn: to element order.
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  if (is_signed) {
+    const __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(ab, cd));
+    return _mm512_min_epi8(_mm512_max_epi8(bytes, lo8), hi8);
+  }
+  const __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(ab, cd));
+  return _mm512_min_epu8(_mm512_max_epu8(bytes, lo8), hi8);
 }
 
 }  // namespace

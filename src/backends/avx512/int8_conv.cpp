@@ -182,12 +182,10 @@ int pixel_lanes_step(const Claim& c, const Int8ConvWeights& w, const Int8ConvGeo
   if (((tile_g.ow - 1) * tile_g.stride_w + (w.kw - 1) * tile_g.dilation_w) * w.cin + w.depth > row_bytes)
     return 0;
   const int step = tile_g.stride_w * w.cin;
-  // A pointwise layer (1x1, stride 1) of 16 or more output channels runs
-  // faster with them in the lanes (int8_microkernels.inc, walk_pointwise):
-  // 1x1 8 -> 32 at 96x96 took 0.085 ms here, 0.051-0.057 ms there.
-  if (w.kh == 1 && w.kw == 1 && w.depth == w.cin && tile_g.stride_h == 1 && tile_g.stride_w == 1 &&
-      c.cout >= 16)
-    return 0;
+  // A pointwise layer of 16 or more output channels runs faster with them
+  // in the lanes (int8_microkernels.inc, walk_pointwise): 1x1 8 -> 32 at
+  // 96x96 took 0.085 ms here, 0.051-0.057 ms there.
+  if (w.pointwise && c.cout >= 16) return 0;
   if (step == 4 || step == 8) return step / 4;
   // 1x1 windows a pixel apart, whole pixels transposed in registers; with
   // more than 8 output channels a broadcast pixel feeds enough products.
@@ -290,6 +288,8 @@ std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8Spatial
       return std::make_unique<Int8ConvKernel>(std::move(w), c.cin, c.g, tile_g, kernels, std::move(pool));
   }
   Int8ConvWeights w = pack(c, in(graph, op, 1), std::move(rq), c.cin);
+  w.pointwise = c.kh == 1 && c.kw == 1 && tile_g.stride_h == 1 && tile_g.stride_w == 1 &&
+                tile_g.pad_top == 0 && tile_g.pad_left == 0;
   w.pixel_lanes_step = pixel_lanes_step(c, w, tile_g);
   return std::make_unique<Int8ConvKernel>(std::move(w), c.cin, c.g, tile_g, kernels, std::move(pool));
 }

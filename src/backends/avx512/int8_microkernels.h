@@ -53,6 +53,9 @@ struct Int8ConvWeights {
   // 8 or 16 for 1x1 windows a pixel apart and up to 8 output channels
   // (int8_conv_pixel_transpose.inc); 0 otherwise.
   int pixel_lanes_step = 0;
+  // A 1x1 window at stride 1 without padding: output pixel p reads input
+  // pixel p (int8_microkernels.inc, walk_pointwise).
+  bool pointwise = false;
   bool packs = false;  // int8_requant_packs(rq)
   Int8Requant rq;
 };
