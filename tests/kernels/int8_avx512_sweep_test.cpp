@@ -395,11 +395,13 @@ TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
   }
 }
 
-// 5x5 windows at stride 1 on maps of 8 to 32 pixels a side gather their
-// rows first (int8_microkernels.h): the sides at and around both bounds,
-// tiles whole and cut short, both paddings, batches, one and two threads.
+// 5x5 windows at stride 1 gather their rows (int8_microkernels.h): maps
+// smaller than a window and than a tile, tiles whole and cut short, bands of
+// 8 rows (fewer than 4 images and blocks) and of 32, the last one short,
+// both paddings, batches, one and two threads.
 TEST(Int8Avx512Sweep, DepthwiseGatheredRows) {
-  const int sides[][2] = {{8, 8}, {7, 12}, {9, 31}, {14, 14}, {32, 32}, {33, 20}, {12, 33}, {24, 17}};
+  const int sides[][2] = {{1, 1},   {2, 3},  {6, 6},   {8, 8},   {7, 12},  {9, 31},
+                          {14, 14}, {17, 5}, {32, 32}, {33, 20}, {12, 33}, {70, 9}};
   int i = 0;
   for (const auto& side : sides) {
     for (Padding padding : {Padding::kSame, Padding::kValid}) {
@@ -409,7 +411,7 @@ TEST(Int8Avx512Sweep, DepthwiseGatheredRows) {
       c.padding = padding;
       c.height = side[0] + (padding == Padding::kValid ? 4 : 0);
       c.width = side[1] + (padding == Padding::kValid ? 4 : 0);
-      c.cin = c.cout = i % 2 ? 24 : 16;
+      c.cin = c.cout = side[0] == 70 ? 49 + i % 2 * 15 : i % 2 ? 24 : 16;  // 70 rows: 4 blocks, bands of 32
       c.batch = i % 3 == 1 ? 2 : 1;
       c.is_signed = i % 3 == 0;
       c.input_zp = c.is_signed ? -7 : 200;
