@@ -395,31 +395,35 @@ TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
   }
 }
 
-// 5x5 windows at stride 1 gather their rows (int8_microkernels.h): maps
-// smaller than a window and than a tile, tiles whole and cut short, bands of
-// 8 rows (fewer than 4 images and blocks) and of 32, the last one short,
-// both paddings, batches, one and two threads.
+// 5x5 windows gather their rows (int8_microkernels.h): maps smaller than a
+// window and than a tile, tiles whole and cut short, bands of 8 rows (fewer
+// than 4 images and blocks) and of 32, the last one short, both strides and
+// paddings, batches, one and two threads.
 TEST(Int8Avx512Sweep, DepthwiseGatheredRows) {
   const int sides[][2] = {{1, 1},   {2, 3},  {6, 6},   {8, 8},   {7, 12},  {9, 31},
                           {14, 14}, {17, 5}, {32, 32}, {33, 20}, {12, 33}, {70, 9}};
   int i = 0;
-  for (const auto& side : sides) {
-    for (Padding padding : {Padding::kSame, Padding::kValid}) {
-      Case c;
-      c.depthwise = true;
-      c.kernel = 5;
-      c.padding = padding;
-      c.height = side[0] + (padding == Padding::kValid ? 4 : 0);
-      c.width = side[1] + (padding == Padding::kValid ? 4 : 0);
-      c.cin = c.cout = side[0] == 70 ? 49 + i % 2 * 15 : i % 2 ? 24 : 16;  // 70 rows: 4 blocks, bands of 32
-      c.batch = i % 3 == 1 ? 2 : 1;
-      c.is_signed = i % 3 == 0;
-      c.input_zp = c.is_signed ? -7 : 200;
-      c.output_zp = c.is_signed ? 9 : 31;
-      c.weight_zp = i % 2 ? 77 : 128;
-      c.threads = {i % 2 ? 2 : 1};
-      check(c);
-      ++i;
+  for (int stride : {1, 2}) {
+    for (const auto& side : sides) {
+      for (Padding padding : {Padding::kSame, Padding::kValid}) {
+        Case c;
+        c.depthwise = true;
+        c.kernel = 5;
+        c.stride = stride;
+        c.padding = padding;
+        // The output's sides: the input's, less the window's past the edge.
+        c.height = (side[0] - 1) * stride + 1 + (padding == Padding::kValid ? 4 : 0);
+        c.width = (side[1] - 1) * stride + 1 + (padding == Padding::kValid ? 4 : 0);
+        c.cin = c.cout = side[0] == 70 ? 49 + i % 2 * 15 : i % 2 ? 24 : 16;  // 70 rows: 4 blocks, bands of 32
+        c.batch = i % 3 == 1 ? 2 : 1;
+        c.is_signed = i % 3 == 0;
+        c.input_zp = c.is_signed ? -7 : 200;
+        c.output_zp = c.is_signed ? 9 : 31;
+        c.weight_zp = i % 2 ? 77 : 128;
+        c.threads = {i % 2 ? 2 : 1};
+        check(c);
+        ++i;
+      }
     }
   }
 }

@@ -115,13 +115,16 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
   return w;
 }
 
-// Whether a 5x5 window gathers its rows (Int8DepthwiseGathered): at stride
-// 1, on maps of every size. Measured per layer against the tiles
+// Whether a window gathers its rows (Int8DepthwiseGathered): 5x5 ones, at
+// both strides, on maps of every size. Measured per layer against the tiles
 // (2026-12-04, Zen 5, one thread): 1.7x on 96x96x32 and 48x48x64, 1.3x on
-// 28x28x240 and 14x14x672, 1.1x on 7x7x1152 and 6x6x256. At stride 2 the
-// windows of two neighbouring rows start 2 rows apart, not 1.
+// 28x28x240 and 14x14x672, 1.1x on 7x7x1152 and 6x6x256 at stride 1;
+// 1.2-1.7x at stride 2 (a tile there gathers 19 columns of 2 groups for 8
+// pixels). 3x3 windows ran 10-60% slower this way: a tile of 2 rows reads
+// few columns per product, and deriving a group costs about the uops of
+// gathering it, in fewer shuffles.
 bool gathers_rows_first(const Claim& c) {
-  return c.kernel == 5 && c.stride == 1;
+  return c.kernel == 5;
 }
 
 struct Task {
@@ -141,10 +144,11 @@ class Int8DepthwiseKernel final : public Kernel {
       : w_(std::move(w)),
         c_(c),
         gathered_rows_(gathers_rows_first(c)),
-        pass_(gathered_rows_ ? kernels->depthwise5_gathered
+        pass_(gathered_rows_ ? kernels->depthwise5_gathered[c.stride == 2]
                              : kernels->depthwise[c.kernel == 5][c.stride == 2]),
         pool_(std::move(pool)) {
-    if (gathered_rows_) gathered_.resize(int8_depthwise_gathered_bytes(c.n, c.oh, c.ow, w_.blocks));
+    if (gathered_rows_)
+      gathered_.resize(int8_depthwise_gathered_bytes(c.n, c.oh, c.ow, w_.blocks, c.kernel, c.stride));
   }
 
   void prepare(KernelContext& ctx) override {
@@ -168,9 +172,9 @@ class Int8DepthwiseKernel final : public Kernel {
     // Rows outermost, as in the float depthwise kernel: each thread's share
     // is whole rows, so a thread mostly reads what it wrote itself. Gathered
     // rows: a task is a band of an image's block.
-    const size_t passes =
-        static_cast<size_t>(gathered_rows_ ? int8_depthwise_gathered(c_.n, c_.oh, c_.ow, w_.blocks).bands
-                                           : (c_.oh + w_.rows_per_pass - 1) / w_.rows_per_pass);
+    const size_t passes = static_cast<size_t>(
+        gathered_rows_ ? int8_depthwise_gathered(c_.n, c_.oh, c_.ow, w_.blocks, c_.kernel, c_.stride).bands
+                       : (c_.oh + w_.rows_per_pass - 1) / w_.rows_per_pass);
     pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(c_.n) * passes,
                                static_cast<size_t>(w_.blocks), 0);
   }

@@ -115,18 +115,18 @@ struct Int8DepthwiseJob {
   uint8_t* gathered = nullptr;  // 5x5 only: int8_depthwise_gathered_bytes() of scratch
 };
 
-// 5x5 windows at stride 1 (one output row a pass) can gather each column of
-// 4 input rows once, not once a tile (3 gathers an output pixel: 12 columns
-// a tile of 8 pixels, in 2 groups of rows; on small maps, where most tiles
-// cross the padding, gathering costs more than the products):
-// int8_depthwise_conv.cpp chooses. A task, a band of output rows of
-// one channel block of one image, walks its gathered rows top to bottom:
-// the group of 4 rows from each window top down, for every column its tiles
-// read, as the vpdpbusd operands they are (64 bytes). Each is the one above
-// it shifted by a row with the new row's bytes put in (one byte shuffle a
-// column where a full gather takes five), into a ring of 5 in its own part
-// of job.gathered; an output row, a load a column, is computed as soon as
-// its window top and the group 4 rows below it are there.
+// 5x5 windows (one output row a pass) can gather each column of 4 input
+// rows once, not once a tile (a tile of 8 pixels reads 12 columns at
+// stride 1 and 19 at stride 2, in 2 groups of rows): int8_depthwise_conv.cpp
+// chooses. A task, a band of output rows of one channel block of one
+// image, walks its gathered rows top to bottom: the group of 4 rows from
+// each window top down (a stride apart), for every column its tiles read,
+// as the vpdpbusd operands they are (64 bytes). Each is the one above it
+// shifted by a stride of rows with the new rows' bytes put in (a byte
+// shuffle a new row and column where a full gather takes five), into a
+// ring of 5 in its own part of job.gathered; an output row, a load a
+// column, is computed as soon as its window top and the group 4 rows below
+// it are there.
 constexpr int kInt8DepthwiseTile = 8;          // output pixels a depthwise tile computes
 constexpr int kInt8DepthwiseGatheredRing = 5;  // gathered rows a task keeps
 
@@ -137,15 +137,15 @@ struct Int8DepthwiseGathered {
 };
 // Bands of 32 rows, where a band gathers 4 rows more than it computes;
 // of 8 when fewer than 4 images and blocks would leave a thread idle.
-inline Int8DepthwiseGathered int8_depthwise_gathered(int n, int oh, int ow, int blocks) {
-  constexpr int kKernel = 5;
+inline Int8DepthwiseGathered int8_depthwise_gathered(int n, int oh, int ow, int blocks, int kernel,
+                                                     int stride) {
   const int band_rows = n * blocks >= 4 ? 32 : 8;
-  return {band_rows, (oh + band_rows - 1) / band_rows,
-          (ow + kInt8DepthwiseTile - 1) / kInt8DepthwiseTile * kInt8DepthwiseTile - 1 + kKernel};
+  const int tiles = (ow + kInt8DepthwiseTile - 1) / kInt8DepthwiseTile;
+  return {band_rows, (oh + band_rows - 1) / band_rows, (tiles * kInt8DepthwiseTile - 1) * stride + kernel};
 }
 // Scratch bytes a job needs: a ring of 64 bytes a gathered column, a task.
-inline size_t int8_depthwise_gathered_bytes(int n, int oh, int ow, int blocks) {
-  const Int8DepthwiseGathered g = int8_depthwise_gathered(n, oh, ow, blocks);
+inline size_t int8_depthwise_gathered_bytes(int n, int oh, int ow, int blocks, int kernel, int stride) {
+  const Int8DepthwiseGathered g = int8_depthwise_gathered(n, oh, ow, blocks, kernel, stride);
   return static_cast<size_t>(n) * g.bands * blocks * kInt8DepthwiseGatheredRing * g.columns * 64;
 }
 
@@ -155,9 +155,10 @@ struct Int8Microkernels {
   // Pass `pass` of channel block `block`: image pass / P, its output rows from
   // R * (pass % P) on (R rows_per_pass, P = ceil(oh / R)); [kernel == 5][stride == 2].
   void (*depthwise[2][2])(const Int8DepthwiseJob& job, int block, int pass);
-  // 5x5 windows at stride 1: band `task` % B of image `task` / B (B bands,
-  // Int8DepthwiseGathered) of channel block `block`, from the rows it gathers.
-  void (*depthwise5_gathered)(const Int8DepthwiseJob& job, int block, int task);
+  // 5x5 windows: band `task` % B of image `task` / B (B bands,
+  // Int8DepthwiseGathered) of channel block `block`, from the rows it
+  // gathers; [stride == 2].
+  void (*depthwise5_gathered[2])(const Int8DepthwiseJob& job, int block, int task);
 };
 
 // The kernels of `level`; null for Int8Level::kNone and kAvx2 (int8_avx2.h).
