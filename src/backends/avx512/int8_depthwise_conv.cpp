@@ -145,7 +145,7 @@ class Int8DepthwiseKernel final : public Kernel {
         c_(c),
         gathered_rows_(gathers_rows_first(c)),
         pass_(gathered_rows_ ? kernels->depthwise5_gathered[c.stride == 2]
-                             : kernels->depthwise[c.kernel == 5][c.stride == 2]),
+                             : kernels->depthwise3[c.stride == 2]),
         pool_(std::move(pool)) {
     if (gathered_rows_)
       gathered_.resize(int8_depthwise_gathered_bytes(c.n, c.oh, c.ow, w_.blocks, c.kernel, c.stride));

@@ -152,9 +152,10 @@ inline size_t int8_depthwise_gathered_bytes(int n, int oh, int ow, int blocks, i
 struct Int8Microkernels {
   // Output pixels [first, last) (flattened n, oy, ox) of channel block `block`.
   void (*conv)(const Int8ConvJob& job, int64_t first, int64_t last, int block);
-  // Pass `pass` of channel block `block`: image pass / P, its output rows from
-  // R * (pass % P) on (R rows_per_pass, P = ceil(oh / R)); [kernel == 5][stride == 2].
-  void (*depthwise[2][2])(const Int8DepthwiseJob& job, int block, int pass);
+  // 3x3 windows, pass `pass` of channel block `block`: image pass / P, its
+  // output rows from R * (pass % P) on (R rows_per_pass, P = ceil(oh / R));
+  // [stride == 2].
+  void (*depthwise3[2])(const Int8DepthwiseJob& job, int block, int pass);
   // 5x5 windows: band `task` % B of image `task` / B (B bands,
   // Int8DepthwiseGathered) of channel block `block`, from the rows it
   // gathers; [stride == 2].
