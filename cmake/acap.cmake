@@ -33,6 +33,7 @@ add_executable(acap_tests tests/acap/bbox_test.cpp tests/acap/axparameter_test.c
 target_link_libraries(acap_tests PRIVATE bbox axparameter nlohmann_json::nlohmann_json GTest::gtest_main)
 osprey_test_code(acap_tests)
 gtest_discover_tests(acap_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit TIMEOUT 60)
+osprey_sanitizer_checked(acap_tests)
 
 # A C app built the way the examples are (pkg-config, their -W flags, -Werror)
 # against an install into a temporary prefix.

@@ -41,6 +41,7 @@ target_link_libraries(media_tests PRIVATE osprey_media_linked GTest::gtest_main)
 osprey_test_code(media_tests)
 gtest_discover_tests(media_tests DISCOVERY_TIMEOUT 120
                      PROPERTIES LABELS "unit;malformed" TIMEOUT 120)
+osprey_sanitizer_checked(media_tests)
 
 # The video commands end to end on vtest.avi (node) and their one-line errors.
 set(MEDIA_VTEST $ENV{HOME}/.cache/osprey/media/vtest.avi)

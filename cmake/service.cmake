@@ -97,12 +97,14 @@ set_target_properties(service_larod_header_test PROPERTIES C_STANDARD 11 C_STAND
 target_compile_options(service_larod_header_test PRIVATE -Wall -Wextra -Wpedantic -Werror)
 add_test(NAME service_larod_header COMMAND service_larod_header_test)
 set_tests_properties(service_larod_header PROPERTIES LABELS "service;unit" TIMEOUT 30)
+osprey_sanitizer_checked(service_larod_header_test)
 
 # larodBuildTensorDims/Pitches and larodConvertVmemFdToDmabuf need no daemon.
 add_executable(service_tensor_builders_test tests/service/tensor_builders_test.cpp)
 target_link_libraries(service_tensor_builders_test PRIVATE larod GTest::gtest_main)
 add_test(NAME service_tensor_builders COMMAND service_tensor_builders_test)
 set_tests_properties(service_tensor_builders PROPERTIES LABELS "service;unit" TIMEOUT 60)
+osprey_sanitizer_checked(service_tensor_builders_test)
 
 # Per-job overhead of the service over in-process execution (prints numbers).
 add_executable(service_overhead_bench tests/service/overhead_bench.cpp)

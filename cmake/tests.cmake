@@ -15,6 +15,7 @@ target_precompile_headers(osprey_tests PRIVATE <gtest/gtest.h> <fmt/format.h> <n
                           <string> <cmath> <algorithm>)
 osprey_test_code(osprey_tests)
 gtest_discover_tests(osprey_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit)
+osprey_sanitizer_checked(osprey_tests)
 
 # Integer seed models made by `osprey quantize` for the malformed-model tests
 # and the model-loader fuzzer (nothing when the zoo is not fetched).
@@ -30,10 +31,12 @@ osprey_test_code(osprey_malformed_tests)
 gtest_discover_tests(osprey_malformed_tests DISCOVERY_TIMEOUT 120
                      PROPERTIES LABELS malformed FIXTURES_REQUIRED quantized_seeds
                                 ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
+osprey_sanitizer_checked(osprey_malformed_tests)
 
 # The command line's contract: bad input gives one line on stderr and exit 1.
 add_test(NAME cli_errors COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:osprey>)
 set_tests_properties(cli_errors PROPERTIES LABELS "unit;malformed")
+osprey_sanitizer_checked(osprey)
 
 if(OSPREY_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
@@ -51,6 +54,7 @@ if(OSPREY_FUZZ)
              COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/run_bounded.sh $<TARGET_FILE:${name}> ${name} 30)
     set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300 FIXTURES_REQUIRED quantized_seeds
                                             ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
+    osprey_sanitizer_checked(${name})
   endforeach()
 endif()
 

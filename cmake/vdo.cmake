@@ -34,6 +34,7 @@ add_executable(vdo_tests ${VDO_TEST_SOURCES})
 target_link_libraries(vdo_tests PRIVATE vdostream PkgConfig::VDO_LIBAV GTest::gtest_main)
 osprey_test_code(vdo_tests)
 gtest_discover_tests(vdo_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit TIMEOUT 120)
+osprey_sanitizer_checked(vdo_tests)
 
 # An app built the way the Axis examples are: `pkg-config vdostream` against
 # an install into a temporary prefix, with their warning flags.
