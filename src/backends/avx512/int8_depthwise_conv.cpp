@@ -147,8 +147,7 @@ class Int8DepthwiseKernel final : public Kernel {
         pass_(gathered_rows_ ? kernels->depthwise5_gathered[c.stride == 2]
                              : kernels->depthwise3[c.stride == 2]),
         pool_(std::move(pool)) {
-    if (gathered_rows_)
-      gathered_.resize(int8_depthwise_gathered_bytes(c.n, c.oh, c.ow, w_.blocks, c.kernel, c.stride));
+    if (gathered_rows_) gathered_.resize(int8_depthwise_gathered_bytes(c.n, c.oh, c.ow, w_.blocks, c.stride));
   }
 
   void prepare(KernelContext& ctx) override {
@@ -173,7 +172,7 @@ class Int8DepthwiseKernel final : public Kernel {
     // is whole rows, so a thread mostly reads what it wrote itself. Gathered
     // rows: a task is a band of an image's block.
     const size_t passes = static_cast<size_t>(
-        gathered_rows_ ? int8_depthwise_gathered(c_.n, c_.oh, c_.ow, w_.blocks, c_.kernel, c_.stride).bands
+        gathered_rows_ ? int8_depthwise_gathered(c_.n, c_.oh, c_.ow, w_.blocks, c_.stride).bands
                        : (c_.oh + w_.rows_per_pass - 1) / w_.rows_per_pass);
     pthreadpool_parallelize_2d(pool_.get(), run_task, &task, static_cast<size_t>(c_.n) * passes,
                                static_cast<size_t>(w_.blocks), 0);

@@ -137,15 +137,15 @@ struct Int8DepthwiseGathered {
 };
 // Bands of 32 rows, where a band gathers 4 rows more than it computes;
 // of 8 when fewer than 4 images and blocks would leave a thread idle.
-inline Int8DepthwiseGathered int8_depthwise_gathered(int n, int oh, int ow, int blocks, int kernel,
-                                                     int stride) {
+// (5x5 windows, the only ones that gather rows.)
+inline Int8DepthwiseGathered int8_depthwise_gathered(int n, int oh, int ow, int blocks, int stride) {
   const int band_rows = n * blocks >= 4 ? 32 : 8;
   const int tiles = (ow + kInt8DepthwiseTile - 1) / kInt8DepthwiseTile;
-  return {band_rows, (oh + band_rows - 1) / band_rows, (tiles * kInt8DepthwiseTile - 1) * stride + kernel};
+  return {band_rows, (oh + band_rows - 1) / band_rows, (tiles * kInt8DepthwiseTile - 1) * stride + 5};
 }
 // Scratch bytes a job needs: a ring of 64 bytes a gathered column, a task.
-inline size_t int8_depthwise_gathered_bytes(int n, int oh, int ow, int blocks, int kernel, int stride) {
-  const Int8DepthwiseGathered g = int8_depthwise_gathered(n, oh, ow, blocks, kernel, stride);
+inline size_t int8_depthwise_gathered_bytes(int n, int oh, int ow, int blocks, int stride) {
+  const Int8DepthwiseGathered g = int8_depthwise_gathered(n, oh, ow, blocks, stride);
   return static_cast<size_t>(n) * g.bands * blocks * kInt8DepthwiseGatheredRing * g.columns * 64;
 }
 
