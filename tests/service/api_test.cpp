@@ -403,9 +403,10 @@ TEST_F(ApiTest, PrivateModelsAreInvisibleToOtherSessions) {
   // When a leaves, its models go with it.
   larodDisconnect(&a, nullptr);
   EXPECT_TRUE(eventually([&] {
-    larodModel* gone = larodGetModel(b, larodGetModelId(pub, nullptr), nullptr);
-    larodDestroyModel(&gone);
-    return gone == nullptr;
+    larodModel* still_there = larodGetModel(b, larodGetModelId(pub, nullptr), nullptr);
+    const bool gone = still_there == nullptr;
+    larodDestroyModel(&still_there);  // sets its argument to null: test first
+    return gone;
   }));
   ASSERT_TRUE(larodSetJobRequestModel(req, pub_b, &e));
   EXPECT_FALSE(larodRunJob(b, req, &e));
