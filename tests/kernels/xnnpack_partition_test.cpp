@@ -180,6 +180,33 @@ TEST(XnnpackOps, PadAndClampStayWithTheirNeighbours) {
   check_model(bytes, Tolerance::kAccumulated);
 }
 
+TEST(XnnpackOps, AResultNobodyReadsIsHandedBack) {
+  // An AVERAGE_POOL_2D whose output no op reads (a fuzzer's model: the conv
+  // after it was re-pointed at the pool's input). Inside one runtime XNNPACK
+  // would clear that value's shape and abort making the runtime.
+  ModelBuilder m;
+  const int in = m.activation({1, 4, 4, 8});
+  const int pooled = m.activation({1, 1, 1, 8});
+  m.op(tfl::BuiltinOperator::AVERAGE_POOL_2D, {in}, {pooled}, [](fb& b) {
+    return std::make_pair(tfl::BuiltinOptions::Pool2DOptions,
+                          tfl::CreatePool2DOptions(b, tfl::Padding::VALID, 4, 4, 4, 4).Union());
+  });
+  const int conv = m.activation({1, 4, 4, 4});
+  m.op(tfl::BuiltinOperator::CONV_2D, {in, m.random_constant({4, 1, 1, 8})}, {conv}, [](fb& b) {
+    return std::make_pair(tfl::BuiltinOptions::Conv2DOptions,
+                          tfl::CreateConv2DOptions(b, tfl::Padding::VALID, 1, 1).Union());
+  });
+  m.output(conv);
+  const std::vector<uint8_t> bytes = m.finish();
+  XnnpackDelegate delegate;
+  InterpreterOptions options;
+  options.backends = {&delegate};
+  auto xnn = Interpreter::from_buffer(bytes, "dead-pool", options);
+  ASSERT_EQ(xnn->plan_info().size(), 1u);
+  EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(AVERAGE_POOL_2D #0 + CONV_2D #1)");
+  check_model(bytes, Tolerance::kAccumulated);
+}
+
 TEST(XnnpackBackend, Names) {
   EXPECT_TRUE(make_backends("ref", 0).backends().empty());
   const BackendStack x = make_backends("xnnpack", 2);

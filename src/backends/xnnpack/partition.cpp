@@ -112,7 +112,11 @@ std::vector<RuntimeSpan> plan_runtimes(const Graph& graph, const std::vector<con
       }
       for (int t : op.outputs) {
         produced.insert(t);
-        if (last_read[static_cast<size_t>(t)] > span.last) span.outputs.push_back(t);
+        // A result no later op reads is handed back too: XNNPACK clears the
+        // shape of an internal value without consumers, and its producer's
+        // operator then fails an assertion when the runtime is made.
+        const int read = last_read[static_cast<size_t>(t)];
+        if (read > span.last || read <= s) span.outputs.push_back(t);
       }
     }
     // A span of reshapes alone is no faster on XNNPACK; one whose results

@@ -27,7 +27,7 @@ struct RuntimeLimits {
 struct RuntimeSpan {
   int first = 0, last = 0;
   std::vector<int> inputs;   // non-constant tensors read from before the span
-  std::vector<int> outputs;  // tensors written in it and read after it (or model outputs)
+  std::vector<int> outputs;  // tensors written in it and read after it, model outputs, or never read
 };
 
 // The runtimes to build: maximal runs of `supported` steps, cut by `limits`,
