@@ -105,11 +105,11 @@ class XnnpackRunKernel final : public Kernel {
 }  // namespace
 
 std::unique_ptr<Kernel> make_run_kernel(xnn_subgraph_t subgraph, std::shared_ptr<pthreadpool> pool,
-                                        bool sparse, std::vector<std::vector<float>> owned, size_t num_inputs,
+                                        std::vector<std::vector<float>> owned, size_t num_inputs,
                                         size_t num_outputs) {
   xnn_runtime_t rt = nullptr;
-  const uint32_t flags = sparse ? XNN_FLAG_HINT_SPARSE_INFERENCE : 0;
-  check_xnn(xnn_create_runtime_v2(subgraph, pool.get(), flags, &rt), "runtime creation");
+  // No XNN_FLAG_HINT_SPARSE_INFERENCE: osprey-avx512 runs sparse 1x1 convolutions itself.
+  check_xnn(xnn_create_runtime_v2(subgraph, pool.get(), 0, &rt), "runtime creation");
   std::unique_ptr<xnn_runtime, RuntimeDeleter> runtime(rt);
   return std::make_unique<XnnpackRunKernel>(std::move(runtime), std::move(pool), std::move(owned), num_inputs,
                                             num_outputs);

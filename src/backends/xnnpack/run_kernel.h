@@ -18,9 +18,9 @@ namespace osprey::xnnpack {
 // Creates the runtime of `subgraph` (XNNPACK packs the static weights now)
 // and the kernel that runs it. The subgraph's external values are numbered
 // inputs first, then outputs; `owned` is static data the runtime reads.
-// `sparse` hints XNNPACK's sparse (NCHW) inference. Throws osprey::Error.
+// Throws osprey::Error.
 std::unique_ptr<Kernel> make_run_kernel(xnn_subgraph_t subgraph, std::shared_ptr<pthreadpool> pool,
-                                        bool sparse, std::vector<std::vector<float>> owned, size_t num_inputs,
+                                        std::vector<std::vector<float>> owned, size_t num_inputs,
                                         size_t num_outputs);
 
 }  // namespace osprey::xnnpack

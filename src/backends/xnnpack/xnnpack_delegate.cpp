@@ -23,7 +23,7 @@ using xnnpack::RuntimeSpan;
 // The kernel of one runtime: the span's ops lowered into one subgraph.
 std::unique_ptr<Kernel> build_runtime(const Graph& graph, const std::vector<const Op*>& ops,
                                       const RuntimeSpan& span, const std::vector<int>& last_read,
-                                      std::shared_ptr<pthreadpool> pool, bool sparse) {
+                                      std::shared_ptr<pthreadpool> pool) {
   // External ids: inputs first, then outputs.
   std::map<int, uint32_t> externals;
   const std::set<int> external_outputs(span.outputs.begin(), span.outputs.end());
@@ -46,7 +46,7 @@ std::unique_ptr<Kernel> build_runtime(const Graph& graph, const std::vector<cons
       fail("op #{} {}: {}", op.index, op.name(), e.what());
     }
   }
-  return xnnpack::make_run_kernel(sg, std::move(pool), sparse, std::move(owned), span.inputs.size(),
+  return xnnpack::make_run_kernel(sg, std::move(pool), std::move(owned), span.inputs.size(),
                                   span.outputs.size());
 }
 
@@ -80,7 +80,7 @@ std::vector<DelegatedRun> XnnpackDelegate::partition(const Graph& graph, const s
     DelegatedRun run;
     run.first_step = span.first;
     run.last_step = span.last;
-    run.kernel = build_runtime(graph, ops, span, last_read, pool_, options_.sparse_inference);
+    run.kernel = build_runtime(graph, ops, span, last_read, pool_);
     run.name = xnnpack::run_name(ops, span.first, span.last);
     run.inputs = std::move(span.inputs);
     run.outputs = std::move(span.outputs);

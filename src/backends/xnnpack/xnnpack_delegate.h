@@ -22,8 +22,6 @@ namespace osprey {
 
 struct XnnpackOptions {
   int threads = 0;  // 0: the default pool (make_thread_pool(0)); 1: no thread pool at all
-  // Let XNNPACK run suitable runs in its sparse (NCHW) mode.
-  bool sparse_inference = false;
   // Cut a run into several XNNPACK runtimes when the weights they pack pass
   // this many bytes, so unpacked and packed copies of all weights never
   // coexist (0: never cut; see PackedSteps in delegate.h).
