@@ -266,6 +266,7 @@ uint64_t mix(uint64_t h, uint64_t v) {
 }  // namespace
 
 const uint32_t ThreadPool::kLearningInferences = kModelWarmup + 2 * kModelLearnRuns;
+const uint32_t ThreadPool::kSettlingInferences = kLearningInferences + kRelearnSoon + 2 * kModelLearnRuns;
 
 OpSite ThreadPool::site_of(uintptr_t task, const void* context, size_t count) {
   StepSite& step = current_step_site();

@@ -89,6 +89,11 @@ class ThreadPool {
   // The inferences a model spends learning whether splitting pays, warm-up
   // included, unless a busy machine forces its operations onto the caller.
   static const uint32_t kLearningInferences;
+  // Those, the inferences before the pool checks its first choice again, and
+  // the check's own: a model's first choice can be misled by a new process's
+  // first tenths of a second (a virtual machine's second core is often slow
+  // to come), its later ones rarely.
+  static const uint32_t kSettlingInferences;
 
   int threads() const { return threads_; }
   // The threads the next operation will use: 1 while the pool runs on the

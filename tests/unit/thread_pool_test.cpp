@@ -290,6 +290,28 @@ TEST(ThreadPool, AModelFasterSplitStaysSplitThroughASlowSpell) {
   EXPECT_EQ(thread_pool_stats().parallel_ops - before.parallel_ops, 6u);
 }
 
+// A model twice as fast split whose every split inference was slow while the
+// pool first learned (a new process's second core slow to come) runs on the
+// caller at first, and splits again once the pool has checked its choice:
+// after ThreadPool::kSettlingInferences, where `osprey bench` starts timing.
+TEST(ThreadPool, AFirstChoiceMisledAtStartIsCheckedAgain) {
+  ThreadPool pool(2, /*adaptive=*/false);
+  SleepJob job{.caller_us = 1000, .worker_us = 1000};
+  const int owner = 0;
+  std::vector<bool> split;
+  const auto inference = [&] {
+    const int before = job.on_workers.load();
+    pool.run(8, SleepJob::items, &job, false, false, OpSite{.key = 300, .owner = &owner, .step = 0});
+    split.push_back(job.on_workers.load() != before);
+    if (split.back() && split.size() <= ThreadPool::kLearningInferences)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    pool.run(2, SleepJob::items, &job, false, false, OpSite{.key = 301, .owner = &owner, .step = 1});
+  };
+  for (uint32_t i = 0; i < ThreadPool::kSettlingInferences + 3; ++i) inference();
+  EXPECT_FALSE(split[ThreadPool::kLearningInferences]) << "the first choice was not misled";
+  for (uint32_t i = ThreadPool::kSettlingInferences; i < split.size(); ++i) EXPECT_TRUE(split[i]) << i;
+}
+
 // While another task of this machine keeps a core busy, a default pool (one
 // thread per core) runs its operations on the caller; an explicit count
 // keeps splitting.

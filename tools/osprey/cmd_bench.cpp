@@ -230,10 +230,11 @@ void bench(const BenchArgs& args) {
   };
 
   // With threads, the pool spends a model's first inferences learning
-  // whether splitting pays (ThreadPool::kLearningInferences; more while a
-  // busy machine disturbs them). The timed runs measure what it chose, so
-  // warm-up goes on until it has: past the runs asked for, while the last
-  // run was a learning one (capped, should the pool never settle).
+  // whether splitting pays, and checks that first choice again soon after
+  // (ThreadPool::kSettlingInferences; more while a busy machine disturbs
+  // them). The timed runs measure what it settled on, as a long-running
+  // application sees it, so warm-up lasts at least that long, then goes on
+  // while the last run was a learning one (capped, should the pool never settle).
   constexpr int kMaxLearningRuns = 64;
   bool last_run_learned = false;
   const auto untimed_run = [&] {
@@ -243,13 +244,19 @@ void bench(const BenchArgs& args) {
     return ms;
   };
   const double first_ms = untimed_run();
-  Progress progress(args.warmup + args.runs, first_ms * (args.warmup + args.runs));
-  for (int i = 0; i < args.warmup; ++i) {
+  // The first run is the first the pool counts.
+  const int settling = last_run_learned ? static_cast<int>(ThreadPool::kSettlingInferences) - 1 : 0;
+  const int warmup = std::max(args.warmup, settling);
+  Progress progress(warmup + args.runs, first_ms * (warmup + args.runs));
+  for (int i = 0; i < warmup; ++i) {
     untimed_run();
     progress.update(i + 1, "warm-up");
   }
-  int learning_runs = 0;
-  for (; learning_runs < kMaxLearningRuns && last_run_learned; ++learning_runs) untimed_run();
+  int learning_runs = warmup - args.warmup;
+  for (int extra = 0; extra < kMaxLearningRuns && last_run_learned; ++extra) {
+    untimed_run();
+    ++learning_runs;
+  }
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(args.runs));
   const ThreadPoolStats pool_before = thread_pool_stats();
@@ -258,7 +265,7 @@ void bench(const BenchArgs& args) {
     if (args.profile) {
       for (size_t s = 0; s < plan.size(); ++s) total_seconds[s] += step_seconds[s];
     }
-    progress.update(args.warmup + i + 1, "runs");
+    progress.update(warmup + i + 1, "runs");
   }
   progress.clear();
   const ThreadPoolStats pool_after = thread_pool_stats();
@@ -373,7 +380,8 @@ void bench(const BenchArgs& args) {
   fmt::print("first run:   {:.3f} ms\n", first_ms);
   fmt::print("warm-up:     {} run{}", args.warmup, args.warmup == 1 ? "" : "s");
   if (learning_runs > 0)
-    fmt::print(", and {} more while the thread pool learned to split or not", learning_runs);
+    fmt::print(", and {} more while the thread pool learned to split or not and checked its choice",
+               learning_runs);
   fmt::print("\n");
   fmt::print(
       "latency:     min {:.3f}  median {:.3f}  mean {:.3f}  p95 {:.3f}  max {:.3f}  std {:.3f} ms ({} "
@@ -419,7 +427,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("MODEL", args.model, "Path to a .tflite or .onnx model")->required();
   args.import.add_options(cmd);
   cmd->add_option("--runs,-r", args.runs, "Timed runs (default 50)")->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup,-w", args.warmup, "Untimed runs after the first one (default 5)")
+  cmd->add_option("--warmup,-w", args.warmup,
+                  "Untimed runs after the first one (default 5; with threads, at least until the pool "
+                  "settles whether to split)")
       ->check(CLI::NonNegativeNumber);
   args.backend.add_options(cmd);
   cmd->add_option("--seed", args.seed, "Seed of the random inputs (default 0)");
