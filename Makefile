@@ -82,10 +82,13 @@ fuzz: asan-build models
 
 # Regenerates docs/benchmarks.md (osprey vs LiteRT on every zoo model).
 # BENCH_MODELS="a b" limits it to some models (a short run, e.g. for a smoke test).
+# BENCH_ROUNDS rounds (default 3, about 17 minutes on 2 cores), best median
+# kept: one round's figures move with the host's other tenants.
 BENCH_MODELS ?=
+BENCH_ROUNDS ?= 3
 BENCH_ONLY := $(if $(strip $(BENCH_MODELS)),--only $(BENCH_MODELS))
 bench: build models node-deps
-	@bash bench/run.sh $(BENCH_ONLY)
+	@bash bench/run.sh --rounds $(BENCH_ROUNDS) $(BENCH_ONLY)
 	@$(MAKE) --no-print-directory bench-onnx
 
 # The "Under contention" table: default threads against --threads 1 with one
