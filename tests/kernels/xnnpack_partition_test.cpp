@@ -198,10 +198,8 @@ TEST(XnnpackOps, AResultNobodyReadsIsHandedBack) {
   });
   m.output(conv);
   const std::vector<uint8_t> bytes = m.finish();
-  XnnpackDelegate delegate;
-  InterpreterOptions options;
-  options.backends = {&delegate};
-  auto xnn = Interpreter::from_buffer(bytes, "dead-pool", options);
+  TestBackend backend = make_test_backend(kXnnpack, 1, /*whole_runs=*/true);
+  auto xnn = Interpreter::from_buffer(bytes, "dead-pool", backend.options);
   ASSERT_EQ(xnn->plan_info().size(), 1u);
   EXPECT_EQ(xnn->plan_info()[0].name, "XNNPACK(AVERAGE_POOL_2D #0 + CONV_2D #1)");
   check_model(bytes, Tolerance::kAccumulated);

@@ -253,10 +253,7 @@ void bench(const BenchArgs& args) {
     progress.update(i + 1, "warm-up");
   }
   int learning_runs = warmup - args.warmup;
-  for (int extra = 0; extra < kMaxLearningRuns && last_run_learned; ++extra) {
-    untimed_run();
-    ++learning_runs;
-  }
+  for (int extra = 0; extra < kMaxLearningRuns && last_run_learned; ++extra, ++learning_runs) untimed_run();
   std::vector<double> latencies;
   latencies.reserve(static_cast<size_t>(args.runs));
   const ThreadPoolStats pool_before = thread_pool_stats();
