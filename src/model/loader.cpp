@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "core/error.h"
 #include "core/limits.h"
@@ -24,9 +25,14 @@ size_t vec_size(const flatbuffers::Vector<T>* v) {
   return v ? v->size() : 0;
 }
 
+// Copied bytewise: the verifier checks a vector's 4-byte length alignment,
+// not its elements', so a corrupt file can place int64 values off 8 bytes.
 template <typename T>
 std::vector<T> to_vector(const flatbuffers::Vector<T>* v) {
-  return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>{};
+  static_assert(std::is_scalar_v<T>);
+  std::vector<T> out(vec_size(v));
+  if (!out.empty()) std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+  return out;
 }
 
 class Loader {
