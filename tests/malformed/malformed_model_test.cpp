@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -141,6 +142,47 @@ TEST(MalformedModel, Cycles) {
   m = tiny_conv_model();
   m.ops[1].outputs[0] = 3;  // relu writes conv's output again
   expect_error(m, "already written");
+}
+
+// A uoffset moved 4 bytes on puts a tensor's int64 zero points off their
+// 8-byte alignment, which the flatbuffers verifier does not check (a
+// fuzzer's find): the loader must read them without a misaligned load
+// (UBSan fails the test otherwise) and load or refuse the model.
+TEST(MalformedModel, ZeroPointsOffTheirAlignment) {
+  ModelSpec m = tiny_conv_model();
+  // Low word 1: the moved vector's length; high word 7: half its one value.
+  constexpr int64_t kMarker = (int64_t{7} << 32) | 1;
+  m.tensors[4].scale = {0.5f};
+  m.tensors[4].zero_point = {kMarker};
+  std::vector<uint8_t> bytes = build_model(m);
+  // The vector: its length 1, then the marker, 8-byte aligned.
+  size_t vector = 0;
+  for (size_t p = 0; p + 12 <= bytes.size(); p += 4) {
+    uint32_t length;
+    int64_t value;
+    std::memcpy(&length, bytes.data() + p, 4);
+    std::memcpy(&value, bytes.data() + p + 4, 8);
+    if (length == 1 && value == kMarker) vector = p;
+  }
+  ASSERT_NE(vector, 0u) << "the zero-point vector was not found";
+  ASSERT_EQ((vector + 4) % 8, 0u);
+  // The field pointing at it (a uoffset: the vector less the field's
+  // place): the builder writes back to front, so of the words that read so,
+  // the quantization table written just after the vector is the nearest.
+  size_t field = 0;
+  for (size_t p = 0; p < vector; p += 4) {
+    uint32_t offset;
+    std::memcpy(&offset, bytes.data() + p, 4);
+    if (p + offset == vector) field = p;
+  }
+  ASSERT_NE(field, 0u) << "no field points at the zero-point vector";
+  const uint32_t moved = static_cast<uint32_t>(vector + 4 - field);
+  std::memcpy(bytes.data() + field, &moved, 4);
+  // It now holds one zero point, of the marker's high word and the 4 bytes
+  // after it: the model loads or is refused, past the verifier either way.
+  const std::string error = try_load(bytes);
+  EXPECT_EQ(error.find("verifier rejected"), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
 }
 
 TEST(MalformedModel, RandomCorruptionNeverCrashes) {
