@@ -46,14 +46,14 @@ inline bool is_dense_f32(const Tensor& t, int rank = -1) {
   return rank < 0 || t.rank() == rank;
 }
 
-// "" when the op has between min and max inputs, `outputs` outputs and its
-// first `min_inputs` inputs present; else what is wrong.
 // An int8/uint8 value computed at run time, rank 4 with positive dims.
 inline bool is_int8_activation(const Tensor& t) {
   return (t.type == DType::kInt8 || t.type == DType::kUInt8) && !t.is_constant && !t.sparsity &&
          t.rank() == 4 && dims_positive(t.shape);
 }
 
+// "" when the op has between min and max inputs, `outputs` outputs and its
+// first `min_inputs` inputs present; else what is wrong.
 inline const char* io_mismatch(const Op& op, size_t min_inputs, size_t max_inputs, size_t outputs) {
   if (op.inputs.size() < min_inputs || op.inputs.size() > max_inputs) return "unexpected number of inputs";
   if (op.outputs.size() != outputs) return "unexpected number of outputs";
