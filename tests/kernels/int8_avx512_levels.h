@@ -41,7 +41,7 @@ class LevelScope {
 inline std::vector<Int8Level> levels() {
   std::vector<Int8Level> all;
   if (int8_cpu_level() == Int8Level::kNone) return {Int8Level::kNone};
-  for (Int8Level l : {Int8Level::kVnni, Int8Level::kAvx512, Int8Level::kAvx2}) {
+  for (Int8Level l : {Int8Level::kVnniVbmi, Int8Level::kVnni, Int8Level::kAvx512, Int8Level::kAvx2}) {
     if (static_cast<int>(l) <= static_cast<int>(int8_cpu_level())) all.push_back(l);
   }
   return all;

@@ -49,8 +49,7 @@ void run_pad(const PadCase& c, Int8Level level) {
   t.add_output(dtype_of<T>(), {}, per_tensor(0.02f, c.zp));
   t.set_op(c.padv2 ? OpCode::kPadV2 : OpCode::kPad);
   t.set_threads({c.threads});
-  const bool claimed = (level == Int8Level::kVnni || level == Int8Level::kAvx512) && c.value_offset == 0 &&
-                       c.pads[0] == 0 && c.pads[1] == 0;
+  const bool claimed = level >= Int8Level::kAvx512 && c.value_offset == 0 && c.pads[0] == 0 && c.pads[1] == 0;
   run_exact_at(t, level, claimed);
 }
 

@@ -51,8 +51,7 @@ void run_resize(const ResizeCase& c, Int8Level level) {
   t.set_op(OpCode::kResizeBilinear, ResizeOptions{c.align, c.half});
   t.set_threads({c.threads});
   ArithmeticScope arithmetic_scope(c.arithmetic);
-  const bool claimed =
-      (level == Int8Level::kVnni || level == Int8Level::kAvx512) && c.arithmetic == Arithmetic::kLiteRT;
+  const bool claimed = level >= Int8Level::kAvx512 && c.arithmetic == Arithmetic::kLiteRT;
   run_exact_at(t, level, claimed);
 }
 

@@ -12,7 +12,8 @@ namespace {
 
 TEST(Int8Levels, NamesForceTheLevelsTheCpuHas) {
   const Int8Level cpu = int8_cpu_level();
-  for (Int8Level level : {Int8Level::kNone, Int8Level::kAvx2, Int8Level::kAvx512, Int8Level::kVnni}) {
+  for (Int8Level level :
+       {Int8Level::kNone, Int8Level::kAvx2, Int8Level::kAvx512, Int8Level::kVnni, Int8Level::kVnniVbmi}) {
     LevelScope scope(level);
     const Int8Level expected = static_cast<int>(level) <= static_cast<int>(cpu) ? level : cpu;
     EXPECT_EQ(int8_level(), expected) << int8_level_name(level);

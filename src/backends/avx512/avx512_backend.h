@@ -4,7 +4,7 @@
 // with the zero PAD before it and the RELU/RELU6/RELU_N1_TO_1 after it
 // folded in where only it reads them, and ADDs of two tensors of one shape
 // (add.h: XNNPACK runs them on one thread); and int8/uint8 dense (up to 7x7) and
-// depthwise 3x3/5x5 convolutions with VNNI, plain AVX-512 or AVX2 (int8_cpu.h),
+// depthwise 3x3/5x5 convolutions with VNNI (+VBMI), plain AVX-512 or AVX2 (int8_cpu.h),
 // PRELU, AVERAGE_POOL_2D and the one-input ops XNNPACK has no integer form
 // for (int8_kernels.h), bit-exact to the integer reference kernels. On a CPU
 // without AVX-512 it claims only those int8 ops (with AVX2), and nothing

@@ -165,6 +165,9 @@ struct Int8Microkernels {
 // The kernels of `level`; null for Int8Level::kNone and kAvx2 (int8_avx2.h).
 const Int8Microkernels* int8_microkernels(Int8Level level);
 
+namespace int8_vnni_vbmi {
+const Int8Microkernels& microkernels();
+}
 namespace int8_vnni {
 const Int8Microkernels& microkernels();
 }

@@ -172,7 +172,7 @@ class Int8PadKernel final : public Kernel {
 std::unique_ptr<Kernel> make_int8_pad(const Graph& graph, const Op& op, Int8Level level,
                                       std::shared_ptr<pthreadpool> pool) {
   PadCopy p;
-  if ((level != Int8Level::kVnni && level != Int8Level::kAvx512) || !int8_zero_point_pad(graph, op, p.pad)) {
+  if (level < Int8Level::kAvx512 || !int8_zero_point_pad(graph, op, p.pad)) {
     return nullptr;
   }
   const Tensor& output = out(graph, op);

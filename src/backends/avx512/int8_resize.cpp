@@ -113,7 +113,7 @@ class Int8ResizeBilinearKernel final : public Kernel {
 std::unique_ptr<Kernel> make_int8_resize_bilinear(const Graph& graph, const Op& op, Int8Level level,
                                                   std::shared_ptr<pthreadpool> pool) {
   // The TFLite arithmetics round otherwise (the reference's float-registered kernel).
-  if ((level != Int8Level::kVnni && level != Int8Level::kAvx512) || op.index < 0 ||
+  if (level < Int8Level::kAvx512 || op.index < 0 ||
       op.code != static_cast<int32_t>(OpCode::kResizeBilinear) || *io_mismatch(op, 2, 2, 1) ||
       quant::arithmetic() != quant::Arithmetic::kLiteRT) {
     return nullptr;

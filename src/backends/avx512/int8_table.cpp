@@ -102,9 +102,9 @@ std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Le
   }
   std::array<uint8_t, 256> table{};
   if (!table_from_reference(graph, op, table)) return nullptr;
-  // vpermi2b (AVX-512 VBMI) comes with VNNI on every CPU but Cascade Lake;
-  // the avx512 level looks bytes up one at a time.
-  const bool vbmi = level == Int8Level::kVnni && int8_cpu_has_vbmi();
+  // vpermi2b (AVX-512 VBMI) at the vnni-vbmi level; the others look bytes
+  // up one at a time.
+  const bool vbmi = level == Int8Level::kVnniVbmi;
   return std::make_unique<Int8TableKernel>(table, input.shape, vbmi, std::move(pool));
 }
 
