@@ -172,6 +172,25 @@ TEST(Int8Avx512Sweep, DenseChannelsAroundTheBlock) {
   }
 }
 
+// 32 output channels: the dense tile packs and stores two pixels at once
+// (int8_microkernels.inc); tiles of an odd and even number of pixels, the
+// last one cut short or not, with and without input sums.
+TEST(Int8Avx512Sweep, DenseThirtyTwoChannelsInPixelPairs) {
+  for (int kernel : {1, 3}) {
+    for (int cin : {8, 40}) {
+      for (int width : {5, 6, 7}) {
+        Case c;
+        c.kernel = kernel;
+        c.cin = cin;
+        c.cout = 32;
+        c.height = 2;
+        c.width = width;
+        for (const Case& f : flavours(c)) check(f);
+      }
+    }
+  }
+}
+
 // At most 8 output channels: two pixels share a vector (int8_microkernels.inc);
 // pixel counts odd and even, around the 12-pixel tile.
 TEST(Int8Avx512Sweep, DenseFewOutputChannels) {
