@@ -344,6 +344,37 @@ TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {
   }
 }
 
+// A first layer over RGB into a multiple of 32 channels: with VBMI each
+// window is copied out as a pixel of its own (int8_conv_patches.h), 16 at
+// once from one span of each window row where all lie inside the input and
+// one by one where they overhang it; spans past 128 bytes (stride 4) one by
+// one throughout.
+TEST(Int8Avx512Sweep, DenseFirstLayerPatches) {
+  struct Window {
+    int kernel, stride, dilation;
+    Padding padding;
+  };
+  constexpr Window kWindows[] = {{3, 2, 1, Padding::kSame}, {3, 1, 1, Padding::kValid},
+                                 {5, 2, 1, Padding::kSame}, {7, 3, 1, Padding::kValid},
+                                 {3, 2, 2, Padding::kSame}, {3, 4, 1, Padding::kSame}};
+  for (const Window& window : kWindows) {
+    for (int cout : {32, 96}) {
+      Case c;
+      c.kernel = window.kernel;
+      c.stride = window.stride;
+      c.dilation = window.dilation;
+      c.padding = window.padding;
+      c.cin = 3;
+      c.cout = cout;
+      c.height = 8;
+      c.width = 80;
+      c.batch = cout == 96 ? 2 : 1;
+      c.threads = {1, 2};
+      for (const Case& f : flavours(c)) check(f);
+    }
+  }
+}
+
 // Other windows (a first layer's 5x5 over 3 channels) and strides.
 TEST(Int8Avx512Sweep, DenseOtherWindowsAndStrides) {
   for (int kernel : {2, 4, 5, 7}) {

@@ -56,6 +56,9 @@ struct Int8ConvWeights {
   // A 1x1 window at stride 1 without padding: output pixel p reads input
   // pixel p (int8_microkernels.inc, walk_pointwise).
   bool pointwise = false;
+  // int8 inputs whose sign bits the caller flipped (int8_conv_patches.h):
+  // the dense tiles read them as they are.
+  bool flipped = false;
   bool packs = false;  // int8_requant_packs(rq)
   Int8Requant rq;
 };
