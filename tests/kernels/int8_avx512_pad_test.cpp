@@ -160,6 +160,7 @@ TEST(Int8Avx512Pad, ConvTakesThePad) {
         int channels, cout, kernel, stride;
         tfl::Padding padding;
         std::vector<int32_t> pads;
+        int width = 11;
       };
       for (const Layer& l : {
                // A first layer: 3 channels, 3x3 stride 2, padded at the bottom and right only.
@@ -168,6 +169,11 @@ TEST(Int8Avx512Pad, ConvTakesThePad) {
                Layer{20, 17, 3, 1, tfl::Padding::SAME, {0, 0, 2, 0, 1, 3, 0, 0}},
                // 5x5 stride 2 over 3 channels.
                Layer{3, 24, 5, 2, tfl::Padding::VALID, {0, 0, 2, 2, 2, 2, 0, 0}},
+               // The same two into 32 and 64 channels, wide enough for 16
+               // windows at once: with VBMI, windows copied out as pixels
+               // (int8_conv_patches.h), the pad's border among them.
+               Layer{3, 32, 3, 2, tfl::Padding::VALID, {0, 0, 0, 1, 0, 1, 0, 0}, 40},
+               Layer{3, 64, 5, 2, tfl::Padding::VALID, {0, 0, 2, 2, 2, 2, 0, 0}, 40},
            }) {
         c.channels = l.channels;
         c.cout = l.cout;
@@ -176,7 +182,7 @@ TEST(Int8Avx512Pad, ConvTakesThePad) {
         c.padding = l.padding;
         c.pads = l.pads;
         c.height = 12;
-        c.width = 11;
+        c.width = l.width;
         check(c);
       }
     }
