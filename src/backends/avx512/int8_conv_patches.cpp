@@ -9,7 +9,8 @@ namespace osprey {
 
 namespace {
 
-constexpr int kGroup = 16;  // patches a vector copy makes
+constexpr int kGroup = 16;         // patches a vector copy makes
+constexpr int kMaxWindowRows = 8;  // window rows the vector copy holds spans of
 
 // Patch `ox` of output row (n, oy), byte by byte window row by window row.
 void patch_scalar(const Int8PatchPlan& p, const uint8_t* image, uint8_t zero_point, uint8_t flip, int oy,
@@ -56,9 +57,8 @@ inline __mmask64 first_bytes(int n) {
 // two-table byte permutation a window row, zero outside its mask.
 void patch_group_vbmi(const Int8PatchPlan& p, const uint8_t* const* rows, uint8_t zero_point, uint8_t flip,
                       uint8_t* to) {
-  constexpr int kMaxRows = 8;
   const __m512i flips = _mm512_set1_epi8(static_cast<char>(flip));
-  __m512i lo[kMaxRows], hi[kMaxRows];
+  __m512i lo[kMaxWindowRows], hi[kMaxWindowRows];
   for (int ky = 0; ky < p.kh; ++ky) {
     if (rows[ky]) {
       lo[ky] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(first_bytes(p.span), rows[ky]), flips);
@@ -84,7 +84,7 @@ void patch_group_vbmi(const Int8PatchPlan& p, const uint8_t* const* rows, uint8_
 
 }  // namespace
 
-Int8PatchPlan int8_patch_plan(const Int8ConvGeometry& g, int kh, int kw, int cin, bool vbmi) {
+Int8PatchPlan int8_patch_plan(const Int8ConvGeometry& g, int kh, int kw, int cin) {
   Int8PatchPlan p;
   p.g = g;
   p.kh = kh;
@@ -92,7 +92,7 @@ Int8PatchPlan int8_patch_plan(const Int8ConvGeometry& g, int kh, int kw, int cin
   p.cin = cin;
   p.depth = (kh * kw * cin + 3) / 4 * 4;
   p.span = ((kGroup - 1) * g.stride_w + (kw - 1) * g.dilation_w + 1) * cin;
-  p.vector = vbmi && p.span <= 128 && kh <= 8;
+  p.vector = p.span <= 128 && kh <= kMaxWindowRows;
   if (!p.vector) return p;
   const int vectors = kGroup * p.depth / 64, window = kh * kw * cin;
   p.index.assign(static_cast<size_t>(vectors) * kh, {});
@@ -117,12 +117,12 @@ void int8_patch_row(const Int8PatchPlan& p, const uint8_t* input, uint8_t zero_p
   uint8_t* to = patches + row * g.ow * p.depth;
   int ox = 0;
   if (p.vector) {
-    const uint8_t* rows[8];
+    const uint8_t* rows[kMaxWindowRows];
     for (int ky = 0; ky < p.kh; ++ky) {
       const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
       rows[ky] = iy >= 0 && iy < g.h ? image + static_cast<size_t>(iy) * g.w * p.cin : nullptr;
     }
-    const uint8_t* first[8];
+    const uint8_t* first[kMaxWindowRows];
     for (; ox + kGroup <= g.ow; ox += kGroup) {
       const int ix0 = ox * g.stride_w - g.pad_left;
       const int last = (ox + kGroup - 1) * g.stride_w - g.pad_left + (p.kw - 1) * g.dilation_w;

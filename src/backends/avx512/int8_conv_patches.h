@@ -18,7 +18,7 @@ struct Int8PatchPlan {
   Int8ConvGeometry g;  // the convolution's, over the input
   int kh = 0, kw = 0, cin = 0;
   int depth = 0;  // bytes a patch: kh * kw * cin up to whole dwords
-  // With VBMI, 16 patches of a row from one 128-byte span of each window row:
+  // 16 patches of a row from one 128-byte span of each window row (VBMI):
   // per 64 output bytes j and window row ky, the span byte each output byte
   // takes (index[j * kh + ky]) and which bytes take one (mask, the rest 0).
   bool vector = false;
@@ -27,9 +27,9 @@ struct Int8PatchPlan {
   std::vector<uint64_t> mask;
 };
 
-// The plan for windows kh x kw over cin channels of g; `vbmi`: the CPU has
+// The plan for windows kh x kw over cin channels of g, for a CPU with
 // AVX-512 VBMI (the vector copy is used where 16 windows fit its span).
-Int8PatchPlan int8_patch_plan(const Int8ConvGeometry& g, int kh, int kw, int cin, bool vbmi);
+Int8PatchPlan int8_patch_plan(const Int8ConvGeometry& g, int kh, int kw, int cin);
 
 // The patches of output row `row` (n * oh + oy) from `input` (NHWC, plan.cin
 // channels) into `patches` (the row's first patch at row * ow * depth), each
