@@ -191,6 +191,30 @@ TEST(Int8Avx512Sweep, DenseThirtyTwoChannelsInPixelPairs) {
   }
 }
 
+// 1x1 layers of 8 or 16 input channels into 16 to 64 output channels keep
+// their weights in registers over a task (int8_microkernels.inc,
+// pointwise_resident): 16 and 32 channels store whole pixels together;
+// pixel counts around its 2 and 4 pixels a step and the 60 of a task, a
+// clamp inside the type's range (ReLU6) and none, 2 threads; 24 channels
+// stay on the dense tile.
+TEST(Int8Avx512Sweep, DensePointwiseFewInputChannels) {
+  for (int cin : {8, 16}) {
+    for (int cout : {16, 24, 32, 40, 64}) {
+      for (auto [height, width] : {std::pair{1, 1}, {1, 3}, {1, 5}, {2, 7}, {1, 61}, {11, 13}}) {
+        Case c;
+        c.kernel = 1;
+        c.cin = cin;
+        c.cout = cout;
+        c.height = height;
+        c.width = width;
+        c.activation = width == 7 ? Activation::kRelu6 : Activation::kNone;
+        if (height == 11) c.threads = {2};
+        for (const Case& f : flavours(c)) check(f);
+      }
+    }
+  }
+}
+
 // At most 8 output channels: two pixels share a vector (int8_microkernels.inc);
 // pixel counts odd and even, around the 12-pixel tile.
 TEST(Int8Avx512Sweep, DenseFewOutputChannels) {

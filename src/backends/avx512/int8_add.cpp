@@ -60,11 +60,12 @@ void add_range(const AddParams& p, const uint8_t* a, const uint8_t* b, uint8_t* 
   const __m512i zp16 = _mm512_set1_epi16(static_cast<int16_t>(p.out_zero_point));
   const __m512i lo8 = _mm512_set1_epi8(static_cast<char>(p.min + p.out_zero_point));
   const __m512i hi8 = _mm512_set1_epi8(static_cast<char>(p.max + p.out_zero_point));
+  const bool clamps = int8_avx512::clamps_bytes(p.min + p.out_zero_point, p.max + p.out_zero_point, kSigned);
   for (; last - first >= 64; first += 64) {
     __m512i v[4];
     for (int k = 0; k < 4; ++k) v[k] = shifted(a + first + 16 * k, b + first + 16 * k, 0xffff);
     _mm512_storeu_si512(out + first,
-                        int8_avx512::pack_to_bytes(v[0], v[1], v[2], v[3], zp16, lo8, hi8, kSigned));
+                        int8_avx512::pack_to_bytes(v[0], v[1], v[2], v[3], zp16, lo8, hi8, kSigned, clamps));
   }
   for (int64_t i = first; i < last; i += 16) {
     const __mmask16 lanes =

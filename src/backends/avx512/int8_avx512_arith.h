@@ -94,23 +94,28 @@ inline __m512i multiply_single_rounding(__m512i x, __m512i multiplier, int total
 // Four vectors of 16 rounded int32 results (their zero point not yet
 // added) as 64 bytes in order: packed to 16 bits with saturation, the zero
 // point `zp16` added with saturation, packed to bytes, clamped to [lo8,
-// hi8]. The same bytes as clamping each int32 to the clamp less the zero
-// point and adding it: saturation keeps the order and the clamp lies
-// inside the byte range. 4 shuffles and 4 byte-wide steps where four
-// vpmovdb to memory, slow on Zen 4, took longer (int8_add.cpp,
-// int8_microkernels.inc).
+// hi8] (unless `clamps` is false: a clamp to the whole type's range). The same bytes as clamping each int32
+// to the clamp less the zero point and adding it: saturation keeps the order and the clamp lies inside the
+// byte range. 4 shuffles and 4 byte-wide steps where four vpmovdb to memory, slow on Zen 4, took longer
+// (int8_add.cpp, int8_microkernels.inc).
 inline __m512i pack_to_bytes(__m512i a, __m512i b, __m512i c, __m512i d, __m512i zp16, __m512i lo8,
-                             __m512i hi8, bool is_signed) {
+                             __m512i hi8, bool is_signed, bool clamps = true) {
   const __m512i ab = _mm512_adds_epi16(_mm512_packs_epi32(a, b), zp16);
   const __m512i cd = _mm512_adds_epi16(_mm512_packs_epi32(c, d), zp16);
   // 128-bit lane l holds elements 4l.. of each vector in turn: to element order.
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
   if (is_signed) {
     const __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(ab, cd));
-    return _mm512_min_epi8(_mm512_max_epi8(bytes, lo8), hi8);
+    return clamps ? _mm512_min_epi8(_mm512_max_epi8(bytes, lo8), hi8) : bytes;
   }
   const __m512i bytes = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(ab, cd));
-  return _mm512_min_epu8(_mm512_max_epu8(bytes, lo8), hi8);
+  return clamps ? _mm512_min_epu8(_mm512_max_epu8(bytes, lo8), hi8) : bytes;
+}
+
+// Whether pack_to_bytes must clamp to [lo, hi] (bytes of the output type):
+// the packs saturate to the whole type's range by themselves.
+inline bool clamps_bytes(int32_t lo, int32_t hi, bool is_signed) {
+  return is_signed ? lo > -128 || hi < 127 : lo > 0 || hi < 255;
 }
 
 }  // namespace
