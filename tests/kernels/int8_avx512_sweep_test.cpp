@@ -215,6 +215,27 @@ TEST(Int8Avx512Sweep, DensePointwiseFewInputChannels) {
   }
 }
 
+// 1x1 layers of 32 or 64 input channels into 8 output channels: two pixels
+// a vector, each 32-byte run feeding 8 products through dword shuffles
+// (int8_microkernels.inc, pointwise_pairs); pixel counts around its 8
+// pixels a step and the task's, a clamp inside the type's range (ReLU6)
+// and none, 2 threads; 96 input channels keep the other tiles.
+TEST(Int8Avx512Sweep, DensePointwiseEightChannelPairs) {
+  for (int cin : {32, 64, 96}) {
+    for (auto [height, width] : {std::pair{1, 1}, {1, 7}, {1, 8}, {1, 9}, {2, 7}, {3, 61}, {11, 13}}) {
+      Case c;
+      c.kernel = 1;
+      c.cin = cin;
+      c.cout = 8;
+      c.height = height;
+      c.width = width;
+      c.activation = width == 7 ? Activation::kRelu6 : Activation::kNone;
+      if (height == 11) c.threads = {2};
+      for (const Case& f : flavours(c)) check(f);
+    }
+  }
+}
+
 // At most 8 output channels: two pixels share a vector (int8_microkernels.inc);
 // pixel counts odd and even, around the 12-pixel tile.
 TEST(Int8Avx512Sweep, DenseFewOutputChannels) {

@@ -225,6 +225,15 @@ class Int8ConvKernel final : public Kernel {
         patches_(std::move(patches)),
         kernels_(kernels),
         pool_(std::move(pool)) {
+    if (w_.pointwise && w_.cout == 8 && (w_.cin == 32 || w_.cin == 64) && w_.depth == w_.cin) {
+      w_.pair_weights.resize(static_cast<size_t>(w_.cin / 32) * 8 * 16);
+      for (size_t at = 0; at < w_.pair_weights.size(); ++at) {
+        const int lane = static_cast<int>(at % 16), r = static_cast<int>(at / 16 % 8);
+        const int j = static_cast<int>(at / 128), c = lane % 8;
+        const size_t group = static_cast<size_t>(8 * j + (c ^ r));
+        std::memcpy(&w_.pair_weights[at], w_.packed.data() + (group * kInt8ConvBlock + c) * 4, 4);
+      }
+    }
     if (patches_.kh) {
       // The bytes past a window's stay 0 (they add nothing).
       padded_.assign(static_cast<size_t>(g_.n) * g_.oh * g_.ow * w_.cin, 0);

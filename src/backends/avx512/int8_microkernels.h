@@ -53,6 +53,11 @@ struct Int8ConvWeights {
   // 8 or 16 for 1x1 windows a pixel apart and up to 8 output channels
   // (int8_conv_pixel_transpose.inc); 0 otherwise.
   int pixel_lanes_step = 0;
+  // A pointwise layer of 8 output channels over 32 or 64 input channels
+  // (int8_microkernels.inc, pointwise_pairs): per 32 input channels j, per
+  // product r (0..7), 16 lanes, lane 8h + c channel c's weight dword of group
+  // 8j + (c ^ r); empty otherwise.
+  std::vector<int32_t> pair_weights;
   // A 1x1 window at stride 1 without padding: output pixel p reads input
   // pixel p (int8_microkernels.inc, walk_pointwise).
   bool pointwise = false;
