@@ -191,49 +191,38 @@ TEST(Int8Avx512Sweep, DenseThirtyTwoChannelsInPixelPairs) {
   }
 }
 
-// 1x1 layers of 8 or 16 input channels into 16 to 64 output channels keep
-// their weights in registers over a task (int8_microkernels.inc,
-// pointwise_resident): 16 and 32 channels store whole pixels together;
-// pixel counts around its 2 and 4 pixels a step and the 60 of a task, a
-// clamp inside the type's range (ReLU6) and none, 2 threads; 24 channels
-// stay on the dense tile.
-TEST(Int8Avx512Sweep, DensePointwiseFewInputChannels) {
-  for (int cin : {8, 16}) {
-    for (int cout : {16, 24, 32, 40, 64}) {
-      for (auto [height, width] : {std::pair{1, 1}, {1, 3}, {1, 5}, {2, 7}, {1, 61}, {11, 13}}) {
-        Case c;
-        c.kernel = 1;
-        c.cin = cin;
-        c.cout = cout;
-        c.height = height;
-        c.width = width;
-        c.activation = width == 7 ? Activation::kRelu6 : Activation::kNone;
-        if (height == 11) c.threads = {2};
-        for (const Case& f : flavours(c)) check(f);
-      }
-    }
+// A 1x1 layer of cin -> cout channels over pixel counts around the pointwise
+// kernels' steps (2, 4 and 8 pixels) and the 60 of a task, with a clamp
+// inside the type's range (ReLU6) and without, on 1 and 2 threads.
+void check_pointwise(int cin, int cout) {
+  for (auto [height, width] : {std::pair{1, 1}, {1, 3}, {1, 5}, {1, 8}, {1, 9}, {2, 7}, {3, 61}, {11, 13}}) {
+    Case c;
+    c.kernel = 1;
+    c.cin = cin;
+    c.cout = cout;
+    c.height = height;
+    c.width = width;
+    c.activation = width == 7 ? Activation::kRelu6 : Activation::kNone;
+    if (height == 11) c.threads = {2};
+    for (const Case& f : flavours(c)) check(f);
   }
+}
+
+// 1x1 layers of 8 or 16 input channels into 16 or 32-64 output channels
+// keep their weights in registers over a task (int8_microkernels.inc,
+// pointwise_resident; 16 and 32 channels store whole pixels together); 24
+// channels stay on the dense tile.
+TEST(Int8Avx512Sweep, DensePointwiseFewInputChannels) {
+  for (int cin : {8, 16})
+    for (int cout : {16, 24, 32, 40, 64}) check_pointwise(cin, cout);
 }
 
 // 1x1 layers of 32 or 64 input channels into 8 output channels: two pixels
 // a vector, each 32-byte run feeding 8 products through dword shuffles
-// (int8_microkernels.inc, pointwise_pairs); pixel counts around its 8
-// pixels a step and the task's, a clamp inside the type's range (ReLU6)
-// and none, 2 threads; 96 input channels keep the other tiles.
+// (int8_microkernels.inc, pointwise_pairs); 96 input channels keep the
+// other tiles.
 TEST(Int8Avx512Sweep, DensePointwiseEightChannelPairs) {
-  for (int cin : {32, 64, 96}) {
-    for (auto [height, width] : {std::pair{1, 1}, {1, 7}, {1, 8}, {1, 9}, {2, 7}, {3, 61}, {11, 13}}) {
-      Case c;
-      c.kernel = 1;
-      c.cin = cin;
-      c.cout = 8;
-      c.height = height;
-      c.width = width;
-      c.activation = width == 7 ? Activation::kRelu6 : Activation::kNone;
-      if (height == 11) c.threads = {2};
-      for (const Case& f : flavours(c)) check(f);
-    }
-  }
+  for (int cin : {32, 64, 96}) check_pointwise(cin, 8);
 }
 
 // At most 8 output channels: two pixels share a vector (int8_microkernels.inc);
