@@ -378,7 +378,8 @@ TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {
   }
 }
 
-// A first layer over RGB into a multiple of 32 channels: with VBMI each
+// A first layer over RGB into a multiple of 32 channels (or 24, 3x3 windows
+// only; with other windows 24 stays on the pixel-lane tiles): with VBMI each
 // window is copied out as a pixel of its own (int8_conv_patches.h), 16 at
 // once from one span of each window row where all lie inside the input and
 // one by one where they overhang it; spans past 128 bytes (stride 4) one by
@@ -392,7 +393,7 @@ TEST(Int8Avx512Sweep, DenseFirstLayerPatches) {
                                  {5, 2, 1, Padding::kSame}, {7, 3, 1, Padding::kValid},
                                  {3, 2, 2, Padding::kSame}, {3, 4, 1, Padding::kSame}};
   for (const Window& window : kWindows) {
-    for (int cout : {32, 96}) {
+    for (int cout : {24, 32, 96}) {
       Case c;
       c.kernel = window.kernel;
       c.stride = window.stride;

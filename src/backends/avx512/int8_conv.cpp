@@ -322,10 +322,12 @@ std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8Spatial
   // With VBMI, a first layer over RGB into whole pairs of vectors of output
   // channels reads its windows as pixels (int8_conv_patches.h) on the dense
   // tiles: face_detection_full_range_sparse's 0.128 -> 0.108 ms on Zen 4,
-  // the model 2-4%. With 16 or 24 channels (a vector or one and a half) the
-  // pixel-lane tiles stay faster (face_landmark 6%, pose_detection's layer
-  // 0.145 against 0.155 ms).
-  if (row_taps(c) && c.cin == kWidenedCin - 1 && c.cout % 32 == 0 && level >= Int8Level::kVnniVbmi) {
+  // the model 2-4%. 3x3 windows into 24 channels too, since their patches
+  // run on pointwise_resident (pose_detection's layer 0.136 -> 0.119 ms);
+  // with 16 the pixel-lane tiles stay faster (face_landmark's layer 0.071
+  // against 0.089 ms).
+  const bool patch_channels = c.cout % 32 == 0 || (c.kh == 3 && c.kw == 3 && c.cout == 24);
+  if (row_taps(c) && c.cin == kWidenedCin - 1 && patch_channels && level >= Int8Level::kVnniVbmi) {
     Int8PatchPlan plan = int8_patch_plan(c.g, c.kh, c.kw, c.cin);
     Claim p = c;  // the window as one pixel's channels
     p.kh = p.kw = 1;
