@@ -194,6 +194,42 @@ int pixel_lanes_step(const Claim& c, const Int8ConvWeights& w, const Int8ConvGeo
   return pixels && (w.cin == 16 || w.cin == 32 || w.cin == 64) ? w.cin / 4 : 0;
 }
 
+// The register-resident pointwise kernel of the VNNI level that takes the
+// layer (int8_microkernels.h), if any; `patches`: w reads a first layer's
+// windows as pixels (int8_conv_patches.h).
+Int8Pointwise small_pointwise(const Int8ConvWeights& w, bool patches, Int8Level level) {
+  if (level < Int8Level::kVnni || !w.pointwise || !w.packs) return Int8Pointwise::kNone;
+  if (patches) {
+    return w.depth == kRgbPatchBytes && (w.cout == 24 || w.cout == 32) ? Int8Pointwise::kPatches
+                                                                       : Int8Pointwise::kNone;
+  }
+  if ((w.depth == 8 || w.depth == 16) && (w.cout == 16 || (w.cout >= 32 && w.cout <= kInt8ConvBlock)))
+    return Int8Pointwise::kResident;
+  if (w.cout == 8 && (w.cin == 32 || w.cin == 64) && w.depth == w.cin) return Int8Pointwise::kPairs;
+  return Int8Pointwise::kNone;
+}
+
+// Int8ConvWeights::pair_weights from the packed weights (one block of 64
+// lanes, 8 of them channels).
+void pack_pair_weights(Int8ConvWeights& w) {
+  w.pair_weights.resize(static_cast<size_t>(w.cin / 32) * 8 * 16);
+  for (size_t at = 0; at < w.pair_weights.size(); ++at) {
+    const int lane = static_cast<int>(at % 16), r = static_cast<int>(at / 16 % 8);
+    const int j = static_cast<int>(at / 128), c = lane % 8;
+    const size_t group = static_cast<size_t>(8 * j + (c ^ r));
+    std::memcpy(&w.pair_weights[at], w.packed.data() + (group * kInt8ConvBlock + c) * 4, 4);
+  }
+}
+
+// Which kernel of `level` runs the weights: the pixel-lane tiles'
+// step, and the register-resident pointwise kernel (with its layout).
+void choose_kernel(const Claim& c, Int8ConvWeights& w, const Int8ConvGeometry& tile_g, bool patches,
+                   Int8Level level) {
+  w.pixel_lanes_step = pixel_lanes_step(c, w, tile_g);
+  w.small_pointwise = small_pointwise(w, patches, level);
+  if (w.small_pointwise == Int8Pointwise::kPairs) pack_pair_weights(w);
+}
+
 struct Task {
   const Int8Microkernels* kernels;
   Int8ConvJob job;
@@ -225,15 +261,6 @@ class Int8ConvKernel final : public Kernel {
         patches_(std::move(patches)),
         kernels_(kernels),
         pool_(std::move(pool)) {
-    if (w_.pointwise && w_.cout == 8 && (w_.cin == 32 || w_.cin == 64) && w_.depth == w_.cin) {
-      w_.pair_weights.resize(static_cast<size_t>(w_.cin / 32) * 8 * 16);
-      for (size_t at = 0; at < w_.pair_weights.size(); ++at) {
-        const int lane = static_cast<int>(at % 16), r = static_cast<int>(at / 16 % 8);
-        const int j = static_cast<int>(at / 128), c = lane % 8;
-        const size_t group = static_cast<size_t>(8 * j + (c ^ r));
-        std::memcpy(&w_.pair_weights[at], w_.packed.data() + (group * kInt8ConvBlock + c) * 4, 4);
-      }
-    }
     if (patches_.kh) {
       // The bytes past a window's stay 0 (they add nothing).
       padded_.assign(static_cast<size_t>(g_.n) * g_.oh * g_.ow * w_.cin, 0);
@@ -336,20 +363,20 @@ std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8Spatial
     Int8ConvWeights w = pack(p, in(graph, op, 1), std::move(rq), plan.depth);
     w.pointwise = true;
     w.flipped = w.rq.is_signed;
-    w.pixel_lanes_step = pixel_lanes_step(p, w, p.g);
+    choose_kernel(p, w, p.g, true, level);
     return std::make_unique<Int8ConvKernel>(std::move(w), c.cin, c.g, p.g, kernels, std::move(pool),
                                             std::move(plan));
   }
   if (row_taps(c) && c.cin == kWidenedCin - 1) {
     Int8ConvWeights w = pack(c, in(graph, op, 1), rq, kWidenedCin);
-    w.pixel_lanes_step = pixel_lanes_step(c, w, tile_g);
+    choose_kernel(c, w, tile_g, false, level);
     if (w.pixel_lanes_step != 0)
       return std::make_unique<Int8ConvKernel>(std::move(w), c.cin, c.g, tile_g, kernels, std::move(pool));
   }
   Int8ConvWeights w = pack(c, in(graph, op, 1), std::move(rq), c.cin);
   w.pointwise = c.kh == 1 && c.kw == 1 && tile_g.stride_h == 1 && tile_g.stride_w == 1 &&
                 tile_g.pad_top == 0 && tile_g.pad_left == 0;
-  w.pixel_lanes_step = pixel_lanes_step(c, w, tile_g);
+  choose_kernel(c, w, tile_g, false, level);
   return std::make_unique<Int8ConvKernel>(std::move(w), c.cin, c.g, tile_g, kernels, std::move(pool));
 }
 

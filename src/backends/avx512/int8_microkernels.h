@@ -16,6 +16,21 @@ namespace osprey {
 // Output channels one dense-conv tile computes: four vectors of 16 int32 sums.
 inline constexpr int kInt8ConvBlock = 64;
 
+// Bytes of a 3x3 window over RGB as one patch (27 in whole dwords,
+// int8_conv_patches.h), what Int8Pointwise::kPatches reads a pixel.
+inline constexpr int kRgbPatchBytes = 28;
+
+// The VNNI level's pointwise kernels that hold a small layer's weights in
+// registers over a task (int8_microkernels.inc), chosen when the weights are
+// packed (int8_conv.cpp). Each needs a 1x1 window read pixel by pixel
+// (Int8ConvWeights::pointwise) and packed rounding (int8_requant_packs).
+enum class Int8Pointwise : uint8_t {
+  kNone,      // the dense or pixel-lane tiles
+  kResident,  // 8 or 16 input channels into 16 or 32-64: pointwise_resident
+  kPatches,   // a first layer's 3x3 patches over RGB, 28 bytes, into 24 or 32: pointwise_resident
+  kPairs,     // 32 or 64 input channels into 8, two pixels a vector: pointwise_pairs
+};
+
 // A dense convolution (CONV_2D without groups), weights packed for vpdpbusd:
 // per block of 64 output channels, per tap, per group of 4 of the tap's bytes,
 // 64 lanes x 4 bytes (lane = output channel, its 4 weights of the group).
@@ -53,10 +68,12 @@ struct Int8ConvWeights {
   // 8 or 16 for 1x1 windows a pixel apart and up to 8 output channels
   // (int8_conv_pixel_transpose.inc); 0 otherwise.
   int pixel_lanes_step = 0;
-  // A pointwise layer of 8 output channels over 32 or 64 input channels
-  // (int8_microkernels.inc, pointwise_pairs): per 32 input channels j, per
-  // product r (0..7), 16 lanes, lane 8h + c channel c's weight dword of group
-  // 8j + (c ^ r); empty otherwise.
+  // The VNNI level's pointwise kernel that keeps the layer's weights in
+  // registers, if one takes it (Int8Pointwise).
+  Int8Pointwise small_pointwise = Int8Pointwise::kNone;
+  // For Int8Pointwise::kPairs, per 32 input channels j, per product r
+  // (0..7), 16 lanes, lane 8h + c channel c's weight dword of group
+  // 8j + (c ^ r) (int8_microkernels.inc, pointwise_pairs); empty otherwise.
   std::vector<int32_t> pair_weights;
   // A 1x1 window at stride 1 without padding: output pixel p reads input
   // pixel p (int8_microkernels.inc, walk_pointwise).
