@@ -17,6 +17,14 @@ osprey_test_code(osprey_tests)
 gtest_discover_tests(osprey_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit)
 osprey_sanitizer_checked(osprey_tests)
 
+# The int8 microkernels' lambdas all inlined (an optimised build only: the
+# sanitizer build keeps them apart).
+if(NOT OSPREY_SANITIZE AND CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo)$")
+  add_test(NAME int8_kernels_inlined
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kernels/inlined_lambdas.sh $<TARGET_FILE:osprey>)
+  set_tests_properties(int8_kernels_inlined PROPERTIES LABELS unit)
+endif()
+
 # Integer seed models made by `osprey quantize` for the malformed-model tests
 # and the model-loader fuzzer (nothing when the zoo is not fetched).
 set(QUANTIZED_SEEDS ${CMAKE_BINARY_DIR}/quantized-seeds)
