@@ -11,10 +11,25 @@ import {spawn} from 'node:child_process';
 import {ROOT, f, lastJsonLine, loadavg, median, run} from './common.mjs';
 import {FORMS, Quantizer} from './int8.mjs';
 
-// Starts `n` shell spin loops; returns a function that stops them (also run
-// at exit, so an interrupted harness leaves none behind).
-function startSpinners(n) {
-  const kids = Array.from({length: n}, () => spawn('sh', ['-c', 'while :; do :; done'], {stdio: 'ignore'}));
+// The CPUs this process may run on (its affinity list), e.g. [0, 1].
+function allowedCpus() {
+  const status = fs.readFileSync('/proc/self/status', 'utf8').match(/^Cpus_allowed_list:\s*(\S+)/m);
+  if (!status) return os.cpus().map((_, i) => i);
+  return status[1].split(',').flatMap((range) => {
+    const [lo, hi = lo] = range.split('-').map(Number);
+    return Array.from({length: hi - lo + 1}, (_, i) => lo + i);
+  });
+}
+
+// Starts one shell spin loop on each of `cpus`, pinned to it (taskset), so
+// that every core has exactly one busy process: unpinned, the scheduler put
+// both on one core in some runs and osprey had a core to itself, in others
+// osprey shared one (2.7x slower), process by process, whatever the thread
+// setting, and the ratio measured that lottery. Returns a function that
+// stops them (also run at exit, so an interrupted harness leaves none behind).
+function startSpinners(cpus) {
+  const kids = cpus.map((cpu) =>
+    spawn('taskset', ['-c', String(cpu), 'sh', '-c', 'while :; do :; done'], {stdio: 'ignore'}));
   const stop = () => { for (const k of kids) { try { k.kill('SIGKILL'); } catch { /* gone */ } } };
   process.on('exit', stop);
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stop(); process.exit(130); });
@@ -62,15 +77,19 @@ export function contentionSection(c) {
   p('## Under contention');
   p();
   p(`Measured by \`bench/run.sh --contend\` on ${c.started.replace('T', ' ').replace(/\..*/, '')} UTC: the harness ran ` +
-    `${c.spinners} busy process${c.spinners === 1 ? '' : 'es'} (shell spin loops, one per core) besides osprey, ` +
+    `${c.spinners} busy process${c.spinners === 1 ? '' : 'es'} (shell spin loops, ` +
+    `${c.pinned ? 'each pinned to its own core' : 'one per core'}) besides osprey, ` +
     `and osprey with its default thread setting and with \`--threads 1\` alternately, ${c.rounds} rounds of ` +
     `${c.runs} timed runs each; ms = median of the round medians, ratio = median of the per-round ratios ` +
     `(target ≤ 1.2). Load average (1 min) while measuring: ${f(Math.min(...loads), 2)} – ${f(Math.max(...loads), 2)} ` +
     `on ${c.cores} cores, the spinners included. "on the caller" = the share of the default's parallel ` +
     'operations (timed runs) that ran on the calling thread alone (`osprey bench --json`, "pool"): at 100% the ' +
-    'default runs exactly what `--threads 1` runs, and what remains of the ratio is how the scheduler shared the ' +
-    'cores between the spinners and each osprey process (an inference either has a core to itself or shares one; ' +
-    'which, differs from process to process).');
+    'default runs exactly what `--threads 1` runs' +
+    (c.pinned
+      ? '; every osprey thread shares a core with a spinner in both settings.'
+      : ', and what remains of the ratio is how the scheduler shared the cores between the spinners and each ' +
+        'osprey process (an inference either has a core to itself or shares one; which, differs from process to ' +
+        'process).'));
   p();
   p('| model | --threads 1 ms | default ms | default / 1 thread | on the caller | ≤ 1.2× |');
   p('|---|--:|--:|--:|--:|:-:|');
@@ -93,7 +112,8 @@ export async function contendMain(a) {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'zoo/models.json'), 'utf8'));
   let models = manifest.models.filter((e) => e.status === 'supported').map((e) => e.name);
   if (a.only.length) models = models.filter((n) => a.only.includes(n));
-  const cores = os.cpus().length;
+  const cpus = allowedCpus();
+  const cores = cpus.length;
   const rounds = Math.max(a.rounds, 7);
   // Each model's per-tensor uint8 form too (issue 10: float or int8), made
   // before the spinners start (cached by bench/int8.mjs).
@@ -106,7 +126,7 @@ export async function contendMain(a) {
     const q = quantizer?.make(name, file, FORMS.find((form) => form.key === 'pt_u8'));
     if (q?.file) jobs.push({label: `${name} (uint8)`, file: q.file});
   }
-  const stop = startSpinners(cores);
+  const stop = startSpinners(cpus);
   const results = [];
   try {
     for (const {label, file} of jobs) {
@@ -119,7 +139,7 @@ export async function contendMain(a) {
     stop();
   }
   if (!results.length) throw new Error(`no models found in ${a.modelsDir}`);
-  const saved = {started: started.toISOString(), cores, spinners: cores, rounds, runs: a.runs, results};
+  const saved = {started: started.toISOString(), cores, spinners: cores, pinned: true, rounds, runs: a.runs, results};
   fs.mkdirSync(path.dirname(a.outContendJson), {recursive: true});
   fs.writeFileSync(a.outContendJson, JSON.stringify(saved, null, 2) + '\n');
   process.stderr.write(`bench --contend: wrote ${path.relative(process.cwd(), a.outContendJson)}\n`);
