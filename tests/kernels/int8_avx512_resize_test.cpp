@@ -1,7 +1,8 @@
 // Generated sweeps around osprey's int8 AVX-512 RESIZE_BILINEAR
 // (backends/avx512/int8_resize.cpp): up- and down-scaling by whole and odd
 // factors in each coordinate convention, channels below, at and above the
-// vector (16 lanes), batches, int8 and uint8 with zero points at the ends of
+// vector (16 lanes) and the 8 and 16 it runs several pixels a step (whole
+// and partial last groups, taps near and far apart), batches, int8 and uint8 with zero points at the ends of
 // each range, one and two threads, on each CPU level this machine has. Every
 // output must equal the integer reference kernel's bit for bit; at the AVX2
 // level and with the TFLite arithmetics the reference kernels (or XNNPACK)
@@ -70,7 +71,15 @@ TEST(Int8Avx512Resize, ScalesConventionsChannels) {
                         {{2, 3, 5, 33}, 6, 10},   // batches
                         {{1, 1, 1, 64}, 3, 2},    // one source pixel
                         {{1, 6, 8, 65}, 6, 8},    // same size
-                        {{1, 2, 9, 1}, 1, 1}};    // one output pixel
+                        {{1, 2, 9, 1}, 1, 1},     // one output pixel
+                        // 8 and 16 channels, output pixels in groups of 32 bytes:
+                        {{1, 6, 9, 8}, 12, 17},   // x2, a last group of one pixel
+                        {{1, 5, 11, 16}, 9, 21},  // odd factors up, a last group of one
+                        {{2, 3, 5, 8}, 7, 10},    // batches, a last group of two
+                        {{1, 6, 12, 8}, 5, 8},    // down by 1.5: a group's taps within 64 bytes
+                        {{1, 4, 10, 16}, 3, 7},   // down: a group's taps within 64 bytes or not
+                        {{1, 7, 40, 8}, 4, 10},   // down by 4: taps too far apart, a pixel at a time
+                        {{1, 3, 1, 8}, 5, 6}};    // one source column
   int i = 0;
   for (const Size& s : sizes) {
     for (const auto& [align, half] : {std::pair{false, false}, {true, false}, {false, true}}) {

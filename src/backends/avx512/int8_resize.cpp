@@ -22,11 +22,58 @@ namespace {
 using namespace backend_checks;
 using quant::BilinearTap;
 
+// Output pixels of 8 or 16 channels four or two at a time (32 bytes, what
+// resize_row fills 8 or 16 of): each group's input pixels lie within 64
+// bytes of one load, from which a qword permutation takes every pixel's
+// left and right neighbours.
+struct ColumnGroup {
+  int64_t base = 0;                // the first input pixel of the 64 bytes
+  uint64_t load = 0;               // the bytes of those inside the row
+  uint32_t store = 0;              // the group's output bytes
+  int64_t lo[8] = {}, hi[8] = {};  // output qword q: input qword lo[q] / hi[q] of the load
+  int32_t weights[16] = {};  // per dword, its pixel's (w << 16) | (2048 - w); one pixel a 128-bit lane or two
+};
+
 struct ResizeParams {
   int n = 0, ih = 0, iw = 0, c = 0, oh = 0, ow = 0;
   bool is_signed = true;
   std::vector<BilinearTap> rows, cols;
+  std::vector<ColumnGroup> groups;  // empty: one output pixel at a time
 };
+
+// The 32-byte column groups of an output row of `c` (8 or 16) channels, if
+// every group's taps lie within 64 bytes (upscaling, or downscaling by less
+// than about 2); else none.
+std::vector<ColumnGroup> column_groups(const std::vector<BilinearTap>& cols, int iw, int c) {
+  if (c != 8 && c != 16) return {};
+  const int per_group = 32 / c, qwords = c / 8;
+  std::vector<ColumnGroup> groups;
+  for (size_t x0 = 0; x0 < cols.size(); x0 += static_cast<size_t>(per_group)) {
+    ColumnGroup g;
+    g.base = cols[x0].lo;
+    const int pixels = static_cast<int>(std::min(cols.size() - x0, static_cast<size_t>(per_group)));
+    for (int i = 0; i < per_group; ++i) {
+      const BilinearTap& tx =
+          cols[x0 + static_cast<size_t>(std::min(i, pixels - 1))];  // a tail repeats its last
+      const int64_t lo = tx.lo - g.base, hi = tx.hi - g.base;
+      if (lo < 0 || hi < 0 || (std::max(lo, hi) + 1) * c > 64) return {};
+      for (int q = 0; q < qwords; ++q) {
+        g.lo[i * qwords + q] = lo * qwords + q;
+        g.hi[i * qwords + q] = hi * qwords + q;
+      }
+      const int32_t weight =
+          static_cast<int32_t>((static_cast<uint32_t>(tx.weight) << 16) | (2048 - tx.weight));
+      for (int d = 0; d < 16; ++d)
+        if (d / 4 * 8 / c == i)
+          g.weights[d] = weight;  // dword d is in 128-bit lane d / 4: channels 8 (d / 4)..
+    }
+    const int64_t inside = std::min<int64_t>(64, (iw - g.base) * c);
+    g.load = inside >= 64 ? ~uint64_t{0} : (uint64_t{1} << inside) - 1;
+    g.store = pixels * c >= 32 ? ~uint32_t{0} : (uint32_t{1} << (pixels * c)) - 1;
+    groups.push_back(g);
+  }
+  return groups;
+}
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
 #include "backends/avx512/avx512_target_begin.h"
@@ -89,6 +136,39 @@ void resize_row(const ResizeParams& p, const uint8_t* input, uint8_t* output, in
   }
 }
 
+// The 32 bytes of `bytes` whose qwords `qwords` names, as int16 words.
+template <bool kSigned>
+__m512i picked_words(__m512i bytes, __m512i qwords) {
+  const __m256i picked = _mm512_castsi512_si256(_mm512_permutexvar_epi64(qwords, bytes));
+  return kSigned ? _mm512_cvtepi8_epi16(picked) : _mm512_cvtepu8_epi16(picked);
+}
+
+// resize_row for 8 or 16 channels over p.groups: the same arithmetic, four
+// or two pixels in the lanes one pixel of 8 used (pose_landmark's 128x128 ->
+// 256x256 of 8 channels: 1.5 bytes a ns before).
+template <bool kSigned>
+void resize_row_grouped(const ResizeParams& p, const uint8_t* input, uint8_t* output, int64_t row) {
+  const int b = static_cast<int>(row / p.oh);
+  const BilinearTap& ty = p.rows[static_cast<size_t>(row % p.oh)];
+  const int64_t pixel_stride = p.c;
+  const uint8_t* top_row = input + (int64_t{b} * p.ih + ty.lo) * p.iw * pixel_stride;
+  const uint8_t* bottom_row = input + (int64_t{b} * p.ih + ty.hi) * p.iw * pixel_stride;
+  uint8_t* out = output + row * p.ow * pixel_stride;
+  const __m512i ay = _mm512_set1_epi32(ty.weight);
+  for (const ColumnGroup& g : p.groups) {
+    const __m512i top = _mm512_maskz_loadu_epi8(g.load, top_row + g.base * pixel_stride);
+    const __m512i bottom = _mm512_maskz_loadu_epi8(g.load, bottom_row + g.base * pixel_stride);
+    const __m512i lo = _mm512_loadu_si512(g.lo), hi = _mm512_loadu_si512(g.hi);
+    const __m512i weights = _mm512_loadu_si512(g.weights);
+    __m512i t[2], u[2];
+    interpolate(picked_words<kSigned>(top, lo), picked_words<kSigned>(top, hi), weights, t[0], t[1]);
+    interpolate(picked_words<kSigned>(bottom, lo), picked_words<kSigned>(bottom, hi), weights, u[0], u[1]);
+    const __m512i packed = _mm512_packs_epi32(vertical(t[0], u[0], ay), vertical(t[1], u[1], ay));
+    _mm256_mask_storeu_epi8(out, g.store, _mm512_cvtepi16_epi8(packed));
+    out += 32;
+  }
+}
+
 #include "backends/avx512/avx512_target_end.h"
 
 struct Task {
@@ -99,10 +179,17 @@ struct Task {
 
 void run_row(void* context, size_t row) {
   const Task& t = *static_cast<const Task*>(context);
-  if (t.p->is_signed) {
-    resize_row<true>(*t.p, t.input, t.output, static_cast<int64_t>(row));
+  const auto r = static_cast<int64_t>(row);
+  if (!t.p->groups.empty()) {
+    if (t.p->is_signed) {
+      resize_row_grouped<true>(*t.p, t.input, t.output, r);
+    } else {
+      resize_row_grouped<false>(*t.p, t.input, t.output, r);
+    }
+  } else if (t.p->is_signed) {
+    resize_row<true>(*t.p, t.input, t.output, r);
   } else {
-    resize_row<false>(*t.p, t.input, t.output, static_cast<int64_t>(row));
+    resize_row<false>(*t.p, t.input, t.output, r);
   }
 }
 
@@ -170,6 +257,7 @@ std::unique_ptr<Kernel> make_int8_resize_bilinear(const Graph& graph, const Op& 
   }
   p.rows = quant::bilinear_taps(p.ih, p.oh, align, half);
   p.cols = quant::bilinear_taps(p.iw, p.ow, align, half);
+  p.groups = column_groups(p.cols, p.iw, p.c);
   return std::make_unique<Int8ResizeBilinearKernel>(std::move(p), std::move(pool));
 }
 
