@@ -23,3 +23,14 @@ if(NODE_EXECUTABLE)
                    --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_ssd_postprocess_model>)
   set_tests_properties(detection_postprocess_litert PROPERTIES LABELS "ops;litert" TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
+
+# QUANTIZE's rounding (float to int8 and uint8, halfway values and their
+# neighbours) against LiteRT.
+add_executable(make_quantize_model tests/ops/make_quantize_model.cpp)
+target_link_libraries(make_quantize_model PRIVATE osprey_core)
+if(NODE_EXECUTABLE)
+  add_test(NAME quantize_litert
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/quantize_litert.mjs
+                   --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_quantize_model>)
+  set_tests_properties(quantize_litert PROPERTIES LABELS "ops;litert" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()

@@ -2,7 +2,9 @@
 //   dequantize  real = scale * (q - zero_point)                (int8, uint8, int16; or float16)
 //   quantize    q = clamp(round(x / scale) + zero_point)        (float32 to int8, uint8, int16)
 //   requantize  q = clamp(round((p - zp_in) * scale_in / scale_out) + zp_out)
-// where round is std::round (half away from zero) and clamp saturates to the output type.
+// where round is std::round (half away from zero) and clamp saturates to the output type; with
+// LiteRT's arithmetic (quant::arithmetic()), per-tensor quantize to int8 or uint8 is XNNPACK's
+// (quantize_as_litert).
 // Per-channel parameters (one scale and zero point per slice along quant.axis) are supported for
 // quantize and dequantize.
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "kernels/kernel.h"
+#include "kernels/ref/quantized/fixed_point.h"
 
 namespace osprey::ref {
 
@@ -167,6 +170,19 @@ void quantize(const float* in, Q* out, const Affine& p) {
   });
 }
 
+// LiteRT's QUANTIZE from float to int8 or uint8 with one scale, which it
+// hands to XNNPACK: multiply by the inverse scale in float, round half to
+// even (TFLite's own kernel divides and rounds half away from zero: they
+// differ on halfway values, 0.5 / 255 among them; tests/ops/quantize_litert.mjs).
+template <typename Q>
+void quantize_as_litert(const float* in, Q* out, int64_t n, float scale, int32_t zero_point) {
+  const float inverse = 1.0f / scale;
+  for (int64_t i = 0; i < n; ++i) {
+    const float product = in[i] * inverse;
+    out[i] = saturate<Q>(static_cast<double>(std::nearbyint(product)) + zero_point, zero_point);
+  }
+}
+
 template <typename P, typename Q>
 void requantize(const P* in, Q* out, int64_t n, int32_t in_zero_point, double multiplier,
                 int32_t out_zero_point) {
@@ -252,7 +268,12 @@ class QuantizeKernel : public Kernel {
   void quantize_from_float(const float* in, Tensor& out) const {
     with_quantized_type(out.type, [&](auto zero) {
       using Q = decltype(zero);
-      quantize(in, out.data_as<Q>(), out_params_);
+      if (quant::arithmetic() == quant::Arithmetic::kLiteRT && out_params_.channels == 1 && sizeof(Q) == 1) {
+        quantize_as_litert(in, out.data_as<Q>(), out.num_elements(), out_params_.scale[0],
+                           out_params_.zero_point[0]);
+      } else {
+        quantize(in, out.data_as<Q>(), out_params_);
+      }
     });
   }
 

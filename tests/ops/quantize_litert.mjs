@@ -1,0 +1,125 @@
+// QUANTIZE (float32 to int8 or uint8, one scale and zero point) against
+// LiteRT, where rounding decides: for several scales and zero points,
+// make_quantize_model writes float -> QUANTIZE -> DEQUANTIZE; the input holds
+// every value halfway between two steps of the output range (as float32:
+// (k + 1/2) * scale rounded), the floats on either side of each, the steps
+// themselves, values past both ends and seeded random ones. LiteRT
+// (tools/litert) and `osprey run` (the default backends and --backend ref)
+// must give the same output bit for bit.
+//
+//   node tests/ops/quantize_litert.mjs --osprey BUILD/bin/osprey \
+//        --make-model BUILD/bin/make_quantize_model [--keep]
+//
+// Exit status: 0 pass, 1 a comparison failed, 2 usage error, 77 skipped (no @litertjs/core).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import {parseArgs as sharedParseArgs, run as runTool} from '../support/cli.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+// [type, scale, zero point]: image inputs (1/255, 2/255 around 0), odd
+// scales, a power of two (where dividing and multiplying agree), both types.
+const CASES = [
+  ['uint8', 1 / 255, 0],
+  ['int8', 1 / 255, -128],
+  ['int8', 2 / 255, 0],
+  ['uint8', 2 / 255, 128],
+  ['int8', 0.0234567, 5],
+  ['uint8', 0.1, 17],
+  ['int8', 0.7, -3],
+  ['uint8', 1 / 128, 64],
+];
+
+const run = (bin, args) => runTool(bin, args, 60_000);
+
+// The float32 values next to x (x itself a float32).
+function neighbours(x) {
+  const f = new Float32Array([x]);
+  const i = new Int32Array(f.buffer);
+  const bits = i[0];
+  i[0] = bits + 1;
+  const a = f[0];
+  i[0] = bits - 1;
+  return [a, f[0]];
+}
+
+function inputsFor(type, scale, zp, seed) {
+  const s = Math.fround(scale);
+  const [lo, hi] = type === 'int8' ? [-128, 127] : [0, 255];
+  const values = [];
+  for (let k = lo - zp - 3; k <= hi - zp + 3; k++) {
+    const half = Math.fround((k + 0.5) * s);
+    values.push(Math.fround(k * s), half, ...neighbours(half));
+  }
+  let state = seed;
+  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (let i = 0; i < 512; i++) values.push(Math.fround((random() * 2 - 1) * (hi - lo + 40) * s));
+  values.push(Math.fround(1e30), Math.fround(-1e30), 0, -0);
+  return Float32Array.from(values);
+}
+
+async function main() {
+  let args;
+  try {
+    args = sharedParseArgs(process.argv.slice(2), {
+      '--osprey': ['osprey', 'value'],
+      '--make-model': ['makeModel', 'value'],
+      '--keep': ['keep', 'flag'],
+    }, {keep: false});
+    if (!args.osprey || !args.makeModel) throw new Error('usage: --osprey OSPREY --make-model MAKE_MODEL [--keep]');
+  } catch (e) {
+    console.error(e.message);
+    return 2;
+  }
+  if (!fs.existsSync(path.join(ROOT, 'tools/litert/node_modules/@litertjs/core'))) {
+    console.error('skipped: @litertjs/core is not installed (npm ci --prefix tools/litert)');
+    return 77;
+  }
+  const {loadRuntime} = await import(path.join(ROOT, 'tools/litert/litert.mjs'));
+  const {readNpy, writeNpy} = await import(path.join(ROOT, 'tools/litert/npy.mjs'));
+  const rt = await loadRuntime();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'osprey-quantize-'));
+  let failed = 0, checked = 0;
+  for (const [c, [type, scale, zp]] of CASES.entries()) {
+    const dir = path.join(work, `case${c}`);
+    fs.mkdirSync(dir, {recursive: true});
+    const x = inputsFor(type, scale, zp, c + 1);
+    const modelPath = path.join(dir, 'model.tflite');
+    run(args.makeModel, [modelPath, type, String(Math.fround(scale)), String(zp), String(x.length)]);
+    const model = await rt.compile(modelPath, {name: `quantize case ${c}`});
+    const theirs = (await model.run([{data: x, shape: [1, x.length]}]))[0];
+    model.delete();
+    const inputFile = path.join(dir, 'input0.npy');
+    writeNpy(inputFile, x, [1, x.length]);
+    for (const backend of [null, 'ref']) {
+      const outDir = path.join(dir, backend ?? 'default');
+      run(args.osprey, ['run', modelPath, '--input', inputFile, '--output-dir', outDir,
+        ...(backend ? ['--backend', backend] : [])]);
+      const ours = readNpy(path.join(outDir, 'output0.npy'));
+      const differ = [];
+      for (let i = 0; i < x.length; i++) {
+        if (!Object.is(ours.data[i], theirs.data[i]) && ours.data[i] !== theirs.data[i]) differ.push(i);
+      }
+      const label = `${type} scale ${scale.toPrecision(6)} zero point ${zp} ${backend ?? 'default'}`;
+      if (differ.length) {
+        failed++;
+        const i = differ[0];
+        console.log(`FAIL ${label}: ${differ.length} of ${x.length} values differ; first x = ${x[i]} ` +
+          `(x / scale = ${(x[i] / Math.fround(scale)).toPrecision(12)}): osprey ${ours.data[i] / Math.fround(scale)} ` +
+          `steps, LiteRT ${theirs.data[i] / Math.fround(scale)}`);
+      }
+      checked++;
+    }
+  }
+  if (!args.keep) fs.rmSync(work, {recursive: true, force: true});
+  console.log(`${checked - failed} of ${checked} osprey runs agree with LiteRT${args.keep ? ` (kept ${work})` : ''}`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  console.error(e.message);
+  process.exit(1);
+});
