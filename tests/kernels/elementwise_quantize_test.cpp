@@ -1,5 +1,6 @@
 // Reference QUANTIZE and DEQUANTIZE: float16 bit patterns, per-tensor and per-channel affine
-// parameters, rounding of halves, saturation, requantization and malformed parameters.
+// parameters, rounding of halves in each arithmetic, saturation, requantization and malformed
+// parameters.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,10 +11,14 @@
 
 #include "core/error.h"
 #include "kernels/op_tester.h"
+#include "kernels/quant_kernel_helpers.h"
 
 namespace osprey {
 namespace {
 
+using quant::Arithmetic;
+using quant_test::ArithmeticScope;
+using quant_test::kAllArithmetic;
 using testing::OpTester;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -195,15 +200,38 @@ TEST(ElementwiseDequantize, ErrorsThrow) {
   }
 }
 
-TEST(ElementwiseQuantize, RoundsHalvesAwayFromZero) {
+TEST(ElementwiseQuantize, TfliteArithmeticsRoundHalvesAwayFromZero) {
+  for (Arithmetic a : {Arithmetic::kTfliteSingle, Arithmetic::kTfliteDouble}) {
+    ArithmeticScope scope(a);
+    EXPECT_EQ(quantize<int8_t>({8}, {0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 0.49999997f, 126.5f, -128.5f},
+                               per_tensor(1, 0)),
+              (std::vector<int8_t>{1, -1, 2, 3, -3, 0, 127, -128}));
+    // x / 0.5 is exact, so the halves really are halves: round then add the zero point.
+    EXPECT_EQ(quantize<uint8_t>({5}, {0.25f, -0.25f, 0.75f, -0.75f, 0}, per_tensor(0.5f, 10)),
+              (std::vector<uint8_t>{11, 9, 12, 8, 10}));
+    // Divided: -1.55 / 0.1 is -15.499999 in float.
+    EXPECT_EQ(quantize<int8_t>({1}, {-1.5499999523162842f}, per_tensor(0.1f, 0)), (std::vector<int8_t>{-15}));
+  }
+}
+
+// LiteRT's (XNNPACK's) QUANTIZE to int8 or uint8 with one scale: times the
+// inverse scale in float, halves to even; int16 and per-channel stay TFLite's.
+TEST(ElementwiseQuantize, LiteRTArithmeticRoundsHalvesToEven) {
+  ArithmeticScope scope(Arithmetic::kLiteRT);
   EXPECT_EQ(
       quantize<int8_t>({8}, {0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 0.49999997f, 126.5f, -128.5f}, per_tensor(1, 0)),
-      (std::vector<int8_t>{1, -1, 2, 3, -3, 0, 127, -128}));
-  // x / 0.5 is exact, so the halves really are halves: round then add the zero point.
+      (std::vector<int8_t>{0, 0, 2, 2, -2, 0, 126, -128}));
   EXPECT_EQ(quantize<uint8_t>({5}, {0.25f, -0.25f, 0.75f, -0.75f, 0}, per_tensor(0.5f, 10)),
-            (std::vector<uint8_t>{11, 9, 12, 8, 10}));
+            (std::vector<uint8_t>{10, 10, 12, 8, 10}));
+  // Multiplied: -1.55 * (1 / 0.1) is -15.5 in float.
+  EXPECT_EQ(quantize<int8_t>({1}, {-1.5499999523162842f}, per_tensor(0.1f, 0)), (std::vector<int8_t>{-16}));
+  // 0.9745098 * 255 = 248.5 (pose_landmark_lite's input as LiteRT quantizes it).
+  EXPECT_EQ(quantize<uint8_t>({1}, {0.9745098352432251f}, per_tensor(1.0f / 255, 0)),
+            (std::vector<uint8_t>{248}));
   EXPECT_EQ(quantize<int16_t>({4}, {0.25f, -0.75f, 1000, -1000}, per_tensor(0.5f, 0)),
             (std::vector<int16_t>{1, -2, 2000, -2000}));
+  EXPECT_EQ(quantize<int8_t>({2, 2}, {0.25f, -0.25f, 0.25f, -0.25f}, per_channel({0.5f, 0.5f}, {0, 0}, 1)),
+            (std::vector<int8_t>{1, -1, 1, -1}));
 }
 
 TEST(ElementwiseQuantize, Saturates) {
@@ -232,7 +260,7 @@ TEST(ElementwiseQuantize, RandomRoundTripWithinHalfAStep) {
   const Quantization quant = per_tensor(scale, 0);
   const std::vector<int8_t> q = quantize<int8_t>({1000}, x, quant);
   for (size_t i = 0; i < x.size(); ++i) {
-    EXPECT_EQ(q[i], static_cast<int8_t>(std::round(x[i] / scale))) << x[i];
+    EXPECT_EQ(q[i], static_cast<int8_t>(std::nearbyint(x[i] * (1.0f / scale)))) << x[i];
   }
   const std::vector<float> y = dequantize<int8_t>({1000}, q, quant);
   for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(y[i], x[i], scale / 2 + 1e-7f);
@@ -250,9 +278,13 @@ TEST(ElementwiseQuantize, Int8ToUInt8WithSameScaleShiftsBy128) {
 }
 
 TEST(ElementwiseQuantize, RequantizeRoundsAndSaturates) {
-  // Scale 0.5 to 1: values halve, halves round away from zero.
-  EXPECT_EQ((requantize<int8_t, int8_t>({3, -3, 1, -1, 127, -128}, per_tensor(0.5f, 0), per_tensor(1, 0))),
-            (std::vector<int8_t>{2, -2, 1, -1, 64, -64}));
+  // Scale 0.5 to 1: values halve, halves round up (TFLite's fixed-point
+  // multiply, either build; LiteRT agrees, tests/ops/quantize_litert.mjs).
+  for (Arithmetic a : kAllArithmetic) {
+    ArithmeticScope scope(a);
+    EXPECT_EQ((requantize<int8_t, int8_t>({3, -3, 1, -1, 127, -128}, per_tensor(0.5f, 0), per_tensor(1, 0))),
+              (std::vector<int8_t>{2, -1, 1, 0, 64, -64}));
+  }
   // Scale 1 to 0.25: values grow 4x and saturate.
   EXPECT_EQ((requantize<int8_t, int8_t>({10, 100, -100}, per_tensor(1, 0), per_tensor(0.25f, 0))),
             (std::vector<int8_t>{40, 127, -128}));

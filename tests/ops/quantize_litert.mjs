@@ -1,11 +1,13 @@
-// QUANTIZE (float32 to int8 or uint8, one scale and zero point) against
-// LiteRT, where rounding decides: for several scales and zero points,
-// make_quantize_model writes float -> QUANTIZE -> DEQUANTIZE; the input holds
-// every value halfway between two steps of the output range (as float32:
+// QUANTIZE (float32 to int8 or uint8, one scale and zero point; and int8 or
+// uint8 to other parameters) against LiteRT, where rounding decides: for
+// several scales and zero points, make_quantize_model writes float ->
+// QUANTIZE [-> QUANTIZE] -> DEQUANTIZE; from float, the input holds every
+// value halfway between two steps of the output range (as float32:
 // (k + 1/2) * scale rounded), the floats on either side of each, the steps
-// themselves, values past both ends and seeded random ones. LiteRT
-// (tools/litert) and `osprey run` (the default backends and --backend ref)
-// must give the same output bit for bit.
+// themselves, values past both ends and seeded random ones; a requantization
+// gets every value of its input type. LiteRT (tools/litert) and `osprey run`
+// (the default backends and --backend ref) must give the same output bit
+// for bit.
 //
 //   node tests/ops/quantize_litert.mjs --osprey BUILD/bin/osprey \
 //        --make-model BUILD/bin/make_quantize_model [--keep]
@@ -31,6 +33,16 @@ const CASES = [
   ['uint8', 0.1, 17],
   ['int8', 0.7, -3],
   ['uint8', 1 / 128, 64],
+];
+// Requantization: [type, scale, zero point] then [type2, scale2, zero point2]
+// over every value of the first (twice the scale: halfway at every other
+// value; other ratios; both type changes).
+const REQUANTIZE_CASES = [
+  [['uint8', 0.02, 3], ['uint8', 0.04, 10]],
+  [['int8', 0.02, -5], ['int8', 0.04, 7]],
+  [['int8', 0.031, 0], ['uint8', 0.0217, 128]],
+  [['uint8', 0.05, 128], ['int8', 0.15, -1]],
+  [['int8', 0.1, -128], ['uint8', 0.1, 0]],
 ];
 
 const run = (bin, args) => runTool(bin, args, 60_000);
@@ -61,6 +73,12 @@ function inputsFor(type, scale, zp, seed) {
   return Float32Array.from(values);
 }
 
+// Every value of [type, scale, zero point] as a float32 it quantizes to.
+function everyValue(type, scale, zp) {
+  const [lo, hi] = type === 'int8' ? [-128, 127] : [0, 255];
+  return Float32Array.from({length: hi - lo + 1}, (_, i) => Math.fround((lo + i - zp) * Math.fround(scale)));
+}
+
 async function main() {
   let args;
   try {
@@ -83,12 +101,17 @@ async function main() {
   const rt = await loadRuntime();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'osprey-quantize-'));
   let failed = 0, checked = 0;
-  for (const [c, [type, scale, zp]] of CASES.entries()) {
+  const cases = [
+    ...CASES.map(([type, scale, zp], c) => ({steps: [[type, scale, zp]], x: inputsFor(type, scale, zp, c + 1)})),
+    ...REQUANTIZE_CASES.map((steps) => ({steps, x: everyValue(...steps[0])})),
+  ];
+  for (const [c, {steps, x}] of cases.entries()) {
     const dir = path.join(work, `case${c}`);
     fs.mkdirSync(dir, {recursive: true});
-    const x = inputsFor(type, scale, zp, c + 1);
     const modelPath = path.join(dir, 'model.tflite');
-    run(args.makeModel, [modelPath, type, String(Math.fround(scale)), String(zp), String(x.length)]);
+    run(args.makeModel, [modelPath, steps[0][0], String(Math.fround(steps[0][1])), String(steps[0][2]),
+      String(x.length), ...steps.slice(1).flatMap(([t, s, z]) => [t, String(Math.fround(s)), String(z)])]);
+    const [type, scale, zp] = steps.at(-1);
     const model = await rt.compile(modelPath, {name: `quantize case ${c}`});
     const theirs = (await model.run([{data: x, shape: [1, x.length]}]))[0];
     model.delete();
@@ -103,7 +126,8 @@ async function main() {
       for (let i = 0; i < x.length; i++) {
         if (!Object.is(ours.data[i], theirs.data[i]) && ours.data[i] !== theirs.data[i]) differ.push(i);
       }
-      const label = `${type} scale ${scale.toPrecision(6)} zero point ${zp} ${backend ?? 'default'}`;
+      const label = `${steps.map(([t, s, z]) => `${t} scale ${s.toPrecision(6)} zero point ${z}`).join(' then ')} ` +
+        `${backend ?? 'default'}`;
       if (differ.length) {
         failed++;
         const i = differ[0];

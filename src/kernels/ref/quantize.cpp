@@ -1,8 +1,9 @@
 // Reference QUANTIZE and DEQUANTIZE, following TFLite's reference_ops:
 //   dequantize  real = scale * (q - zero_point)                (int8, uint8, int16; or float16)
 //   quantize    q = clamp(round(x / scale) + zero_point)        (float32 to int8, uint8, int16)
-//   requantize  q = clamp(round((p - zp_in) * scale_in / scale_out) + zp_out)
-// where round is std::round (half away from zero) and clamp saturates to the output type; with
+//   requantize  q = clamp(multiply((p - zp_in), scale_in / scale_out) + zp_out)
+// where round is std::round (half away from zero), multiply is TFLite's fixed-point
+// MultiplyByQuantizedMultiplier, and clamp saturates to the output type; with
 // LiteRT's arithmetic (quant::arithmetic()), per-tensor quantize to int8 or uint8 is XNNPACK's
 // (quantize_as_litert).
 // Per-channel parameters (one scale and zero point per slice along quant.axis) are supported for
@@ -183,12 +184,18 @@ void quantize_as_litert(const float* in, Q* out, int64_t n, float scale, int32_t
   }
 }
 
+// TFLite's Requantize: the input less its zero point times the scale ratio
+// as a fixed-point multiplier (MultiplyByQuantizedMultiplier of the build the
+// arithmetic names; LiteRT's is the double-rounding one), plus the output
+// zero point, saturated.
 template <typename P, typename Q>
-void requantize(const P* in, Q* out, int64_t n, int32_t in_zero_point, double multiplier,
-                int32_t out_zero_point) {
+void requantize(const P* in, Q* out, int64_t n, int32_t in_zero_point, const quant::QuantizedMultiplier& m,
+                int32_t out_zero_point, quant::Arithmetic arithmetic) {
   for (int64_t i = 0; i < n; ++i) {
-    const double v = std::round((static_cast<int32_t>(in[i]) - in_zero_point) * multiplier) + out_zero_point;
-    out[i] = saturate<Q>(v, out_zero_point);
+    const int64_t v = int64_t{quant::multiply_by_quantized_multiplier(
+                          static_cast<int32_t>(in[i]) - in_zero_point, m, arithmetic)} +
+                      out_zero_point;
+    out[i] = static_cast<Q>(std::clamp<int64_t>(v, qmin<Q>(), qmax<Q>()));
   }
 }
 
@@ -247,7 +254,8 @@ class QuantizeKernel : public Kernel {
       OSPREY_CHECK(in_params.channels == 1 && out_params_.channels == 1,
                    "requantization with per-channel parameters is not supported");
       in_zero_point_ = in_params.zero_point[0];
-      multiplier_ = static_cast<double>(in_params.scale[0]) / static_cast<double>(out_params_.scale[0]);
+      multiplier_ = quant::quantize_multiplier(static_cast<double>(in_params.scale[0]) /
+                                               static_cast<double>(out_params_.scale[0]));
     }
   }
 
@@ -282,13 +290,13 @@ class QuantizeKernel : public Kernel {
     const int32_t zp = out_params_.zero_point[0];
     with_quantized_type(out.type, [&](auto zero) {
       using Q = decltype(zero);
-      requantize(in, out.data_as<Q>(), n, in_zero_point_, multiplier_, zp);
+      requantize(in, out.data_as<Q>(), n, in_zero_point_, multiplier_, zp, quant::arithmetic());
     });
   }
 
   Affine out_params_;
   int32_t in_zero_point_ = 0;
-  double multiplier_ = 1.0;  // scale_in / scale_out
+  quant::QuantizedMultiplier multiplier_;  // scale_in / scale_out
 };
 
 }  // namespace
