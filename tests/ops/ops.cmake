@@ -34,3 +34,13 @@ if(NODE_EXECUTABLE)
                    --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_quantize_model>)
   set_tests_properties(quantize_litert PROPERTIES LABELS "ops;litert" TIMEOUT 300 SKIP_RETURN_CODE 77)
 endif()
+
+# MEAN over height and width (int8 and uint8) against LiteRT.
+add_executable(make_mean_model tests/ops/make_mean_model.cpp)
+target_link_libraries(make_mean_model PRIVATE osprey_core)
+if(NODE_EXECUTABLE)
+  add_test(NAME mean_litert
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/mean_litert.mjs
+                   --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_mean_model>)
+  set_tests_properties(mean_litert PROPERTIES LABELS "ops;litert" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()

@@ -16,11 +16,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 
 import {parseArgs as sharedParseArgs, run as runTool} from '../support/cli.mjs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+import {exactRuns, loadLiteRT} from '../support/litert_exact.mjs';
 
 // [type, scale, zero point]: image inputs (1/255, 2/255 around 0), odd
 // scales, a power of two (where dividing and multiplying agree), both types.
@@ -92,13 +90,8 @@ async function main() {
     console.error(e.message);
     return 2;
   }
-  if (!fs.existsSync(path.join(ROOT, 'tools/litert/node_modules/@litertjs/core'))) {
-    console.error('skipped: @litertjs/core is not installed (npm ci --prefix tools/litert)');
-    return 77;
-  }
-  const {loadRuntime} = await import(path.join(ROOT, 'tools/litert/litert.mjs'));
-  const {readNpy, writeNpy} = await import(path.join(ROOT, 'tools/litert/npy.mjs'));
-  const rt = await loadRuntime();
+  const lite = await loadLiteRT();
+  if (!lite) return 77;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'osprey-quantize-'));
   let failed = 0, checked = 0;
   const cases = [
@@ -111,23 +104,11 @@ async function main() {
     const modelPath = path.join(dir, 'model.tflite');
     run(args.makeModel, [modelPath, steps[0][0], String(Math.fround(steps[0][1])), String(steps[0][2]),
       String(x.length), ...steps.slice(1).flatMap(([t, s, z]) => [t, String(Math.fround(s)), String(z)])]);
-    const [type, scale, zp] = steps.at(-1);
-    const model = await rt.compile(modelPath, {name: `quantize case ${c}`});
-    const theirs = (await model.run([{data: x, shape: [1, x.length]}]))[0];
-    model.delete();
-    const inputFile = path.join(dir, 'input0.npy');
-    writeNpy(inputFile, x, [1, x.length]);
-    for (const backend of [null, 'ref']) {
-      const outDir = path.join(dir, backend ?? 'default');
-      run(args.osprey, ['run', modelPath, '--input', inputFile, '--output-dir', outDir,
-        ...(backend ? ['--backend', backend] : [])]);
-      const ours = readNpy(path.join(outDir, 'output0.npy'));
-      const differ = [];
-      for (let i = 0; i < x.length; i++) {
-        if (!Object.is(ours.data[i], theirs.data[i]) && ours.data[i] !== theirs.data[i]) differ.push(i);
-      }
+    const scale = steps.at(-1)[1];
+    for (const {backend, differ, ours, theirs} of await exactRuns(lite, args.osprey, modelPath,
+      [{data: x, shape: [1, x.length]}], dir, `quantize case ${c}`)) {
       const label = `${steps.map(([t, s, z]) => `${t} scale ${s.toPrecision(6)} zero point ${z}`).join(' then ')} ` +
-        `${backend ?? 'default'}`;
+        backend;
       if (differ.length) {
         failed++;
         const i = differ[0];
