@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/writer.h"
+#include "op_model_maker.h"
 
 namespace osprey {
 namespace {
@@ -73,19 +74,11 @@ int main(int argc, char** argv) {
                  "OUT_ZERO_POINT\n");
     return 2;
   }
-  try {
-    const auto bytes =
+  return osprey::op_tests::run_maker([&] {
+    osprey::op_tests::write_file(
+        argv[1],
         osprey::build(type == "int8", std::stoi(argv[3]), std::stoi(argv[4]), std::stoi(argv[5]),
-                      std::stof(argv[6]), std::stoi(argv[7]), std::stof(argv[8]), std::stoi(argv[9]));
-    FILE* f = std::fopen(argv[1], "wb");
-    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
-      std::fprintf(stderr, "cannot write %s\n", argv[1]);
-      return 1;
-    }
-    std::fclose(f);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 1;
-  }
-  return 0;
+                      std::stof(argv[6]), std::stoi(argv[7]), std::stof(argv[8]), std::stoi(argv[9])));
+    return 0;
+  });
 }

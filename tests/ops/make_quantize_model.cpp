@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/writer.h"
+#include "op_model_maker.h"
 
 namespace osprey {
 namespace {
@@ -67,19 +68,10 @@ int main(int argc, char** argv) {
                  "ZERO_POINT2]\n");
     return 2;
   }
-  try {
+  return osprey::op_tests::run_maker([&] {
     std::vector<osprey::Step> steps = {{*type_of(argv[2]), std::stof(argv[3]), std::stoi(argv[4])}};
     if (argc == 9) steps.push_back({*type_of(argv[6]), std::stof(argv[7]), std::stoi(argv[8])});
-    const auto bytes = osprey::build(steps, std::stoi(argv[5]));
-    FILE* f = std::fopen(argv[1], "wb");
-    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
-      std::fprintf(stderr, "cannot write %s\n", argv[1]);
-      return 1;
-    }
-    std::fclose(f);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 1;
-  }
-  return 0;
+    osprey::op_tests::write_file(argv[1], osprey::build(steps, std::stoi(argv[5])));
+    return 0;
+  });
 }

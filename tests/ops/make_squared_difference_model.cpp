@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "model/writer.h"
+#include "op_model_maker.h"
 
 namespace osprey {
 namespace {
@@ -122,18 +123,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: make_squared_difference_model OUT.tflite SEED float|int8\n");
     return 2;
   }
-  try {
-    const auto bytes =
-        osprey::build(static_cast<uint32_t>(std::stoul(argv[2])), std::string(argv[3]) == "int8");
-    FILE* f = std::fopen(argv[1], "wb");
-    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) {
-      std::fprintf(stderr, "cannot write %s\n", argv[1]);
-      return 1;
-    }
-    std::fclose(f);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 1;
-  }
-  return 0;
+  return osprey::op_tests::run_maker([&] {
+    osprey::op_tests::write_file(
+        argv[1], osprey::build(static_cast<uint32_t>(std::stoul(argv[2])), std::string(argv[3]) == "int8"));
+    return 0;
+  });
 }

@@ -27,6 +27,7 @@
 #include "model/loader.h"
 #include "model/model_file.h"
 #include "model/writer.h"
+#include "op_model_maker.h"
 #include "vision/heads/detection_head.h"
 #include "vision/model_metadata.h"
 
@@ -180,13 +181,6 @@ Settings parse_settings(int argc, char** argv) {
   return s;
 }
 
-void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  const bool ok = f && std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  if (f) std::fclose(f);
-  OSPREY_CHECK(ok, "cannot write {}", path);
-}
-
 int run(int argc, char** argv) {
   const std::string mode = argv[1];
   OSPREY_CHECK(mode == "sigmoid" || mode == "append" || mode == "alone", "unknown mode '{}'", mode);
@@ -205,7 +199,7 @@ int run(int argc, char** argv) {
     const int scores = mode == "alone" ? 1 : g.outputs[1];
     append_postprocess(g, boxes, scores, head, s);
   }
-  write_file(argv[3], write_tflite(g));
+  op_tests::write_file(argv[3], write_tflite(g));
   return 0;
 }
 
@@ -220,10 +214,5 @@ int main(int argc, char** argv) {
                  "[--score-threshold T] [--iou-threshold T]\n");
     return 2;
   }
-  try {
-    return osprey::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 1;
-  }
+  return osprey::op_tests::run_maker([&] { return osprey::run(argc, argv); });
 }

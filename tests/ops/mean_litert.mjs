@@ -11,11 +11,10 @@
 //
 // Exit status: 0 pass, 1 a comparison failed, 2 usage error, 77 skipped (no @litertjs/core).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import {parseArgs as sharedParseArgs, run} from '../support/cli.mjs';
-import {exactRuns, loadLiteRT} from '../support/litert_exact.mjs';
+import {run} from '../support/cli.mjs';
+import {exactRuns, runMain, setUp, summary} from '../support/litert_exact.mjs';
 
 const SIZES = [[9, 16], [12, 12], [7, 7], [1, 5], [32, 32], [3, 50], [18, 32], [4, 4], [2, 3], [16, 9]];
 
@@ -46,22 +45,9 @@ function nearHalfInputs(n, c, type, inScale, inZp, outScale, outZp) {
 }
 
 async function main() {
-  let args;
-  try {
-    args = sharedParseArgs(process.argv.slice(2), {
-      '--osprey': ['osprey', 'value'],
-      '--make-model': ['makeModel', 'value'],
-      '--seeds': ['seeds', 'number'],
-      '--keep': ['keep', 'flag'],
-    }, {seeds: 40, keep: false});
-    if (!args.osprey || !args.makeModel) throw new Error('usage: --osprey OSPREY --make-model MAKE_MODEL [--seeds N] [--keep]');
-  } catch (e) {
-    console.error(e.message);
-    return 2;
-  }
-  const lite = await loadLiteRT();
-  if (!lite) return 77;
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'osprey-mean-'));
+  const setup = await setUp(process.argv.slice(2), 'mean', {'--seeds': ['seeds', 'number']}, {seeds: 40});
+  if (typeof setup === 'number') return setup;
+  const {args, lite, work} = setup;
   let failed = 0, checked = 0;
   for (let seed = 1; seed <= args.seeds; seed++) {
     let state = seed * 7919;
@@ -93,12 +79,7 @@ async function main() {
       checked++;
     }
   }
-  if (!args.keep) fs.rmSync(work, {recursive: true, force: true});
-  console.log(`${checked - failed} of ${checked} osprey runs agree with LiteRT${args.keep ? ` (kept ${work})` : ''}`);
-  return failed === 0 ? 0 : 1;
+  return summary(work, args.keep, checked, failed);
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runMain(main);

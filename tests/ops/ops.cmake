@@ -1,46 +1,28 @@
-# Ops checked against LiteRT on seeded random one-op models written by osprey's
-# model writer (tests/ops/). Runs in `make test`'s release ctest run (label litert);
-# exit 77 (skipped) when @litertjs/core is not installed.
-add_executable(make_squared_difference_model tests/ops/make_squared_difference_model.cpp)
-target_link_libraries(make_squared_difference_model PRIVATE osprey_core)
-
+# Ops checked against LiteRT on one-op models written by osprey's model writer
+# (tests/ops/). They run in `make test`'s release ctest run (label litert);
+# exit 77 (skipped) when @litertjs/core (or a zoo model they need) is missing.
 find_program(NODE_EXECUTABLE node)
-if(NODE_EXECUTABLE)
-  add_test(NAME squared_difference_litert
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/squared_difference_litert.mjs
-                   --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_squared_difference_model>)
-  set_tests_properties(squared_difference_litert PROPERTIES LABELS "ops;litert" TIMEOUT 300 SKIP_RETURN_CODE 77)
-endif()
 
+# tests/ops/<maker>.cpp (linked with the libraries after it) writes the
+# models; tests/ops/<name>.mjs runs them on LiteRT and on osprey.
+function(osprey_litert_op_test name maker)
+  add_executable(${maker} tests/ops/${maker}.cpp)
+  target_link_libraries(${maker} PRIVATE ${ARGN})
+  if(NODE_EXECUTABLE)
+    add_test(NAME ${name}
+             COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/${name}.mjs
+                     --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:${maker}>)
+    set_tests_properties(${name} PROPERTIES LABELS "ops;litert" TIMEOUT 600 SKIP_RETURN_CODE 77)
+  endif()
+endfunction()
+
+# SQUARED_DIFFERENCE, float32 and int8, on seeded random models.
+osprey_litert_op_test(squared_difference_litert make_squared_difference_model osprey_core)
 # TFLite_Detection_PostProcess appended to the zoo's SSD detector (float and
-# uint8), checked against LiteRT on the sample photos; exit 77 without the
-# model, the photos or @litertjs/core.
-add_executable(make_ssd_postprocess_model tests/ops/make_ssd_postprocess_model.cpp)
-target_link_libraries(make_ssd_postprocess_model PRIVATE osprey_core osprey_vision)
-if(NODE_EXECUTABLE)
-  add_test(NAME detection_postprocess_litert
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/detection_postprocess_litert.mjs
-                   --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_ssd_postprocess_model>)
-  set_tests_properties(detection_postprocess_litert PROPERTIES LABELS "ops;litert" TIMEOUT 600 SKIP_RETURN_CODE 77)
-endif()
-
-# QUANTIZE's rounding (float to int8 and uint8, halfway values and their
-# neighbours) against LiteRT.
-add_executable(make_quantize_model tests/ops/make_quantize_model.cpp)
-target_link_libraries(make_quantize_model PRIVATE osprey_core)
-if(NODE_EXECUTABLE)
-  add_test(NAME quantize_litert
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/quantize_litert.mjs
-                   --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_quantize_model>)
-  set_tests_properties(quantize_litert PROPERTIES LABELS "ops;litert" TIMEOUT 300 SKIP_RETURN_CODE 77)
-endif()
-
-# MEAN over height and width (int8 and uint8) against LiteRT.
-add_executable(make_mean_model tests/ops/make_mean_model.cpp)
-target_link_libraries(make_mean_model PRIVATE osprey_core)
-if(NODE_EXECUTABLE)
-  add_test(NAME mean_litert
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/mean_litert.mjs
-                   --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:make_mean_model>)
-  set_tests_properties(mean_litert PROPERTIES LABELS "ops;litert" TIMEOUT 300 SKIP_RETURN_CODE 77)
-endif()
+# uint8), on the sample photos.
+osprey_litert_op_test(detection_postprocess_litert make_ssd_postprocess_model osprey_core osprey_vision)
+# QUANTIZE's rounding (float to int8 and uint8: halfway values and their
+# neighbours; between integer types: every value).
+osprey_litert_op_test(quantize_litert make_quantize_model osprey_core)
+# MEAN over height and width (int8 and uint8), near-half means included.
+osprey_litert_op_test(mean_litert make_mean_model osprey_core)

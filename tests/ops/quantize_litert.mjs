@@ -14,11 +14,10 @@
 //
 // Exit status: 0 pass, 1 a comparison failed, 2 usage error, 77 skipped (no @litertjs/core).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import {parseArgs as sharedParseArgs, run as runTool} from '../support/cli.mjs';
-import {exactRuns, loadLiteRT} from '../support/litert_exact.mjs';
+import {run as runTool} from '../support/cli.mjs';
+import {exactRuns, runMain, setUp, summary} from '../support/litert_exact.mjs';
 
 // [type, scale, zero point]: image inputs (1/255, 2/255 around 0), odd
 // scales, a power of two (where dividing and multiplying agree), both types.
@@ -78,21 +77,9 @@ function everyValue(type, scale, zp) {
 }
 
 async function main() {
-  let args;
-  try {
-    args = sharedParseArgs(process.argv.slice(2), {
-      '--osprey': ['osprey', 'value'],
-      '--make-model': ['makeModel', 'value'],
-      '--keep': ['keep', 'flag'],
-    }, {keep: false});
-    if (!args.osprey || !args.makeModel) throw new Error('usage: --osprey OSPREY --make-model MAKE_MODEL [--keep]');
-  } catch (e) {
-    console.error(e.message);
-    return 2;
-  }
-  const lite = await loadLiteRT();
-  if (!lite) return 77;
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'osprey-quantize-'));
+  const setup = await setUp(process.argv.slice(2), 'quantize', {}, {});
+  if (typeof setup === 'number') return setup;
+  const {args, lite, work} = setup;
   let failed = 0, checked = 0;
   const cases = [
     ...CASES.map(([type, scale, zp], c) => ({steps: [[type, scale, zp]], x: inputsFor(type, scale, zp, c + 1)})),
@@ -119,12 +106,7 @@ async function main() {
       checked++;
     }
   }
-  if (!args.keep) fs.rmSync(work, {recursive: true, force: true});
-  console.log(`${checked - failed} of ${checked} osprey runs agree with LiteRT${args.keep ? ` (kept ${work})` : ''}`);
-  return failed === 0 ? 0 : 1;
+  return summary(work, args.keep, checked, failed);
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runMain(main);

@@ -10,24 +10,10 @@
 //
 // Exit status: 0 pass, 1 a comparison failed, 2 usage error, 77 skipped (no @litertjs/core).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 
-import {parseArgs as sharedParseArgs, run as runTool} from '../support/cli.mjs';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-function parseArgs(argv) {
-  const a = sharedParseArgs(argv, {
-    '--osprey': ['osprey', 'value'],
-    '--make-model': ['makeModel', 'value'],
-    '--seeds': ['seeds', 'number'],
-    '--keep': ['keep', 'flag'],
-  }, {seeds: 24, keep: false});
-  if (!a.osprey || !a.makeModel) throw new Error('usage: --osprey OSPREY --make-model MAKE_MODEL [--seeds N] [--keep]');
-  return a;
-}
+import {run as runTool} from '../support/cli.mjs';
+import {runMain, setUp, summary} from '../support/litert_exact.mjs';
 
 const run = (bin, args) => runTool(bin, args, 60_000);
 
@@ -45,21 +31,9 @@ function compare(ours, theirs, tol) {
 }
 
 async function main() {
-  let args;
-  try {
-    args = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    console.error(e.message);
-    return 2;
-  }
-  if (!fs.existsSync(path.join(ROOT, 'tools/litert/node_modules/@litertjs/core'))) {
-    console.error('skipped: @litertjs/core is not installed (npm ci --prefix tools/litert)');
-    return 77;
-  }
-  const {loadRuntime, randomInputs} = await import(path.join(ROOT, 'tools/litert/litert.mjs'));
-  const {readNpy, writeNpy} = await import(path.join(ROOT, 'tools/litert/npy.mjs'));
-  const rt = await loadRuntime();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'osprey-sqdiff-'));
+  const setup = await setUp(process.argv.slice(2), 'sqdiff', {'--seeds': ['seeds', 'number']}, {seeds: 24});
+  if (typeof setup === 'number') return setup;
+  const {args, lite, work} = setup;
   let failed = 0, checked = 0;
   for (let seed = 1; seed <= args.seeds; seed++) {
     for (const type of ['float', 'int8']) {
@@ -67,20 +41,20 @@ async function main() {
       fs.mkdirSync(dir, {recursive: true});
       const modelPath = path.join(dir, 'model.tflite');
       run(args.makeModel, [modelPath, String(seed), type]);
-      const model = await rt.compile(modelPath, {name: `squared_difference ${type} seed ${seed}`});
-      const inputs = randomInputs(model, seed);
+      const model = await lite.rt.compile(modelPath, {name: `squared_difference ${type} seed ${seed}`});
+      const inputs = lite.randomInputs(model, seed);
       const theirs = (await model.run(inputs))[0];
       model.delete();
       const inputFiles = inputs.map((t, i) => {
         const f = path.join(dir, `input${i}.npy`);
-        writeNpy(f, t.data, t.shape);
+        lite.writeNpy(f, t.data, t.shape);
         return f;
       });
       for (const backend of [null, 'ref']) {
         const outDir = path.join(dir, backend ?? 'default');
         const extra = backend ? ['--backend', backend] : [];
         run(args.osprey, ['run', modelPath, ...inputFiles.flatMap((f) => ['--input', f]), '--output-dir', outDir, ...extra]);
-        const ours = readNpy(path.join(outDir, 'output0.npy'));
+        const ours = lite.readNpy(path.join(outDir, 'output0.npy'));
         const shapeOk = JSON.stringify(ours.shape) === JSON.stringify(theirs.shape);
         const tol = type === 'float' ? (x) => 4e-7 * Math.max(1, Math.abs(x)) : () => 1;
         const c = shapeOk ? compare(ours, theirs, tol) : {maxDiff: Infinity, bad: 1, ne: 1};
@@ -97,12 +71,7 @@ async function main() {
       }
     }
   }
-  if (!args.keep) fs.rmSync(work, {recursive: true, force: true});
-  console.log(`${checked - failed} of ${checked} osprey runs agree with LiteRT${args.keep ? ` (kept ${work})` : ''}`);
-  return failed === 0 ? 0 : 1;
+  return summary(work, args.keep, checked, failed);
 }
 
-main().then((code) => process.exit(code), (e) => {
-  console.error(e.message);
-  process.exit(1);
-});
+runMain(main);

@@ -1,11 +1,13 @@
-// What the one-op LiteRT tests share (tests/ops/*_litert.mjs): run a model
-// on LiteRT and on `osprey run` (the default backends and --backend ref) on
-// the same inputs, and count the output values that are not bit-identical.
+// What the one-op LiteRT tests share (tests/ops/*_litert.mjs): their
+// arguments and work directory, running a model on LiteRT and on `osprey run`
+// (the default backends and --backend ref) on the same inputs, counting the
+// output values that are not bit-identical, and the closing tally.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-import {run} from './cli.mjs';
+import {parseArgs, run} from './cli.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -16,9 +18,49 @@ export async function loadLiteRT() {
     console.error('skipped: @litertjs/core is not installed (npm ci --prefix tools/litert)');
     return null;
   }
-  const {loadRuntime} = await import(path.join(ROOT, 'tools/litert/litert.mjs'));
+  const {loadRuntime, randomInputs} = await import(path.join(ROOT, 'tools/litert/litert.mjs'));
   const npy = await import(path.join(ROOT, 'tools/litert/npy.mjs'));
-  return {rt: await loadRuntime(), ...npy};
+  return {rt: await loadRuntime(), randomInputs, ...npy};
+}
+
+// Parses --osprey, --make-model and --keep, and `flags` (cli.mjs's
+// parseArgs), loads LiteRT and makes a work directory: {args, lite, work},
+// or the exit status (2: usage, 77: no LiteRT).
+export async function setUp(argv, name, flags = {}, defaults = {}) {
+  let args;
+  try {
+    args = parseArgs(argv, {
+      '--osprey': ['osprey', 'value'],
+      '--make-model': ['makeModel', 'value'],
+      '--keep': ['keep', 'flag'],
+      ...flags,
+    }, {keep: false, ...defaults});
+    if (!args.osprey || !args.makeModel) {
+      const extra = Object.entries(flags).map(([flag, [, kind]]) => (kind === 'flag' ? `[${flag}]` : `[${flag} N]`));
+      throw new Error(`usage: --osprey OSPREY --make-model MAKE_MODEL ${extra.join(' ')} [--keep]`.replace('  ', ' '));
+    }
+  } catch (e) {
+    console.error(e.message);
+    return 2;
+  }
+  const lite = await loadLiteRT();
+  if (!lite) return 77;
+  return {args, lite, work: fs.mkdtempSync(path.join(os.tmpdir(), `osprey-${name}-`))};
+}
+
+// Prints how many runs agreed, removes `work` unless kept; the exit status.
+export function summary(work, keep, checked, failed) {
+  if (!keep) fs.rmSync(work, {recursive: true, force: true});
+  console.log(`${checked - failed} of ${checked} osprey runs agree with LiteRT${keep ? ` (kept ${work})` : ''}`);
+  return failed === 0 ? 0 : 1;
+}
+
+// Runs the async `main` and exits with its status (1, with the message, when it throws).
+export function runMain(main) {
+  main().then((code) => process.exit(code), (e) => {
+    console.error(e.message);
+    process.exit(1);
+  });
 }
 
 // Runs `modelPath` on `inputs` ([{data, shape}]) with LiteRT and osprey;
