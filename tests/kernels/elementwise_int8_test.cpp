@@ -172,21 +172,45 @@ TEST(QuantKernels, ReluFamilyRequantizesThenClamps) {
   }
 }
 
+// TFLite's kernel: two fixed-point multipliers (the TFLite arithmetics).
 TEST(QuantKernels, LeakyRelu) {
-  std::mt19937 rng(20);
-  const std::vector<int8_t> x = random_q<int8_t>(rng, 256);
+  for (quant::Arithmetic a : {quant::Arithmetic::kTfliteSingle, quant::Arithmetic::kTfliteDouble}) {
+    quant_test::ArithmeticScope scope(a);
+    std::mt19937 rng(20);
+    const std::vector<int8_t> x = random_q<int8_t>(rng, 256);
+    OpTester t;
+    t.add_input<int8_t>({256}, x, false, per_tensor(0.05f, 3));
+    t.add_output(DType::kInt8, {}, per_tensor(0.04f, -2));
+    t.set_op(OpCode::kLeakyRelu, LeakyReluOptions{0.1f});
+    t.run();
+    const auto mi = quant::quantize_multiplier(static_cast<double>(0.05f / 0.04f));
+    const auto ma = quant::quantize_multiplier(static_cast<double>(0.05f * 0.1f / 0.04f));
+    const std::vector<int8_t> got = t.output_values<int8_t>();
+    for (size_t j = 0; j < x.size(); ++j) {
+      const int32_t v = x[j] - 3;
+      const int32_t o = -2 + quant::multiply_by_quantized_multiplier(v, v >= 0 ? mi : ma, a);
+      ASSERT_EQ(got[j], std::clamp(o, -128, 127));
+    }
+  }
+}
+
+// LiteRT's (XNNPACK's): multipliers with 8 fractional bits, rounded half up
+// (tests/ops/leaky_relu_litert.mjs checks it against LiteRT).
+TEST(QuantKernels, LeakyReluAsLiteRT) {
+  quant_test::ArithmeticScope scope(quant::Arithmetic::kLiteRT);
+  std::vector<int8_t> x(256);
+  for (int i = 0; i < 256; ++i) x[static_cast<size_t>(i)] = static_cast<int8_t>(i - 128);
   OpTester t;
   t.add_input<int8_t>({256}, x, false, per_tensor(0.05f, 3));
   t.add_output(DType::kInt8, {}, per_tensor(0.04f, -2));
   t.set_op(OpCode::kLeakyRelu, LeakyReluOptions{0.1f});
   t.run();
-  const auto mi = quant::quantize_multiplier(static_cast<double>(0.05f / 0.04f));
-  const auto ma = quant::quantize_multiplier(static_cast<double>(0.05f * 0.1f / 0.04f));
+  const int32_t identity = 320, alpha = 32;  // 256 * 1.25, 256 * 0.125
   const std::vector<int8_t> got = t.output_values<int8_t>();
   for (size_t j = 0; j < x.size(); ++j) {
     const int32_t v = x[j] - 3;
-    const int32_t o = -2 + quant::multiply_by_quantized_multiplier(v, v >= 0 ? mi : ma, quant::arithmetic());
-    ASSERT_EQ(got[j], std::clamp(o, -128, 127));
+    const int32_t o = (v * (v >= 0 ? identity : alpha) + (-2 * 256) + 128) >> 8;
+    ASSERT_EQ(got[j], std::clamp(o, -128, 127)) << "input " << int{x[j]};
   }
 }
 

@@ -26,3 +26,5 @@ osprey_litert_op_test(detection_postprocess_litert make_ssd_postprocess_model os
 osprey_litert_op_test(quantize_litert make_quantize_model osprey_core)
 # MEAN over height and width (int8 and uint8), near-half means included.
 osprey_litert_op_test(mean_litert make_mean_model osprey_core)
+# LEAKY_RELU (int8 and uint8) on every input value.
+osprey_litert_op_test(leaky_relu_litert make_leaky_relu_model osprey_core)

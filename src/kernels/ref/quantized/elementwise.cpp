@@ -5,7 +5,7 @@
 //   MUL      (a - za)(b - zb) * (sa*sb/so) + zo
 //   PRELU    x >= 0: x * (si/so); x < 0: x * (alpha - za) * (si*sa/so)
 //   RELU, RELU6, RELU_N1_TO_1   requantize (si/so) then clamp (ReluX)
-//   LEAKY_RELU  two multipliers, identity and alpha
+//   LEAKY_RELU  two multipliers, identity and alpha (LiteRT's: XNNPACK's, 8 fractional bits)
 //   HARD_SWISH  TFLite's 16-bit fixed-point formulation
 // With the LiteRT arithmetic (fixed_point.h), ADD/SUB/MUL compute what
 // XNNPACK computes for them: ADD/SUB with 21-bit multipliers of the scale
@@ -271,21 +271,37 @@ class LeakyRelu final : public UnaryKernel<LeakyRelu> {
     out_zp_ = po.zero_point;
     mult_alpha_ = quant::quantize_multiplier(static_cast<double>(pi.scale * alpha / po.scale));
     mult_identity_ = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
+    // LiteRT hands LEAKY_RELU to XNNPACK, whose multipliers have 8
+    // fractional bits (tests/ops/leaky_relu_litert.mjs); scale ratios past
+    // its range stay on TFLite's kernel.
+    const float ratio = pi.scale / po.scale, alpha_ratio = ratio * alpha;
+    constexpr float kMinRatio = 0x1.0p-8f, kMaxRatio = 0x1.0p+7f;
+    q8_ = mode_ == quant::Arithmetic::kLiteRT && ratio >= kMinRatio && ratio <= kMaxRatio &&
+          std::abs(alpha_ratio) >= kMinRatio && std::abs(alpha_ratio) <= kMaxRatio;
+    q8_identity_ = static_cast<int32_t>(std::lrint(256.0f * ratio));
+    q8_alpha_ = static_cast<int32_t>(std::lrint(256.0f * alpha_ratio));
   }
 
   template <typename T>
   void run(const T* in, T* out, int64_t n) const {
     for (int64_t i = 0; i < n; ++i) {
       const int32_t x = int32_t{in[i]} - in_zp_;
-      const int32_t v =
-          out_zp_ + quant::multiply_by_quantized_multiplier(x, x >= 0 ? mult_identity_ : mult_alpha_, mode_);
-      out[i] = saturate_cast<T>(v);
+      int64_t v = 0;
+      if (q8_) {  // (x * multiplier + 2^7) >> 8, half up
+        v = (int64_t{x} * (x >= 0 ? q8_identity_ : q8_alpha_) + (int64_t{out_zp_} << 8) + 128) >> 8;
+      } else {
+        v = out_zp_ +
+            quant::multiply_by_quantized_multiplier(x, x >= 0 ? mult_identity_ : mult_alpha_, mode_);
+      }
+      out[i] = saturate_cast<T>(static_cast<int32_t>(v));
     }
   }
 
   quant::Arithmetic mode_ = quant::arithmetic();
   int32_t in_zp_ = 0, out_zp_ = 0;
   QuantizedMultiplier mult_alpha_, mult_identity_;
+  bool q8_ = false;  // XNNPACK's arithmetic
+  int32_t q8_identity_ = 0, q8_alpha_ = 0;
 };
 
 // ---------------------------------------------------------------- HARD_SWISH
