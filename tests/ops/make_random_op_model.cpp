@@ -1,0 +1,301 @@
+// Writes a seeded random one-op int8 model for op_sweep_litert.mjs: uint8
+// inputs [1, H, W, C] (a second one for binary ops, sometimes [1, 1, 1, C])
+// moved to int8 by QUANTIZE ops that only shift the zero point by 128, the op
+// with random scales, zero points, options and constants (weights, bias,
+// PRELU's slopes), and its output moved back to uint8 (LiteRT.js takes no
+// int8 inputs or outputs). Prints the inputs' shapes, one line each.
+//   make_random_op_model OUT.tflite OP SEED
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "model/writer.h"
+#include "op_model_maker.h"
+
+namespace osprey {
+namespace {
+
+struct Params {
+  float scale = 1;
+  int zero_point = 0;  // int8
+};
+
+// What the op is: its code, options, output shape and parameters, and the
+// constant inputs it takes after the activations.
+struct OpCase {
+  OpCode code{};
+  OpOptions options;
+  Shape out_shape;
+  Params out;
+  bool binary = false, broadcast = false;
+};
+
+class RandomOp {
+ public:
+  explicit RandomOp(uint32_t seed) : seed_(seed), rng_(seed) {
+    shape_ = {1, integer(1, 12), integer(1, 12), integer(1, 20)};
+    in_ = {real(0.005f, 0.105f), integer(-128, 127)};
+    in2_ = {real(0.005f, 0.105f), integer(-128, 127)};
+  }
+
+  std::vector<uint8_t> build(const std::string& name, std::vector<Shape>& input_shapes) {
+    const auto kind = ops().find(name);
+    OSPREY_CHECK(kind != ops().end(), "unknown op '{}'", name);
+    OpCase c = kind->second(*this);
+    Graph g;
+    std::vector<int> op_inputs;
+    const auto activation = [&](const Shape& shape, Params p) {
+      g.tensors.push_back(quantized(std::string("x").append(std::to_string(g.inputs.size())), DType::kUInt8,
+                                    shape, p.scale, p.zero_point + 128));
+      g.inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
+      g.tensors.push_back(quantized("x_int8", DType::kInt8, shape, p.scale, p.zero_point));
+      g.ops.push_back(op(OpCode::kQuantize, {g.inputs.back()}, static_cast<int>(g.tensors.size()) - 1));
+      op_inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
+      input_shapes.push_back(shape);
+    };
+    activation(shape_, in_);
+    if (c.binary) activation(c.broadcast ? Shape{1, 1, 1, shape_[3]} : shape_, in2_);
+    for (size_t i = 0; i < constants_.size(); ++i) {
+      Tensor t = constants_[i];
+      std::memcpy(g.allocate_constant(t), bytes_[i].data(), t.num_bytes());
+      g.tensors.push_back(t);
+      op_inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
+    }
+    g.tensors.push_back(quantized("y_int8", DType::kInt8, c.out_shape, c.out.scale, c.out.zero_point));
+    Op o = op(c.code, op_inputs, static_cast<int>(g.tensors.size()) - 1);
+    o.options = c.options;
+    g.ops.push_back(o);
+    g.tensors.push_back(quantized("y", DType::kUInt8, c.out_shape, c.out.scale, c.out.zero_point + 128));
+    g.ops.push_back(op(OpCode::kQuantize, {o.outputs[0]}, static_cast<int>(g.tensors.size()) - 1));
+    g.outputs = {static_cast<int>(g.tensors.size()) - 1};
+    return write_tflite(g);
+  }
+
+  static const std::map<std::string, std::function<OpCase(RandomOp&)>>& ops();
+
+ private:
+  int integer(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  float real(float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng_); }
+  Params random_params() { return {real(0.005f, 0.205f), integer(-128, 127)}; }
+
+  static Tensor quantized(const std::string& name, DType type, Shape shape, float scale, int zero_point) {
+    Tensor t;
+    t.name = name;
+    t.type = type;
+    t.shape = std::move(shape);
+    t.quant.scale = {scale};
+    t.quant.zero_point = {zero_point};
+    return t;
+  }
+  static Tensor plain(const std::string& name, DType type, Shape shape) {
+    Tensor t;
+    t.name = name;
+    t.type = type;
+    t.shape = std::move(shape);
+    return t;
+  }
+  static Op op(OpCode code, std::vector<int> inputs, int output) {
+    Op o;
+    o.code = static_cast<int32_t>(code);
+    o.inputs = std::move(inputs);
+    o.outputs = {output};
+    return o;
+  }
+
+  // A constant input of the op, its bytes filled by `fill`.
+  template <typename T>
+  void constant(Tensor t, const std::function<T()>& fill) {
+    t.is_constant = true;
+    std::vector<uint8_t> bytes(t.num_bytes());
+    T* values = reinterpret_cast<T*>(bytes.data());
+    for (int64_t i = 0; i < t.num_elements(); ++i) values[i] = fill();
+    constants_.push_back(std::move(t));
+    bytes_.push_back(std::move(bytes));
+  }
+
+  // The output size of a window op along one axis.
+  static int windows(int size, int window, int stride, Padding padding) {
+    return padding == Padding::kSame ? (size + stride - 1) / stride : (size - window) / stride + 1;
+  }
+  Padding padding_for(int window) {
+    const bool fits = shape_[1] >= window && shape_[2] >= window;
+    return fits && seed_ % 5 == 0 ? Padding::kValid : Padding::kSame;
+  }
+
+  OpCase same_params(OpCode code, OpOptions options = {}) { return {code, std::move(options), shape_, in_}; }
+  OpCase unary(OpCode code, OpOptions options = {}) {
+    return {code, std::move(options), shape_, random_params()};
+  }
+  OpCase fixed_output(OpCode code, Params out, OpOptions options = {}) {
+    return {code, std::move(options), shape_, out};
+  }
+
+  OpCase binary(OpCode code, OpOptions options = {}) {
+    OpCase c{code, std::move(options), shape_, random_params(), true, seed_ % 3 == 0};
+    return c;
+  }
+
+  OpCase resize(OpCode code) {
+    OpCase c = same_params(code, ResizeOptions{seed_ % 3 == 1, seed_ % 3 == 2});
+    c.out_shape = {1, integer(1, 24), integer(1, 24), shape_[3]};
+    constant<int32_t>(plain("size", DType::kInt32, {2}),
+                      [&, i = 0]() mutable { return c.out_shape[1 + i++]; });
+    return c;
+  }
+
+  OpCase pool(OpCode code) {
+    Pool2DOptions p;
+    p.filter_h = p.filter_w = integer(2, 3);
+    p.stride_h = p.stride_w = integer(1, 2);
+    p.padding = padding_for(p.filter_h);
+    return {code, p,
+            Shape{1, windows(shape_[1], p.filter_h, p.stride_h, p.padding),
+                  windows(shape_[2], p.filter_w, p.stride_w, p.padding), shape_[3]},
+            in_};
+  }
+
+  OpCase convolution(bool depthwise) {
+    const int window = depthwise && seed_ % 3 == 0 ? 5 : seed_ % 4 == 0 ? 1 : 3, stride = seed_ % 2 ? 1 : 2;
+    const Padding padding = padding_for(window);
+    const int channels = depthwise ? shape_[3] : integer(1, 40);
+    const Activation activation = seed_ % 3 == 0   ? Activation::kRelu6
+                                  : seed_ % 3 == 1 ? Activation::kRelu
+                                                   : Activation::kNone;
+    OpCase c{depthwise ? OpCode::kDepthwiseConv2D : OpCode::kConv2D,
+             {},
+             Shape{1, windows(shape_[1], window, stride, padding),
+                   windows(shape_[2], window, stride, padding), channels},
+             random_params()};
+    if (depthwise) {
+      DepthwiseConv2DOptions o;
+      o.padding = padding;
+      o.stride_h = o.stride_w = stride;
+      o.activation = activation;
+      c.options = o;
+    } else {
+      Conv2DOptions o;
+      o.padding = padding;
+      o.stride_h = o.stride_w = stride;
+      o.activation = activation;
+      c.options = o;
+    }
+    // Weights per channel or per tensor, int32 bias at input scale * weight scale.
+    Tensor w = quantized(
+        "w", DType::kInt8,
+        depthwise ? Shape{1, window, window, channels} : Shape{channels, window, window, shape_[3]}, 0, 0);
+    w.quant.scale.assign(seed_ % 2 == 0 ? static_cast<size_t>(channels) : 1, 0);
+    for (float& s : w.quant.scale) s = real(0.001f, 0.021f);
+    w.quant.zero_point.assign(w.quant.scale.size(), 0);
+    w.quant.axis = depthwise ? 3 : 0;
+    Tensor b = plain("b", DType::kInt32, {channels});
+    for (float s : w.quant.scale) b.quant.scale.push_back(s * in_.scale);
+    b.quant.zero_point.assign(b.quant.scale.size(), 0);
+    constant<int8_t>(std::move(w), [&] { return static_cast<int8_t>(integer(-127, 127)); });
+    constant<int32_t>(std::move(b), [&] { return integer(-20000, 20000); });
+    return c;
+  }
+
+  uint32_t seed_;
+  std::mt19937 rng_;
+  Shape shape_;
+  Params in_, in2_;
+  std::vector<Tensor> constants_;
+  std::vector<std::vector<uint8_t>> bytes_;
+};
+
+const std::map<std::string, std::function<OpCase(RandomOp&)>>& RandomOp::ops() {
+  static const std::map<std::string, std::function<OpCase(RandomOp&)>> table = {
+      {"ADD",
+       [](RandomOp& r) {
+         return r.binary(OpCode::kAdd,
+                         ElementwiseOptions{r.seed_ % 4 == 1 ? Activation::kRelu : Activation::kNone});
+       }},
+      {"SUB", [](RandomOp& r) { return r.binary(OpCode::kSub, ElementwiseOptions{}); }},
+      {"MUL",
+       [](RandomOp& r) {
+         OpCase c = r.binary(OpCode::kMul, ElementwiseOptions{});
+         c.out.scale = r.in_.scale * r.in2_.scale * r.real(0.5f, 100.5f);  // products' range
+         return c;
+       }},
+      {"MAXIMUM",
+       [](RandomOp& r) {
+         r.in2_ = r.in_;
+         OpCase c = r.binary(OpCode::kMaximum);
+         c.out = r.in_;
+         return c;
+       }},
+      {"MINIMUM",
+       [](RandomOp& r) {
+         r.in2_ = r.in_;
+         OpCase c = r.binary(OpCode::kMinimum);
+         c.out = r.in_;
+         return c;
+       }},
+      {"LOGISTIC",
+       [](RandomOp& r) {
+         return r.fixed_output(OpCode::kLogistic, {1.0f / 256, -128});
+       }},
+      {"TANH",
+       [](RandomOp& r) {
+         return r.fixed_output(OpCode::kTanh, {1.0f / 128, 0});
+       }},
+      {"SOFTMAX",
+       [](RandomOp& r) {
+         return r.fixed_output(OpCode::kSoftmax, {1.0f / 256, -128},
+                               SoftmaxOptions{r.seed_ % 2 ? 1.0f : r.real(0.5f, 1.5f)});
+       }},
+      {"HARD_SWISH", [](RandomOp& r) { return r.unary(OpCode::kHardSwish); }},
+      {"RELU", [](RandomOp& r) { return r.unary(OpCode::kRelu); }},
+      {"RELU6", [](RandomOp& r) { return r.unary(OpCode::kRelu6); }},
+      {"LEAKY_RELU",
+       [](RandomOp& r) { return r.unary(OpCode::kLeakyRelu, LeakyReluOptions{r.real(0.05f, 0.55f)}); }},
+      {"PRELU",
+       [](RandomOp& r) {
+         OpCase c = r.unary(OpCode::kPrelu);
+         r.constant<int8_t>(quantized("alpha", DType::kInt8, {1, 1, r.shape_[3]}, r.real(0.002f, 0.022f),
+                                      r.integer(-20, 20)),
+                            [&] { return static_cast<int8_t>(r.integer(-128, 127)); });
+         return c;
+       }},
+      {"AVERAGE_POOL_2D", [](RandomOp& r) { return r.pool(OpCode::kAveragePool2D); }},
+      {"MAX_POOL_2D", [](RandomOp& r) { return r.pool(OpCode::kMaxPool2D); }},
+      {"MEAN_CHANNELS",
+       [](RandomOp& r) {
+         OpCase c = r.unary(OpCode::kMean, ReducerOptions{true});
+         c.out_shape[3] = 1;
+         r.constant<int32_t>(plain("axes", DType::kInt32, {1}), [] { return 3; });
+         return c;
+       }},
+      {"RESIZE_BILINEAR", [](RandomOp& r) { return r.resize(OpCode::kResizeBilinear); }},
+      {"RESIZE_NEAREST_NEIGHBOR", [](RandomOp& r) { return r.resize(OpCode::kResizeNearestNeighbor); }},
+      {"CONV_2D", [](RandomOp& r) { return r.convolution(false); }},
+      {"DEPTHWISE_CONV_2D", [](RandomOp& r) { return r.convolution(true); }},
+  };
+  return table;
+}
+
+}  // namespace
+}  // namespace osprey
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::string names;
+    for (const auto& [name, make] : osprey::RandomOp::ops()) names.append(" ").append(name);
+    std::fprintf(stderr, "usage: make_random_op_model OUT.tflite OP SEED\nOP:%s\n", names.c_str());
+    return 2;
+  }
+  return osprey::op_tests::run_maker([&] {
+    osprey::RandomOp random(static_cast<uint32_t>(std::stoul(argv[3])));
+    std::vector<osprey::Shape> shapes;
+    osprey::op_tests::write_file(argv[1], random.build(argv[2], shapes));
+    for (const osprey::Shape& shape : shapes) {
+      for (size_t i = 0; i < shape.size(); ++i) std::printf("%s%d", i ? " " : "", shape[i]);
+      std::printf("\n");
+    }
+    return 0;
+  });
+}
