@@ -57,8 +57,8 @@ struct MeanFinish {
       // means included; TFLite's kernel below differed by one step on about
       // 1 value in 100, and on a third of the near-half ones).
       const float scale = (in.scale / out.scale) * (1.0f / static_cast<float>(count));
-      const float bias =
-          static_cast<float>(out.zero_point) - static_cast<float>(int64_t{in.zero_point} * count) * scale;
+      const float bias = static_cast<float>(out.zero_point) -
+                         rounded_product(static_cast<float>(int64_t{in.zero_point} * count), scale);
       const int64_t raw = int64_t{sum} + int64_t{in.zero_point} * count;
       const float r = std::nearbyint(rounded_product(static_cast<float>(raw), scale) + bias);
       v = static_cast<int32_t>(std::clamp(r, static_cast<float>(lo), static_cast<float>(hi)));
