@@ -4,7 +4,8 @@
 // with random scales, zero points, options and constants (weights, bias,
 // PRELU's slopes), and its output moved back to uint8 (LiteRT.js takes no
 // int8 inputs or outputs). Prints the inputs' shapes, one line each.
-//   make_random_op_model OUT.tflite OP SEED
+//   make_random_op_model OUT.tflite OP SEED [uint8]
+// (uint8: the op on uint8 tensors, as in legacy per-tensor uint8 models)
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -36,7 +37,9 @@ struct OpCase {
 
 class RandomOp {
  public:
-  explicit RandomOp(uint32_t seed) : seed_(seed), rng_(seed) {
+  // `uint8`: the op on uint8 tensors (legacy per-tensor uint8 models),
+  // else on int8 ones.
+  RandomOp(uint32_t seed, bool uint8) : seed_(seed), uint8_(uint8), rng_(seed) {
     shape_ = {1, integer(1, 12), integer(1, 12), integer(1, 20)};
     in_ = {real(0.005f, 0.105f), integer(-128, 127)};
     in2_ = {real(0.005f, 0.105f), integer(-128, 127)};
@@ -48,12 +51,15 @@ class RandomOp {
     OpCase c = kind->second(*this);
     Graph g;
     std::vector<int> op_inputs;
+    // int8 values with zero point z are the uint8 ones with z + 128.
     const auto activation = [&](const Shape& shape, Params p) {
       g.tensors.push_back(quantized(std::string("x").append(std::to_string(g.inputs.size())), DType::kUInt8,
                                     shape, p.scale, p.zero_point + 128));
       g.inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
-      g.tensors.push_back(quantized("x_int8", DType::kInt8, shape, p.scale, p.zero_point));
-      g.ops.push_back(op(OpCode::kQuantize, {g.inputs.back()}, static_cast<int>(g.tensors.size()) - 1));
+      if (!uint8_) {
+        g.tensors.push_back(quantized("x_int8", DType::kInt8, shape, p.scale, p.zero_point));
+        g.ops.push_back(op(OpCode::kQuantize, {g.inputs.back()}, static_cast<int>(g.tensors.size()) - 1));
+      }
       op_inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
       input_shapes.push_back(shape);
     };
@@ -65,12 +71,16 @@ class RandomOp {
       g.tensors.push_back(t);
       op_inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
     }
-    g.tensors.push_back(quantized("y_int8", DType::kInt8, c.out_shape, c.out.scale, c.out.zero_point));
+    const Tensor y = quantized("y", DType::kUInt8, c.out_shape, c.out.scale, c.out.zero_point + 128);
+    g.tensors.push_back(
+        uint8_ ? y : quantized("y_int8", DType::kInt8, c.out_shape, c.out.scale, c.out.zero_point));
     Op o = op(c.code, op_inputs, static_cast<int>(g.tensors.size()) - 1);
     o.options = c.options;
     g.ops.push_back(o);
-    g.tensors.push_back(quantized("y", DType::kUInt8, c.out_shape, c.out.scale, c.out.zero_point + 128));
-    g.ops.push_back(op(OpCode::kQuantize, {o.outputs[0]}, static_cast<int>(g.tensors.size()) - 1));
+    if (!uint8_) {
+      g.tensors.push_back(y);
+      g.ops.push_back(op(OpCode::kQuantize, {o.outputs[0]}, static_cast<int>(g.tensors.size()) - 1));
+    }
     g.outputs = {static_cast<int>(g.tensors.size()) - 1};
     return write_tflite(g);
   }
@@ -183,23 +193,27 @@ class RandomOp {
       o.activation = activation;
       c.options = o;
     }
-    // Weights per channel or per tensor, int32 bias at input scale * weight scale.
+    // int8 weights per channel or per tensor (symmetric), uint8 ones per
+    // tensor around a zero point near 128; int32 bias at input scale *
+    // weight scale.
     Tensor w = quantized(
-        "w", DType::kInt8,
+        "w", uint8_ ? DType::kUInt8 : DType::kInt8,
         depthwise ? Shape{1, window, window, channels} : Shape{channels, window, window, shape_[3]}, 0, 0);
-    w.quant.scale.assign(seed_ % 2 == 0 ? static_cast<size_t>(channels) : 1, 0);
+    w.quant.scale.assign(!uint8_ && seed_ % 2 == 0 ? static_cast<size_t>(channels) : 1, 0);
     for (float& s : w.quant.scale) s = real(0.001f, 0.021f);
-    w.quant.zero_point.assign(w.quant.scale.size(), 0);
+    w.quant.zero_point.assign(w.quant.scale.size(), uint8_ ? integer(118, 138) : 0);
     w.quant.axis = depthwise ? 3 : 0;
     Tensor b = plain("b", DType::kInt32, {channels});
     for (float s : w.quant.scale) b.quant.scale.push_back(s * in_.scale);
     b.quant.zero_point.assign(b.quant.scale.size(), 0);
-    constant<int8_t>(std::move(w), [&] { return static_cast<int8_t>(integer(-127, 127)); });
+    constant<int8_t>(std::move(w),
+                     [&] { return static_cast<int8_t>(integer(-127, 127)); });  // as uint8: any byte
     constant<int32_t>(std::move(b), [&] { return integer(-20000, 20000); });
     return c;
   }
 
   uint32_t seed_;
+  bool uint8_;
   std::mt19937 rng_;
   Shape shape_;
   Params in_, in2_;
@@ -256,8 +270,8 @@ const std::map<std::string, std::function<OpCase(RandomOp&)>>& RandomOp::ops() {
       {"PRELU",
        [](RandomOp& r) {
          OpCase c = r.unary(OpCode::kPrelu);
-         r.constant<int8_t>(quantized("alpha", DType::kInt8, {1, 1, r.shape_[3]}, r.real(0.002f, 0.022f),
-                                      r.integer(-20, 20)),
+         r.constant<int8_t>(quantized("alpha", r.uint8_ ? DType::kUInt8 : DType::kInt8, {1, 1, r.shape_[3]},
+                                      r.real(0.002f, 0.022f), r.integer(-20, 20) + (r.uint8_ ? 128 : 0)),
                             [&] { return static_cast<int8_t>(r.integer(-128, 127)); });
          return c;
        }},
@@ -282,14 +296,14 @@ const std::map<std::string, std::function<OpCase(RandomOp&)>>& RandomOp::ops() {
 }  // namespace osprey
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
+  if (argc != 4 && !(argc == 5 && std::string(argv[4]) == "uint8")) {
     std::string names;
     for (const auto& [name, make] : osprey::RandomOp::ops()) names.append(" ").append(name);
-    std::fprintf(stderr, "usage: make_random_op_model OUT.tflite OP SEED\nOP:%s\n", names.c_str());
+    std::fprintf(stderr, "usage: make_random_op_model OUT.tflite OP SEED [uint8]\nOP:%s\n", names.c_str());
     return 2;
   }
   return osprey::op_tests::run_maker([&] {
-    osprey::RandomOp random(static_cast<uint32_t>(std::stoul(argv[3])));
+    osprey::RandomOp random(static_cast<uint32_t>(std::stoul(argv[3])), argc == 5);
     std::vector<osprey::Shape> shapes;
     osprey::op_tests::write_file(argv[1], random.build(argv[2], shapes));
     for (const osprey::Shape& shape : shapes) {
