@@ -193,23 +193,40 @@ class RandomOp {
       o.activation = activation;
       c.options = o;
     }
-    // int8 weights per channel or per tensor (symmetric), uint8 ones per
-    // tensor around a zero point near 128; int32 bias at input scale *
-    // weight scale.
-    Tensor w = quantized(
-        "w", uint8_ ? DType::kUInt8 : DType::kInt8,
-        depthwise ? Shape{1, window, window, channels} : Shape{channels, window, window, shape_[3]}, 0, 0);
-    w.quant.scale.assign(!uint8_ && seed_ % 2 == 0 ? static_cast<size_t>(channels) : 1, 0);
+    weights_and_bias(
+        depthwise ? Shape{1, window, window, channels} : Shape{channels, window, window, shape_[3]}, channels,
+        depthwise ? 3 : 0, true);
+    return c;
+  }
+
+  // Rows of C inputs (the pixels) into 1-40 outputs; int8 weights per
+  // tensor or (seed) per channel.
+  OpCase fully_connected() {
+    const int channels = integer(1, 40);
+    FullyConnectedOptions o;
+    o.activation = seed_ % 3 == 0 ? Activation::kRelu : Activation::kNone;
+    OpCase c{OpCode::kFullyConnected, o, Shape{shape_[1] * shape_[2], channels}, random_params()};
+    weights_and_bias(Shape{channels, shape_[3]}, channels, 0, seed_ % 4 == 0);
+    return c;
+  }
+
+  // The op's weights and bias, as constants: int8 weights per channel
+  // (`per_channel_allowed` and an even seed) or per tensor, symmetric;
+  // uint8 ones per tensor around a zero point near 128; int32 bias at input
+  // scale * weight scale.
+  void weights_and_bias(Shape shape, int channels, int axis, bool per_channel_allowed) {
+    Tensor w = quantized("w", uint8_ ? DType::kUInt8 : DType::kInt8, std::move(shape), 0, 0);
+    w.quant.scale.assign(!uint8_ && per_channel_allowed && seed_ % 2 == 0 ? static_cast<size_t>(channels) : 1,
+                         0);
     for (float& s : w.quant.scale) s = real(0.001f, 0.021f);
     w.quant.zero_point.assign(w.quant.scale.size(), uint8_ ? integer(118, 138) : 0);
-    w.quant.axis = depthwise ? 3 : 0;
+    w.quant.axis = axis;
     Tensor b = plain("b", DType::kInt32, {channels});
     for (float s : w.quant.scale) b.quant.scale.push_back(s * in_.scale);
     b.quant.zero_point.assign(b.quant.scale.size(), 0);
     constant<int8_t>(std::move(w),
                      [&] { return static_cast<int8_t>(integer(-127, 127)); });  // as uint8: any byte
     constant<int32_t>(std::move(b), [&] { return integer(-20000, 20000); });
-    return c;
   }
 
   uint32_t seed_;
@@ -288,6 +305,7 @@ const std::map<std::string, std::function<OpCase(RandomOp&)>>& RandomOp::ops() {
       {"RESIZE_NEAREST_NEIGHBOR", [](RandomOp& r) { return r.resize(OpCode::kResizeNearestNeighbor); }},
       {"CONV_2D", [](RandomOp& r) { return r.convolution(false); }},
       {"DEPTHWISE_CONV_2D", [](RandomOp& r) { return r.convolution(true); }},
+      {"FULLY_CONNECTED", [](RandomOp& r) { return r.fully_connected(); }},
   };
   return table;
 }
