@@ -14,42 +14,13 @@
 namespace osprey {
 namespace {
 
-Tensor quantized(const std::string& name, DType type, float scale, int zero_point) {
-  Tensor t;
-  t.name = name;
-  t.type = type;
-  t.shape = {1, 256};
-  t.quant.scale = {scale};
-  t.quant.zero_point = {zero_point};
-  return t;
-}
-
-Op op(OpCode code, int input, int output) {
-  Op o;
-  o.code = static_cast<int32_t>(code);
-  o.inputs = {input};
-  o.outputs = {output};
-  return o;
-}
-
 std::vector<uint8_t> build(bool int8, float in_scale, int in_zp, float out_scale, int out_zp, float alpha) {
   Graph g;
-  g.tensors = {quantized("x", DType::kUInt8, in_scale, in_zp),
-               quantized("y", DType::kUInt8, out_scale, out_zp)};
-  Op leaky = op(OpCode::kLeakyRelu, 0, 1);
+  g.tensors = {op_tests::quantized_tensor("x", DType::kUInt8, {1, 256}, in_scale, in_zp),
+               op_tests::quantized_tensor("y", DType::kUInt8, {1, 256}, out_scale, out_zp)};
+  Op leaky = op_tests::make_op(OpCode::kLeakyRelu, {0}, 1);
   leaky.options = LeakyReluOptions{alpha};
-  if (int8) {
-    g.tensors.push_back(quantized("x_int8", DType::kInt8, in_scale, in_zp - 128));    // 2
-    g.tensors.push_back(quantized("y_int8", DType::kInt8, out_scale, out_zp - 128));  // 3
-    leaky.inputs = {2};
-    leaky.outputs = {3};
-    g.ops = {op(OpCode::kQuantize, 0, 2), leaky, op(OpCode::kQuantize, 3, 1)};
-  } else {
-    g.ops = {leaky};
-  }
-  g.inputs = {0};
-  g.outputs = {1};
-  return write_tflite(g);
+  return op_tests::write_on_uint8(g, leaky, 0, 1, int8);
 }
 
 }  // namespace

@@ -14,53 +14,20 @@
 namespace osprey {
 namespace {
 
-Tensor quantized(const std::string& name, DType type, Shape shape, float scale, int zero_point) {
-  Tensor t;
-  t.name = name;
-  t.type = type;
-  t.shape = std::move(shape);
-  t.quant.scale = {scale};
-  t.quant.zero_point = {zero_point};
-  return t;
-}
-
-Op op(OpCode code, std::vector<int> inputs, int output) {
-  Op o;
-  o.code = static_cast<int32_t>(code);
-  o.inputs = std::move(inputs);
-  o.outputs = {output};
-  return o;
-}
-
 std::vector<uint8_t> build(bool int8, int h, int w, int c, float in_scale, int in_zp, float out_scale,
                            int out_zp) {
   Graph g;
-  const Shape in_shape{1, h, w, c}, out_shape{1, 1, 1, c};
-  g.tensors.push_back(quantized("x", DType::kUInt8, in_shape, in_scale, in_zp));        // 0
-  g.tensors.push_back(quantized("mean", DType::kUInt8, out_shape, out_scale, out_zp));  // 1
-  Tensor axes;
-  axes.name = "axes";
-  axes.type = DType::kInt32;
-  axes.shape = {2};
+  g.tensors.push_back(op_tests::quantized_tensor("x", DType::kUInt8, {1, h, w, c}, in_scale, in_zp));
+  g.tensors.push_back(op_tests::quantized_tensor("mean", DType::kUInt8, {1, 1, 1, c}, out_scale, out_zp));
+  Tensor axes = op_tests::plain_tensor("axes", DType::kInt32, {2});
   axes.is_constant = true;
   int32_t* a = reinterpret_cast<int32_t*>(g.allocate_constant(axes));
   a[0] = 1;
   a[1] = 2;
-  g.tensors.push_back(axes);  // 2
-  Op mean = op(OpCode::kMean, {0, 2}, 1);
+  g.tensors.push_back(axes);
+  Op mean = op_tests::make_op(OpCode::kMean, {0, 2}, 1);
   mean.options = ReducerOptions{true};
-  if (!int8) {
-    g.ops = {mean};
-  } else {
-    g.tensors.push_back(quantized("x_int8", DType::kInt8, in_shape, in_scale, in_zp - 128));        // 3
-    g.tensors.push_back(quantized("mean_int8", DType::kInt8, out_shape, out_scale, out_zp - 128));  // 4
-    mean.inputs = {3, 2};
-    mean.outputs = {4};
-    g.ops = {op(OpCode::kQuantize, {0}, 3), mean, op(OpCode::kQuantize, {4}, 1)};
-  }
-  g.inputs = {0};
-  g.outputs = {1};
-  return write_tflite(g);
+  return op_tests::write_on_uint8(g, mean, 0, 1, int8);
 }
 
 }  // namespace

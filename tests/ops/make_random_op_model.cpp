@@ -93,27 +93,13 @@ class RandomOp {
   Params random_params() { return {real(0.005f, 0.205f), integer(-128, 127)}; }
 
   static Tensor quantized(const std::string& name, DType type, Shape shape, float scale, int zero_point) {
-    Tensor t;
-    t.name = name;
-    t.type = type;
-    t.shape = std::move(shape);
-    t.quant.scale = {scale};
-    t.quant.zero_point = {zero_point};
-    return t;
+    return op_tests::quantized_tensor(name, type, std::move(shape), scale, zero_point);
   }
   static Tensor plain(const std::string& name, DType type, Shape shape) {
-    Tensor t;
-    t.name = name;
-    t.type = type;
-    t.shape = std::move(shape);
-    return t;
+    return op_tests::plain_tensor(name, type, std::move(shape));
   }
   static Op op(OpCode code, std::vector<int> inputs, int output) {
-    Op o;
-    o.code = static_cast<int32_t>(code);
-    o.inputs = std::move(inputs);
-    o.outputs = {output};
-    return o;
+    return op_tests::make_op(code, std::move(inputs), output);
   }
 
   // A constant input of the op, its bytes filled by `fill`.
@@ -154,6 +140,14 @@ class RandomOp {
     c.out_shape = {1, integer(1, 24), integer(1, 24), shape_[3]};
     constant<int32_t>(plain("size", DType::kInt32, {2}),
                       [&, i = 0]() mutable { return c.out_shape[1 + i++]; });
+    return c;
+  }
+
+  // MAXIMUM and MINIMUM: both inputs and the output on one scale and zero point.
+  OpCase same_params_binary(OpCode code) {
+    in2_ = in_;
+    OpCase c = binary(code);
+    c.out = in_;
     return c;
   }
 
@@ -252,20 +246,8 @@ const std::map<std::string, std::function<OpCase(RandomOp&)>>& RandomOp::ops() {
          c.out.scale = r.in_.scale * r.in2_.scale * r.real(0.5f, 100.5f);  // products' range
          return c;
        }},
-      {"MAXIMUM",
-       [](RandomOp& r) {
-         r.in2_ = r.in_;
-         OpCase c = r.binary(OpCode::kMaximum);
-         c.out = r.in_;
-         return c;
-       }},
-      {"MINIMUM",
-       [](RandomOp& r) {
-         r.in2_ = r.in_;
-         OpCase c = r.binary(OpCode::kMinimum);
-         c.out = r.in_;
-         return c;
-       }},
+      {"MAXIMUM", [](RandomOp& r) { return r.same_params_binary(OpCode::kMaximum); }},
+      {"MINIMUM", [](RandomOp& r) { return r.same_params_binary(OpCode::kMinimum); }},
       {"LOGISTIC",
        [](RandomOp& r) {
          return r.fixed_output(OpCode::kLogistic, {1.0f / 256, -128});
