@@ -33,6 +33,7 @@ struct OpCase {
   Shape out_shape;
   Params out;
   bool binary = false, broadcast = false;
+  size_t constants_first = 0;  // how many constants come before the activations among the op's inputs
 };
 
 class RandomOp {
@@ -65,12 +66,18 @@ class RandomOp {
     };
     activation(shape_, in_);
     if (c.binary) activation(c.broadcast ? Shape{1, 1, 1, shape_[3]} : shape_, in2_);
+    std::vector<int> constant_inputs;
     for (size_t i = 0; i < constants_.size(); ++i) {
       Tensor t = constants_[i];
       std::memcpy(g.allocate_constant(t), bytes_[i].data(), t.num_bytes());
       g.tensors.push_back(t);
-      op_inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
+      constant_inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
     }
+    op_inputs.insert(op_inputs.begin(), constant_inputs.begin(),
+                     constant_inputs.begin() + static_cast<std::ptrdiff_t>(c.constants_first));
+    op_inputs.insert(op_inputs.end(),
+                     constant_inputs.begin() + static_cast<std::ptrdiff_t>(c.constants_first),
+                     constant_inputs.end());
     const Tensor y = quantized("y", DType::kUInt8, c.out_shape, c.out.scale, c.out.zero_point + 128);
     g.tensors.push_back(
         uint8_ ? y : quantized("y_int8", DType::kInt8, c.out_shape, c.out.scale, c.out.zero_point));
@@ -193,6 +200,27 @@ class RandomOp {
     return c;
   }
 
+  // TRANSPOSE_CONV's inputs: output_shape, weights [Cout, K, K, Cin], the
+  // input, bias. Output sizes as TFLite's converter writes them: H * stride
+  // (SAME) or (H - 1) * stride + K (VALID).
+  OpCase transpose_convolution() {
+    const int window = integer(1, 4), stride = integer(1, 2), channels = integer(1, 40);
+    TransposeConvOptions o;
+    o.padding = seed_ % 3 == 0 ? Padding::kValid : Padding::kSame;
+    o.stride_h = o.stride_w = stride;
+    o.activation = seed_ % 4 == 1 ? Activation::kRelu : Activation::kNone;
+    const auto size = [&](int in) {
+      return o.padding == Padding::kSame ? in * stride : (in - 1) * stride + window;
+    };
+    OpCase c{OpCode::kTransposeConv, o, Shape{1, size(shape_[1]), size(shape_[2]), channels},
+             random_params()};
+    c.constants_first = 2;
+    constant<int32_t>(plain("output_shape", DType::kInt32, {4}),
+                      [&, i = 0]() mutable { return c.out_shape[static_cast<size_t>(i++)]; });
+    weights_and_bias(Shape{channels, window, window, shape_[3]}, channels, 0, true);
+    return c;
+  }
+
   // Rows of C inputs (the pixels) into 1-40 outputs; int8 weights per
   // tensor or (seed) per channel.
   OpCase fully_connected() {
@@ -288,6 +316,7 @@ const std::map<std::string, std::function<OpCase(RandomOp&)>>& RandomOp::ops() {
       {"CONV_2D", [](RandomOp& r) { return r.convolution(false); }},
       {"DEPTHWISE_CONV_2D", [](RandomOp& r) { return r.convolution(true); }},
       {"FULLY_CONNECTED", [](RandomOp& r) { return r.fully_connected(); }},
+      {"TRANSPOSE_CONV", [](RandomOp& r) { return r.transpose_convolution(); }},
   };
   return table;
 }

@@ -1,4 +1,4 @@
-// Twenty-one ops against LiteRT, on int8 tensors and on uint8 ones (legacy
+// Twenty-two ops against LiteRT, on int8 tensors and on uint8 ones (legacy
 // per-tensor uint8 models), on seeded random one-op models
 // (make_random_op_model: shapes, scales, zero points, options, weights,
 // broadcast second inputs) and seeded random uint8 inputs; `osprey run` (the
@@ -18,7 +18,7 @@ import {exactRuns, runMain, setUp, summary} from '../support/litert_exact.mjs';
 
 const OPS = ['ADD', 'SUB', 'MUL', 'MAXIMUM', 'MINIMUM', 'LOGISTIC', 'TANH', 'SOFTMAX', 'HARD_SWISH', 'RELU', 'RELU6',
   'LEAKY_RELU', 'PRELU', 'AVERAGE_POOL_2D', 'MAX_POOL_2D', 'MEAN_CHANNELS', 'RESIZE_BILINEAR',
-  'RESIZE_NEAREST_NEIGHBOR', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED'];
+  'RESIZE_NEAREST_NEIGHBOR', 'CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'TRANSPOSE_CONV'];
 
 async function main() {
   const setup = await setUp(process.argv.slice(2), 'op-sweep', {'--seeds': ['seeds', 'number']}, {seeds: 12});

@@ -28,6 +28,6 @@ osprey_litert_op_test(quantize_litert make_quantize_model osprey_core)
 osprey_litert_op_test(mean_litert make_mean_model osprey_core)
 # LEAKY_RELU (int8 and uint8) on every input value.
 osprey_litert_op_test(leaky_relu_litert make_leaky_relu_model osprey_core)
-# Twenty-one ops, int8 and uint8, on seeded random one-op models (shapes, scales, zero
+# Twenty-two ops, int8 and uint8, on seeded random one-op models (shapes, scales, zero
 # points, options, weights).
 osprey_litert_op_test(op_sweep_litert make_random_op_model osprey_core)
