@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -127,6 +128,7 @@ void Interpreter::prepare(const InterpreterOptions& options) {
       apply_backend(*backend, release, origin);
     }
   }
+  guard_bytes_ = options.guard_bytes;
   plan_memory();
 }
 
@@ -189,7 +191,7 @@ void Interpreter::plan_memory() {
     int& r = request_of[static_cast<size_t>(t)];
     if (r < 0) {
       r = static_cast<int>(requests.size());
-      requests.push_back({tensor.num_bytes(), step, step});
+      requests.push_back({tensor.num_bytes() + guard_bytes_, step, step});
       tensor_of.push_back(t);
     }
     BufferRequest& req = requests[static_cast<size_t>(r)];
@@ -219,11 +221,42 @@ void Interpreter::plan_memory() {
   }
 }
 
+namespace {
+constexpr uint8_t kGuardByte = 0xA5;
+}
+
+// A tensor's guard lies in its own arena bytes, but another tensor may have
+// used them in an earlier step: filled anew before each step that writes it.
+void Interpreter::fill_guards(size_t step) {
+  for (int t : steps_[step].op->outputs) {
+    Tensor& out = graph_.tensors[static_cast<size_t>(t)];
+    if (out.data >= arena_ && out.data < arena_ + arena_size_)
+      std::memset(out.data_as<uint8_t>() + out.num_bytes(), kGuardByte, guard_bytes_);
+  }
+}
+
+void Interpreter::check_guards(size_t step) const {
+  for (int t : steps_[step].op->outputs) {
+    const Tensor& out = graph_.tensors[static_cast<size_t>(t)];
+    if (out.data < arena_ || out.data >= arena_ + arena_size_) continue;
+    const uint8_t* guard = out.data_as<uint8_t>() + out.num_bytes();
+    const uint8_t* changed =
+        std::find_if(guard, guard + guard_bytes_, [](uint8_t b) { return b != kGuardByte; });
+    if (changed == guard + guard_bytes_) continue;
+    const OpInfo& info = plan_info_[step];  // a delegated run (index -1) goes by its name alone
+    fail("{}{} wrote past the end of its output '{}' ({} bytes): byte {}",
+         info.index >= 0 ? fmt::format("op #{} ", info.index) : "", info.name, out.name, out.num_bytes(),
+         out.num_bytes() + static_cast<size_t>(changed - guard));
+  }
+}
+
 void Interpreter::invoke() {
   for (size_t i = 0; i < steps_.size(); ++i) {
     const StepSiteScope site(this, static_cast<uint32_t>(i));
     KernelContext ctx(graph_, *steps_[i].op);
+    if (guard_bytes_) fill_guards(i);
     steps_[i].kernel->eval(ctx);
+    if (guard_bytes_) check_guards(i);
   }
 }
 

@@ -27,6 +27,12 @@ struct InterpreterOptions {
   std::vector<Delegate*> backends;
   // Give back constants' pages once backends have packed them (delegate.h).
   bool release_weights = true;
+  // For tests: leave this many bytes after each tensor in the arena, fill
+  // them with a pattern before the step that writes the tensor and check
+  // them after it; invoke() throws when a step wrote past its output. Such
+  // a write (a masked store with too wide a mask, say) changes no value a
+  // comparison reads, and ASan does not see masked stores.
+  size_t guard_bytes = 0;
 };
 
 // One op of the execution plan, as `inspect` and the profiler report it.
@@ -69,6 +75,8 @@ class Interpreter {
   void prepare(const InterpreterOptions& options);
   void apply_backend(Delegate& backend, WeightRelease& release, std::vector<int>& origin);
   void plan_memory();
+  void fill_guards(size_t step);
+  void check_guards(size_t step) const;
 
   std::unique_ptr<ModelFile> file_;
   Graph graph_;
@@ -81,6 +89,7 @@ class Interpreter {
   std::vector<OpInfo> plan_info_;
   uint8_t* arena_ = nullptr;
   size_t arena_size_ = 0;
+  size_t guard_bytes_ = 0;
   int folded_ops_ = 0;
 };
 

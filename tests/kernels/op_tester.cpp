@@ -37,6 +37,7 @@ TestBackend make_test_backend(const std::string& name, int threads, bool whole_r
     b.stack = make_backends(name, threads);  // throws for unknown names
   }
   b.options = b.stack.options();
+  b.options.guard_bytes = kGuardBytes;
   return b;
 }
 
@@ -282,7 +283,9 @@ std::vector<float> uniform_floats(int64_t n, std::mt19937& rng) {
 }
 
 void check_model(const std::vector<uint8_t>& bytes, Tolerance tolerance, Expect expect) {
-  auto ref = Interpreter::from_buffer(bytes, "ref");
+  InterpreterOptions guarded;
+  guarded.guard_bytes = kGuardBytes;
+  auto ref = Interpreter::from_buffer(bytes, "ref", guarded);
   // XNNPACK alone, and the default stack users run (osprey's AVX-512 kernels first).
   for (const std::string backend : {kXnnpack, kDefaultBackend}) {
     // One runtime per op on 1 and 2 threads, one per run of ops.

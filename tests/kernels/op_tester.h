@@ -44,6 +44,11 @@ inline constexpr const char* kOspreyAvx512 = "osprey-avx512";
 // kernels, by name.
 const std::vector<std::string>& test_backends();
 
+// Guard bytes after each arena tensor in every interpreter the tester and
+// check_model run: a kernel that writes past its output fails the case
+// (InterpreterOptions::guard_bytes), one whole AVX-512 vector past it at least.
+inline constexpr size_t kGuardBytes = 64;
+
 // A backend stack as the interpreter takes it: the options point into the
 // objects held here, so this must outlive Interpreter::load.
 struct TestBackend {
