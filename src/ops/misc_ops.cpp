@@ -9,7 +9,7 @@ namespace ref {  // src/kernels/ref/quantize.cpp, densify.cpp, reduce.cpp
 extern const KernelFactory quantize_kernel, dequantize_kernel, densify_kernel, mean_kernel, sum_kernel,
     reduce_max_kernel;
 namespace quantized {  // src/kernels/ref/quantized/pool.cpp
-extern const KernelFactory mean_kernel;
+extern const KernelFactory mean_kernel, sum_kernel;
 }  // namespace quantized
 }  // namespace ref
 }  // namespace osprey
@@ -61,7 +61,9 @@ std::span<const OpDef> misc_ops() {
       {.code = static_cast<int32_t>(kDensify), .name = "DENSIFY", .float_kernel = ref::densify_kernel},
       builtin_op(kMean, "MEAN", {parse_mean, write_reducer}, {ref::mean_kernel, ref::quantized::mean_kernel},
                  own_params(), macs_per_input_element, version_2_for_int8),
-      builtin_op(kSum, "SUM", {parse_reducer_if_present, write_reducer}, {ref::sum_kernel}, {}),
+      builtin_op(kSum, "SUM", {parse_reducer_if_present, write_reducer},
+                 {ref::sum_kernel, ref::quantized::sum_kernel}, own_params(), macs_per_input_element,
+                 version_2_for_int8),
       // The float kernel moves int8/uint8 bytes: the maximum keeps its input's parameters.
       builtin_op(kReduceMax, "REDUCE_MAX", {parse_reducer_if_present, write_reducer},
                  {ref::reduce_max_kernel}, same_params()),

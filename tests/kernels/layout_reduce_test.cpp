@@ -1,5 +1,5 @@
 // Reference MEAN, SUM and REDUCE_MAX over constant axes: hand-computed cases and
-// rejected models.
+// rejected models. (tests/ops/sum_litert.mjs checks integer SUM against LiteRT.)
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "kernels/op_tester.h"
+#include "kernels/quant_kernel_helpers.h"
 
 namespace osprey {
 namespace {
@@ -141,6 +142,44 @@ TEST(LayoutSum, SpatialAxes) {
   const OpTester t = reduce<float>(kSum, {1, 2, 2, 2}, kImage, {1, 2}, true);
   EXPECT_EQ(t.output_shape(), (Shape{1, 1, 1, 2}));
   EXPECT_EQ(t.output_values<float>(), (std::vector<float>{16, 20}));
+}
+
+TEST(LayoutSum, Int8RescalesTheSum) {
+  // Real sums (q - zp) * 0.5 per channel: (16 + 4) * 0.5 = 10 and (20 + 4) * 0.5 = 12, then + 3.
+  OpTester q;
+  q.add_input<int8_t>({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}, false, Quantization{{0.5f}, {-1}, 0});
+  q.add_input<int32_t>({2}, {1, 2}, true);
+  q.add_output(DType::kInt8, {}, Quantization{{1.0f}, {3}, 0});
+  q.set_op(kSum, ReducerOptions{false});
+  q.run();
+  EXPECT_EQ(q.output_shape(), (Shape{1, 2}));
+  EXPECT_EQ(q.output_values<int8_t>(), (std::vector<int8_t>{13, 15}));
+}
+
+// Sums of 0.5 and 1.5 output steps: LiteRT (XNNPACK) rounds half to even,
+// TFLite's own kernel half away from zero.
+TEST(LayoutSum, TiesByArithmetic) {
+  const auto sum = [](quant_test::Arithmetic a) {
+    quant_test::ArithmeticScope scope(a);
+    OpTester t;
+    t.add_input<uint8_t>({1, 2, 2, 2}, {1, 3, 0, 0, 0, 0, 0, 0}, false, Quantization{{0.5f}, {0}, 0});
+    t.add_input<int32_t>({2}, {1, 2}, true);
+    t.add_output(DType::kUInt8, {}, Quantization{{1.0f}, {0}, 0});
+    t.set_op(kSum, ReducerOptions{true});
+    t.run();
+    return t.output_values<uint8_t>();
+  };
+  EXPECT_EQ(sum(quant_test::Arithmetic::kLiteRT), (std::vector<uint8_t>{0, 2}));
+  EXPECT_EQ(sum(quant_test::Arithmetic::kTfliteDouble), (std::vector<uint8_t>{1, 2}));
+}
+
+TEST(LayoutSum, SaturatesTheStorageType) {
+  const Quantization same{{1.0f}, {0}, 0};
+  EXPECT_EQ(reduce<int8_t>(kSum, {2, 3}, {127, 100, -128, 127, 100, -128}, {0}, false, same)
+                .output_values<int8_t>(),
+            (std::vector<int8_t>{127, 127, -128}));
+  EXPECT_EQ(reduce<uint8_t>(kSum, {4}, {200, 100, 0, 1}, {0}, false, same).output_values<uint8_t>(),
+            std::vector<uint8_t>{255});
 }
 
 TEST(LayoutReduceMax, FloatAndInt8) {

@@ -7,7 +7,7 @@
 // backends and --backend ref) must give LiteRT's output bytes exactly.
 //
 //   node tests/ops/mean_litert.mjs --osprey BUILD/bin/osprey \
-//        --make-model BUILD/bin/make_mean_model [--seeds 40] [--keep]
+//        --make-model BUILD/bin/make_reduce_model [--seeds 40] [--keep]
 //
 // Exit status: 0 pass, 1 a comparison failed, 2 usage error, 77 skipped (no @litertjs/core).
 import fs from 'node:fs';
@@ -64,8 +64,8 @@ async function main() {
     const dir = path.join(work, `seed${seed}`);
     fs.mkdirSync(dir, {recursive: true});
     const modelPath = path.join(dir, 'model.tflite');
-    run(args.makeModel, [modelPath, type, String(h), String(w), String(c), String(inScale), String(inZp),
-      String(outScale), String(outZp)], 60_000);
+    run(args.makeModel, [modelPath, 'MEAN', type, String(h), String(w), String(c), String(inScale), String(inZp),
+      String(outScale), String(outZp), '1,2', '1'], 60_000);
     for (const {backend, differ, ours, theirs} of await exactRuns(lite, args.osprey, modelPath,
       [{data: x, shape: [1, h, w, c]}], dir, `mean seed ${seed}`)) {
       const label = `${type} ${h}x${w}x${c} scale ${inScale.toPrecision(4)} -> ${outScale.toPrecision(4)} ` +

@@ -4,10 +4,13 @@
 find_program(NODE_EXECUTABLE node)
 
 # tests/ops/<maker>.cpp (linked with the libraries after it) writes the
-# models; tests/ops/<name>.mjs runs them on LiteRT and on osprey.
+# models; tests/ops/<name>.mjs runs them on LiteRT and on osprey. Tests may
+# share a maker.
 function(osprey_litert_op_test name maker)
-  add_executable(${maker} tests/ops/${maker}.cpp)
-  target_link_libraries(${maker} PRIVATE ${ARGN})
+  if(NOT TARGET ${maker})
+    add_executable(${maker} tests/ops/${maker}.cpp)
+    target_link_libraries(${maker} PRIVATE ${ARGN})
+  endif()
   if(NODE_EXECUTABLE)
     add_test(NAME ${name}
              COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/${name}.mjs
@@ -25,7 +28,9 @@ osprey_litert_op_test(detection_postprocess_litert make_ssd_postprocess_model os
 # neighbours; between integer types: every value).
 osprey_litert_op_test(quantize_litert make_quantize_model osprey_core)
 # MEAN over height and width (int8 and uint8), near-half means included.
-osprey_litert_op_test(mean_litert make_mean_model osprey_core)
+osprey_litert_op_test(mean_litert make_reduce_model osprey_core)
+# SUM (int8 and uint8) over several axes: ties, near-half sums, equal parameters.
+osprey_litert_op_test(sum_litert make_reduce_model osprey_core)
 # LEAKY_RELU (int8 and uint8) on every input value.
 osprey_litert_op_test(leaky_relu_litert make_leaky_relu_model osprey_core)
 # Twenty-two ops, int8 and uint8, on seeded random one-op models (shapes, scales, zero

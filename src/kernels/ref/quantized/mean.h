@@ -1,6 +1,6 @@
-// MEAN's last step, from a sum over the reduced axes to one output value, as
-// the integer reference kernel (pool.cpp) computes it. osprey's own MEAN
-// kernels (backends/avx512/int8_mean_mul.cpp) call it too, so that both
+// MEAN's and SUM's last step, from a sum over the reduced axes to one output
+// value, as the integer reference kernel (pool.cpp) computes it. osprey's own
+// MEAN kernels (backends/avx512/int8_mean_mul.cpp) call it too, so that both
 // round alike in every arithmetic.
 #pragma once
 
@@ -26,6 +26,8 @@ struct MeanFinish {
   // arithmetic, else reference_integer_ops::Mean, both over sums of
   // q - zp_in; otherwise reference_ops::QuantizedMeanOrSum, which sums q.
   bool spatial = false;
+  // SUM (over any axes) rather than MEAN: sums of q.
+  bool is_sum = false;
   TensorParams in, out;
   int32_t count = 1;               // values per sum
   int32_t lo = 0, hi = 0;          // the storage type's range
@@ -34,8 +36,9 @@ struct MeanFinish {
 
   MeanFinish() = default;
   MeanFinish(bool is_spatial, const TensorParams& input, const TensorParams& output, int32_t values,
-             DType type)
-      : spatial(is_spatial),
+             DType type, bool sum_op = false)
+      : spatial(is_spatial && !sum_op),
+        is_sum(sum_op),
         in(input),
         out(output),
         count(values),
@@ -48,7 +51,10 @@ struct MeanFinish {
   // The zero point each summed value has had subtracted.
   int32_t subtracted() const { return spatial ? in.zero_point : 0; }
 
-  int32_t value(int32_t sum) const {
+  int32_t value(int64_t total) const {
+    if (is_sum) return sum_value(total);
+    // MEAN's sums fit in int32 in any model TFLite runs (it sums in int32).
+    const auto sum = static_cast<int32_t>(std::clamp<int64_t>(total, INT32_MIN, INT32_MAX));
     int32_t v = 0;
     if (spatial && mode == quant::Arithmetic::kLiteRT) {
       // LiteRT hands this MEAN to XNNPACK: the sum of the raw values times
@@ -74,6 +80,29 @@ struct MeanFinish {
       v = static_cast<int32_t>(std::min(std::max(r, static_cast<float>(lo)), static_cast<float>(hi)));
     }
     return std::min(std::max(v, lo), hi);
+  }
+
+ private:
+  // SUM of raw values `total`. LiteRT hands every int8/uint8 SUM to XNNPACK:
+  // MEAN's float rescale without the 1 / count, rounded half to even, then
+  // clamped (tests/ops/sum_litert.mjs: ties, near-half sums, all axes, equal
+  // parameters). TFLite's own kernel (reference_ops::QuantizedMeanOrSum)
+  // rounds half away from zero and wraps out-of-range sums around the
+  // storage type; osprey clamps them in every arithmetic.
+  int32_t sum_value(int64_t total) const {
+    const float scale = in.scale / out.scale;
+    float r = 0;
+    if (mode == quant::Arithmetic::kLiteRT) {
+      const float bias = static_cast<float>(out.zero_point) -
+                         rounded_product(static_cast<float>(int64_t{in.zero_point} * count), scale);
+      r = std::nearbyint(rounded_product(static_cast<float>(total), scale) + bias);
+    } else {
+      const float bias =
+          rounded_product(static_cast<float>(-in.zero_point) * scale, static_cast<float>(count));
+      r = std::round(rounded_product(static_cast<float>(total), scale) + bias) +
+          static_cast<float>(out.zero_point);
+    }
+    return static_cast<int32_t>(std::clamp(r, static_cast<float>(lo), static_cast<float>(hi)));
   }
 };
 

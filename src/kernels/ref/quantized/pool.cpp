@@ -6,6 +6,7 @@
 //                    (sum of q - zp_in, MultiplyByQuantizedMultiplier(in_scale/out_scale),
 //                    divide by the count rounding half away from zero, + zp_out);
 //                    any other axes: reference_ops::QuantizedMeanOrSum (float rescale)
+//   SUM              over any axes, as LiteRT (XNNPACK) computes it (mean.h)
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -81,9 +82,10 @@ class Pool2D final : public Kernel {
   QuantizedRange range_;
 };
 
-// ---------------------------------------------------------------- MEAN
+// ---------------------------------------------------------------- MEAN, SUM
 
-class Mean final : public Kernel {
+template <bool kSum>
+class Reduce final : public Kernel {
  public:
   void prepare(KernelContext& ctx) override {
     OSPREY_CHECK(ctx.num_inputs() == 2 && ctx.num_outputs() == 1, "expected 2 inputs and 1 output");
@@ -118,7 +120,7 @@ class Mean final : public Kernel {
     }
     output.shape = shape;
     const bool spatial = rank == 4 && keep_dims && reduced[1] && reduced[2] && !reduced[0] && !reduced[3];
-    finish_ = MeanFinish(spatial, in_, out_, static_cast<int32_t>(count_), type_);
+    finish_ = MeanFinish(spatial, in_, out_, static_cast<int32_t>(count_), type_, kSum);
     // Output offset of each input element (reduced dimensions do not move it).
     dims_.assign(input.shape.begin(), input.shape.end());
     steps_.assign(static_cast<size_t>(rank), 0);
@@ -149,7 +151,7 @@ class Mean final : public Kernel {
     const int rank = static_cast<int>(dims_.size());
     const int32_t subtract = finish_.subtracted();
     for (int64_t n = 0; n < total; ++n) {
-      sums_[static_cast<size_t>(o)] += int32_t{input[n]} - subtract;
+      sums_[static_cast<size_t>(o)] += int64_t{input[n]} - subtract;
       for (int d = rank - 1; d >= 0; --d) {
         const size_t u = static_cast<size_t>(d);
         o += steps_[u];
@@ -166,7 +168,7 @@ class Mean final : public Kernel {
   int64_t count_ = 1;
   MeanFinish finish_;
   std::vector<int64_t> dims_, steps_;
-  std::vector<int32_t> sums_;
+  std::vector<int64_t> sums_;  // no overflow, whatever a hostile model's sizes
 };
 
 }  // namespace
@@ -174,6 +176,7 @@ class Mean final : public Kernel {
 // Factories the op registry (src/ops) names.
 extern const KernelFactory max_pool_kernel = make_kernel<Pool2D<PoolKind::kMax>>;
 extern const KernelFactory average_pool_kernel = make_kernel<Pool2D<PoolKind::kAverage>>;
-extern const KernelFactory mean_kernel = make_kernel<Mean>;
+extern const KernelFactory mean_kernel = make_kernel<Reduce<false>>;
+extern const KernelFactory sum_kernel = make_kernel<Reduce<true>>;
 
 }  // namespace osprey::ref::quantized
