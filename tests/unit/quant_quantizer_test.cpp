@@ -238,6 +238,39 @@ TEST(QuantQuantizer, RunsInOspreyCloseToTheFloatGraph) {
   }
 }
 
+// SUM gets its own output parameters (sums of 16 values go past the input's range).
+TEST(QuantQuantizer, SumGetsItsOwnParameters) {
+  GraphBuilder b;
+  const int in = b.tensor("input", {1, 4, 4, 3});
+  const int axes = b.int_constant("axes", {2}, {1, 2});
+  const int out = b.tensor("sum", {1, 1, 1, 3});
+  b.op(OpCode::kSum, {in, axes}, {out}, ReducerOptions{true});
+  b.graph().inputs = {in};
+  b.graph().outputs = {out};
+  const Graph float_graph = std::move(b.graph());
+  const Calibrated c = calibrate(float_graph);
+  quant::QuantizeOptions o;
+  o.io = quant::IoType::kFloat;
+  const quant::QuantizedGraph q = quant::quantize_graph(c.prepared.graph, *c.calibrator, o);
+  const Op* sum = find_op(q.graph, OpCode::kSum);
+  ASSERT_NE(sum, nullptr);
+  const Tensor& sum_in = tensor(q.graph, sum->inputs[0]);
+  const Tensor& sum_out = tensor(q.graph, sum->outputs[0]);
+  EXPECT_EQ(sum_out.type, DType::kInt8);
+  EXPECT_GT(sum_out.quant.scale[0], 2 * sum_in.quant.scale[0]);
+  auto model = Interpreter::from_buffer(write_tflite(q.graph), "quantized");
+  quant::GraphRunner ref(quant::copy_graph(float_graph));
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (int64_t i = 0; i < ref.input(0).num_elements(); ++i)
+    model->input(0).data_as<float>()[i] = ref.input(0).data_as<float>()[i] = u(rng);
+  ref.run();
+  model->invoke();
+  for (int ch = 0; ch < 3; ++ch)
+    EXPECT_NEAR(model->output(0).data_as<float>()[ch], ref.output(0).data_as<float>()[ch],
+                2 * sum_out.quant.scale[0]);
+}
+
 TEST(QuantQuantizer, OpsWithoutIntegerFormAreAnErrorOrStayFloat) {
   const Calibrated c = calibrate(test_graph(true));
   quant::QuantizeOptions o;
