@@ -105,8 +105,8 @@ export class Quantizer {
 }
 
 // Every form of one model: quantize (cached), then osprey on one thread and
-// LiteRT in turn, --rounds rounds, best median kept (as for the float model).
-export function benchInt8(a, quantizer, name, file) {
+// LiteRT in turn, `rounds` rounds (the float model's), best median kept.
+export function benchInt8(a, quantizer, name, file, rounds) {
   const made = {};
   for (const form of [...FORMS, ...HELPERS]) made[form.key] = quantizer.make(name, file, form);
   const result = {};
@@ -122,7 +122,7 @@ export function benchInt8(a, quantizer, name, file) {
       '--threads', '1', '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.latency_ms.median};
     const litertRun = lit.error ? undefined : {cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'), lit.file,
       '--bench', '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.median_ms};
-    [r.osprey, r.litert] = measureTogether(litertRun ? [ospreyRun, litertRun] : [ospreyRun], a.rounds, a.quietWait);
+    [r.osprey, r.litert] = measureTogether(litertRun ? [ospreyRun, litertRun] : [ospreyRun], rounds, a.quietWait);
     if (!litertRun) r.litert = {error: `osprey quantize: ${lit.error}`};
     r.macs = r.osprey?.raw?.macs;
     if (r.osprey?.raw) delete r.osprey.raw.per_op;
