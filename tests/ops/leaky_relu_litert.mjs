@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {run} from '../support/cli.mjs';
-import {exactRuns, runMain, setUp, summary} from '../support/litert_exact.mjs';
+import {exactRuns, runMain, seeded, setUp, summary} from '../support/litert_exact.mjs';
 
 const SLOPES = [0, -0.5, 0.002, 0.1];
 
@@ -23,8 +23,7 @@ async function main() {
   const x = Uint8Array.from({length: 256}, (_, i) => i);
   let failed = 0, checked = 0;
   for (let seed = 1; seed <= args.seeds; seed++) {
-    let state = seed * 6151;
-    const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const {random} = seeded(seed, 6151);
     const type = seed % 2 ? 'int8' : 'uint8';
     const inScale = Math.fround(0.005 + 0.1 * random());
     const outScale = Math.fround(inScale * 300 ** (2 * random() - 1));

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {run} from '../support/cli.mjs';
-import {exactRuns, runMain, setUp, summary} from '../support/litert_exact.mjs';
+import {exactRuns, runMain, seeded, setUp, summary} from '../support/litert_exact.mjs';
 
 const SIZES = [[9, 16], [12, 12], [7, 7], [1, 5], [32, 32], [3, 50], [18, 32], [4, 4], [2, 3], [16, 9]];
 
@@ -50,9 +50,7 @@ async function main() {
   const {args, lite, work} = setup;
   let failed = 0, checked = 0;
   for (let seed = 1; seed <= args.seeds; seed++) {
-    let state = seed * 7919;
-    const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
+    const {random, int} = seeded(seed);
     const type = seed % 2 ? 'int8' : 'uint8';
     const [h, w] = SIZES[seed % SIZES.length];
     const c = int(1, 40);

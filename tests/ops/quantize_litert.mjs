@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {run as runTool} from '../support/cli.mjs';
-import {exactRuns, runMain, setUp, summary} from '../support/litert_exact.mjs';
+import {exactRuns, runMain, seeded, setUp, summary} from '../support/litert_exact.mjs';
 
 // [type, scale, zero point]: image inputs (1/255, 2/255 around 0), odd
 // scales, a power of two (where dividing and multiplying agree), both types.
@@ -63,8 +63,7 @@ function inputsFor(type, scale, zp, seed) {
     const half = Math.fround((k + 0.5) * s);
     values.push(Math.fround(k * s), half, ...neighbours(half));
   }
-  let state = seed;
-  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const {random} = seeded(seed, 1);
   for (let i = 0; i < 512; i++) values.push(Math.fround((random() * 2 - 1) * (hi - lo + 40) * s));
   values.push(Math.fround(1e30), Math.fround(-1e30), 0, -0);
   return Float32Array.from(values);

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {run} from '../support/cli.mjs';
-import {exactRuns, runMain, setUp, summary} from '../support/litert_exact.mjs';
+import {exactRuns, runMain, seeded, setUp, summary} from '../support/litert_exact.mjs';
 
 const AXES = [['1,2', '1'], ['1,2', '0'], ['1', '1'], ['2', '0'], ['3', '1'], ['1,2,3', '1']];
 const KINDS = ['random', 'near-half', 'ties', 'same parameters'];
@@ -65,9 +65,7 @@ async function main() {
   const {args, lite, work} = setup;
   let failed = 0, checked = 0;
   for (let seed = 1; seed <= args.seeds; seed++) {
-    let state = seed * 7919;
-    const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const int = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
+    const {random, int} = seeded(seed);
     const type = seed % 2 ? 'int8' : 'uint8';
     const kind = KINDS[Math.floor(seed / 2) % KINDS.length];
     const [axesText, keep] = AXES[seed % AXES.length];

@@ -63,6 +63,15 @@ export function runMain(main) {
   });
 }
 
+// A seeded generator of the tests' random choices: random() uniform in
+// [0, 1), int(lo, hi) uniform over the integers lo..hi (a linear
+// congruential sequence from seed * spread).
+export function seeded(seed, spread = 7919) {
+  let state = seed * spread;
+  const random = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return {random, int: (lo, hi) => lo + Math.floor(random() * (hi - lo + 1))};
+}
+
 // Runs `modelPath` on `inputs` ([{data, shape}]) with LiteRT and osprey;
 // returns, per osprey backend, the indices of output 0's values that differ
 // from LiteRT's, and LiteRT's and osprey's outputs.
