@@ -230,43 +230,49 @@ constexpr uint8_t kGuardByte = 0xA5;
 void Interpreter::fill_guards(size_t step) {
   for (int t : steps_[step].op->outputs) {
     Tensor& out = graph_.tensors[static_cast<size_t>(t)];
-    if (out.data >= arena_ && out.data < arena_ + arena_size_)
-      std::memset(out.data_as<uint8_t>() + out.num_bytes(), kGuardByte, guard_bytes_);
+    if (in_arena(out)) std::memset(out.data_as<uint8_t>() + out.num_bytes(), kGuardByte, guard_bytes_);
   }
 }
 
 void Interpreter::check_guards(size_t step) const {
   for (int t : steps_[step].op->outputs) {
     const Tensor& out = graph_.tensors[static_cast<size_t>(t)];
-    if (out.data < arena_ || out.data >= arena_ + arena_size_) continue;
+    if (!in_arena(out)) continue;
     const uint8_t* guard = out.data_as<uint8_t>() + out.num_bytes();
     const uint8_t* changed =
         std::find_if(guard, guard + guard_bytes_, [](uint8_t b) { return b != kGuardByte; });
     if (changed == guard + guard_bytes_) continue;
     const OpInfo& info = plan_info_[step];  // a delegated run (index -1) goes by its name alone
-    fail("{}{} wrote past the end of its output '{}' ({} bytes): byte {}",
-         info.index >= 0 ? fmt::format("op #{} ", info.index) : "", info.name, out.name, out.num_bytes(),
-         out.num_bytes() + static_cast<size_t>(changed - guard));
+    throw KernelOverrun(fmt::format("{}{} wrote past the end of its output '{}' ({} bytes): byte {}",
+                                    info.index >= 0 ? fmt::format("op #{} ", info.index) : "", info.name,
+                                    out.name, out.num_bytes(),
+                                    out.num_bytes() + static_cast<size_t>(changed - guard)));
   }
 }
 
+// Outputs outside the arena (a caller's buffer, a delegated run's own
+// memory) have no guard bytes after them.
+bool Interpreter::in_arena(const Tensor& tensor) const {
+  return tensor.data >= arena_ && tensor.data < arena_ + arena_size_;
+}
+
+void Interpreter::run_step(size_t i) {
+  const StepSiteScope site(this, static_cast<uint32_t>(i));
+  KernelContext ctx(graph_, *steps_[i].op);
+  if (guard_bytes_) fill_guards(i);
+  steps_[i].kernel->eval(ctx);
+  if (guard_bytes_) check_guards(i);
+}
+
 void Interpreter::invoke() {
-  for (size_t i = 0; i < steps_.size(); ++i) {
-    const StepSiteScope site(this, static_cast<uint32_t>(i));
-    KernelContext ctx(graph_, *steps_[i].op);
-    if (guard_bytes_) fill_guards(i);
-    steps_[i].kernel->eval(ctx);
-    if (guard_bytes_) check_guards(i);
-  }
+  for (size_t i = 0; i < steps_.size(); ++i) run_step(i);
 }
 
 void Interpreter::invoke_profiled(std::vector<double>& seconds_per_op) {
   seconds_per_op.assign(steps_.size(), 0.0);
   for (size_t i = 0; i < steps_.size(); ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const StepSiteScope site(this, static_cast<uint32_t>(i));
-    KernelContext ctx(graph_, *steps_[i].op);
-    steps_[i].kernel->eval(ctx);
+    run_step(i);
     seconds_per_op[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 }

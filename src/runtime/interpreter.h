@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "graph/graph.h"
 #include "kernels/kernel.h"
 #include "kernels/op_resolver.h"
@@ -17,6 +18,14 @@ namespace osprey {
 
 class Delegate;
 class WeightRelease;
+
+// A step wrote past the end of its output (InterpreterOptions::guard_bytes):
+// a bug in a kernel, never the model's fault, so fuzzers and malformed-model
+// tests must not count it as a rejected input.
+class KernelOverrun : public Error {
+ public:
+  using Error::Error;
+};
 
 struct InterpreterOptions {
   const OpResolver* resolver = nullptr;  // default: the reference kernels
@@ -75,6 +84,8 @@ class Interpreter {
   void prepare(const InterpreterOptions& options);
   void apply_backend(Delegate& backend, WeightRelease& release, std::vector<int>& origin);
   void plan_memory();
+  void run_step(size_t i);  // eval, with guard bytes around it when asked
+  bool in_arena(const Tensor& tensor) const;
   void fill_guards(size_t step);
   void check_guards(size_t step) const;
 

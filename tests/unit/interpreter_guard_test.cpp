@@ -87,6 +87,16 @@ TEST(InterpreterGuard, AWritePastTheOutputFailsNamingTheOp) {
   EXPECT_NE(invoke_error(64, 64).find("byte 20"), std::string::npos);
 }
 
+TEST(InterpreterGuard, ProfiledRunsAreGuardedToo) {
+  FillBackend backend(1);
+  InterpreterOptions options;
+  options.backends = {&backend};
+  options.guard_bytes = 8;
+  auto interp = Interpreter::from_buffer(two_relus(), "relus", options);
+  std::vector<double> seconds;
+  EXPECT_THROW(interp->invoke_profiled(seconds), KernelOverrun);
+}
+
 TEST(InterpreterGuard, WritesInsideTheOutputPass) {
   EXPECT_EQ(invoke_error(0, 64), "");
 }
