@@ -120,6 +120,9 @@ class Reduce final : public Kernel {
     }
     output.shape = shape;
     const bool spatial = rank == 4 && keep_dims && reduced[1] && reduced[2] && !reduced[0] && !reduced[3];
+    OSPREY_CHECK(count_ <= std::numeric_limits<int32_t>::max(),
+                 "reduces {} values into each output; at most {}", count_,
+                 std::numeric_limits<int32_t>::max());
     finish_ = MeanFinish(spatial, in_, out_, static_cast<int32_t>(count_), type_, kSum);
     // Output offset of each input element (reduced dimensions do not move it).
     dims_.assign(input.shape.begin(), input.shape.end());
