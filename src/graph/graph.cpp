@@ -17,16 +17,34 @@ uint8_t* Graph::allocate_constant(Tensor& t) {
   return t.data;
 }
 
-uint8_t* Graph::allocate_bytes(size_t size) {
-  size_t rounded = (size + 63) / 64 * 64;
-  if (rounded == 0) rounded = 64;
+namespace {
+size_t padded(size_t size) {
+  return size == 0 ? 64 : (size + 63) / 64 * 64;
+}
+}  // namespace
+
+uint8_t* Graph::own(size_t rounded) {
   auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
   if (!p) throw std::bad_alloc();
-  std::memset(p, 0, rounded);
   OwnedBuffer buf;
   buf.bytes = {p, [](uint8_t* q) { std::free(q); }};
   buf.size = rounded;
   owned_.push_back(std::move(buf));
+  return p;
+}
+
+uint8_t* Graph::allocate_bytes(size_t size) {
+  const size_t rounded = padded(size);
+  uint8_t* p = own(rounded);
+  std::memset(p, 0, rounded);
+  return p;
+}
+
+uint8_t* Graph::copy_bytes(const uint8_t* from, size_t size) {
+  const size_t rounded = padded(size);
+  uint8_t* p = own(rounded);
+  if (size) std::memcpy(p, from, size);
+  std::memset(p + size, 0, rounded - size);
   return p;
 }
 

@@ -42,8 +42,12 @@ struct Graph {
   uint8_t* allocate_constant(Tensor& t);
   // Fresh, 64-byte aligned, zeroed storage of `size` bytes owned by the graph.
   uint8_t* allocate_bytes(size_t size);
+  // The same holding a copy of from[0..size) (at least 1 byte; the padding
+  // zeroed), written once rather than zeroed and then copied.
+  uint8_t* copy_bytes(const uint8_t* from, size_t size);
 
  private:
+  uint8_t* own(size_t rounded);  // uninitialised
   std::vector<OwnedBuffer> owned_;
 };
 

@@ -133,9 +133,7 @@ class Loader {
         t.is_constant = true;
         if (reinterpret_cast<uintptr_t>(t.data) % 16 != 0) {
           // Misaligned data (possible in hand-made files): give it aligned storage.
-          uint8_t* p = graph_.allocate_bytes(size);
-          std::memcpy(p, bytes, size);
-          t.data = p;
+          t.data = graph_.copy_bytes(bytes, size);
         }
       } else {
         OSPREY_CHECK(!t.sparsity, "{}: sparse tensor without data", who);

@@ -27,7 +27,8 @@ bool options_free_unknown(int32_t code) {
 
 class Writer {
  public:
-  Writer(const Graph& graph, const WriterOptions& options) : g_(graph), options_(options) {}
+  Writer(const Graph& graph, const WriterOptions& options)
+      : g_(graph), options_(options), b_(initial_capacity(graph, options)) {}
 
   std::vector<uint8_t> write() {
     collect_tensors();
@@ -73,6 +74,17 @@ class Writer {
   }
 
  private:
+  // The constants' bytes and 1 MiB for the rest: the builder then never
+  // doubles and copies a model's weights as it grows.
+  static size_t initial_capacity(const Graph& graph, const WriterOptions& options) {
+    size_t bytes = size_t{1} << 20;
+    for (const Tensor& t : graph.tensors) {
+      if (t.is_constant) bytes += t.num_bytes() + 16;
+    }
+    for (const auto& [name, data] : options.metadata) bytes += data.size() + 16;
+    return bytes;
+  }
+
   void collect_tensors() {
     std::vector<char> used(g_.tensors.size(), 0);
     auto mark = [&](int t) {
@@ -169,7 +181,7 @@ class Writer {
 
   const Graph& g_;
   const WriterOptions& options_;
-  fb::FlatBufferBuilder b_{1 << 20};
+  fb::FlatBufferBuilder b_;
   std::vector<fb::Offset<tfl::Buffer>> buffers_;
   std::vector<int> used_;   // written tensors, by original index
   std::vector<int> remap_;  // original index -> written index

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <random>
+#include <tuple>
 
 #include "core/enum_names.h"
 #include "core/error.h"
@@ -15,6 +17,60 @@
 #include "vision/image_io.h"
 
 namespace osprey::quant {
+
+// ---------------------------------------------------------------- finite_range
+
+namespace {
+
+// Four floats as GCC and Clang vectorize them on any target.
+using Floats = float __attribute__((vector_size(16)));
+
+// One pass over v with 4 independent pairs of vector bounds. `x < lo ? x :
+// lo` keeps lo when x is NaN (a min instruction); infinities are kept unless
+// kSkipInfinities, which masks them out at twice the cost.
+template <bool kSkipInfinities>
+std::pair<float, float> range_pass(const float* v, int64_t n) {
+  constexpr int kWidth = 4, kChains = 4;
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  const Floats inf = {kInf, kInf, kInf, kInf};
+  Floats lo[kChains], hi[kChains];
+  for (int c = 0; c < kChains; ++c) lo[c] = inf, hi[c] = -inf;
+  int64_t i = 0;
+  for (; i + kWidth * kChains <= n; i += kWidth * kChains) {
+    for (int c = 0; c < kChains; ++c) {
+      Floats x;
+      std::memcpy(&x, v + i + c * kWidth, sizeof x);
+      Floats low = x, high = x;
+      if constexpr (kSkipInfinities) {
+        const auto finite = (x - x) == 0;  // NaN for NaN and infinities
+        low = finite ? x : inf;
+        high = finite ? x : -inf;
+      }
+      lo[c] = low < lo[c] ? low : lo[c];
+      hi[c] = high > hi[c] ? high : hi[c];
+    }
+  }
+  float l = kInf, h = -kInf;
+  for (int c = 0; c < kChains; ++c) {
+    for (int k = 0; k < kWidth; ++k) l = std::min(l, lo[c][k]), h = std::max(h, hi[c][k]);
+  }
+  for (; i < n; ++i) {
+    if (v[i] - v[i] == 0) l = std::min(l, v[i]), h = std::max(h, v[i]);
+  }
+  return {l, h};
+}
+
+}  // namespace
+
+// Calibration reads every activation of every sample: the branchy scalar loop
+// took a quarter of `osprey quantize` on pose_landmark_heavy.
+std::optional<std::pair<float, float>> finite_range(const float* v, int64_t n) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  auto [lo, hi] = range_pass<false>(v, n);
+  if (lo == -kInf || hi == kInf) std::tie(lo, hi) = range_pass<true>(v, n);
+  if (lo > hi) return std::nullopt;
+  return std::make_pair(lo, hi);
+}
 
 // ---------------------------------------------------------------- Histogram
 
@@ -107,14 +163,10 @@ void Calibrator::record_tensor(size_t t, const Tensor& x) {
   TensorStats& s = stats_[t];
   const float* v = x.data_as<float>();
   const int64_t n = x.num_elements();
-  for (int64_t i = 0; i < n; ++i) {
-    if (!std::isfinite(v[i])) continue;
-    if (!s.seen) {
-      s.min = s.max = v[i];
-      s.seen = true;
-    }
-    s.min = std::min(s.min, v[i]);
-    s.max = std::max(s.max, v[i]);
+  if (const auto range = finite_range(v, n)) {
+    s.min = s.seen ? std::min(s.min, range->first) : range->first;
+    s.max = s.seen ? std::max(s.max, range->second) : range->second;
+    s.seen = true;
   }
   if (histograms_) s.histogram.add(v, n);
 }

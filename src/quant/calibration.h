@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "graph/graph.h"
@@ -15,6 +16,10 @@
 #include "vision/preprocess.h"
 
 namespace osprey::quant {
+
+// The smallest and largest finite values of v[0..n), or nothing when none is
+// finite (NaN and infinities are skipped).
+std::optional<std::pair<float, float>> finite_range(const float* v, int64_t n);
 
 // A histogram over a range symmetric around 0 that doubles its range (merging
 // bin pairs) whenever a value falls outside, so one pass suffices.

@@ -1,28 +1,26 @@
 #include "quant/graph_runner.h"
 
-#include <cstring>
-
 #include "core/error.h"
 
 namespace osprey::quant {
 
 namespace {
 
-Graph copy_with(const Graph& src, bool drop_folded) {
+// copy_constants false: the copy's constants point into src's storage.
+Graph copy_with(const Graph& src, bool drop_folded, bool copy_constants) {
   Graph g;
   g.tensors = src.tensors;
   g.inputs = src.inputs;
   g.outputs = src.outputs;
   for (Tensor& t : g.tensors) {
+    if (t.is_constant && !copy_constants) continue;
     if (!t.is_constant) {
       t.data = nullptr;
       continue;
     }
     const uint8_t* from = t.data;
     const size_t bytes = t.sparsity ? t.sparsity->value_bytes : t.num_bytes();
-    uint8_t* to = g.allocate_bytes(std::max<size_t>(bytes, 1));
-    if (from && bytes) std::memcpy(to, from, bytes);
-    t.data = to;
+    t.data = from ? g.copy_bytes(from, bytes) : g.allocate_bytes(bytes);
   }
   for (const Op& op : src.ops) {
     if (drop_folded) {
@@ -38,10 +36,16 @@ Graph copy_with(const Graph& src, bool drop_folded) {
 }  // namespace
 
 Graph live_graph(const Graph& folded) {
-  return copy_with(folded, true);
+  return copy_with(folded, true, true);
+}
+Graph live_view(const Graph& folded) {
+  return copy_with(folded, true, false);
 }
 Graph copy_graph(const Graph& graph) {
-  return copy_with(graph, false);
+  return copy_with(graph, false, true);
+}
+Graph graph_view(const Graph& graph) {
+  return copy_with(graph, false, false);
 }
 
 std::vector<int> producers(const Graph& graph) {

@@ -22,6 +22,12 @@ Graph live_graph(const Graph& folded);
 // Deep copy (constants copied); ops and indices unchanged.
 Graph copy_graph(const Graph& graph);
 
+// copy_graph and live_graph without copying the constants: they still point
+// into the source's storage, so a view must not outlive it (a graph to edit
+// a little and write out, or to hand to a StackGraphRunner, which writes it).
+Graph graph_view(const Graph& graph);
+Graph live_view(const Graph& folded);
+
 // Tensors each op reads (by index), and the op that writes each tensor (-1 for none).
 std::vector<int> producers(const Graph& graph);
 std::vector<std::vector<int>> consumers(const Graph& graph);

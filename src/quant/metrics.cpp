@@ -119,7 +119,7 @@ class StackRunner {
  public:
   StackRunner(const Graph& graph, const std::string& label, const CompareOptions& options) {
     const BackendStack stack = make_backends(options.backend, options.threads);
-    interpreter_ = Interpreter::from_buffer(write_tflite(live_graph(graph)), label, stack.options());
+    interpreter_ = Interpreter::from_buffer(write_tflite(live_view(graph)), label, stack.options());
   }
   const Graph& graph() const { return interpreter_->graph(); }
   Tensor& input(int i) { return interpreter_->input(i); }
@@ -278,8 +278,8 @@ ComparisonReport compare_graphs(const Graph& reference, const Graph& test, const
   if (options.per_layer) {
     // Every tensor is compared: keep them all where the backends would hide them.
     const auto keep = StackGraphRunner::Keep::kAll;
-    StackGraphRunner ref(live_graph(reference), options.backend, options.threads, keep);
-    StackGraphRunner tst(live_graph(test), options.backend, options.threads, keep);
+    StackGraphRunner ref(live_view(reference), options.backend, options.threads, keep);
+    StackGraphRunner tst(live_view(test), options.backend, options.threads, keep);
     return compare_runs(ref, tst, source, options, progress);
   }
   StackRunner ref(reference, "reference", options);

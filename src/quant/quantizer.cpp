@@ -114,10 +114,7 @@ Graph compact(const Graph& g) {
       t.data = nullptr;
       continue;
     }
-    const uint8_t* from = t.data;
-    uint8_t* to = out.allocate_bytes(std::max<size_t>(t.num_bytes(), 1));
-    if (from && t.num_bytes()) std::memcpy(to, from, t.num_bytes());
-    t.data = to;
+    t.data = t.data ? out.copy_bytes(t.data, t.num_bytes()) : out.allocate_bytes(t.num_bytes());
   }
   return out;
 }

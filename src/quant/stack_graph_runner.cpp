@@ -36,7 +36,8 @@ std::vector<int> written_indices(const Graph& g) {
 
 StackGraphRunner::StackGraphRunner(const Graph& graph, const std::string& backend, int threads, Keep keep)
     : model_outputs_(static_cast<int>(graph.outputs.size())) {
-  Graph exposed = copy_graph(graph);
+  // Written out at once: a view spares copying the weights once more.
+  Graph exposed = graph_view(graph);
   // Every kept activation (the inputs too: the arena reuses an input's
   // buffer once its last reader ran) becomes a model output.
   std::set<int> outputs(exposed.outputs.begin(), exposed.outputs.end());

@@ -2,11 +2,15 @@
 // calibration statistics of the quantization library.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <random>
+#include <utility>
 
 #include "model/loader.h"
 #include "model/writer.h"
@@ -211,6 +215,38 @@ TEST(QuantCalibration, HistogramGrowsAndGivesQuantiles) {
   EXPECT_NEAR(h.quantile(0.5), 0.5, 0.1);
   EXPECT_GT(h.quantile(1.0), 99.0);
   EXPECT_NEAR(h.quantile(0.99), 0.99, 0.1);
+}
+
+// finite_range against a scalar loop: every length around the 16-float block,
+// NaN and infinities anywhere (also alone: no range), signed zeros.
+TEST(QuantCalibration, FiniteRangeMatchesAScalarLoop) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> value(-1000, 1000);
+  for (int n = 0; n <= 70; ++n) {
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<float> v(static_cast<size_t>(n));
+      for (float& x : v) {
+        const int kind = static_cast<int>(rng() % 16);
+        x = kind == 0 ? nan : kind == 1 ? inf : kind == 2 ? -inf : kind == 3 ? -0.0f : value(rng);
+        if (trial == 0) x = kind < 8 ? nan : inf;  // nothing finite, most often
+      }
+      std::optional<std::pair<float, float>> want;
+      for (float x : v) {
+        if (!std::isfinite(x)) continue;
+        want =
+            want ? std::make_pair(std::min(want->first, x), std::max(want->second, x)) : std::make_pair(x, x);
+      }
+      SCOPED_TRACE(::testing::Message() << "n " << n << " trial " << trial);
+      const auto got = quant::finite_range(v.data(), n);
+      ASSERT_EQ(got.has_value(), want.has_value());
+      if (want) {
+        EXPECT_EQ(got->first, want->first);
+        EXPECT_EQ(got->second, want->second);
+      }
+    }
+  }
 }
 
 TEST(QuantCalibration, MethodsClipOutliers) {
