@@ -75,14 +75,15 @@ class Writer {
 
  private:
   // The constants' bytes and 1 MiB for the rest: the builder then never
-  // doubles and copies a model's weights as it grows.
+  // doubles and copies a model's weights as it grows. (A flatbuffer stays
+  // under 2 GiB; past 1 GiB the builder grows as it must.)
   static size_t initial_capacity(const Graph& graph, const WriterOptions& options) {
     size_t bytes = size_t{1} << 20;
     for (const Tensor& t : graph.tensors) {
-      if (t.is_constant) bytes += t.num_bytes() + 16;
+      if (t.is_constant && !t.sparsity) bytes += t.num_bytes() + 16;
     }
     for (const auto& [name, data] : options.metadata) bytes += data.size() + 16;
-    return bytes;
+    return std::min(bytes, size_t{1} << 30);
   }
 
   void collect_tensors() {
