@@ -79,9 +79,10 @@ struct Requant {
     range = activation_range(activation, output);
   }
 
-  int32_t finish(int64_t acc, int channel) const {
-    // The accumulator is int32 in TFLite; a real model never leaves that range.
-    const int32_t acc32 = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint64_t>(acc)));
+  // `acc`: the sum modulo 2^32 (IntegerProducts). TFLite's accumulator is int32,
+  // which a real model never overflows; a hostile one wraps here, defined.
+  int32_t finish(uint32_t acc, int channel) const {
+    const auto acc32 = static_cast<int32_t>(acc);
     if (mode == quant::Arithmetic::kLiteRT) {
       return quant::requantize_fp32(acc32, fp32_scales[static_cast<size_t>(channel)], output_offset,
                                     range.min, range.max);
@@ -94,18 +95,20 @@ struct Requant {
 
 // Integer accumulation for the shared loop nests (window_loops.h): the sum of
 // (weight - weight zero point) * (input - input zero point), each product in int32,
-// then the int32 bias and requantization.
+// then the int32 bias and requantization. The sum is kept modulo 2^32, the bits an
+// int32 accumulator keeps, without its overflow being undefined; 32-bit lanes also
+// vectorize twice as wide as int64 ones.
 template <typename T>
 struct IntegerProducts {
-  using Acc = int64_t;
+  using Acc = uint32_t;
   const Requant* rq = nullptr;
   const int32_t* bias = nullptr;
 
-  int64_t product(T input, T weight) const {
-    return (int32_t{weight} + rq->weight_offset) * (int32_t{input} + rq->input_offset);
+  uint32_t product(T input, T weight) const {
+    return static_cast<uint32_t>((int32_t{weight} + rq->weight_offset) * (int32_t{input} + rq->input_offset));
   }
-  T finish(int64_t acc, int channel) const {
-    if (bias) acc += bias[channel];
+  T finish(uint32_t acc, int channel) const {
+    if (bias) acc += static_cast<uint32_t>(bias[channel]);
     return static_cast<T>(rq->finish(acc, channel));
   }
 };
@@ -179,7 +182,7 @@ class TransposeConv final : public Kernel {
   geometry::TransposeConvGeometry g_;
   const int32_t* bias_ = nullptr;
   Requant rq_;
-  std::vector<int64_t> scratch_;
+  std::vector<uint32_t> scratch_;
 };
 
 // ---------------------------------------------------------------- FULLY_CONNECTED
