@@ -215,6 +215,9 @@ void Interpreter::plan_memory() {
   void* p = mmap(nullptr, std::max<size_t>(arena_size_, 64), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) fail("cannot allocate the {} byte arena", arena_size_);
+  // In 2 MB pages where the kernel allows (a hint): a calibration graph's arena
+  // holds every activation, and its 4 KB page faults were a fifth of a quantization.
+  madvise(p, arena_size_, MADV_HUGEPAGE);
   arena_ = static_cast<uint8_t*>(p);
   for (size_t r = 0; r < requests.size(); ++r) {
     graph_.tensors[static_cast<size_t>(tensor_of[r])].data = arena_ + plan.offsets[r];
