@@ -25,13 +25,13 @@ using testing::kOspreyAvx512;
 using testing::kXnnpack;
 using testing::OpTester;
 
-struct Case {
+struct AddCase {
   Shape a{1, 3, 5, 16}, b{1, 3, 5, 16};
   bool b_constant = false;
   Activation activation = Activation::kNone;
 };
 
-void check(const Case& c) {
+void check(const AddCase& c) {
   SCOPED_TRACE(fmt::format("{} + {}{} act {}", shape_str(c.a), shape_str(c.b),
                            c.b_constant ? " (constant)" : "", static_cast<int>(c.activation)));
   std::mt19937 rng(static_cast<uint32_t>(c.a.size() * 7919 + c.a.back() * 131 + c.b.back()));
@@ -62,11 +62,11 @@ void check(const Case& c) {
 
 TEST(AddSweep, SizesAroundTheVectorAndTheTask) {
   for (int32_t n : {1, 15, 16, 17, 100, 4095, 4096, 4097, 8192 + 33, 3 * 4096}) {
-    Case c;
+    AddCase c;
     c.a = c.b = Shape{1, n};
     check(c);
   }
-  Case image;  // a residual connection's shape, several tasks
+  AddCase image;  // a residual connection's shape, several tasks
   image.a = image.b = Shape{1, 24, 24, 40};
   check(image);
 }
@@ -74,7 +74,7 @@ TEST(AddSweep, SizesAroundTheVectorAndTheTask) {
 TEST(AddSweep, EveryActivation) {
   for (Activation a : {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1}) {
     for (int32_t channels : {7, 64}) {
-      Case c;
+      AddCase c;
       c.a = c.b = Shape{1, 9, 11, channels};
       c.activation = a;
       check(c);
@@ -83,13 +83,13 @@ TEST(AddSweep, EveryActivation) {
 }
 
 TEST(AddSweep, BroadcastsAndConstantsStayWithXnnpack) {
-  Case bias;
+  AddCase bias;
   bias.b = Shape{16};
   check(bias);
-  Case channels;
+  AddCase channels;
   channels.b = Shape{1, 1, 1, 16};
   check(channels);
-  Case constant;
+  AddCase constant;
   constant.b_constant = true;
   check(constant);
 }

@@ -13,13 +13,13 @@ namespace {
 
 using testing::OpTester;
 
-struct Case {
+struct MatMulCase {
   Shape x, y;
   bool adj_x = false, adj_y = false;
 };
 
 // x[b, m, k] * y[b, k, n] with the batch broadcast and adj_* read as transposes, in double.
-std::vector<double> naive(const Case& c, const std::vector<float>& x, const std::vector<float>& y,
+std::vector<double> naive(const MatMulCase& c, const std::vector<float>& x, const std::vector<float>& y,
                           Shape& out) {
   const size_t rx = c.x.size(), ry = c.y.size();
   const int64_t m = c.adj_x ? c.x[rx - 1] : c.x[rx - 2], k = c.adj_x ? c.x[rx - 2] : c.x[rx - 1];
@@ -64,7 +64,7 @@ std::vector<double> naive(const Case& c, const std::vector<float>& x, const std:
 }
 
 TEST(BatchMatMul, MatchesNaiveWithBroadcastAndAdjoints) {
-  const std::vector<Case> cases = {
+  const std::vector<MatMulCase> cases = {
       {{2, 3}, {3, 4}},
       {{1, 8, 40, 15}, {1, 8, 15, 40}},
       {{2, 3, 5}, {5, 2}},
@@ -75,7 +75,7 @@ TEST(BatchMatMul, MatchesNaiveWithBroadcastAndAdjoints) {
   };
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> dist(-2, 2);
-  for (const Case& c : cases) {
+  for (const MatMulCase& c : cases) {
     std::vector<float> x(static_cast<size_t>(num_elements(c.x))), y(static_cast<size_t>(num_elements(c.y)));
     for (float& v : x) v = dist(rng);
     for (float& v : y) v = dist(rng);

@@ -11,42 +11,20 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/float_cases.h"
 #include "kernels/op_tester.h"
 
 namespace osprey {
 namespace {
 
+using testing::activate;
+using testing::expect_error;
+using testing::expect_values;
+using testing::kAllActivations;
 using testing::OpTester;
-
-constexpr Activation kAllActivations[] = {Activation::kNone, Activation::kRelu, Activation::kReluN1To1,
-                                          Activation::kRelu6};
-
-std::vector<float> random_values(std::mt19937& rng, int64_t n, float scale = 1.0f) {
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-int random_int(std::mt19937& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
-
-double activate(Activation a, double v) {
-  switch (a) {
-    case Activation::kRelu: return std::max(v, 0.0);
-    case Activation::kReluN1To1: return std::clamp(v, -1.0, 1.0);
-    case Activation::kRelu6: return std::clamp(v, 0.0, 6.0);
-    default: return v;
-  }
-}
-
-void expect_values(const OpTester& t, const Shape& shape, const std::vector<float>& values) {
-  ASSERT_EQ(t.output_shape(), shape);
-  const std::vector<float> got = t.output_values<float>();
-  ASSERT_EQ(got.size(), values.size());
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], values[i]) << "element " << i;
-}
+using testing::ramp;
+using testing::random_int;
+using testing::random_values;
 
 // `tolerance[i]` bounds the float rounding of element i.
 void expect_near(const OpTester& t, const Shape& shape, const std::vector<double>& values,
@@ -55,15 +33,6 @@ void expect_near(const OpTester& t, const Shape& shape, const std::vector<double
   const std::vector<float> got = t.output_values<float>();
   ASSERT_EQ(got.size(), values.size());
   for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], values[i], tolerance[i]) << "element " << i;
-}
-
-void expect_error(OpTester& t, const std::string& needle) {
-  try {
-    t.run();
-    ADD_FAILURE() << "no error; expected one mentioning \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -238,12 +207,6 @@ Pool2DOptions pool_options(Padding padding, int filter_h, int filter_w, int stri
   o.stride_w = stride_w;
   o.activation = act;
   return o;
-}
-
-std::vector<float> ramp(int n, float first = 1.0f, float step = 1.0f) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) v[static_cast<size_t>(i)] = first + step * static_cast<float>(i);
-  return v;
 }
 
 void run_pool(OpTester& t, OpCode code, const Shape& shape, const std::vector<float>& in,

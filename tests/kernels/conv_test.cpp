@@ -12,36 +12,21 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/float_cases.h"
 #include "kernels/op_tester.h"
 
 namespace osprey {
 namespace {
 
+using testing::activate;
+using testing::expect_error;
+using testing::expect_values;
+using testing::kAllActivations;
 using testing::OpTester;
+using testing::ramp;
+using testing::random_int;
+using testing::random_values;
 using testing::test_backends;
-
-constexpr Activation kAllActivations[] = {Activation::kNone, Activation::kRelu, Activation::kReluN1To1,
-                                          Activation::kRelu6};
-
-std::vector<float> random_values(std::mt19937& rng, int64_t n) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-int random_int(std::mt19937& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
-
-double activate(Activation a, double v) {
-  switch (a) {
-    case Activation::kRelu: return std::max(v, 0.0);
-    case Activation::kReluN1To1: return std::clamp(v, -1.0, 1.0);
-    case Activation::kRelu6: return std::clamp(v, 0.0, 6.0);
-    default: return v;
-  }
-}
 
 // A naive result: exact-ish values plus, per element, the sum of |terms| that bounds
 // the float rounding of any summation order.
@@ -57,23 +42,6 @@ void expect_matches(const OpTester& t, const Expected& want) {
   ASSERT_EQ(got.size(), want.value.size());
   for (size_t i = 0; i < got.size(); ++i) {
     ASSERT_NEAR(got[i], want.value[i], 1e-5 * want.magnitude[i] + 1e-6) << "element " << i;
-  }
-}
-
-void expect_values(const OpTester& t, const Shape& shape, const std::vector<float>& values) {
-  ASSERT_EQ(t.output_shape(), shape);
-  const std::vector<float> got = t.output_values<float>();
-  ASSERT_EQ(got.size(), values.size());
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], values[i]) << "element " << i;
-}
-
-// Runs `t` expecting an osprey::Error whose message contains `needle`.
-void expect_error(OpTester& t, const std::string& needle) {
-  try {
-    t.run();
-    ADD_FAILURE() << "no error; expected one mentioning \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
   }
 }
 
@@ -109,13 +77,13 @@ std::vector<float> zero_pad(const std::vector<float>& in, const Shape& d, int to
 // ---------------------------------------------------------------------------
 // CONV_2D
 
-struct ConvCase {
+struct RefConvCase {
   int n = 1, h = 5, w = 5, cin = 1, cout = 1, kh = 3, kw = 3, groups = 1;
   Conv2DOptions opt;
   bool bias = true;
 };
 
-Expected naive_conv(const ConvCase& c, const std::vector<float>& in, const std::vector<float>& filter,
+Expected naive_conv(const RefConvCase& c, const std::vector<float>& in, const std::vector<float>& filter,
                     const std::vector<float>& bias) {
   const Axis ay = forward_axis(c.h, c.kh, c.opt.stride_h, c.opt.dilation_h, c.opt.padding);
   const Axis ax = forward_axis(c.w, c.kw, c.opt.stride_w, c.opt.dilation_w, c.opt.padding);
@@ -151,7 +119,7 @@ Expected naive_conv(const ConvCase& c, const std::vector<float>& in, const std::
   return e;
 }
 
-void run_conv_case(const ConvCase& c, std::mt19937& rng) {
+void run_conv_case(const RefConvCase& c, std::mt19937& rng) {
   SCOPED_TRACE(::testing::Message() << "conv n" << c.n << " " << c.h << "x" << c.w << "x" << c.cin << " -> "
                                     << c.cout << " k" << c.kh << "x" << c.kw << " groups " << c.groups
                                     << " stride " << c.opt.stride_h << "x" << c.opt.stride_w << " dilation "
@@ -292,7 +260,7 @@ TEST(Conv2D, MatchesNaiveLoopOnSweep) {
       for (int dilation = 1; dilation <= 2; ++dilation)
         for (int h : {6, 7})
           for (int w : {5, 8}) {
-            ConvCase c;
+            RefConvCase c;
             c.n = random_int(rng, 1, 2);
             c.h = h;
             c.w = w;
@@ -312,7 +280,7 @@ TEST(Conv2D, MatchesNaiveLoopOnSweep) {
 TEST(Conv2D, MatchesNaiveLoopOnRandomShapes) {
   std::mt19937 rng(99);
   for (int i = 0; i < 60; ++i) {
-    ConvCase c;
+    RefConvCase c;
     c.n = random_int(rng, 1, 3);
     c.kh = random_int(rng, 1, 5);
     c.kw = random_int(rng, 1, 5);
@@ -621,12 +589,6 @@ TransposeConvOptions transpose_options(Padding padding, int stride_h, int stride
   o.stride_w = stride_w;
   o.activation = act;
   return o;
-}
-
-std::vector<float> ramp(int n, float first = 1.0f) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) v[static_cast<size_t>(i)] = first + static_cast<float>(i);
-  return v;
 }
 
 // TFLite's transpose_conv_test SimpleTest: stride 1 SAME, 3x3 filter.

@@ -21,7 +21,7 @@ using testing::kOspreyAvx512;
 using testing::kXnnpack;
 using testing::OpTester;
 
-struct Case {
+struct DwSweepCase {
   int height = 5, width = 9, channels = 16;
   int kernel = 3, stride = 1, dilation = 1, multiplier = 1;
   Padding padding = Padding::kSame;
@@ -31,18 +31,18 @@ struct Case {
   std::vector<int> threads{1};
 };
 
-std::string describe(const Case& c) {
+std::string describe(const DwSweepCase& c) {
   return fmt::format("{}x{}x{}x{} k{} s{} d{} m{} {} act {} {}bias", c.batch, c.height, c.width, c.channels,
                      c.kernel, c.stride, c.dilation, c.multiplier,
                      c.padding == Padding::kSame ? "SAME" : "VALID", static_cast<int>(c.activation),
                      c.bias ? "" : "no ");
 }
 
-bool own_kernel_takes(const Case& c) {
+bool own_kernel_takes(const DwSweepCase& c) {
   return c.multiplier == 1 && c.dilation == 1 && depthwise_conv_supported(c.kernel, c.stride);
 }
 
-void check(const Case& c) {
+void check(const DwSweepCase& c) {
   SCOPED_TRACE(describe(c));
   std::mt19937 rng(static_cast<uint32_t>(c.height * 131 + c.width * 17 + c.channels));
   const int cout = c.channels * c.multiplier;
@@ -70,7 +70,7 @@ TEST(DepthwiseSweep, ChannelsAroundTheVector) {
     for (int stride : {1, 2}) {
       for (int channels :
            {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 23, 31, 32, 33, 47, 48, 49, 64}) {
-        Case c;
+        DwSweepCase c;
         c.kernel = kernel;
         c.stride = stride;
         c.channels = channels;
@@ -87,7 +87,7 @@ TEST(DepthwiseSweep, WidthsAroundTheTile) {
       // (whole windows inside the row, no per-column checks).
       for (int width :
            {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 24, 25, 26, 40, 57}) {
-        Case c;
+        DwSweepCase c;
         c.kernel = kernel;
         c.stride = stride;
         c.width = width;
@@ -101,7 +101,7 @@ TEST(DepthwiseSweep, WidthsAroundTheTile) {
 TEST(DepthwiseSweep, HeightsAndBatches) {
   for (int kernel : {3, 5}) {
     for (int height : {1, 2, 3, 4, 6, 7, 11}) {
-      Case c;
+      DwSweepCase c;
       c.kernel = kernel;
       c.height = height;
       c.stride = height % 2 + 1;
@@ -109,7 +109,7 @@ TEST(DepthwiseSweep, HeightsAndBatches) {
       check(c);
     }
   }
-  Case c;
+  DwSweepCase c;
   c.batch = 3;
   c.channels = 33;
   check(c);
@@ -121,7 +121,7 @@ TEST(DepthwiseSweep, PaddingStrideAndEveryActivation) {
       for (Padding padding : {Padding::kSame, Padding::kValid}) {
         for (Activation a :
              {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1}) {
-          Case c;
+          DwSweepCase c;
           c.height = 7;
           c.width = 11;
           c.channels = 20;
@@ -140,7 +140,7 @@ TEST(DepthwiseSweep, PaddingStrideAndEveryActivation) {
 TEST(DepthwiseSweep, TwoThreads) {
   for (int channels : {8, 16, 17, 40}) {
     for (int stride : {1, 2}) {
-      Case c;
+      DwSweepCase c;
       c.height = 9;
       c.width = 13;
       c.channels = channels;
@@ -157,7 +157,7 @@ TEST(DepthwiseSweep, TwoThreads) {
 TEST(DepthwiseSweep, NeighboursXnnpackRuns) {
   for (int channels : {1, 7, 16, 17, 33}) {
     for (int dilation : {2}) {
-      Case c;
+      DwSweepCase c;
       c.height = 9;
       c.width = 10;
       c.channels = channels;
@@ -165,21 +165,21 @@ TEST(DepthwiseSweep, NeighboursXnnpackRuns) {
       check(c);
     }
     for (int multiplier : {2, 3}) {
-      Case c;
+      DwSweepCase c;
       c.channels = channels;
       c.multiplier = multiplier;
       c.stride = multiplier - 1;
       check(c);
     }
     for (int kernel : {1, 2, 4, 7}) {
-      Case c;
+      DwSweepCase c;
       c.height = 8;
       c.width = 9;
       c.channels = channels;
       c.kernel = kernel;
       check(c);
     }
-    Case c;
+    DwSweepCase c;
     c.height = 10;
     c.width = 10;
     c.channels = channels;

@@ -62,7 +62,7 @@ DetectionPostprocessOptions unit_options(int num_classes, bool regular) {
   return o;
 }
 
-struct Case {
+struct PostprocessCase {
   DetectionPostprocessOptions options;
   std::vector<float> anchors;    // y, x, h, w per box
   std::vector<float> scores;     // boxes x columns
@@ -75,7 +75,7 @@ struct Result {
   float count = -1;
 };
 
-Result run_case(const Case& c) {
+Result run_case(const PostprocessCase& c) {
   const int n = static_cast<int>(c.anchors.size() / 4);
   std::vector<float> encodings = c.encodings;
   if (encodings.empty()) encodings.assign(static_cast<size_t>(n) * 4, 0.0f);
@@ -117,7 +117,7 @@ const std::vector<float> kAnchors = {0.5f, 0.5f, 1, 1, 0.5f, 0.5f, 1, 0.98f,
                                      2.5f, 2.5f, 1, 1, 0.5f, 0.6f, 1, 1};
 
 TEST(DetectionPostprocess, DecodesWithScales) {
-  Case c{unit_options(1, false), {0.5f, 0.5f, 0.2f, 0.4f}, {0.9f}, {1, -2, 5 * std::log(2.0f), 0}};
+  PostprocessCase c{unit_options(1, false), {0.5f, 0.5f, 0.2f, 0.4f}, {0.9f}, {1, -2, 5 * std::log(2.0f), 0}};
   c.options.y_scale = c.options.x_scale = 10;
   c.options.h_scale = c.options.w_scale = 5;
   const Result r = run_case(c);
@@ -141,7 +141,7 @@ TEST(DetectionPostprocess, FastTieGoesToTheLowerAnchor) {
 }
 
 TEST(DetectionPostprocess, ScoreThresholdIsInclusive) {
-  Case c{unit_options(1, false), kAnchors, {0.05f, 0.09f, 0.1f, 0.0f}};
+  PostprocessCase c{unit_options(1, false), kAnchors, {0.05f, 0.09f, 0.1f, 0.0f}};
   const Result r = run_case(c);
   ASSERT_EQ(r.count, 1);  // 0.1 >= 0.1 passes; boxes 0, 1 and 3 do not
   expect_box(r, 0, {2, 2, 3, 3});
@@ -160,7 +160,7 @@ TEST(DetectionPostprocess, MoreCandidatesThanMaxDetections) {
   std::vector<float> anchors;
   for (int i = 0; i < 5; ++i) anchors.insert(anchors.end(), {0.5f + 2 * i, 0.5f, 1, 1});
   for (bool regular : {false, true}) {
-    Case c{unit_options(1, regular), anchors, {0.1f, 0.5f, 0.3f, 0.9f, 0.7f}};
+    PostprocessCase c{unit_options(1, regular), anchors, {0.1f, 0.5f, 0.3f, 0.9f, 0.7f}};
     c.options.max_detections = 3;
     const Result r = run_case(c);
     ASSERT_EQ(r.count, 3) << regular;
@@ -175,7 +175,7 @@ TEST(DetectionPostprocess, BackgroundColumnIsSkipped) {
   // Column 0 is the background (num_classes + 1 columns): never reported, never counted.
   const std::vector<float> anchors = {0.5f, 0.5f, 1, 1, 2.5f, 2.5f, 1, 1};
   const std::vector<float> scores = {0.99f, 0.2f, 0.6f, 0.99f, 0.7f, 0.1f};
-  Case c{unit_options(2, false), anchors, scores, {}, 3};
+  PostprocessCase c{unit_options(2, false), anchors, scores, {}, 3};
   c.options.nms_score_threshold = 0.3f;
   Result r = run_case(c);
   ASSERT_EQ(r.count, 2);
@@ -209,9 +209,9 @@ TEST(DetectionPostprocess, BackgroundColumnIsSkipped) {
 }
 
 // Two classes, no background: box 0 (0.9, 0.3), box 1 (0.8, 0.85), box 2 (0.4, 0.4).
-Case two_class_case(bool regular) {
+PostprocessCase two_class_case(bool regular) {
   const std::vector<float> anchors(kAnchors.begin(), kAnchors.begin() + 12);
-  Case c{unit_options(2, regular), anchors, {0.9f, 0.3f, 0.8f, 0.85f, 0.4f, 0.4f}, {}, 2};
+  PostprocessCase c{unit_options(2, regular), anchors, {0.9f, 0.3f, 0.8f, 0.85f, 0.4f, 0.4f}, {}, 2};
   c.options.nms_score_threshold = 0.35f;
   return c;
 }
@@ -230,7 +230,7 @@ TEST(DetectionPostprocess, RegularRunsPerClassAndMergesStably) {
 }
 
 TEST(DetectionPostprocess, RegularLimits) {
-  Case c = two_class_case(true);
+  PostprocessCase c = two_class_case(true);
   c.options.max_detections = 3;
   c.options.detections_per_class = 1;  // one box per class
   Result r = run_case(c);
@@ -267,8 +267,8 @@ TEST(DetectionPostprocess, QuantizedInputsMatchTheirDequantizedValues) {
     for (uint8_t x : q) v.push_back(static_cast<float>(x - zp) * scale);
     return v;
   };
-  Case c{unit_options(1, false), real(anchors, anchor_scale, 0), real(scores, score_scale, 0),
-         real(encodings, box_scale, 128)};
+  PostprocessCase c{unit_options(1, false), real(anchors, anchor_scale, 0), real(scores, score_scale, 0),
+                    real(encodings, box_scale, 128)};
   const Result expected = run_case(c);
   ASSERT_EQ(expected.count, 3);  // box 0 suppresses box 1; boxes 2 and 3 stay
 

@@ -19,18 +19,12 @@ namespace {
 using quant::Arithmetic;
 using quant_test::ArithmeticScope;
 using quant_test::kAllArithmetic;
+using quant_test::per_tensor;
 using testing::OpTester;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Quantization per_tensor(float scale, int64_t zero_point) {
-  Quantization q;
-  q.scale = {scale};
-  q.zero_point = {zero_point};
-  return q;
-}
-
-Quantization per_channel(std::vector<float> scales, std::vector<int64_t> zero_points, int32_t axis) {
+Quantization channel_quantization(std::vector<float> scales, std::vector<int64_t> zero_points, int32_t axis) {
   Quantization q;
   q.scale = std::move(scales);
   q.zero_point = std::move(zero_points);
@@ -141,11 +135,11 @@ TEST(ElementwiseDequantize, PerTensorTypes) {
 
 TEST(ElementwiseDequantize, PerChannelHandComputed) {
   // Last axis of [2, 1, 1, 3].
-  EXPECT_EQ(
-      dequantize<int8_t>({2, 1, 1, 3}, {4, 4, 4, -4, -4, -4}, per_channel({1, 0.5f, 0.25f}, {0, 1, -2}, 3)),
-      (std::vector<float>{4, 1.5f, 1.5f, -4, -2.5f, -0.5f}));
+  EXPECT_EQ(dequantize<int8_t>({2, 1, 1, 3}, {4, 4, 4, -4, -4, -4},
+                               channel_quantization({1, 0.5f, 0.25f}, {0, 1, -2}, 3)),
+            (std::vector<float>{4, 1.5f, 1.5f, -4, -2.5f, -0.5f}));
   // First axis of [2, 3].
-  EXPECT_EQ(dequantize<int8_t>({2, 3}, {1, 2, 3, 4, 5, 6}, per_channel({2, 0.5f}, {0, 0}, 0)),
+  EXPECT_EQ(dequantize<int8_t>({2, 3}, {1, 2, 3, 4, 5, 6}, channel_quantization({2, 0.5f}, {0, 0}, 0)),
             (std::vector<float>{2, 4, 6, 2, 2.5f, 3}));
 }
 
@@ -157,7 +151,7 @@ TEST(ElementwiseDequantize, PerChannelMiddleAxisMatchesNaive) {
   for (int8_t& v : q) v = static_cast<int8_t>(dist(rng));
   const std::vector<float> scales = {0.1f, 0.02f, 3.0f};
   const std::vector<int64_t> zps = {0, -7, 12};
-  const std::vector<float> y = dequantize<int8_t>(shape, q, per_channel(scales, zps, 1));
+  const std::vector<float> y = dequantize<int8_t>(shape, q, channel_quantization(scales, zps, 1));
   for (int a = 0; a < 2; ++a) {
     for (int c = 0; c < 3; ++c) {
       for (int b = 0; b < 4; ++b) {
@@ -182,15 +176,17 @@ TEST(ElementwiseDequantize, ErrorsThrow) {
   expect_error(DType::kInt32, {4}, per_tensor(0.5f, 0), DType::kFloat32);    // input type
   expect_error(DType::kInt8, {4}, per_tensor(0.5f, 200), DType::kFloat32);   // zero point range
   expect_error(DType::kUInt8, {4}, per_tensor(0.5f, -1), DType::kFloat32);   // zero point range
-  Quantization mismatch = per_channel({1, 2}, {0}, 0);
+  Quantization mismatch = channel_quantization({1, 2}, {0}, 0);
   expect_error(DType::kInt8, {2, 2}, mismatch, DType::kFloat32);  // scales vs zero points
-  expect_error(DType::kInt8, {2, 3}, per_channel({1, 2}, {0, 0}, 1),
+  expect_error(DType::kInt8, {2, 3}, channel_quantization({1, 2}, {0, 0}, 1),
                DType::kFloat32);  // 2 scales, 3 channels
-  expect_error(DType::kInt8, {2, 3}, per_channel({1, 2}, {0, 0}, 2), DType::kFloat32);   // axis past rank
-  expect_error(DType::kInt8, {2, 3}, per_channel({1, 2}, {0, 0}, -1), DType::kFloat32);  // negative axis
+  expect_error(DType::kInt8, {2, 3}, channel_quantization({1, 2}, {0, 0}, 2),
+               DType::kFloat32);  // axis past rank
+  expect_error(DType::kInt8, {2, 3}, channel_quantization({1, 2}, {0, 0}, -1),
+               DType::kFloat32);  // negative axis
   try {
     OpTester t;
-    t.add_input<int8_t>({2, 3}, std::vector<int8_t>(6), false, per_channel({1, 2}, {0, 0}, 1));
+    t.add_input<int8_t>({2, 3}, std::vector<int8_t>(6), false, channel_quantization({1, 2}, {0, 0}, 1));
     t.add_output(DType::kFloat32);
     t.set_op(OpCode::kDequantize);
     t.run();
@@ -230,8 +226,9 @@ TEST(ElementwiseQuantize, LiteRTArithmeticRoundsHalvesToEven) {
             (std::vector<uint8_t>{248}));
   EXPECT_EQ(quantize<int16_t>({4}, {0.25f, -0.75f, 1000, -1000}, per_tensor(0.5f, 0)),
             (std::vector<int16_t>{1, -2, 2000, -2000}));
-  EXPECT_EQ(quantize<int8_t>({2, 2}, {0.25f, -0.25f, 0.25f, -0.25f}, per_channel({0.5f, 0.5f}, {0, 0}, 1)),
-            (std::vector<int8_t>{1, -1, 1, -1}));
+  EXPECT_EQ(
+      quantize<int8_t>({2, 2}, {0.25f, -0.25f, 0.25f, -0.25f}, channel_quantization({0.5f, 0.5f}, {0, 0}, 1)),
+      (std::vector<int8_t>{1, -1, 1, -1}));
 }
 
 TEST(ElementwiseQuantize, Saturates) {
@@ -245,9 +242,9 @@ TEST(ElementwiseQuantize, Saturates) {
 }
 
 TEST(ElementwiseQuantize, PerChannel) {
-  EXPECT_EQ(quantize<int8_t>({2, 2}, {1, 1, -3, 5}, per_channel({0.5f, 2}, {0, -1}, 1)),
+  EXPECT_EQ(quantize<int8_t>({2, 2}, {1, 1, -3, 5}, channel_quantization({0.5f, 2}, {0, -1}, 1)),
             (std::vector<int8_t>{2, 0, -6, 2}));
-  EXPECT_EQ(quantize<int8_t>({2, 2}, {1, 1, -3, 500}, per_channel({0.5f, 2}, {0, -1}, 0)),
+  EXPECT_EQ(quantize<int8_t>({2, 2}, {1, 1, -3, 500}, channel_quantization({0.5f, 2}, {0, -1}, 0)),
             (std::vector<int8_t>{2, 2, -3, 127}));
 }
 
@@ -312,13 +309,13 @@ TEST(ElementwiseQuantize, ErrorsThrow) {
   {  // per-channel scales that do not match the axis
     OpTester t;
     t.add_input<float>({2, 3}, std::vector<float>(6));
-    t.add_output(DType::kInt8, {}, per_channel({1, 2}, {0, 0}, 1));
+    t.add_output(DType::kInt8, {}, channel_quantization({1, 2}, {0, 0}, 1));
     t.set_op(OpCode::kQuantize);
     EXPECT_THROW(t.run(), Error);
   }
   {  // per-channel requantization
     OpTester t;
-    t.add_input<int8_t>({2, 2}, std::vector<int8_t>(4), false, per_channel({1, 2}, {0, 0}, 1));
+    t.add_input<int8_t>({2, 2}, std::vector<int8_t>(4), false, channel_quantization({1, 2}, {0, 0}, 1));
     t.add_output(DType::kUInt8, {}, per_tensor(1, 128));
     t.set_op(OpCode::kQuantize);
     EXPECT_THROW(t.run(), Error);

@@ -10,14 +10,16 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/float_cases.h"
 #include "kernels/op_tester.h"
 
 namespace osprey {
 namespace {
 
+using testing::broadcast_index;
 using testing::OpTester;
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
 std::vector<float> random_floats(size_t n, float lo, float hi, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -25,18 +27,6 @@ std::vector<float> random_floats(size_t n, float lo, float hi, uint32_t seed) {
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
-}
-
-// Row-major flat index into `shape` of the output coordinate `coord` (of rank >= shape's rank),
-// with NumPy broadcasting: leading dimensions are dropped and size-1 dimensions repeat.
-int64_t broadcast_index(const Shape& shape, const std::vector<int64_t>& coord) {
-  const size_t skip = coord.size() - shape.size();
-  int64_t index = 0;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    const int64_t c = shape[d] == 1 ? 0 : coord[skip + d];
-    index = index * shape[d] + c;
-  }
-  return index;
 }
 
 // out[coord] = f(a[coord], b[coord]) by converting every output index to coordinates.
@@ -176,7 +166,8 @@ TEST(ElementwiseBinary, FusedActivations) {
   // DIV by zero gives infinities, which the activation then clamps.
   EXPECT_EQ(run_binary(OpCode::kDiv, {2}, {1, -1}, {1}, {0}, ElementwiseOptions{Activation::kRelu6}).values,
             (std::vector<float>{6, 0}));
-  EXPECT_EQ(run_binary(OpCode::kDiv, {2}, {1, -1}, {1}, {0}).values, (std::vector<float>{kInf, -kInf}));
+  EXPECT_EQ(run_binary(OpCode::kDiv, {2}, {1, -1}, {1}, {0}).values,
+            (std::vector<float>{kInfinity, -kInfinity}));
 }
 
 TEST(ElementwiseBinary, RandomFusedActivationMatchesNaiveClamp) {

@@ -15,6 +15,7 @@
 
 #include "backends/avx512/int8_cpu.h"
 #include "kernels/int8_avx512_levels.h"
+#include "kernels/int8_binary_case.h"
 #include "kernels/op_tester.h"
 #include "kernels/quant_kernel_helpers.h"
 
@@ -75,15 +76,9 @@ void check(const PreluCase& c) {
   on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_prelu<decltype(type)>(c, level); });
 }
 
-// int8, then uint8 with zero points moved into its range.
-std::vector<PreluCase> both_types(PreluCase c) {
-  std::vector<PreluCase> all{c};
-  c.is_signed = false;
-  c.input_zp += 128;
-  c.alpha_zp += 128;
-  c.output_zp += 128;
-  all.push_back(c);
-  return all;
+// What both_types (int8_binary_case.h) moves into uint8's range.
+std::vector<int32_t*> zero_points(PreluCase& c) {
+  return {&c.input_zp, &c.alpha_zp, &c.output_zp};
 }
 
 constexpr int kChannels[] = {1, 3, 15, 16, 17, 33, 64, 65};
@@ -223,7 +218,7 @@ void check(const TableCase& c) {
 }
 
 // The case for int8 and for uint8 (zero points moved into its range).
-std::vector<TableCase> both_types(TableCase c) {
+std::vector<TableCase> int8_and_uint8(TableCase c) {
   std::vector<TableCase> all{c};
   c.in_type = c.out_type = DType::kUInt8;
   c.in_zp += 128;
@@ -284,7 +279,7 @@ TEST(Int8Avx512Elementwise, TableOps) {
   }
   for (const TableCase& base : cases) {
     for (const TableCase& c : sizes_and_zero_points(base)) {
-      for (TableCase f : both_types(c)) {
+      for (TableCase f : int8_and_uint8(c)) {
         // LOGISTIC and TANH have fixed output zero points per type.
         if (f.in_type == DType::kUInt8 && f.op == OpCode::kLogistic) f.out_zp = 0;
         if (f.in_type == DType::kUInt8 && f.op == OpCode::kTanh) f.out_zp = 128;
@@ -317,7 +312,7 @@ TEST(Int8Avx512Elementwise, TableTwoThreadsManyTasks) {
   TableCase c;
   c.shape = {1, 40, 41, 24};
   c.threads = 2;
-  for (const TableCase& f : both_types(c)) check(f);
+  for (const TableCase& f : int8_and_uint8(c)) check(f);
 }
 
 // A RELU that only clamps is XNNPACK's; float LOGISTIC and a refused
@@ -329,7 +324,7 @@ TEST(Int8Avx512Elementwise, TableNeighboursStayOnTheReference) {
   clamp.out_scale = clamp.in_scale;
   clamp.out_zp = clamp.in_zp;
   clamp.taken = false;
-  for (const TableCase& f : both_types(clamp)) check(f);
+  for (const TableCase& f : int8_and_uint8(clamp)) check(f);
   run_table(TableCase{}, Int8Level::kNone);
 }
 

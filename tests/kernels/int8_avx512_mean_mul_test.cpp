@@ -165,7 +165,7 @@ BinaryCase mul_case() {
   return c;
 }
 
-void check(const BinaryCase& c, bool taken = true) {
+void check_mul(const BinaryCase& c, bool taken = true) {
   check_binary(c, [&](Int8Level level) { return taken && claimed_at(level); });
 }
 
@@ -184,8 +184,8 @@ TEST(Int8Avx512Mul, ChannelVectorBothOrdersAndSameShape) {
       for (const Shape& b : {Shape{1, 1, 1, channels}, Shape{channels}, Shape{1, h, w, channels}}) {
         c.b = b;
         for (const BinaryCase& f : both_types(c)) {
-          check(f);
-          if (b != f.a) check(swapped(f));
+          check_mul(f);
+          if (b != f.a) check_mul(swapped(f));
         }
       }
     }
@@ -198,9 +198,9 @@ TEST(Int8Avx512Mul, LargeImages) {
     c.a = a;
     c.b = {1, 1, 1, a[3]};
     c.threads = a[3] == 72 ? 2 : 1;
-    for (const BinaryCase& f : both_types(c)) check(f);
+    for (const BinaryCase& f : both_types(c)) check_mul(f);
     c.b = a;
-    check(c);
+    check_mul(c);
   }
 }
 
@@ -209,7 +209,7 @@ TEST(Int8Avx512Mul, OtherBroadcastsStayWithTheReference) {
   c.a = {1, 4, 5, 16};
   for (const Shape& b : {Shape{1, 4, 1, 16}, Shape{1, 1, 5, 1}, Shape{1}}) {
     c.b = b;
-    check(c, false);
+    check_mul(c, false);
   }
 }
 
@@ -241,7 +241,7 @@ TEST(Int8Avx512Mul, ZeroPointsScalesActivationsArithmetic) {
           c.activation = activations[i % 3];
           c.a = {1, 5, 7, 16 + i % 3 * 40};
           c.b = i % 2 ? Shape{1, 1, 1, c.a[3]} : c.a;
-          check(i % 4 == 1 ? swapped(c) : c);
+          check_mul(i % 4 == 1 ? swapped(c) : c);
           ++i;
         }
       }

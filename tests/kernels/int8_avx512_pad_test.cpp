@@ -30,7 +30,7 @@ using testing::ModelSpec;
 using testing::Tolerance;
 using fb = flatbuffers::FlatBufferBuilder;
 
-struct PadCase {
+struct PadConvCase {
   bool depthwise = false;
   int height = 9, width = 8, channels = 16, cout = 16;
   int kernel = 3, stride = 1;
@@ -44,7 +44,7 @@ struct PadCase {
   bool fused = true;  // whether the kernels should take the PAD
 };
 
-std::string describe(const PadCase& c) {
+std::string describe(const PadConvCase& c) {
   return fmt::format("PAD{} {} + {} {}x{}x{} k{} s{} {} {} zp {} fill +{}{}", c.padv2 ? "V2" : "",
                      fmt::join(c.pads, ","), c.depthwise ? "depthwise" : "conv", c.height, c.width,
                      c.channels, c.kernel, c.stride, c.padding == tfl::Padding::SAME ? "SAME" : "VALID",
@@ -59,7 +59,7 @@ std::vector<uint8_t> random_bytes(std::mt19937& rng, size_t n, int lo, int hi) {
   return bytes;
 }
 
-std::vector<uint8_t> pad_model(const PadCase& c) {
+std::vector<uint8_t> pad_model(const PadConvCase& c) {
   std::mt19937 rng(static_cast<uint32_t>(c.height * 31 + c.width * 7 + c.channels + c.kernel));
   const auto type = c.is_signed ? tfl::TensorType::INT8 : tfl::TensorType::UINT8;
   const int ph = c.height + c.pads[2] + c.pads[3], pw = c.width + c.pads[4] + c.pads[5];
@@ -126,7 +126,7 @@ std::vector<uint8_t> pad_model(const PadCase& c) {
   return testing::build_model(spec);
 }
 
-void check(const PadCase& c) {
+void check(const PadConvCase& c) {
   SCOPED_TRACE(describe(c));
   const std::vector<uint8_t> bytes = pad_model(c);
   for (Int8Level level : levels()) {
@@ -152,7 +152,7 @@ void check(const PadCase& c) {
 TEST(Int8Avx512Pad, ConvTakesThePad) {
   for (bool is_signed : {true, false}) {
     for (int64_t zp : {0, 1, 2}) {
-      PadCase c;
+      PadConvCase c;
       c.is_signed = is_signed;
       c.zp = is_signed ? std::vector<int64_t>{-128, 127, 5}[static_cast<size_t>(zp)]
                        : std::vector<int64_t>{0, 255, 130}[static_cast<size_t>(zp)];
@@ -193,7 +193,7 @@ TEST(Int8Avx512Pad, DepthwiseTakesThePad) {
   for (bool is_signed : {true, false}) {
     for (int kernel : {3, 5}) {
       for (int stride : {1, 2}) {
-        PadCase c;
+        PadConvCase c;
         c.depthwise = true;
         c.is_signed = is_signed;
         c.zp = is_signed ? (stride == 1 ? -128 : 127) : (stride == 1 ? 255 : 0);
@@ -215,16 +215,16 @@ TEST(Int8Avx512Pad, DepthwiseTakesThePad) {
 
 // What stays a PAD of its own: another fill, a padded copy someone else reads.
 TEST(Int8Avx512Pad, OtherPadsStaySteps) {
-  PadCase fill;
+  PadConvCase fill;
   fill.padv2 = true;
   fill.fill_offset = 1;
   fill.fused = false;
   check(fill);
-  PadCase read_twice;
+  PadConvCase read_twice;
   read_twice.pad_is_output = true;
   read_twice.fused = false;
   check(read_twice);
-  PadCase depthwise_fill = fill;
+  PadConvCase depthwise_fill = fill;
   depthwise_fill.depthwise = true;
   depthwise_fill.is_signed = false;
   depthwise_fill.zp = 200;

@@ -29,7 +29,7 @@ using namespace quant_test;
 using testing::kOspreyAvx512;
 using testing::OpTester;
 
-struct Case {
+struct Int8ConvCase {
   bool depthwise = false;
   int batch = 1, height = 5, width = 7, cin = 16, cout = 16;
   int kernel = 3, stride = 1, dilation = 1, groups = 1;
@@ -46,7 +46,7 @@ struct Case {
   float requant_scale = 0;
 };
 
-std::string describe(const Case& c) {
+std::string describe(const Int8ConvCase& c) {
   return fmt::format(
       "{} {}x{}x{}x{} -> {} k{} s{} sh{} d{} g{} {} act {} {} {} zp in {} out {} w {} {}bias arith {}",
       c.depthwise ? "depthwise" : "conv", c.batch, c.height, c.width, c.cin, c.cout, c.kernel, c.stride,
@@ -57,7 +57,7 @@ std::string describe(const Case& c) {
 }
 
 // Whether the int8 kernels are meant to take the case.
-bool taken(const Case& c) {
+bool taken(const Int8ConvCase& c) {
   if (c.depthwise) {
     return (c.kernel == 3 || c.kernel == 5) && c.dilation == 1 && c.cout == c.cin &&
            (c.stride == 1 || c.stride == 2);
@@ -67,7 +67,7 @@ bool taken(const Case& c) {
 
 // Runs `c` at `level` (kNone: checks nothing claims it); the outputs must equal the reference's.
 template <typename T>
-void run_at(const Case& c, Int8Level level) {
+void run_at(const Int8ConvCase& c, Int8Level level) {
   SCOPED_TRACE(fmt::format("{} at {}", describe(c), int8_level_name(level)));
   std::mt19937 rng(static_cast<uint32_t>(c.cin * 7919 + c.cout * 131 + c.width * 17 + c.height + c.kernel));
   const DType type = dtype_of<T>();
@@ -120,14 +120,14 @@ void run_at(const Case& c, Int8Level level) {
 }
 
 // Runs `c` on every level.
-void check(const Case& c) {
+void check(const Int8ConvCase& c) {
   on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_at<decltype(type)>(c, level); });
 }
 
 // int8 per-channel and per-tensor, uint8 with a weight zero point of 128 (no
 // input sums) and another one (with them).
-std::vector<Case> flavours(Case c) {
-  std::vector<Case> all;
+std::vector<Int8ConvCase> flavours(Int8ConvCase c) {
+  std::vector<Int8ConvCase> all;
   c.is_signed = true;
   c.per_channel = true;
   all.push_back(c);
@@ -145,30 +145,30 @@ std::vector<Case> flavours(Case c) {
   return all;
 }
 
-constexpr int kChannels[] = {1, 3, 15, 16, 17, 33, 64, 65};
+constexpr int kConvChannels[] = {1, 3, 15, 16, 17, 33, 64, 65};
 
 TEST(Int8Avx512Sweep, DenseChannelsAroundTheBlock) {
   for (int kernel : {1, 3}) {
-    for (int channels : kChannels) {
+    for (int channels : kConvChannels) {
       for (auto [cin, cout] : {std::pair{channels, channels}, {channels, 33}, {7, channels}}) {
-        Case c;
+        Int8ConvCase c;
         c.kernel = kernel;
         c.cin = cin;
         c.cout = cout;
         c.height = 3;
         c.width = 5;
-        for (const Case& f : flavours(c)) check(f);
+        for (const Int8ConvCase& f : flavours(c)) check(f);
       }
     }
   }
   for (int cout : {128, 130, 200}) {  // several channel blocks
-    Case c;
+    Int8ConvCase c;
     c.kernel = cout == 130 ? 3 : 1;
     c.cin = 20;
     c.cout = cout;
     c.height = 2;
     c.width = 7;
-    for (const Case& f : flavours(c)) check(f);
+    for (const Int8ConvCase& f : flavours(c)) check(f);
   }
 }
 
@@ -179,13 +179,13 @@ TEST(Int8Avx512Sweep, DenseThirtyTwoChannelsInPixelPairs) {
   for (int kernel : {1, 3}) {
     for (int cin : {8, 40}) {
       for (int width : {5, 6, 7}) {
-        Case c;
+        Int8ConvCase c;
         c.kernel = kernel;
         c.cin = cin;
         c.cout = 32;
         c.height = 2;
         c.width = width;
-        for (const Case& f : flavours(c)) check(f);
+        for (const Int8ConvCase& f : flavours(c)) check(f);
       }
     }
   }
@@ -196,7 +196,7 @@ TEST(Int8Avx512Sweep, DenseThirtyTwoChannelsInPixelPairs) {
 // inside the type's range (ReLU6) and without, on 1 and 2 threads.
 void check_pointwise(int cin, int cout) {
   for (auto [height, width] : {std::pair{1, 1}, {1, 3}, {1, 5}, {1, 8}, {1, 9}, {2, 7}, {3, 61}, {11, 13}}) {
-    Case c;
+    Int8ConvCase c;
     c.kernel = 1;
     c.cin = cin;
     c.cout = cout;
@@ -204,7 +204,7 @@ void check_pointwise(int cin, int cout) {
     c.width = width;
     c.activation = width == 7 ? Activation::kRelu6 : Activation::kNone;
     if (height == 11) c.threads = {2};
-    for (const Case& f : flavours(c)) check(f);
+    for (const Int8ConvCase& f : flavours(c)) check(f);
   }
 }
 
@@ -231,14 +231,14 @@ TEST(Int8Avx512Sweep, DenseFewOutputChannels) {
   for (int cout : {1, 2, 5, 8, 9}) {
     for (int kernel : {1, 3}) {
       for (int width : {1, 5, 6, 13}) {
-        Case c;
+        Int8ConvCase c;
         c.kernel = kernel;
         c.cin = width % 2 ? 8 : 3;
         c.cout = cout;
         c.height = 3;
         c.width = width;
         c.stride = width == 13 ? 2 : 1;
-        for (const Case& f : flavours(c)) check(f);
+        for (const Int8ConvCase& f : flavours(c)) check(f);
       }
     }
   }
@@ -268,7 +268,7 @@ TEST(Int8Avx512Sweep, DensePixelLanes) {
           // one); the steps other tiles keep: a long row.
           if ((cout == 3 || cout > 8) && width != (cout == 64 ? 70 : 17)) continue;
           if (cin > 8 && width != 70) continue;
-          Case c;
+          Int8ConvCase c;
           c.kernel = window.kernel;
           c.cin = cin;
           c.cout = cout;
@@ -282,13 +282,13 @@ TEST(Int8Avx512Sweep, DensePixelLanes) {
                          : width == 17 ? Arithmetic::kTfliteDouble
                                        : Arithmetic::kLiteRT;
           c.activation = width == 5 ? Activation::kRelu6 : Activation::kNone;
-          for (const Case& f : flavours(c)) check(f);
+          for (const Int8ConvCase& f : flavours(c)) check(f);
         }
       }
     }
   }
   for (int dilation : {1, 2}) {  // taps along the row, not row taps
-    Case c;
+    Int8ConvCase c;
     c.kernel = 3;
     c.cin = 16;
     c.cout = dilation == 1 ? 1 : 8;
@@ -296,9 +296,9 @@ TEST(Int8Avx512Sweep, DensePixelLanes) {
     c.padding = Padding::kValid;
     c.width = 40;
     c.height = 6;
-    for (const Case& f : flavours(c)) check(f);
+    for (const Int8ConvCase& f : flavours(c)) check(f);
     c.cin = 8;
-    for (const Case& f : flavours(c)) check(f);
+    for (const Int8ConvCase& f : flavours(c)) check(f);
   }
 }
 
@@ -315,7 +315,7 @@ TEST(Int8Avx512Sweep, DensePixelTranspose) {
       for (int width : {5, 16, 21}) {
         // Few channel counts on every width, the rest on a row past a vector.
         if (cout != 8 && cout != 1 && width != 21) continue;
-        Case c;
+        Int8ConvCase c;
         c.kernel = 1;
         c.cin = cin;
         c.cout = cout;
@@ -326,12 +326,12 @@ TEST(Int8Avx512Sweep, DensePixelTranspose) {
                        : width == 16 ? Arithmetic::kTfliteDouble
                                      : Arithmetic::kLiteRT;
         c.activation = width == 5 ? Activation::kRelu6 : Activation::kNone;
-        for (const Case& f : flavours(c)) check(f);
+        for (const Int8ConvCase& f : flavours(c)) check(f);
       }
     }
   }
   for (int stride : {1, 2}) {  // rows 2 apart, then columns too (other tiles)
-    Case c;
+    Int8ConvCase c;
     c.kernel = 1;
     c.cin = 32;
     c.cout = 8;
@@ -339,15 +339,15 @@ TEST(Int8Avx512Sweep, DensePixelTranspose) {
     c.stride_h = 2;
     c.width = 37;
     c.height = 5;
-    for (const Case& f : flavours(c)) check(f);
+    for (const Int8ConvCase& f : flavours(c)) check(f);
   }
-  Case c;  // 48 input channels: the pair tile
+  Int8ConvCase c;  // 48 input channels: the pair tile
   c.kernel = 1;
   c.cin = 48;
   c.cout = 8;
   c.width = 19;
   c.height = 2;
-  for (const Case& f : flavours(c)) check(f);
+  for (const Int8ConvCase& f : flavours(c)) check(f);
 }
 
 TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {
@@ -356,7 +356,7 @@ TEST(Int8Avx512Sweep, DenseWidthsStridesDilationsPadding) {
       for (int dilation : {1, 2}) {
         for (Padding padding : {Padding::kSame, Padding::kValid}) {
           for (int width : {1, 2, 4, 5, 6, 7, 11, 13}) {
-            Case c;
+            Int8ConvCase c;
             c.kernel = kernel;
             c.stride = stride;
             c.dilation = dilation;
@@ -394,7 +394,7 @@ TEST(Int8Avx512Sweep, DenseFirstLayerPatches) {
                                  {3, 2, 2, Padding::kSame}, {3, 4, 1, Padding::kSame}};
   for (const Window& window : kWindows) {
     for (int cout : {24, 32, 96}) {
-      Case c;
+      Int8ConvCase c;
       c.kernel = window.kernel;
       c.stride = window.stride;
       c.dilation = window.dilation;
@@ -405,7 +405,7 @@ TEST(Int8Avx512Sweep, DenseFirstLayerPatches) {
       c.width = 80;
       c.batch = cout == 96 ? 2 : 1;
       c.threads = {1, 2};
-      for (const Case& f : flavours(c)) check(f);
+      for (const Int8ConvCase& f : flavours(c)) check(f);
     }
   }
 }
@@ -414,7 +414,7 @@ TEST(Int8Avx512Sweep, DenseFirstLayerPatches) {
 TEST(Int8Avx512Sweep, DenseOtherWindowsAndStrides) {
   for (int kernel : {2, 4, 5, 7}) {
     for (int stride : {1, 2, 3, 4}) {
-      Case c;
+      Int8ConvCase c;
       c.kernel = kernel;
       c.stride = stride;
       c.height = 9;
@@ -433,7 +433,7 @@ TEST(Int8Avx512Sweep, DenseOtherWindowsAndStrides) {
   // Dilated along one axis only, over few channels (whole window rows) and many.
   for (int cin : {3, 20}) {
     for (int dilation_w : {1, 2}) {
-      Case c;
+      Int8ConvCase c;
       c.height = 8;
       c.width = 9;
       c.cin = cin;
@@ -449,17 +449,17 @@ TEST(Int8Avx512Sweep, DenseOtherWindowsAndStrides) {
 TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
   for (int kernel : {3, 5}) {
     for (int stride : {1, 2}) {
-      for (int channels : kChannels) {
-        Case c;
+      for (int channels : kConvChannels) {
+        Int8ConvCase c;
         c.depthwise = true;
         c.kernel = kernel;
         c.stride = stride;
         c.cin = c.cout = channels;
-        for (const Case& f : flavours(c)) check(f);
+        for (const Int8ConvCase& f : flavours(c)) check(f);
       }
       for (int width = 1; width <= 19; width += width < 10 ? 1 : 3) {
         for (Padding padding : {Padding::kSame, Padding::kValid}) {
-          Case c;
+          Int8ConvCase c;
           c.depthwise = true;
           c.kernel = kernel;
           c.stride = stride;
@@ -491,7 +491,7 @@ TEST(Int8Avx512Sweep, DepthwiseGatheredRows) {
   for (int stride : {1, 2}) {
     for (const auto& side : sides) {
       for (Padding padding : {Padding::kSame, Padding::kValid}) {
-        Case c;
+        Int8ConvCase c;
         c.depthwise = true;
         c.kernel = 5;
         c.stride = stride;
@@ -526,7 +526,7 @@ TEST(Int8Avx512Sweep, ZeroPointsActivationsArithmetic) {
             is_signed ? std::vector<int32_t>{-128, 127, 0} : std::vector<int32_t>{0, 255, 128};
         for (int32_t input_zp : zps) {
           for (int32_t output_zp : zps) {
-            Case c;
+            Int8ConvCase c;
             c.depthwise = depthwise;
             c.kernel = depthwise ? 3 + 2 * (i % 2) : 1 + 2 * (i % 2);
             c.cin = c.cout = depthwise ? 19 : 24;
@@ -555,7 +555,7 @@ TEST(Int8Avx512Sweep, LargeRequantScales) {
   for (float scale : {0.11f, 0.5f, 0.6f}) {
     for (int kernel : {1, 3, 5}) {
       for (int cout : {33, 64, 130}) {
-        Case c;
+        Int8ConvCase c;
         c.depthwise = kernel == 5 || (kernel == 3 && cout == 33);
         c.kernel = kernel;
         c.cin = c.depthwise ? cout : 20;
@@ -564,7 +564,7 @@ TEST(Int8Avx512Sweep, LargeRequantScales) {
         c.width = c.depthwise ? 11 : 7;
         c.requant_scale = scale;
         c.activation = cout == 64 ? Activation::kRelu6 : Activation::kNone;
-        for (const Case& f : flavours(c)) check(f);
+        for (const Int8ConvCase& f : flavours(c)) check(f);
       }
     }
   }
@@ -573,7 +573,7 @@ TEST(Int8Avx512Sweep, LargeRequantScales) {
 TEST(Int8Avx512Sweep, TwoThreads) {
   for (bool depthwise : {false, true}) {
     for (int channels : {16, 70}) {
-      Case c;
+      Int8ConvCase c;
       c.is_signed = channels == 16;
       c.per_channel = c.is_signed && !depthwise;
       c.input_zp = c.is_signed ? -3 : 140;
@@ -594,41 +594,41 @@ TEST(Int8Avx512Sweep, TwoThreads) {
 // grouped convolutions, depthwise dilation and multipliers; and everything at
 // level none.
 TEST(Int8Avx512Sweep, NeighboursStayOnTheReference) {
-  std::vector<Case> cases;
-  Case wide;
+  std::vector<Int8ConvCase> cases;
+  Int8ConvCase wide;
   wide.kernel = 9;
   wide.height = wide.width = 10;
   cases.push_back(wide);
-  Case strided;
+  Int8ConvCase strided;
   strided.stride = 5;
   cases.push_back(strided);
-  Case grouped;
+  Int8ConvCase grouped;
   grouped.groups = 2;
   grouped.cin = 8;
   grouped.cout = 6;
   cases.push_back(grouped);
   for (int kernel : {2, 7}) {
-    Case c;
+    Int8ConvCase c;
     c.depthwise = true;
     c.kernel = kernel;
     c.height = c.width = 8;
     cases.push_back(c);
   }
-  Case dilated;
+  Int8ConvCase dilated;
   dilated.depthwise = true;
   dilated.dilation = 2;
   cases.push_back(dilated);
-  Case multiplier;
+  Int8ConvCase multiplier;
   multiplier.depthwise = true;
   multiplier.cin = 8;
   multiplier.cout = 16;
   cases.push_back(multiplier);
-  for (const Case& c : cases) {
+  for (const Int8ConvCase& c : cases) {
     ASSERT_FALSE(taken(c)) << describe(c);
-    for (const Case& f : flavours(c)) check(f);
+    for (const Int8ConvCase& f : flavours(c)) check(f);
   }
   for (bool depthwise : {false, true}) {
-    Case c;
+    Int8ConvCase c;
     c.depthwise = depthwise;
     run_at<int8_t>(c, Int8Level::kNone);
     run_at<uint8_t>(flavours(c)[3], Int8Level::kNone);

@@ -27,7 +27,7 @@ using namespace quant_test;
 using testing::kOspreyAvx512;
 using testing::OpTester;
 
-struct Case {
+struct TransposeConvCase {
   int batch = 1, height = 4, width = 5, cin = 16, cout = 1;
   int kernel = 2, stride = 2;
   Padding padding = Padding::kSame;
@@ -39,7 +39,7 @@ struct Case {
   std::vector<int> threads{1};
 };
 
-std::string describe(const Case& c) {
+std::string describe(const TransposeConvCase& c) {
   return fmt::format(
       "TRANSPOSE_CONV {}x{}x{}x{} -> {} k{} s{} {}{:+} act {} {} {} zp in {} out {} w {} {}bias "
       "arith {} threads {}",
@@ -49,12 +49,12 @@ std::string describe(const Case& c) {
       c.weight_zp, c.bias ? "" : "no ", quant::arithmetic_name(c.arithmetic), c.threads[0]);
 }
 
-int output_size(const Case& c, int in) {
+int output_size(const TransposeConvCase& c, int in) {
   return (c.padding == Padding::kSame ? in * c.stride : (in - 1) * c.stride + c.kernel) + c.extra;
 }
 
 template <typename T>
-void run_at(const Case& c, Int8Level level) {
+void run_at(const TransposeConvCase& c, Int8Level level) {
   SCOPED_TRACE(fmt::format("{} at {}", describe(c), int8_level_name(level)));
   std::mt19937 rng(
       static_cast<uint32_t>(c.cin * 7919 + c.cout * 131 + c.width * 17 + c.kernel * 3 + c.stride));
@@ -92,14 +92,14 @@ void run_at(const Case& c, Int8Level level) {
   ASSERT_EQ(t.output_shape(), (Shape{c.batch, oh, ow, c.cout}));
 }
 
-void check(const Case& c) {
+void check(const TransposeConvCase& c) {
   on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_at<decltype(type)>(c, level); });
 }
 
 // int8 per-channel and per-tensor (input zero point at the low end), uint8
 // with weight and input zero points at both ends.
-std::vector<Case> flavours(Case c) {
-  std::vector<Case> all;
+std::vector<TransposeConvCase> flavours(TransposeConvCase c) {
+  std::vector<TransposeConvCase> all;
   c.is_signed = true;
   c.per_channel = true;
   all.push_back(c);
@@ -127,7 +127,7 @@ TEST(Int8Avx512TransposeConv, WindowsStridesPaddingOutputs) {
   for (auto [kernel, stride] : kWindows) {
     for (Padding padding : {Padding::kSame, Padding::kValid}) {
       for (int cout : {1, 2, 3, 16, 24}) {
-        Case c;
+        TransposeConvCase c;
         c.kernel = kernel;
         c.stride = stride;
         c.padding = padding;
@@ -138,7 +138,7 @@ TEST(Int8Avx512TransposeConv, WindowsStridesPaddingOutputs) {
         // reference pads by what a forward convolution would need).
         c.extra = i % 5 == 2 ? -1 : i % 5 == 4 ? 1 : 0;
         if (output_size(c, c.height) < 1) c.extra = 0;
-        for (const Case& f : flavours(c)) check(f);
+        for (const TransposeConvCase& f : flavours(c)) check(f);
         ++i;
       }
     }
@@ -149,7 +149,7 @@ TEST(Int8Avx512TransposeConv, Channels) {
   for (int cin : {1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65}) {
     for (int cout : {1, 2, 3, 16, 24}) {
       for (auto [kernel, stride] : {std::pair{2, 2}, {3, 2}}) {
-        Case c;
+        TransposeConvCase c;
         c.cin = cin;
         c.cout = cout;
         c.kernel = kernel;
@@ -174,7 +174,7 @@ TEST(Int8Avx512TransposeConv, ActivationsArithmetic) {
   int i = 0;
   for (Arithmetic a : kAllArithmetic) {
     for (Activation act : activations) {
-      Case c;
+      TransposeConvCase c;
       c.arithmetic = a;
       c.activation = act;
       c.cin = 16 + i % 3;
@@ -182,7 +182,7 @@ TEST(Int8Avx512TransposeConv, ActivationsArithmetic) {
       c.kernel = 2 + i % 3;
       c.stride = 1 + i % 2;
       c.bias = i % 2 == 0;
-      for (const Case& f : flavours(c)) check(f);
+      for (const TransposeConvCase& f : flavours(c)) check(f);
       ++i;
     }
   }
@@ -192,7 +192,7 @@ TEST(Int8Avx512TransposeConv, ActivationsArithmetic) {
 // a batch of two, and two threads over more rows than bands.
 TEST(Int8Avx512TransposeConv, BatchesAndThreads) {
   for (auto [kernel, stride] : {std::pair{2, 2}, {3, 1}, {4, 2}}) {
-    Case c;
+    TransposeConvCase c;
     c.batch = 2;
     c.height = 17;
     c.width = 21;
@@ -201,7 +201,7 @@ TEST(Int8Avx512TransposeConv, BatchesAndThreads) {
     c.kernel = kernel;
     c.stride = stride;
     c.threads = {2};
-    for (const Case& f : flavours(c)) check(f);
+    for (const TransposeConvCase& f : flavours(c)) check(f);
   }
 }
 

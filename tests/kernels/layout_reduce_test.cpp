@@ -15,6 +15,7 @@
 namespace osprey {
 namespace {
 
+using testing::expect_error;
 using testing::OpTester;
 
 constexpr OpCode kSum = static_cast<OpCode>(74);
@@ -33,15 +34,6 @@ OpTester reduce(OpCode op, const Shape& shape, const std::vector<T>& values, con
   t.set_op(op, ReducerOptions{keep_dims});
   t.run();
   return t;
-}
-
-void expect_error(OpTester& t, const std::string& needle) {
-  try {
-    t.run();
-    ADD_FAILURE() << "expected an error containing '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 TEST(LayoutMean, SpatialAxesKeepDims) {

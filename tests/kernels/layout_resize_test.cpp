@@ -16,9 +16,10 @@
 namespace osprey {
 namespace {
 
+using testing::expect_error;
 using testing::OpTester;
 
-const std::vector<float> kImage = {1, 2, 3, 4};  // [1, 2, 2, 1]
+const std::vector<float> kImage2x2 = {1, 2, 3, 4};  // [1, 2, 2, 1]
 
 template <typename T>
 OpTester resize(OpCode op, const Shape& shape, const std::vector<T>& values, int32_t height, int32_t width,
@@ -39,48 +40,39 @@ void expect_floats(const OpTester& t, const Shape& shape, const std::vector<floa
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-5) << "element " << i;
 }
 
-void expect_error(OpTester& t, const std::string& needle) {
-  try {
-    t.run();
-    ADD_FAILURE() << "expected an error containing '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
 // ---------------------------------------------------------------- RESIZE_BILINEAR
 
 TEST(LayoutResizeBilinear, TwoByTwoToThreeByThree) {
   // scale 2/3: sources 0, 2/3, 4/3 -> rows (0, 0), (0, 1), (1, 1) with weights 0, 2/3, 1/3.
-  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage, 3, 3, {false, false}),
+  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage2x2, 3, 3, {false, false}),
                 {1, 3, 3, 1}, {1, 5.0f / 3, 2, 7.0f / 3, 3, 10.0f / 3, 3, 11.0f / 3, 4});
 }
 
 TEST(LayoutResizeBilinear, TwoByTwoToThreeByThreeAlignCorners) {
   // scale 1/2: sources 0, 0.5, 1.
-  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage, 3, 3, {true, false}),
+  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage2x2, 3, 3, {true, false}),
                 {1, 3, 3, 1}, {1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4});
 }
 
 TEST(LayoutResizeBilinear, TwoByTwoToThreeByThreeHalfPixel) {
   // scale 2/3: sources -1/6 (row 0, weight -1/6 on row 0 again), 0.5, 7/6 (row 1 twice).
-  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage, 3, 3, {false, true}),
+  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage2x2, 3, 3, {false, true}),
                 {1, 3, 3, 1}, {1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4});
 }
 
 TEST(LayoutResizeBilinear, TwoByTwoToFourByFourAllModes) {
   // Effective coordinates: plain 0, .5, 1, 1 (1.5 clamps); align_corners 0, 1/3, 2/3, 1;
   // half_pixel_centers 0 (-.25 clamps), .25, .75, 1 (1.25 clamps).
-  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage, 4, 4, {false, false}),
+  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage2x2, 4, 4, {false, false}),
                 {1, 4, 4, 1}, {1, 1.5, 2, 2, 2, 2.5, 3, 3, 3, 3.5, 4, 4, 3, 3.5, 4, 4});
   const float t = 1.0f / 3;
-  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage, 4, 4, {true, false}),
+  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage2x2, 4, 4, {true, false}),
                 {1, 4, 4, 1},
                 {1, 1 + t, 1 + 2 * t, 2,          //
                  1 + 2 * t, 2, 2 + t, 2 + 2 * t,  //
                  2 + t, 2 + 2 * t, 3, 3 + t,      //
                  3, 3 + t, 3 + 2 * t, 4});
-  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage, 4, 4, {false, true}),
+  expect_floats(resize<float>(OpCode::kResizeBilinear, {1, 2, 2, 1}, kImage2x2, 4, 4, {false, true}),
                 {1, 4, 4, 1},
                 {1, 1.25, 1.75, 2, 1.5, 1.75, 2.25, 2.5, 2.5, 2.75, 3.25, 3.5, 3, 3.25, 3.75, 4});
 }
@@ -130,7 +122,7 @@ TEST(LayoutResizeBilinear, Int8UsesFixedPoint) {
 
 TEST(LayoutResizeBilinear, RejectsBothAlignAndHalfPixel) {
   OpTester t;
-  t.add_input<float>({1, 2, 2, 1}, kImage);
+  t.add_input<float>({1, 2, 2, 1}, kImage2x2);
   t.add_input<int32_t>({2}, {3, 3}, true);
   t.add_output(DType::kFloat32);
   t.set_op(OpCode::kResizeBilinear, ResizeOptions{true, true});
@@ -139,7 +131,7 @@ TEST(LayoutResizeBilinear, RejectsBothAlignAndHalfPixel) {
 
 TEST(LayoutResizeBilinear, RejectsNonConstantSize) {
   OpTester t;
-  t.add_input<float>({1, 2, 2, 1}, kImage);
+  t.add_input<float>({1, 2, 2, 1}, kImage2x2);
   t.add_input<int32_t>({2}, {3, 3}, false);
   t.add_output(DType::kFloat32);
   t.set_op(OpCode::kResizeBilinear, ResizeOptions{});
@@ -149,7 +141,7 @@ TEST(LayoutResizeBilinear, RejectsNonConstantSize) {
 TEST(LayoutResizeBilinear, RejectsBadSizeAndRank) {
   {
     OpTester t;
-    t.add_input<float>({1, 2, 2, 1}, kImage);
+    t.add_input<float>({1, 2, 2, 1}, kImage2x2);
     t.add_input<int32_t>({2}, {0, 3}, true);
     t.add_output(DType::kFloat32);
     t.set_op(OpCode::kResizeBilinear, ResizeOptions{});
@@ -157,7 +149,7 @@ TEST(LayoutResizeBilinear, RejectsBadSizeAndRank) {
   }
   {
     OpTester t;
-    t.add_input<float>({1, 2, 2, 1}, kImage);
+    t.add_input<float>({1, 2, 2, 1}, kImage2x2);
     t.add_input<int32_t>({3}, {1, 3, 3}, true);
     t.add_output(DType::kFloat32);
     t.set_op(OpCode::kResizeBilinear, ResizeOptions{});
@@ -165,7 +157,7 @@ TEST(LayoutResizeBilinear, RejectsBadSizeAndRank) {
   }
   {
     OpTester t;
-    t.add_input<float>({2, 2, 1}, kImage);
+    t.add_input<float>({2, 2, 1}, kImage2x2);
     t.add_input<int32_t>({2}, {3, 3}, true);
     t.add_output(DType::kFloat32);
     t.set_op(OpCode::kResizeBilinear, ResizeOptions{});
@@ -177,19 +169,19 @@ TEST(LayoutResizeBilinear, RejectsBadSizeAndRank) {
 
 TEST(LayoutResizeNearestNeighbor, TwoByTwoToThreeByThree) {
   // floor(i * 2/3) = 0, 0, 1
-  expect_floats(resize<float>(OpCode::kResizeNearestNeighbor, {1, 2, 2, 1}, kImage, 3, 3, {false, false}),
+  expect_floats(resize<float>(OpCode::kResizeNearestNeighbor, {1, 2, 2, 1}, kImage2x2, 3, 3, {false, false}),
                 {1, 3, 3, 1}, {1, 1, 2, 1, 1, 2, 3, 3, 4});
 }
 
 TEST(LayoutResizeNearestNeighbor, TwoByTwoToThreeByThreeAlignCorners) {
   // round(i * 1/2) = 0, 1 (0.5 rounds away from zero), 1
-  expect_floats(resize<float>(OpCode::kResizeNearestNeighbor, {1, 2, 2, 1}, kImage, 3, 3, {true, false}),
+  expect_floats(resize<float>(OpCode::kResizeNearestNeighbor, {1, 2, 2, 1}, kImage2x2, 3, 3, {true, false}),
                 {1, 3, 3, 1}, {1, 2, 2, 3, 4, 4, 3, 4, 4});
 }
 
 TEST(LayoutResizeNearestNeighbor, TwoByTwoToThreeByThreeHalfPixel) {
   // floor((i + 0.5) * 2/3) = 0, 1, 1
-  expect_floats(resize<float>(OpCode::kResizeNearestNeighbor, {1, 2, 2, 1}, kImage, 3, 3, {false, true}),
+  expect_floats(resize<float>(OpCode::kResizeNearestNeighbor, {1, 2, 2, 1}, kImage2x2, 3, 3, {false, true}),
                 {1, 3, 3, 1}, {1, 2, 2, 3, 4, 4, 3, 4, 4});
 }
 
@@ -241,7 +233,7 @@ TEST(LayoutResizeNearestNeighbor, Int8AndOutputSizeOne) {
 
 TEST(LayoutResizeNearestNeighbor, RejectsNonConstantSize) {
   OpTester t;
-  t.add_input<float>({1, 2, 2, 1}, kImage);
+  t.add_input<float>({1, 2, 2, 1}, kImage2x2);
   t.add_input<int32_t>({2}, {3, 3}, false);
   t.add_output(DType::kFloat32);
   t.set_op(OpCode::kResizeNearestNeighbor, ResizeOptions{});

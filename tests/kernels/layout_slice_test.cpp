@@ -9,18 +9,14 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/float_cases.h"
 #include "kernels/op_tester.h"
 
 namespace osprey {
 namespace {
 
+using testing::iota;
 using testing::OpTester;
-
-std::vector<float> iota(int n, float first) {
-  std::vector<float> v(static_cast<size_t>(n));
-  std::iota(v.begin(), v.end(), first);
-  return v;
-}
 
 struct Spec {
   std::vector<int32_t> begin, end, strides;

@@ -9,31 +9,19 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/float_cases.h"
 #include "kernels/op_tester.h"
 
 namespace osprey {
 namespace {
 
+using testing::expect_error;
+using testing::iota;
 using testing::OpTester;
 
 constexpr OpCode kPadV2 = static_cast<OpCode>(60);
 
-std::vector<float> iota(int n, float first = 0.0f) {
-  std::vector<float> v(static_cast<size_t>(n));
-  std::iota(v.begin(), v.end(), first);
-  return v;
-}
-
 // Runs `t`, expecting an osprey::Error whose message contains `needle`.
-void expect_error(OpTester& t, const std::string& needle) {
-  try {
-    t.run();
-    ADD_FAILURE() << "expected an error containing '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
-
 // ---------------------------------------------------------------- RESHAPE
 
 TEST(LayoutReshape, ShapeInputWithInferredDimension) {

@@ -282,6 +282,15 @@ std::vector<float> uniform_floats(int64_t n, std::mt19937& rng) {
   return v;
 }
 
+void expect_error(OpTester& t, const std::string& needle) {
+  try {
+    t.run();
+    ADD_FAILURE() << "no error; expected one mentioning \"" << needle << "\"";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << "message: " << e.what();
+  }
+}
+
 void check_model(const std::vector<uint8_t>& bytes, Tolerance tolerance, Expect expect) {
   InterpreterOptions guarded;
   guarded.guard_bytes = kGuardBytes;

@@ -137,6 +137,9 @@ class OpTester {
 // `n` seeded random floats uniform in [-1, 1] (inputs of generated sweeps).
 std::vector<float> uniform_floats(int64_t n, std::mt19937& rng);
 
+// Runs `t` expecting an osprey::Error whose message contains `needle`.
+void expect_error(OpTester& t, const std::string& needle);
+
 // What check_model expects of the backends' plans.
 enum class Expect {
   kDelegated,  // every op claimed (reshapes alone may stay on the reference kernels)

@@ -22,7 +22,7 @@ using testing::kOspreyAvx512;
 using testing::kXnnpack;
 using testing::OpTester;
 
-struct Case {
+struct SparseConvCase {
   int height = 1, width = 32, cin = 16, cout = 16;
   bool bias = true;
   Activation activation = Activation::kNone;
@@ -31,7 +31,7 @@ struct Case {
   int stride = 1, kernel = 1;
 };
 
-void check(const Case& c) {
+void check(const SparseConvCase& c) {
   SCOPED_TRACE(fmt::format("{}x{} pixels, {} -> {} channels, k{} s{}, 1/{} nonzero, act {} {}bias", c.height,
                            c.width, c.cin, c.cout, c.kernel, c.stride, c.every_nth_nonzero,
                            static_cast<int>(c.activation), c.bias ? "" : "no "));
@@ -60,13 +60,13 @@ void check(const Case& c) {
 
 TEST(SparseConvSweep, PixelsAroundTheTile) {
   for (int pixels : {1, 2, 7, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 96, 97, 130}) {
-    Case c;
+    SparseConvCase c;
     c.width = pixels;
     check(c);
   }
   // Pixels spread over rows: tiles cross row ends.
   for (int height : {2, 3, 5}) {
-    Case c;
+    SparseConvCase c;
     c.height = height;
     c.width = 13;
     c.cin = 24;
@@ -77,7 +77,7 @@ TEST(SparseConvSweep, PixelsAroundTheTile) {
 
 TEST(SparseConvSweep, InputChannelsAroundVectorAndChunk) {
   for (int cin : {1, 2, 3, 8, 15, 16, 17, 31, 32, 33, 64, 127, 128, 129, 200, 256, 257}) {
-    Case c;
+    SparseConvCase c;
     c.cin = cin;
     c.width = 33;
     check(c);
@@ -86,7 +86,7 @@ TEST(SparseConvSweep, InputChannelsAroundVectorAndChunk) {
 
 TEST(SparseConvSweep, OutputChannelsAroundTheVector) {
   for (int cout : {1, 2, 5, 15, 16, 17, 31, 32, 33, 48, 70}) {
-    Case c;
+    SparseConvCase c;
     c.cout = cout;
     c.width = 40;
     c.cin = 19;
@@ -97,7 +97,7 @@ TEST(SparseConvSweep, OutputChannelsAroundTheVector) {
 TEST(SparseConvSweep, BiasAndEveryActivation) {
   for (Activation a : {Activation::kNone, Activation::kRelu, Activation::kRelu6, Activation::kReluN1To1}) {
     for (bool bias : {true, false}) {
-      Case c;
+      SparseConvCase c;
       c.activation = a;
       c.bias = bias;
       c.width = 35;
@@ -111,7 +111,7 @@ TEST(SparseConvSweep, BiasAndEveryActivation) {
 TEST(SparseConvSweep, SparsityLevels) {
   // Half zeros is the threshold; all zeros gives the bias alone.
   for (int nth : {2, 3, 8, 1000000}) {
-    Case c;
+    SparseConvCase c;
     c.every_nth_nonzero = nth;
     c.width = 34;
     c.cin = 40;
@@ -122,14 +122,14 @@ TEST(SparseConvSweep, SparsityLevels) {
 
 // Ops beside the kernel's reach: dense weights, stride 2, a 3x3 window.
 TEST(SparseConvSweep, NeighboursXnnpackRuns) {
-  Case dense;
+  SparseConvCase dense;
   dense.every_nth_nonzero = 1;
   check(dense);
-  Case strided;
+  SparseConvCase strided;
   strided.stride = 2;
   strided.height = 4;
   check(strided);
-  Case window;
+  SparseConvCase window;
   window.kernel = 3;
   window.height = 4;
   check(window);

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/float_cases.h"
 #include "kernels/op_tester.h"
+#include "kernels/quant_kernel_helpers.h"
 #include "model/loader.h"
 #include "model/model_file.h"
 #include "model/writer.h"
@@ -19,15 +21,10 @@
 namespace osprey {
 namespace {
 
+using quant_test::per_tensor;
+using testing::broadcast_index;
+using testing::expect_error;
 using testing::OpTester;
-
-// Flat index into `shape` of output coordinate `coord` under NumPy broadcasting.
-int64_t broadcast_index(const Shape& shape, const std::vector<int64_t>& coord) {
-  const size_t skip = coord.size() - shape.size();
-  int64_t index = 0;
-  for (size_t d = 0; d < shape.size(); ++d) index = index * shape[d] + (shape[d] == 1 ? 0 : coord[skip + d]);
-  return index;
-}
 
 Shape broadcast_shape(const Shape& a, const Shape& b) {
   Shape out(std::max(a.size(), b.size()), 1);
@@ -108,13 +105,6 @@ TEST(SquaredDifference, FloatBroadcastingMatchesNaive) {
   }
 }
 
-Quantization per_tensor(float scale, int64_t zero_point) {
-  Quantization q;
-  q.scale = {scale};
-  q.zero_point = {zero_point};
-  return q;
-}
-
 // TFLite's int8 arithmetic keeps results within one step of the exact value.
 TEST(SquaredDifference, Int8BroadcastingWithinOneStepOfExact) {
   std::mt19937 rng(11);
@@ -156,15 +146,6 @@ TEST(SquaredDifference, Int8BroadcastingWithinOneStepOfExact) {
     }
   }
   EXPECT_GT(checked, 1000);
-}
-
-void expect_error(OpTester& t, const std::string& needle) {
-  try {
-    t.run();
-    FAIL() << "expected an error containing '" << needle << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
 }
 
 TEST(SquaredDifference, RejectsBadInputs) {

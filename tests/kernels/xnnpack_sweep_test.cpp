@@ -19,16 +19,16 @@ using testing::kXnnpack;
 using testing::OpTester;
 using testing::Tolerance;
 
-constexpr Activation kActivations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
-                                       Activation::kReluN1To1};
+constexpr Activation kFloatActivations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
+                                            Activation::kReluN1To1};
 
-struct ConvCase {
+struct XnnpackConvCase {
   int height = 6, width = 7, cin = 3, cout = 8, kernel = 3, stride = 1, dilation = 1;
   Padding padding = Padding::kSame;
   Activation activation = Activation::kRelu;
 };
 
-void check_conv(const ConvCase& c) {
+void check_conv(const XnnpackConvCase& c) {
   SCOPED_TRACE(fmt::format("{}x{}x{} -> {} k{} s{} d{} {} act {}", c.height, c.width, c.cin, c.cout, c.kernel,
                            c.stride, c.dilation, c.padding == Padding::kSame ? "SAME" : "VALID",
                            static_cast<int>(c.activation)));
@@ -52,12 +52,12 @@ void check_conv(const ConvCase& c) {
 
 TEST(XnnpackSweep, ConvChannels) {
   for (int cin : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17}) {
-    ConvCase c;
+    XnnpackConvCase c;
     c.cin = cin;
     check_conv(c);
   }
   for (int cout : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33}) {
-    ConvCase c;
+    XnnpackConvCase c;
     c.cout = cout;
     check_conv(c);
   }
@@ -68,7 +68,7 @@ TEST(XnnpackSweep, ConvGeometry) {
     for (int stride : {1, 2}) {
       for (int dilation : {1, 2}) {
         for (Padding padding : {Padding::kSame, Padding::kValid}) {
-          ConvCase c;
+          XnnpackConvCase c;
           c.height = 9;
           c.width = 11;
           c.kernel = kernel;
@@ -81,8 +81,8 @@ TEST(XnnpackSweep, ConvGeometry) {
       }
     }
   }
-  for (Activation a : kActivations) {
-    ConvCase c;
+  for (Activation a : kFloatActivations) {
+    XnnpackConvCase c;
     c.activation = a;
     check_conv(c);
   }
@@ -108,7 +108,7 @@ TEST(XnnpackSweep, FullyConnected) {
   for (int features : {1, 3, 4, 7, 8, 15, 16, 17, 33}) check_fc(1, features, 9, Activation::kNone);
   for (int units : {1, 2, 4, 7, 8, 9, 15, 16, 17, 32, 33}) check_fc(2, 10, units, Activation::kRelu);
   for (int batch : {1, 3, 5, 8}) check_fc(batch, 6, 5, Activation::kRelu6);
-  for (Activation a : kActivations) check_fc(3, 12, 10, a);
+  for (Activation a : kFloatActivations) check_fc(3, 12, 10, a);
 }
 
 void check_pool(OpCode code, int size, int channels, int window, int stride, Padding padding, Activation a) {
@@ -141,7 +141,7 @@ TEST(XnnpackSweep, Pools) {
         }
       }
     }
-    for (Activation a : kActivations) check_pool(code, 5, 6, 3, 2, Padding::kSame, a);
+    for (Activation a : kFloatActivations) check_pool(code, 5, 6, 3, 2, Padding::kSame, a);
   }
 }
 

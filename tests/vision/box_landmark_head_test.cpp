@@ -18,12 +18,11 @@ namespace osprey::vision {
 namespace {
 
 using nlohmann::json;
-constexpr float kPi = std::numbers::pi_v<float>;
 
 using testing::float_tensor;
 
 // A 9-keypoint model with a 100x100 input.
-json head_json() {
+json box_head_json() {
   return {{"type", "box-landmarks"},
           {"input", {{"width", 100}, {"height", 100}, {"range", {0.0, 1.0}}}},
           {"keypoints", {{"output", 0}, {"count", 9}, {"values_per_keypoint", 2}}},
@@ -35,12 +34,12 @@ json head_json() {
            {{1, 5}, {2, 6}, {3, 7}, {4, 8}, {1, 3}, {2, 4}, {5, 7}, {6, 8}, {1, 2}, {3, 4}, {5, 6}, {7, 8}}}};
 }
 
-BoxLandmarkHead parse(const json& head) {
+BoxLandmarkHead parse_box_head(const json& head) {
   auto parsed = BoxLandmarkHead::parse(ManifestFields(head, "m.head"));
   return *std::dynamic_pointer_cast<const BoxLandmarkHead>(parsed);
 }
 
-std::string parse_error(const json& head) {
+std::string box_parse_error(const json& head) {
   try {
     (void)BoxLandmarkHead::parse(ManifestFields(head, "m.head"));
   } catch (const Error& e) {
@@ -66,7 +65,7 @@ std::vector<Point3> upright_box(float cx, float cy, float angle) {
 }
 
 TEST(BoxLandmarkHead, ProjectsKeypointsThroughTheRoi) {
-  const BoxLandmarkHead head = parse(head_json());
+  const BoxLandmarkHead head = parse_box_head(box_head_json());
   // Keypoint 0 at the input's centre, 1 at its top-left corner, 2 at the right edge's middle.
   std::vector<float> points(18, 50.0f);
   points[2] = 0, points[3] = 0, points[4] = 100, points[5] = 50;
@@ -74,7 +73,7 @@ TEST(BoxLandmarkHead, ProjectsKeypointsThroughTheRoi) {
   const Tensor t0 = float_tensor({1, 18}, points), t1 = float_tensor({1, 1}, presence);
   const ModelOutputs outputs("m", {&t0, &t1});
   // A 40-pixel ROI centred on (200, 100), turned a quarter clockwise.
-  const LandmarkResult r = head.decode(outputs, RotatedRect{200, 100, 40, 40, kPi / 2});
+  const LandmarkResult r = head.decode(outputs, RotatedRect{200, 100, 40, 40, std::numbers::pi_v<float> / 2});
   EXPECT_FLOAT_EQ(r.presence, 0.995f);
   EXPECT_TRUE(r.present);
   ASSERT_EQ(r.landmarks.size(), 9u);
@@ -93,7 +92,7 @@ TEST(BoxLandmarkHead, ProjectsKeypointsThroughTheRoi) {
 }
 
 TEST(BoxLandmarkHead, TooFewValuesIsOneLine) {
-  const BoxLandmarkHead head = parse(head_json());
+  const BoxLandmarkHead head = parse_box_head(box_head_json());
   std::vector<float> points(16, 0.0f), presence = {1.0f};
   const Tensor t0 = float_tensor({1, 16}, points), t1 = float_tensor({1, 1}, presence);
   try {
@@ -105,7 +104,7 @@ TEST(BoxLandmarkHead, TooFewValuesIsOneLine) {
 }
 
 TEST(BoxLandmarkHead, RoiFromADetectionIsTheSquaredBoxTimesOneAndAHalf) {
-  const BoxLandmarkHead head = parse(head_json());
+  const BoxLandmarkHead head = parse_box_head(box_head_json());
   const RotatedRect rect = head.rect_from_box({150, 70, 250, 130});
   EXPECT_FLOAT_EQ(rect.rotation, 0);
   const RotatedRect roi = head.roi_for(rect);
@@ -117,7 +116,7 @@ TEST(BoxLandmarkHead, RoiFromADetectionIsTheSquaredBoxTimesOneAndAHalf) {
 }
 
 TEST(BoxLandmarkHead, RoiFromKeypointsKeepsTheBoxUpright) {
-  const BoxLandmarkHead head = parse(head_json());
+  const BoxLandmarkHead head = parse_box_head(box_head_json());
   // Upright: the bounds of the 9 points, no rotation.
   const RotatedRect upright = head.rect_from_keypoints(upright_box(300, 200, 0));
   EXPECT_NEAR(upright.rotation, 0, 1e-5);
@@ -127,28 +126,28 @@ TEST(BoxLandmarkHead, RoiFromKeypointsKeepsTheBoxUpright) {
   EXPECT_FLOAT_EQ(upright.height, 90);
   // Leaning 30 degrees clockwise: the ROI turns with it, so the box is upright inside.
   for (float degrees : {30.0f, -45.0f, 120.0f}) {
-    const float angle = degrees * kPi / 180;
+    const float angle = degrees * std::numbers::pi_v<float> / 180;
     const RotatedRect leaning = head.rect_from_keypoints(upright_box(300, 200, angle));
     EXPECT_NEAR(leaning.rotation, angle, 1e-4) << degrees;
   }
 }
 
 TEST(BoxLandmarkHead, ManifestErrorsAreOneLine) {
-  json bad = head_json();
+  json bad = box_head_json();
   bad["rotation"]["top_face"] = {3, 4, 7, 9};
-  EXPECT_EQ(parse_error(bad), "m.head.rotation.top_face: keypoint 9 is out of range (there are 9)");
-  bad = head_json();
+  EXPECT_EQ(box_parse_error(bad), "m.head.rotation.top_face: keypoint 9 is out of range (there are 9)");
+  bad = box_head_json();
   bad["keypoints"]["values_per_keypoint"] = 1;
-  EXPECT_EQ(parse_error(bad), "m.head.keypoints.values_per_keypoint: 1 is too few (x, y at least)");
-  bad = head_json();
+  EXPECT_EQ(box_parse_error(bad), "m.head.keypoints.values_per_keypoint: 1 is too few (x, y at least)");
+  bad = box_head_json();
   bad["detection"]["labels"] = json::array();
-  EXPECT_EQ(parse_error(bad), "m.head.detection.labels: expected at least one detector class");
-  bad = head_json();
+  EXPECT_EQ(box_parse_error(bad), "m.head.detection.labels: expected at least one detector class");
+  bad = box_head_json();
   bad["edges"] = {{1, 9}};
-  EXPECT_EQ(parse_error(bad), "m.head.edges: each must be two keypoint indices below 9");
-  bad = head_json();
+  EXPECT_EQ(box_parse_error(bad), "m.head.edges: each must be two keypoint indices below 9");
+  bad = box_head_json();
   bad.erase("detection");
-  EXPECT_NE(parse_error(bad).find("detection"), std::string::npos) << parse_error(bad);
+  EXPECT_NE(box_parse_error(bad).find("detection"), std::string::npos) << box_parse_error(bad);
 }
 
 TEST(BoxLandmarkHead, ZooEntriesNameTheirDetectorClasses) {

@@ -37,7 +37,7 @@ json zoo_entry(const std::string& name) {
 }
 
 // The error parse_model_spec raises for `entry`; fails the test when none.
-std::string parse_error(const json& entry) {
+std::string spec_parse_error(const json& entry) {
   try {
     parse_model_spec("m", entry.dump());
   } catch (const Error& e) {
@@ -67,7 +67,7 @@ TEST(HeadRegistry, FindsEachHeadByItsManifestName) {
 TEST(HeadRegistry, UnknownHeadIsOneLineListingTheKnownOnes) {
   json entry = zoo_entry("selfie_segmentation");
   entry["head"]["type"] = "objectron";
-  const std::string message = parse_error(entry);
+  const std::string message = spec_parse_error(entry);
   expect_contains(message, "m.head.type: unknown head 'objectron'");
   expect_contains(
       message, "known: box-landmarks, landmarks, segmentation, ssd-detection, tflite-detection-postprocess");
@@ -111,49 +111,49 @@ TEST(Manifest, HeadAsTheWrongKindIsOneLine) {
 TEST(Manifest, MissingParameterNamesModelAndField) {
   json entry = zoo_entry("face_detection_short_range");
   entry["head"]["decoder"].erase("num_boxes");
-  expect_contains(parse_error(entry), "m.head.decoder: missing field 'num_boxes'");
+  expect_contains(spec_parse_error(entry), "m.head.decoder: missing field 'num_boxes'");
 
   entry = zoo_entry("face_detection_short_range");
   entry["head"].erase("nms");
-  expect_contains(parse_error(entry), "m.head: missing field 'nms'");
+  expect_contains(spec_parse_error(entry), "m.head: missing field 'nms'");
 
   entry = zoo_entry("selfie_segmentation");
   entry["head"].erase("type");
-  expect_contains(parse_error(entry), "m.head: missing field 'type'");
+  expect_contains(spec_parse_error(entry), "m.head: missing field 'type'");
 
   entry = zoo_entry("selfie_segmentation");
   entry["head"].erase("input");
-  expect_contains(parse_error(entry), "m.head: missing field 'input'");
+  expect_contains(spec_parse_error(entry), "m.head: missing field 'input'");
 
   entry = zoo_entry("selfie_segmentation");
   entry.erase("head");
-  expect_contains(parse_error(entry), "no task metadata for model 'm'");
+  expect_contains(spec_parse_error(entry), "no task metadata for model 'm'");
 }
 
 TEST(Manifest, InvalidParameterNamesModelAndField) {
   json entry = zoo_entry("face_detection_short_range");
   entry["head"]["input"]["width"] = "wide";
-  expect_contains(parse_error(entry), "m.head.input.width");
+  expect_contains(spec_parse_error(entry), "m.head.input.width");
 
   entry = zoo_entry("face_detection_short_range");
   entry["head"]["anchors"]["strides"] = "8";
-  expect_contains(parse_error(entry), "m.head.anchors.strides");
+  expect_contains(spec_parse_error(entry), "m.head.anchors.strides");
 
   entry = zoo_entry("face_detection_short_range");
   entry["head"]["decoder"]["score_activation"] = "relu";
-  expect_contains(parse_error(entry), "m.head: unknown score activation 'relu'");
+  expect_contains(spec_parse_error(entry), "m.head: unknown score activation 'relu'");
 
   entry = zoo_entry("face_detection_short_range");
   entry["head"]["decoder"]["num_boxes"] = 895;
-  expect_contains(parse_error(entry), "m.head: anchor settings give 896 anchors but num_boxes is 895");
+  expect_contains(spec_parse_error(entry), "m.head: anchor settings give 896 anchors but num_boxes is 895");
 
   entry = zoo_entry("selfie_segmentation");
   entry["head"]["activation"] = "softmax";
-  expect_contains(parse_error(entry), "m.head.activation: 'softmax'");
+  expect_contains(spec_parse_error(entry), "m.head.activation: 'softmax'");
 
   entry = zoo_entry("selfie_segmentation");
   entry["head"]["threshold"] = "half";
-  expect_contains(parse_error(entry), "m.head.threshold");
+  expect_contains(spec_parse_error(entry), "m.head.threshold");
 }
 
 TEST(Manifest, BadFilesAndUnknownModels) {

@@ -16,12 +16,11 @@ namespace osprey::vision {
 namespace {
 
 using nlohmann::json;
-constexpr float kPi = std::numbers::pi_v<float>;
 
 using testing::float_tensor;
 
 // A 3-landmark model with a 100x100 input; hand-style extras on request.
-json head_json() {
+json landmark_head_json() {
   return {{"type", "landmarks"},
           {"input", {{"width", 100}, {"height", 100}, {"range", {0.0, 1.0}}}},
           {"landmarks", {{"output", 0}, {"count", 3}, {"values_per_landmark", 3}, {"normalize_z", 0.5}}},
@@ -45,12 +44,12 @@ json head_json() {
           {"connections", {{0, 1}, {1, 2}}}};
 }
 
-LandmarkHead parse(const json& head) {
+LandmarkHead parse_landmark_head(const json& head) {
   auto parsed = LandmarkHead::parse(ManifestFields(head, "m.head"));
   return *std::dynamic_pointer_cast<const LandmarkHead>(parsed);
 }
 
-std::string parse_error(const json& head) {
+std::string landmark_parse_error(const json& head) {
   try {
     (void)LandmarkHead::parse(ManifestFields(head, "m.head"));
   } catch (const Error& e) {
@@ -60,14 +59,14 @@ std::string parse_error(const json& head) {
 }
 
 TEST(LandmarkHead, ProjectsThroughTheRotatedRoi) {
-  const LandmarkHead head = parse(head_json());
+  const LandmarkHead head = parse_landmark_head(landmark_head_json());
   // Points at the input's centre, its top-left corner and right edge middle.
   std::vector<float> points = {50, 50, 10, 0, 0, -20, 100, 50, 0};
   std::vector<float> flag = {2.0f};  // logit: sigmoid 0.88
   const Tensor t0 = float_tensor({1, 9}, points), t1 = float_tensor({1, 1}, flag);
   const ModelOutputs outputs("m", {&t0, &t1});
   // A 40-pixel ROI centred on (200, 100), turned a quarter clockwise.
-  const RotatedRect roi{200, 100, 40, 40, kPi / 2};
+  const RotatedRect roi{200, 100, 40, 40, std::numbers::pi_v<float> / 2};
   const LandmarkResult r = head.decode(outputs, roi);
   EXPECT_NEAR(r.presence, 1 / (1 + std::exp(-2.0f)), 1e-6);
   EXPECT_TRUE(r.present);
@@ -90,14 +89,14 @@ TEST(LandmarkHead, ProjectsThroughTheRotatedRoi) {
 }
 
 TEST(LandmarkHead, HandednessAndVisibility) {
-  json j = head_json();
+  json j = landmark_head_json();
   j["landmarks"]["values_per_landmark"] = 5;
   j["landmarks"]["visibility"] = true;
   j["landmarks"]["reported"] = 2;
   j["connections"] = {{0, 1}};
   j["presence"]["activation"] = "none";
   j["handedness"] = {{"output", 2}, {"labels", {"Left", "Right"}}};
-  const LandmarkHead head = parse(j);
+  const LandmarkHead head = parse_landmark_head(j);
   std::vector<float> points = {50, 50, 0, 0, 10, 1, 1, 0, 3, -3, 2, 2, 0, 0, 0};
   std::vector<float> flag = {0.7f}, hand = {0.2f};
   const Tensor t0 = float_tensor({1, 15}, points), t1 = float_tensor({1, 1}, flag),
@@ -122,7 +121,7 @@ TEST(LandmarkHead, HandednessAndVisibility) {
 }
 
 TEST(LandmarkHead, RoiRecipes) {
-  const LandmarkHead head = parse(head_json());
+  const LandmarkHead head = parse_landmark_head(landmark_head_json());
   // A palm-style detection: box 20x10 at (100, 100), keypoints wrist below the knuckle.
   Detection d;
   d.box = {90, 95, 110, 105};
@@ -162,25 +161,27 @@ TEST(LandmarkHead, HeatmapPullsTowardsTheLocalPeak) {
 }
 
 TEST(LandmarkHead, BadManifestEntriesAreOneLine) {
-  json j = head_json();
+  json j = landmark_head_json();
   j["landmarks"].erase("count");
-  EXPECT_NE(parse_error(j).find("m.head.landmarks: missing field 'count'"), std::string::npos)
-      << parse_error(j);
-  j = head_json();
+  EXPECT_NE(landmark_parse_error(j).find("m.head.landmarks: missing field 'count'"), std::string::npos)
+      << landmark_parse_error(j);
+  j = landmark_head_json();
   j["roi_from_landmarks"]["method"] = "circle";
-  EXPECT_NE(parse_error(j).find("unknown ROI method 'circle'"), std::string::npos);
-  j = head_json();
+  EXPECT_NE(landmark_parse_error(j).find("unknown ROI method 'circle'"), std::string::npos);
+  j = landmark_head_json();
   j["roi_from_landmarks"]["rotation_end"] = {7};
-  EXPECT_NE(parse_error(j).find("point index 7 is out of range"), std::string::npos) << parse_error(j);
-  j = head_json();
+  EXPECT_NE(landmark_parse_error(j).find("point index 7 is out of range"), std::string::npos)
+      << landmark_parse_error(j);
+  j = landmark_head_json();
   j["connections"] = {{0, 9}};
-  EXPECT_NE(parse_error(j).find("m.head.connections"), std::string::npos);
-  j = head_json();
+  EXPECT_NE(landmark_parse_error(j).find("m.head.connections"), std::string::npos);
+  j = landmark_head_json();
   j["input"]["border"] = "wrap";
-  EXPECT_NE(parse_error(j).find("unknown border mode 'wrap'"), std::string::npos) << parse_error(j);
-  j = head_json();
+  EXPECT_NE(landmark_parse_error(j).find("unknown border mode 'wrap'"), std::string::npos)
+      << landmark_parse_error(j);
+  j = landmark_head_json();
   j["presence"]["activation"] = "relu";
-  EXPECT_NE(parse_error(j).find("m.head.presence.activation"), std::string::npos);
+  EXPECT_NE(landmark_parse_error(j).find("m.head.presence.activation"), std::string::npos);
 }
 
 TEST(LandmarkHead, ZooLandmarkModelsParse) {

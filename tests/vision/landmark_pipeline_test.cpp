@@ -20,7 +20,7 @@ namespace {
 // On the tools' default backends, as `osprey landmarks` runs it: the
 // pipeline's logic is under test here, and on the reference kernels these
 // tests took minutes under ASan.
-LandmarkPipeline make(const char* name, bool track = false) {
+LandmarkPipeline make_pipeline(const char* name, bool track = false) {
   LandmarkPipelineOptions options;
   options.pipeline = name;
   options.track = track;
@@ -34,7 +34,7 @@ float distance(const Point3& a, const Point3& b) {
 
 TEST(LandmarkPipelines, FaceMeshOnTheAstronaut) {
   REQUIRE("models/face_detection_short_range.tflite", "models/face_landmark.tflite", "media/astronaut.png");
-  LandmarkPipeline pipeline = make("face-mesh");
+  LandmarkPipeline pipeline = make_pipeline("face-mesh");
   const LandmarkFrame frame = pipeline.process(read_image(testing::cached_file("media/astronaut.png")));
   ASSERT_EQ(frame.subjects.size(), 1u);
   const LandmarkSubject& face = frame.subjects[0];
@@ -56,13 +56,13 @@ TEST(LandmarkPipelines, NoSubjectInTheCoffeeCup) {
   REQUIRE("models/face_detection_short_range.tflite", "models/face_landmark.tflite", "media/coffee.png",
           "models/pose_detection.tflite", "models/pose_landmark_full.tflite");
   const Image coffee = read_image(testing::cached_file("media/coffee.png"));
-  EXPECT_TRUE(make("face-mesh").process(coffee).subjects.empty());
-  EXPECT_TRUE(make("pose").process(coffee).subjects.empty());
+  EXPECT_TRUE(make_pipeline("face-mesh").process(coffee).subjects.empty());
+  EXPECT_TRUE(make_pipeline("pose").process(coffee).subjects.empty());
 }
 
 TEST(LandmarkPipelines, PoseOnMessiWithVisibilityAndMask) {
   REQUIRE("models/pose_detection.tflite", "models/pose_landmark_full.tflite", "media/messi5.jpg");
-  LandmarkPipeline pipeline = make("pose");
+  LandmarkPipeline pipeline = make_pipeline("pose");
   const LandmarkFrame frame = pipeline.process(read_image(testing::cached_file("media/messi5.jpg")));
   ASSERT_EQ(frame.subjects.size(), 1u);
   const LandmarkResult& r = frame.subjects[0].result;
@@ -77,7 +77,7 @@ TEST(LandmarkPipelines, PoseOnMessiWithVisibilityAndMask) {
 
 TEST(LandmarkPipelines, TrackingSkipsTheDetectorAndStaysPut) {
   REQUIRE("models/face_detection_short_range.tflite", "models/face_landmark.tflite", "media/astronaut.png");
-  LandmarkPipeline pipeline = make("face-mesh", true);
+  LandmarkPipeline pipeline = make_pipeline("face-mesh", true);
   const Image image = read_image(testing::cached_file("media/astronaut.png"));
   const LandmarkFrame first = pipeline.process(image);
   const LandmarkFrame second = pipeline.process(image);
@@ -103,7 +103,8 @@ TEST(LandmarkPipelines, TrackingSkipsTheDetectorAndStaysPut) {
 
 TEST(LandmarkPipelines, HandsFindMessisHand) {
   REQUIRE("models/palm_detection_full.tflite", "models/hand_landmark_full.tflite", "media/messi5.jpg");
-  const LandmarkFrame frame = make("hands").process(read_image(testing::cached_file("media/messi5.jpg")));
+  const LandmarkFrame frame =
+      make_pipeline("hands").process(read_image(testing::cached_file("media/messi5.jpg")));
   ASSERT_GE(frame.subjects.size(), 1u);
   const LandmarkResult& hand = frame.subjects[0].result;
   EXPECT_EQ(hand.landmarks.size(), 21u);

@@ -27,16 +27,16 @@ namespace {
 // On the tools' default backends, as `osprey landmarks --pipeline objectron`
 // runs it: the pipeline's logic is under test here, and on the reference
 // kernels the tracking test alone took 73 s under ASan.
-ObjectronPipeline make(const ObjectronOptions& options) {
+ObjectronPipeline make_objectron(const ObjectronOptions& options) {
   const BackendStack backends = make_backends(kDefaultBackend, 1);
   return ObjectronPipeline(options, backends.options());
 }
 
-ObjectronPipeline make(const char* object, bool track = false) {
+ObjectronPipeline make_objectron(const char* object, bool track = false) {
   ObjectronOptions options;
   options.object = object;
   options.track = track;
-  return make(options);
+  return make_objectron(options);
 }
 
 Point mean_of(const std::vector<Point3>& points, std::initializer_list<int> indices) {
@@ -50,7 +50,7 @@ Point mean_of(const std::vector<Point3>& points, std::initializer_list<int> indi
 
 TEST(ObjectronPipeline, FindsTheCupsBox) {
   REQUIRE_CUP();
-  ObjectronPipeline pipeline = make("cup");
+  ObjectronPipeline pipeline = make_objectron("cup");
   const ObjectronFrame out = pipeline.process(read_image(testing::cached_file("media/coffee.png")));
   ASSERT_EQ(out.frame.subjects.size(), 1u);
   EXPECT_TRUE(out.labels[0] == "Coffee cup" || out.labels[0] == "Mug") << out.labels[0];
@@ -81,7 +81,7 @@ TEST(ObjectronPipeline, FindsTheCupsBox) {
 TEST(ObjectronPipeline, NoChairInTheCoffeePhoto) {
   REQUIRE("models/object_detection_ssd_mobilenetv2_oidv4_fp16.tflite",
           "models/object_detection_3d_chair.tflite", "media/coffee.png");
-  ObjectronPipeline pipeline = make("chair");
+  ObjectronPipeline pipeline = make_objectron("chair");
   const ObjectronFrame out = pipeline.process(read_image(testing::cached_file("media/coffee.png")));
   EXPECT_TRUE(out.frame.detector_ran);
   EXPECT_TRUE(out.frame.subjects.empty());
@@ -90,7 +90,7 @@ TEST(ObjectronPipeline, NoChairInTheCoffeePhoto) {
 
 TEST(ObjectronPipeline, TrackingSkipsTheDetectorAndStaysPut) {
   REQUIRE_CUP();
-  ObjectronPipeline pipeline = make("cup", true);
+  ObjectronPipeline pipeline = make_objectron("cup", true);
   const Image image = read_image(testing::cached_file("media/coffee.png"));
   const ObjectronFrame first = pipeline.process(image);
   ASSERT_EQ(first.frame.subjects.size(), 1u);
@@ -113,7 +113,7 @@ TEST(ObjectronPipeline, TrackingSkipsTheDetectorAndStaysPut) {
   ObjectronOptions options;
   options.object = "cup";
   options.max_objects = 1;
-  ObjectronPipeline single = make(options);
+  ObjectronPipeline single = make_objectron(options);
   EXPECT_TRUE(single.process(image).frame.detector_ran);
   const ObjectronFrame tracked = single.process(image);
   EXPECT_FALSE(tracked.frame.detector_ran);

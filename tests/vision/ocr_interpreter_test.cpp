@@ -14,21 +14,21 @@ namespace {
 
 // input [1,2,3,3] (NHWC) -> RELU -> output.
 std::vector<uint8_t> relu_model() {
-  testing::ModelSpec spec;
+  osprey::testing::ModelSpec spec;
   spec.op_codes = {19 /* RELU */};
   for (const char* name : {"in", "out"}) {
-    testing::TensorSpec tensor;
+    osprey::testing::TensorSpec tensor;
     tensor.shape = {1, 2, 3, 3};
     tensor.name = name;
     spec.tensors.push_back(tensor);
   }
-  testing::OpSpec relu;
+  osprey::testing::OpSpec relu;
   relu.inputs = {0};
   relu.outputs = {1};
   spec.ops = {relu};
   spec.inputs = {0};
   spec.outputs = {1};
-  return testing::build_model(spec);
+  return osprey::testing::build_model(spec);
 }
 
 TEST(OcrInterpreterModel, TransposesNchwInputsAndCachesByShape) {
