@@ -88,7 +88,8 @@ if(OSPREY_LANDMARKS_COMPARE)
   add_test(NAME landmarks_mediapipe
            COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/vision/landmarks_mediapipe_compare.mjs
                    --osprey $<TARGET_FILE:osprey> --frames-tool $<TARGET_FILE:osprey_video_frames>)
-  set_tests_properties(landmarks_mediapipe PROPERTIES LABELS mediapipe TIMEOUT 1200 SKIP_RETURN_CODE 77)
+  # COST: the second longest (~50 s), started early (tests/quant/quant.cmake).
+  set_tests_properties(landmarks_mediapipe PROPERTIES LABELS mediapipe TIMEOUT 1200 SKIP_RETURN_CODE 77 COST 50)
 endif()
 
 # ONNX import checked against ONNX's own backend node tests (Debian
