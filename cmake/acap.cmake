@@ -31,7 +31,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/include/axsdk/axparameter.h DESTINATION includ
 include(GoogleTest)
 add_executable(acap_tests tests/acap/bbox_test.cpp tests/acap/axparameter_test.cpp)
 target_link_libraries(acap_tests PRIVATE bbox axparameter nlohmann_json::nlohmann_json GTest::gtest_main)
-osprey_test_code(acap_tests)
+osprey_glue_code(acap_tests)
 gtest_discover_tests(acap_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit TIMEOUT 60)
 osprey_sanitizer_checked(acap_tests)
 

@@ -38,7 +38,7 @@ set_target_properties(osprey_media_linked PROPERTIES POSITION_INDEPENDENT_CODE O
 file(GLOB MEDIA_TEST_SOURCES CONFIGURE_DEPENDS tests/media/*_test.cpp)
 add_executable(media_tests ${MEDIA_TEST_SOURCES})
 target_link_libraries(media_tests PRIVATE osprey_media_linked GTest::gtest_main)
-osprey_test_code(media_tests)
+osprey_glue_code(media_tests)
 gtest_discover_tests(media_tests DISCOVERY_TIMEOUT 120
                      PROPERTIES LABELS "unit;malformed" TIMEOUT 120)
 osprey_sanitizer_checked(media_tests)

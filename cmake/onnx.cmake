@@ -10,7 +10,7 @@ target_link_libraries(osprey PRIVATE osprey_onnx)
 # Small built-in models and malformed ones (label malformed: also in the sanitizer build).
 add_executable(osprey_onnx_tests tests/onnx/onnx_import_test.cpp)
 target_link_libraries(osprey_onnx_tests PRIVATE osprey_onnx GTest::gtest_main)
-osprey_test_code(osprey_onnx_tests)
+osprey_glue_code(osprey_onnx_tests)
 # GCC 12 warns falsely about std::string copies inlined into protobuf setters (GCC bug 105651).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   target_compile_options(osprey_onnx_tests PRIVATE -Wno-restrict)

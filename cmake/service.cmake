@@ -51,7 +51,7 @@ target_link_libraries(osprey_service_tests PRIVATE larod osprey_service_proto os
 target_compile_definitions(osprey_service_tests PRIVATE OSPREYD_PATH="$<TARGET_FILE:ospreyd>"
   CRASH_CLIENT_PATH="$<TARGET_FILE:service_crash_client>")
 add_dependencies(osprey_service_tests ospreyd service_crash_client)
-osprey_test_code(osprey_service_tests)
+osprey_glue_code(osprey_service_tests)
 gtest_discover_tests(osprey_service_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
 
 # Units of the service without a daemon: the message bodies, the client
@@ -59,7 +59,7 @@ gtest_discover_tests(osprey_service_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABEL
 add_executable(osprey_service_unit_tests tests/service/protocol_test.cpp tests/service/connection_test.cpp
   tests/service/job_validation_test.cpp src/service/client/connection.cpp)
 target_link_libraries(osprey_service_unit_tests PRIVATE osprey_service_daemon GTest::gtest_main)
-osprey_test_code(osprey_service_unit_tests)
+osprey_glue_code(osprey_service_unit_tests)
 gtest_discover_tests(osprey_service_unit_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
 
 # Allocation failures injected into liblarod (a binary of its own: it
@@ -145,7 +145,7 @@ target_link_libraries(osprey_service_dlpu_tests PRIVATE larod osprey_service_pro
   osprey_test_support GTest::gtest_main)
 target_compile_definitions(osprey_service_dlpu_tests PRIVATE OSPREYD_PATH="$<TARGET_FILE:ospreyd>")
 add_dependencies(osprey_service_dlpu_tests ospreyd)
-osprey_test_code(osprey_service_dlpu_tests)
+osprey_glue_code(osprey_service_dlpu_tests)
 gtest_discover_tests(osprey_service_dlpu_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
 add_executable(service_make_dlpu_models tests/service/make_dlpu_models.cpp)
 target_include_directories(service_make_dlpu_models PRIVATE ${CMAKE_SOURCE_DIR}/tests/service)

@@ -6,14 +6,14 @@ include(GoogleTest)
 add_library(osprey_test_support STATIC tests/support/model_builder.cpp tests/kernels/op_tester.cpp)
 target_include_directories(osprey_test_support PUBLIC ${CMAKE_SOURCE_DIR}/tests)
 target_link_libraries(osprey_test_support PUBLIC osprey_core GTest::gtest)
-osprey_test_code(osprey_test_support)
+osprey_glue_code(osprey_test_support)
 
 file(GLOB_RECURSE UNIT_TEST_SOURCES CONFIGURE_DEPENDS tests/unit/*.cpp tests/kernels/*_test.cpp tests/vision/*.cpp)
 add_executable(osprey_tests ${UNIT_TEST_SOURCES})
 target_link_libraries(osprey_tests PRIVATE osprey_test_support osprey_vision GTest::gtest_main)
 target_precompile_headers(osprey_tests PRIVATE <gtest/gtest.h> <fmt/format.h> <nlohmann/json.hpp> <random> <vector>
                           <string> <cmath> <algorithm>)
-osprey_test_code(osprey_tests)
+osprey_glue_code(osprey_tests)
 gtest_discover_tests(osprey_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit)
 osprey_sanitizer_checked(osprey_tests)
 
@@ -35,7 +35,7 @@ set_tests_properties(quantized_seeds PROPERTIES LABELS malformed FIXTURES_SETUP 
 file(GLOB MALFORMED_TEST_SOURCES CONFIGURE_DEPENDS tests/malformed/*.cpp)
 add_executable(osprey_malformed_tests ${MALFORMED_TEST_SOURCES})
 target_link_libraries(osprey_malformed_tests PRIVATE osprey_test_support GTest::gtest_main)
-osprey_test_code(osprey_malformed_tests)
+osprey_glue_code(osprey_malformed_tests)
 gtest_discover_tests(osprey_malformed_tests DISCOVERY_TIMEOUT 120
                      PROPERTIES LABELS malformed FIXTURES_REQUIRED quantized_seeds
                                 ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})

@@ -32,7 +32,7 @@ include(GoogleTest)
 file(GLOB VDO_TEST_SOURCES CONFIGURE_DEPENDS tests/vdo/*_test.cpp)
 add_executable(vdo_tests ${VDO_TEST_SOURCES})
 target_link_libraries(vdo_tests PRIVATE vdostream PkgConfig::VDO_LIBAV GTest::gtest_main)
-osprey_test_code(vdo_tests)
+osprey_glue_code(vdo_tests)
 gtest_discover_tests(vdo_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit TIMEOUT 120)
 osprey_sanitizer_checked(vdo_tests)
 
