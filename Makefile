@@ -77,8 +77,10 @@ test: build asan-build models node-deps
 FUZZ_SECONDS ?= 600
 fuzz: asan-build models
 	@mkdir -p out/fuzz-corpus
+	@bash tests/fuzz/make_op_seeds.sh $(ASAN_BUILD)/bin/make_random_op_model \
+	  $(ASAN_BUILD)/bin/make_squared_difference_model out/fuzz-seeds
 	@$(ASAN_BUILD)/bin/fuzz_model_loader -max_total_time=$(FUZZ_SECONDS) out/fuzz-corpus \
-	  $(OSPREY_CACHE)/models
+	  out/fuzz-seeds $(OSPREY_CACHE)/models
 
 # Regenerates docs/benchmarks.md (osprey vs LiteRT on every zoo model).
 # BENCH_MODELS="a b" limits it to some models (a short run, e.g. for a smoke test).

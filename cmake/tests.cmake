@@ -61,9 +61,13 @@ if(OSPREY_FUZZ)
     add_test(NAME ${name}
              COMMAND bash ${CMAKE_SOURCE_DIR}/tests/fuzz/run_bounded.sh $<TARGET_FILE:${name}> ${name} 30)
     set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300 FIXTURES_REQUIRED quantized_seeds
-                                            ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
+                         ENVIRONMENT "OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS};\
+OSPREY_MAKE_RANDOM_OP_MODEL=$<TARGET_FILE:make_random_op_model>;\
+OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL=$<TARGET_FILE:make_squared_difference_model>")
     osprey_sanitizer_checked(${name})
   endforeach()
+  # The makers of the model-loader fuzzer's one-op seeds (tests/ops/, tests/fuzz/make_op_seeds.sh).
+  osprey_sanitizer_checked(make_random_op_model make_squared_difference_model)
 endif()
 
 # The comparison's own logic (node:test on made-up landmarks): fast, always on.

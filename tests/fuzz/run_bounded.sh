@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs a libFuzzer target for a bounded time from a seed corpus, for `make test`.
 # usage: run_bounded.sh FUZZER NAME SECONDS
-# The model loader's seeds: two float zoo models and the integer models
-# make_quantized_seeds.sh wrote to $OSPREY_QUANTIZED_SEEDS.
+# The model loader's seeds: two float zoo models, the integer models
+# make_quantized_seeds.sh wrote to $OSPREY_QUANTIZED_SEEDS, and small one-op
+# models (make_op_seeds.sh, with the makers $OSPREY_MAKE_RANDOM_OP_MODEL and
+# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL).
 set -euo pipefail
 fuzzer=$1 name=$2 seconds=$3
 cache=${OSPREY_CACHE:-$HOME/.cache/osprey}
@@ -15,10 +17,27 @@ case $name in
     done
     for f in "${OSPREY_QUANTIZED_SEEDS:-/nonexistent}"/*.tflite; do
       [ -f "$f" ] && cp "$f" "$corpus/"
-    done ;;
+    done
+    # Small one-op models: the seeds that run (make_op_seeds.sh).
+    if [ -z "${OSPREY_MAKE_RANDOM_OP_MODEL:-}" ] || [ -z "${OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL:-}" ]; then
+      echo "run_bounded: set OSPREY_MAKE_RANDOM_OP_MODEL and OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL (the seed makers)" >&2
+      exit 2
+    fi
+    bash "$(dirname "$0")/make_op_seeds.sh" "$OSPREY_MAKE_RANDOM_OP_MODEL" "$OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL" "$corpus" ;;
   fuzz_image_decoder)
     for f in "$cache"/media/*.png "$cache"/media/*.jpg; do
       [ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 2000000 ] && cp "$f" "$corpus/"
     done ;;
 esac
-"$fuzzer" -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=400000 -print_final_stats=1 "$corpus" 2>&1 | tail -n 12
+# A passing run prints its closing statistics; a failing one everything from the
+# first report on (a KernelOverrun's message comes before libFuzzer's).
+log=$corpus.log
+trap 'rm -rf "$corpus" "$log"' EXIT
+if "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=400000 -print_final_stats=1 \
+  "$corpus" >"$log" 2>&1; then
+  tail -n 12 "$log"
+else
+  status=$?
+  grep -v -E '^#[0-9]+|^INFO:' "$log" | tail -n 60
+  exit "$status"
+fi
