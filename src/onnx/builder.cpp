@@ -56,7 +56,9 @@ int Builder::float_tensor(const std::string& name, const Dims& dims, const std::
   OSPREY_CHECK(static_cast<size_t>(t.num_elements()) == data.size(), "'{}': {} values for shape {}", name,
                data.size(), shape_str(t.shape));
   t.is_constant = true;
-  std::memcpy(graph_.allocate_constant(t), data.data(), data.size() * sizeof(float));
+  // An empty vector's data() may be null, which memcpy must not be given.
+  void* constant = graph_.allocate_constant(t);
+  if (!data.empty()) std::memcpy(constant, data.data(), data.size() * sizeof(float));
   return index;
 }
 
@@ -67,7 +69,8 @@ int Builder::int32_tensor(const std::string& name, const std::vector<int32_t>& d
   OSPREY_CHECK(static_cast<size_t>(t.num_elements()) == data.size(), "'{}': {} values for shape {}", name,
                data.size(), shape_str(t.shape));
   t.is_constant = true;
-  std::memcpy(graph_.allocate_constant(t), data.data(), data.size() * sizeof(int32_t));
+  void* constant = graph_.allocate_constant(t);
+  if (!data.empty()) std::memcpy(constant, data.data(), data.size() * sizeof(int32_t));
   return index;
 }
 

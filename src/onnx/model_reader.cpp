@@ -27,11 +27,17 @@ void fix_input_shapes(::onnx::GraphProto& graph, const ImportOptions& options) {
     for (const auto& init : graph.initializer()) is_initializer |= init.name() == input.name();
     if (is_initializer) continue;  // IR < 4: initializers may be listed as inputs
     OSPREY_CHECK(input.type().has_tensor_type(), "input '{}' is not a tensor", input.name());
+    // No shape at all (not even a rank) is not a scalar: the shape must be given.
+    bool shaped = input.type().tensor_type().has_shape();
     auto* shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
     for (size_t i = 0; i < options.input_shapes.size(); ++i) {
       const InputShape& given = options.input_shapes[i];
       if (given.name != input.name()) continue;
       used[i] = true;
+      if (!shaped) {
+        for (size_t d = 0; d < given.dims.size(); ++d) shape->add_dim();
+        shaped = true;
+      }
       OSPREY_CHECK(static_cast<int>(given.dims.size()) == shape->dim_size(),
                    "--input-shape {}: the model's input has rank {}, {} dimensions given", given.name,
                    shape->dim_size(), given.dims.size());
@@ -44,6 +50,8 @@ void fix_input_shapes(::onnx::GraphProto& graph, const ImportOptions& options) {
         dim->set_dim_value(v);
       }
     }
+    OSPREY_CHECK(shaped, "input '{}' has no shape: give it with --input-shape {}:D0,D1,...", input.name(),
+                 input.name());
     Shape dims;
     for (int d = 0; d < shape->dim_size(); ++d) {
       const auto& dim = shape->dim(d);
@@ -62,6 +70,42 @@ void fix_input_shapes(::onnx::GraphProto& graph, const ImportOptions& options) {
   for (size_t i = 0; i < used.size(); ++i) {
     OSPREY_CHECK(used[i], "--input-shape {}: the model has no input of that name",
                  options.input_shapes[i].name);
+  }
+}
+
+// libonnx's own shape inference trusts what it divides by and indexes with:
+// a stride of 0 made it divide by zero and a ConvTranspose weight of rank 0
+// made it read past the weight's shape (both found by fuzzing). Those are
+// checked here first: window attributes must be positive, and a
+// ConvTranspose weight whose rank is declared (a graph input or an
+// initializer) must have the input's rank, at least 3.
+void check_before_shape_inference(const ::onnx::GraphProto& graph) {
+  auto declared_rank = [&](const std::string& name) -> int {
+    for (const auto& t : graph.initializer()) {
+      if (t.name() == name) return t.dims_size();
+    }
+    for (const auto& v : graph.input()) {
+      if (v.name() == name && v.type().tensor_type().has_shape())
+        return v.type().tensor_type().shape().dim_size();
+    }
+    return -1;
+  };
+  for (const auto& node : graph.node()) {
+    for (const auto& a : node.attribute()) {
+      if (a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape") {
+        for (int64_t v : a.ints()) {
+          OSPREY_CHECK(v >= 1, "{} '{}': {} has {}, expected values >= 1", node.op_type(), node.name(),
+                       a.name(), v);
+        }
+      } else if (a.name() == "group") {
+        OSPREY_CHECK(a.i() >= 1, "{} '{}': group {}, expected >= 1", node.op_type(), node.name(), a.i());
+      }
+    }
+    if (node.op_type() != "ConvTranspose" || node.input_size() < 2) continue;
+    const int x = declared_rank(node.input(0)), w = declared_rank(node.input(1));
+    OSPREY_CHECK(w < 0 || (w >= 3 && (x < 0 || x == w)),
+                 "ConvTranspose '{}': weight '{}' has rank {}, expected {} (the input's rank, at least 3)",
+                 node.name(), node.input(1), w, x < 0 ? 3 : x);
   }
 }
 
@@ -124,6 +168,7 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
     what = what.substr(0, what.find('\n'));
     fail("the ONNX checker rejects the model: {}", what);
   }
+  check_before_shape_inference(model.graph());
   try {
     ::onnx::ShapeInferenceOptions inference{true, 1, true};  // check types, fail on errors, propagate data
     ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(), inference);

@@ -167,6 +167,55 @@ TEST(OnnxImportMalformed, DynamicShapeNeedsInputShape) {
   EXPECT_THROW(parse_input_shape("x:1,-2"), Error);
 }
 
+TEST(OnnxImportMalformed, InputWithoutShapeNeedsInputShape) {
+  ModelProto m = conv_model();
+  m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  const std::string e = error_of(bytes_of(m));
+  EXPECT_NE(e.find("input 'x' has no shape"), std::string::npos) << e;
+  ImportOptions o;
+  o.input_shapes.push_back(parse_input_shape("x:1,2,3,3"));
+  EXPECT_EQ(error_of(bytes_of(m), o), "");
+}
+
+// libonnx's own ConvTranspose shape inference crashed on a weight of rank 0.
+TEST(OnnxImportMalformed, ConvTransposeWeightRank) {
+  ModelProto m;
+  m.set_ir_version(7);
+  m.add_opset_import()->set_version(11);
+  auto* g = m.mutable_graph();
+  g->set_name("up");
+  add_io(g->add_input(), "x", {1, 2, 3});
+  add_io(g->add_input(), "w", {});
+  add_io(g->add_output(), "y", {1, 2, 3});
+  auto* node = g->add_node();
+  node->set_op_type("ConvTranspose");
+  node->set_name("up");
+  node->add_input("x");
+  node->add_input("w");
+  node->add_output("y");
+  const std::string e = error_of(bytes_of(m));
+  EXPECT_NE(e.find("ConvTranspose 'up': weight 'w' has rank 0, expected 3"), std::string::npos) << e;
+}
+
+// libonnx's own Conv shape inference divided by a stride of 0.
+TEST(OnnxImportMalformed, ZeroStrideOrGroup) {
+  for (const char* name : {"strides", "group"}) {
+    ModelProto m = conv_model();
+    auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
+    a->set_name(name);
+    if (std::string(name) == "group") {
+      a->set_type(::onnx::AttributeProto::INT);
+      a->set_i(0);
+    } else {
+      a->set_type(::onnx::AttributeProto::INTS);
+      a->add_ints(1);
+      a->add_ints(0);
+    }
+    const std::string e = error_of(bytes_of(m));
+    EXPECT_NE(e.find(std::string("Conv 'conv0': ") + name), std::string::npos) << e;
+  }
+}
+
 TEST(OnnxImportMalformed, HugeDimensions) {
   ModelProto m = conv_model(13, "batch");
   ImportOptions o;
