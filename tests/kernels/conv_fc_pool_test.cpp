@@ -24,7 +24,7 @@ using testing::kAllActivations;
 using testing::OpTester;
 using testing::ramp;
 using testing::random_int;
-using testing::random_values;
+using testing::uniform_floats;
 
 // `tolerance[i]` bounds the float rounding of element i.
 void expect_near(const OpTester& t, const Shape& shape, const std::vector<double>& values,
@@ -124,9 +124,9 @@ TEST(FullyConnected, MatchesNaiveLoopOnRandomShapes) {
     const Activation act = kAllActivations[random_int(rng, 0, 3)];
     // Split the rows over two leading dims now and then.
     const Shape input = rows % 2 == 0 && i % 2 ? Shape{2, rows / 2, k} : Shape{rows, k};
-    const std::vector<float> in = random_values(rng, int64_t{rows} * k);
-    const std::vector<float> w = random_values(rng, int64_t{units} * k);
-    const std::vector<float> bias = random_values(rng, units, 3.0f);
+    const std::vector<float> in = uniform_floats(int64_t{rows} * k, rng);
+    const std::vector<float> w = uniform_floats(int64_t{units} * k, rng);
+    const std::vector<float> bias = uniform_floats(units, rng, 3.0f);
     OpTester t;
     t.add_input<float>(input, in);
     t.add_input<float>({units, k}, w, true);
@@ -313,7 +313,7 @@ TEST(Pool2D, MatchesNaiveLoopOnRandomShapes) {
     const Shape d = {random_int(rng, 1, 2), o.filter_h - 1 + random_int(rng, 1, 7),
                      o.filter_w - 1 + random_int(rng, 1, 7), random_int(rng, 1, 3)};
     SCOPED_TRACE(::testing::Message() << "case " << i << (average ? " average" : " max"));
-    const std::vector<float> in = random_values(rng, num_elements(d), 3.0f);
+    const std::vector<float> in = uniform_floats(num_elements(d), rng, 3.0f);
     OpTester t;
     run_pool(t, average ? OpCode::kAveragePool2D : OpCode::kMaxPool2D, d, in, o);
     expect_pool_matches_naive(t, average, d, in, o);

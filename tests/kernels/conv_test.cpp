@@ -25,8 +25,8 @@ using testing::kAllActivations;
 using testing::OpTester;
 using testing::ramp;
 using testing::random_int;
-using testing::random_values;
 using testing::test_backends;
+using testing::uniform_floats;
 
 // A naive result: exact-ish values plus, per element, the sum of |terms| that bounds
 // the float rounding of any summation order.
@@ -126,10 +126,10 @@ void run_conv_case(const RefConvCase& c, std::mt19937& rng) {
                                     << c.opt.dilation_h << "x" << c.opt.dilation_w << " "
                                     << (c.opt.padding == Padding::kSame ? "SAME" : "VALID") << " act "
                                     << static_cast<int>(c.opt.activation) << " bias " << c.bias);
-  const std::vector<float> in = random_values(rng, int64_t{c.n} * c.h * c.w * c.cin);
-  const std::vector<float> filter = random_values(rng, int64_t{c.cout} * c.kh * c.kw * (c.cin / c.groups));
+  const std::vector<float> in = uniform_floats(int64_t{c.n} * c.h * c.w * c.cin, rng);
+  const std::vector<float> filter = uniform_floats(int64_t{c.cout} * c.kh * c.kw * (c.cin / c.groups), rng);
   // Spread the bias so activations clamp at both ends.
-  std::vector<float> bias = random_values(rng, c.cout);
+  std::vector<float> bias = uniform_floats(c.cout, rng);
   for (float& b : bias) b *= 4.0f;
   OpTester t;
   t.add_input<float>({c.n, c.h, c.w, c.cin}, in);
@@ -511,9 +511,9 @@ TEST(DepthwiseConv2D, MatchesNaiveLoopOnRandomShapes) {
                       (kw - 1) * o.dilation_w + random_int(rng, 1, 6), random_int(rng, 1, 4)};
     const bool has_bias = random_int(rng, 0, 1) != 0;
     SCOPED_TRACE(::testing::Message() << "case " << i << " mult " << mult << " k" << kh << "x" << kw);
-    const std::vector<float> in = random_values(rng, num_elements(id));
-    const std::vector<float> filter = random_values(rng, int64_t{kh} * kw * id[3] * mult);
-    std::vector<float> bias = random_values(rng, id[3] * mult);
+    const std::vector<float> in = uniform_floats(num_elements(id), rng);
+    const std::vector<float> filter = uniform_floats(int64_t{kh} * kw * id[3] * mult, rng);
+    std::vector<float> bias = uniform_floats(id[3] * mult, rng);
     for (float& b : bias) b *= 4.0f;
     OpTester t;
     t.add_input<float>(id, in);
@@ -698,9 +698,9 @@ TEST(TransposeConv, MatchesNaiveLoopOnRandomShapes) {
     SCOPED_TRACE(::testing::Message()
                  << "case " << i << " in " << id[1] << "x" << id[2] << " out " << oh << "x" << ow << " k "
                  << wd[1] << "x" << wd[2] << " s " << sh << "x" << sw);
-    const std::vector<float> in = random_values(rng, num_elements(id));
-    const std::vector<float> weights = random_values(rng, num_elements(wd));
-    const std::vector<float> bias = random_values(rng, wd[0]);
+    const std::vector<float> in = uniform_floats(num_elements(id), rng);
+    const std::vector<float> weights = uniform_floats(num_elements(wd), rng);
+    const std::vector<float> bias = uniform_floats(wd[0], rng);
     OpTester t;
     t.add_input<int32_t>({4}, {id[0], oh, ow, wd[0]}, true);
     t.add_input<float>(wd, weights, true);
@@ -868,9 +868,9 @@ TEST(TransposeConvBias, MatchesNaiveLoopOnRandomShapes) {
     const int oh = out_size(id[1], wd[1], sh), ow = out_size(id[2], wd[2], sw);
     SCOPED_TRACE(::testing::Message() << "case " << i << " in " << id[1] << "x" << id[2] << " k " << wd[1]
                                       << "x" << wd[2] << " s " << sh << "x" << sw);
-    const std::vector<float> in = random_values(rng, num_elements(id));
-    const std::vector<float> weights = random_values(rng, num_elements(wd));
-    const std::vector<float> bias = random_values(rng, wd[0]);
+    const std::vector<float> in = uniform_floats(num_elements(id), rng);
+    const std::vector<float> weights = uniform_floats(num_elements(wd), rng);
+    const std::vector<float> bias = uniform_floats(wd[0], rng);
     OpTester t;
     t.add_input<float>(id, in);
     t.add_input<float>(wd, weights, true);

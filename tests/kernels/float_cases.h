@@ -1,5 +1,5 @@
 // What the float kernel tests share: the fused activations and their naive
-// form, seeded random values, ramps, broadcast indexing for naive loops, and an
+// form, random integers, ramps, broadcast indexing for naive loops, and an
 // exact comparison of an OpTester's float output.
 #pragma once
 
@@ -17,14 +17,6 @@ namespace osprey::testing {
 
 inline constexpr Activation kAllActivations[] = {Activation::kNone, Activation::kRelu, Activation::kReluN1To1,
                                                  Activation::kRelu6};
-
-// `n` seeded random floats uniform in [-scale, scale].
-inline std::vector<float> random_values(std::mt19937& rng, int64_t n, float scale = 1.0f) {
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 inline int random_int(std::mt19937& rng, int lo, int hi) {
   return std::uniform_int_distribution<int>(lo, hi)(rng);

@@ -275,8 +275,8 @@ const Tensor& OpTester::output(int i) const {
   return graph_.tensors[static_cast<size_t>(op_.outputs[static_cast<size_t>(i)])];
 }
 
-std::vector<float> uniform_floats(int64_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+std::vector<float> uniform_floats(int64_t n, std::mt19937& rng, float scale) {
+  std::uniform_real_distribution<float> dist(-scale, scale);
   std::vector<float> v(static_cast<size_t>(n));
   for (float& x : v) x = dist(rng);
   return v;

@@ -134,8 +134,8 @@ class OpTester {
   std::set<std::string> claims_;
 };
 
-// `n` seeded random floats uniform in [-1, 1] (inputs of generated sweeps).
-std::vector<float> uniform_floats(int64_t n, std::mt19937& rng);
+// `n` seeded random floats uniform in [-scale, scale] (inputs of generated sweeps).
+std::vector<float> uniform_floats(int64_t n, std::mt19937& rng, float scale = 1.0f);
 
 // Runs `t` expecting an osprey::Error whose message contains `needle`.
 void expect_error(OpTester& t, const std::string& needle);
