@@ -4,8 +4,7 @@
 # The model loader's seeds: two float zoo models, the integer models
 # make_quantized_seeds.sh wrote to $OSPREY_QUANTIZED_SEEDS, and small one-op
 # models (make_op_seeds.sh, with the makers $OSPREY_MAKE_RANDOM_OP_MODEL and
-# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL). The ONNX importer's: ONNX's node test
-# models. The image decoders': the sample photos.
+# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL).
 set -euo pipefail
 fuzzer=$1 name=$2 seconds=$3
 cache=${OSPREY_CACHE:-$HOME/.cache/osprey}
@@ -25,14 +24,6 @@ case $name in
       exit 2
     fi
     bash "$(dirname "$0")/make_op_seeds.sh" "$OSPREY_MAKE_RANDOM_OP_MODEL" "$OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL" "$corpus" ;;
-  fuzz_onnx_import)
-    # ONNX's own node test models (Debian libonnx-testdata): one-op graphs that
-    # import and run; from nothing, the fuzzer seldom makes a valid ONNX file.
-    node=/usr/share/libonnx-testdata/data/node
-    [ -d "$node" ] || { echo "run_bounded: no $node (apt-get install libonnx-testdata)" >&2; exit 2; }
-    for f in "$node"/*/model.onnx; do
-      cp "$f" "$corpus/$(basename "$(dirname "$f")").onnx"
-    done ;;
   fuzz_image_decoder)
     for f in "$cache"/media/*.png "$cache"/media/*.jpg; do
       [ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 2000000 ] && cp "$f" "$corpus/"
