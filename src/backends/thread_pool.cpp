@@ -307,7 +307,9 @@ struct ThreadPool::State {
     for (;;) {
       if (static_cast<uint32_t>(v >> 32) != generation) return false;
       const auto i = static_cast<uint32_t>(v);
-      const uint32_t end = share.end.load(std::memory_order_relaxed);
+      // Acquire: an `end` of the next operation comes with its tagged
+      // `next` (stored before it), so the CAS below then fails.
+      const uint32_t end = share.end.load(std::memory_order_acquire);
       if (i >= end) return false;
       const uint32_t take = std::max<uint32_t>(1, (end - i) / 2);
       if (share.next.compare_exchange_weak(v, v + take, std::memory_order_acq_rel,
@@ -490,7 +492,10 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
   }
   g_parallel_ops.fetch_add(1, std::memory_order_relaxed);
   const auto start = Clock::now();
-  // Publish: the job, then each share (tagged with the new generation), then the generation.
+  // Publish: the job, then each share, then the generation. A share's tagged
+  // `next` goes before its `end`: a worker still in the last operation
+  // (descheduled) that saw the new `end` beside that operation's `next`
+  // would claim items of this one under the old tag and run them twice.
   const uint32_t generation = s.generation.load(std::memory_order_relaxed) + 1;
   s.item.store(items, std::memory_order_relaxed);
   s.job.store(job, std::memory_order_relaxed);
@@ -502,8 +507,8 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
   size_t begin = 0;
   for (size_t t = 0; t < n; ++t) {
     const size_t end = begin + count / n + (t < count % n ? 1 : 0);
-    s.shares[t].end.store(static_cast<uint32_t>(end), std::memory_order_relaxed);
     s.shares[t].next.store(static_cast<uint64_t>(generation) << 32 | begin, std::memory_order_release);
+    s.shares[t].end.store(static_cast<uint32_t>(end), std::memory_order_release);
     begin = end;
   }
   s.generation.store(generation, std::memory_order_seq_cst);

@@ -336,5 +336,28 @@ TEST(ThreadPool, DefaultPoolStaysOnTheCallerWhileAnotherTaskWantsACore) {
   busy.join();
 }
 
+// Workers late for an operation (descheduled, as on a loaded machine: here
+// more threads than cores) must claim nothing of the next one, whatever its
+// item count: every item of every operation runs exactly once.
+TEST(ThreadPool, LateWorkersNeverRunItemsOfTheNextOperation) {
+  ThreadPool pool(4, /*adaptive=*/false);
+  struct Job {
+    std::vector<std::atomic<int>> hits = std::vector<std::atomic<int>>(256);
+  } job;
+  const auto count_items = [](const void* p, size_t begin, size_t end) {
+    auto* j = static_cast<Job*>(const_cast<void*>(p));
+    for (size_t i = begin; i < end; ++i) j->hits[i]++;
+  };
+  int wrong = 0;
+  for (int op = 0; op < 200000 && wrong == 0; ++op) {
+    const size_t count = 2 + static_cast<size_t>(op % 5) * 50;  // grows, then drops
+    pool.run(count, count_items, &job, false, false);
+    for (size_t i = 0; i < job.hits.size(); ++i) {
+      if (job.hits[i].exchange(0) != (i < count ? 1 : 0)) ++wrong;
+    }
+  }
+  EXPECT_EQ(wrong, 0);
+}
+
 }  // namespace
 }  // namespace osprey
