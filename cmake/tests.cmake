@@ -14,7 +14,7 @@ target_link_libraries(osprey_tests PRIVATE osprey_test_support osprey_vision GTe
 target_precompile_headers(osprey_tests PRIVATE <gtest/gtest.h> <fmt/format.h> <nlohmann/json.hpp> <random> <vector>
                           <string> <cmath> <algorithm>)
 osprey_glue_code(osprey_tests)
-gtest_discover_tests(osprey_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit)
+gtest_discover_tests(osprey_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit TIMEOUT 300)
 osprey_sanitizer_checked(osprey_tests)
 
 # The int8 microkernels' lambdas all inlined (an optimised build only: the
@@ -22,7 +22,7 @@ osprey_sanitizer_checked(osprey_tests)
 if(NOT OSPREY_SANITIZE AND CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo)$")
   add_test(NAME int8_kernels_inlined
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kernels/inlined_lambdas.sh $<TARGET_FILE:osprey>)
-  set_tests_properties(int8_kernels_inlined PROPERTIES LABELS unit)
+  set_tests_properties(int8_kernels_inlined PROPERTIES LABELS unit TIMEOUT 120)
 endif()
 
 # Integer seed models made by `osprey quantize` for the malformed-model tests
@@ -37,13 +37,13 @@ add_executable(osprey_malformed_tests ${MALFORMED_TEST_SOURCES})
 target_link_libraries(osprey_malformed_tests PRIVATE osprey_test_support GTest::gtest_main)
 osprey_glue_code(osprey_malformed_tests)
 gtest_discover_tests(osprey_malformed_tests DISCOVERY_TIMEOUT 120
-                     PROPERTIES LABELS malformed FIXTURES_REQUIRED quantized_seeds
+                     PROPERTIES LABELS malformed TIMEOUT 300 FIXTURES_REQUIRED quantized_seeds
                                 ENVIRONMENT OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS})
 osprey_sanitizer_checked(osprey_malformed_tests)
 
 # The command line's contract: bad input gives one line on stderr and exit 1.
 add_test(NAME cli_errors COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:osprey>)
-set_tests_properties(cli_errors PROPERTIES LABELS "unit;malformed")
+set_tests_properties(cli_errors PROPERTIES LABELS "unit;malformed" TIMEOUT 120)
 osprey_sanitizer_checked(osprey)
 
 if(OSPREY_FUZZ)
@@ -75,7 +75,11 @@ find_program(NODE_EXECUTABLE node)
 if(NODE_EXECUTABLE)
   add_test(NAME landmarks_agreement_logic
            COMMAND ${NODE_EXECUTABLE} --test ${CMAKE_SOURCE_DIR}/tests/vision/landmarks_agreement_test.mjs)
-  set_tests_properties(landmarks_agreement_logic PROPERTIES LABELS unit)
+  set_tests_properties(landmarks_agreement_logic PROPERTIES LABELS unit TIMEOUT 60)
+  add_test(NAME every_test_has_a_timeout
+           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/support/every_test_has_a_timeout.mjs
+                   ${CMAKE_CTEST_COMMAND} ${CMAKE_BINARY_DIR})
+  set_tests_properties(every_test_has_a_timeout PROPERTIES LABELS unit TIMEOUT 60)
 endif()
 
 # osprey's landmarks against MediaPipe's JS solutions in headless Chromium
