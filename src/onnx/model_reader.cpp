@@ -6,6 +6,7 @@
 
 #include <charconv>
 
+#include "core/child_process.h"
 #include "core/error.h"
 #include "core/limits.h"
 #include "onnx/constant.h"
@@ -13,6 +14,10 @@
 namespace osprey::onnx {
 
 namespace {
+
+// How long libonnx's checker and inference may take (milliseconds for real
+// models): a model that makes them loop is an error, not a hang.
+constexpr std::chrono::seconds kLibonnxSeconds{60};
 
 bool is_default_domain(const std::string& domain) {
   return domain.empty() || domain == "ai.onnx";
@@ -161,22 +166,42 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
       t.add_dims(0);  // an empty tensor: the checker needs no values
     }
   }
-  try {
-    ::onnx::checker::check_model(external ? stripped : model);
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    fail("the ONNX checker rejects the model: {}", what);
-  }
   check_before_shape_inference(model.graph());
-  try {
-    ::onnx::ShapeInferenceOptions inference{true, 1, true};  // check types, fail on errors, propagate data
-    ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(), inference);
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    fail("ONNX shape inference fails: {}", what);
-  }
+  // libonnx's checker and shape inference trust the model in places (the
+  // checks above guard the two crashes found first, fuzzing found more), so
+  // they run in a child process: a crash there is an error here. The child
+  // sends back what inference adds, the graph's value_info and outputs.
+  // The op schemas are built on first use: in this process, once, not in every child.
+  static const bool schemas_built = ::onnx::OpSchemaRegistry::Schema("Conv") != nullptr;
+  (void)schemas_built;
+  const std::string inferred_bytes = run_in_child(
+      [&] {
+        try {
+          ::onnx::checker::check_model(external ? stripped : model);
+        } catch (const std::exception& e) {
+          std::string what = e.what();
+          fail("the ONNX checker rejects the model: {}", what.substr(0, what.find('\n')));
+        }
+        try {
+          ::onnx::ShapeInferenceOptions inference{true, 1,
+                                                  true};  // check types, fail on errors, propagate data
+          ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(), inference);
+        } catch (const std::exception& e) {
+          std::string what = e.what();
+          fail("ONNX shape inference fails: {}", what.substr(0, what.find('\n')));
+        }
+        ::onnx::GraphProto inferred;
+        *inferred.mutable_value_info() = model.graph().value_info();
+        *inferred.mutable_output() = model.graph().output();
+        return inferred.SerializeAsString();
+      },
+      "libonnx's checker or shape inference", kLibonnxSeconds);
+  ::onnx::GraphProto inferred;
+  OSPREY_CHECK(
+      inferred.ParseFromString(inferred_bytes) && inferred.output_size() == model.graph().output_size(),
+      "libonnx's shape inference sent back a malformed graph");
+  *model.mutable_graph()->mutable_value_info() = std::move(*inferred.mutable_value_info());
+  *model.mutable_graph()->mutable_output() = std::move(*inferred.mutable_output());
   return model;
 }
 

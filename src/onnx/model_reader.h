@@ -1,6 +1,6 @@
 // Reads an untrusted .onnx into a checked ModelProto: parse with size limits,
 // opset check, user-fixed input dimensions, libonnx's checker and shape
-// inference.
+// inference (in a child process: they can crash on hostile models).
 #pragma once
 
 #include <onnx/onnx_pb.h>

@@ -216,6 +216,31 @@ TEST(OnnxImportMalformed, ZeroStrideOrGroup) {
   }
 }
 
+// libonnx's own STFT shape inference read past a scalar signal's shape
+// (SEGV, found by fuzzing): it runs in a child process, so that is an error.
+TEST(OnnxImportMalformed, ACrashInLibonnxInferenceIsAnError) {
+  ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("stft");
+  add_io(g->add_input(), "signal", {});
+  for (const char* name : {"frame_step", "frame_length"}) {
+    auto* v = g->add_input();
+    add_io(v, name, {});
+    v->mutable_type()->mutable_tensor_type()->set_elem_type(TensorProto::INT64);
+  }
+  add_io(g->add_output(), "y", {1, 15, 9, 2});
+  auto* node = g->add_node();
+  node->set_op_type("STFT");
+  node->set_name("stft");
+  for (const char* input : {"signal", "frame_step", "", "frame_length"}) node->add_input(input);
+  node->add_output("y");
+  const std::string e = error_of(bytes_of(m));
+  EXPECT_NE(e, "");
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
+
 TEST(OnnxImportMalformed, HugeDimensions) {
   ModelProto m = conv_model(13, "batch");
   ImportOptions o;
