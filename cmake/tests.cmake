@@ -17,6 +17,21 @@ osprey_glue_code(osprey_tests)
 gtest_discover_tests(osprey_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS unit TIMEOUT 300)
 osprey_sanitizer_checked(osprey_tests)
 
+# The thread pool under ThreadSanitizer: its own files and a stress driver
+# (tests/tsan/), built apart, in the optimised tree (a sanitizer build
+# cannot add TSan to ASan).
+if(NOT OSPREY_SANITIZE)
+  add_executable(thread_pool_tsan tests/tsan/thread_pool_stress.cpp src/backends/thread_pool.cpp
+                                  src/backends/pthreadpool_api.cpp src/runtime/step_site.cpp)
+  target_include_directories(thread_pool_tsan PRIVATE ${CMAKE_SOURCE_DIR}/src)
+  target_compile_options(thread_pool_tsan PRIVATE -fsanitize=thread -O1)
+  target_link_options(thread_pool_tsan PRIVATE -fsanitize=thread)
+  target_link_libraries(thread_pool_tsan PRIVATE fmt::fmt Threads::Threads)
+  set_target_properties(thread_pool_tsan PROPERTIES UNITY_BUILD OFF)
+  add_test(NAME thread_pool_tsan COMMAND thread_pool_tsan)
+  set_tests_properties(thread_pool_tsan PROPERTIES LABELS unit TIMEOUT 300)
+endif()
+
 # The int8 microkernels' lambdas all inlined (an optimised build only: the
 # sanitizer build keeps them apart).
 if(NOT OSPREY_SANITIZE AND CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo)$")

@@ -1,8 +1,5 @@
 #include "backends/backend.h"
 
-#include <sched.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "backends/avx512/avx512_backend.h"
@@ -89,20 +86,6 @@ BackendStack make_backends(const std::string& list, int threads) {
     }
   }
   return stack;
-}
-
-int resolve_threads(int threads) {
-  OSPREY_CHECK(threads >= 0, "thread count {} must not be negative", threads);
-  if (threads > 0) return threads;
-  // The cores this process may run on (taskset, cgroups' cpusets), else all online ones.
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    const int n = CPU_COUNT(&set);
-    if (n > 0) return n;
-  }
-  const long online = sysconf(_SC_NPROCESSORS_ONLN);
-  return online > 0 ? static_cast<int>(online) : 1;
 }
 
 }  // namespace osprey

@@ -68,8 +68,4 @@ BackendStack make_backends(const std::string& list, int threads = 0);
 // Whether make_backends accepts `list`; "" if so, else the one-line reason.
 std::string check_backend_list(const std::string& list);
 
-// The thread count `threads` stands for: itself when positive, else the
-// number of online cores.
-int resolve_threads(int threads);
-
 }  // namespace osprey

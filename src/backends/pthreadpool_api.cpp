@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <new>
 
-#include "backends/backend.h"
 #include "backends/thread_pool.h"
 
 struct pthreadpool {

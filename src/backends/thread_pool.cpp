@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #include <linux/futex.h>
 #include <pthreadpool.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,7 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include "backends/backend.h"
 #include "core/error.h"
 #include "runtime/step_site.h"
 
@@ -599,6 +599,20 @@ void ThreadPool::adapt(double work_seconds, double tail_seconds, size_t items, s
   s.serial_until.store((Clock::now() + s.serial_for).time_since_epoch().count(), std::memory_order_relaxed);
   s.probing = true;
   s.absent_streak = 0;
+}
+
+int resolve_threads(int threads) {
+  OSPREY_CHECK(threads >= 0, "thread count {} must not be negative", threads);
+  if (threads > 0) return threads;
+  // The cores this process may run on (taskset, cgroups' cpusets), else all online ones.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? static_cast<int>(online) : 1;
 }
 
 ThreadPoolStats thread_pool_stats() {

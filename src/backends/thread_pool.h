@@ -36,6 +36,10 @@ struct pthreadpool;
 
 namespace osprey {
 
+// The thread count `threads` stands for: itself when positive, else the
+// number of cores this process may use.
+int resolve_threads(int threads);
+
 // A pool for `threads` threads, the caller included: null for 1 (everything
 // runs on the caller). 0 means one per core this process may use, with the
 // adaptation above; an explicit count is kept as it is.

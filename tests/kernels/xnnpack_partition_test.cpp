@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "backends/thread_pool.h"
 #include "backends/xnnpack/xnnpack_delegate.h"
 #include "io/random_fill.h"
 #include "kernels/op_tester.h"

@@ -15,7 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "backends/backend.h"
 #include "backends/thread_pool.h"
 
 namespace osprey {
