@@ -7,7 +7,10 @@ const [ctest, dir] = process.argv.slice(2);
 const { tests } = JSON.parse(
   execFileSync(ctest, ['--show-only=json-v1'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 }),
 );
+// NAME_NOT_BUILT: gtest_discover_tests' stand-in for a test binary this tree
+// does not build (the sanitizer tree builds only what its tests run).
 const missing = tests
+  .filter((t) => !t.name.endsWith('_NOT_BUILT'))
   .filter((t) => !(t.properties ?? []).some((p) => p.name === 'TIMEOUT'))
   .map((t) => t.name);
 if (missing.length > 0) {
