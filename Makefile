@@ -73,14 +73,18 @@ test: build asan-build models node-deps
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|fuzz' -E '^RealModels\.'
 	@$(MAKE) --no-print-directory diff-test
 
-# A long fuzzing session (not part of `make test`): FUZZ_SECONDS=3600 make fuzz
+# A long fuzzing session (not part of `make test`), the model loader and then
+# the ONNX importer, FUZZ_SECONDS each: FUZZ_SECONDS=3600 make fuzz
 FUZZ_SECONDS ?= 600
 fuzz: asan-build models
-	@mkdir -p out/fuzz-corpus
+	@mkdir -p out/fuzz-corpus out/fuzz-onnx-corpus
 	@bash tests/fuzz/make_op_seeds.sh $(ASAN_BUILD)/bin/make_random_op_model \
 	  $(ASAN_BUILD)/bin/make_squared_difference_model out/fuzz-seeds
 	@$(ASAN_BUILD)/bin/fuzz_model_loader -max_total_time=$(FUZZ_SECONDS) out/fuzz-corpus \
 	  out/fuzz-seeds $(OSPREY_CACHE)/models
+	@bash tests/fuzz/make_onnx_seeds.sh $(ASAN_BUILD)/bin/osprey out/fuzz-onnx-seeds
+	@$(ASAN_BUILD)/bin/fuzz_onnx_import -max_total_time=$(FUZZ_SECONDS) out/fuzz-onnx-corpus \
+	  out/fuzz-onnx-seeds
 
 # Regenerates docs/benchmarks.md (osprey vs LiteRT on every zoo model).
 # BENCH_MODELS="a b" limits it to some models (a short run, e.g. for a smoke test).

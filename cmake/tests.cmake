@@ -78,7 +78,8 @@ if(OSPREY_FUZZ)
     set_tests_properties(${name} PROPERTIES LABELS fuzz TIMEOUT 300 FIXTURES_REQUIRED quantized_seeds
                          ENVIRONMENT "OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS};\
 OSPREY_MAKE_RANDOM_OP_MODEL=$<TARGET_FILE:make_random_op_model>;\
-OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL=$<TARGET_FILE:make_squared_difference_model>")
+OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL=$<TARGET_FILE:make_squared_difference_model>;\
+OSPREY_BIN=$<TARGET_FILE:osprey>")
     osprey_sanitizer_checked(${name})
   endforeach()
   # The makers of the model-loader fuzzer's one-op seeds (tests/ops/, tests/fuzz/make_op_seeds.sh).

@@ -4,7 +4,8 @@
 # The model loader's seeds: two float zoo models, the integer models
 # make_quantized_seeds.sh wrote to $OSPREY_QUANTIZED_SEEDS, and small one-op
 # models (make_op_seeds.sh, with the makers $OSPREY_MAKE_RANDOM_OP_MODEL and
-# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL).
+# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL). The ONNX importer's: ONNX's node test
+# models of the ops osprey converts (make_onnx_seeds.sh, with $OSPREY_BIN).
 set -euo pipefail
 fuzzer=$1 name=$2 seconds=$3
 cache=${OSPREY_CACHE:-$HOME/.cache/osprey}
@@ -24,6 +25,9 @@ case $name in
       exit 2
     fi
     bash "$(dirname "$0")/make_op_seeds.sh" "$OSPREY_MAKE_RANDOM_OP_MODEL" "$OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL" "$corpus" ;;
+  fuzz_onnx_import)
+    [ -n "${OSPREY_BIN:-}" ] || { echo "run_bounded: set OSPREY_BIN (the seeds' op list)" >&2; exit 2; }
+    bash "$(dirname "$0")/make_onnx_seeds.sh" "$OSPREY_BIN" "$corpus" ;;
   fuzz_image_decoder)
     for f in "$cache"/media/*.png "$cache"/media/*.jpg; do
       [ -f "$f" ] && [ "$(stat -c %s "$f")" -lt 2000000 ] && cp "$f" "$corpus/"
