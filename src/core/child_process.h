@@ -1,6 +1,6 @@
 // Runs third-party code that may crash or hang on hostile input in a forked
 // child, so that a crash there is an osprey::Error in the caller, not the end
-// of osprey (or of ospreyd and its clients).
+// of the process that asked.
 #pragma once
 
 #include <chrono>
