@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -49,6 +50,28 @@ TEST(ChildProcess, ACrashIsAnErrorNamingTheWork) {
   EXPECT_EQ(abort, "the work crashed on this input (signal 6, Aborted)");
   const std::string exit_early = error_in_child([]() -> std::string { _exit(0); }, std::chrono::seconds(60));
   EXPECT_EQ(exit_early, "the work crashed on this input (exit status 0)");
+}
+
+TEST(ChildProcess, ItsStderrGoesNowhere) {
+  ::testing::internal::CaptureStderr();
+  const std::string result = run_in_child(
+      [] {
+        std::fputs("libonnx warning\n", stderr);
+        return std::string("done");
+      },
+      "the work", std::chrono::seconds(60));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(result, "done");
+}
+
+// A process that ignores SIGCHLD has no exit status to wait for: the child's
+// message alone tells.
+TEST(ChildProcess, WorksWhereChildrenAreReapedAutomatically) {
+  const auto previous = signal(SIGCHLD, SIG_IGN);
+  EXPECT_EQ(run_in_child([] { return std::string("done"); }, "the work", std::chrono::seconds(60)), "done");
+  EXPECT_EQ(error_in_child([]() -> std::string { std::abort(); }, std::chrono::seconds(60)),
+            "the work crashed on this input (no exit status)");
+  signal(SIGCHLD, previous);
 }
 
 TEST(ChildProcess, AHangIsKilledAtTheLimit) {
