@@ -271,6 +271,15 @@ TEST(PoolMax, ReluN1To1Clamps) {
   expect_values(t, {1, 1, 2, 1}, {-1, 1});
 }
 
+// A window far beyond the input (SAME padding) covers all of it from every
+// output. XNNPACK would keep a pointer per window tap (gigabytes, found by
+// fuzzing): it must leave such a pooling to the reference kernel.
+TEST(PoolMax, AWindowFarBeyondTheInputIsClipped) {
+  OpTester t;
+  run_pool(t, OpCode::kMaxPool2D, {1, 6, 12, 1}, ramp(72), pool_options(Padding::kSame, 40000, 40000, 1, 1));
+  expect_values(t, {1, 6, 12, 1}, std::vector<float>(72, 72));
+}
+
 // Naive pooling over the full window, skipping positions outside the input.
 void expect_pool_matches_naive(const OpTester& t, bool average, const Shape& d, const std::vector<float>& in,
                                const Pool2DOptions& o) {

@@ -35,6 +35,12 @@ Reason lower_pool(const TypeRule& rule, const Graph& g, const Op& op, Builder* b
     return "";
   }
   if (opt.stride_h > opt.filter_h || opt.stride_w > opt.filter_w) return "stride larger than the window";
+  // XNNPACK keeps a pointer per window tap and output pixel: a window far
+  // beyond the input (legal with SAME padding, found by fuzzing: 36 GB for a
+  // 6x12 input) would ask it for gigabytes. The reference kernel clips it.
+  constexpr int64_t kMaxWindowTaps = int64_t{1} << 24;
+  if (int64_t{output.dim(1)} * output.dim(2) * opt.filter_h * opt.filter_w > kMaxWindowTaps)
+    return "window too large (output pixels x window taps above 2^24)";
   Window2D w{opt.filter_h, opt.filter_w, opt.stride_h, opt.stride_w, 1, 1, opt.padding, {}, {}};
   if (Reason r = place_window(input, output, input.dim(3), w, "output shape differs from the pooling's");
       !r.empty()) {
