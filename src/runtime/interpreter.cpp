@@ -110,6 +110,14 @@ void Interpreter::prepare(const InterpreterOptions& options) {
     }
     steps_.push_back({&op, std::move(kernel)});
   }
+  if (options.max_tensor_bytes > 0) {
+    size_t total = 0;
+    for (const Tensor& t : graph_.tensors)
+      if (!t.is_constant) total += t.num_bytes();
+    OSPREY_CHECK(total <= options.max_tensor_bytes,
+                 "the model's tensors need {} bytes, above the budget of {} (max_tensor_bytes)", total,
+                 options.max_tensor_bytes);
+  }
   for (const Step& step : steps_) {
     const Op& op = *step.op;
     plan_info_.push_back(

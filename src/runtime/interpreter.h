@@ -42,6 +42,11 @@ struct InterpreterOptions {
   // a write (a masked store with too wide a mask, say) changes no value a
   // comparison reads, and ASan does not see masked stores.
   size_t guard_bytes = 0;
+  // A budget for callers that load untrusted models (the fuzzers): refuse a
+  // model whose non-constant tensors add up to more bytes than this, counted
+  // before any backend is built or the memory planner shares bytes between
+  // them. 0: no budget.
+  size_t max_tensor_bytes = 0;
 };
 
 // One op of the execution plan, as `inspect` and the profiler report it.

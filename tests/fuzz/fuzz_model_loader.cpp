@@ -16,6 +16,9 @@ void load_and_run(const uint8_t* data, size_t size, osprey::InterpreterOptions o
   // A kernel's write past its output inside the arena is invisible to ASan;
   // guard bytes make it a crash the fuzzer reports.
   options.guard_bytes = 64;
+  // Legal but huge models (a dimension mutated to millions) would only test
+  // the machine's memory.
+  options.max_tensor_bytes = size_t{1} << 30;
   try {
     auto interp = osprey::Interpreter::from_buffer(std::vector<uint8_t>(data, data + size), "fuzz", options);
     // Runs stay small so the 45 s of `make test` fuzz rather than run the
