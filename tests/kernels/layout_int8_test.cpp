@@ -62,6 +62,17 @@ TEST(QuantKernels, ResizeBilinearMatchesXnnpackFormula) {
   }
 }
 
+// A hostile size is refused before the tap tables, which grow with the
+// output (found by fuzzing: 14 GB asked for a 587202564-wide output).
+TEST(QuantKernels, ResizeBilinearRefusesAHugeSizeBeforeItsTables) {
+  OpTester t;
+  t.add_input<int8_t>({1, 2, 2, 15}, std::vector<int8_t>(60, 1), false, per_tensor(0.1f, 0));
+  t.add_input<int32_t>({2}, {536, 587202564}, true);
+  t.add_output(DType::kInt8, {}, per_tensor(0.1f, 0));
+  t.set_op(OpCode::kResizeBilinear, ResizeOptions{});
+  expect_error(t, "output shape [1, 536, 587202564, 15] is too large");
+}
+
 TEST(QuantKernels, ResizeBilinearTfliteArithmeticUsesTheReferenceKernel) {
   // TFLite's ResizeBilinearInteger on a 2x upscale of a ramp: within one of the XNNPACK result.
   std::vector<int8_t> x(16);

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/limits.h"
 #include "kernels/kernel.h"
 #include "kernels/ref/quantized/bilinear_taps.h"
 #include "kernels/ref/quantized/common.h"
@@ -62,6 +63,8 @@ class ResizeBilinear final : public Kernel {
     oh_ = oh;
     ow_ = ow;
     out.shape = {n_, oh, ow, c_};
+    // Before the tap tables, which grow with the output: a hostile size asked for gigabytes.
+    limits::checked_elements(out.shape, "output");
     rows_ = quant::bilinear_taps(ih_, oh, align, half);
     cols_ = quant::bilinear_taps(iw_, ow, align, half);
   }
