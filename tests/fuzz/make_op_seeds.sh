@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes small one-op seed models for the model-loader fuzzer: every op of
-# make_random_op_model on int8 and on uint8 tensors, and float and int8
+# make_random_op_model on int8, uint8 and float tensors, and float and int8
 # SQUARED_DIFFERENCE. The zoo's models are too large to run in a fuzzing
 # iteration (fuzz_model_loader.cpp runs only small ones), so without these
 # seeds the kernels, and the guard bytes that catch a write past an output,
@@ -15,6 +15,7 @@ ops=$("$random_op" 2>&1 | sed -n 's/^OP://p' || true)
 for op in $ops; do
   "$random_op" "$out/$op-int8.tflite" "$op" 1 >/dev/null
   "$random_op" "$out/$op-uint8.tflite" "$op" 1 uint8 >/dev/null
+  "$random_op" "$out/$op-float.tflite" "$op" 1 float >/dev/null
 done
 for type in float int8; do
   "$squared_difference" "$out/SQUARED_DIFFERENCE-$type.tflite" 1 "$type" >/dev/null

@@ -4,8 +4,10 @@
 // with random scales, zero points, options and constants (weights, bias,
 // PRELU's slopes), and its output moved back to uint8 (LiteRT.js takes no
 // int8 inputs or outputs). Prints the inputs' shapes, one line each.
-//   make_random_op_model OUT.tflite OP SEED [uint8]
-// (uint8: the op on uint8 tensors, as in legacy per-tensor uint8 models)
+//   make_random_op_model OUT.tflite OP SEED [uint8|float]
+// (uint8: the op on uint8 tensors, as in legacy per-tensor uint8 models;
+// float: the same op and shapes on float32 tensors and constants, no
+// QUANTIZE ops: the model-loader fuzzer's float seeds)
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -38,9 +40,10 @@ struct OpCase {
 
 class RandomOp {
  public:
-  // `uint8`: the op on uint8 tensors (legacy per-tensor uint8 models),
-  // else on int8 ones.
-  RandomOp(uint32_t seed, bool uint8) : seed_(seed), uint8_(uint8), rng_(seed) {
+  // `uint8`: the op on uint8 tensors (legacy per-tensor uint8 models);
+  // `float32`: on float ones; else on int8 ones.
+  RandomOp(uint32_t seed, bool uint8, bool float32)
+      : seed_(seed), uint8_(uint8), float_(float32), rng_(seed) {
     shape_ = {1, integer(1, 12), integer(1, 12), integer(1, 20)};
     in_ = {real(0.005f, 0.105f), integer(-128, 127)};
     in2_ = {real(0.005f, 0.105f), integer(-128, 127)};
@@ -54,6 +57,14 @@ class RandomOp {
     std::vector<int> op_inputs;
     // int8 values with zero point z are the uint8 ones with z + 128.
     const auto activation = [&](const Shape& shape, Params p) {
+      if (float_) {
+        g.tensors.push_back(
+            plain(std::string("x").append(std::to_string(g.inputs.size())), DType::kFloat32, shape));
+        g.inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
+        op_inputs.push_back(g.inputs.back());
+        input_shapes.push_back(shape);
+        return;
+      }
       g.tensors.push_back(quantized(std::string("x").append(std::to_string(g.inputs.size())), DType::kUInt8,
                                     shape, p.scale, p.zero_point + 128));
       g.inputs.push_back(static_cast<int>(g.tensors.size()) - 1);
@@ -78,13 +89,14 @@ class RandomOp {
     op_inputs.insert(op_inputs.end(),
                      constant_inputs.begin() + static_cast<std::ptrdiff_t>(c.constants_first),
                      constant_inputs.end());
-    const Tensor y = quantized("y", DType::kUInt8, c.out_shape, c.out.scale, c.out.zero_point + 128);
+    const Tensor y = float_ ? plain("y", DType::kFloat32, c.out_shape)
+                            : quantized("y", DType::kUInt8, c.out_shape, c.out.scale, c.out.zero_point + 128);
     g.tensors.push_back(
-        uint8_ ? y : quantized("y_int8", DType::kInt8, c.out_shape, c.out.scale, c.out.zero_point));
+        uint8_ || float_ ? y : quantized("y_int8", DType::kInt8, c.out_shape, c.out.scale, c.out.zero_point));
     Op o = op(c.code, op_inputs, static_cast<int>(g.tensors.size()) - 1);
     o.options = c.options;
     g.ops.push_back(o);
-    if (!uint8_) {
+    if (!uint8_ && !float_) {
       g.tensors.push_back(y);
       g.ops.push_back(op(OpCode::kQuantize, {o.outputs[0]}, static_cast<int>(g.tensors.size()) - 1));
     }
@@ -237,6 +249,11 @@ class RandomOp {
   // uint8 ones per tensor around a zero point near 128; int32 bias at input
   // scale * weight scale.
   void weights_and_bias(Shape shape, int channels, int axis, bool per_channel_allowed) {
+    if (float_) {
+      constant<float>(plain("w", DType::kFloat32, std::move(shape)), [&] { return real(-1, 1); });
+      constant<float>(plain("b", DType::kFloat32, {channels}), [&] { return real(-1, 1); });
+      return;
+    }
     Tensor w = quantized("w", uint8_ ? DType::kUInt8 : DType::kInt8, std::move(shape), 0, 0);
     w.quant.scale.assign(!uint8_ && per_channel_allowed && seed_ % 2 == 0 ? static_cast<size_t>(channels) : 1,
                          0);
@@ -252,7 +269,7 @@ class RandomOp {
   }
 
   uint32_t seed_;
-  bool uint8_;
+  bool uint8_, float_;
   std::mt19937 rng_;
   Shape shape_;
   Params in_, in2_;
@@ -297,6 +314,11 @@ const std::map<std::string, std::function<OpCase(RandomOp&)>>& RandomOp::ops() {
       {"PRELU",
        [](RandomOp& r) {
          OpCase c = r.unary(OpCode::kPrelu);
+         if (r.float_) {
+           r.constant<float>(plain("alpha", DType::kFloat32, {1, 1, r.shape_[3]}),
+                             [&] { return r.real(-0.5f, 0.5f); });
+           return c;
+         }
          r.constant<int8_t>(quantized("alpha", r.uint8_ ? DType::kUInt8 : DType::kInt8, {1, 1, r.shape_[3]},
                                       r.real(0.002f, 0.022f), r.integer(-20, 20) + (r.uint8_ ? 128 : 0)),
                             [&] { return static_cast<int8_t>(r.integer(-128, 127)); });
@@ -325,14 +347,16 @@ const std::map<std::string, std::function<OpCase(RandomOp&)>>& RandomOp::ops() {
 }  // namespace osprey
 
 int main(int argc, char** argv) {
-  if (argc != 4 && !(argc == 5 && std::string(argv[4]) == "uint8")) {
+  const std::string type = argc == 5 ? argv[4] : "int8";
+  if ((argc != 4 && argc != 5) || (type != "int8" && type != "uint8" && type != "float")) {
     std::string names;
     for (const auto& [name, make] : osprey::RandomOp::ops()) names.append(" ").append(name);
-    std::fprintf(stderr, "usage: make_random_op_model OUT.tflite OP SEED [uint8]\nOP:%s\n", names.c_str());
+    std::fprintf(stderr, "usage: make_random_op_model OUT.tflite OP SEED [uint8|float]\nOP:%s\n",
+                 names.c_str());
     return 2;
   }
   return osprey::op_tests::run_maker([&] {
-    osprey::RandomOp random(static_cast<uint32_t>(std::stoul(argv[3])), argc == 5);
+    osprey::RandomOp random(static_cast<uint32_t>(std::stoul(argv[3])), type == "uint8", type == "float");
     std::vector<osprey::Shape> shapes;
     osprey::op_tests::write_file(argv[1], random.build(argv[2], shapes));
     for (const osprey::Shape& shape : shapes) {
