@@ -220,10 +220,13 @@ TEST(ThreadPool, AnOperationThatSplitsBadlyLearnsToRunOnTheCaller) {
   const ThreadPoolStats after = thread_pool_stats();
   EXPECT_EQ(job.on_workers.load(), 0);
   EXPECT_EQ(after.unsplit_ops - before.unsplit_ops, 5u);
-  // Another operation (another site) is learned on its own.
-  job.on_workers = 0;
-  pool.run(8, SleepJob::items, &job, false, false, OpSite{.key = kSite + 1});
-  EXPECT_GT(job.on_workers.load(), 0);
+  // Another operation (another site) is learned on its own: it splits
+  // while it learns. Its caller's items last 1 ms, so that a worker slow to
+  // wake (the other core busy) still comes before the caller is done.
+  SleepJob other{.caller_us = 1000, .worker_us = 1000};
+  for (int i = 0; i < 3 && other.on_workers.load() == 0; ++i)
+    pool.run(8, SleepJob::items, &other, false, false, OpSite{.key = kSite + 1});
+  EXPECT_GT(other.on_workers.load(), 0);
 }
 
 // An operation that gains from the split keeps it.
