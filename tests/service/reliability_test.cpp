@@ -647,6 +647,84 @@ TEST_F(ReliabilityTest, NotAModelReportsTheRealReason) {
   larodDisconnect(&c, nullptr);
 }
 
+// ---- A legal model too big for the host --------------------------------------------
+
+// x [1, side, side, 2] float -> RELU -> y: 16 side^2 bytes of working tensors
+// in a file of a few hundred bytes.
+std::vector<uint8_t> relu_model(int32_t side) {
+  osprey::testing::ModelBuilder m;
+  const int x = m.activation({1, side, side, 2});
+  const int y = m.activation({1, side, side, 2});
+  m.op(tfl::BuiltinOperator::RELU, {x}, {y});
+  m.output(y);
+  return m.finish();
+}
+
+// Loads `bytes` on `device`; the error message, or "" when it loaded.
+std::string load_error(larodConnection* c, const std::string& path, const std::vector<uint8_t>& bytes,
+                       const char* device, int* code = nullptr) {
+  write_file(path, bytes);
+  Err e;
+  const larodDevice* dev = larodGetDevice(c, device, 0, &e);
+  if (!dev) return "no device " + std::string(device) + ": " + e.msg();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  larodModel* m = larodLoadModel(c, fd, dev, LAROD_ACCESS_PRIVATE, "relu", nullptr, &e);
+  ::close(fd);
+  if (code) *code = e.code();
+  if (!m) return e.msg();
+  larodDestroyModel(&m);
+  return "";
+}
+
+TEST_F(ReliabilityTest, ALegalModelOfHugeTensorsIsRefusedBeforeItTakesTheMemory) {
+  // 4 GiB of tensors, above the default budget of 1 GiB: refused on the CPU
+  // device and on an emulated DLPU (whose vetting prepares the model too).
+  larodConnection* c = connect();
+  const std::vector<uint8_t> huge = relu_model(16384);
+  for (const char* device : {"cpu-tflite", "axis-a8-dlpu-tflite"}) {
+    int code = 0;
+    const std::string error = load_error(c, dir_.path() + "/huge.tflite", huge, device, &code);
+    EXPECT_EQ(code, LAROD_ERROR_LOAD_MODEL) << device;
+    EXPECT_NE(error.find("the model's tensors need 4294967296 bytes, above the budget of 1073741824"),
+              std::string::npos)
+        << device << ": " << error;
+  }
+  EXPECT_TRUE(daemon_.alive());
+  expect_tiny_works(*this, c, load_tiny(c));
+  larodDisconnect(&c, nullptr);
+
+  // --max-model-memory sets the budget in MiB: 4 MiB of tensors load at 4, not at 3.
+  const std::vector<uint8_t> four_mib = relu_model(512);
+  for (const auto& [mib, loads] : {std::pair{"3", false}, std::pair{"4", true}}) {
+    Daemon limited;
+    TempDir other;
+    const std::string sock = other.path() + "/limited.sock";
+    ASSERT_TRUE(limited.start(sock, other.path() + "/limited.log", {"--max-model-memory", mib}));
+    ::setenv("OSPREY_SOCKET", sock.c_str(), 1);
+    larodConnection* lc = connect();
+    const std::string error = load_error(lc, other.path() + "/relu.tflite", four_mib, "cpu-tflite");
+    EXPECT_EQ(error.empty(), loads) << mib << " MiB: " << error;
+    if (!loads) {
+      EXPECT_NE(error.find("above the budget of 3145728"), std::string::npos) << error;
+    }
+    larodDisconnect(&lc, nullptr);
+    EXPECT_EQ(limited.stop(), 0);
+    ::setenv("OSPREY_SOCKET", socket_.c_str(), 1);
+  }
+  // A value that is not a number of MiB stops ospreyd at start-up.
+  for (const char* bad : {"-1", "lots", ""}) {
+    Daemon refused;
+    TempDir other;
+    EXPECT_FALSE(
+        refused.start(other.path() + "/bad.sock", other.path() + "/bad.log", {"--max-model-memory", bad}));
+    const int status = refused.stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << bad << ": status " << status;
+    EXPECT_NE(read_file(other.path() + "/bad.log").find("--max-model-memory takes a number of MiB"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 // ---- Restart while clients wait ----------------------------------------------------
 
 struct Waiter {

@@ -1,4 +1,5 @@
 // ospreyd: the osprey ML service (Larod-compatible), see docs/service.md.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,7 +14,7 @@ namespace {
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: ospreyd [--socket PATH] [--backend LIST] [--threads N] [--verbose] [--quiet]\n"
-               "               [--max-sessions N] [--test-hooks]\n"
+               "               [--max-sessions N] [--max-model-memory MIB] [--test-hooks]\n"
                "  --socket PATH      listen here (default: $OSPREY_SOCKET, else /run/osprey/osprey.sock\n"
                "                     for root, else $XDG_RUNTIME_DIR/osprey.sock)\n"
                "  --backend LIST     cpu-tflite's backends in order: osprey-avx512, xnnpack, ref\n"
@@ -22,6 +23,8 @@ void usage(FILE* out) {
                "  --verbose, -v      also log every job (priority 7)\n"
                "  --quiet, -q        log warnings and errors only\n"
                "  --max-sessions N   refuse connections beyond N clients (default 256)\n"
+               "  --max-model-memory MIB\n"
+               "                     refuse models whose tensors need more (default 1024; 0 = no limit)\n"
                "  --test-hooks       accept the test suite's pause/resume requests\n"
                "Logs go to stderr, one event per line, with <N> syslog priority prefixes.\n");
 }
@@ -52,6 +55,15 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "ospreyd: --max-sessions must be at least 1\n");
         return 2;
       }
+    } else if (a == "--max-model-memory") {
+      const std::string v = value("--max-model-memory");
+      char* end = nullptr;
+      const unsigned long long mib = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v[0] == '-' || mib > (uint64_t{1} << 44)) {
+        std::fprintf(stderr, "ospreyd: --max-model-memory takes a number of MiB, not '%s'\n", v.c_str());
+        return 2;
+      }
+      options.max_model_bytes = static_cast<uint64_t>(mib) << 20;
     } else if (a == "--backend") {
       options.backend = value("--backend");
     } else if (a == "--threads") {

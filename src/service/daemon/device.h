@@ -124,19 +124,28 @@ class Device {
   std::thread thread_;
 };
 
-// `backend` is a list make_backends() knows ("ref", "osprey-avx512,xnnpack");
-// throws osprey::Error for a bad one.
-std::unique_ptr<Device> make_tflite_device(const std::string& backend, int threads);
+// How the .tflite devices run models on the CPU. `backend` is a list
+// make_backends() knows ("ref", "osprey-avx512,xnnpack"; a bad one throws
+// osprey::Error); `threads` 0 = one per core. A model whose working tensors
+// need more than `max_model_bytes` is refused at load: clients are untrusted,
+// and a small legal file can ask for gigabytes.
+struct TfliteSettings {
+  std::string backend;
+  int threads = 1;
+  uint64_t max_model_bytes = 0;
+};
+
+std::unique_ptr<Device> make_tflite_device(const TfliteSettings& settings);
 // Looks at a model file before a tflite device prepares it; throws
 // ServiceError (or osprey::Error) to refuse it. `label` names the model.
 using ModelCheck = std::function<void(const std::vector<uint8_t>& bytes, const std::string& label)>;
 // cpu-tflite's machinery under another device name, admitting only the models
 // that pass `check`.
-std::unique_ptr<Device> make_tflite_device(std::string name, const std::string& backend, int threads,
+std::unique_ptr<Device> make_tflite_device(std::string name, const TfliteSettings& settings,
                                            ModelCheck check);
 // The emulated DLPUs (dlpu_device.cpp): one device per chip, named as on the
 // camera, loading what `osprey check --target CHIP` says the chip loads.
-std::vector<std::unique_ptr<Device>> make_dlpu_devices(const std::string& backend, int threads);
+std::vector<std::unique_ptr<Device>> make_dlpu_devices(const TfliteSettings& settings);
 std::unique_ptr<Device> make_proc_device();
 
 }  // namespace osprey::service

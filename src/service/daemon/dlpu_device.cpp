@@ -63,11 +63,13 @@ void log_placement(const quant::TargetReport& report, const std::string& device,
 }
 
 void admit(quant::Target chip, const std::string& device, const std::vector<uint8_t>& bytes,
-           const std::string& model) {
+           const std::string& model, uint64_t max_model_bytes) {
   // The view `osprey check` takes: the model prepared on the reference
   // kernels, minus the ops load-time folding turned into constants. A model
   // osprey cannot run at all fails here with cpu-tflite's message.
-  const auto probe = Interpreter::from_buffer(bytes, model);
+  InterpreterOptions options;
+  options.max_tensor_bytes = max_model_bytes;
+  const auto probe = Interpreter::from_buffer(bytes, model, options);
   const quant::TargetReport report = quant::check_target(quant::without_folded_ops(probe->graph()), chip);
   if (!report.load_refusal.empty()) {
     throw ServiceError(wire::kErrLoadModel,
@@ -78,15 +80,16 @@ void admit(quant::Target chip, const std::string& device, const std::vector<uint
 
 }  // namespace
 
-std::vector<std::unique_ptr<Device>> make_dlpu_devices(const std::string& backend, int threads) {
+std::vector<std::unique_ptr<Device>> make_dlpu_devices(const TfliteSettings& settings) {
   std::vector<std::unique_ptr<Device>> devices;
   for (quant::Target chip : kEmulatedChips) {
     const std::string name = quant::target_device(chip);
     const std::string label = name + ":0";
-    devices.push_back(make_tflite_device(
-        name, backend, threads, [chip, label](const std::vector<uint8_t>& bytes, const std::string& model) {
-          admit(chip, label, bytes, model);
-        }));
+    devices.push_back(make_tflite_device(name, settings,
+                                         [chip, label, max = settings.max_model_bytes](
+                                             const std::vector<uint8_t>& bytes, const std::string& model) {
+                                           admit(chip, label, bytes, model, max);
+                                         }));
   }
   return devices;
 }

@@ -111,10 +111,10 @@ int Server::run() {
 
   // Every device of the daemon, in the order larodListDevices reports them.
   try {
-    devices_.push_back(make_tflite_device(options_.backend, options_.threads));
+    const TfliteSettings cpu{options_.backend, options_.threads, options_.max_model_bytes};
+    devices_.push_back(make_tflite_device(cpu));
     devices_.push_back(make_proc_device());
-    for (auto& dlpu : make_dlpu_devices(options_.backend, options_.threads))
-      devices_.push_back(std::move(dlpu));
+    for (auto& dlpu : make_dlpu_devices(cpu)) devices_.push_back(std::move(dlpu));
   } catch (const osprey::Error& e) {
     log_event(kLogErr, "start_failed", {{"error", e.what()}});
     ::unlink(options_.socket_path.c_str());

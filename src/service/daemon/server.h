@@ -1,6 +1,7 @@
 // ospreyd: accepts clients on a Unix socket and serves the Larod protocol.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace osprey::service {
@@ -13,6 +14,8 @@ struct ServerOptions {
   // default fast stack, or "ref", the reference kernels. `threads` 0 = one per core.
   std::string backend = "osprey-avx512,xnnpack";
   int threads = 1;
+  // The most one model's working tensors may take (--max-model-memory).
+  uint64_t max_model_bytes = uint64_t{1} << 30;
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit code.

@@ -83,12 +83,9 @@ class TfliteModel : public LoadedModel {
 
 class TfliteDevice : public Device {
  public:
-  TfliteDevice(std::string name, std::string backend, int threads, ModelCheck check)
-      : Device(std::move(name), 0),
-        backend_(std::move(backend)),
-        threads_(threads),
-        check_(std::move(check)) {
-    make_backends(backend_, threads_);  // fails now, at start-up, for an unknown name
+  TfliteDevice(std::string name, TfliteSettings settings, ModelCheck check)
+      : Device(std::move(name), 0), settings_(std::move(settings)), check_(std::move(check)) {
+    make_backends(settings_.backend, settings_.threads);  // fails now, at start-up, for an unknown name
   }
 
   std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
@@ -101,28 +98,29 @@ class TfliteDevice : public Device {
     }
     if (check_) check_(*bytes, label);
     // The execution backends only have to live while the model loads.
-    const BackendStack backends = make_backends(backend_, threads_);
-    auto interp = Interpreter::from_buffer(*bytes, label, backends.options());
+    const BackendStack backends = make_backends(settings_.backend, settings_.threads);
+    InterpreterOptions options = backends.options();
+    options.max_tensor_bytes = settings_.max_model_bytes;
+    auto interp = Interpreter::from_buffer(*bytes, label, options);
     auto model = std::make_shared<TfliteModel>(std::move(interp), name());
     model->size = bytes->size();
     return model;
   }
 
  private:
-  std::string backend_;
-  int threads_;
+  TfliteSettings settings_;
   ModelCheck check_;
 };
 
 }  // namespace
 
-std::unique_ptr<Device> make_tflite_device(const std::string& backend, int threads) {
-  return std::make_unique<TfliteDevice>("cpu-tflite", backend, threads, nullptr);
+std::unique_ptr<Device> make_tflite_device(const TfliteSettings& settings) {
+  return std::make_unique<TfliteDevice>("cpu-tflite", settings, nullptr);
 }
 
-std::unique_ptr<Device> make_tflite_device(std::string name, const std::string& backend, int threads,
+std::unique_ptr<Device> make_tflite_device(std::string name, const TfliteSettings& settings,
                                            ModelCheck check) {
-  return std::make_unique<TfliteDevice>(std::move(name), backend, threads, std::move(check));
+  return std::make_unique<TfliteDevice>(std::move(name), settings, std::move(check));
 }
 
 }  // namespace osprey::service
