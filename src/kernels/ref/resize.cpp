@@ -141,11 +141,17 @@ class ResizeBilinearKernel final : public Kernel {
     float_cols_.clear();
     int_rows_.clear();
     int_cols_.clear();
+    // An empty output (zero channels or batches) needs no taps, however wide.
+    const bool empty = ctx.output(0).num_elements() == 0;
     switch (type_) {
       case DType::kFloat32:
-      case DType::kUInt8: compute_taps(g_, resize_scale, float_tap, float_rows_, float_cols_); break;
+      case DType::kUInt8:
+        if (!empty) compute_taps(g_, resize_scale, float_tap, float_rows_, float_cols_);
+        break;
       case DType::kInt8:
-      case DType::kInt16: compute_taps(g_, scale_10, int_tap, int_rows_, int_cols_); break;
+      case DType::kInt16:
+        if (!empty) compute_taps(g_, scale_10, int_tap, int_rows_, int_cols_);
+        break;
       default: fail("{} input is not supported", dtype_name(type_));
     }
   }
