@@ -231,6 +231,15 @@ TEST(LayoutResizeNearestNeighbor, Int8AndOutputSizeOne) {
   EXPECT_EQ(half.output_values<int8_t>(), std::vector<int8_t>{7});
 }
 
+// An empty output (zero channels) is legal and costs nothing, however wide:
+// no tap or index tables (2^30 entries would take gigabytes and minutes).
+TEST(LayoutResize, EmptyOutputsBuildNoTables) {
+  for (const OpCode op : {OpCode::kResizeBilinear, OpCode::kResizeNearestNeighbor}) {
+    const OpTester t = resize<float>(op, {1, 2, 2, 0}, {}, 1, 1 << 30, {false, false});
+    EXPECT_EQ(t.output_shape(), (Shape{1, 1, 1 << 30, 0}));
+  }
+}
+
 TEST(LayoutResizeNearestNeighbor, RejectsNonConstantSize) {
   OpTester t;
   t.add_input<float>({1, 2, 2, 1}, kImage2x2);

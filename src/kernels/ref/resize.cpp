@@ -245,6 +245,7 @@ class ResizeNearestNeighborKernel final : public Kernel {
     OSPREY_CHECK(elem_ > 0, "{} input is not supported", dtype_name(ctx.input(0).type));
     rows_.clear();
     cols_.clear();
+    if (ctx.output(0).num_elements() == 0) return;  // no index tables for an empty output, however wide
     for (int64_t y = 0; y < g_.out_h; ++y) {
       rows_.push_back(nearest_index(y, g_.in_h, g_.out_h, g_.align_corners, g_.half_pixel_centers));
     }
