@@ -172,8 +172,7 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
   // they run in a child process: a crash there is an error here. The child
   // sends back what inference adds, the graph's value_info and outputs.
   // The op schemas are built on first use: in this process, once, not in every child.
-  static const bool schemas_built = ::onnx::OpSchemaRegistry::Schema("Conv") != nullptr;
-  (void)schemas_built;
+  [[maybe_unused]] static const bool schemas_built = ::onnx::OpSchemaRegistry::Schema("Conv") != nullptr;
   const std::string inferred_bytes = run_in_child(
       [&] {
         try {
