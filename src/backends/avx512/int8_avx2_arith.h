@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "backends/avx512/int8_requant.h"
+#include "backends/avx512/intrinsics.h"
 
 namespace osprey::int8_avx2 {
 
