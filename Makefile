@@ -63,10 +63,14 @@ asan-test: asan-build models
 fuzz-test: asan-build models
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L fuzz
 
+# Node as the tests run it (cmake/tests.cmake: OSPREY_NODE), with a bound:
+# a hang is a named failure, not CI's kill at 90 minutes.
+TEST_NODE := timeout --verbose 1200 node --single-threaded
+
 # Every zoo model against LiteRT, through the fast path and the reference kernels.
 diff-test: build models node-deps
-	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs --backend osprey-avx512,xnnpack
-	@OSPREY_BIN=$(BUILD)/bin/osprey node tests/differential/run.mjs --backend ref
+	@OSPREY_BIN=$(BUILD)/bin/osprey $(TEST_NODE) tests/differential/run.mjs --backend osprey-avx512,xnnpack
+	@OSPREY_BIN=$(BUILD)/bin/osprey $(TEST_NODE) tests/differential/run.mjs --backend ref
 
 test: build asan-build models node-deps
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE fuzz

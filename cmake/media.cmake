@@ -48,9 +48,8 @@ set(MEDIA_VTEST $ENV{HOME}/.cache/osprey/media/vtest.avi)
 if(DEFINED ENV{OSPREY_CACHE})
   set(MEDIA_VTEST $ENV{OSPREY_CACHE}/media/vtest.avi)
 endif()
-find_program(NODE node)
-if(NODE)
-  add_test(NAME cli_video COMMAND ${NODE} ${CMAKE_SOURCE_DIR}/tests/cli/video.mjs $<TARGET_FILE:osprey> ${MEDIA_VTEST}
+if(NODE_EXECUTABLE)
+  add_test(NAME cli_video COMMAND ${OSPREY_NODE} ${CMAKE_SOURCE_DIR}/tests/cli/video.mjs $<TARGET_FILE:osprey> ${MEDIA_VTEST}
                                   ${CMAKE_BINARY_DIR}/cli-video)
   set_tests_properties(cli_video PROPERTIES LABELS unit TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()

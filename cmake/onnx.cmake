@@ -25,6 +25,6 @@ endif()
 # .tflite, and LiteRT on it); exit 77 without the models or the Node runtimes.
 if(NODE_EXECUTABLE)
   add_test(NAME onnx_ppocr_ort
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/onnx/ppocr_ort.mjs --osprey $<TARGET_FILE:osprey>)
+           COMMAND ${OSPREY_NODE} ${CMAKE_SOURCE_DIR}/tests/onnx/ppocr_ort.mjs --osprey $<TARGET_FILE:osprey>)
   set_tests_properties(onnx_ppocr_ort PROPERTIES LABELS "onnx;litert" TIMEOUT 900 SKIP_RETURN_CODE 77)
 endif()

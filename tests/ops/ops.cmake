@@ -13,7 +13,7 @@ function(osprey_litert_op_test name maker)
   endif()
   if(NODE_EXECUTABLE)
     add_test(NAME ${name}
-             COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/ops/${name}.mjs
+             COMMAND ${OSPREY_NODE} ${CMAKE_SOURCE_DIR}/tests/ops/${name}.mjs
                      --osprey $<TARGET_FILE:osprey> --make-model $<TARGET_FILE:${maker}>)
     set_tests_properties(${name} PROPERTIES LABELS "ops;litert" TIMEOUT 600 SKIP_RETURN_CODE 77)
   endif()

@@ -30,7 +30,7 @@ target_link_libraries(osprey_tests PRIVATE osprey_quant)
 find_program(NODE_EXECUTABLE node)
 if(NODE_EXECUTABLE)
   add_test(NAME quant_litert_compare
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>
+           COMMAND ${OSPREY_NODE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>
                    --backend default --backend ref)
   # The longest test of the release tree (~200 s): COST makes ctest start it first
   # even in a fresh tree, which has no timings yet; started late, as its place in
@@ -45,7 +45,7 @@ endif()
 # per-channel form. On a CPU without AVX2 the level falls to none.
 if(NODE_EXECUTABLE)
   add_test(NAME quant_litert_compare_avx2
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>
+           COMMAND ${OSPREY_NODE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>
                    --models selfie_segmentation,palm_detection_lite --configs pt-uint8,pc-int8
                    --backend default --backend ref)
   set_tests_properties(quant_litert_compare_avx2 PROPERTIES ENVIRONMENT OSPREY_AVX512_INT8=avx2

@@ -53,8 +53,9 @@ function fail(message) {
 
 // MediaPipe's results, one per image, in the order given.
 function oracle(pipeline, images) {
-  // --debug: MediaPipe's ROIs too, printed where a subject disagrees.
-  const r = spawnSync(process.execPath, [ORACLE, '--debug', '--pipeline', pipeline, ...images], {encoding: 'utf8', timeout: 600e3});
+  // --debug: MediaPipe's ROIs too, printed where a subject disagrees. The
+  // oracle runs with this node's flags (cmake/tests.cmake: OSPREY_NODE).
+  const r = spawnSync(process.execPath, [...process.execArgv, ORACLE, '--debug', '--pipeline', pipeline, ...images], {encoding: 'utf8', timeout: 600e3});
   const why = (r.stderr || '').trim().split('\n').pop();
   if (r.status === EXIT_NO_BROWSER) {
     process.stdout.write(`SKIPPED: the MediaPipe oracle needs Chromium: ${why}\n`);

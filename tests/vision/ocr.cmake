@@ -4,6 +4,6 @@
 find_program(NODE_EXECUTABLE node)
 if(NODE_EXECUTABLE)
   add_test(NAME ocr_onnxruntime
-           COMMAND ${NODE_EXECUTABLE} ${CMAKE_SOURCE_DIR}/tests/vision/ocr_ort.mjs --osprey $<TARGET_FILE:osprey>)
+           COMMAND ${OSPREY_NODE} ${CMAKE_SOURCE_DIR}/tests/vision/ocr_ort.mjs --osprey $<TARGET_FILE:osprey>)
   set_tests_properties(ocr_onnxruntime PROPERTIES LABELS "ocr;onnxruntime" TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
