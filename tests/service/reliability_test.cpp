@@ -711,8 +711,9 @@ TEST_F(ReliabilityTest, ALegalModelOfHugeTensorsIsRefusedBeforeItTakesTheMemory)
     EXPECT_EQ(limited.stop(), 0);
     ::setenv("OSPREY_SOCKET", socket_.c_str(), 1);
   }
-  // A value that is not a number of MiB stops ospreyd at start-up.
-  for (const char* bad : {"-1", "lots", ""}) {
+  // A value that is not a number of MiB stops ospreyd at start-up (2^44 MiB
+  // would wrap to 0 bytes, no limit).
+  for (const char* bad : {"-1", "lots", "", "17592186044416"}) {
     Daemon refused;
     TempDir other;
     EXPECT_FALSE(

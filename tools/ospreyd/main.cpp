@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
       const std::string v = value("--max-model-memory");
       char* end = nullptr;
       const unsigned long long mib = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || v[0] == '-' || mib > (uint64_t{1} << 44)) {
+      if (v.empty() || *end != '\0' || v[0] == '-' || mib >= (uint64_t{1} << 44)) {
         std::fprintf(stderr, "ospreyd: --max-model-memory takes a number of MiB, not '%s'\n", v.c_str());
         return 2;
       }
