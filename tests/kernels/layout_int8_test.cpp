@@ -76,7 +76,7 @@ TEST(QuantKernels, ResizeBilinearRefusesAHugeSizeBeforeItsTables) {
 // A legal empty output (zero channels) is a no-op, however wide: the
 // reference kernel builds no taps (2^30 of them would take 12 GB and minutes;
 // fuzzing found a 16777216-wide one that took 2.5 s per run). LiteRT's integer
-// kernel refuses an empty input outright. Float: LayoutResize.EmptyOutputs...
+// kernel refuses an empty input outright. Float: LayoutResize.EmptyOutputsBuildNoTables.
 TEST(QuantKernels, ResizeBilinearOfAnEmptyOutputBuildsNoTables) {
   OpTester t;
   t.add_input<int8_t>({1, 2, 2, 0}, {}, false, per_tensor(0.1f, 0));

@@ -164,7 +164,8 @@ int OpTester::add_raw_input(DType type, const Shape& shape, const std::vector<ui
   Tensor& stored = graph_.tensors.back();
   graph_.allocate_constant(stored);
   stored.is_constant = constant;
-  std::memcpy(stored.data, bytes.data(), std::min(bytes.size(), stored.num_bytes()));
+  const size_t size = std::min(bytes.size(), stored.num_bytes());
+  if (size > 0) std::memcpy(stored.data, bytes.data(), size);  // an empty tensor may have no data
   op_.inputs.push_back(static_cast<int>(graph_.tensors.size()) - 1);
   return static_cast<int>(graph_.tensors.size()) - 1;
 }
