@@ -172,6 +172,58 @@ TEST(QuantKernels, ReluFamilyRequantizesThenClamps) {
   }
 }
 
+// A hostile scale ratio (here 2^40, saturated to TFLite's largest multiplier,
+// 2^30 x (1 - 2^-31)) takes a value of -2 to -(2^31 - 1); plus a negative zero
+// point, TFLite's int32 sum would overflow. It saturates instead: -128, as the
+// true value, and +1 gives 127. Found by the model-loader fuzzer (PRELU,
+// UBSan); the same sum in MUL, LEAKY_RELU and RELU6, whose bounds 6 / scale
+// were cast to int32 from far past it.
+TEST(QuantKernels, HostileScaleRatiosSaturate) {
+  const float huge = 0x1.0p+40f;  // input scale / output scale
+  const std::vector<int8_t> x = {-2, 1};
+  const auto expect_saturated = [&](OpTester& t, const char* what) {
+    for (quant::Arithmetic a : kAllArithmetic) {
+      quant_test::ArithmeticScope scope(a);
+      t.run();
+      EXPECT_EQ(t.output_values<int8_t>(), (std::vector<int8_t>{-128, 127})) << what << " " << int(a);
+    }
+  };
+  {
+    OpTester t;
+    t.add_input<int8_t>({2}, x, false, per_tensor(1.0f, 0));
+    t.add_input<int8_t>({1}, {1}, true, per_tensor(1.0f, 0));
+    t.add_output(DType::kInt8, {}, per_tensor(1.0f / huge, -91));
+    t.set_op(OpCode::kPrelu);
+    expect_saturated(t, "PRELU");
+  }
+  {
+    OpTester t;
+    t.add_input<int8_t>({2}, x, false, per_tensor(1.0f, 0));
+    t.add_input<int8_t>({1}, {1}, true, per_tensor(1.0f, 0));
+    t.add_output(DType::kInt8, {}, per_tensor(1.0f / huge, -91));
+    t.set_op(OpCode::kMul);
+    expect_saturated(t, "MUL");
+  }
+  {
+    OpTester t;
+    t.add_input<int8_t>({2}, x, false, per_tensor(1.0f, 0));
+    t.add_output(DType::kInt8, {}, per_tensor(1.0f / huge, -91));
+    t.set_op(OpCode::kLeakyRelu, LeakyReluOptions{1.0f});
+    expect_saturated(t, "LEAKY_RELU");
+  }
+  {  // -2 clamps to RELU6's lower bound, the zero point
+    OpTester t;
+    t.add_input<int8_t>({2}, x, false, per_tensor(1.0f, 0));
+    t.add_output(DType::kInt8, {}, per_tensor(1.0f / huge, -91));
+    t.set_op(OpCode::kRelu6);
+    for (quant::Arithmetic a : kAllArithmetic) {
+      quant_test::ArithmeticScope scope(a);
+      t.run();
+      EXPECT_EQ(t.output_values<int8_t>(), (std::vector<int8_t>{-91, 127})) << "RELU6 " << int(a);
+    }
+  }
+}
+
 // TFLite's kernel: two fixed-point multipliers (the TFLite arithmetics).
 TEST(QuantKernels, LeakyRelu) {
   for (quant::Arithmetic a : {quant::Arithmetic::kTfliteSingle, quant::Arithmetic::kTfliteDouble}) {

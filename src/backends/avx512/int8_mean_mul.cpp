@@ -100,14 +100,14 @@ enum class MulMode { kFp32, kDoubleRounding, kSingleRounding };
 // stores may alias it, so the compiler would reload it every vector).
 template <MulMode kMode>
 struct MulRequantizer {
-  __m512i zero_point, lo, hi, multiplier;
+  __m512i zero_point, lo, hi, multiplier;  // lo, hi: the output range less the zero point
   __m512 scale, lo_f, hi_f;
   int left = 0, right = 0;
 
   explicit MulRequantizer(const MulParams& p)
       : zero_point(_mm512_set1_epi32(p.out_zero_point)),
-        lo(_mm512_set1_epi32(p.range.min)),
-        hi(_mm512_set1_epi32(p.range.max)),
+        lo(_mm512_set1_epi32(p.range.min - p.out_zero_point)),
+        hi(_mm512_set1_epi32(p.range.max - p.out_zero_point)),
         multiplier(_mm512_set1_epi32(p.rq.multiplier.multiplier)),
         scale(_mm512_set1_ps(p.rq.fp32_scale)),
         lo_f(_mm512_set1_ps(static_cast<float>(p.range.min - p.out_zero_point))),
@@ -131,7 +131,9 @@ struct MulRequantizer {
         const __m512i shifted = _mm512_sll_epi32(product, _mm_cvtsi32_si128(left));
         v = rounding_divide_by_pot(rounding_doubling_high_mul(shifted, multiplier), right);
       }
-      return _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, zero_point), lo), hi);
+      // Clamped before the zero point is added, which a hostile scale's
+      // saturated product would overflow (the reference saturates the sum).
+      return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo), hi), zero_point);
     }
   }
 };

@@ -55,13 +55,13 @@ enum class MulMode { kFp32, kDoubleRounding, kSingleRounding };
 // int8_mean_mul.cpp's MulRequantizer on 8 lanes.
 template <MulMode kMode>
 struct MulRequantizer {
-  __m256i zero_point, lo, hi, multiplier, left, right;
+  __m256i zero_point, lo, hi, multiplier, left, right;  // lo, hi: the output range less the zero point
   __m256 scale, lo_f, hi_f;
 
   explicit MulRequantizer(const Int8MulParams& p)
       : zero_point(_mm256_set1_epi32(p.out_zero_point)),
-        lo(_mm256_set1_epi32(p.range.min)),
-        hi(_mm256_set1_epi32(p.range.max)),
+        lo(_mm256_set1_epi32(p.range.min - p.out_zero_point)),
+        hi(_mm256_set1_epi32(p.range.max - p.out_zero_point)),
         multiplier(_mm256_set1_epi32(p.rq.multiplier.multiplier)),
         left(_mm256_set1_epi32(std::max(p.rq.multiplier.shift, 0))),
         right(_mm256_set1_epi32(kMode == MulMode::kSingleRounding ? 31 - p.rq.multiplier.shift
@@ -83,7 +83,7 @@ struct MulRequantizer {
         // The left shift wraps like the reference's unsigned multiply.
         v = rounding_divide(doubling_high_mul(_mm256_sllv_epi32(product, left), multiplier), right);
       }
-      return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zero_point), lo), hi);
+      return _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, lo), hi), zero_point);  // as on AVX-512
     }
   }
 };

@@ -54,6 +54,10 @@ void prelu_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t 
   const __m512i right_neg = _mm512_set1_epi32(single ? 31 - p.neg.shift : std::max(-p.neg.shift, 0));
   const __m512i in_offset = _mm512_set1_epi32(p.in_offset), out_offset = _mm512_set1_epi32(p.out_offset);
   const __m512i zero = _mm512_setzero_si512();
+  // The type's range less the zero point: the clamp comes before the zero
+  // point, which a hostile scale's saturated product would overflow.
+  const __m512i lo = _mm512_set1_epi32((kSigned ? -128 : 0) - p.out_offset);
+  const __m512i hi = _mm512_set1_epi32((kSigned ? 127 : 255) - p.out_offset);
   const int64_t period = static_cast<int64_t>(p.alpha.size());
   int64_t phase = first % period;
   for (int64_t i = first; i < last;) {
@@ -75,11 +79,11 @@ void prelu_range(const PreluParams& p, const uint8_t* in, uint8_t* out, int64_t 
       const __m512i shifted = _mm512_sllv_epi32(product, _mm512_mask_blend_epi32(neg, left_pos, left_neg));
       v = rounding_divide_by_pot(rounding_doubling_high_mul(shifted, m), right);
     }
-    v = _mm512_add_epi32(v, out_offset);
+    v = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(v, lo), hi), out_offset);
     if constexpr (kSigned) {
       _mm512_mask_cvtsepi32_storeu_epi8(out + i, lanes, v);
     } else {
-      _mm512_mask_cvtusepi32_storeu_epi8(out + i, lanes, _mm512_max_epi32(v, zero));
+      _mm512_mask_cvtusepi32_storeu_epi8(out + i, lanes, v);
     }
     i += n;
     phase += n;

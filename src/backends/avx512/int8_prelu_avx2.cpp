@@ -30,7 +30,10 @@ void fixed_range(const PreluFixed& p, const uint8_t* in, uint8_t* out, int64_t f
   const __m256i right_pos = _mm256_set1_epi32(single ? 31 - p.pos.shift : std::max(-p.pos.shift, 0));
   const __m256i right_neg = _mm256_set1_epi32(single ? 31 - p.neg.shift : std::max(-p.neg.shift, 0));
   const __m256i in_offset = _mm256_set1_epi32(p.in_offset), out_offset = _mm256_set1_epi32(p.out_offset);
-  const __m256i lo = _mm256_set1_epi32(kSigned ? -128 : 0), hi = _mm256_set1_epi32(kSigned ? 127 : 255);
+  // The type's range less the zero point: the clamp comes before the zero
+  // point, which a hostile scale's saturated product would overflow.
+  const __m256i lo = _mm256_set1_epi32((kSigned ? -128 : 0) - p.out_offset);
+  const __m256i hi = _mm256_set1_epi32((kSigned ? 127 : 255) - p.out_offset);
   int64_t phase = first % p.period;
   for (int64_t i = first; i < last;) {
     const int n = static_cast<int>(std::min({int64_t{kLanes}, last - i, p.period - phase}));
@@ -48,7 +51,7 @@ void fixed_range(const PreluFixed& p, const uint8_t* in, uint8_t* out, int64_t f
       const __m256i shifted = _mm256_sllv_epi32(product, _mm256_blendv_epi8(left_pos, left_neg, neg));
       v = rounding_divide(doubling_high_mul(shifted, m), right);
     }
-    v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, out_offset), lo), hi);
+    v = _mm256_add_epi32(_mm256_min_epi32(_mm256_max_epi32(v, lo), hi), out_offset);
     store_bytes(out + i, n, v);
     i += n;
     phase += n;

@@ -87,9 +87,9 @@ struct Requant {
       return quant::requantize_fp32(acc32, fp32_scales[static_cast<size_t>(channel)], output_offset,
                                     range.min, range.max);
     }
-    return range.clamp(
-        quant::multiply_by_quantized_multiplier(acc32, multipliers[static_cast<size_t>(channel)], mode) +
-        output_offset);
+    return range.clamp(quant::add_zero_point(
+        quant::multiply_by_quantized_multiplier(acc32, multipliers[static_cast<size_t>(channel)], mode),
+        output_offset));
   }
 };
 

@@ -209,7 +209,7 @@ class Prelu final : public Kernel {
       } else {
         v = quant::multiply_by_quantized_multiplier(x * (alpha_offset_ + alpha[ia]), mult_neg_, mode_);
       }
-      out[o] = saturate_cast<T>(v + out_offset_);
+      out[o] = saturate_cast<T>(quant::add_zero_point(v, out_offset_));
     });
   }
 
@@ -235,21 +235,23 @@ class ReluX final : public UnaryKernel<ReluX<kMin, kMax>> {
     in_zp_ = pi.zero_point;
     out_zp_ = po.zero_point;
     mult_ = quant::quantize_multiplier(static_cast<double>(pi.scale / po.scale));
-    const float act_min = static_cast<float>(kMin);
-    range_.min =
-        std::max(type_min(this->type_), po.zero_point + static_cast<int32_t>(std::round(act_min / po.scale)));
-    range_.max =
-        kMax == kNoMax
-            ? type_max(this->type_)
-            : std::min(type_max(this->type_),
-                       po.zero_point + static_cast<int32_t>(std::round(static_cast<float>(kMax) / po.scale)));
+    // The bounds in output steps, clamped to the type before the cast (a
+    // hostile tiny scale puts 6 / scale far past int32).
+    const auto bound = [&](int bound_value) {
+      const float steps =
+          std::round(static_cast<float>(bound_value) / po.scale) + static_cast<float>(po.zero_point);
+      return static_cast<int32_t>(std::clamp(steps, static_cast<float>(type_min(this->type_)),
+                                             static_cast<float>(type_max(this->type_))));
+    };
+    range_.min = bound(kMin);
+    range_.max = kMax == kNoMax ? type_max(this->type_) : bound(kMax);
   }
 
   template <typename T>
   void run(const T* in, T* out, int64_t n) const {
     for (int64_t i = 0; i < n; ++i) {
-      const int32_t v =
-          out_zp_ + quant::multiply_by_quantized_multiplier(int32_t{in[i]} - in_zp_, mult_, mode_);
+      const int32_t v = quant::add_zero_point(
+          quant::multiply_by_quantized_multiplier(int32_t{in[i]} - in_zp_, mult_, mode_), out_zp_);
       out[i] = static_cast<T>(range_.clamp(v));
     }
   }
@@ -290,8 +292,9 @@ class LeakyRelu final : public UnaryKernel<LeakyRelu> {
       if (q8_) {  // (x * multiplier + 2^7) >> 8, half up
         v = (int64_t{x} * (x >= 0 ? q8_identity_ : q8_alpha_) + (int64_t{out_zp_} << 8) + 128) >> 8;
       } else {
-        v = out_zp_ +
-            quant::multiply_by_quantized_multiplier(x, x >= 0 ? mult_identity_ : mult_alpha_, mode_);
+        v = quant::add_zero_point(
+            quant::multiply_by_quantized_multiplier(x, x >= 0 ? mult_identity_ : mult_alpha_, mode_),
+            out_zp_);
       }
       out[i] = saturate_cast<T>(static_cast<int32_t>(v));
     }

@@ -26,7 +26,8 @@ MulRequant mul_requant(const TensorParams& a, const TensorParams& b, const Tenso
 inline int32_t mul_value(int32_t product, const MulRequant& m, int32_t out_zero_point,
                          const QuantizedRange& range, quant::Arithmetic mode) {
   if (m.fp32) return quant::requantize_fp32(product, m.fp32_scale, out_zero_point, range.min, range.max);
-  return range.clamp(out_zero_point + quant::multiply_by_quantized_multiplier(product, m.multiplier, mode));
+  return range.clamp(quant::add_zero_point(
+      quant::multiply_by_quantized_multiplier(product, m.multiplier, mode), out_zero_point));
 }
 
 // ADD/SUB with XNNPACK's arithmetic, which the LiteRT arithmetic uses where

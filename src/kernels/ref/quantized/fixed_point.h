@@ -148,6 +148,15 @@ inline int32_t multiply_by_quantized_multiplier_smaller_than_one(int32_t x, cons
   return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x, m.multiplier), -m.shift);
 }
 
+// A requantized value plus the output zero point. TFLite adds in int32, which
+// only a hostile scale ratio (a product saturated at the int32 limits)
+// overflows; here that sum saturates, and the caller's clamp to the output
+// range follows as for any other value past it.
+inline int32_t add_zero_point(int32_t v, int32_t zero_point) {
+  return static_cast<int32_t>(std::clamp<int64_t>(
+      int64_t{v} + zero_point, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+}
+
 // XNNPACK's "fp32" requantization: float(acc) * scale, clamped to the output
 // range, rounded half to even, plus the zero point.
 inline int32_t requantize_fp32(int32_t acc, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {

@@ -69,9 +69,9 @@ struct MeanFinish {
       const float r = std::nearbyint(rounded_product(static_cast<float>(raw), scale) + bias);
       v = static_cast<int32_t>(std::clamp(r, static_cast<float>(lo), static_cast<float>(hi)));
     } else if (spatial) {
-      int32_t acc = quant::multiply_by_quantized_multiplier(sum, multiplier, mode);
-      acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-      v = acc + out.zero_point;
+      const int64_t acc = quant::multiply_by_quantized_multiplier(sum, multiplier, mode);
+      const int64_t mean = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+      v = quant::add_zero_point(static_cast<int32_t>(mean), out.zero_point);
     } else {
       const float scale = in.scale / out.scale;
       const float bias = static_cast<float>(-in.zero_point) * scale;
