@@ -179,49 +179,27 @@ TEST(QuantKernels, ReluFamilyRequantizesThenClamps) {
 // UBSan); the same sum in MUL, LEAKY_RELU and RELU6, whose bounds 6 / scale
 // were cast to int32 from far past it.
 TEST(QuantKernels, HostileScaleRatiosSaturate) {
-  const float huge = 0x1.0p+40f;  // input scale / output scale
-  const std::vector<int8_t> x = {-2, 1};
-  const auto expect_saturated = [&](OpTester& t, const char* what) {
+  // x = {-2, 1} of scale 1 (and a constant 1 of scale 1 for a binary op) ->
+  // an output of scale 2^-40 and zero point -91.
+  const auto hostile = [](const char* what, OpCode code, bool binary, OpOptions options = {}) {
+    OpTester t;
+    t.add_input<int8_t>({2}, {-2, 1}, false, per_tensor(1.0f, 0));
+    if (binary) t.add_input<int8_t>({1}, {1}, true, per_tensor(1.0f, 0));
+    t.add_output(DType::kInt8, {}, per_tensor(0x1.0p-40f, -91));
+    t.set_op(code, std::move(options));
     for (quant::Arithmetic a : kAllArithmetic) {
       quant_test::ArithmeticScope scope(a);
       t.run();
-      EXPECT_EQ(t.output_values<int8_t>(), (std::vector<int8_t>{-128, 127})) << what << " " << int(a);
+      // RELU6's lower bound is its zero point.
+      const int8_t low = code == OpCode::kRelu6 ? -91 : -128;
+      EXPECT_EQ(t.output_values<int8_t>(), (std::vector<int8_t>{low, 127}))
+          << what << ", arithmetic " << static_cast<int>(a);
     }
   };
-  {
-    OpTester t;
-    t.add_input<int8_t>({2}, x, false, per_tensor(1.0f, 0));
-    t.add_input<int8_t>({1}, {1}, true, per_tensor(1.0f, 0));
-    t.add_output(DType::kInt8, {}, per_tensor(1.0f / huge, -91));
-    t.set_op(OpCode::kPrelu);
-    expect_saturated(t, "PRELU");
-  }
-  {
-    OpTester t;
-    t.add_input<int8_t>({2}, x, false, per_tensor(1.0f, 0));
-    t.add_input<int8_t>({1}, {1}, true, per_tensor(1.0f, 0));
-    t.add_output(DType::kInt8, {}, per_tensor(1.0f / huge, -91));
-    t.set_op(OpCode::kMul);
-    expect_saturated(t, "MUL");
-  }
-  {
-    OpTester t;
-    t.add_input<int8_t>({2}, x, false, per_tensor(1.0f, 0));
-    t.add_output(DType::kInt8, {}, per_tensor(1.0f / huge, -91));
-    t.set_op(OpCode::kLeakyRelu, LeakyReluOptions{1.0f});
-    expect_saturated(t, "LEAKY_RELU");
-  }
-  {  // -2 clamps to RELU6's lower bound, the zero point
-    OpTester t;
-    t.add_input<int8_t>({2}, x, false, per_tensor(1.0f, 0));
-    t.add_output(DType::kInt8, {}, per_tensor(1.0f / huge, -91));
-    t.set_op(OpCode::kRelu6);
-    for (quant::Arithmetic a : kAllArithmetic) {
-      quant_test::ArithmeticScope scope(a);
-      t.run();
-      EXPECT_EQ(t.output_values<int8_t>(), (std::vector<int8_t>{-91, 127})) << "RELU6 " << int(a);
-    }
-  }
+  hostile("PRELU", OpCode::kPrelu, true);
+  hostile("MUL", OpCode::kMul, true);
+  hostile("LEAKY_RELU", OpCode::kLeakyRelu, false, LeakyReluOptions{1.0f});
+  hostile("RELU6", OpCode::kRelu6, false);
 }
 
 // TFLite's kernel: two fixed-point multipliers (the TFLite arithmetics).
