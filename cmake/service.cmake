@@ -55,9 +55,10 @@ osprey_glue_code(osprey_service_tests)
 gtest_discover_tests(osprey_service_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
 
 # Units of the service without a daemon: the message bodies, the client
-# connection over a socketpair, the RUN_JOB checks.
+# connection over a socketpair, the RUN_JOB checks, the memory budget.
 add_executable(osprey_service_unit_tests tests/service/protocol_test.cpp tests/service/connection_test.cpp
-  tests/service/job_validation_test.cpp src/service/client/connection.cpp)
+  tests/service/job_validation_test.cpp tests/service/memory_budget_test.cpp
+  src/service/client/connection.cpp)
 target_link_libraries(osprey_service_unit_tests PRIVATE osprey_service_daemon GTest::gtest_main)
 osprey_glue_code(osprey_service_unit_tests)
 gtest_discover_tests(osprey_service_unit_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)

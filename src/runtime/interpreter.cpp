@@ -17,29 +17,42 @@
 
 namespace osprey {
 
-std::unique_ptr<Interpreter> Interpreter::load(const std::string& path, const InterpreterOptions& options) {
+namespace {
+
+// Runs `load`, naming `label` in the error it raises; a budget refusal keeps
+// its type, so that callers can say whose budget it was.
+template <class Load>
+std::unique_ptr<Interpreter> labelled(const std::string& label, Load&& load) {
   try {
+    return load();
+  } catch (const TensorBudgetExceeded& e) {
+    throw TensorBudgetExceeded(fmt::format("{}: {}", label, e.what()), e.needed, e.budget);
+  } catch (const Error& e) {
+    fail("{}: {}", label, e.what());
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Interpreter> Interpreter::load(const std::string& path, const InterpreterOptions& options) {
+  return labelled(path, [&] {
     std::unique_ptr<Interpreter> interp(new Interpreter());
     interp->file_ = ModelFile::open(path);
     interp->graph_ = load_graph(*interp->file_);
     interp->prepare(options);
     return interp;
-  } catch (const Error& e) {
-    fail("{}: {}", path, e.what());
-  }
+  });
 }
 
 std::unique_ptr<Interpreter> Interpreter::from_buffer(std::vector<uint8_t> bytes, const std::string& label,
                                                       const InterpreterOptions& options) {
-  try {
+  return labelled(label, [&] {
     std::unique_ptr<Interpreter> interp(new Interpreter());
     interp->file_ = ModelFile::from_bytes(std::move(bytes), label);
     interp->graph_ = load_graph(*interp->file_);
     interp->prepare(options);
     return interp;
-  } catch (const Error& e) {
-    fail("{}: {}", label, e.what());
-  }
+  });
 }
 
 Interpreter::~Interpreter() {
@@ -114,9 +127,11 @@ void Interpreter::prepare(const InterpreterOptions& options) {
     size_t total = 0;
     for (const Tensor& t : graph_.tensors)
       if (!t.is_constant) total += t.num_bytes();
-    OSPREY_CHECK(total <= options.max_tensor_bytes,
-                 "the model's tensors need {} bytes, above the budget of {} (max_tensor_bytes)", total,
-                 options.max_tensor_bytes);
+    if (total > options.max_tensor_bytes) {
+      throw TensorBudgetExceeded(fmt::format("the model's tensors need {} bytes, above the budget of {}",
+                                             total, options.max_tensor_bytes),
+                                 total, options.max_tensor_bytes);
+    }
   }
   for (const Step& step : steps_) {
     const Op& op = *step.op;

@@ -407,6 +407,7 @@ void StatsReply::write(Writer& w) const {
   w.u64(executables);
   w.u64(buffers);
   w.u64(queued);
+  w.u64(memory);
 }
 StatsReply StatsReply::read(Reader& r) {
   StatsReply s;
@@ -415,6 +416,7 @@ StatsReply StatsReply::read(Reader& r) {
   s.executables = r.u64();
   s.buffers = r.u64();
   s.queued = r.u64();
+  s.memory = r.u64();
   return s;
 }
 

@@ -328,6 +328,7 @@ struct NumSessionsRequest : NoFields {
 
 struct StatsReply {
   uint64_t sessions = 0, models = 0, executables = 0, buffers = 0, queued = 0;
+  uint64_t memory = 0;  // bytes charged to ospreyd's memory budget
   void write(Writer& w) const;
   static StatsReply read(Reader& r);
 };

@@ -602,22 +602,6 @@ TEST_F(ApiTest, LoadModelAsync) {
 
 // cpu-proc ------------------------------------------------------------------
 
-larodModel* load_proc(larodConnection* c,
-                      const std::vector<std::pair<std::string, std::vector<int64_t>>>& ints,
-                      const std::vector<std::pair<std::string, std::string>>& strs, Err& e, int fd = -1) {
-  larodMap* map = larodCreateMap(nullptr);
-  for (auto& [k, v] : strs) larodMapSetStr(map, k.c_str(), v.c_str(), nullptr);
-  for (auto& [k, v] : ints) {
-    if (v.size() == 1) larodMapSetInt(map, k.c_str(), v[0], nullptr);
-    if (v.size() == 2) larodMapSetIntArr2(map, k.c_str(), v[0], v[1], nullptr);
-    if (v.size() == 4) larodMapSetIntArr4(map, k.c_str(), v[0], v[1], v[2], v[3], nullptr);
-  }
-  const larodDevice* dev = larodGetDevice(c, "cpu-proc", 0, nullptr);
-  larodModel* m = larodLoadModel(c, fd, dev, LAROD_ACCESS_PRIVATE, "pp", map, &e);
-  larodDestroyMap(&map);
-  return m;
-}
-
 std::vector<uint8_t> test_nv12(int w, int h) {
   std::vector<uint8_t> img(static_cast<size_t>(w) * h * 3 / 2);
   for (int y = 0; y < h; ++y)

@@ -713,17 +713,117 @@ TEST_F(ReliabilityTest, ALegalModelOfHugeTensorsIsRefusedBeforeItTakesTheMemory)
   }
   // A value that is not a number of MiB stops ospreyd at start-up (2^44 MiB
   // would wrap to 0 bytes, no limit).
-  for (const char* bad : {"-1", "lots", "", "17592186044416"}) {
-    Daemon refused;
-    TempDir other;
-    EXPECT_FALSE(
-        refused.start(other.path() + "/bad.sock", other.path() + "/bad.log", {"--max-model-memory", bad}));
-    const int status = refused.stop();
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << bad << ": status " << status;
-    EXPECT_NE(read_file(other.path() + "/bad.log").find("--max-model-memory takes a number of MiB"),
-              std::string::npos)
-        << bad;
+  for (const std::string flag : {"--max-model-memory", "--max-memory"}) {
+    for (const char* bad : {"-1", "lots", "", "17592186044416"}) {
+      Daemon refused;
+      TempDir other;
+      EXPECT_FALSE(refused.start(other.path() + "/bad.sock", other.path() + "/bad.log", {flag, bad}));
+      const int status = refused.stop();
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2)
+          << flag << " " << bad << ": status " << status;
+      EXPECT_NE(read_file(other.path() + "/bad.log").find(flag + " takes a number of MiB"), std::string::npos)
+          << flag << " " << bad;
+    }
   }
+}
+
+// ---- One memory budget for every client ------------------------------------------
+
+TEST_F(ReliabilityTest, OneMemoryBudgetCoversEveryClientsModelsAndTensors) {
+  // Two clients, each far below its own limits, share --max-memory 10 (MiB).
+  Daemon limited;
+  TempDir other;
+  const std::string sock = other.path() + "/budget.sock";
+  ASSERT_TRUE(limited.start(sock, other.path() + "/budget.log", {"--max-memory", "10"}));
+  ::setenv("OSPREY_SOCKET", sock.c_str(), 1);
+  larodConnection* a = connect();
+  larodConnection* b = connect();
+  RawClient raw(sock);
+  ASSERT_TRUE(raw.hello());
+  RawClient::Stats s;
+  ASSERT_TRUE(raw.stats(s));
+  EXPECT_EQ(s.memory, 0u);
+
+  // A model is charged its file and its working tensors (here 4 MiB: RELU's
+  // input and output); the same bytes loaded again share them.
+  const std::vector<uint8_t> four_mib = relu_model(512);
+  EXPECT_EQ(load_error(a, other.path() + "/a.tflite", four_mib, "cpu-tflite"), "");
+  ASSERT_TRUE(raw.stats(s));
+  const uint64_t first = s.memory;
+  EXPECT_EQ(first, four_mib.size() + (4u << 20));
+  EXPECT_EQ(load_error(b, other.path() + "/b.tflite", four_mib, "cpu-tflite"), "");
+  ASSERT_TRUE(raw.stats(s));
+  EXPECT_EQ(s.memory, first);
+  EXPECT_EQ(load_error(b, other.path() + "/b2.tflite", relu_model(400), "cpu-tflite"), "");  // 2.4 MiB
+
+  // 3.6 MiB are left: another 4 MiB model is refused, on every device, and
+  // so is a cpu-proc conversion whose scratch would not fit.
+  for (const char* device : {"cpu-tflite", "axis-a8-dlpu-tflite"}) {
+    int code = 0;
+    const std::string error = load_error(a, other.path() + "/c.tflite", relu_model(511), device, &code);
+    EXPECT_EQ(code, LAROD_ERROR_LOAD_MODEL) << device;
+    EXPECT_NE(error.find("the model's working memory needs 4.0 MiB; ospreyd has 3.6 MiB of its 10.0 MiB "
+                         "memory budget left (--max-memory)"),
+              std::string::npos)
+        << device << ": " << error;
+  }
+  {
+    Err e;
+    EXPECT_EQ(load_proc(a, {{"image.input.size", {1920, 1080}}},
+                        {{"image.input.format", "nv12"}, {"image.output.format", "rgb-planar"}}, e),
+              nullptr);
+    EXPECT_EQ(e.code(), LAROD_ERROR_LOAD_MODEL);
+    EXPECT_NE(e.msg().find("needs 8.9 MiB; ospreyd has 3.6 MiB"), std::string::npos) << e.msg();
+  }
+
+  // Tensors ospreyd allocates come from the same budget: the 2.4 MiB model's
+  // 1.2 MiB input fits twice more, not three times.
+  larodModel* m400 = nullptr;
+  {
+    Err e;
+    size_t n = 0;
+    larodModel** models = larodGetModels(b, &n, &e);
+    for (size_t i = 0; i < n; ++i) {
+      if (larodGetModelSize(models[i], nullptr) == relu_model(400).size()) m400 = models[i];
+    }
+    ASSERT_NE(m400, nullptr);
+    std::vector<larodTensor**> held;
+    std::string refusal;
+    int code = 0;
+    for (int i = 0; i < 5; ++i) {
+      size_t count = 0;
+      Err ae;
+      larodTensor** t = larodAllocModelInputs(b, m400, 0, &count, nullptr, &ae);
+      if (!t) {
+        refusal = ae.msg();
+        code = ae.code();
+        break;
+      }
+      held.push_back(t);
+    }
+    EXPECT_EQ(held.size(), 2u);
+    EXPECT_EQ(code, LAROD_ERROR_ALLOC);
+    EXPECT_NE(refusal.find("needs 1.2 MiB; ospreyd has 1.1 MiB of its 10.0 MiB memory budget left"),
+              std::string::npos)
+        << refusal;
+    // Destroying the tensors gives their memory back.
+    for (auto* t : held) larodDestroyTensors(b, &t, 1, nullptr);
+    ASSERT_TRUE(raw.stats(s));
+    EXPECT_EQ(s.memory, first + relu_model(400).size() + 2560000u);
+    larodDestroyModels(&models, n);
+  }
+
+  // A client that leaves gives back all it held; what the other still uses
+  // (the shared model) stays charged once, and its 4 MiB model now loads.
+  larodDisconnect(&b, nullptr);
+  EXPECT_TRUE(eventually([&] { return raw.stats(s) && s.memory == first; })) << s.memory;
+  EXPECT_EQ(load_error(a, other.path() + "/c.tflite", relu_model(511), "cpu-tflite"), "");
+  larodDisconnect(&a, nullptr);
+  EXPECT_TRUE(eventually([&] { return raw.stats(s) && s.memory == 0; })) << s.memory;
+  EXPECT_NE(limited.log().find("event=started"), std::string::npos);
+  EXPECT_NE(limited.log().find("memory_budget=10485760"), std::string::npos) << limited.log();
+  EXPECT_EQ(limited.stop(), 0);
+  ::setenv("OSPREY_SOCKET", socket_.c_str(), 1);
 }
 
 // ---- Restart while clients wait ----------------------------------------------------

@@ -251,6 +251,7 @@ class RawClient {
   }
   struct Stats {
     uint64_t sessions = 0, models = 0, executables = 0, buffers = 0, queued = 0;
+    uint64_t memory = 0;
   };
   bool stats(Stats& s) {
     Message m;
@@ -263,6 +264,7 @@ class RawClient {
     s.executables = r.u64();
     s.buffers = r.u64();
     s.queued = r.u64();
+    s.memory = r.u64();
     return true;
   }
 
@@ -281,6 +283,24 @@ struct Err {
   int code() const { return e ? static_cast<int>(e->code) : 0; }
   void clear() { larodClearError(&e); }
 };
+
+// Loads a cpu-proc model described by `ints` and `strs` (larodMap entries).
+inline larodModel* load_proc(larodConnection* c,
+                             const std::vector<std::pair<std::string, std::vector<int64_t>>>& ints,
+                             const std::vector<std::pair<std::string, std::string>>& strs, Err& e,
+                             int fd = -1) {
+  larodMap* map = larodCreateMap(nullptr);
+  for (auto& [k, v] : strs) larodMapSetStr(map, k.c_str(), v.c_str(), nullptr);
+  for (auto& [k, v] : ints) {
+    if (v.size() == 1) larodMapSetInt(map, k.c_str(), v[0], nullptr);
+    if (v.size() == 2) larodMapSetIntArr2(map, k.c_str(), v[0], v[1], nullptr);
+    if (v.size() == 4) larodMapSetIntArr4(map, k.c_str(), v[0], v[1], v[2], v[3], nullptr);
+  }
+  const larodDevice* dev = larodGetDevice(c, "cpu-proc", 0, nullptr);
+  larodModel* m = larodLoadModel(c, fd, dev, LAROD_ACCESS_PRIVATE, "pp", map, &e);
+  larodDestroyMap(&map);
+  return m;
+}
 
 // The tiny conv model: input [1,5,5,2] float32 -> output [1,5,5,4] float32.
 inline std::vector<uint8_t> tiny_model_bytes() {

@@ -25,10 +25,12 @@ TEST(InterpreterBudget, AModelAboveTheBudgetIsRefused) {
   try {
     Interpreter::from_buffer(budget_model(), "relu", options);
     FAIL() << "loaded above its budget";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("the model's tensors need 800 bytes, above the budget of 799"),
-              std::string::npos)
-        << e.what();
+  } catch (const TensorBudgetExceeded& e) {
+    // The type survives the loader's labelling, so that callers (ospreyd)
+    // can say whose budget it was.
+    EXPECT_EQ(std::string(e.what()), "relu: the model's tensors need 800 bytes, above the budget of 799");
+    EXPECT_EQ(e.needed, 800u);
+    EXPECT_EQ(e.budget, 799u);
   }
 }
 

@@ -14,7 +14,8 @@ namespace {
 void usage(FILE* out) {
   std::fprintf(out,
                "usage: ospreyd [--socket PATH] [--backend LIST] [--threads N] [--verbose] [--quiet]\n"
-               "               [--max-sessions N] [--max-model-memory MIB] [--test-hooks]\n"
+               "               [--max-sessions N] [--max-memory MIB] [--max-model-memory MIB]\n"
+               "               [--test-hooks]\n"
                "  --socket PATH      listen here (default: $OSPREY_SOCKET, else /run/osprey/osprey.sock\n"
                "                     for root, else $XDG_RUNTIME_DIR/osprey.sock)\n"
                "  --backend LIST     cpu-tflite's backends in order: osprey-avx512, xnnpack, ref\n"
@@ -23,10 +24,14 @@ void usage(FILE* out) {
                "  --verbose, -v      also log every job (priority 7)\n"
                "  --quiet, -q        log warnings and errors only\n"
                "  --max-sessions N   refuse connections beyond N clients (default 256)\n"
+               "  --max-memory MIB   refuse loads and allocations beyond MIB for all models and\n"
+               "                     allocated tensors together (default: half the machine's memory,\n"
+               "                     here %llu; 0 = no limit)\n"
                "  --max-model-memory MIB\n"
                "                     refuse models whose tensors need more (default 1024; 0 = no limit)\n"
                "  --test-hooks       accept the test suite's pause/resume requests\n"
-               "Logs go to stderr, one event per line, with <N> syslog priority prefixes.\n");
+               "Logs go to stderr, one event per line, with <N> syslog priority prefixes.\n",
+               static_cast<unsigned long long>(osprey::service::default_memory_budget() >> 20));
 }
 
 }  // namespace
@@ -43,6 +48,17 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
+    // A number of MiB as bytes; from 2^44 MiB on the bytes would wrap.
+    auto mib_value = [&](const char* flag) -> uint64_t {
+      const std::string v = value(flag);
+      char* end = nullptr;
+      const unsigned long long mib = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || v[0] == '-' || mib >= (uint64_t{1} << 44)) {
+        std::fprintf(stderr, "ospreyd: %s takes a number of MiB, not '%s'\n", flag, v.c_str());
+        std::exit(2);
+      }
+      return static_cast<uint64_t>(mib) << 20;
+    };
     if (a == "--socket") {
       options.socket_path = value("--socket");
     } else if (a == "--verbose" || a == "-v") {
@@ -55,15 +71,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "ospreyd: --max-sessions must be at least 1\n");
         return 2;
       }
+    } else if (a == "--max-memory") {
+      options.max_memory_bytes = mib_value("--max-memory");
     } else if (a == "--max-model-memory") {
-      const std::string v = value("--max-model-memory");
-      char* end = nullptr;
-      const unsigned long long mib = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || v[0] == '-' || mib >= (uint64_t{1} << 44)) {
-        std::fprintf(stderr, "ospreyd: --max-model-memory takes a number of MiB, not '%s'\n", v.c_str());
-        return 2;
-      }
-      options.max_model_bytes = static_cast<uint64_t>(mib) << 20;
+      options.max_model_bytes = mib_value("--max-model-memory");
     } else if (a == "--backend") {
       options.backend = value("--backend");
     } else if (a == "--threads") {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "service/daemon/memory_budget.h"
 #include "service/protocol.h"
 
 namespace osprey::service {
@@ -41,6 +42,8 @@ class Buffer {
   bool sealed() const { return sealed_; }
   // Set once a job faulted on this memory (the file shrank); unusable after.
   std::atomic<bool> poisoned{false};
+  // What a memfd the service allocated is charged to its memory budget.
+  MemoryBudget::Reservation charge;
 
  private:
   Buffer();

@@ -35,10 +35,13 @@ void Server::on_alloc_tensors(Session& s, const Message& m) {
   }
   std::vector<std::shared_ptr<Buffer>> made;
   for (const auto& info : infos) {
+    auto charge = budget_.reserve(info.byte_size);
+    if (!charge) return fail_alloc("tensor '" + info.name + "' " + budget_.refusal(info.byte_size));
     std::string error;
     auto b = Buffer::allocate(static_cast<size_t>(info.byte_size), info.name, error);
     if (!b)
       return fail_alloc("allocating " + str(info.byte_size) + " bytes for '" + info.name + "': " + error);
+    b->charge = std::move(*charge);
     made.push_back(std::move(b));
   }
   AllocTensorsReply reply;

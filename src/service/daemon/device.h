@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "service/daemon/buffer.h"
+#include "service/daemon/memory_budget.h"
 #include "service/protocol.h"
 
 namespace osprey::service {
@@ -46,6 +47,10 @@ class LoadedModel {
   std::vector<TensorInfo> inputs;
   std::vector<TensorInfo> outputs;
   uint64_t size = 0;  // bytes of the model file
+  // Bytes the model holds while loaded (the file, working tensors, scratch),
+  // set by the device; the server charges them to its memory budget.
+  uint64_t memory = 0;
+  MemoryBudget::Reservation charge;
   // Mean run time in microseconds (0 until the first run); cheap models may
   // run on the requesting session's thread (Device::try_run_inline).
   std::atomic<uint64_t> mean_us{0};
@@ -85,9 +90,12 @@ class Device {
   std::string label() const { return name_ + ":" + std::to_string(instance_); }
 
   // `bytes` is null for a model loaded with fd -1. `label` names the model in
-  // messages. Throws ServiceError or osprey::Error with the real reason.
+  // messages. A model whose working memory would pass `max_working_bytes`
+  // (0: no limit) is refused before it is allocated, with osprey::
+  // TensorBudgetExceeded. Throws ServiceError or osprey::Error with the real
+  // reason.
   virtual std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
-                                            const std::string& label) = 0;
+                                            const std::string& label, uint64_t max_working_bytes) = 0;
 
   void start(Completion completion);
   void stop();
@@ -126,19 +134,18 @@ class Device {
 
 // How the .tflite devices run models on the CPU. `backend` is a list
 // make_backends() knows ("ref", "osprey-avx512,xnnpack"; a bad one throws
-// osprey::Error); `threads` 0 = one per core. A model whose working tensors
-// need more than `max_model_bytes` is refused at load: clients are untrusted,
-// and a small legal file can ask for gigabytes.
+// osprey::Error); `threads` 0 = one per core.
 struct TfliteSettings {
   std::string backend;
   int threads = 1;
-  uint64_t max_model_bytes = 0;
 };
 
 std::unique_ptr<Device> make_tflite_device(const TfliteSettings& settings);
 // Looks at a model file before a tflite device prepares it; throws
-// ServiceError (or osprey::Error) to refuse it. `label` names the model.
-using ModelCheck = std::function<void(const std::vector<uint8_t>& bytes, const std::string& label)>;
+// ServiceError (or osprey::Error) to refuse it. `label` names the model; a
+// check that prepares the model keeps to `max_working_bytes` (Device::load).
+using ModelCheck = std::function<void(const std::vector<uint8_t>& bytes, const std::string& label,
+                                      uint64_t max_working_bytes)>;
 // cpu-tflite's machinery under another device name, admitting only the models
 // that pass `check`.
 std::unique_ptr<Device> make_tflite_device(std::string name, const TfliteSettings& settings,

@@ -63,12 +63,12 @@ void log_placement(const quant::TargetReport& report, const std::string& device,
 }
 
 void admit(quant::Target chip, const std::string& device, const std::vector<uint8_t>& bytes,
-           const std::string& model, uint64_t max_model_bytes) {
+           const std::string& model, uint64_t max_working_bytes) {
   // The view `osprey check` takes: the model prepared on the reference
   // kernels, minus the ops load-time folding turned into constants. A model
   // osprey cannot run at all fails here with cpu-tflite's message.
   InterpreterOptions options;
-  options.max_tensor_bytes = max_model_bytes;
+  options.max_tensor_bytes = max_working_bytes;
   const auto probe = Interpreter::from_buffer(bytes, model, options);
   const quant::TargetReport report = quant::check_target(quant::without_folded_ops(probe->graph()), chip);
   if (!report.load_refusal.empty()) {
@@ -85,11 +85,10 @@ std::vector<std::unique_ptr<Device>> make_dlpu_devices(const TfliteSettings& set
   for (quant::Target chip : kEmulatedChips) {
     const std::string name = quant::target_device(chip);
     const std::string label = name + ":0";
-    devices.push_back(make_tflite_device(name, settings,
-                                         [chip, label, max = settings.max_model_bytes](
-                                             const std::vector<uint8_t>& bytes, const std::string& model) {
-                                           admit(chip, label, bytes, model, max);
-                                         }));
+    devices.push_back(make_tflite_device(
+        name, settings,
+        [chip, label](const std::vector<uint8_t>& bytes, const std::string& model,
+                      uint64_t max_working_bytes) { admit(chip, label, bytes, model, max_working_bytes); }));
   }
   return devices;
 }

@@ -3,11 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
 
 #include "core/error.h"
+#include "runtime/interpreter.h"
 #include "service/daemon/log.h"
 #include "service/daemon/server_internal.h"
 
@@ -18,9 +20,9 @@ std::string errno_str(int e) {
   return std::strerror(e);
 }
 
-// Reads the whole model file behind `fd` (a regular file only: reading a pipe
+// The size of the model file behind `fd` (a regular file only: reading a pipe
 // could block the session forever).
-std::vector<uint8_t> read_model_file(int fd) {
+uint64_t model_file_size(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0)
     throw ServiceError(wire::kErrLoadModel, "cannot stat the model fd: " + errno_str(errno));
@@ -30,7 +32,12 @@ std::vector<uint8_t> read_model_file(int fd) {
     throw ServiceError(wire::kErrLoadModel, "the model file has " + str(static_cast<uint64_t>(st.st_size)) +
                                                 " bytes, more than the limit of " + str(kMaxModelFileBytes));
   }
-  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  return static_cast<uint64_t>(st.st_size);
+}
+
+// Reads at most `size` bytes of the model file behind `fd`.
+std::vector<uint8_t> read_model_file(int fd, uint64_t size) {
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(done));
@@ -105,8 +112,16 @@ ModelInfo Server::info_of(const ModelHandle& h) {
 
 std::shared_ptr<LoadedModel> Server::load_or_share(Device& device, const LoadModelRequest& req, int fd,
                                                    bool& shared) {
+  // The file is charged to the memory budget while it is read and prepared;
+  // the model then carries the charge for all it holds (LoadedModel::memory).
+  std::optional<MemoryBudget::Reservation> charge = budget_.reserve(0);
   std::vector<uint8_t> bytes;
-  if (req.has_fd) bytes = read_model_file(fd);
+  if (req.has_fd) {
+    const uint64_t size = model_file_size(fd);
+    charge = budget_.reserve(size);
+    if (!charge) throw ServiceError(wire::kErrLoadModel, "the model file " + budget_.refusal(size));
+    bytes = read_model_file(fd, size);
+  }
   const std::vector<uint8_t>* bytes_ptr = req.has_fd ? &bytes : nullptr;
   const std::string key = content_key(device.label(), bytes_ptr, req.params);
   {
@@ -119,7 +134,28 @@ std::shared_ptr<LoadedModel> Server::load_or_share(Device& device, const LoadMod
       }
     }
   }
-  auto model = device.load(bytes_ptr, req.params, req.name.empty() ? "model" : req.name);
+
+  // Loads take turns, so that each sees the budget really left: two at once
+  // could each allocate all of it before either is charged.
+  std::lock_guard<std::mutex> loading(loading_mu_);
+  const uint64_t per_model = options_.max_model_bytes;  // 0: no limit
+  const uint64_t left = budget_.available();
+  const bool budget_tighter = budget_.limit() > 0 && (per_model == 0 || left < per_model);
+  const uint64_t limit = budget_tighter ? std::max<uint64_t>(left, 1) : per_model;
+  std::shared_ptr<LoadedModel> model;
+  try {
+    model = device.load(bytes_ptr, req.params, req.name.empty() ? "model" : req.name, limit);
+  } catch (const TensorBudgetExceeded& e) {
+    if (!budget_tighter)
+      throw ServiceError(wire::kErrLoadModel, std::string(e.what()) + " (--max-model-memory)");
+    throw ServiceError(wire::kErrLoadModel, "the model's working memory " + budget_.refusal(e.needed));
+  }
+  // Buffers allocated meanwhile may have taken what the limit assumed.
+  if (!charge->resize(model->memory)) {
+    throw ServiceError(wire::kErrLoadModel,
+                       "the model's working memory " + budget_.refusal(model->memory - charge->bytes()));
+  }
+  model->charge = std::move(*charge);
   std::lock_guard<std::mutex> lock(models_mu_);
   for (auto it = model_cache_.begin(); it != model_cache_.end();) {
     it = it->second.expired() ? model_cache_.erase(it) : std::next(it);

@@ -18,6 +18,7 @@
 
 #include "core/enum_names.h"
 #include "core/error.h"
+#include "runtime/interpreter.h"
 #include "service/daemon/device.h"
 
 namespace osprey::service {
@@ -124,6 +125,15 @@ class ProcModel : public LoadedModel {
   int64_t in_pitch = 0, out_pitch = 0;
   bool has_default_crop = false;
   Crop default_crop;
+
+  // The most scratch run() grows to: a job's crop can make any job scale.
+  uint64_t scratch_bound() const {
+    const uint64_t pixels = static_cast<uint64_t>(out_size.w) * static_cast<uint64_t>(out_size.h);
+    uint64_t bytes = 0;
+    if (in_fmt == Format::kNv12 && out_fmt != Format::kNv12) bytes += pixels * 3 / 2;  // nv12_
+    if (out_fmt == Format::kRgbPlanar) bytes += pixels * 3;                            // rgb_
+    return bytes;
+  }
 
   Crop parse_crop(const MapValue& v, bool at_load) const {
     auto fail_with = [&](const std::string& what) {
@@ -256,7 +266,7 @@ class ProcDevice : public Device {
   ProcDevice() : Device("cpu-proc", 0) {}
 
   std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
-                                    const std::string&) override {
+                                    const std::string&, uint64_t max_working_bytes) override {
     if (bytes) load_error("models are loaded with fd -1 and described by parameters, not a file");
     static const char* const kKeys[] = {
         "image.input.format",    "image.output.format",    "image.input.size", "image.output.size",
@@ -297,6 +307,13 @@ class ProcDevice : public Device {
     }
     m->inputs.push_back(describe(in, m->in_size.w, m->in_size.h, m->in_pitch, "input"));
     m->outputs.push_back(describe(out, m->out_size.w, m->out_size.h, m->out_pitch, "output"));
+    m->memory = m->scratch_bound();
+    if (max_working_bytes > 0 && m->memory > max_working_bytes) {
+      throw TensorBudgetExceeded("cpu-proc: the conversion needs " + std::to_string(m->memory) +
+                                     " bytes of scratch, above the budget of " +
+                                     std::to_string(max_working_bytes),
+                                 m->memory, max_working_bytes);
+    }
     return m;
   }
 };

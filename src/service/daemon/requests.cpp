@@ -111,6 +111,7 @@ void Server::on_stats(Session& s, const Message& m) {
   for (auto& d : devices_) stats.queued += d->queued();
   stats.sessions = live_sessions_.load();
   stats.buffers = static_cast<uint64_t>(Buffer::live_count());
+  stats.memory = budget_.used();
   reply_ok(s, m, stats);
 }
 

@@ -111,7 +111,7 @@ int Server::run() {
 
   // Every device of the daemon, in the order larodListDevices reports them.
   try {
-    const TfliteSettings cpu{options_.backend, options_.threads, options_.max_model_bytes};
+    const TfliteSettings cpu{options_.backend, options_.threads};
     devices_.push_back(make_tflite_device(cpu));
     devices_.push_back(make_proc_device());
     for (auto& dlpu : make_dlpu_devices(cpu)) devices_.push_back(std::move(dlpu));
@@ -131,6 +131,7 @@ int Server::run() {
              {"pid", str(static_cast<uint64_t>(::getpid()))},
              {"devices", names},
              {"backend", options_.backend},
+             {"memory_budget", str(options_.max_memory_bytes)},
              {"protocol", str(kProtocolVersion)}});
 
   int exit_code = 0;

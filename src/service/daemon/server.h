@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "service/daemon/memory_budget.h"
+
 namespace osprey::service {
 
 struct ServerOptions {
@@ -16,6 +18,9 @@ struct ServerOptions {
   int threads = 1;
   // The most one model's working tensors may take (--max-model-memory).
   uint64_t max_model_bytes = uint64_t{1} << 30;
+  // All loaded models and the tensors ospreyd allocated, across every
+  // session (--max-memory); 0 = no limit.
+  uint64_t max_memory_bytes = default_memory_budget();
 };
 
 // Runs until SIGTERM or SIGINT; returns the process exit code.

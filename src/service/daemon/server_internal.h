@@ -38,7 +38,7 @@ void append_item(std::string& list, const std::string& item, const char* sep = "
 
 class Server {
  public:
-  explicit Server(const ServerOptions& options) : options_(options) {}
+  explicit Server(const ServerOptions& options) : options_(options), budget_(options.max_memory_bytes) {}
   int run();
 
  private:
@@ -96,6 +96,9 @@ class Server {
   std::map<uint64_t, SessionEntry> sessions_;  // main thread only
   std::atomic<uint64_t> live_sessions_{0};
   uint64_t next_session_id_ = 1;
+
+  MemoryBudget budget_;
+  std::mutex loading_mu_;  // held while a device prepares a model
 
   std::mutex models_mu_;
   std::map<uint64_t, std::shared_ptr<ModelHandle>> models_;

@@ -89,21 +89,23 @@ class TfliteDevice : public Device {
   }
 
   std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
-                                    const std::string& label) override {
+                                    const std::string& label, uint64_t max_working_bytes) override {
     if (!bytes)
       throw ServiceError(wire::kErrLoadModel, name() + " needs a .tflite file; the model fd was -1");
     if (!params.empty()) {
       throw ServiceError(wire::kErrLoadModel,
                          name() + " takes no model parameters (got '" + params.begin()->first + "')");
     }
-    if (check_) check_(*bytes, label);
+    if (check_) check_(*bytes, label, max_working_bytes);
     // The execution backends only have to live while the model loads.
     const BackendStack backends = make_backends(settings_.backend, settings_.threads);
     InterpreterOptions options = backends.options();
-    options.max_tensor_bytes = settings_.max_model_bytes;
+    options.max_tensor_bytes = max_working_bytes;
     auto interp = Interpreter::from_buffer(*bytes, label, options);
+    const uint64_t arena = interp->arena_bytes();
     auto model = std::make_shared<TfliteModel>(std::move(interp), name());
     model->size = bytes->size();
+    model->memory = bytes->size() + arena;
     return model;
   }
 
