@@ -18,7 +18,7 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_f
 BUILD_QUIET := -- --no-print-directory -s
 
 .PHONY: all build asan-build deps node-deps models test unit-test asan-test diff-test fuzz-test fuzz bench bench-contend demo clean format install
-.PHONY: onnx-test bench-onnx
+.PHONY: onnx-test bench-onnx check-headers
 
 all: build
 
@@ -122,6 +122,11 @@ bench-onnx: build models node-deps
 .PHONY: bench-quick
 bench-quick: build models node-deps
 	@bash bench/run.sh --quick $(BENCH_ONLY)
+
+# Every header compiles on its own (cmake/header_check.cmake; about two
+# minutes on 2 cores, not part of `make test`).
+check-headers: build
+	@cmake --build $(BUILD) -j$(JOBS) --target osprey_header_check $(BUILD_QUIET) | { grep -v -E '^\[ *[0-9]+%\] Built target' || true; }
 
 demo: build models
 	@bash scripts/demo.sh $(BUILD)/bin/osprey
