@@ -89,6 +89,7 @@ endif()
 # Node as every test runs it: V8 with no background threads. Node's exit
 # can deadlock with a V8 background compile job (nodejs/node#54918, open): a
 # LiteRT comparison printed "all passed" and then hung until its timeout.
+# Found here, for every test file included after this one.
 find_program(NODE_EXECUTABLE node)
 set(OSPREY_NODE ${NODE_EXECUTABLE} --single-threaded)
 

@@ -1,7 +1,6 @@
 # Ops checked against LiteRT on one-op models written by osprey's model writer
 # (tests/ops/). They run in `make test`'s release ctest run (label litert);
 # exit 77 (skipped) when @litertjs/core (or a zoo model they need) is missing.
-find_program(NODE_EXECUTABLE node)
 
 # tests/ops/<maker>.cpp (linked with the libraries after it) writes the
 # models; tests/ops/<name>.mjs runs them on LiteRT and on osprey. Tests may

@@ -27,7 +27,6 @@ target_link_libraries(osprey_tests PRIVATE osprey_quant)
 # (XNNPACK's quantized operators and osprey's own) and the reference kernels,
 # which must also agree byte for byte (~3 minutes on a quiet machine).
 # Exit 77 (skipped) when the zoo, the sample photos or @litertjs/core are missing.
-find_program(NODE_EXECUTABLE node)
 if(NODE_EXECUTABLE)
   add_test(NAME quant_litert_compare
            COMMAND ${OSPREY_NODE} ${CMAKE_SOURCE_DIR}/tests/quant/litert_compare.mjs --osprey $<TARGET_FILE:osprey>
