@@ -7,6 +7,11 @@ add_library(osprey_service_proto STATIC src/service/codec.cpp src/service/transp
 set_target_properties(osprey_service_proto PROPERTIES POSITION_INDEPENDENT_CODE ON)
 target_include_directories(osprey_service_proto PUBLIC ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(osprey_service_proto PUBLIC Threads::Threads)
+# The sanitizer tree fuzzes its decoders (tests/fuzz/fuzz_service_protocol.cpp,
+# built with the other fuzzers in cmake/tests.cmake).
+if(TARGET fuzz_service_protocol)
+  target_link_libraries(fuzz_service_protocol PRIVATE osprey_service_proto)
+endif()
 
 # liblarod.so: C API, implemented in C++, exporting only larod* symbols.
 file(GLOB LAROD_SOURCES CONFIGURE_DEPENDS src/service/client/*.cpp)
