@@ -3,8 +3,11 @@
 #include "service/daemon/memory_budget.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -99,6 +102,54 @@ TEST(MemoryBudget, ARefusalSaysWhatWasAskedAndWhatIsLeft) {
   auto a = budget.reserve(7 << 20);
   EXPECT_EQ(budget.refusal(5 << 20),
             "needs 5.0 MiB; ospreyd has 1.0 MiB of its 8.0 MiB memory budget left (--max-memory)");
+}
+
+// A cgroup tree in a temporary directory: `files` maps paths under it to contents.
+class FakeCgroups {
+ public:
+  explicit FakeCgroups(const std::vector<std::pair<std::string, std::string>>& files) {
+    char dir[] = "/tmp/osprey-cgroups-XXXXXX";
+    root_ = ::mkdtemp(dir) ? dir : "";
+    for (const auto& [path, text] : files) {
+      std::filesystem::create_directories(std::filesystem::path(root_ + path).parent_path());
+      std::ofstream(root_ + path) << text << "\n";
+    }
+  }
+  ~FakeCgroups() { std::filesystem::remove_all(root_); }
+  const std::string& root() const { return root_; }
+
+ private:
+  std::string root_;
+};
+
+constexpr uint64_t kGiB = uint64_t{1} << 30;
+
+TEST(MemoryBudget, TheDefaultKeepsToTheTightestCgroupLimitOfTheProcessOrItsAncestors) {
+  // cgroup v2: the service's own group has no limit, its parent 3 GiB.
+  const FakeCgroups v2({{"/system.slice/memory.max", std::to_string(3 * kGiB)},
+                        {"/system.slice/ospreyd.service/memory.max", "max"}});
+  ASSERT_FALSE(v2.root().empty());
+  EXPECT_EQ(usable_memory(24 * kGiB, "0::/system.slice/ospreyd.service\n", v2.root()), 3 * kGiB);
+  // Less physical memory than the limit: the machine's.
+  EXPECT_EQ(usable_memory(2 * kGiB, "0::/system.slice/ospreyd.service\n", v2.root()), 2 * kGiB);
+
+  // cgroup v1 (a container's memory controller, beside others); v1's
+  // "unlimited" is a huge number, which the machine's memory undercuts.
+  const FakeCgroups v1({{"/memory/docker/abc/memory.limit_in_bytes", std::to_string(kGiB)},
+                        {"/memory/memory.limit_in_bytes", "9223372036854771712"},
+                        {"/cpu/docker/abc/cpu.shares", "1024"}});
+  EXPECT_EQ(usable_memory(24 * kGiB, "5:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n", v1.root()),
+            kGiB);
+  EXPECT_EQ(usable_memory(24 * kGiB, "4:memory:/\n", v1.root()), 24 * kGiB);
+
+  // Nothing to go by (no cgroup files, junk in them, junk lines): the machine's.
+  const FakeCgroups junk({{"/a/memory.max", "lots"}, {"/b/memory.max", "-5"}});
+  EXPECT_EQ(usable_memory(24 * kGiB, "0::/a\n", junk.root()), 24 * kGiB);
+  EXPECT_EQ(usable_memory(24 * kGiB, "0::/b\n", junk.root()), 24 * kGiB);
+  EXPECT_EQ(usable_memory(24 * kGiB, "no colons\n::\n7:memory\n", junk.root()), 24 * kGiB);
+  EXPECT_EQ(usable_memory(24 * kGiB, "", "/nonexistent"), 24 * kGiB);
+  // This process: some budget, at most half the machine.
+  EXPECT_GT(default_memory_budget(), 0u);
 }
 
 }  // namespace

@@ -56,7 +56,15 @@ class MemoryBudget {
   std::shared_ptr<State> state_;
 };
 
-// Half the machine's physical memory: ospreyd's default budget.
+// The memory a process may use: `physical`, or less where a memory cgroup of
+// the process or of an ancestor sets a limit (v2 memory.max, v1
+// memory.limit_in_bytes), as a container or a systemd MemoryMax= does.
+// `proc_self_cgroup` is the text of /proc/self/cgroup; `cgroup_root` where
+// the hierarchies are mounted (/sys/fs/cgroup).
+uint64_t usable_memory(uint64_t physical, const std::string& proc_self_cgroup,
+                       const std::string& cgroup_root);
+
+// Half the memory this process may use: ospreyd's default budget.
 uint64_t default_memory_budget();
 
 }  // namespace osprey::service
