@@ -676,6 +676,32 @@ std::string load_error(larodConnection* c, const std::string& path, const std::v
   return "";
 }
 
+// A daemon of the test's own, started with `options`; the test's clients
+// reach it (OSPREY_SOCKET) until it stops, then the fixture's daemon again.
+class OwnDaemon {
+ public:
+  explicit OwnDaemon(std::string fixture_socket) : fixture_socket_(std::move(fixture_socket)) {}
+  ~OwnDaemon() { ::setenv("OSPREY_SOCKET", fixture_socket_.c_str(), 1); }
+  bool start(const std::vector<std::string>& options) {
+    if (!daemon_.start(socket(), path("ospreyd.log"), options)) return false;
+    ::setenv("OSPREY_SOCKET", socket().c_str(), 1);
+    return true;
+  }
+  // Its exit status.
+  int stop() {
+    ::setenv("OSPREY_SOCKET", fixture_socket_.c_str(), 1);
+    return daemon_.stop();
+  }
+  std::string socket() const { return path("own.sock"); }
+  std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
+  std::string log() const { return daemon_.log(); }
+
+ private:
+  std::string fixture_socket_;
+  TempDir dir_;
+  Daemon daemon_;
+};
+
 TEST_F(ReliabilityTest, ALegalModelOfHugeTensorsIsRefusedBeforeItTakesTheMemory) {
   // 4 GiB of tensors, above the default budget of 1 GiB: refused on the CPU
   // device and on an emulated DLPU (whose vetting prepares the model too).
@@ -696,33 +722,27 @@ TEST_F(ReliabilityTest, ALegalModelOfHugeTensorsIsRefusedBeforeItTakesTheMemory)
   // --max-model-memory sets the budget in MiB: 4 MiB of tensors load at 4, not at 3.
   const std::vector<uint8_t> four_mib = relu_model(512);
   for (const auto& [mib, loads] : {std::pair{"3", false}, std::pair{"4", true}}) {
-    Daemon limited;
-    TempDir other;
-    const std::string sock = other.path() + "/limited.sock";
-    ASSERT_TRUE(limited.start(sock, other.path() + "/limited.log", {"--max-model-memory", mib}));
-    ::setenv("OSPREY_SOCKET", sock.c_str(), 1);
+    OwnDaemon limited(socket_);
+    ASSERT_TRUE(limited.start({"--max-model-memory", mib}));
     larodConnection* lc = connect();
-    const std::string error = load_error(lc, other.path() + "/relu.tflite", four_mib, "cpu-tflite");
+    const std::string error = load_error(lc, limited.path("relu.tflite"), four_mib, "cpu-tflite");
     EXPECT_EQ(error.empty(), loads) << mib << " MiB: " << error;
     if (!loads) {
       EXPECT_NE(error.find("above the budget of 3145728"), std::string::npos) << error;
     }
     larodDisconnect(&lc, nullptr);
     EXPECT_EQ(limited.stop(), 0);
-    ::setenv("OSPREY_SOCKET", socket_.c_str(), 1);
   }
   // A value that is not a number of MiB stops ospreyd at start-up (2^44 MiB
   // would wrap to 0 bytes, no limit).
   for (const std::string flag : {"--max-model-memory", "--max-memory"}) {
     for (const char* bad : {"-1", "lots", "", "17592186044416"}) {
-      Daemon refused;
-      TempDir other;
-      EXPECT_FALSE(refused.start(other.path() + "/bad.sock", other.path() + "/bad.log", {flag, bad}));
+      OwnDaemon refused(socket_);
+      EXPECT_FALSE(refused.start({flag, bad}));
       const int status = refused.stop();
       EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2)
           << flag << " " << bad << ": status " << status;
-      EXPECT_NE(read_file(other.path() + "/bad.log").find(flag + " takes a number of MiB"), std::string::npos)
-          << flag << " " << bad;
+      EXPECT_NE(refused.log().find(flag + " takes a number of MiB"), std::string::npos) << flag << " " << bad;
     }
   }
 }
@@ -731,14 +751,11 @@ TEST_F(ReliabilityTest, ALegalModelOfHugeTensorsIsRefusedBeforeItTakesTheMemory)
 
 TEST_F(ReliabilityTest, OneMemoryBudgetCoversEveryClientsModelsAndTensors) {
   // Two clients, each far below its own limits, share --max-memory 10 (MiB).
-  Daemon limited;
-  TempDir other;
-  const std::string sock = other.path() + "/budget.sock";
-  ASSERT_TRUE(limited.start(sock, other.path() + "/budget.log", {"--max-memory", "10"}));
-  ::setenv("OSPREY_SOCKET", sock.c_str(), 1);
+  OwnDaemon limited(socket_);
+  ASSERT_TRUE(limited.start({"--max-memory", "10"}));
   larodConnection* a = connect();
   larodConnection* b = connect();
-  RawClient raw(sock);
+  RawClient raw(limited.socket());
   ASSERT_TRUE(raw.hello());
   RawClient::Stats s;
   ASSERT_TRUE(raw.stats(s));
@@ -747,20 +764,20 @@ TEST_F(ReliabilityTest, OneMemoryBudgetCoversEveryClientsModelsAndTensors) {
   // A model is charged its file and its working tensors (here 4 MiB: RELU's
   // input and output); the same bytes loaded again share them.
   const std::vector<uint8_t> four_mib = relu_model(512);
-  EXPECT_EQ(load_error(a, other.path() + "/a.tflite", four_mib, "cpu-tflite"), "");
+  EXPECT_EQ(load_error(a, limited.path("a.tflite"), four_mib, "cpu-tflite"), "");
   ASSERT_TRUE(raw.stats(s));
   const uint64_t first = s.memory;
   EXPECT_EQ(first, four_mib.size() + (4u << 20));
-  EXPECT_EQ(load_error(b, other.path() + "/b.tflite", four_mib, "cpu-tflite"), "");
+  EXPECT_EQ(load_error(b, limited.path("b.tflite"), four_mib, "cpu-tflite"), "");
   ASSERT_TRUE(raw.stats(s));
   EXPECT_EQ(s.memory, first);
-  EXPECT_EQ(load_error(b, other.path() + "/b2.tflite", relu_model(400), "cpu-tflite"), "");  // 2.4 MiB
+  EXPECT_EQ(load_error(b, limited.path("b2.tflite"), relu_model(400), "cpu-tflite"), "");  // 2.4 MiB
 
   // 3.6 MiB are left: another 4 MiB model is refused, on every device, and
   // so is a cpu-proc conversion whose scratch would not fit.
   for (const char* device : {"cpu-tflite", "axis-a8-dlpu-tflite"}) {
     int code = 0;
-    const std::string error = load_error(a, other.path() + "/c.tflite", relu_model(511), device, &code);
+    const std::string error = load_error(a, limited.path("c.tflite"), relu_model(511), device, &code);
     EXPECT_EQ(code, LAROD_ERROR_LOAD_MODEL) << device;
     EXPECT_NE(error.find("the model's working memory needs 4.0 MiB; ospreyd has 3.6 MiB of its 10.0 MiB "
                          "memory budget left (--max-memory)"),
@@ -817,13 +834,12 @@ TEST_F(ReliabilityTest, OneMemoryBudgetCoversEveryClientsModelsAndTensors) {
   // (the shared model) stays charged once, and its 4 MiB model now loads.
   larodDisconnect(&b, nullptr);
   EXPECT_TRUE(eventually([&] { return raw.stats(s) && s.memory == first; })) << s.memory;
-  EXPECT_EQ(load_error(a, other.path() + "/c.tflite", relu_model(511), "cpu-tflite"), "");
+  EXPECT_EQ(load_error(a, limited.path("c.tflite"), relu_model(511), "cpu-tflite"), "");
   larodDisconnect(&a, nullptr);
   EXPECT_TRUE(eventually([&] { return raw.stats(s) && s.memory == 0; })) << s.memory;
   EXPECT_NE(limited.log().find("event=started"), std::string::npos);
   EXPECT_NE(limited.log().find("memory_budget=10485760"), std::string::npos) << limited.log();
   EXPECT_EQ(limited.stop(), 0);
-  ::setenv("OSPREY_SOCKET", socket_.c_str(), 1);
 }
 
 // ---- Restart while clients wait ----------------------------------------------------
@@ -928,11 +944,8 @@ TEST_F(ReliabilityTest, SocketIsOwnerAndGroupOnly) {
 }
 
 TEST_F(ReliabilityTest, SessionLimitRefusesExtraClients) {
-  Daemon limited;
-  TempDir other;
-  const std::string sock = other.path() + "/limited.sock";
-  ASSERT_TRUE(limited.start(sock, other.path() + "/limited.log", {"--max-sessions", "2"}));
-  ::setenv("OSPREY_SOCKET", sock.c_str(), 1);
+  OwnDaemon limited(socket_);
+  ASSERT_TRUE(limited.start({"--max-sessions", "2"}));
   // The start-up probe of Daemon::start is a session too until ospreyd sees it
   // close; retry until both fit.
   larodConnection* a = connect();
@@ -952,7 +965,6 @@ TEST_F(ReliabilityTest, SessionLimitRefusesExtraClients) {
   larodDisconnect(&c, nullptr);
   larodDisconnect(&b, nullptr);
   EXPECT_EQ(limited.stop(), 0);
-  ::setenv("OSPREY_SOCKET", socket_.c_str(), 1);
 }
 
 }  // namespace
