@@ -55,7 +55,11 @@ RecvResult recv_message(int sock, Message& out, std::string& error, bool nonbloc
   }
   if (n == 0) return RecvResult::kEof;  // orderly shutdown (any fds are closed)
   if (msg.msg_flags & MSG_CTRUNC) {
-    error = "message carries more than " + std::to_string(kMaxFds) + " file descriptors";
+    // The kernel also truncates when the receiver has no descriptor left.
+    error = fds.size() < kMaxFds
+                ? "the receiver ran out of file descriptors (" + std::to_string(fds.size()) +
+                      " of the message's arrived)"
+                : "message carries more than " + std::to_string(kMaxFds) + " file descriptors";
     return RecvResult::kMalformed;
   }
   if (bad_cmsg) {

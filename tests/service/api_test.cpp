@@ -14,16 +14,6 @@ namespace {
 
 class ApiTest : public ServiceTest {};
 
-// A memfd of `size` bytes for tensors the application owns.
-int make_memfd(size_t size) {
-  int fd = ::memfd_create("test-tensor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd >= 0 && ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 TEST_F(ApiTest, DevicesAndSessions) {
   larodConnection* c = connect();
   ASSERT_NE(c, nullptr);

@@ -682,7 +682,8 @@ class OwnDaemon {
  public:
   explicit OwnDaemon(std::string fixture_socket) : fixture_socket_(std::move(fixture_socket)) {}
   ~OwnDaemon() { ::setenv("OSPREY_SOCKET", fixture_socket_.c_str(), 1); }
-  bool start(const std::vector<std::string>& options) {
+  bool start(const std::vector<std::string>& options, int fd_limit = 0) {
+    daemon_.fd_limit = fd_limit;
     if (!daemon_.start(socket(), path("ospreyd.log"), options)) return false;
     ::setenv("OSPREY_SOCKET", socket().c_str(), 1);
     return true;
@@ -695,6 +696,7 @@ class OwnDaemon {
   std::string socket() const { return path("own.sock"); }
   std::string path(const std::string& name) const { return dir_.path() + "/" + name; }
   std::string log() const { return daemon_.log(); }
+  bool alive() const { return daemon_.alive(); }
 
  private:
   std::string fixture_socket_;
@@ -839,6 +841,99 @@ TEST_F(ReliabilityTest, OneMemoryBudgetCoversEveryClientsModelsAndTensors) {
   EXPECT_TRUE(eventually([&] { return raw.stats(s) && s.memory == 0; })) << s.memory;
   EXPECT_NE(limited.log().find("event=started"), std::string::npos);
   EXPECT_NE(limited.log().find("memory_budget=10485760"), std::string::npos) << limited.log();
+  EXPECT_EQ(limited.stop(), 0);
+}
+
+// ---- File descriptors -----------------------------------------------------------
+
+TEST_F(ReliabilityTest, TensorsNeverTakeTheDescriptorsSessionsNeed) {
+  // RLIMIT_NOFILE 96, 4 sessions: 64 + 2 x 4 descriptors are kept for the
+  // daemon and its sessions, 24 are left for tensors.
+  OwnDaemon limited(socket_);
+  ASSERT_TRUE(limited.start({"--max-sessions", "4", "--backend", "ref"}, 96));
+  EXPECT_NE(limited.log().find("fd_limit=96"), std::string::npos) << limited.log();
+  larodConnection* a = connect();
+  larodModel* model = load_tiny(a);
+  ASSERT_NE(model, nullptr);
+  std::vector<larodTensor**> held;
+  Err e;
+  for (int i = 0; i < 40; ++i) {
+    size_t n = 0;
+    larodTensor** t = larodAllocModelInputs(a, model, 0, &n, nullptr, &e);
+    if (!t) break;
+    held.push_back(t);
+  }
+  EXPECT_EQ(held.size(), 24u);
+  EXPECT_EQ(e.code(), LAROD_ERROR_ALLOC);
+  EXPECT_NE(
+      e.msg().find("ospreyd's tensors hold 24 file descriptors, all it may give them (RLIMIT_NOFILE 96"),
+      std::string::npos)
+      << e.msg();
+  e.clear();
+  // Tracking a descriptor is refused the same way.
+  {
+    const int fd = make_memfd(200);
+    size_t n = 0;
+    larodTensor** t = larodCreateModelInputs(model, &n, &e);
+    ASSERT_NE(t, nullptr) << e.msg();
+    ASSERT_TRUE(larodSetTensorFd(t[0], fd, &e));
+    EXPECT_FALSE(larodTrackTensor(a, t[0], &e));
+    EXPECT_EQ(e.code(), LAROD_ERROR_FD);
+    EXPECT_NE(e.msg().find("file descriptors"), std::string::npos) << e.msg();
+    e.clear();
+    larodDestroyTensors(a, &t, n, nullptr);
+    ::close(fd);
+  }
+  // Another client still connects (its session's descriptors were kept), but
+  // the tensors' share is the daemon's, not a session's: it has to wait.
+  larodConnection* b = connect();
+  ASSERT_NE(b, nullptr);
+  larodModel* mine = load_tiny(b);
+  ASSERT_NE(mine, nullptr);
+  {
+    size_t n = 0;
+    EXPECT_EQ(larodAllocModelInputs(b, mine, 0, &n, nullptr, &e), nullptr);
+    EXPECT_EQ(e.code(), LAROD_ERROR_ALLOC);
+    e.clear();
+  }
+  // Freed tensors give their descriptors back.
+  for (auto* t : held) larodDestroyTensors(a, &t, 1, nullptr);
+  expect_tiny_works(*this, b, mine);
+  larodDestroyModel(&mine);
+  larodDisconnect(&b, nullptr);
+  larodDestroyModel(&model);
+  larodDisconnect(&a, nullptr);
+  EXPECT_TRUE(limited.alive());
+  EXPECT_EQ(limited.stop(), 0);
+}
+
+TEST_F(ReliabilityTest, ADaemonOutOfDescriptorsRefusesNewClientsAtOnce) {
+  // RLIMIT_NOFILE 16: a few sessions (a socket and an eventfd each) use up
+  // what the daemon has. The next client's connection is closed at once (it
+  // would otherwise wait for a HELLO reply while the daemon spun on accept).
+  OwnDaemon limited(socket_);
+  ASSERT_TRUE(limited.start({"--max-sessions", "100"}, 16));
+  std::vector<larodConnection*> clients;
+  Err e;
+  for (int i = 0; i < 16; ++i) {
+    larodConnection* c = nullptr;
+    if (!larodConnect(&c, &e)) break;
+    clients.push_back(c);
+  }
+  EXPECT_LT(clients.size(), 16u);
+  EXPECT_GE(clients.size(), 1u);
+  EXPECT_EQ(e.code(), LAROD_ERROR_CONNECTION) << e.msg();
+  EXPECT_TRUE(eventually([&] {
+    return limited.log().find("reason=\"out of file descriptors\"") != std::string::npos;
+  })) << limited.log();
+  EXPECT_TRUE(limited.alive());
+  // A client that leaves makes room again.
+  larodDisconnect(&clients.back(), nullptr);
+  clients.pop_back();
+  larodConnection* late = nullptr;
+  EXPECT_TRUE(eventually([&] { return larodConnect(&late, nullptr); }));
+  clients.push_back(late);
+  for (auto* c : clients) larodDisconnect(&c, nullptr);
   EXPECT_EQ(limited.stop(), 0);
 }
 

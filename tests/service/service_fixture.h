@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -78,6 +79,9 @@ class TempDir {
 class Daemon {
  public:
   ~Daemon() { stop(); }
+  // RLIMIT_NOFILE (soft and hard) of the daemon, which then inherits no
+  // descriptor of the test but stderr; 0: the test's limit and descriptors.
+  int fd_limit = 0;
 
   // Starts ospreyd on `socket`; waits until it accepts connections.
   bool start(const std::string& socket, const std::string& log,
@@ -93,6 +97,11 @@ class Daemon {
       if (fd >= 0) {
         ::dup2(fd, 2);
         ::close(fd);
+      }
+      if (fd_limit > 0) {
+        ::close_range(3, ~0u, 0);
+        const rlimit limit{static_cast<rlim_t>(fd_limit), static_cast<rlim_t>(fd_limit)};
+        ::setrlimit(RLIMIT_NOFILE, &limit);
       }
       // The reference backend: tests compare bytes with in-process reference runs.
       std::vector<std::string> args = {OSPREYD_PATH, "--socket", socket, "--verbose", "--backend", "ref"};
@@ -283,6 +292,16 @@ struct Err {
   int code() const { return e ? static_cast<int>(e->code) : 0; }
   void clear() { larodClearError(&e); }
 };
+
+// A memfd of `size` bytes for tensors the application owns, or -1.
+inline int make_memfd(size_t size) {
+  int fd = ::memfd_create("test-tensor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd >= 0 && ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 // Loads a cpu-proc model described by `ints` and `strs` (larodMap entries).
 inline larodModel* load_proc(larodConnection* c,

@@ -23,6 +23,7 @@ void Server::on_alloc_tensors(Session& s, const Message& m) {
     return fail_alloc("the session has " + str(s.buffers.size()) + " buffers (limit " +
                       str(kMaxBuffersPerSession) + ")");
   }
+  if (const std::string shortage = fd_shortage(infos.size()); !shortage.empty()) return fail_alloc(shortage);
   uint64_t total = 0;
   for (const auto& info : infos) {
     if (info.byte_size > kMaxTensorBytes)
@@ -65,6 +66,8 @@ void Server::on_track_buffer(Session& s, Message& m) {
     return reply_error(s, m, wire::kErrFd,
                        "the session has " + str(s.buffers.size()) + " buffers (the limit)");
   }
+  if (const std::string shortage = fd_shortage(1); !shortage.empty())
+    return reply_error(s, m, wire::kErrFd, "cannot track the tensor fd: " + shortage);
   std::string error;
   auto b = Buffer::adopt(std::move(m.fds[0]), req.props, error);
   if (!b) return reply_error(s, m, wire::kErrFd, "cannot track the tensor fd: " + error);

@@ -6,12 +6,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -30,6 +32,19 @@ namespace {
 
 std::string errno_str(int e) {
   return std::strerror(e);
+}
+
+// Lifts the soft limit on open files to the hard one, as daemons do: every
+// buffer a client allocates or tracks holds a descriptor. Returns the limit.
+uint64_t raise_fd_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : static_cast<uint64_t>(limit.rlim_cur);
 }
 
 bool make_parent_dirs(const std::string& path) {
@@ -107,6 +122,10 @@ int Server::run() {
   install_fault_handler();
   signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC));
 
+  fd_limit_ = raise_fd_limit();
+  const uint64_t reserved = kReservedFds + kFdsPerSession * static_cast<uint64_t>(options_.max_sessions);
+  buffer_fd_limit_ = fd_limit_ > reserved ? fd_limit_ - reserved : 0;
+  spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!open_socket()) return 1;
 
   // Every device of the daemon, in the order larodListDevices reports them.
@@ -132,6 +151,7 @@ int Server::run() {
              {"devices", names},
              {"backend", options_.backend},
              {"memory_budget", str(options_.max_memory_bytes)},
+             {"fd_limit", str(fd_limit_)},
              {"protocol", str(kProtocolVersion)}});
 
   int exit_code = 0;
@@ -162,9 +182,29 @@ int Server::run() {
   return exit_code;
 }
 
+// With no descriptor left, the waiting connection keeps the listening socket
+// readable and the main loop would spin on it while the client hangs:
+// accept it on the spare descriptor and close it, which tells the client.
+void Server::refuse_for_lack_of_fds() {
+  spare_fd_.reset();
+  UniqueFd refused(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  log_event(kLogWarning, "session_refused",
+            {{"reason", "out of file descriptors"}, {"limit", str(fd_limit_)}});
+}
+
+std::string Server::fd_shortage(size_t n) const {
+  const uint64_t live = static_cast<uint64_t>(Buffer::live_count());
+  if (live + n <= buffer_fd_limit_) return "";
+  return "ospreyd's tensors hold " + str(live) + " file descriptors, all it may give them (RLIMIT_NOFILE " +
+         str(fd_limit_) + " less " + str(fd_limit_ - std::min(fd_limit_, buffer_fd_limit_)) +
+         " kept for sessions)";
+}
+
 void Server::accept_one() {
   UniqueFd fd(::accept4(listen_fd_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!fd) {
+    if (errno == EMFILE || errno == ENFILE) return refuse_for_lack_of_fds();
     if (errno != EAGAIN && errno != EINTR)
       log_event(kLogWarning, "accept_failed", {{"error", errno_str(errno)}});
     return;

@@ -30,6 +30,11 @@ constexpr uint64_t kMaxBufferBytesPerSession = uint64_t{4} << 30;
 constexpr uint64_t kMaxTensorBytes = uint64_t{1} << 30;
 constexpr int kMaxOutstandingJobs = 1024;
 constexpr uint64_t kMaxModelFileBytes = uint64_t{512} << 20;
+// File descriptors kept for the daemon itself (logs, its socket, messages in
+// flight) and, per session, for its socket and eventfd: the rest of
+// RLIMIT_NOFILE is what clients' buffers may hold.
+constexpr uint64_t kReservedFds = 64;
+constexpr uint64_t kFdsPerSession = 2;
 
 inline std::string str(uint64_t v) {
   return std::to_string(v);
@@ -50,6 +55,9 @@ class Server {
 
   bool open_socket();
   void accept_one();
+  void refuse_for_lack_of_fds();
+  // Why `n` more buffers cannot each hold a file descriptor, or "".
+  std::string fd_shortage(size_t n) const;
   void reap(bool all);
   void serve(std::shared_ptr<Session> session, std::shared_ptr<std::atomic<bool>> done);
   // Returns false when the connection must close.
@@ -92,6 +100,9 @@ class Server {
   ServerOptions options_;
   UniqueFd listen_fd_;
   UniqueFd signal_fd_;
+  UniqueFd spare_fd_;             // given up to accept a connection when none is left
+  uint64_t fd_limit_ = 0;         // RLIMIT_NOFILE
+  uint64_t buffer_fd_limit_ = 0;  // of which buffers may hold
   std::vector<std::unique_ptr<Device>> devices_;
   std::map<uint64_t, SessionEntry> sessions_;  // main thread only
   std::atomic<uint64_t> live_sessions_{0};
