@@ -129,9 +129,7 @@ void add_detect_command(CLI::App& app) {
   auto options = std::make_shared<DetectOptions>();
   CLI::App* cmd = app.add_subcommand(
       "detect", "Detect faces or objects in a JPEG/PNG image, a video, an image folder or a camera");
-  cmd->add_option("image", options->image,
-                  "image file (JPEG or PNG), video file, image folder or /dev/videoN")
-      ->required();
+  add_image_or_video_input(cmd, options->image);
   options->backend.add_options(cmd);
   options->video.add_to(cmd);
   cmd->add_option("-m,--model", options->model,

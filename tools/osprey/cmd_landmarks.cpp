@@ -136,9 +136,7 @@ void add_landmarks_command(CLI::App& app) {
   auto options = std::make_shared<LandmarksOptions>();
   CLI::App* cmd = app.add_subcommand(
       "landmarks", "Face mesh, hand, body-pose or 3D object-box landmarks in an image or a video");
-  cmd->add_option("image", options->image,
-                  "image file (JPEG or PNG), video file, image folder or /dev/videoN")
-      ->required();
+  add_image_or_video_input(cmd, options->image);
   std::string names;
   for (const std::string& n : vision::landmark_pipeline_names()) names += (names.empty() ? "" : "|") + n;
   names += "|objectron";

@@ -116,9 +116,7 @@ void add_segment_command(CLI::App& app) {
   auto options = std::make_shared<SegmentOptions>();
   CLI::App* cmd = app.add_subcommand(
       "segment", "Segment people from the background (selfie segmentation) in an image or a video");
-  cmd->add_option("image", options->image,
-                  "image file (JPEG or PNG), video file, image folder or /dev/videoN")
-      ->required();
+  add_image_or_video_input(cmd, options->image);
   options->backend.add_options(cmd);
   options->video.add_to(cmd);
   cmd->add_option("-m,--model", options->model,

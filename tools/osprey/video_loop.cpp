@@ -59,6 +59,11 @@ void VideoLoopOptions::add_to(CLI::App* cmd) {
       ->check(CLI::Range(int64_t(0), int64_t(1) << 40));
 }
 
+void add_image_or_video_input(CLI::App* cmd, std::string& path) {
+  cmd->add_option("image", path, "image file (JPEG or PNG), video file, image folder or /dev/videoN")
+      ->required();
+}
+
 bool is_video_input(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec) || std::filesystem::is_character_file(path, ec)) return true;

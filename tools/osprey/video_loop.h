@@ -66,4 +66,8 @@ class VideoLoop {
 // device, or a file with a video extension.
 bool is_video_input(const std::string& path);
 
+// The commands' required positional "image": a JPEG or PNG file, or a video
+// source VideoLoop opens (is_video_input tells which).
+void add_image_or_video_input(CLI::App* cmd, std::string& path);
+
 }  // namespace osprey::cli

@@ -198,7 +198,7 @@ std::string Server::fd_shortage(size_t n) const {
   if (live + n <= buffer_fd_limit_) return "";
   return "ospreyd's tensors hold " + str(live) + " file descriptors, all it may give them (RLIMIT_NOFILE " +
          str(fd_limit_) + " less " + str(fd_limit_ - std::min(fd_limit_, buffer_fd_limit_)) +
-         " kept for sessions)";
+         " kept for the daemon and its sessions)";
 }
 
 void Server::accept_one() {
