@@ -58,7 +58,7 @@ unit-test: build models
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
 
 asan-test: asan-build models
-	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed' -E '^RealModels\.'
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|daemon' -E '^RealModels\.'
 
 fuzz-test: asan-build models
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L fuzz
@@ -74,7 +74,7 @@ diff-test: build models node-deps
 
 test: build asan-build models node-deps
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE fuzz
-	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|fuzz' -E '^RealModels\.'
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|fuzz|daemon' -E '^RealModels\.'
 	@$(MAKE) --no-print-directory diff-test
 
 # A long fuzzing session (not part of `make test`), the model loader and then

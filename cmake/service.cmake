@@ -43,6 +43,14 @@ set_target_properties(osprey-client PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED
 # ---- Tests (label "service"): each test starts its own ospreyd on a
 # temporary socket (OSPREY_SOCKET) and stops it.
 include(GoogleTest)
+# gtest_discover_tests cannot give a test two labels. The sanitizer tree
+# labels ospreyd's GoogleTest suites `daemon`, which `make test` runs there
+# (only they are built in it); the release tree labels them `service`.
+if(OSPREY_SANITIZE)
+  set(OSPREY_DAEMON_TEST_LABEL daemon)
+else()
+  set(OSPREY_DAEMON_TEST_LABEL service)
+endif()
 add_executable(service_crash_client tests/service/crash_client.cpp)
 target_link_libraries(service_crash_client PRIVATE larod)
 add_executable(service_make_tiny_model tests/service/make_tiny_model.cpp)
@@ -57,7 +65,8 @@ target_compile_definitions(osprey_service_tests PRIVATE OSPREYD_PATH="$<TARGET_F
   CRASH_CLIENT_PATH="$<TARGET_FILE:service_crash_client>")
 add_dependencies(osprey_service_tests ospreyd service_crash_client)
 osprey_glue_code(osprey_service_tests)
-gtest_discover_tests(osprey_service_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
+gtest_discover_tests(osprey_service_tests DISCOVERY_TIMEOUT 120
+  PROPERTIES LABELS ${OSPREY_DAEMON_TEST_LABEL} TIMEOUT 120)
 
 # Units of the service without a daemon: the message bodies, the client
 # connection over a socketpair, the RUN_JOB checks, the memory budget.
@@ -66,7 +75,8 @@ add_executable(osprey_service_unit_tests tests/service/protocol_test.cpp tests/s
   src/service/client/connection.cpp)
 target_link_libraries(osprey_service_unit_tests PRIVATE osprey_service_daemon GTest::gtest_main)
 osprey_glue_code(osprey_service_unit_tests)
-gtest_discover_tests(osprey_service_unit_tests DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 120)
+gtest_discover_tests(osprey_service_unit_tests DISCOVERY_TIMEOUT 120
+  PROPERTIES LABELS ${OSPREY_DAEMON_TEST_LABEL} TIMEOUT 120)
 
 # Allocation failures injected into liblarod (a binary of its own: it
 # replaces operator new).
@@ -76,7 +86,13 @@ target_link_libraries(service_alloc_failure_test PRIVATE larod osprey_service_pr
   GTest::gtest_main)
 target_compile_definitions(service_alloc_failure_test PRIVATE OSPREYD_PATH="$<TARGET_FILE:ospreyd>")
 add_dependencies(service_alloc_failure_test ospreyd)
-gtest_discover_tests(service_alloc_failure_test DISCOVERY_TIMEOUT 120 PROPERTIES LABELS service TIMEOUT 300)
+gtest_discover_tests(service_alloc_failure_test DISCOVERY_TIMEOUT 120
+  PROPERTIES LABELS ${OSPREY_DAEMON_TEST_LABEL} TIMEOUT 300)
+# ospreyd faces untrusted clients: the sanitizer tree builds it and the
+# suites above, and a daemon that ends with a sanitizer report (a leak, say)
+# fails the test that stopped it.
+osprey_sanitizer_checked(ospreyd service_crash_client osprey_service_tests osprey_service_unit_tests
+  service_alloc_failure_test)
 
 # The header is plain C11: a C program built with strict flags uses all of it.
 add_executable(service_c_api_test tests/service/c_api_test.c)

@@ -127,6 +127,7 @@ TEST_F(Api36Test, ConvertedFrameRunsThroughCpuProcZeroCopy) {
   larodDestroyJobRequest(&req);
   larodDestroyTensors(c, &in, 1, nullptr);
   larodDestroyTensors(c, &out, 1, nullptr);
+  larodDestroyModel(&m);
   ::close(dmabuf);
   ::munmap(frame, capacity);
   ::close(frame_fd);

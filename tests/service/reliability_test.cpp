@@ -718,7 +718,9 @@ TEST_F(ReliabilityTest, ALegalModelOfHugeTensorsIsRefusedBeforeItTakesTheMemory)
         << device << ": " << error;
   }
   EXPECT_TRUE(daemon_.alive());
-  expect_tiny_works(*this, c, load_tiny(c));
+  larodModel* tiny = load_tiny(c);
+  expect_tiny_works(*this, c, tiny);
+  larodDestroyModel(&tiny);
   larodDisconnect(&c, nullptr);
 
   // --max-model-memory sets the budget in MiB: 4 MiB of tensors load at 4, not at 3.
