@@ -114,14 +114,11 @@ std::shared_ptr<LoadedModel> Server::load_or_share(Device& device, const LoadMod
                                                    bool& shared) {
   // The file is charged to the memory budget while it is read and prepared;
   // the model then carries the charge for all it holds (LoadedModel::memory).
-  std::optional<MemoryBudget::Reservation> charge = budget_.reserve(0);
+  const uint64_t file_size = req.has_fd ? model_file_size(fd) : 0;
+  std::optional<MemoryBudget::Reservation> charge = budget_.reserve(file_size);
+  if (!charge) throw ServiceError(wire::kErrLoadModel, "the model file " + budget_.refusal(file_size));
   std::vector<uint8_t> bytes;
-  if (req.has_fd) {
-    const uint64_t size = model_file_size(fd);
-    charge = budget_.reserve(size);
-    if (!charge) throw ServiceError(wire::kErrLoadModel, "the model file " + budget_.refusal(size));
-    bytes = read_model_file(fd, size);
-  }
+  if (req.has_fd) bytes = read_model_file(fd, file_size);
   const std::vector<uint8_t>* bytes_ptr = req.has_fd ? &bytes : nullptr;
   const std::string key = content_key(device.label(), bytes_ptr, req.params);
   {

@@ -13,7 +13,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -123,8 +122,7 @@ int Server::run() {
   signal_fd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC));
 
   fd_limit_ = raise_fd_limit();
-  const uint64_t reserved = kReservedFds + kFdsPerSession * static_cast<uint64_t>(options_.max_sessions);
-  buffer_fd_limit_ = fd_limit_ > reserved ? fd_limit_ - reserved : 0;
+  reserved_fds_ = kReservedFds + kFdsPerSession * static_cast<uint64_t>(options_.max_sessions);
   spare_fd_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!open_socket()) return 1;
 
@@ -195,10 +193,9 @@ void Server::refuse_for_lack_of_fds() {
 
 std::string Server::fd_shortage(size_t n) const {
   const uint64_t live = static_cast<uint64_t>(Buffer::live_count());
-  if (live + n <= buffer_fd_limit_) return "";
+  if (live + n + reserved_fds_ <= fd_limit_) return "";
   return "ospreyd's tensors hold " + str(live) + " file descriptors, all it may give them (RLIMIT_NOFILE " +
-         str(fd_limit_) + " less " + str(fd_limit_ - std::min(fd_limit_, buffer_fd_limit_)) +
-         " kept for the daemon and its sessions)";
+         str(fd_limit_) + " less " + str(reserved_fds_) + " kept for the daemon and its sessions)";
 }
 
 void Server::accept_one() {

@@ -100,9 +100,9 @@ class Server {
   ServerOptions options_;
   UniqueFd listen_fd_;
   UniqueFd signal_fd_;
-  UniqueFd spare_fd_;             // given up to accept a connection when none is left
-  uint64_t fd_limit_ = 0;         // RLIMIT_NOFILE
-  uint64_t buffer_fd_limit_ = 0;  // of which buffers may hold
+  UniqueFd spare_fd_;          // given up to accept a connection when none is left
+  uint64_t fd_limit_ = 0;      // RLIMIT_NOFILE
+  uint64_t reserved_fds_ = 0;  // of which buffers may not hold
   std::vector<std::unique_ptr<Device>> devices_;
   std::map<uint64_t, SessionEntry> sessions_;  // main thread only
   std::atomic<uint64_t> live_sessions_{0};
