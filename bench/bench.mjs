@@ -16,8 +16,9 @@
 // spinners. Results go to bench/results/contention.json; the report's
 // "Under contention" section is written from that file by every run.
 //
-// Per model and round, in this order: LiteRT (--bench), osprey XNNPACK on 1
-// thread, osprey XNNPACK on all cores, osprey reference kernels (fewer runs).
+// Each round goes over every model; per model, in this order: LiteRT
+// (--bench), osprey XNNPACK on 1 thread, osprey XNNPACK on all cores, osprey
+// reference kernels (fewer runs), then each int8 form on osprey and LiteRT.
 // Each figure is a median over --runs timed runs after --warmup untimed ones
 // (with more than one thread, `osprey bench` warms up longer, until its pool
 // has learned whether splitting pays and checked that choice once,
@@ -32,8 +33,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import {ROOT, f, lastJsonLine, loadavg, ms, run, waitQuiet} from './common.mjs';
-import {Quantizer, benchInt8, int8Section, int8Summary} from './int8.mjs';
+import {ROOT, f, lastJsonLine, loadavg, measureRound, ms, run} from './common.mjs';
+import {Quantizer, finishInt8, int8Runs, int8Section, int8Summary} from './int8.mjs';
 import {serviceSection, benchService} from './service.mjs';
 import {contendMain, contentionSection, readContention} from './contend.mjs';
 
@@ -147,52 +148,62 @@ function machine(fmaPeak, coreStalls) {
 const SHORT_MODEL_MS = 2;
 const SHORT_MODEL_ROUNDS = 3;
 
-// One model: every configuration, --rounds times (more if it is short), best median kept.
-function benchModel(a, name, file, threadsAll) {
-  const result = {model: name, file_mb: fs.statSync(file).size / 2 ** 20, load: [loadavg()]};
+// What each round runs for one model, in this order, for measureRound(result, key, config).
+function modelConfigs(a, file, threadsAll) {
+  const osprey = (key, args) => ({key, cmd: a.osprey, args: ['bench', file, '--json', ...args],
+    median: (j) => j.latency_ms.median});
   const configs = [
     {key: 'litert', cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'), file, '--bench',
-      '--runs', String(a.runs), '--warmup', String(a.warmup)]},
-    {key: 'xnn1', cmd: a.osprey, args: ['bench', file, '--json', '--backend', 'osprey-avx512,xnnpack', '--threads', '1',
-      '--runs', String(a.runs), '--warmup', String(a.warmup)]},
+      '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.median_ms},
+    osprey('xnn1', ['--backend', 'osprey-avx512,xnnpack', '--threads', '1', '--runs', String(a.runs),
+      '--warmup', String(a.warmup)]),
   ];
   if (threadsAll > 1) {
-    configs.push({key: 'xnnN', cmd: a.osprey, args: ['bench', file, '--json', '--backend', 'osprey-avx512,xnnpack',
-      '--threads', String(threadsAll), '--runs', String(a.runs), '--warmup', String(a.warmup)]});
+    configs.push(osprey('xnnN', ['--backend', 'osprey-avx512,xnnpack', '--threads', String(threadsAll),
+      '--runs', String(a.runs), '--warmup', String(a.warmup)]));
   }
-  if (a.ref) {
-    configs.push({key: 'ref', cmd: a.osprey, args: ['bench', file, '--json', '--backend', 'ref',
-      '--runs', String(a.refRuns), '--warmup', '0']});
-  }
-  result.rounds = a.rounds;
-  for (let round = 0; round < result.rounds; round++) {
-    for (const c of configs) {
-      const quiet = waitQuiet(a.quietWait);
-      let r;
-      try {
-        r = lastJsonLine(run(c.cmd, c.args));
-      } catch (e) {
-        result[c.key] = result[c.key] || {error: e.message};
-        continue;
+  if (a.ref) configs.push(osprey('ref', ['--backend', 'ref', '--runs', String(a.refRuns), '--warmup', '0']));
+  return configs;
+}
+
+// Every model, --rounds times (more if it is short), best median kept. A
+// round goes over all models (float configurations, then the int8 forms,
+// quantized in the first round), so one model's rounds are minutes apart: a
+// slow spell of the host, which can last a minute or more, spoils one of
+// them, not all, and the float and int8 figures of a round are side by side.
+function benchModels(a, models, threadsAll, quantizer) {
+  const entries = models.map(({name, file}) => ({
+    name, file, configs: modelConfigs(a, file, threadsAll), int8: [],
+    result: {model: name, file_mb: fs.statSync(file).size / 2 ** 20, load: [loadavg()], rounds: a.rounds},
+  }));
+  for (let round = 0; entries.some((e) => round < e.result.rounds); round++) {
+    for (const {name, file, configs, int8, result} of entries) {
+      if (round >= result.rounds) continue;
+      for (const c of configs) measureRound(result, c.key, c, a.quietWait);
+      if (round === 0 && result.xnn1?.median_ms < SHORT_MODEL_MS) result.rounds = a.rounds * SHORT_MODEL_ROUNDS;
+      if (round === 0 && quantizer) {
+        const q = int8Runs(a, quantizer, name, file);
+        result.int8 = q.result;
+        int8.push(...q.runs);
       }
-      // Other load only ever slows a run down: the lowest median is the least disturbed one.
-      const median = c.key === 'litert' ? r.median_ms : r.latency_ms.median;
-      const prev = result[c.key];
-      const rounds = [...(prev?.rounds ?? []), {median_ms: median, quiet}];
-      if (!prev || prev.error || median < prev.median_ms) result[c.key] = {median_ms: median, quiet, raw: r};
-      result[c.key].rounds = rounds;
+      for (const r of int8) measureRound(r.holder, r.key, r.config, a.quietWait);
+      result.load.push(loadavg());
+      process.stderr.write(`bench: round ${round + 1}/${result.rounds} ${name}: litert ${ms(result.litert)} ms, ` +
+        `osprey 1T ${ms(result.xnn1)} ms, ${threadsAll}T ${ms(result.xnnN)} ms, ref ${ms(result.ref)} ms` +
+        `${result.int8 ? `; int8 ${int8Summary(result)}` : ''} (load ${result.load.at(-1)[0]})\n`);
     }
-    result.load.push(loadavg());
-    if (round === 0 && result.xnn1?.median_ms < SHORT_MODEL_MS) result.rounds = a.rounds * SHORT_MODEL_ROUNDS;
   }
-  const x1 = result.xnn1?.raw;
-  if (x1) {
-    result.macs = x1.macs;
-    result.peak_rss_mb = x1.peak_rss_mb;
-    result.arena_mb = x1.arena_mb;
-    result.rss_bound_mb = result.file_mb + x1.arena_mb + 64;
-  }
-  return result;
+  return entries.map(({result}) => {
+    const x1 = result.xnn1?.raw;
+    if (x1) {
+      result.macs = x1.macs;
+      result.peak_rss_mb = x1.peak_rss_mb;
+      result.arena_mb = x1.arena_mb;
+      result.rss_bound_mb = result.file_mb + x1.arena_mb + 64;
+    }
+    if (result.int8) finishInt8(result.int8);
+    return result;
+  });
 }
 
 
@@ -489,7 +500,8 @@ const NOTES = [
   '  thread pool (which XNNPACK and osprey\'s kernels use; docs/architecture.md, "Threads") ends an operation',
   '  when its items are done, not when every worker has checked in, and the default thread setting falls',
   '  back to the calling thread while workers lose their cores; the "Under contention" table measures that.',
-  '  The load average above tells how quiet it was, and `--rounds N` keeps the best of N medians.',
+  '  The load average above tells how quiet it was, and `--rounds N` keeps the best of N medians; each round',
+  '  goes over every model, so a model\'s rounds are minutes apart and a slow spell of the host spoils one of them.',
 ];
 
 function writeReport(a, m, results, threadsAll, started, service) {
@@ -542,22 +554,13 @@ async function main() {
   const m = machine(a.fmaPeak, a.coreStalls);
   process.stderr.write(`bench: ${m.cpu}, ${threadsAll} cores; fma peak ${m.fma_peak?.peak_gflops ?? '?'} GFLOP/s\n`);
   const quantizer = a.int8 ? new Quantizer(a) : null;
-  const results = [];
+  const found = [];
   for (const name of models) {
     const file = path.join(a.modelsDir, `${name}.tflite`);
-    if (!fs.existsSync(file)) {
-      process.stderr.write(`bench: ${name}: ${file} missing, skipped\n`);
-      continue;
-    }
-    const r = benchModel(a, name, file, threadsAll);
-    results.push(r);
-    process.stderr.write(`bench: ${name}: litert ${ms(r.litert)} ms, osprey 1T ${ms(r.xnn1)} ms, ` +
-      `${threadsAll}T ${ms(r.xnnN)} ms, ref ${ms(r.ref)} ms (load ${r.load.at(-1)[0]})\n`);
-    if (quantizer) {
-      r.int8 = benchInt8(a, quantizer, name, file, r.rounds);
-      process.stderr.write(`bench: ${name} int8: ${int8Summary(r)}\n`);
-    }
+    if (fs.existsSync(file)) found.push({name, file});
+    else process.stderr.write(`bench: ${name}: ${file} missing, skipped\n`);
   }
+  const results = benchModels(a, found, threadsAll, quantizer);
   if (!results.length) throw new Error(`no models found in ${a.modelsDir}`);
   const service = a.service && quantizer ? benchService(a, quantizer, results) : undefined;
   fs.mkdirSync(path.dirname(a.outJson), {recursive: true});

@@ -63,30 +63,22 @@ export const f = (v, d = 2) => (v === undefined || v === null || Number.isNaN(v)
 export const ms = (r) => (r?.median_ms !== undefined ? f(r.median_ms, r.median_ms < 10 ? 2 : 1) + (r.quiet === false ? '†' : '')
   : (r?.error ? 'error' : '–'));
 
-// Runs each of `configs` (cmd, args, how to read its median) once per round,
-// `rounds` rounds, each run after waiting for a quiet moment, and keeps each
-// one's lowest median: other load only ever slows a run down. Rounds go
-// outermost, so that one config's runs are spread over the whole time and a
-// slow spell of the machine (seconds long at times) does not take them all.
-// Returns, per config, {median_ms, quiet, raw, rounds} or {error}.
-export function measureTogether(configs, rounds, quietWait) {
-  const best = configs.map(() => undefined);
-  const all = configs.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    configs.forEach((config, i) => {
-      const quiet = waitQuiet(quietWait);
-      let r;
-      try {
-        r = lastJsonLine(run(config.cmd, config.args));
-      } catch (e) {
-        best[i] = best[i] || {error: e.message};
-        return;
-      }
-      const m = config.median(r);
-      all[i].push({median_ms: m, quiet});
-      if (!best[i] || best[i].error || m < best[i].median_ms) best[i] = {median_ms: m, quiet, raw: r};
-    });
+// One round of one config (cmd, args, how to read its median): runs it once,
+// after waiting for a quiet moment, and keeps in holder[key] the lowest
+// median so far ({median_ms, quiet, raw}; other load only ever slows a run
+// down), with every round's median in `rounds`; {error} if no round ran.
+export function measureRound(holder, key, config, quietWait) {
+  const quiet = waitQuiet(quietWait);
+  let r;
+  try {
+    r = lastJsonLine(run(config.cmd, config.args));
+  } catch (e) {
+    holder[key] = holder[key] || {error: e.message};
+    return;
   }
-  best.forEach((b, i) => { if (b && !b.error) b.rounds = all[i]; });
-  return best;
+  const median = config.median(r);
+  const prev = holder[key];
+  const rounds = [...(prev?.rounds ?? []), {median_ms: median, quiet}];
+  if (!prev || prev.error || median < prev.median_ms) holder[key] = {median_ms: median, quiet, raw: r};
+  holder[key].rounds = rounds;
 }

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {spawnSync} from 'node:child_process';
 
-import {ROOT, f, measureTogether, ms, run} from './common.mjs';
+import {ROOT, f, ms, run} from './common.mjs';
 
 export const FORMS = [
   {key: 'pt_u8', label: 'per-tensor uint8', granularity: 'per-tensor', io: 'uint8'},
@@ -104,12 +104,14 @@ export class Quantizer {
   }
 }
 
-// Every form of one model: quantize (cached), then osprey on one thread and
-// LiteRT in turn, `rounds` rounds (the float model's), best median kept.
-export function benchInt8(a, quantizer, name, file, rounds) {
+// Every form of one model, quantized (cached): the results to fill, and what
+// each round runs for them (osprey on one thread, LiteRT on the same file),
+// for measureRound(holder, key, config).
+export function int8Runs(a, quantizer, name, file) {
   const made = {};
   for (const form of [...FORMS, ...HELPERS]) made[form.key] = quantizer.make(name, file, form);
   const result = {};
+  const runs = [];
   for (const form of FORMS) {
     const q = made[form.key];
     if (q.error) {
@@ -118,17 +120,27 @@ export function benchInt8(a, quantizer, name, file, rounds) {
     }
     const lit = made[form.litert ?? form.key];
     const r = {file: path.basename(q.file), litert_file: lit.file ? path.basename(lit.file) : undefined};
-    const ospreyRun = {cmd: a.osprey, args: ['bench', q.file, '--json', '--backend', 'osprey-avx512,xnnpack',
-      '--threads', '1', '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.latency_ms.median};
-    const litertRun = lit.error ? undefined : {cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'), lit.file,
-      '--bench', '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.median_ms};
-    [r.osprey, r.litert] = measureTogether(litertRun ? [ospreyRun, litertRun] : [ospreyRun], rounds, a.quietWait);
-    if (!litertRun) r.litert = {error: `osprey quantize: ${lit.error}`};
+    result[form.key] = r;
+    runs.push({holder: r, key: 'osprey', config: {cmd: a.osprey, args: ['bench', q.file, '--json', '--backend',
+      'osprey-avx512,xnnpack', '--threads', '1', '--runs', String(a.runs), '--warmup', String(a.warmup)],
+    median: (j) => j.latency_ms.median}});
+    if (lit.error) {
+      r.litert = {error: `osprey quantize: ${lit.error}`};
+    } else {
+      runs.push({holder: r, key: 'litert', config: {cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'),
+        lit.file, '--bench', '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.median_ms}});
+    }
+  }
+  return {result, runs};
+}
+
+// After the last round: each form's MACs, and no per-op detail in the saved results.
+export function finishInt8(result) {
+  for (const r of Object.values(result)) {
+    if (r.error) continue;
     r.macs = r.osprey?.raw?.macs;
     if (r.osprey?.raw) delete r.osprey.raw.per_op;
-    result[form.key] = r;
   }
-  return result;
 }
 
 export function int8Summary(r) {
