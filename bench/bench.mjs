@@ -33,7 +33,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import {ROOT, f, lastJsonLine, loadavg, measureRound, ms, run} from './common.mjs';
+import {ROOT, f, lastJsonLine, litertBench, loadavg, measureRound, ms, ospreyBench, run, timedRuns} from './common.mjs';
 import {Quantizer, finishInt8, int8Runs, int8Section, int8Summary} from './int8.mjs';
 import {serviceSection, benchService} from './service.mjs';
 import {contendMain, contentionSection, readContention} from './contend.mjs';
@@ -150,19 +150,17 @@ const SHORT_MODEL_ROUNDS = 3;
 
 // What each round runs for one model, in this order, for measureRound(result, key, config).
 function modelConfigs(a, file, threadsAll) {
-  const osprey = (key, args) => ({key, cmd: a.osprey, args: ['bench', file, '--json', ...args],
-    median: (j) => j.latency_ms.median});
+  const backend = ['--backend', 'osprey-avx512,xnnpack'];
   const configs = [
-    {key: 'litert', cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'), file, '--bench',
-      '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.median_ms},
-    osprey('xnn1', ['--backend', 'osprey-avx512,xnnpack', '--threads', '1', '--runs', String(a.runs),
-      '--warmup', String(a.warmup)]),
+    {key: 'litert', ...litertBench(a, file)},
+    {key: 'xnn1', ...ospreyBench(a, file, [...backend, '--threads', '1', ...timedRuns(a)])},
   ];
   if (threadsAll > 1) {
-    configs.push(osprey('xnnN', ['--backend', 'osprey-avx512,xnnpack', '--threads', String(threadsAll),
-      '--runs', String(a.runs), '--warmup', String(a.warmup)]));
+    configs.push({key: 'xnnN', ...ospreyBench(a, file, [...backend, '--threads', String(threadsAll), ...timedRuns(a)])});
   }
-  if (a.ref) configs.push(osprey('ref', ['--backend', 'ref', '--runs', String(a.refRuns), '--warmup', '0']));
+  if (a.ref) {
+    configs.push({key: 'ref', ...ospreyBench(a, file, ['--backend', 'ref', '--runs', String(a.refRuns), '--warmup', '0'])});
+  }
   return configs;
 }
 

@@ -63,6 +63,14 @@ export const f = (v, d = 2) => (v === undefined || v === null || Number.isNaN(v)
 export const ms = (r) => (r?.median_ms !== undefined ? f(r.median_ms, r.median_ms < 10 ? 2 : 1) + (r.quiet === false ? '†' : '')
   : (r?.error ? 'error' : '–'));
 
+// The configs measureRound runs: `osprey bench FILE --json ARGS...`, and
+// LiteRT's harness on FILE (one thread) for --runs timed runs after --warmup.
+export const timedRuns = (a) => ['--runs', String(a.runs), '--warmup', String(a.warmup)];
+export const ospreyBench = (a, file, args) =>
+  ({cmd: a.osprey, args: ['bench', file, '--json', ...args], median: (j) => j.latency_ms.median});
+export const litertBench = (a, file) => ({cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'), file,
+  '--bench', ...timedRuns(a)], median: (j) => j.median_ms});
+
 // One round of one config (cmd, args, how to read its median): runs it once,
 // after waiting for a quiet moment, and keeps in holder[key] the lowest
 // median so far ({median_ms, quiet, raw}; other load only ever slows a run

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {spawnSync} from 'node:child_process';
 
-import {ROOT, f, ms, run} from './common.mjs';
+import {ROOT, f, litertBench, ms, ospreyBench, run, timedRuns} from './common.mjs';
 
 export const FORMS = [
   {key: 'pt_u8', label: 'per-tensor uint8', granularity: 'per-tensor', io: 'uint8'},
@@ -121,15 +121,10 @@ export function int8Runs(a, quantizer, name, file) {
     const lit = made[form.litert ?? form.key];
     const r = {file: path.basename(q.file), litert_file: lit.file ? path.basename(lit.file) : undefined};
     result[form.key] = r;
-    runs.push({holder: r, key: 'osprey', config: {cmd: a.osprey, args: ['bench', q.file, '--json', '--backend',
-      'osprey-avx512,xnnpack', '--threads', '1', '--runs', String(a.runs), '--warmup', String(a.warmup)],
-    median: (j) => j.latency_ms.median}});
-    if (lit.error) {
-      r.litert = {error: `osprey quantize: ${lit.error}`};
-    } else {
-      runs.push({holder: r, key: 'litert', config: {cmd: 'node', args: [path.join(ROOT, 'tools/litert/run.mjs'),
-        lit.file, '--bench', '--runs', String(a.runs), '--warmup', String(a.warmup)], median: (j) => j.median_ms}});
-    }
+    runs.push({holder: r, key: 'osprey', config: ospreyBench(a, q.file,
+      ['--backend', 'osprey-avx512,xnnpack', '--threads', '1', ...timedRuns(a)])});
+    if (lit.error) r.litert = {error: `osprey quantize: ${lit.error}`};
+    else runs.push({holder: r, key: 'litert', config: litertBench(a, lit.file)});
   }
   return {result, runs};
 }
