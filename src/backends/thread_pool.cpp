@@ -65,6 +65,19 @@ constexpr uint32_t kModelLearnRuns = 5;
 constexpr uint32_t kModelMaxLearning = 8 * kModelLearnRuns;
 constexpr uint32_t kRelearnSoon = 32;
 constexpr int64_t kModelSplitGainPercent = 95;
+// A model kept on the caller probes splitting every kProbeEvery inferences:
+// two split inferences, the second timed against the kProbeCallerRuns on
+// the caller before them (the first pays for setting XNNPACK's tiles up for
+// two threads again and for the other core's cold cache, and one probe
+// alone lost by 10% where the split ran 35% faster). After kProbeWins
+// probes won in a row the model learns again. A spell that misled the
+// choice (the second core slow for seconds at a time) then costs
+// tens of inferences, not hundreds; a model faster on the caller splits one
+// inference in 16.
+constexpr uint32_t kProbeEvery = 32;
+constexpr uint32_t kProbeSplitRuns = 2;
+constexpr uint32_t kProbeCallerRuns = 3;
+constexpr uint32_t kProbeWins = 2;
 constexpr size_t kModels = 16;
 
 std::atomic<uint64_t> g_parallel_ops{0}, g_serial_ops{0}, g_unsplit_ops{0}, g_stalls{0},
@@ -201,7 +214,9 @@ enum class ModelMode : uint8_t {
 // by 5%. An inference with an operation forced onto the caller (a busy
 // machine) does not count. The first choice is checked again soon (a spell
 // longer than the learning can mislead it), later ones every kRelearnRuns
-// inferences; between, every inference keeps the mode chosen.
+// inferences; between, every inference keeps the mode chosen, except that a
+// caller choice is probed (kProbeEvery) and learned again when splitting
+// wins: a caller choice made in a spell would otherwise outlast it.
 struct ModelStats {
   explicit ModelStats(const void* o = nullptr) : owner(o) {}
   const void* owner;
@@ -210,9 +225,12 @@ struct ModelStats {
   uint32_t relearn_at = 0;    // set when learning ends
   bool chose_before = false;  // learning has ended once already
   bool in_inference = false;
-  ModelMode mode = ModelMode::kSplit;  // this inference's
-  bool timed = false;                  // this inference's time is a sample of its mode
-  bool disturbed = false;              // an operation of it had to run on the caller (busy machine)
+  uint32_t chosen_at = 0;                // the inference learning ended at
+  uint32_t probe_wins = 0;               // probes in a row that beat the caller
+  ModelMode choice = ModelMode::kSplit;  // learning's
+  ModelMode mode = ModelMode::kSplit;    // this inference's
+  bool timed = false;                    // this inference's time is a sample of its mode
+  bool disturbed = false;                // an operation of it had to run on the caller (busy machine)
   Clock::time_point start{}, end{};
   MedianOf<2, kModelLearnRuns> timing;  // by ModelMode
 
@@ -229,9 +247,7 @@ struct ModelStats {
 
  private:
   void begin_inference() {
-    constexpr int kSplit = static_cast<int>(ModelMode::kSplit),
-                  kCaller = static_cast<int>(ModelMode::kCaller);
-    if (relearn_at != 0 && inferences >= relearn_at) {
+    if (relearn_at != 0 && (inferences >= relearn_at || probes_won())) {
       inferences = kModelWarmup;  // warm already
       relearn_at = 0;
       timing = {};
@@ -239,23 +255,51 @@ struct ModelStats {
     const uint32_t index = inferences++;
     const bool sampled =
         timing.samples[kSplit] >= kModelLearnRuns && timing.samples[kCaller] >= kModelLearnRuns;
-    timed = index >= kModelWarmup && relearn_at == 0 && !sampled && index < kModelWarmup + kModelMaxLearning;
+    const bool learning =
+        index >= kModelWarmup && relearn_at == 0 && !sampled && index < kModelWarmup + kModelMaxLearning;
+    timed = learning;
     if (index < kModelWarmup) {
       mode = ModelMode::kSplit;
-    } else if (timed) {
+    } else if (learning) {
       mode = static_cast<ModelMode>((index - kModelWarmup) % 2);
     } else if (relearn_at == 0) {  // learning just ended: choose once
       relearn_at = index + (chose_before ? kRelearnRuns : kRelearnSoon);
       chose_before = true;
-      mode = timing.wins(kSplit, kCaller, kModelSplitGainPercent) ? ModelMode::kSplit : ModelMode::kCaller;
+      choice = timing.wins(kSplit, kCaller, kModelSplitGainPercent) ? ModelMode::kSplit : ModelMode::kCaller;
+      mode = choice;
+      chosen_at = index;
+      probe_wins = 0;
+    } else if (choice == ModelMode::kCaller) {
+      // The cycle ends with kProbeCallerRuns timed on the caller, then the
+      // probe's split runs, the last timed.
+      const uint32_t from_end = kProbeEvery - 1 - (index - chosen_at) % kProbeEvery;
+      const bool probe = from_end < kProbeSplitRuns;
+      if (from_end == kProbeSplitRuns + kProbeCallerRuns - 1) timing = {};
+      timed = from_end == 0 || (!probe && from_end < kProbeSplitRuns + kProbeCallerRuns);
+      mode = probe ? ModelMode::kSplit : ModelMode::kCaller;
     }
-    if (index < kModelWarmup || timed) g_learning_inferences.fetch_add(1, std::memory_order_relaxed);
+    if (index < kModelWarmup || learning) g_learning_inferences.fetch_add(1, std::memory_order_relaxed);
     in_inference = true;
     disturbed = false;
     // The clock is read only for inferences being timed: a model that
-    // learned to run on the caller costs no more than on one thread.
+    // learned to run on the caller costs no more than on one thread, but
+    // for the few around a probe.
     if (timed) start = end = Clock::now();
   }
+
+  // After a probe (the caller choice's split inference, just recorded):
+  // whether the probes have beaten the caller kProbeWins times in a row.
+  bool probes_won() {
+    // A probe disturbed by a busy machine was not timed: it neither wins nor loses.
+    if (choice != ModelMode::kCaller || mode != ModelMode::kSplit || !timed || timing.samples[kSplit] == 0 ||
+        timing.samples[kCaller] == 0)
+      return false;
+    probe_wins = timing.wins(kSplit, kCaller, kModelSplitGainPercent) ? probe_wins + 1 : 0;
+    return probe_wins >= kProbeWins;
+  }
+
+  static constexpr int kSplit = static_cast<int>(ModelMode::kSplit),
+                       kCaller = static_cast<int>(ModelMode::kCaller);
 };
 
 uint64_t mix(uint64_t h, uint64_t v) {
@@ -267,6 +311,7 @@ uint64_t mix(uint64_t h, uint64_t v) {
 
 const uint32_t ThreadPool::kLearningInferences = kModelWarmup + 2 * kModelLearnRuns;
 const uint32_t ThreadPool::kSettlingInferences = kLearningInferences + kRelearnSoon + 2 * kModelLearnRuns;
+const uint32_t ThreadPool::kProbeRecoveryInferences = kProbeWins * kProbeEvery + 2 * kModelLearnRuns + 1;
 
 OpSite ThreadPool::site_of(uintptr_t task, const void* context, size_t count) {
   StepSite& step = current_step_site();

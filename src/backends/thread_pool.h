@@ -14,8 +14,10 @@
 // and on the caller alone, in turn, after a warm-up (a split leaves half of
 // each output in the other core's cache, a cost the next operations pay, so
 // operations timed one by one mislead); it keeps the faster, checks that
-// choice again soon, then every few hundred runs. An operation outside any
-// model learns the same for itself.
+// choice again soon, then every few hundred runs. A model kept on the
+// caller also probes splitting now and then, and learns again when that
+// wins: a slow spell of the machine can outlast a check. An operation
+// outside any model learns the same for itself.
 //
 // A pool made for the default thread count (make_thread_pool(0)) also
 // watches the machine: while other tasks are runnable on the cores its
@@ -98,6 +100,10 @@ class ThreadPool {
   // first tenths of a second (a virtual machine's second core is often slow
   // to come), its later ones rarely.
   static const uint32_t kSettlingInferences;
+  // At most how many inferences a model kept on the caller, once splitting
+  // runs faster again, takes to split again: its probes (two split
+  // inferences in every 32) must win twice in a row, then it learns again.
+  static const uint32_t kProbeRecoveryInferences;
 
   int threads() const { return threads_; }
   // The threads the next operation will use: 1 while the pool runs on the

@@ -4,7 +4,8 @@
 // this pool; a pool whose workers are stalled falls back to the caller; an
 // operation (or a model) that runs faster on the caller alone learns to (in
 // the inferences counted as learning, no more), and
-// a model faster split keeps splitting through a slow spell while it learns;
+// a model faster split keeps splitting through a slow spell while it learns,
+// or splits again after its probes once a longer spell has passed;
 // a default pool stops splitting while another task wants the cores.
 #include <gtest/gtest.h>
 #include <immintrin.h>
@@ -267,6 +268,20 @@ TEST(ThreadPool, AModelWhoseInferencesSplitBadlyRunsOnTheCaller) {
   EXPECT_EQ(thread_pool_stats().unsplit_ops - before.unsplit_ops, 6u);
   // Learning is over: `osprey bench` ends its warm-up here.
   EXPECT_EQ(thread_pool_stats().learning_inferences, before.learning_inferences);
+  // Once the choice is checked, the model stays on the caller but for its
+  // probes: a few split inferences, which lose, so it does not learn again.
+  for (uint32_t i = ThreadPool::kLearningInferences + 3; i < ThreadPool::kSettlingInferences; ++i)
+    inference();
+  const ThreadPoolStats settled = thread_pool_stats();
+  uint32_t split = 0;
+  for (uint32_t i = 0; i < ThreadPool::kProbeRecoveryInferences; ++i) {
+    const int workers_before = job.on_workers.load();
+    inference();
+    split += job.on_workers.load() != workers_before ? 1 : 0;
+  }
+  EXPECT_GT(split, 0u) << "no probe";
+  EXPECT_LE(split, ThreadPool::kProbeRecoveryInferences / 8);
+  EXPECT_EQ(thread_pool_stats().learning_inferences, settled.learning_inferences);
 }
 
 // A model twice as fast split keeps splitting, though a slow spell of the
@@ -312,6 +327,28 @@ TEST(ThreadPool, AFirstChoiceMisledAtStartIsCheckedAgain) {
   for (uint32_t i = 0; i < ThreadPool::kSettlingInferences + 3; ++i) inference();
   EXPECT_FALSE(split[ThreadPool::kLearningInferences]) << "the first choice was not misled";
   for (uint32_t i = ThreadPool::kSettlingInferences; i < split.size(); ++i) EXPECT_TRUE(split[i]) << i;
+}
+
+// A model twice as fast split whose split inferences were slow through its
+// first choice and the check of it (a slow spell of the machine longer than
+// both) stays on the caller only until its probes see the split win again.
+TEST(ThreadPool, ACallerChoiceOutlastingItsSpellIsProbed) {
+  ThreadPool pool(2, /*adaptive=*/false);
+  SleepJob job{.caller_us = 1000, .worker_us = 1000};
+  const int owner = 0;
+  std::vector<bool> split;
+  const auto inference = [&] {
+    const int before = job.on_workers.load();
+    pool.run(8, SleepJob::items, &job, false, false, OpSite{.key = 400, .owner = &owner, .step = 0});
+    split.push_back(job.on_workers.load() != before);
+    if (split.back() && split.size() <= ThreadPool::kSettlingInferences)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    pool.run(2, SleepJob::items, &job, false, false, OpSite{.key = 401, .owner = &owner, .step = 1});
+  };
+  const uint32_t recovered = ThreadPool::kSettlingInferences + ThreadPool::kProbeRecoveryInferences;
+  for (uint32_t i = 0; i < recovered + 3; ++i) inference();
+  EXPECT_FALSE(split[ThreadPool::kSettlingInferences]) << "the check was not misled";
+  for (uint32_t i = recovered; i < split.size(); ++i) EXPECT_TRUE(split[i]) << i;
 }
 
 // While another task of this machine keeps a core busy, a default pool (one
