@@ -150,6 +150,7 @@ void Interpreter::prepare(const InterpreterOptions& options) {
       OSPREY_CHECK(backend != nullptr, "backend list holds a null backend");
       apply_backend(*backend, release, origin);
     }
+    released_weight_bytes_ = release.released_bytes();
   }
   guard_bytes_ = options.guard_bytes;
   plan_memory();

@@ -90,6 +90,9 @@ class Interpreter {
 
   size_t arena_bytes() const { return arena_size_; }
   size_t weight_bytes() const;  // bytes of constant tensors used by the plan
+  // Bytes of constants given back to the system once backends had packed
+  // them (InterpreterOptions::release_weights): still allocated, no longer resident.
+  size_t released_weight_bytes() const { return released_weight_bytes_; }
   const std::vector<OpInfo>& plan_info() const { return plan_info_; }
   // Ops removed at load time because all their inputs were constant.
   int folded_ops() const { return folded_ops_; }
@@ -116,6 +119,7 @@ class Interpreter {
   uint8_t* arena_ = nullptr;
   size_t arena_size_ = 0;
   size_t guard_bytes_ = 0;
+  size_t released_weight_bytes_ = 0;
   int folded_ops_ = 0;
 };
 

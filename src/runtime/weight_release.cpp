@@ -18,14 +18,15 @@ size_t stored_bytes(const Tensor& t) {
 }
 
 // Gives the whole pages of a dead constant back to the system. Its bytes
-// (file mapping or folded buffer) are never read again.
-void release_pages(Tensor& t) {
+// (file mapping or folded buffer) are never read again. Returns how many.
+size_t release_pages(Tensor& t) {
   static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const auto begin = reinterpret_cast<uintptr_t>(t.data);
   const uintptr_t first = (begin + page - 1) / page * page;
   const uintptr_t last = (begin + stored_bytes(t)) / page * page;
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
   t.data = nullptr;
+  if (last <= first || madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return 0;
+  return last - first;
 }
 
 }  // namespace
@@ -83,7 +84,7 @@ void WeightRelease::release_finished() {
     // Constants may share bytes (deduplicated buffers): spare those still needed.
     const bool shared = std::any_of(needed_ranges.begin(), needed_ranges.end(),
                                     [&](const auto& r) { return r.first < end && begin < r.second; });
-    if (!shared) release_pages(tensor);
+    if (!shared) released_bytes_ += release_pages(tensor);
   }
 }
 

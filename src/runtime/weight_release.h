@@ -22,6 +22,8 @@ class WeightRelease final : public PackedSteps {
   void set_view(std::vector<int> view) { view_ = std::move(view); }
   // `first_step`, `last_step` are positions in the current view.
   void built(int first_step, int last_step) override;
+  // The bytes given back to the system so far (whole pages).
+  size_t released_bytes() const { return released_bytes_; }
 
  private:
   void release_finished();
@@ -32,6 +34,7 @@ class WeightRelease final : public PackedSteps {
   std::vector<int> unbuilt_readers_;              // per tensor: steps reading it not yet built
   std::vector<bool> step_built_;                  // per original step
   std::vector<int> view_;
+  size_t released_bytes_ = 0;
 };
 
 }  // namespace osprey

@@ -149,8 +149,8 @@ std::shared_ptr<LoadedModel> Server::load_or_share(Device& device, const LoadMod
   }
   // Buffers allocated meanwhile may have taken what the limit assumed.
   if (!charge->resize(model->memory)) {
-    throw ServiceError(wire::kErrLoadModel,
-                       "the model's working memory " + budget_.refusal(model->memory - charge->bytes()));
+    throw ServiceError(wire::kErrLoadModel, "the loaded model (working tensors, packed weights) " +
+                                                budget_.refusal(model->memory - charge->bytes()));
   }
   model->charge = std::move(*charge);
   std::lock_guard<std::mutex> lock(models_mu_);
@@ -237,6 +237,7 @@ void Server::on_load_model(Session& s, Message& m) {
              {"device", device->label()},
              {"access", str(req.access)},
              {"bytes", str(model->size)},
+             {"memory", str(model->memory)},
              {"shared", shared ? "yes" : "no"}});
   reply_ok(s, m, info_of(*h));
 }

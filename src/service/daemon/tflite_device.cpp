@@ -1,11 +1,13 @@
 // cpu-tflite: .tflite models on osprey's runtime (also the machinery of the
 // emulated DLPU devices, which first vet each model).
+#include <algorithm>
 #include <cstring>
 
 #include "backends/backend.h"
 #include "core/error.h"
 #include "runtime/interpreter.h"
 #include "service/daemon/device.h"
+#include "service/daemon/heap_usage.h"
 
 namespace osprey::service {
 
@@ -101,11 +103,30 @@ class TfliteDevice : public Device {
     const BackendStack backends = make_backends(settings_.backend, settings_.threads);
     InterpreterOptions options = backends.options();
     options.max_tensor_bytes = max_working_bytes;
+    // What the model holds besides its arena (an mmap) is on the heap: its
+    // copy of the file, the constants it made, the weights XNNPACK and
+    // osprey's kernels packed, their tables and scratch, some set up at the
+    // first inference (so one runs now, which also spares the first job the
+    // cold start). Loads take turns (Server::loading_mu_), so the heap's
+    // growth meanwhile is this model's, give or take what other sessions
+    // allocate or free at the same time; the pages of packed constants given
+    // back stay allocated but are not resident. Never less than the file and
+    // the arena.
+    const uint64_t heap_before = heap_bytes_in_use();
     auto interp = Interpreter::from_buffer(*bytes, label, options);
+    try {
+      interp->invoke();
+    } catch (const Error&) {
+      // Zeros need not be valid input (an integer division by one): the
+      // model still loads, and a job with such data reports the error.
+    }
+    const uint64_t heap_after = heap_bytes_in_use();
     const uint64_t arena = interp->arena_bytes();
+    const uint64_t released = interp->released_weight_bytes();
+    const uint64_t grown = heap_after > heap_before + released ? heap_after - heap_before - released : 0;
     auto model = std::make_shared<TfliteModel>(std::move(interp), name());
     model->size = bytes->size();
-    model->memory = bytes->size() + arena;
+    model->memory = std::max<uint64_t>(bytes->size(), grown) + arena;
     return model;
   }
 
