@@ -307,46 +307,42 @@ TEST(ThreadPool, AModelFasterSplitStaysSplitThroughASlowSpell) {
   EXPECT_EQ(thread_pool_stats().parallel_ops - before.parallel_ops, 6u);
 }
 
-// A model twice as fast split whose every split inference was slow while the
-// pool first learned (a new process's second core slow to come) runs on the
-// caller at first, and splits again once the pool has checked its choice:
-// after ThreadPool::kSettlingInferences, where `osprey bench` starts timing.
-TEST(ThreadPool, AFirstChoiceMisledAtStartIsCheckedAgain) {
+// Runs `inferences` inferences of a model twice as fast split, whose split
+// inferences are slow (25 ms more) up to inference `slow_until`, on a pool
+// of 2 threads; returns which ones split.
+std::vector<bool> split_inferences(uint32_t slow_until, uint32_t inferences) {
   ThreadPool pool(2, /*adaptive=*/false);
   SleepJob job{.caller_us = 1000, .worker_us = 1000};
   const int owner = 0;
   std::vector<bool> split;
-  const auto inference = [&] {
+  while (split.size() < inferences) {
     const int before = job.on_workers.load();
     pool.run(8, SleepJob::items, &job, false, false, OpSite{.key = 300, .owner = &owner, .step = 0});
     split.push_back(job.on_workers.load() != before);
-    if (split.back() && split.size() <= ThreadPool::kLearningInferences)
+    if (split.back() && split.size() <= slow_until)
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     pool.run(2, SleepJob::items, &job, false, false, OpSite{.key = 301, .owner = &owner, .step = 1});
-  };
-  for (uint32_t i = 0; i < ThreadPool::kSettlingInferences + 3; ++i) inference();
+  }
+  return split;
+}
+
+// A model whose every split inference was slow while the pool first learned
+// (a new process's second core slow to come) runs on the caller at first,
+// and splits again once the pool has checked its choice: after
+// ThreadPool::kSettlingInferences, where `osprey bench` starts timing.
+TEST(ThreadPool, AFirstChoiceMisledAtStartIsCheckedAgain) {
+  const std::vector<bool> split =
+      split_inferences(ThreadPool::kLearningInferences, ThreadPool::kSettlingInferences + 3);
   EXPECT_FALSE(split[ThreadPool::kLearningInferences]) << "the first choice was not misled";
   for (uint32_t i = ThreadPool::kSettlingInferences; i < split.size(); ++i) EXPECT_TRUE(split[i]) << i;
 }
 
-// A model twice as fast split whose split inferences were slow through its
-// first choice and the check of it (a slow spell of the machine longer than
-// both) stays on the caller only until its probes see the split win again.
+// A model whose split inferences were slow through its first choice and the
+// check of it (a slow spell of the machine longer than both) stays on the
+// caller only until its probes see the split win again.
 TEST(ThreadPool, ACallerChoiceOutlastingItsSpellIsProbed) {
-  ThreadPool pool(2, /*adaptive=*/false);
-  SleepJob job{.caller_us = 1000, .worker_us = 1000};
-  const int owner = 0;
-  std::vector<bool> split;
-  const auto inference = [&] {
-    const int before = job.on_workers.load();
-    pool.run(8, SleepJob::items, &job, false, false, OpSite{.key = 400, .owner = &owner, .step = 0});
-    split.push_back(job.on_workers.load() != before);
-    if (split.back() && split.size() <= ThreadPool::kSettlingInferences)
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    pool.run(2, SleepJob::items, &job, false, false, OpSite{.key = 401, .owner = &owner, .step = 1});
-  };
   const uint32_t recovered = ThreadPool::kSettlingInferences + ThreadPool::kProbeRecoveryInferences;
-  for (uint32_t i = 0; i < recovered + 3; ++i) inference();
+  const std::vector<bool> split = split_inferences(ThreadPool::kSettlingInferences, recovered + 3);
   EXPECT_FALSE(split[ThreadPool::kSettlingInferences]) << "the check was not misled";
   for (uint32_t i = recovered; i < split.size(); ++i) EXPECT_TRUE(split[i]) << i;
 }
