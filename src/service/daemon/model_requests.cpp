@@ -112,6 +112,11 @@ ModelInfo Server::info_of(const ModelHandle& h) {
 
 std::shared_ptr<LoadedModel> Server::load_or_share(Device& device, const LoadModelRequest& req, int fd,
                                                    bool& shared) {
+  // Loads take turns, from reading the file to freeing it: each is prepared
+  // against the budget really left (two at once could each allocate all of
+  // it before either is charged), measures its own heap (TfliteDevice), and
+  // the same bytes loaded twice at once are loaded once and shared.
+  std::lock_guard<std::mutex> loading(loading_mu_);
   // The file is charged to the memory budget while it is read and prepared;
   // the model then carries the charge for all it holds (LoadedModel::memory).
   const uint64_t file_size = req.has_fd ? model_file_size(fd) : 0;
@@ -132,9 +137,6 @@ std::shared_ptr<LoadedModel> Server::load_or_share(Device& device, const LoadMod
     }
   }
 
-  // Loads take turns, so that each sees the budget really left: two at once
-  // could each allocate all of it before either is charged.
-  std::lock_guard<std::mutex> loading(loading_mu_);
   const uint64_t per_model = options_.max_model_bytes;  // 0: no limit
   const uint64_t left = budget_.available();
   const bool budget_tighter = budget_.limit() > 0 && (per_model == 0 || left < per_model);

@@ -109,7 +109,7 @@ class Server {
   uint64_t next_session_id_ = 1;
 
   MemoryBudget budget_;
-  std::mutex loading_mu_;  // held while a device prepares a model
+  std::mutex loading_mu_;  // held while a model file is read and prepared
 
   std::mutex models_mu_;
   std::map<uint64_t, std::shared_ptr<ModelHandle>> models_;

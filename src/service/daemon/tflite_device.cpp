@@ -107,17 +107,17 @@ class TfliteDevice : public Device {
     // copy of the file, the constants it made, the weights XNNPACK and
     // osprey's kernels packed, their tables and scratch, some set up at the
     // first inference (so one runs now, which also spares the first job the
-    // cold start). Loads take turns (Server::loading_mu_), so the heap's
+    // cold start). Loads take turns (Server::load_or_share), so the heap's
     // growth meanwhile is this model's, give or take what other sessions
-    // allocate or free at the same time; the pages of packed constants given
-    // back stay allocated but are not resident. Never less than the file and
-    // the arena.
+    // allocate or free at the same time (messages, a model unloaded); the
+    // pages of packed constants given back stay allocated but are not
+    // resident. Never less than the file and the arena.
     const uint64_t heap_before = heap_bytes_in_use();
     auto interp = Interpreter::from_buffer(*bytes, label, options);
     try {
       interp->invoke();
     } catch (const Error&) {
-      // Zeros need not be valid input (an integer division by one): the
+      // Zeros need not be valid input (an integer division by zero): the
       // model still loads, and a job with such data reports the error.
     }
     const uint64_t heap_after = heap_bytes_in_use();
