@@ -911,6 +911,45 @@ TEST_F(ReliabilityTest, TheMemoryBudgetChargesTheWeightsBackendsPack) {
   EXPECT_EQ(roomy.stop(), 0);
 }
 
+// Two clients loading the same bytes at once get one executable and one
+// charge: loads take turns from reading the file on, so the second finds the
+// first's model.
+TEST_F(ReliabilityTest, TheSameModelLoadedByTwoClientsAtOnceIsPreparedOnce) {
+  OwnDaemon own(socket_);
+  ASSERT_TRUE(own.start({"--backend", "xnnpack"}));
+  const std::string path = own.path("fc.tflite");
+  write_file(path, one_unit_model(1 << 18));  // packing its weights takes milliseconds
+  larodConnection* clients[2] = {connect(), connect()};
+  larodModel* models[2] = {nullptr, nullptr};
+  std::atomic<int> ready{0};
+  const auto load = [&](int i) {
+    Err e;
+    const larodDevice* dev = larodGetDevice(clients[i], "cpu-tflite", 0, &e);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    ready++;
+    while (ready.load() < 2) std::this_thread::yield();
+    models[i] = larodLoadModel(clients[i], fd, dev, LAROD_ACCESS_PRIVATE, "fc", nullptr, &e);
+    ::close(fd);
+    EXPECT_NE(models[i], nullptr) << e.msg();
+  };
+  std::thread first(load, 0), second(load, 1);
+  first.join();
+  second.join();
+  const std::string log = own.log();
+  const auto count = [&log](const std::string& text) {
+    size_t n = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("shared=no"), 1u) << log;
+  EXPECT_EQ(count("shared=yes"), 1u) << log;
+  for (int i = 0; i < 2; ++i) {
+    larodDestroyModel(&models[i]);
+    larodDisconnect(&clients[i], nullptr);
+  }
+  EXPECT_EQ(own.stop(), 0);
+}
+
 // ---- File descriptors -----------------------------------------------------------
 
 TEST_F(ReliabilityTest, TensorsNeverTakeTheDescriptorsSessionsNeed) {
