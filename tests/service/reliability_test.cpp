@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include <atomic>
+#include <barrier>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -1010,6 +1011,57 @@ TEST_F(ReliabilityTest, TensorsNeverTakeTheDescriptorsSessionsNeed) {
   larodDestroyModel(&model);
   larodDisconnect(&a, nullptr);
   EXPECT_TRUE(limited.alive());
+  EXPECT_EQ(limited.stop(), 0);
+}
+
+// Sessions allocating at once never take more than the tensors' share
+// together: the share is checked and taken in one step. Without that, two
+// sessions could both see one descriptor left and both take it.
+TEST_F(ReliabilityTest, SessionsAllocatingAtOnceStayWithinTheDescriptorsShare) {
+  // As above: RLIMIT_NOFILE 96 and 4 sessions leave 24 descriptors for tensors.
+  OwnDaemon limited(socket_);
+  ASSERT_TRUE(limited.start({"--max-sessions", "4", "--backend", "ref"}, 96));
+  constexpr int kClients = 4;
+  larodConnection* clients[kClients];
+  larodModel* models[kClients];
+  for (int i = 0; i < kClients; ++i) {
+    clients[i] = connect();
+    models[i] = load_tiny(clients[i]);
+    ASSERT_NE(models[i], nullptr);
+  }
+  std::barrier sync(kClients);
+  std::atomic<size_t> held_total{0};
+  const auto client = [&](int i) {
+    for (int round = 0; round < 20; ++round) {
+      std::vector<larodTensor**> held;
+      sync.arrive_and_wait();
+      for (;;) {
+        size_t n = 0;
+        Err e;
+        larodTensor** t = larodAllocModelInputs(clients[i], models[i], 0, &n, nullptr, &e);
+        if (!t) {
+          EXPECT_EQ(e.code(), LAROD_ERROR_ALLOC) << e.msg();
+          break;
+        }
+        held.push_back(t);
+      }
+      held_total += held.size();
+      sync.arrive_and_wait();  // every client has been refused: the share is full
+      if (i == 0) {
+        EXPECT_EQ(held_total.load(), 24u) << "round " << round;
+        held_total = 0;
+      }
+      sync.arrive_and_wait();
+      for (auto* t : held) larodDestroyTensors(clients[i], &t, 1, nullptr);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) threads.emplace_back(client, i);
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kClients; ++i) {
+    larodDestroyModel(&models[i]);
+    larodDisconnect(&clients[i], nullptr);
+  }
   EXPECT_EQ(limited.stop(), 0);
 }
 

@@ -23,6 +23,7 @@ void Server::on_alloc_tensors(Session& s, const Message& m) {
     return fail_alloc("the session has " + str(s.buffers.size()) + " buffers (limit " +
                       str(kMaxBuffersPerSession) + ")");
   }
+  std::unique_lock<std::mutex> fd_share(fd_share_mu_);
   if (const std::string shortage = fd_shortage(infos.size()); !shortage.empty()) return fail_alloc(shortage);
   uint64_t total = 0;
   for (const auto& info : infos) {
@@ -45,6 +46,7 @@ void Server::on_alloc_tensors(Session& s, const Message& m) {
     b->charge = std::move(*charge);
     made.push_back(std::move(b));
   }
+  fd_share.unlock();
   AllocTensorsReply reply;
   std::vector<int> fds;
   for (auto& b : made) {
@@ -66,10 +68,12 @@ void Server::on_track_buffer(Session& s, Message& m) {
     return reply_error(s, m, wire::kErrFd,
                        "the session has " + str(s.buffers.size()) + " buffers (the limit)");
   }
+  std::unique_lock<std::mutex> fd_share(fd_share_mu_);
   if (const std::string shortage = fd_shortage(1); !shortage.empty())
     return reply_error(s, m, wire::kErrFd, "cannot track the tensor fd: " + shortage);
   std::string error;
   auto b = Buffer::adopt(std::move(m.fds[0]), req.props, error);
+  fd_share.unlock();
   if (!b) return reply_error(s, m, wire::kErrFd, "cannot track the tensor fd: " + error);
   const uint64_t id = s.next_buffer_id++;
   s.buffers[id] = b;

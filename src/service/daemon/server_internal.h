@@ -110,6 +110,9 @@ class Server {
 
   MemoryBudget budget_;
   std::mutex loading_mu_;  // held while a model file is read and prepared
+  // Held from a check of the descriptors' share to the creation of the
+  // buffers it allowed: sessions checking at once could each take the last.
+  std::mutex fd_share_mu_;
 
   std::mutex models_mu_;
   std::map<uint64_t, std::shared_ptr<ModelHandle>> models_;
