@@ -89,12 +89,13 @@ class Device {
   uint32_t instance() const { return instance_; }
   std::string label() const { return name_ + ":" + std::to_string(instance_); }
 
-  // `bytes` is null for a model loaded with fd -1. `label` names the model in
+  // `bytes` is null for a model loaded with fd -1; the device may take them
+  // (the caller reads them no more). `label` names the model in
   // messages. A model whose working memory would pass `max_working_bytes`
   // (0: no limit) is refused before it is allocated, with osprey::
   // TensorBudgetExceeded. Throws ServiceError or osprey::Error with the real
   // reason.
-  virtual std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
+  virtual std::shared_ptr<LoadedModel> load(std::vector<uint8_t>* bytes, const ParamMap& params,
                                             const std::string& label, uint64_t max_working_bytes) = 0;
 
   void start(Completion completion);

@@ -124,7 +124,7 @@ std::shared_ptr<LoadedModel> Server::load_or_share(Device& device, const LoadMod
   if (!charge) throw ServiceError(wire::kErrLoadModel, "the model file " + budget_.refusal(file_size));
   std::vector<uint8_t> bytes;
   if (req.has_fd) bytes = read_model_file(fd, file_size);
-  const std::vector<uint8_t>* bytes_ptr = req.has_fd ? &bytes : nullptr;
+  std::vector<uint8_t>* bytes_ptr = req.has_fd ? &bytes : nullptr;
   const std::string key = content_key(device.label(), bytes_ptr, req.params);
   {
     std::lock_guard<std::mutex> lock(models_mu_);

@@ -265,8 +265,8 @@ class ProcDevice : public Device {
  public:
   ProcDevice() : Device("cpu-proc", 0) {}
 
-  std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
-                                    const std::string&, uint64_t max_working_bytes) override {
+  std::shared_ptr<LoadedModel> load(std::vector<uint8_t>* bytes, const ParamMap& params, const std::string&,
+                                    uint64_t max_working_bytes) override {
     if (bytes) load_error("models are loaded with fd -1 and described by parameters, not a file");
     static const char* const kKeys[] = {
         "image.input.format",    "image.output.format",    "image.input.size", "image.output.size",

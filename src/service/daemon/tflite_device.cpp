@@ -90,7 +90,7 @@ class TfliteDevice : public Device {
     make_backends(settings_.backend, settings_.threads);  // fails now, at start-up, for an unknown name
   }
 
-  std::shared_ptr<LoadedModel> load(const std::vector<uint8_t>* bytes, const ParamMap& params,
+  std::shared_ptr<LoadedModel> load(std::vector<uint8_t>* bytes, const ParamMap& params,
                                     const std::string& label, uint64_t max_working_bytes) override {
     if (!bytes)
       throw ServiceError(wire::kErrLoadModel, name() + " needs a .tflite file; the model fd was -1");
@@ -103,30 +103,31 @@ class TfliteDevice : public Device {
     const BackendStack backends = make_backends(settings_.backend, settings_.threads);
     InterpreterOptions options = backends.options();
     options.max_tensor_bytes = max_working_bytes;
-    // What the model holds besides its arena (an mmap) is on the heap: its
-    // copy of the file, the constants it made, the weights XNNPACK and
-    // osprey's kernels packed, their tables and scratch, some set up at the
-    // first inference (so one runs now, which also spares the first job the
-    // cold start). Loads take turns (Server::load_or_share), so the heap's
-    // growth meanwhile is this model's, give or take what other sessions
-    // allocate or free at the same time (messages, a model unloaded); the
-    // pages of packed constants given back stay allocated but are not
+    // The model holds its file (the interpreter takes the bytes read, rather
+    // than a second copy of them), its arena (an mmap), and on the heap the
+    // constants it made, the weights XNNPACK and osprey's kernels packed,
+    // their tables and scratch, some set up at the first inference (so one
+    // runs now, which also spares the first job the cold start). Loads take
+    // turns (Server::load_or_share), so the heap's growth meanwhile is this
+    // model's, give or take what other sessions allocate or free at the same
+    // time (messages, a model unloaded). The pages of constants given back
+    // once packed (the file's or made ones) stay allocated but are not
     // resident. Never less than the file and the arena.
-    const uint64_t heap_before = heap_bytes_in_use();
-    auto interp = Interpreter::from_buffer(*bytes, label, options);
+    const uint64_t file_bytes = bytes->size();
+    const int64_t heap_before = static_cast<int64_t>(heap_bytes_in_use());
+    auto interp = Interpreter::from_buffer(std::move(*bytes), label, options);
     try {
       interp->invoke();
     } catch (const Error&) {
       // Zeros need not be valid input (an integer division by zero): the
       // model still loads, and a job with such data reports the error.
     }
-    const uint64_t heap_after = heap_bytes_in_use();
+    const int64_t held = static_cast<int64_t>(file_bytes) + static_cast<int64_t>(heap_bytes_in_use()) -
+                         heap_before - static_cast<int64_t>(interp->released_weight_bytes());
     const uint64_t arena = interp->arena_bytes();
-    const uint64_t released = interp->released_weight_bytes();
-    const uint64_t grown = heap_after > heap_before + released ? heap_after - heap_before - released : 0;
     auto model = std::make_shared<TfliteModel>(std::move(interp), name());
-    model->size = bytes->size();
-    model->memory = std::max<uint64_t>(bytes->size(), grown) + arena;
+    model->size = file_bytes;
+    model->memory = std::max<uint64_t>(file_bytes, static_cast<uint64_t>(std::max<int64_t>(held, 0))) + arena;
     return model;
   }
 
