@@ -1,4 +1,6 @@
 // Activation functions, SOFTMAX and SQRT.
+#include <cmath>
+
 #include "ops/registry.h"
 
 // Definitions name only the fields an op has; the rest keep their defaults.
@@ -24,11 +26,13 @@ using namespace detail;
 OpOptions parse_leaky_relu(const RawOptions& raw) {
   LeakyReluOptions o;
   if (const auto* p = raw.op ? raw.op->builtin_options_as_LeakyReluOptions() : nullptr) o.alpha = p->alpha();
+  OSPREY_CHECK(std::isfinite(o.alpha), "alpha {} is not a finite number", o.alpha);
   return o;
 }
 OpOptions parse_softmax(const RawOptions& raw) {
   SoftmaxOptions o;
   if (const auto* p = raw.op ? raw.op->builtin_options_as_SoftmaxOptions() : nullptr) o.beta = p->beta();
+  OSPREY_CHECK(std::isfinite(o.beta), "beta {} is not a finite number", o.beta);
   return o;
 }
 

@@ -189,6 +189,64 @@ TEST(MalformedModel, ZeroPointsOffTheirAlignment) {
   EXPECT_EQ(error.find('\n'), std::string::npos) << error;
 }
 
+// A uint8 (or float) model of one op on [1, 4] tensors, with these scales.
+ModelSpec one_op_model(tfl::BuiltinOperator code, tfl::TensorType type, float in_scale, float out_scale,
+                       BuiltinOptionsWriter options, int inputs = 1) {
+  ModelBuilder m;
+  std::vector<int32_t> in;
+  for (int i = 0; i < inputs; ++i) in.push_back(m.activation({1, 4}, type));
+  const int y = m.activation({1, 4}, type);
+  m.op(code, in, {y}, std::move(options));
+  m.output(y);
+  ModelSpec spec = m.spec();
+  if (type == tfl::TensorType::UINT8) {
+    for (TensorSpec& t : spec.tensors) {
+      t.scale = {&t == &spec.tensors[static_cast<size_t>(y)] ? out_scale : in_scale};
+      t.zero_point = {128};
+    }
+  }
+  return spec;
+}
+
+// Options and scales no requantization can use are refused with their
+// reason, or load: never a NaN or an overflowing value converted to an
+// integer (undefined; the model-loader fuzzer found a LEAKY_RELU whose alpha
+// was NaN).
+TEST(MalformedModel, NonFiniteOptionsAndOverflowingScaleRatios) {
+  for (const float bad : {std::nanf(""), INFINITY}) {
+    for (const auto type : {tfl::TensorType::UINT8, tfl::TensorType::FLOAT32}) {
+      expect_error(one_op_model(tfl::BuiltinOperator::LEAKY_RELU, type, 0.5f, 0.5f,
+                                [bad](flatbuffers::FlatBufferBuilder& b) {
+                                  return std::make_pair(tfl::BuiltinOptions::LeakyReluOptions,
+                                                        tfl::CreateLeakyReluOptions(b, bad).Union());
+                                }),
+                   "is not a finite number");
+      expect_error(one_op_model(tfl::BuiltinOperator::SOFTMAX, type, 0.5f, 1.0f / 256,
+                                [bad](flatbuffers::FlatBufferBuilder& b) {
+                                  return std::make_pair(tfl::BuiltinOptions::SoftmaxOptions,
+                                                        tfl::CreateSoftmaxOptions(b, bad).Union());
+                                }),
+                   "is not a finite number");
+    }
+  }
+  // Input scale over output scale beyond float: the multiplier is infinite.
+  expect_error(one_op_model(tfl::BuiltinOperator::LEAKY_RELU, tfl::TensorType::UINT8, 3e38f, 1e-30f,
+                            [](flatbuffers::FlatBufferBuilder& b) {
+                              return std::make_pair(tfl::BuiltinOptions::LeakyReluOptions,
+                                                    tfl::CreateLeakyReluOptions(b, 0.1f).Union());
+                            }),
+               "is not a finite number");
+  // A fused RELU6 on an output of scale 1e-38: 6.0 is past int32 (and float); the range clamps.
+  const std::string error = try_load(build_model(one_op_model(
+      tfl::BuiltinOperator::ADD, tfl::TensorType::UINT8, 0.5f, 1e-38f,
+      [](flatbuffers::FlatBufferBuilder& b) {
+        return std::make_pair(tfl::BuiltinOptions::AddOptions,
+                              tfl::CreateAddOptions(b, tfl::ActivationFunctionType::RELU6).Union());
+      },
+      2)));
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
+
 TEST(MalformedModel, RandomCorruptionNeverCrashes) {
   const std::vector<uint8_t> base = build_model(tiny_conv_model());
   std::mt19937 rng(1234);

@@ -4,6 +4,7 @@
 
 #include "core/limits.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -43,7 +44,12 @@ QuantizedRange activation_range(Activation a, const Tensor& output) {
   const int32_t qmax = type_max(output.type);
   const float scale = output.quant.scale[0];
   const int32_t zp = static_cast<int32_t>(output.quant.zero_point.empty() ? 0 : output.quant.zero_point[0]);
-  auto quantize = [&](float f) { return zp + static_cast<int32_t>(std::round(f / scale)); };
+  // Divided and rounded in float, as TFLite; clamped before the conversion,
+  // since a tiny scale puts 6.0 beyond int32 (or beyond float, at infinity).
+  auto quantize = [&](float f) {
+    const double q = static_cast<double>(std::round(f / scale)) + zp;
+    return static_cast<int32_t>(std::clamp(q, -2147483648.0, 2147483647.0));
+  };
   switch (a) {
     case Activation::kNone: return {qmin, qmax};
     case Activation::kRelu: return {std::max(qmin, quantize(0.0f)), qmax};

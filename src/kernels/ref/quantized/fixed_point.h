@@ -31,6 +31,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/error.h"
+
 namespace osprey::quant {
 
 struct QuantizedMultiplier {
@@ -42,6 +44,10 @@ struct QuantizedMultiplier {
 // (half away from zero), renormalise 2^31, flush multipliers below 2^-31 to
 // zero and saturate exponents above 30.
 inline QuantizedMultiplier quantize_multiplier(double real_multiplier) {
+  // A NaN or an infinity (scales whose ratio overflows, a NaN option) has
+  // no significand: converting one to an integer is undefined.
+  OSPREY_CHECK(std::isfinite(real_multiplier), "the requantization multiplier {} is not a finite number",
+               real_multiplier);
   QuantizedMultiplier q;
   if (real_multiplier == 0.0) return q;
   int shift = 0;
@@ -172,11 +178,6 @@ inline int16_t downscale_multiplier_to_int16(int32_t multiplier) {
   if (multiplier >= std::numeric_limits<int32_t>::max() - kRoundingOffset)
     return std::numeric_limits<int16_t>::max();
   return static_cast<int16_t>((multiplier + kRoundingOffset) >> 16);
-}
-
-// TfLiteRound / std::round on float: half away from zero.
-inline int32_t round_to_int(float v) {
-  return static_cast<int32_t>(std::round(v));
 }
 
 // The quantized clamp range of a fused activation on an output with these
