@@ -51,6 +51,11 @@ class Kernel {
   virtual ~Kernel() = default;
   // Throws osprey::Error with the reason (without the op's name: the caller adds it).
   virtual void prepare(KernelContext& ctx) = 0;
+  // Called once the memory plan has given every tensor its place, before the
+  // first eval: a kernel that hands tensor addresses to a library (XNNPACK's
+  // runtime setup) does it here, so that what the library allocates then is
+  // allocated at load. Eval sets up again should an address move.
+  virtual void bind(KernelContext&) {}
   virtual void eval(KernelContext& ctx) = 0;
 };
 

@@ -112,6 +112,7 @@ class Interpreter {
   struct Step {
     const Op* op;
     std::unique_ptr<Kernel> kernel;
+    bool empty = false;  // every output has zero elements: eval is skipped
   };
   std::vector<Step> steps_;
   std::vector<std::unique_ptr<Op>> delegated_ops_;  // synthetic ops standing for delegated runs

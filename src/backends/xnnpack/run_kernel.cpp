@@ -38,11 +38,25 @@ class XnnpackRunKernel final : public Kernel {
                  ctx.num_inputs() + ctx.num_outputs());
   }
 
+  // At load: what setting the runtime up allocates (XNNPACK's indirection
+  // buffers, its workspace) is allocated with the rest of the model.
+  void bind(KernelContext& ctx) override { set_up(ctx); }
+
   void eval(KernelContext& ctx) override {
-    // Arena pointers are fixed once memory is planned: bind them on the first
-    // run, and again only if one moved. Setup also picks the operators' tiles
-    // for the threads the pool will use (1 while it runs on the caller
-    // alone), so a change there sets up again too.
+    set_up(ctx);
+    for (size_t i = 0; i < num_inputs_; ++i) {
+      if (!staging_[i].empty())
+        std::memcpy(staging_[i].data(), sources_[i], staging_[i].size() - XNN_EXTRA_BYTES);
+    }
+    check_xnn(xnn_invoke_runtime(runtime_.get()), "inference");
+  }
+
+ private:
+  // Arena pointers are fixed once memory is planned: the runtime is set up
+  // with them once, and again only if one moved. Setup also picks the
+  // operators' tiles for the threads the pool will use (1 while it runs on
+  // the caller alone), so a change there sets up again too.
+  void set_up(KernelContext& ctx) {
     const size_t threads = pthreadpool_get_threads_count(pool_.get());
     bool changed = !bound_ || threads != threads_at_setup_;
     threads_at_setup_ = threads;
@@ -64,18 +78,12 @@ class XnnpackRunKernel final : public Kernel {
         }
       }
     }
-    for (size_t i = 0; i < num_inputs_; ++i) {
-      if (!staging_[i].empty())
-        std::memcpy(staging_[i].data(), sources_[i], staging_[i].size() - XNN_EXTRA_BYTES);
-    }
     if (changed) {
       check_xnn(xnn_setup_runtime(runtime_.get(), externals_.size(), externals_.data()), "runtime setup");
       bound_ = true;
     }
-    check_xnn(xnn_invoke_runtime(runtime_.get()), "inference");
   }
 
- private:
   // Whether the XNN_EXTRA_BYTES after [data, data + size) are readable.
   static bool readable_past(const uint8_t* data, size_t size) {
     static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));

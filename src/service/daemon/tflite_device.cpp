@@ -106,22 +106,18 @@ class TfliteDevice : public Device {
     // The model holds its file (the interpreter takes the bytes read, rather
     // than a second copy of them), its arena (an mmap), and on the heap the
     // constants it made, the weights XNNPACK and osprey's kernels packed,
-    // their tables and scratch, some set up at the first inference (so one
-    // runs now, which also spares the first job the cold start). Loads take
+    // their tables and scratch, and what XNNPACK's runtimes allocate when
+    // set up with the planned tensors (Kernel::bind, at load). Loads take
     // turns (Server::load_or_share), so the heap's growth meanwhile is this
     // model's, give or take what other sessions allocate or free at the same
-    // time (messages, a model unloaded). The pages of constants given back
-    // once packed (the file's or made ones) stay allocated but are not
-    // resident. Never less than the file and the arena.
+    // time (messages, a model unloaded). No inference runs here: a model's
+    // cost to run is its client's jobs', not every other client's wait to
+    // load. The pages of constants given back once packed (the file's or
+    // made ones) stay allocated but are not resident. Never less than the
+    // file and the arena.
     const uint64_t file_bytes = bytes->size();
     const int64_t heap_before = static_cast<int64_t>(heap_bytes_in_use());
     auto interp = Interpreter::from_buffer(std::move(*bytes), label, options);
-    try {
-      interp->invoke();
-    } catch (const Error&) {
-      // Zeros need not be valid input (an integer division by zero): the
-      // model still loads, and a job with such data reports the error.
-    }
     const int64_t held = static_cast<int64_t>(file_bytes) + static_cast<int64_t>(heap_bytes_in_use()) -
                          heap_before - static_cast<int64_t>(interp->released_weight_bytes());
     const uint64_t arena = interp->arena_bytes();
