@@ -1,15 +1,15 @@
 // InterpreterOptions::guard_bytes: a step that writes past the end of its
 // output fails invoke() with the op's name, one that stays inside does not.
 // The writes come from a backend made for the test, which claims every step
-// and writes `overrun` bytes past each output.
+// with a kernel that writes `overrun` bytes past each output.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "runtime/delegate.h"
 #include "runtime/interpreter.h"
+#include "support/every_step_backend.h"
 #include "support/model_builder.h"
 
 namespace osprey {
@@ -30,29 +30,6 @@ class FillKernel final : public Kernel {
   size_t overrun_;
 };
 
-class FillBackend final : public Delegate {
- public:
-  explicit FillBackend(size_t overrun) : overrun_(overrun) {}
-  std::string name() const override { return "fill"; }
-  std::vector<DelegatedRun> partition(const Graph&, const std::vector<const Op*>& ops,
-                                      PackedSteps&) override {
-    std::vector<DelegatedRun> runs;
-    for (size_t s = 0; s < ops.size(); ++s) {
-      DelegatedRun run;
-      run.first_step = run.last_step = static_cast<int>(s);
-      run.inputs = {ops[s]->inputs[0]};
-      run.outputs = ops[s]->outputs;
-      run.kernel = std::make_unique<FillKernel>(overrun_);
-      run.name = "FILL(" + ops[s]->name() + ")";
-      runs.push_back(std::move(run));
-    }
-    return runs;
-  }
-
- private:
-  size_t overrun_;
-};
-
 // Two RELUs on 5 floats: 20-byte tensors, so even a one-byte overrun stays
 // inside the arena's 64-byte alignment, where nothing else can see it.
 std::vector<uint8_t> two_relus() {
@@ -67,7 +44,7 @@ std::vector<uint8_t> two_relus() {
 }
 
 std::string invoke_error(size_t overrun, size_t guard_bytes) {
-  FillBackend backend(overrun);
+  testing::EveryStepBackend backend("FILL", [overrun] { return std::make_unique<FillKernel>(overrun); });
   InterpreterOptions options;
   options.backends = {&backend};
   options.guard_bytes = guard_bytes;
@@ -88,7 +65,7 @@ TEST(InterpreterGuard, AWritePastTheOutputFailsNamingTheOp) {
 }
 
 TEST(InterpreterGuard, ProfiledRunsAreGuardedToo) {
-  FillBackend backend(1);
+  testing::EveryStepBackend backend("FILL", [] { return std::make_unique<FillKernel>(1); });
   InterpreterOptions options;
   options.backends = {&backend};
   options.guard_bytes = 8;

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/delegate.h"
 #include "runtime/interpreter.h"
+#include "support/every_step_backend.h"
 #include "support/model_builder.h"
 
 namespace osprey {
@@ -34,29 +34,6 @@ class CountingKernel final : public Kernel {
   Calls& calls_;
 };
 
-class CountingBackend final : public Delegate {
- public:
-  explicit CountingBackend(Calls& calls) : calls_(calls) {}
-  std::string name() const override { return "count"; }
-  std::vector<DelegatedRun> partition(const Graph&, const std::vector<const Op*>& ops,
-                                      PackedSteps&) override {
-    std::vector<DelegatedRun> runs;
-    for (size_t s = 0; s < ops.size(); ++s) {
-      DelegatedRun run;
-      run.first_step = run.last_step = static_cast<int>(s);
-      run.inputs = {ops[s]->inputs[0]};
-      run.outputs = ops[s]->outputs;
-      run.kernel = std::make_unique<CountingKernel>(calls_);
-      run.name = "COUNT(" + ops[s]->name() + ")";
-      runs.push_back(std::move(run));
-    }
-    return runs;
-  }
-
- private:
-  Calls& calls_;
-};
-
 // One RELU on a [1, width] tensor.
 Calls run_relu(int32_t width, int runs) {
   testing::ModelBuilder m;
@@ -65,7 +42,7 @@ Calls run_relu(int32_t width, int runs) {
   m.op(tfl::BuiltinOperator::RELU, {x}, {y});
   m.output(y);
   Calls calls;
-  CountingBackend backend(calls);
+  testing::EveryStepBackend backend("COUNT", [&calls] { return std::make_unique<CountingKernel>(calls); });
   InterpreterOptions options;
   options.backends = {&backend};
   auto interp = Interpreter::from_buffer(m.finish(), "relu", options);
