@@ -112,10 +112,11 @@ ModelInfo Server::info_of(const ModelHandle& h) {
 
 std::shared_ptr<LoadedModel> Server::load_or_share(Device& device, const LoadModelRequest& req, int fd,
                                                    bool& shared) {
-  // Loads take turns, from reading the file to freeing it: each is prepared
-  // against the budget really left (two at once could each allocate all of
-  // it before either is charged), measures its own heap (TfliteDevice), and
-  // the same bytes loaded twice at once are loaded once and shared.
+  // Loads take turns, from reading the file until the model is charged:
+  // each is prepared against the budget really left (two at once could each
+  // allocate all of it before either is charged), measures its own heap
+  // (TfliteDevice), and the same bytes loaded twice at once are loaded once
+  // and shared.
   std::lock_guard<std::mutex> loading(loading_mu_);
   // The file is charged to the memory budget while it is read and prepared;
   // the model then carries the charge for all it holds (LoadedModel::memory).

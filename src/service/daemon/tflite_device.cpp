@@ -123,7 +123,7 @@ class TfliteDevice : public Device {
     const uint64_t arena = interp->arena_bytes();
     auto model = std::make_shared<TfliteModel>(std::move(interp), name());
     model->size = file_bytes;
-    model->memory = std::max<uint64_t>(file_bytes, static_cast<uint64_t>(std::max<int64_t>(held, 0))) + arena;
+    model->memory = static_cast<uint64_t>(std::max(held, static_cast<int64_t>(file_bytes))) + arena;
     return model;
   }
 
