@@ -44,6 +44,8 @@ struct Int8ConvCase {
   // in_scale * w_scale / out_scale of the first weight scale (the others 1-4x
   // it); 0: scales that spread the outputs over the whole range.
   float requant_scale = 0;
+  // Biases drawn from [-bias_range, bias_range]; 0: a range the products' sums reach.
+  int32_t bias_range = 0;
 };
 
 std::string describe(const Int8ConvCase& c) {
@@ -95,7 +97,8 @@ void run_at(const Int8ConvCase& c, Int8Level level) {
                  c.per_channel ? per_channel(w_scales, c.depthwise ? 3 : 0)
                                : per_tensor(w_scales[0], c.is_signed ? 0 : c.weight_zp));
   if (c.bias) {
-    const int range = static_cast<int>(3000 * std::sqrt(static_cast<float>(taps * depth)));
+    const int range = c.bias_range > 0 ? c.bias_range
+                                       : static_cast<int>(3000 * std::sqrt(static_cast<float>(taps * depth)));
     std::vector<int32_t> bias(static_cast<size_t>(c.cout));
     for (int32_t& b : bias) b = rnd(rng, -range, range);
     t.add_input<int32_t>({c.cout}, bias, true);
@@ -548,22 +551,44 @@ TEST(Int8Avx512Sweep, ZeroPointsActivationsArithmetic) {
   }
 }
 
-// Scales near and above 1/2: below it the dense and depthwise tiles round
-// before they clamp and pack with saturation (PackedRequant, sums far
-// outside 16 bits); above it, on any channel, they keep the float clamp.
+// Scales near and above 1/2. The dense and depthwise tiles, and the
+// pointwise kernels that keep their weights in registers, round before they
+// clamp and pack with saturation (PackedRequant, sums far outside 16 bits)
+// when every sum times its scale stays below 2^30: at scales up to 1/2
+// whatever the sums, above it when the bias and weights bound the sums
+// (int8_requant_packs). Biases near the ends of int32 at scales of 0.6-2.4
+// would overflow int32 once scaled (a wrong choice there clamps high sums
+// low); the tiles must keep the float clamp for them.
 TEST(Int8Avx512Sweep, LargeRequantScales) {
-  for (float scale : {0.11f, 0.5f, 0.6f}) {
-    for (int kernel : {1, 3, 5}) {
-      for (int cout : {33, 64, 130}) {
+  for (int32_t bias_range : {0, 2147000000}) {
+    for (float scale : {0.11f, 0.5f, 0.6f}) {
+      if (bias_range > 0 && scale < 0.6f) continue;
+      for (int kernel : {1, 3, 5}) {
+        for (int cout : {33, 64, 130}) {
+          Int8ConvCase c;
+          c.depthwise = kernel == 5 || (kernel == 3 && cout == 33);
+          c.kernel = kernel;
+          c.cin = c.depthwise ? cout : 20;
+          c.cout = cout;
+          c.height = c.depthwise ? 9 : 3;
+          c.width = c.depthwise ? 11 : 7;
+          c.requant_scale = scale;
+          c.bias_range = bias_range;
+          c.activation = cout == 64 ? Activation::kRelu6 : Activation::kNone;
+          for (const Int8ConvCase& f : flavours(c)) check(f);
+        }
+      }
+      // The register-resident pointwise kernels (8 or 16 channels into 32,
+      // 32 into 8), which need the packed rounding.
+      for (auto [cin, cout] : {std::pair{8, 32}, {16, 32}, {32, 8}}) {
         Int8ConvCase c;
-        c.depthwise = kernel == 5 || (kernel == 3 && cout == 33);
-        c.kernel = kernel;
-        c.cin = c.depthwise ? cout : 20;
+        c.kernel = 1;
+        c.cin = cin;
         c.cout = cout;
-        c.height = c.depthwise ? 9 : 3;
-        c.width = c.depthwise ? 11 : 7;
+        c.height = 3;
+        c.width = 9;
         c.requant_scale = scale;
-        c.activation = cout == 64 ? Activation::kRelu6 : Activation::kNone;
+        c.bias_range = bias_range;
         for (const Int8ConvCase& f : flavours(c)) check(f);
       }
     }

@@ -3,6 +3,7 @@
 #include <pthreadpool.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -143,6 +144,7 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq, int t
   w.packed.assign(static_cast<size_t>(w.blocks) * taps * tap_bytes, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kInt8ConvBlock, 0);
   const uint8_t* bytes = filter.data_as<uint8_t>();
+  std::vector<int64_t> magnitudes(static_cast<size_t>(c.cout));  // sum of |w| (int8) or |w - w_zp| (uint8)
   for (int oc = 0; oc < c.cout; ++oc) {
     int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
     for (int t = 0; t < filter_taps; ++t) {
@@ -150,6 +152,7 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq, int t
         const Int8ByteWeight weight =
             int8_byte_weight(rq, bytes[(static_cast<size_t>(oc) * filter_taps + t) * c.cin + ic]);
         sum += weight.sum_term;
+        magnitudes[static_cast<size_t>(oc)] += std::abs(weight.sum_term);
         // Its packed tap, and its byte in that tap.
         const int tap = rows ? t / c.kw : t, d = rows ? (t % c.kw) * tile_cin + ic : ic;
         const size_t at = static_cast<size_t>(oc / kInt8ConvBlock) * taps * tap_bytes + tap * tap_bytes +
@@ -162,7 +165,7 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq, int t
   }
   w.input_sum_factor = int8_input_sum_factor(rq);
   w.padding.assign(static_cast<size_t>(w.groups) * 4, static_cast<uint8_t>(rq.input_zero_point));
-  w.packs = int8_requant_packs(rq);
+  w.packs = int8_requant_packs(rq, magnitudes);
   w.rq = std::move(rq);
   return w;
 }

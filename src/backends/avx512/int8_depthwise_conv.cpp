@@ -2,6 +2,7 @@
 
 #include <pthreadpool.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "backends/avx512/int8_avx2.h"
@@ -81,6 +82,8 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
   const size_t per_block = static_cast<size_t>(rows) * w.row_groups * c.kernel * kLanes * 4;
   w.column_bytes.assign(static_cast<size_t>(w.blocks) * per_block, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kLanes, 0);
+  std::vector<int64_t> magnitudes(
+      static_cast<size_t>(c.channels));  // sum of |w| (int8) or |w - w_zp| (uint8)
   for (int ch = 0; ch < c.channels; ++ch) {
     int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
     for (int ky = 0; ky < c.kernel; ++ky) {
@@ -88,6 +91,7 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
         const Int8ByteWeight weight =
             int8_byte_weight(rq, bytes[static_cast<size_t>(ky * c.kernel + kx) * c.channels + ch]);
         sum += weight.sum_term;
+        magnitudes[static_cast<size_t>(ch)] += std::abs(weight.sum_term);
         for (int r = 0; r < rows; ++r) {
           const int row = r * c.stride + ky;  // the input row of the pass it multiplies
           const size_t at = static_cast<size_t>(ch / kLanes) * per_block +
@@ -110,7 +114,7 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
       w.row_ones.push_back(ones);
     }
   }
-  w.packs = int8_requant_packs(rq);
+  w.packs = int8_requant_packs(rq, magnitudes);
   w.rq = std::move(rq);
   return w;
 }

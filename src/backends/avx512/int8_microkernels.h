@@ -81,7 +81,7 @@ struct Int8ConvWeights {
   // int8 inputs whose sign bits the caller flipped (int8_conv_patches.h):
   // the dense tiles read them as they are.
   bool flipped = false;
-  bool packs = false;  // int8_requant_packs(rq)
+  bool packs = false;  // int8_requant_packs(rq, the weights' magnitudes)
   Int8Requant rq;
 };
 
@@ -120,7 +120,7 @@ struct Int8DepthwiseWeights {
   std::vector<int32_t> init;         // blocks * 16
   int32_t input_sum_factor = 0;      // 128 - w_zp (uint8), 0 otherwise
   std::vector<uint32_t> row_ones;    // [R][row_groups]: bytes of 1 for the rows inside the window
-  bool packs = false;                // int8_requant_packs(rq)
+  bool packs = false;                // int8_requant_packs(rq, the weights' magnitudes)
   Int8Requant rq;
 };
 

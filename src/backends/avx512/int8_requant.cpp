@@ -1,5 +1,7 @@
 #include "backends/avx512/int8_requant.h"
 
+#include <cmath>
+
 #include "backends/op_checks.h"
 #include "core/error.h"
 #include "kernels/ref/quantized/common.h"
@@ -75,10 +77,18 @@ bool int8_requant_params(const Graph& graph, const Op& op, int channels, int axi
   return true;
 }
 
-bool int8_requant_packs(const Int8Requant& rq) {
+bool int8_requant_packs(const Int8Requant& rq, const std::vector<int64_t>& weight_magnitudes) {
   if (rq.mode != quant::Arithmetic::kLiteRT) return false;
-  for (int c = 0; c < rq.channels; ++c) {
-    if (!(rq.scale[static_cast<size_t>(c)] <= 0.5f)) return false;
+  OSPREY_CHECK(weight_magnitudes.size() >= static_cast<size_t>(rq.channels),
+               "int8 requantization: {} weight magnitudes for {} channels", weight_magnitudes.size(),
+               rq.channels);
+  for (size_t c = 0; c < static_cast<size_t>(rq.channels); ++c) {
+    const double scale = rq.scale[c];
+    if (scale <= 0.5) continue;
+    // The largest |sum| the channel can reach, in double: no int64 overflow to fear.
+    const double reach =
+        std::abs(static_cast<double>(rq.bias[c])) + 255.0 * static_cast<double>(weight_magnitudes[c]);
+    if (!(reach * scale < 0x1p30)) return false;
   }
   return true;
 }

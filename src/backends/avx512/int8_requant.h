@@ -39,9 +39,15 @@ bool int8_requant_params(const Graph& graph, const Op& op, int channels, int axi
                          Int8Requant& rq);
 
 // Whether the LiteRT arithmetic's sums, times their scales, stay far inside
-// int32 (every scale <= 1/2, so below 2^30): the tiles may then round before
-// they clamp, and clamp the packed bytes (int8_microkernels.inc, PackedRequant).
-bool int8_requant_packs(const Int8Requant& rq);
+// int32 (below 2^30): the tiles may then round before they clamp, and clamp
+// the packed bytes (int8_microkernels.inc, PackedRequant). True when every
+// channel's scale is at most 1/2 (any int32 sum qualifies), or its sums
+// cannot reach 2^30 over the scale: a sum is the bias plus products of
+// |w| <= weight_magnitudes[c] in total (the sum of |sum_term| of
+// Int8ByteWeight over the channel's taps) by inputs |x - x_zp| <= 255.
+// Per-channel layers often have a channel of scale above 1/2 with sums far
+// too small to matter (hand_landmark_full: 13 of 31 layers).
+bool int8_requant_packs(const Int8Requant& rq, const std::vector<int64_t>& weight_magnitudes);
 
 // How the int8 kernels fold the zero points into their vpdpbusd sums
 // (int8_microkernels.h): the signed byte a weight byte is multiplied as, and
