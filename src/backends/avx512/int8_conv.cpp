@@ -144,7 +144,8 @@ Int8ConvWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq, int t
   w.packed.assign(static_cast<size_t>(w.blocks) * taps * tap_bytes, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kInt8ConvBlock, 0);
   const uint8_t* bytes = filter.data_as<uint8_t>();
-  std::vector<int64_t> magnitudes(static_cast<size_t>(c.cout));  // sum of |w| (int8) or |w - w_zp| (uint8)
+  // Per channel, the sum of |w| (int8) or |w - w_zp| (uint8): int8_requant_packs' bound.
+  std::vector<int64_t> magnitudes(static_cast<size_t>(c.cout));
   for (int oc = 0; oc < c.cout; ++oc) {
     int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
     for (int t = 0; t < filter_taps; ++t) {

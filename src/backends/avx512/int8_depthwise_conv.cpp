@@ -82,8 +82,8 @@ Int8DepthwiseWeights pack(const Claim& c, const Tensor& filter, Int8Requant rq) 
   const size_t per_block = static_cast<size_t>(rows) * w.row_groups * c.kernel * kLanes * 4;
   w.column_bytes.assign(static_cast<size_t>(w.blocks) * per_block, 0);
   w.init.assign(static_cast<size_t>(w.blocks) * kLanes, 0);
-  std::vector<int64_t> magnitudes(
-      static_cast<size_t>(c.channels));  // sum of |w| (int8) or |w - w_zp| (uint8)
+  // Per channel, the sum of |w| (int8) or |w - w_zp| (uint8): int8_requant_packs' bound.
+  std::vector<int64_t> magnitudes(static_cast<size_t>(c.channels));
   for (int ch = 0; ch < c.channels; ++ch) {
     int64_t sum = 0;  // sum of w (int8) or of w - w_zp (uint8)
     for (int ky = 0; ky < c.kernel; ++ky) {
