@@ -236,6 +236,25 @@ TEST(MalformedModel, NonFiniteOptionsAndOverflowingScaleRatios) {
                                                     tfl::CreateLeakyReluOptions(b, 0.1f).Union());
                             }),
                "is not a finite number");
+  // MEAN over channels: an input scale over the output scale beyond float
+  // (the model-loader fuzzer's), or past 2^31, where its float rescale of
+  // sums and zero points could reach inf - inf.
+  for (const float in_scale : {3e38f, 3e9f}) {
+    ModelBuilder m;
+    const int x = m.activation({1, 2, 3, 4}, tfl::TensorType::UINT8);
+    const int axis = m.int_constant({1}, {3});
+    const int y = m.activation({1, 2, 3, 1}, tfl::TensorType::UINT8);
+    m.op(tfl::BuiltinOperator::MEAN, {x, axis}, {y}, [](flatbuffers::FlatBufferBuilder& b) {
+      return std::make_pair(tfl::BuiltinOptions::ReducerOptions, tfl::CreateReducerOptions(b, true).Union());
+    });
+    m.output(y);
+    ModelSpec spec = m.spec();
+    spec.tensors[static_cast<size_t>(x)].scale = {in_scale};
+    spec.tensors[static_cast<size_t>(x)].zero_point = {128};
+    spec.tensors[static_cast<size_t>(y)].scale = {1.0f};
+    spec.tensors[static_cast<size_t>(y)].zero_point = {0};
+    expect_error(spec, "beyond 2^31");
+  }
   // A fused RELU6 on an output of scale 1e-38: 6.0 is past int32 (and float); the range clamps.
   const std::string error = try_load(build_model(one_op_model(
       tfl::BuiltinOperator::ADD, tfl::TensorType::UINT8, 0.5f, 1e-38f,

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/error.h"
 #include "kernels/ref/quantized/common.h"
 
 namespace osprey::ref::quantized {
@@ -46,7 +47,15 @@ struct MeanFinish {
         hi(type_max(type)),
         multiplier(
             quant::quantize_multiplier(static_cast<double>(in.scale) / static_cast<double>(out.scale))),
-        mode(quant::arithmetic()) {}
+        mode(quant::arithmetic()) {
+    // The float paths below multiply sums of up to 2^31 bytes by this ratio
+    // and add zero-point terms as large: below 2^31 every term stays finite
+    // in float, so no NaN (inf - inf) reaches a conversion to int (the
+    // model-loader fuzzer found a MEAN with an infinite ratio).
+    const float ratio = in.scale / out.scale;
+    OSPREY_CHECK(ratio < 0x1p31f, "the input scale {} over the output scale {} is {}, beyond 2^31", in.scale,
+                 out.scale, ratio);
+  }
 
   // The zero point each summed value has had subtracted.
   int32_t subtracted() const { return spatial ? in.zero_point : 0; }
