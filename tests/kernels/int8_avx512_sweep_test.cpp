@@ -222,10 +222,11 @@ TEST(Int8Avx512Sweep, DensePointwiseFewInputChannels) {
 
 // 1x1 layers of 32 or 64 input channels into 8 output channels: two pixels
 // a vector, each 32-byte run feeding 8 products through dword shuffles
-// (int8_microkernels.inc, pointwise_pairs); 96 input channels keep the
-// other tiles.
+// (int8_microkernels.inc, pointwise_pairs); of 8, 16 or 24, both pixels'
+// dwords in one vector, a permutation a group (pointwise_permuted_pairs);
+// 12, 20 and 96 input channels keep the other tiles.
 TEST(Int8Avx512Sweep, DensePointwiseEightChannelPairs) {
-  for (int cin : {32, 64, 96}) check_pointwise(cin, 8);
+  for (int cin : {8, 12, 16, 20, 24, 32, 64, 96}) check_pointwise(cin, 8);
 }
 
 // At most 8 output channels: two pixels share a vector (int8_microkernels.inc);
@@ -578,9 +579,9 @@ TEST(Int8Avx512Sweep, LargeRequantScales) {
           for (const Int8ConvCase& f : flavours(c)) check(f);
         }
       }
-      // The register-resident pointwise kernels (8 or 16 channels into 32,
-      // 32 into 8), which need the packed rounding.
-      for (auto [cin, cout] : {std::pair{8, 32}, {16, 32}, {32, 8}}) {
+      // The register-resident pointwise kernels (8 or 16 channels into 32;
+      // 8, 24 or 32 into 8), which need the packed rounding.
+      for (auto [cin, cout] : {std::pair{8, 32}, {16, 32}, {32, 8}, {8, 8}, {24, 8}}) {
         Int8ConvCase c;
         c.kernel = 1;
         c.cin = cin;
