@@ -561,37 +561,34 @@ TEST(Int8Avx512Sweep, ZeroPointsActivationsArithmetic) {
 // would overflow int32 once scaled (a wrong choice there clamps high sums
 // low); the tiles must keep the float clamp for them.
 TEST(Int8Avx512Sweep, LargeRequantScales) {
-  for (int32_t bias_range : {0, 2147000000}) {
-    for (float scale : {0.11f, 0.5f, 0.6f}) {
-      if (bias_range > 0 && scale < 0.6f) continue;
-      for (int kernel : {1, 3, 5}) {
-        for (int cout : {33, 64, 130}) {
-          Int8ConvCase c;
-          c.depthwise = kernel == 5 || (kernel == 3 && cout == 33);
-          c.kernel = kernel;
-          c.cin = c.depthwise ? cout : 20;
-          c.cout = cout;
-          c.height = c.depthwise ? 9 : 3;
-          c.width = c.depthwise ? 11 : 7;
-          c.requant_scale = scale;
-          c.bias_range = bias_range;
-          c.activation = cout == 64 ? Activation::kRelu6 : Activation::kNone;
-          for (const Int8ConvCase& f : flavours(c)) check(f);
-        }
-      }
-      // The register-resident pointwise kernels (8 or 16 channels into 32;
-      // 8, 24 or 32 into 8), which need the packed rounding.
-      for (auto [cin, cout] : {std::pair{8, 32}, {16, 32}, {32, 8}, {8, 8}, {24, 8}}) {
+  for (auto [bias_range, scale] : {std::pair{0, 0.11f}, {0, 0.5f}, {0, 0.6f}, {2147000000, 0.6f}}) {
+    for (int kernel : {1, 3, 5}) {
+      for (int cout : {33, 64, 130}) {
         Int8ConvCase c;
-        c.kernel = 1;
-        c.cin = cin;
+        c.depthwise = kernel == 5 || (kernel == 3 && cout == 33);
+        c.kernel = kernel;
+        c.cin = c.depthwise ? cout : 20;
         c.cout = cout;
-        c.height = 3;
-        c.width = 9;
+        c.height = c.depthwise ? 9 : 3;
+        c.width = c.depthwise ? 11 : 7;
         c.requant_scale = scale;
         c.bias_range = bias_range;
+        c.activation = cout == 64 ? Activation::kRelu6 : Activation::kNone;
         for (const Int8ConvCase& f : flavours(c)) check(f);
       }
+    }
+    // The register-resident pointwise kernels (8 or 16 channels into 32;
+    // 8, 24 or 32 into 8), which need the packed rounding.
+    for (auto [cin, cout] : {std::pair{8, 32}, {16, 32}, {32, 8}, {8, 8}, {24, 8}}) {
+      Int8ConvCase c;
+      c.kernel = 1;
+      c.cin = cin;
+      c.cout = cout;
+      c.height = 3;
+      c.width = 9;
+      c.requant_scale = scale;
+      c.bias_range = bias_range;
+      for (const Int8ConvCase& f : flavours(c)) check(f);
     }
   }
 }
