@@ -246,6 +246,9 @@ TEST(ThreadPool, AnOperationThatSplitsWellStaysSplit) {
 // A model whose operations each run faster split, but whose inferences run
 // slower (here the step after a split operation waits, as when it reads
 // what the other core wrote), ends up with every operation on the caller.
+// The wait is long enough that a loaded machine's late wake-ups (16 sleeps
+// an inference on the caller against 9 split) cannot make the split win: at
+// 6 ms, wake-ups 0.3 ms late made the probes win and the model split again.
 TEST(ThreadPool, AModelWhoseInferencesSplitBadlyRunsOnTheCaller) {
   ThreadPool pool(2, /*adaptive=*/false);
   SleepJob job{.caller_us = 500, .worker_us = 500};
@@ -255,7 +258,7 @@ TEST(ThreadPool, AModelWhoseInferencesSplitBadlyRunsOnTheCaller) {
       const int before = job.on_workers.load();
       pool.run(8, SleepJob::items, &job, false, false,
                OpSite{.key = 100 + step, .owner = &owner, .step = step});
-      if (job.on_workers.load() != before) std::this_thread::sleep_for(std::chrono::milliseconds(6));
+      if (job.on_workers.load() != before) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   };
   const ThreadPoolStats start = thread_pool_stats();
