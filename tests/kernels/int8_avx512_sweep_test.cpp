@@ -484,6 +484,40 @@ TEST(Int8Avx512Sweep, DepthwiseChannelsAndWidths) {
   }
 }
 
+// 3x3 windows at stride 1 put two pixels of a block of 8 channels in a
+// vector (int8_microkernels.inc): 8 channels (a pair's columns adjacent) and
+// 16 k + 8; widths around the 16-pixel tile, tiles read without a test (from
+// 33 columns under SAME padding), pairs cut short by an odd width, passes of
+// 2 rows cut short, batches, both threads; requantization packed, and not
+// (large scales and biases, and the fixed-point arithmetics).
+TEST(Int8Avx512Sweep, DepthwisePixelPairs) {
+  const int widths[] = {1, 2, 3, 5, 8, 15, 16, 17, 18, 19, 20, 31, 33, 34, 35, 36, 49, 52};
+  int i = 0;
+  for (int channels : {8, 24, 40}) {
+    for (int width : widths) {
+      for (Padding padding : {Padding::kSame, Padding::kValid}) {
+        Int8ConvCase c;
+        c.depthwise = true;
+        c.cin = c.cout = channels;
+        c.padding = padding;
+        c.width = width + (padding == Padding::kValid ? 2 : 0);
+        c.height = 1 + i % 5 + (padding == Padding::kValid ? 2 : 0);
+        c.batch = i % 7 == 3 ? 2 : 1;
+        c.threads = {i % 3 == 2 ? 2 : 1};
+        c.input_zp = i % 2 ? 117 : -3;
+        c.output_zp = i % 2 ? 40 : 11;
+        if (i % 4 == 1) {
+          c.requant_scale = 1.7f;  // some channels' sums reach 2^30 over the scale: not packed
+          c.bias_range = 2000000000;
+        }
+        if (i % 6 == 5) c.arithmetic = kAllArithmetic[1 + i / 6 % 2];
+        for (const Int8ConvCase& f : flavours(c)) check(f);
+        ++i;
+      }
+    }
+  }
+}
+
 // 5x5 windows gather their rows (int8_microkernels.h): maps smaller than a
 // window and than a tile, tiles whole and cut short, bands of 8 rows (fewer
 // than 4 images and blocks) and of 32, the last one short, both strides and

@@ -22,7 +22,8 @@
 // per vector, each channel's lane the bytes of 4 window rows of one input
 // column against their 4 weights (vpdpbusd, or vpmaddwd without VNNI; zero
 // points folded as in the dense case), 8 output pixels per tile sharing every
-// column they can.
+// column they can; a block of 8 channels (8, 24, 40...) under a 3x3 window at
+// stride 1 puts two pixels in a vector instead, 16 pixels a tile.
 //
 // Both: SAME or VALID padding, per-tensor or per-channel weights and a fused
 // RELU/RELU6/RELU_N1_TO_1; and a PAD before them that only they read and
@@ -44,6 +45,11 @@
 // AVERAGE_POOL_2D (int8_pool.cpp), input and output sharing parameters,
 // windows up to 16384 values: the reference's sum over the clipped window, 16
 // channels per vector, and its division rounded half away from zero.
+//
+// MAX_POOL_2D (int8_max_pool.cpp), input and output sharing parameters, at
+// the avx512 and vnni levels: the greatest byte of the clipped window, 64
+// channels a vector; 2x2 windows at stride 2 over 16 or 32 channels two
+// rows at a time, several pixels a vector.
 //
 // MEAN and MUL (int8_mean_mul.cpp; int8_mean_mul_avx2.cpp at the avx2 level,
 // 8 lanes a product), int8 or uint8, per-tensor parameters:
@@ -118,6 +124,9 @@ std::unique_ptr<Kernel> make_int8_table(const Graph& graph, const Op& op, Int8Le
                                         std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
                                                std::shared_ptr<pthreadpool> pool);
+// At the avx512 and vnni levels only (XNNPACK's then).
+std::unique_ptr<Kernel> make_int8_max_pool(const Graph& graph, const Op& op, Int8Level level,
+                                           std::shared_ptr<pthreadpool> pool);
 std::unique_ptr<Kernel> make_int8_mean(const Graph& graph, const Op& op, Int8Level level,
                                        std::shared_ptr<pthreadpool> pool);
 // Its kernel reads both operands as inputs 0 and 1, in the op's order; so
