@@ -1,9 +1,10 @@
-// Generated sweeps around osprey's int8 AVX-512 AVERAGE_POOL_2D
-// (backends/avx512/int8_pool.cpp): channels below, at and above the vector
-// (16 lanes), windows from 1x1 to whole-image (global) pools, strides, both
-// paddings, int8 and uint8, zero points at the ends of each type's range and
-// every fused activation, on each CPU level this machine has. Every output
-// must equal the integer reference kernel's bit for bit.
+// Generated sweeps around osprey's int8 AVX-512 AVERAGE_POOL_2D and
+// MAX_POOL_2D (backends/avx512/int8_pool.cpp, int8_max_pool.cpp): channels
+// below, at and above the vector (16 lanes; 64 bytes), windows from 1x1 to
+// whole-image (global) pools, strides, both paddings, int8 and uint8, zero
+// points at the ends of each type's range and every fused activation, on
+// each CPU level this machine has. Every output must equal the integer
+// reference kernel's bit for bit.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -24,6 +25,7 @@ using testing::kOspreyAvx512;
 using testing::OpTester;
 
 struct PoolCase {
+  bool max = false;  // MAX_POOL_2D, else AVERAGE_POOL_2D
   Shape input{1, 6, 7, 16};
   int filter = 2, stride = 2;
   Padding padding = Padding::kSame;
@@ -35,8 +37,8 @@ struct PoolCase {
 };
 
 std::string describe(const PoolCase& c) {
-  return fmt::format("AVERAGE_POOL_2D {} k{} s{} {} act {} {} zp {} threads {}", shape_str(c.input), c.filter,
-                     c.stride, c.padding == Padding::kSame ? "SAME" : "VALID", static_cast<int>(c.activation),
+  return fmt::format("{} {} k{} s{} {} act {} {} zp {} threads {}", c.max ? "MAX_POOL_2D" : "AVERAGE_POOL_2D",
+                     shape_str(c.input), c.filter, c.stride, c.padding == Padding::kSame ? "SAME" : "VALID", static_cast<int>(c.activation),
                      c.is_signed ? "int8" : "uint8", c.zp, c.threads);
 }
 
@@ -52,13 +54,18 @@ void run_at(const PoolCase& c, Int8Level level) {
   o.stride_h = o.stride_w = c.stride;
   o.filter_h = o.filter_w = c.filter;
   o.activation = c.activation;
-  t.set_op(OpCode::kAveragePool2D, o);
+  t.set_op(c.max ? OpCode::kMaxPool2D : OpCode::kAveragePool2D, o);
   t.set_threads({c.threads});
-  run_exact_at(t, level, level != Int8Level::kNone);
+  // MAX_POOL_2D stays with XNNPACK at the avx2 level.
+  run_exact_at(t, level, c.max ? level >= Int8Level::kAvx512 : level != Int8Level::kNone);
 }
 
-void check(const PoolCase& c) {
-  on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_at<decltype(type)>(c, level); });
+// Runs `c` on every level, as an average and as a max pool.
+void check(PoolCase c) {
+  for (bool max : {false, true}) {
+    c.max = max;
+    on_every_level(c.is_signed, [&](Int8Level level, auto type) { run_at<decltype(type)>(c, level); });
+  }
 }
 
 std::vector<PoolCase> both_types(PoolCase c) {
@@ -124,6 +131,30 @@ TEST(Int8Avx512Pool, TwoThreads) {
   c.stride = 1;
   c.threads = 2;
   for (const PoolCase& f : both_types(c)) check(f);
+}
+
+// MAX_POOL_2D's 2x2 windows at stride 2 over 16 or 32 channels, two rows at
+// a time (int8_max_pool.cpp): output rows of 1 to 17 pixels around its steps
+// of 64 bytes (4 or 2 pixels), odd input sides a VALID pool leaves a row or
+// column of, batches, both threads, clamping activations.
+TEST(Int8Avx512Pool, MaxTwoByTwoRows) {
+  int i = 0;
+  for (int channels : {16, 32}) {
+    for (int out_w : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17}) {
+      PoolCase c;
+      c.max = true;
+      c.padding = i % 2 ? Padding::kValid : Padding::kSame;
+      const int odd = c.padding == Padding::kValid ? i / 2 % 2 : 0;
+      c.input = {1 + i % 3 / 2, 2 * (1 + i % 4) + odd, 2 * out_w + odd, channels};
+      c.activation = i % 4 == 3 ? Activation::kRelu6 : i % 4 == 1 ? Activation::kReluN1To1 : Activation::kNone;
+      c.scale = 0.02f;
+      c.threads = 1 + i % 2;
+      for (PoolCase f : both_types(c)) {
+        on_every_level(f.is_signed, [&](Int8Level level, auto type) { run_at<decltype(type)>(f, level); });
+      }
+      ++i;
+    }
+  }
 }
 
 }  // namespace

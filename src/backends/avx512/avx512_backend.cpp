@@ -169,6 +169,7 @@ std::unique_ptr<Kernel> int8_kernel(const Graph& g, const Op& op, Int8Level leve
   if (auto k = make_int8_depthwise_conv(g, op, level, pool)) return k;
   if (auto k = make_int8_prelu(g, op, level, pool)) return k;
   if (auto k = make_int8_average_pool(g, op, level, pool)) return k;
+  if (auto k = make_int8_max_pool(g, op, level, pool)) return k;
   if (auto k = make_int8_mean(g, op, level, pool)) return k;
   if (auto k = make_int8_add(g, op, level, pool)) return k;
   if (auto k = make_int8_mul(g, op, level, pool)) return k;

@@ -5,7 +5,7 @@
 // folded in where only it reads them, and ADDs of two tensors of one shape
 // (add.h: XNNPACK runs them on one thread); and int8/uint8 dense (up to 7x7) and
 // depthwise 3x3/5x5 convolutions with VNNI (+VBMI), plain AVX-512 or AVX2 (int8_cpu.h),
-// PRELU, AVERAGE_POOL_2D and the one-input ops XNNPACK has no integer form
+// PRELU, AVERAGE_POOL_2D, MAX_POOL_2D (XNNPACK's is slow) and the one-input ops XNNPACK has no integer form
 // for (int8_kernels.h), bit-exact to the integer reference kernels. On a CPU
 // without AVX-512 it claims only those int8 ops (with AVX2), and nothing
 // without AVX2. Put it before "xnnpack" in a stack (backend.h).
