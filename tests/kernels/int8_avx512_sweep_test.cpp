@@ -248,7 +248,7 @@ TEST(Int8Avx512Sweep, DenseFewOutputChannels) {
   }
 }
 
-// 1, 2, 4 or 8k <= 64 output channels: 16 pixels of a row a vector, 1 to 4
+// 1, 2, 4 or 8k <= 64 output channels (8 or 16 a pass): 16 pixels of a row a vector, 1 to 4
 // vectors a tile (int8_conv_pixel_lanes.inc), for steps of 1 and 2 dwords between windows;
 // rows shorter and longer than a vector and a tile, the last tile of the
 // last image at the input's end, 3 input channels (a first layer over RGB,
@@ -261,7 +261,7 @@ TEST(Int8Avx512Sweep, DensePixelLanes) {
   };
   constexpr Window kWindows[] = {
       {1, 1, Padding::kSame}, {3, 1, Padding::kSame}, {3, 1, Padding::kValid}, {3, 2, Padding::kSame}};
-  for (int cout : {1, 2, 3, 4, 8, 24, 64, 72}) {
+  for (int cout : {1, 2, 3, 4, 8, 16, 24, 48, 64, 72}) {  // 16 channels a pass: 16, 48, 64
     for (int cin : {4, 8, 12, 2, 3}) {
       // Steps of 3 dwords and taps of part of a dword only once.
       if (cin > 8 && cout != 1) continue;
