@@ -45,6 +45,34 @@ std::optional<BinaryByteParams> binary_byte_params(const Graph& graph, const Op&
   }
 }
 
+std::optional<BytePool> byte_pool(const Graph& graph, const Op& op, OpCode code) {
+  if (op.index < 0 || op.code != static_cast<int32_t>(code) || *io_mismatch(op, 1, 1, 1)) return std::nullopt;
+  const Tensor& input = in(graph, op, 0);
+  const Tensor& output = out(graph, op);
+  if (!is_int8_activation(input) || !is_int8_activation(output) || output.type != input.type)
+    return std::nullopt;
+  BytePool p;
+  try {
+    // What the reference kernel checks and computes, so that a kernel claims only what it runs.
+    ref::quantized::check_shared_params(input, output, input.type);
+    const auto opt = options_of<Pool2DOptions>(op);
+    p.g = geometry::pool_geometry(input.shape, opt);
+    const quant::QuantizedRange range = ref::quantized::activation_range(opt.activation, output);
+    p.qmin = range.min;
+    p.qmax = range.max;
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  const geometry::PoolGeometry& g = p.g;
+  if (g.out.shape() != output.shape || g.pad_h >= g.filter_h || g.pad_w >= g.filter_w ||
+      int64_t{g.out.h - 1} * g.stride_h - g.pad_h >= g.in.h ||
+      int64_t{g.out.w - 1} * g.stride_w - g.pad_w >= g.in.w) {
+    return std::nullopt;
+  }
+  p.is_signed = input.type == DType::kInt8;
+  return p;
+}
+
 bool run_reference(const Op& op, std::vector<Tensor> inputs, Tensor output) {
   Graph probe;
   Op probe_op = op;

@@ -1,7 +1,8 @@
 // What osprey-avx512's int8/uint8 kernels of one byte per element share:
-// the per-tensor parameters the reference kernels accept, a kernel that maps
-// a byte tensor in tasks, and running the reference kernel of an op on probe
-// bytes at partition time (to fill a table, or to check a faster form).
+// the per-tensor parameters the reference kernels accept (of binary ops and
+// pools), a kernel that maps a byte tensor in tasks, and running the
+// reference kernel of an op on probe bytes at partition time (to fill a
+// table, or to check a faster form).
 #pragma once
 
 #include <pthreadpool.h>
@@ -13,6 +14,7 @@
 
 #include "backends/avx512/parallel_ranges.h"
 #include "graph/graph.h"
+#include "kernels/geometry.h"
 #include "kernels/kernel.h"
 #include "kernels/ref/quantized/common.h"
 
@@ -44,6 +46,18 @@ struct BinaryByteParams {
 // Those of `op` (two inputs, one output), with the reference kernel's checks;
 // nullopt where they fail or a tensor is not such a byte tensor.
 std::optional<BinaryByteParams> binary_byte_params(const Graph& graph, const Op& op);
+
+// What the reference kernel of an int8/uint8 pool (AVERAGE_POOL_2D or
+// MAX_POOL_2D, `code`) reads of `op`, one run-time byte tensor in and one of
+// its type and parameters out: the geometry and the fused activation's
+// range. nullopt where its checks fail, `op` is another op, or a window lies
+// wholly in the padding (no value to average; the max's start value).
+struct BytePool {
+  geometry::PoolGeometry g;
+  bool is_signed = true;
+  int32_t qmin = 0, qmax = 0;  // the fused activation's clamp
+};
+std::optional<BytePool> byte_pool(const Graph& graph, const Op& op, OpCode code);
 
 // A kernel of one byte tensor in and one of the same shape out, whose
 // elements map independently: range() maps [first, last), in tasks on `pool`.

@@ -9,29 +9,22 @@
 
 #include <algorithm>
 
+#include "backends/avx512/int8_byte_ops.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/intrinsics.h"
-#include "backends/op_checks.h"
-#include "core/error.h"
 #include "kernels/geometry.h"
-#include "kernels/ref/quantized/common.h"
 
 namespace osprey {
 
 namespace {
 
-using namespace backend_checks;
-
 // Output bytes one task computes at least (whole output rows): fewer, and
 // a split costs more than it saves.
 constexpr int64_t kBytesPerTask = 16384;
 
-struct MaxPoolParams {
-  geometry::PoolGeometry g;
-  bool is_signed = true;
-  bool clamps = false;         // the activation's range is narrower than the type's
-  int32_t qmin = 0, qmax = 0;  // that range
-  bool rows_2x2 = false;       // 2x2 windows at stride 2, all inside, 16 or 32 channels
+struct MaxPoolParams : BytePool {
+  bool clamps = false;    // the activation's range is narrower than the type's
+  bool rows_2x2 = false;  // 2x2 windows at stride 2, all inside, 16 or 32 channels
 };
 
 #include "backends/avx512/avx512_target_begin.h"
@@ -180,33 +173,11 @@ class Int8MaxPoolKernel final : public Kernel {
 
 std::unique_ptr<Kernel> make_int8_max_pool(const Graph& graph, const Op& op, Int8Level level,
                                            std::shared_ptr<pthreadpool> pool) {
-  if (level < Int8Level::kAvx512 || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kMaxPool2D) ||
-      *io_mismatch(op, 1, 1, 1)) {
-    return nullptr;
-  }
-  const Tensor& input = in(graph, op, 0);
-  const Tensor& output = out(graph, op);
-  if (!is_int8_activation(input) || !is_int8_activation(output) || output.type != input.type) return nullptr;
+  if (level < Int8Level::kAvx512) return nullptr;
+  const std::optional<BytePool> claim = byte_pool(graph, op, OpCode::kMaxPool2D);
+  if (!claim) return nullptr;
   MaxPoolParams p;
-  try {
-    // What the reference kernel checks and computes, so that it claims only what the reference runs.
-    ref::quantized::check_shared_params(input, output, input.type);
-    const auto opt = options_of<Pool2DOptions>(op);
-    p.g = geometry::pool_geometry(input.shape, opt);
-    const quant::QuantizedRange range = ref::quantized::activation_range(opt.activation, output);
-    p.qmin = range.min;
-    p.qmax = range.max;
-  } catch (const Error&) {
-    return nullptr;
-  }
-  if (p.g.out.shape() != output.shape) return nullptr;
-  // Every window must hold a value (the reference's empty window is its start value).
-  if (p.g.pad_h >= p.g.filter_h || p.g.pad_w >= p.g.filter_w ||
-      int64_t{p.g.out.h - 1} * p.g.stride_h - p.g.pad_h >= p.g.in.h ||
-      int64_t{p.g.out.w - 1} * p.g.stride_w - p.g.pad_w >= p.g.in.w) {
-    return nullptr;
-  }
-  p.is_signed = input.type == DType::kInt8;
+  static_cast<BytePool&>(p) = *claim;
   p.clamps = p.qmin > (p.is_signed ? -128 : 0) || p.qmax < (p.is_signed ? 127 : 255);
   const geometry::PoolGeometry& g = p.g;
   p.rows_2x2 = g.filter_h == 2 && g.filter_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 &&

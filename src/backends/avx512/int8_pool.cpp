@@ -7,30 +7,20 @@
 #include <vector>
 
 #include "backends/avx512/int8_avx2.h"
+#include "backends/avx512/int8_byte_ops.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/intrinsics.h"
-#include "backends/op_checks.h"
-#include "core/error.h"
 #include "kernels/geometry.h"
-#include "kernels/ref/quantized/common.h"
 
 namespace osprey {
 
 namespace {
-
-using namespace backend_checks;
 
 // Windows up to this many values: the division in float below is exact for
 // them (see divide_rounding_away).
 constexpr int64_t kMaxWindow = 16384;
 // Output pixels one task computes.
 constexpr int64_t kPixelsPerTask = 16;
-
-struct PoolParams {
-  geometry::PoolGeometry g;
-  bool is_signed = true;
-  int32_t qmin = 0, qmax = 0;  // the fused activation's clamp
-};
 
 // The vector code runs only where the level (int8_cpu.h) says the CPU has AVX-512.
 #include "backends/avx512/avx512_target_begin.h"
@@ -49,7 +39,7 @@ __m512i divide_rounding_away(__m512i total, int64_t count) {
 }
 
 template <bool kSigned>
-void pool_pixels(const PoolParams& p, const uint8_t* input, uint8_t* output, int64_t first, int64_t last) {
+void pool_pixels(const BytePool& p, const uint8_t* input, uint8_t* output, int64_t first, int64_t last) {
   const geometry::PoolGeometry& g = p.g;
   const __m512i qmin = _mm512_set1_epi32(p.qmin), qmax = _mm512_set1_epi32(p.qmax);
   for (int64_t pixel = first; pixel < last; ++pixel) {
@@ -80,7 +70,7 @@ void pool_pixels(const PoolParams& p, const uint8_t* input, uint8_t* output, int
 #include "backends/avx512/avx512_target_end.h"
 
 struct Task {
-  const PoolParams* p;
+  const BytePool* p;
   bool avx2;  // the CPU runs Int8Level::kAvx2 (int8_avx2.h), not AVX-512
   const uint8_t* input;
   uint8_t* output;
@@ -102,7 +92,7 @@ void run_task(void* context, size_t chunk) {
 
 class Int8AveragePoolKernel final : public Kernel {
  public:
-  Int8AveragePoolKernel(PoolParams p, bool avx2, std::shared_ptr<pthreadpool> pool)
+  Int8AveragePoolKernel(BytePool p, bool avx2, std::shared_ptr<pthreadpool> pool)
       : p_(p), avx2_(avx2), pool_(std::move(pool)) {}
 
   void prepare(KernelContext& ctx) override {
@@ -116,7 +106,7 @@ class Int8AveragePoolKernel final : public Kernel {
   }
 
  private:
-  PoolParams p_;
+  BytePool p_;
   bool avx2_;
   std::shared_ptr<pthreadpool> pool_;
 };
@@ -125,34 +115,10 @@ class Int8AveragePoolKernel final : public Kernel {
 
 std::unique_ptr<Kernel> make_int8_average_pool(const Graph& graph, const Op& op, Int8Level level,
                                                std::shared_ptr<pthreadpool> pool) {
-  if (level == Int8Level::kNone || op.index < 0 || op.code != static_cast<int32_t>(OpCode::kAveragePool2D) ||
-      *io_mismatch(op, 1, 1, 1)) {
-    return nullptr;
-  }
-  const Tensor& input = in(graph, op, 0);
-  const Tensor& output = out(graph, op);
-  if (!is_int8_activation(input) || !is_int8_activation(output) || output.type != input.type) return nullptr;
-  PoolParams p;
-  try {
-    // What the reference kernel checks and computes, so that it claims only what the reference runs.
-    ref::quantized::check_shared_params(input, output, input.type);
-    const auto opt = options_of<Pool2DOptions>(op);
-    p.g = geometry::pool_geometry(input.shape, opt);
-    const quant::QuantizedRange range = ref::quantized::activation_range(opt.activation, output);
-    p.qmin = range.min;
-    p.qmax = range.max;
-  } catch (const Error&) {
-    return nullptr;
-  }
-  if (p.g.out.shape() != output.shape || int64_t{p.g.filter_h} * p.g.filter_w > kMaxWindow) return nullptr;
-  // Every window must hold a value (the reference would divide by zero).
-  if (p.g.pad_h >= p.g.filter_h || p.g.pad_w >= p.g.filter_w ||
-      int64_t{p.g.out.h - 1} * p.g.stride_h - p.g.pad_h >= p.g.in.h ||
-      int64_t{p.g.out.w - 1} * p.g.stride_w - p.g.pad_w >= p.g.in.w) {
-    return nullptr;
-  }
-  p.is_signed = input.type == DType::kInt8;
-  return std::make_unique<Int8AveragePoolKernel>(p, level == Int8Level::kAvx2, std::move(pool));
+  if (level == Int8Level::kNone) return nullptr;
+  const std::optional<BytePool> p = byte_pool(graph, op, OpCode::kAveragePool2D);
+  if (!p || int64_t{p->g.filter_h} * p->g.filter_w > kMaxWindow) return nullptr;
+  return std::make_unique<Int8AveragePoolKernel>(*p, level == Int8Level::kAvx2, std::move(pool));
 }
 
 }  // namespace osprey
