@@ -123,16 +123,26 @@ void int8_patch_row(const Int8PatchPlan& p, const uint8_t* input, uint8_t zero_p
       rows[ky] = iy >= 0 && iy < g.h ? image + static_cast<size_t>(iy) * g.w * p.cin : nullptr;
     }
     const uint8_t* first[kMaxWindowRows];
+    // Where some windows of a group overhang the row: each window row's span
+    // with the zero point outside the row (the same bytes the windows read).
+    uint8_t bordered[kMaxWindowRows][128];
+    const int row_bytes = g.w * p.cin;
     for (; ox + kGroup <= g.ow; ox += kGroup) {
       const int ix0 = ox * g.stride_w - g.pad_left;
       const int last = (ox + kGroup - 1) * g.stride_w - g.pad_left + (p.kw - 1) * g.dilation_w;
-      if (ix0 < 0 || last >= g.w) {  // some windows overhang the row: one by one
-        for (int i = 0; i < kGroup; ++i)
-          patch_scalar(p, image, zero_point, flip, oy, ox + i, to + static_cast<size_t>(ox + i) * p.depth);
-        continue;
+      const bool overhangs = ix0 < 0 || last >= g.w;
+      for (int ky = 0; ky < p.kh; ++ky) {
+        if (!rows[ky] || !overhangs) {
+          first[ky] = rows[ky] ? rows[ky] + static_cast<ptrdiff_t>(ix0) * p.cin : nullptr;
+          continue;
+        }
+        const int begin = ix0 * p.cin;  // the span's first byte in the row (may be < 0)
+        const int from = std::max(begin, 0), to_byte = std::min(begin + p.span, row_bytes);
+        std::memset(bordered[ky], zero_point, sizeof(bordered[ky]));
+        if (to_byte > from)
+          std::memcpy(bordered[ky] + (from - begin), rows[ky] + from, static_cast<size_t>(to_byte - from));
+        first[ky] = bordered[ky];
       }
-      for (int ky = 0; ky < p.kh; ++ky)
-        first[ky] = rows[ky] ? rows[ky] + static_cast<size_t>(ix0) * p.cin : nullptr;
       patch_group_vbmi(p, first, zero_point, flip, to + static_cast<size_t>(ox) * p.depth);
     }
   }
