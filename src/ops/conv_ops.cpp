@@ -1,4 +1,6 @@
 // Convolutions, fully connected and pooling.
+#include <algorithm>
+
 #include "ops/registry.h"
 
 // Definitions name only the fields an op has; the rest keep their defaults.
@@ -212,10 +214,26 @@ QuantRule conv_like(std::vector<InputRole> roles, int weight_axis) {
   return q;
 }
 
-// Pools read their window once per output element and keep their input's parameters.
+// Pools read their window, clipped to the input, once per output element:
+// overlapping windows (a stride below the window) read more than the input,
+// and a window as large as the input reads all of it for each output.
+int64_t macs_pool(const Graph& g, const Op& op) {
+  const auto* o = std::get_if<Pool2DOptions>(&op.options);
+  if (!o || !has_input(op, 0)) return 0;
+  const Tensor& input = tensor(g, op.inputs[0]);
+  if (input.rank() != 4) return 0;
+  const int64_t rows = std::clamp<int64_t>(o->filter_h, 1, std::max(input.dim(1), 1));
+  const int64_t columns = std::clamp<int64_t>(o->filter_w, 1, std::max(input.dim(2), 1));
+  const int64_t outputs = std::max<int64_t>(tensor(g, op.outputs[0]).num_elements(), 0);
+  // No overflow: saturate at int64's end for a hostile model's sizes.
+  const long double reads = static_cast<long double>(outputs) * rows * columns;
+  return reads < 0x1p62L ? static_cast<int64_t>(reads) : int64_t{1} << 62;
+}
+
+// Pools keep their input's parameters.
 OpDef pool_op(OpCode code, std::string_view name, KernelFactory float_kernel, KernelFactory integer_kernel) {
   return builtin_op(code, name, {parse_pool, write_pool}, {float_kernel, integer_kernel}, same_params(),
-                    macs_per_input_element, version_2_for_int8);
+                    macs_pool, version_2_for_int8);
 }
 
 }  // namespace
