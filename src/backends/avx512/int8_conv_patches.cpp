@@ -48,10 +48,6 @@ void patch_scalar(const Int8PatchPlan& p, const uint8_t* image, uint8_t zero_poi
 #define OSPREY_AVX512_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vbmi"
 #include "backends/avx512/avx512_target_begin.h"
 
-inline __mmask64 first_bytes(int n) {
-  return n >= 64 ? ~__mmask64{0} : n <= 0 ? 0 : (__mmask64{1} << n) - 1;
-}
-
 // 16 patches from each window row's span (rows[ky], or null: the row lies
 // in the padding), as the plan's tables say: per 64 output bytes, one
 // two-table byte permutation a window row, zero outside its mask.
@@ -61,8 +57,8 @@ void patch_group_vbmi(const Int8PatchPlan& p, const uint8_t* const* rows, uint8_
   __m512i lo[kMaxWindowRows], hi[kMaxWindowRows];
   for (int ky = 0; ky < p.kh; ++ky) {
     if (rows[ky]) {
-      lo[ky] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(first_bytes(p.span), rows[ky]), flips);
-      hi[ky] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(first_bytes(p.span - 64), rows[ky] + 64), flips);
+      lo[ky] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(first_byte_lanes(p.span), rows[ky]), flips);
+      hi[ky] = _mm512_xor_si512(_mm512_maskz_loadu_epi8(first_byte_lanes(p.span - 64), rows[ky] + 64), flips);
     } else {
       lo[ky] = hi[ky] = _mm512_set1_epi8(static_cast<char>(zero_point ^ flip));
     }

@@ -34,10 +34,6 @@ inline __m512i max_bytes(__m512i a, __m512i b) {
   return kSigned ? _mm512_max_epi8(a, b) : _mm512_max_epu8(a, b);
 }
 
-inline __mmask64 first_bytes(int64_t n) {
-  return n >= 64 ? ~__mmask64{0} : n <= 0 ? 0 : (__mmask64{1} << n) - 1;
-}
-
 // The activation's clamp of 64 bytes, when p.clamps.
 template <bool kSigned>
 struct ByteClamp {
@@ -70,7 +66,7 @@ void pool_windows(const MaxPoolParams& p, const uint8_t* input, uint8_t* output,
     for (int ox = 0; ox < g.out.w; ++ox, out += c) {
       const auto [y0, y1, x0, x1] = g.window(oy, ox);
       for (size_t c0 = 0; c0 < c; c0 += 64) {
-        const __mmask64 lanes = first_bytes(static_cast<int64_t>(c - c0));
+        const __mmask64 lanes = first_byte_lanes(static_cast<int64_t>(c - c0));
         const uint8_t* at = input + g.in.offset(b, y0, x0, static_cast<int>(c0));
         __m512i m = lowest;
         for (int y = y0; y < y1; ++y, at += static_cast<size_t>(g.in.w) * c) {
@@ -104,14 +100,14 @@ void pool_rows_2x2(const MaxPoolParams& p, const uint8_t* input, uint8_t* output
     uint8_t* out = output + row * row_out;
     for (int64_t j = 0; j < row_out; j += 64) {
       const int64_t n = std::min<int64_t>(64, row_out - j);  // output bytes of this step
-      const __mmask64 low = first_bytes(2 * n), high = first_bytes(2 * n - 64);
+      const __mmask64 low = first_byte_lanes(2 * n), high = first_byte_lanes(2 * n - 64);
       const __m512i v0 = max_bytes<kSigned>(_mm512_maskz_loadu_epi8(low, top + 2 * j),
                                             _mm512_maskz_loadu_epi8(low, bottom + 2 * j));
       const __m512i v1 = max_bytes<kSigned>(_mm512_maskz_loadu_epi8(high, top + 2 * j + 64),
                                             _mm512_maskz_loadu_epi8(high, bottom + 2 * j + 64));
       const __m512i m =
           max_bytes<kSigned>(_mm512_shuffle_i64x2(v0, v1, kEven), _mm512_shuffle_i64x2(v0, v1, kOdd));
-      _mm512_mask_storeu_epi8(out + j, first_bytes(n), clamp(m));
+      _mm512_mask_storeu_epi8(out + j, first_byte_lanes(n), clamp(m));
     }
   }
 }

@@ -9,3 +9,11 @@
 #endif
 
 #include <immintrin.h>
+
+#include <cstdint>
+
+// The first n (may be <= 0 or >= 64) of a 512-bit vector's 64 byte lanes:
+// what a masked load or store of n bytes takes.
+inline __mmask64 first_byte_lanes(int64_t n) {
+  return n >= 64 ? ~__mmask64{0} : n <= 0 ? 0 : (__mmask64{1} << n) - 1;
+}
