@@ -520,8 +520,9 @@ TEST(Int8Avx512Sweep, DepthwisePixelPairs) {
 
 // 5x5 windows gather their rows (int8_microkernels.h): maps smaller than a
 // window and than a tile, tiles whole and cut short, bands of 8 rows (fewer
-// than 4 images and blocks) and of 32, the last one short, both strides and
-// paddings, batches, one and two threads.
+// than 4 images and blocks) and of 32, the last one short, every phase of a
+// window in a group of rows, both strides and paddings, batches, one and two
+// threads.
 TEST(Int8Avx512Sweep, DepthwiseGatheredRows) {
   const int sides[][2] = {{1, 1},   {2, 3},  {6, 6},   {8, 8},   {7, 12},  {9, 31},
                           {14, 14}, {17, 5}, {32, 32}, {33, 20}, {12, 33}, {70, 9}};

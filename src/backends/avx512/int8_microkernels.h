@@ -128,8 +128,12 @@ struct Int8DepthwiseWeights {
 // Output rows a depthwise pass computes: two, so that the gathered columns
 // of 4 input rows serve twice the products (a 3x3 window at stride 1 reads 3
 // of the 4 rows otherwise); one for 3x3 at stride 2, where two rows' 5 input
-// rows would need a second group, and for 5x5.
+// rows would need a second group. 5x5 windows (Int8DepthwiseGathered) take
+// one row at a time from groups of 4 rows gathered once, and their R rows
+// of weights are the window's phases in a group: row r's window starts at
+// byte r * stride of its first group, so 4 / stride of them.
 constexpr int int8_depthwise_rows_per_pass(int kernel, int stride) {
+  if (kernel == 5) return 4 / stride;
   return kernel == 3 && stride == 1 ? 2 : 1;
 }
 
@@ -141,28 +145,26 @@ struct Int8DepthwiseJob {
   uint8_t* gathered = nullptr;  // 5x5 only: int8_depthwise_gathered_bytes() of scratch
 };
 
-// 5x5 windows (one output row a pass) can gather each column of 4 input
-// rows once, not once a tile (a tile of 8 pixels reads 12 columns at
-// stride 1 and 19 at stride 2, in 2 groups of rows): int8_depthwise_conv.cpp
-// chooses. A task, a band of output rows of one channel block of one
-// image, walks its gathered rows top to bottom: the group of 4 rows from
-// each window top down (a stride apart), for every column its tiles read,
-// as the vpdpbusd operands they are (64 bytes). Each is the one above it
-// shifted by a stride of rows with the new rows' bytes put in (a byte
-// shuffle a new row and column where a full gather takes five), into a
-// ring of 5 in its own part of job.gathered; an output row, a load a
-// column, is computed as soon as its window top and the group 4 rows below
-// it are there.
+// 5x5 windows can gather each column of 4 input rows once, not once a
+// tile (a tile of 8 pixels reads 12 columns at stride 1 and 19 at stride 2,
+// in 2 groups of rows): int8_depthwise_conv.cpp chooses. A task, a band of
+// output rows of one channel block of one image, gathers the groups of 4
+// padded input rows its windows cover (rows 4 g .. 4 g + 3 from the top
+// padding on, every column its tiles read, as the vpdpbusd operands they
+// are: 64 bytes) into a ring of 2 in its own part of job.gathered, each
+// once; output row y, a load a column, takes group y * stride / 4 and the
+// next with the weights of its window's phase in them (rows_per_pass).
 constexpr int kInt8DepthwiseTile = 8;          // output pixels a depthwise tile computes
-constexpr int kInt8DepthwiseGatheredRing = 5;  // gathered rows a task keeps
+constexpr int kInt8DepthwiseGatheredRing = 2;  // gathered groups a task keeps: the two a row reads
 
 struct Int8DepthwiseGathered {
   int band_rows = 0;  // output rows a task computes
   int bands = 0;      // tasks an image and block: ceil(oh / band_rows)
   int columns = 0;    // gathered columns a row: every tile's, padding included
 };
-// Bands of 32 rows, where a band gathers 4 rows more than it computes;
-// of 8 when fewer than 4 images and blocks would leave a thread idle.
+// Bands of 32 rows, where a band gathers the rows under its last window
+// besides its own; of 8 when fewer than 4 images and blocks would leave a
+// thread idle.
 // (5x5 windows, the only ones that gather rows.)
 inline Int8DepthwiseGathered int8_depthwise_gathered(int n, int oh, int ow, int blocks, int stride) {
   const int band_rows = n * blocks >= 4 ? 32 : 8;
