@@ -211,12 +211,12 @@ void check_pointwise(int cin, int cout) {
   }
 }
 
-// 1x1 layers of 8 or 16 input channels into 16 or 32-64 output channels
-// keep their weights in registers over a task (int8_microkernels.inc,
-// pointwise_resident; 16 and 32 channels store whole pixels together); 24
-// channels stay on the dense tile.
+// 1x1 layers of 8 or 16 input channels into 16 or 32-64 output channels,
+// and of 24 into 16 or 32, keep their weights in registers over a task
+// (int8_microkernels.inc, pointwise_resident; 16 and 32 channels store
+// whole pixels together); the others stay on the dense tile.
 TEST(Int8Avx512Sweep, DensePointwiseFewInputChannels) {
-  for (int cin : {8, 16})
+  for (int cin : {8, 16, 24})
     for (int cout : {16, 24, 32, 40, 64}) check_pointwise(cin, cout);
 }
 

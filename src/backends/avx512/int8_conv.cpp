@@ -209,6 +209,7 @@ Int8Pointwise small_pointwise(const Int8ConvWeights& w, bool patches, Int8Level 
   }
   if ((w.depth == 8 || w.depth == 16) && (w.cout == 16 || (w.cout >= 32 && w.cout <= kInt8ConvBlock)))
     return Int8Pointwise::kResident;
+  if (w.depth == 24 && (w.cout == 16 || w.cout == 32)) return Int8Pointwise::kResident;
   if (w.cout == 8 && (w.cin == 32 || w.cin == 64) && w.depth == w.cin) return Int8Pointwise::kPairs;
   if (w.cout == 8 && (w.cin == 8 || w.cin == 16 || w.cin == 24) && w.depth == w.cin)
     return Int8Pointwise::kPermutedPairs;
