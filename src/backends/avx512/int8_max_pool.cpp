@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "backends/avx512/int8_avx512_arith.h"
 #include "backends/avx512/int8_byte_ops.h"
 #include "backends/avx512/int8_kernels.h"
 #include "backends/avx512/intrinsics.h"
@@ -174,7 +175,7 @@ std::unique_ptr<Kernel> make_int8_max_pool(const Graph& graph, const Op& op, Int
   if (!claim) return nullptr;
   MaxPoolParams p;
   static_cast<BytePool&>(p) = *claim;
-  p.clamps = p.qmin > (p.is_signed ? -128 : 0) || p.qmax < (p.is_signed ? 127 : 255);
+  p.clamps = int8_avx512::clamps_bytes(p.qmin, p.qmax, p.is_signed);
   const geometry::PoolGeometry& g = p.g;
   p.rows_2x2 = g.filter_h == 2 && g.filter_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 &&
                g.pad_w == 0 && 2 * g.out.h <= g.in.h && 2 * g.out.w <= g.in.w &&
