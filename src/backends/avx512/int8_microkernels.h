@@ -26,7 +26,7 @@ inline constexpr int kRgbPatchBytes = 28;
 // (Int8ConvWeights::pointwise) and packed rounding (int8_requant_packs).
 enum class Int8Pointwise : uint8_t {
   kNone,           // the dense or pixel-lane tiles
-  kResident,       // 8 or 16 input channels into 16 or 32-64: pointwise_resident
+  kResident,       // 8 or 16 input channels into 16 or 32-64, 24 into 16 or 32: pointwise_resident
   kPatches,        // a first layer's 3x3 patches over RGB, 28 bytes, into 24 or 32: pointwise_resident
   kPairs,          // 32 or 64 input channels into 8, two pixels a vector: pointwise_pairs
   kPermutedPairs,  // 8, 16 or 24 input channels into 8, two pixels a vector: pointwise_permuted_pairs
