@@ -1,6 +1,8 @@
 // The conversion driver: initializers, graph inputs, then each node in order
 // (folded when its inputs are constant, else converted), then the outputs
 // back in ONNX layout; the result goes through the .tflite writer.
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -152,8 +154,12 @@ std::vector<uint8_t> convert_onnx_bytes(std::span<const uint8_t> bytes, const st
 }
 
 std::vector<uint8_t> convert_onnx_file(const std::string& path, const ImportOptions& options) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  OSPREY_CHECK(in.good(), "{}: cannot open", path);
+  // libstdc++ opens with open(2), whose errno says why.
+  OSPREY_CHECK(in.good(), "{}: cannot open: {}", path, errno ? std::strerror(errno) : "unreadable");
+  std::error_code ec;
+  OSPREY_CHECK(!std::filesystem::is_directory(path, ec), "{}: is a directory, not an ONNX model", path);
   const auto size = static_cast<int64_t>(in.tellg());
   OSPREY_CHECK(size >= 0 && static_cast<size_t>(size) < kMaxOnnxBytes,
                "{}: file is too large for an ONNX model", path);

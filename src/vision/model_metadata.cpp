@@ -105,12 +105,15 @@ std::string cache_dir() {
 
 std::string resolve_model_path(const std::string& name_or_path) {
   OSPREY_CHECK(!name_or_path.empty(), "empty model name");
-  const bool is_path = name_or_path.find('/') != std::string::npos ||
-                       std::filesystem::path(name_or_path).extension() == ".tflite";
-  const std::string path = is_path ? name_or_path : cache_dir() + "/models/" + name_or_path + ".tflite";
+  const std::filesystem::path given(name_or_path);
   std::error_code ec;
-  OSPREY_CHECK(std::filesystem::is_regular_file(path, ec), "model '{}' not found at {}{}", name_or_path, path,
-               is_path ? "" : " (fetch the zoo first: node zoo/fetch.mjs)");
+  if (name_or_path.find('/') != std::string::npos || given.extension() == ".tflite" ||
+      given.extension() == ".onnx" || std::filesystem::is_regular_file(given, ec)) {
+    return name_or_path;
+  }
+  const std::string path = cache_dir() + "/models/" + name_or_path + ".tflite";
+  OSPREY_CHECK(std::filesystem::is_regular_file(path, ec),
+               "model '{}' not found at {} (fetch the zoo first: node zoo/fetch.mjs)", name_or_path, path);
   return path;
 }
 

@@ -58,8 +58,9 @@ std::string zoo_dir();
 std::string zoo_manifest_path();
 // $OSPREY_CACHE, else ~/.cache/osprey.
 std::string cache_dir();
-// A bare NAME means $OSPREY_CACHE/models/NAME.tflite; anything with a '/' or
-// ending in ".tflite" is a path.
+// A bare NAME means $OSPREY_CACHE/models/NAME.tflite (and must be there); a
+// '/', a ".tflite" or ".onnx" ending, or a file of that name here makes it a
+// path, returned as it is: opening it says why it cannot be read.
 std::string resolve_model_path(const std::string& name_or_path);
 // "dir/face_detection_short_range.tflite" -> "face_detection_short_range".
 std::string model_stem(const std::string& path);

@@ -421,7 +421,7 @@ void add_bench_command(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("bench", "Measure a model's latency (and where the time goes with --profile)");
   static BenchArgs args;
-  cmd->add_option("MODEL", args.model, "Path to a .tflite or .onnx model")->required();
+  cmd->add_option("MODEL", args.model, "A .tflite or .onnx model (path or zoo name)")->required();
   args.import.add_options(cmd);
   cmd->add_option("--runs,-r", args.runs, "Timed runs (default 50)")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup,-w", args.warmup,

@@ -91,7 +91,7 @@ void add_inspect_command(CLI::App& app) {
   static std::string path;
   static bool json = false;
   static ModelImport import;
-  cmd->add_option("MODEL", path, "Path to a .tflite or .onnx model")->required();
+  cmd->add_option("MODEL", path, "A .tflite or .onnx model (path or zoo name)")->required();
   import.add_options(cmd);
   cmd->add_flag("--json", json, "Print one JSON object");
   cmd->callback([] { inspect(path, json, import); });

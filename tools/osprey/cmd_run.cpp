@@ -90,7 +90,7 @@ void run(const RunArgs& args) {
 void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a model once on .npy inputs (or seeded random ones)");
   static RunArgs args;
-  cmd->add_option("MODEL", args.model, "Path to a .tflite or .onnx model")->required();
+  cmd->add_option("MODEL", args.model, "A .tflite or .onnx model (path or zoo name)")->required();
   args.import.add_options(cmd);
   cmd->add_option("--input,-i", args.inputs, "Input .npy file, one per model input, in order");
   cmd->add_option("--random-seed", args.seed, "Make random inputs with this seed (written as inputN.npy)")

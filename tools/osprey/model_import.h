@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "onnx/load_model.h"
+#include "vision/model_metadata.h"
 
 namespace osprey::cli {
 
@@ -22,8 +23,9 @@ struct ModelImport {
     for (const std::string& spec : input_shapes) o.input_shapes.push_back(onnx::parse_input_shape(spec));
     return o;
   }
-  std::unique_ptr<Interpreter> load(const std::string& path, const InterpreterOptions& interp = {}) const {
-    return onnx::load_model(path, options(), interp);
+  // `model`: a path, or a zoo name (vision::resolve_model_path).
+  std::unique_ptr<Interpreter> load(const std::string& model, const InterpreterOptions& interp = {}) const {
+    return onnx::load_model(vision::resolve_model_path(model), options(), interp);
   }
 };
 

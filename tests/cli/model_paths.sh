@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# How the commands that read a model find it: a zoo name means the cached
+# model, anything with a '/', a .tflite or .onnx ending, or a file of that
+# name in the current folder is a path.
+set -u
+osprey=$(realpath "$1")
+source "$(dirname "$0")/expect_error.sh"
+cache=${OSPREY_CACHE:-$HOME/.cache/osprey}
+zoo=face_detection_short_range
+
+expect_ok() {
+  local what=$1
+  shift
+  if "$@" >"$tmp/out" 2>"$tmp/err"; then
+    echo "ok   $what"
+    passed=$((passed + 1))
+  else
+    fail "$what: exit $?, stderr: $(cat "$tmp/err")"
+  fi
+}
+
+if [ -f "$cache/models/$zoo.tflite" ]; then
+  for command in inspect "run --random-seed 1 -o $tmp/run" "bench --runs 2 --warmup 1"; do
+    # shellcheck disable=SC2086
+    expect_ok "$command by zoo name" "$osprey" $command $zoo
+  done
+  cp "$cache/models/$zoo.tflite" "$tmp/short.tflite"
+  cp "$cache/models/$zoo.tflite" "$tmp/plain"
+  cd "$tmp"
+  expect_ok "check of a .tflite in the current folder" "$osprey" check short.tflite --target cpu
+  expect_ok "inspect of a file without extension here" "$osprey" inspect plain
+  cd - >/dev/null
+else
+  echo "skip the zoo-name checks: $cache/models/$zoo.tflite not fetched"
+fi
+expect_error "unknown zoo name" "model 'no_such_model' not found at" "$osprey" inspect no_such_model
+
+relu=/usr/share/libonnx-testdata/data/node/test_relu/model.onnx
+if [ -f "$relu" ]; then
+  cp "$relu" "$tmp/relu.onnx"
+  # Bare .onnx names were taken for zoo names ("relu.onnx.tflite" not found).
+  cd "$tmp"
+  expect_ok "check of an .onnx in the current folder" "$osprey" check relu.onnx --target cpu
+  expect_ok "inspect of an .onnx in the current folder" "$osprey" inspect relu.onnx
+  cd - >/dev/null
+else
+  echo "skip the .onnx checks: $relu missing (libonnx-testdata)"
+fi
+expect_error "missing .onnx" "nope.onnx: cannot open: No such file" "$osprey" inspect "$tmp/nope.onnx"
+mkdir "$tmp/folder.onnx"
+expect_error ".onnx folder" "is a directory" "$osprey" inspect "$tmp/folder.onnx"
+
+report
