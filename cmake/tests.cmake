@@ -66,7 +66,7 @@ osprey_sanitizer_checked(osprey_malformed_tests)
 # The command line's contract: bad input gives one line on stderr and exit 1.
 add_test(NAME cli_errors COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:osprey>)
 set_tests_properties(cli_errors PROPERTIES LABELS "unit;malformed" TIMEOUT 120)
-# Zoo names, paths and files of the current folder.
+# Zoo names, paths and files of the current folder; inspect on a model osprey cannot run.
 add_test(NAME cli_model_paths COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/model_paths.sh $<TARGET_FILE:osprey>)
 set_tests_properties(cli_model_paths PROPERTIES LABELS unit TIMEOUT 120)
 osprey_sanitizer_checked(osprey)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # How the commands that read a model find it: a zoo name means the cached
 # model, anything with a '/', a .tflite or .onnx ending, or a file of that
-# name in the current folder is a path.
+# name in the current folder is a path; and `osprey inspect` on a model
+# osprey cannot run shows what the file holds, then fails as errors do.
 set -u
 osprey=$(realpath "$1")
 source "$(dirname "$0")/expect_error.sh"
@@ -49,5 +50,25 @@ fi
 expect_error "missing .onnx" "nope.onnx: cannot open: No such file" "$osprey" inspect "$tmp/nope.onnx"
 mkdir "$tmp/folder.onnx"
 expect_error ".onnx folder" "is a directory" "$osprey" inspect "$tmp/folder.onnx"
+
+# A model with ops osprey lacks: its inputs, outputs and ops on stdout, the
+# one-line error on stderr, exit 1; --json prints the same with the error.
+unrunnable=$cache/models/face_landmark_with_attention.tflite
+if [ -f "$unrunnable" ]; then
+  expect_error "inspect of an unrunnable model" "needs 3 missing ops" "$osprey" inspect "$unrunnable"
+  for line in "input_1 .*\[1, 192, 192, 3\]" "op histogram (712 ops in the file)" "TransformTensorBilinear  *3" \
+    "execution plan: none"; do
+    grep -q "$line" "$tmp/out" || fail "inspect of an unrunnable model: no '$line' in its output"
+  done
+  expect_error "inspect --json of an unrunnable model" "needs 3 missing ops" "$osprey" inspect "$unrunnable" --json
+  node -e '
+    const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    if (j.num_ops !== 712 || j.op_histogram.Landmarks2TransformMatrix !== 3 || j.inputs.length !== 1 ||
+        j.outputs.length !== 7 || !/needs 3 missing ops/.test(j.error) || "ops" in j)
+      throw new Error("unexpected: " + JSON.stringify(j).slice(0, 300));' "$tmp/out" ||
+    fail "inspect --json of an unrunnable model: not the file's structure and the error"
+else
+  echo "skip the unrunnable-model checks: $unrunnable not fetched"
+fi
 
 report

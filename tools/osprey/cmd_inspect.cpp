@@ -2,12 +2,17 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <exception>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.h"
+#include "model/loader.h"
+#include "model/model_file.h"
 #include "model_import.h"
 #include "runtime/interpreter.h"
+#include "vision/model_metadata.h"
 
 namespace osprey::cli {
 
@@ -29,36 +34,24 @@ std::string quant_str(const Tensor& t) {
   return fmt::format("scale {:.6g} zero point {}", t.quant.scale[0], t.quant.zero_point[0]);
 }
 
-void inspect(const std::string& path, bool json, const ModelImport& import) {
-  auto interp = import.load(path);
-  const Graph& g = interp->graph();
+// What the file holds: inputs, outputs, ops by name.
+std::map<std::string, int> op_histogram(const Graph& g) {
   std::map<std::string, int> histogram;
   for (const Op& op : g.ops) ++histogram[op.name()];
-  int64_t total_macs = 0;
-  for (const OpInfo& info : interp->plan_info()) total_macs += info.macs;
+  return histogram;
+}
 
-  if (json) {
-    nlohmann::json j;
-    j["model"] = path;
-    for (int t : g.inputs) j["inputs"].push_back(tensor_json(g.tensors[static_cast<size_t>(t)]));
-    for (int t : g.outputs) j["outputs"].push_back(tensor_json(g.tensors[static_cast<size_t>(t)]));
-    j["op_histogram"] = histogram;
-    j["ops"] = nlohmann::json::array();
-    for (const OpInfo& info : interp->plan_info()) {
-      j["ops"].push_back({{"index", info.index},
-                          {"op", info.name},
-                          {"output_shape", info.output_shape},
-                          {"macs", info.macs}});
-    }
-    j["num_ops"] = g.ops.size();
-    j["folded_ops"] = interp->folded_ops();
-    j["total_macs"] = total_macs;
-    j["weights_bytes"] = interp->weight_bytes();
-    j["arena_bytes"] = interp->arena_bytes();
-    fmt::print("{}\n", j.dump(2));
-    return;
-  }
+nlohmann::json file_json(const Graph& g, const std::string& path) {
+  nlohmann::json j;
+  j["model"] = path;
+  for (int t : g.inputs) j["inputs"].push_back(tensor_json(g.tensors[static_cast<size_t>(t)]));
+  for (int t : g.outputs) j["outputs"].push_back(tensor_json(g.tensors[static_cast<size_t>(t)]));
+  j["op_histogram"] = op_histogram(g);
+  j["num_ops"] = g.ops.size();
+  return j;
+}
 
+void print_file(const Graph& g, const std::string& path, const std::string& folded) {
   fmt::print("model: {}\n\ninputs:\n", path);
   for (int t : g.inputs) {
     const Tensor& x = g.tensors[static_cast<size_t>(t)];
@@ -69,9 +62,70 @@ void inspect(const std::string& path, bool json, const ModelImport& import) {
     const Tensor& x = g.tensors[static_cast<size_t>(t)];
     fmt::print("  {:<32} {:<20} {:<8} {}\n", x.name, shape_str(x.shape), dtype_name(x.type), quant_str(x));
   }
-  fmt::print("\nop histogram ({} ops in the file, {} folded into constants at load):\n", g.ops.size(),
-             interp->folded_ops());
-  for (const auto& [name, count] : histogram) fmt::print("  {:<32} {}\n", name, count);
+  fmt::print("\nop histogram ({} ops in the file{}):\n", g.ops.size(), folded);
+  for (const auto& [name, count] : op_histogram(g)) fmt::print("  {:<32} {}\n", name, count);
+}
+
+// A .tflite that loads but that osprey cannot run (an op it lacks, shapes a
+// kernel refuses) still shows what it holds, the reason instead of the plan;
+// then `error` ends the command as any error does.
+[[noreturn]] void inspect_unrunnable(const std::string& path, bool json, std::exception_ptr error) {
+  std::string reason;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    reason = e.what();
+  }
+  std::optional<Graph> graph;
+  try {
+    if (!onnx::is_onnx_path(path)) graph = load_graph(*ModelFile::open(path));
+  } catch (const Error&) {
+    // The file itself is bad: the first error says so.
+  }
+  if (graph) {
+    if (json) {
+      nlohmann::json j = file_json(*graph, path);
+      j["error"] = reason;
+      fmt::print("{}\n", j.dump(2));
+    } else {
+      print_file(*graph, path, "");
+      fmt::print("\nexecution plan: none, osprey cannot run the model (the error below)\n");
+    }
+    std::fflush(stdout);
+  }
+  std::rethrow_exception(error);
+}
+
+void inspect(const std::string& model, bool json, const ModelImport& import) {
+  const std::string path = vision::resolve_model_path(model);
+  std::unique_ptr<Interpreter> interp;
+  try {
+    interp = import.load(path);
+  } catch (const Error&) {
+    inspect_unrunnable(path, json, std::current_exception());
+  }
+  const Graph& g = interp->graph();
+  int64_t total_macs = 0;
+  for (const OpInfo& info : interp->plan_info()) total_macs += info.macs;
+
+  if (json) {
+    nlohmann::json j = file_json(g, path);
+    j["ops"] = nlohmann::json::array();
+    for (const OpInfo& info : interp->plan_info()) {
+      j["ops"].push_back({{"index", info.index},
+                          {"op", info.name},
+                          {"output_shape", info.output_shape},
+                          {"macs", info.macs}});
+    }
+    j["folded_ops"] = interp->folded_ops();
+    j["total_macs"] = total_macs;
+    j["weights_bytes"] = interp->weight_bytes();
+    j["arena_bytes"] = interp->arena_bytes();
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+
+  print_file(g, path, fmt::format(", {} folded into constants at load", interp->folded_ops()));
   fmt::print("\nexecution plan:\n  {:>5}  {:<28} {:<20} {:>14}\n", "index", "op", "output shape", "MACs");
   for (const OpInfo& info : interp->plan_info()) {
     fmt::print("  {:>5}  {:<28} {:<20} {:>14}\n", info.index, info.name, shape_str(info.output_shape),
