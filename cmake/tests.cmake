@@ -45,6 +45,10 @@ if(NOT OSPREY_SANITIZE AND CMAKE_BUILD_TYPE MATCHES "^(Release|RelWithDebInfo)$"
   add_test(NAME int8_kernels_inlined
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kernels/inlined_lambdas.sh $<TARGET_FILE:osprey>)
   set_tests_properties(int8_kernels_inlined PROPERTIES LABELS unit TIMEOUT 120)
+  # Their hot dense tiles keep the sums in registers (bounds on stack traffic).
+  add_test(NAME int8_tiles_in_registers
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kernels/tile_spills.sh $<TARGET_FILE:osprey>)
+  set_tests_properties(int8_tiles_in_registers PROPERTIES LABELS unit TIMEOUT 120)
 endif()
 
 # Integer seed models made by `osprey quantize` for the malformed-model tests
