@@ -1,7 +1,9 @@
 # Sourced by the CLI tests. Gives them a scratch folder ($tmp, removed on
 # exit), `fail MESSAGE`, and `expect_error DESCRIPTION FRAGMENT COMMAND...`:
 # COMMAND must exit 1 with exactly one line on stderr, starting "osprey: "
-# and containing FRAGMENT. `report` prints the counts and fails if any check did.
+# and containing FRAGMENT. `expect_ok DESCRIPTION COMMAND...`: COMMAND must
+# exit 0. Both leave its output in $tmp/out and $tmp/err. `report` prints
+# the counts and fails if any check did.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -25,7 +27,18 @@ expect_error() {
   fi
 }
 
+expect_ok() {
+  local what=$1
+  shift
+  if "$@" >"$tmp/out" 2>"$tmp/err"; then
+    echo "ok   $what"
+    passed=$((passed + 1))
+  else
+    fail "$what: exit $?, stderr: $(cat "$tmp/err")"
+  fi
+}
+
 report() {
-  echo "$passed error checks passed, $failures failed"
+  echo "$passed checks passed, $failures failed"
   [ "$failures" -eq 0 ]
 }

@@ -9,17 +9,6 @@ source "$(dirname "$0")/expect_error.sh"
 cache=${OSPREY_CACHE:-$HOME/.cache/osprey}
 zoo=face_detection_short_range
 
-expect_ok() {
-  local what=$1
-  shift
-  if "$@" >"$tmp/out" 2>"$tmp/err"; then
-    echo "ok   $what"
-    passed=$((passed + 1))
-  else
-    fail "$what: exit $?, stderr: $(cat "$tmp/err")"
-  fi
-}
-
 if [ -f "$cache/models/$zoo.tflite" ]; then
   for command in inspect "run --random-seed 1 -o $tmp/run" "bench --runs 2 --warmup 1"; do
     # shellcheck disable=SC2086
