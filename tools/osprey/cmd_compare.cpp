@@ -13,16 +13,11 @@
 #include "model_import.h"
 #include "quant/calibration.h"
 #include "quant/metrics.h"
+#include "quant_cli.h"
 #include "runtime/interpreter.h"
 #include "vision/model_metadata.h"
 
 namespace osprey::cli {
-
-// From cmd_quantize.cpp.
-std::optional<vision::ModelSpec> find_model_spec(const std::string& model_path, const std::string& name);
-std::optional<quant::InputRecipe> input_recipe(const Tensor& input,
-                                               const std::optional<vision::ModelSpec>& spec,
-                                               const std::string& range, const std::string& resize);
 
 namespace {
 
@@ -39,15 +34,6 @@ struct CompareArgs {
   BackendChoice backend;
   ModelImport import;
 };
-
-nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
-  auto finite = [](double v) {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(v > 0 ? "inf" : "-inf");
-  };
-  return {{"snr_db", finite(m.snr_db)},       {"cosine", m.cosine},
-          {"max_abs_error", m.max_abs_error}, {"mean_abs_error", m.mean_abs_error},
-          {"max_abs_float", m.ref_abs_max},   {"elements", m.count}};
-}
 
 void compare(const CompareArgs& a) {
   const std::string ref_path = vision::resolve_model_path(a.reference);
@@ -79,23 +65,9 @@ void compare(const CompareArgs& a) {
     fmt::print("{}", quant::format_report(r));
     return;
   }
-  nlohmann::json j;
+  nlohmann::json j = accuracy_json(r);
   j["float"] = ref_path;
   j["quantized"] = test_path;
-  j["samples"] = r.samples;
-  for (const quant::OutputReport& o : r.outputs)
-    j["outputs"].push_back({{"name", o.name}, {"metrics", metrics_json(o.metrics)}});
-  if (r.detections) {
-    j["detections"] = {{"float", r.detections->reference},
-                       {"found", r.detections->found},
-                       {"quantized", r.detections->test},
-                       {"mean_iou", r.detections->mean_iou}};
-  }
-  if (r.mask_iou) j["mask_iou"] = *r.mask_iou;
-  for (const quant::LayerReport& l : r.layers) {
-    j["layers"].push_back(
-        {{"op", l.op_index}, {"kind", l.op}, {"tensor", l.tensor}, {"metrics", metrics_json(l.metrics)}});
-  }
   fmt::print("{}\n", j.dump(2));
 }
 

@@ -22,6 +22,7 @@
 #include "quant/pipeline.h"
 #include "quant/quantizer.h"
 #include "quant/targets.h"
+#include "quant_cli.h"
 #include "runtime/interpreter.h"
 #include "vision/image_io.h"
 #include "vision/model_metadata.h"
@@ -66,59 +67,7 @@ nlohmann::json quant_json(const Tensor& t) {
   return j;
 }
 
-nlohmann::json metrics_json(const quant::ErrorMetrics& m) {
-  auto finite = [](double v) {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(v > 0 ? "inf" : "-inf");
-  };
-  return {{"snr_db", finite(m.snr_db)},
-          {"cosine", m.cosine},
-          {"max_abs_error", m.max_abs_error},
-          {"mean_abs_error", m.mean_abs_error},
-          {"max_abs_float", m.ref_abs_max}};
-}
-
 }  // namespace
-
-// Shared with cmd_compare.cpp: the model's task metadata in zoo/models.json, when it has some.
-std::optional<vision::ModelSpec> find_model_spec(const std::string& model_path, const std::string& name) {
-  const std::string key = name.empty() ? vision::model_stem(model_path) : name;
-  try {
-    return vision::load_model_spec(vision::zoo_manifest_path(), key);
-  } catch (const Error&) {
-    OSPREY_CHECK(name.empty(), "--spec {}: no such model with a task head in the zoo's models.json", name);
-    return std::nullopt;
-  }
-}
-
-// Shared with cmd_compare.cpp: how images become model input.
-std::optional<quant::InputRecipe> input_recipe(const Tensor& input,
-                                               const std::optional<vision::ModelSpec>& spec,
-                                               const std::string& range, const std::string& resize) {
-  quant::InputRecipe r;
-  if (spec) {
-    r.width = spec->input.width;
-    r.height = spec->input.height;
-    r.normalization = spec->input.normalization;
-    r.resize = spec->input.resize;
-  } else if (input.rank() == 4 && input.dim(3) == 3) {
-    r.width = input.dim(2);
-    r.height = input.dim(1);
-  } else {
-    return std::nullopt;
-  }
-  if (!range.empty()) {
-    float lo = 0, hi = 0;
-    char comma = 0;
-    std::istringstream in(range);
-    OSPREY_CHECK((in >> lo >> comma >> hi) && comma == ',' && lo < hi,
-                 "--input-range '{}': expected LO,HI with LO < HI", range);
-    r.normalization = {lo, hi};
-  } else if (!spec) {
-    return std::nullopt;
-  }
-  if (!resize.empty()) r.resize = vision::parse_resize_mode(resize);
-  return r;
-}
 
 namespace {
 
@@ -267,18 +216,7 @@ void quantize(const QuantizeArgs& a) {
     const quant::ComparisonReport r = quant::compare_graphs(folded, qinterp->graph(), eval_source, co,
                                                             [&](int d, int t) { bar.update(d, t); });
     fmt::print("{}", quant::format_report(r));
-    nlohmann::json acc;
-    acc["samples"] = r.samples;
-    for (const quant::OutputReport& o : r.outputs)
-      acc["outputs"].push_back({{"name", o.name}, {"metrics", metrics_json(o.metrics)}});
-    if (r.detections) {
-      acc["detections"] = {{"float", r.detections->reference},
-                           {"found", r.detections->found},
-                           {"quantized", r.detections->test},
-                           {"mean_iou", r.detections->mean_iou}};
-    }
-    if (r.mask_iou) acc["mask_iou"] = *r.mask_iou;
-    report["accuracy"] = acc;
+    report["accuracy"] = accuracy_json(r);
   }
   if (!a.report_json.empty()) {
     std::ofstream out(a.report_json);
