@@ -483,7 +483,7 @@ const NOTES = [
   '  if needed and fetches missing zoo models. `bench/run.sh --quick` (`make bench-quick`) tries the harness on two',
   '  small models with few runs and writes build/bench/quick/; `--no-int8` leaves the quantized forms out.',
   '- The int8 files are made once by `osprey quantize` and kept in $OSPREY_CACHE/quantized/, named by a hash of the',
-  '  float model, the quantize flags, `osprey --version` and the git tree of src/quant (a changed quantizer makes new ones).',
+  '  float model, its zoo/models.json entry, the quantize flags, `osprey --version` and the git tree of src/quant (a changed quantizer makes new ones).',
   '- What runs where (`osprey bench MODEL --profile` shows it per step): each run of ops XNNPACK takes is one',
   '  XNNPACK runtime (a PAD is folded into the convolution after it, a RELU fused into the op before it);',
   '  tensors between backends live in osprey\'s arena, planned across the whole model. Where Debian\'s XNNPACK (2022-02) is slow,',

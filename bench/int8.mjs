@@ -4,8 +4,9 @@
 // table of docs/benchmarks.md.
 //
 // Forms (cached under $OSPREY_CACHE/quantized/, keyed by the float model's
-// sha256, the quantize flags, `osprey --version` and the git tree of
-// src/quant, so a changed quantizer makes new files):
+// sha256, its zoo/models.json entry (the head bounds scores), the quantize
+// flags, `osprey --version` and the git tree of src/quant, so a changed
+// quantizer makes new files):
 //   per-tensor uint8  per-tensor weights, uint8 model input/output (what the
 //                     Axis example apps load)
 //   per-channel int8  per-channel weights, int8 input/output. LiteRT.js refuses
@@ -81,7 +82,8 @@ export class Quantizer {
   make(name, file, form) {
     const missing = this.photos.find((p) => !fs.existsSync(p));
     if (missing) return {error: `calibration photo ${missing} missing (node zoo/fetch.mjs)`};
-    const key = sha256(JSON.stringify([sha256(fs.readFileSync(file)), this.flags(name, form), this.version, this.photoHash]));
+    const key = sha256(JSON.stringify([sha256(fs.readFileSync(file)), this.entries.get(name) ?? null,
+      this.flags(name, form), this.version, this.photoHash]));
     const out = path.join(this.cache, `${name}.${form.key}.${key.slice(0, 16)}.tflite`);
     if (fs.existsSync(out)) return {file: out, cached: true};
     fs.mkdirSync(this.cache, {recursive: true});

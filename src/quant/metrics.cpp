@@ -191,6 +191,12 @@ ComparisonReport compare_runs(Runner& ref, Runner& tst, const SampleSource& sour
   ComparisonReport report;
   std::vector<ErrorAccumulator> out_acc(static_cast<size_t>(ref.num_outputs()));
   std::vector<ErrorAccumulator> layer_acc(pairs.size());
+  std::vector<float> within(static_cast<size_t>(ref.num_outputs()), 0.0f);
+  if (options.spec) {
+    for (const vision::OutputBound& b : options.spec->head->output_bounds()) {
+      if (b.output >= 0 && b.output < ref.num_outputs()) within[static_cast<size_t>(b.output)] = b.limit;
+    }
+  }
   const auto* detector = options.spec ? options.spec->find_head<vision::DetectionHead>() : nullptr;
   const auto* segmenter = options.spec ? options.spec->find_head<vision::SegmentationHead>() : nullptr;
   DetectionMatch det_total;
@@ -213,8 +219,12 @@ ComparisonReport compare_runs(Runner& ref, Runner& tst, const SampleSource& sour
     ref.run();
     tst.run();
     for (int o = 0; o < ref.num_outputs(); ++o) {
-      const std::vector<float> a = dequantize_tensor(ref.output(o));
-      const std::vector<float> b = dequantize_tensor(tst.output(o));
+      std::vector<float> a = dequantize_tensor(ref.output(o));
+      std::vector<float> b = dequantize_tensor(tst.output(o));
+      if (const float limit = within[static_cast<size_t>(o)]; limit > 0) {
+        for (std::vector<float>* v : {&a, &b})
+          for (float& x : *v) x = std::clamp(x, -limit, limit);
+      }
       out_acc[static_cast<size_t>(o)].add(a.data(), b.data(), static_cast<int64_t>(a.size()));
     }
     for (size_t k = 0; k < pairs.size(); ++k) {
@@ -250,7 +260,8 @@ ComparisonReport compare_runs(Runner& ref, Runner& tst, const SampleSource& sour
   }
   report.samples = source.size();
   for (int o = 0; o < ref.num_outputs(); ++o) {
-    report.outputs.push_back({tst.output(o).name, out_acc[static_cast<size_t>(o)].result()});
+    report.outputs.push_back(
+        {tst.output(o).name, out_acc[static_cast<size_t>(o)].result(), within[static_cast<size_t>(o)]});
   }
   if (detector) {
     det_total.mean_iou = det_total.found ? iou_sum / det_total.found : 0;
@@ -299,10 +310,11 @@ std::string snr_str(double v) {
 std::string format_report(const ComparisonReport& r, int worst_layers) {
   std::string s = fmt::format("accuracy on {} sample{} (float model vs quantized, after dequantization):\n",
                               r.samples, r.samples == 1 ? "" : "s");
-  s += fmt::format("  {:<40} {:>8} {:>9} {:>12} {:>12}\n", "output", "SNR dB", "cosine", "max |err|",
+  s += fmt::format("  {:<44} {:>8} {:>9} {:>12} {:>12}\n", "output", "SNR dB", "cosine", "max |err|",
                    "max |float|");
   for (const OutputReport& o : r.outputs) {
-    s += fmt::format("  {:<40} {:>8} {:>9.5f} {:>12.5g} {:>12.5g}\n", o.name, snr_str(o.metrics.snr_db),
+    const std::string name = o.within > 0 ? fmt::format("{} (within +-{:g})", o.name, o.within) : o.name;
+    s += fmt::format("  {:<44} {:>8} {:>9.5f} {:>12.5g} {:>12.5g}\n", name, snr_str(o.metrics.snr_db),
                      o.metrics.cosine, o.metrics.max_abs_error, o.metrics.ref_abs_max);
   }
   if (r.detections) {

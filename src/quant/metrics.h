@@ -49,6 +49,7 @@ DetectionMatch match_detections(const std::vector<vision::Detection>& reference,
 struct OutputReport {
   std::string name;
   ErrorMetrics metrics;
+  float within = 0;  // > 0: compared within +-within, where the task head clamps the output
 };
 
 struct LayerReport {
@@ -68,7 +69,9 @@ struct ComparisonReport {
 
 struct CompareOptions {
   bool per_layer = false;
-  std::optional<vision::ModelSpec> spec;  // enables detection / mask metrics
+  // Enables detection / mask metrics, and compares the outputs its head
+  // clamps (a detector's scores) as the head reads them.
+  std::optional<vision::ModelSpec> spec;
   // The backend stack (backends/backend.h) that runs both models; per-layer
   // comparisons keep every tensor out of the backends' runs
   // (quant/stack_graph_runner.h). "ref": the reference kernels, the oracle.

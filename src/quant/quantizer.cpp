@@ -393,6 +393,7 @@ class Quantizer {
         }
       }
     }
+    bound_outputs(readers);
     params_.assign(n, AffineParams{});
     for (size_t t = 0; t < n; ++t) {
       if (!activation(static_cast<int>(t))) continue;
@@ -441,6 +442,44 @@ class Quantizer {
         }
       }
     }
+  }
+
+  // An output the head clamps to +-limit (a detector's score logits) needs no
+  // range beyond: past it the head's result is the same, and a far tail (logits
+  // of -5000 on a page of text) would leave the scores near the threshold a
+  // few steps of the scale. The whole group of the output is bounded, unless
+  // one of its tensors is also read by an op outside the group.
+  void bound_outputs(const std::vector<std::vector<int>>& readers) {
+    for (const vision::OutputBound& b : opt_.output_bounds) {
+      OSPREY_CHECK(b.output >= 0 && static_cast<size_t>(b.output) < g_.outputs.size(),
+                   "the task head bounds output {} of a model with {} outputs", b.output, g_.outputs.size());
+      const int t = g_.outputs[static_cast<size_t>(b.output)];
+      if (!activation(t)) continue;
+      const size_t r = static_cast<size_t>(groups_.find(t));
+      float& lo = groups_.lo[r];
+      float& hi = groups_.hi[r];
+      if (groups_.fixed[r] || (lo >= -b.limit && hi <= b.limit) ||
+          read_outside_group(static_cast<int>(r), readers))
+        continue;
+      notes_.push_back(fmt::format(
+          "output '{}': range [{:.4g}, {:.4g}] limited to [{:.4g}, {:.4g}], where the task head "
+          "clamps it ({} {})",
+          tensor(t).name, lo, hi, std::max(lo, -b.limit), std::min(hi, b.limit), b.field, b.limit));
+      lo = std::max(lo, -b.limit);
+      hi = std::min(hi, b.limit);
+    }
+  }
+
+  bool read_outside_group(int root, const std::vector<std::vector<int>>& readers) {
+    for (size_t u = 0; u < g_.tensors.size(); ++u) {
+      if (!activation(static_cast<int>(u)) || groups_.find(static_cast<int>(u)) != root) continue;
+      for (int r : readers[u]) {
+        if (!integer_[static_cast<size_t>(r)]) return true;
+        for (int y : g_.ops[static_cast<size_t>(r)].outputs)
+          if (!activation(y) || groups_.find(y) != root) return true;
+      }
+    }
+    return false;
   }
 
   Quantization quantization_of(const AffineParams& p, bool unsigned_type = false) const {

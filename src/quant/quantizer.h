@@ -13,7 +13,8 @@
 //      values without rescaling them (pooling, reshapes, PAD, resize,
 //      CONCATENATION, MAXIMUM/MINIMUM), with a requantizing QUANTIZE inserted
 //      where a fixed-parameter tensor feeds such a group; uint8, int8 or float
-//      model inputs/outputs through QUANTIZE/DEQUANTIZE.
+//      model inputs/outputs through QUANTIZE/DEQUANTIZE; outputs the task
+//      head clamps (QuantizeOptions::output_bounds) ranged within the clamp.
 #pragma once
 
 #include <optional>
@@ -24,6 +25,7 @@
 #include "graph/graph.h"
 #include "quant/calibration.h"
 #include "quant/params.h"
+#include "vision/heads/head.h"
 
 namespace osprey::quant {
 
@@ -47,6 +49,9 @@ struct QuantizeOptions {
   // is nudged so that no pixel value falls on a rounding tie when a runtime
   // quantizes float input (runtimes round ties differently).
   std::optional<vision::Normalization> image_input;
+  // Outputs the model's task head clamps (by output index): their ranges stop
+  // at the clamp, so a far tail of the calibration does not coarsen the scale.
+  std::vector<vision::OutputBound> output_bounds;
   // The backend stack (backends/backend.h) that runs the float model on the
   // calibration samples; "ref" (the reference kernels) is the oracle.
   std::string backend = kDefaultBackend;

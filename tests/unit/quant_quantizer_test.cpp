@@ -3,6 +3,7 @@
 // the target rules of `osprey check` on its output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -269,6 +270,65 @@ TEST(QuantQuantizer, SumGetsItsOwnParameters) {
   for (int ch = 0; ch < 3; ++ch)
     EXPECT_NEAR(model->output(0).data_as<float>()[ch], ref.output(0).data_as<float>()[ch],
                 2 * sum_out.quant.scale[0]);
+}
+
+// input [1,4,4,3] -> CONV 1x1 (2 channels, weights up to 40) -> RESHAPE ->
+// "scores" [1,16,2], the model output a detection head clamps; with
+// `side_reader` the convolution's output also feeds a MUL, a second output.
+Graph scores_graph(bool side_reader) {
+  std::mt19937 rng(11);
+  GraphBuilder b;
+  const int in = b.tensor("input", {1, 4, 4, 3});
+  const int w = b.constant("w", {2, 1, 1, 3}, random_floats(rng, 6, 40.0f));
+  const int conv = b.tensor("logits", {1, 4, 4, 2});
+  const int out = b.tensor("scores", {1, 16, 2});
+  b.op(OpCode::kConv2D, {in, w, -1}, {conv}, Conv2DOptions{});
+  b.op(OpCode::kReshape, {conv}, {out}, ReshapeOptions{true, {1, 16, 2}});
+  b.graph().inputs = {in};
+  b.graph().outputs = {out};
+  if (side_reader) {
+    const int k = b.constant("k", {2}, {0.5f, 2.0f});
+    const int side = b.tensor("side", {1, 4, 4, 2});
+    b.op(OpCode::kMul, {conv, k}, {side}, ElementwiseOptions{});
+    b.graph().outputs.push_back(side);
+  }
+  return std::move(b.graph());
+}
+
+// A head's clamp (OutputBound) bounds the output's range and the tensors that
+// share its parameters, unless another op reads one of them.
+TEST(QuantQuantizer, OutputsTheHeadClampsStopAtTheClamp) {
+  for (const bool side_reader : {false, true}) {
+    const Calibrated c = calibrate(scores_graph(side_reader));
+    const auto [lo, hi] = c.calibrator->range(2, quant::CalibrationMethod::kMinMax, 100);
+    ASSERT_LT(lo, -20);
+    ASSERT_GT(hi, 20);
+    quant::QuantizeOptions o;
+    o.io = quant::IoType::kInt8;
+    const quant::QuantizedGraph unbounded = quant::quantize_graph(c.prepared.graph, *c.calibrator, o);
+    o.output_bounds = {{0, 10.0f, "decoder.score_clipping_thresh"}};
+    const quant::QuantizedGraph bounded = quant::quantize_graph(c.prepared.graph, *c.calibrator, o);
+    const Op* conv = find_op(bounded.graph, OpCode::kConv2D);
+    const Op* reshape = find_op(bounded.graph, OpCode::kReshape);
+    ASSERT_NE(conv, nullptr);
+    ASSERT_NE(reshape, nullptr);
+    const float scale = tensor(bounded.graph, reshape->outputs[0]).quant.scale[0];
+    EXPECT_EQ(tensor(bounded.graph, conv->outputs[0]).quant.scale[0], scale);
+    const float unbounded_scale =
+        tensor(unbounded.graph, find_op(unbounded.graph, OpCode::kReshape)->outputs[0]).quant.scale[0];
+    const bool noted = std::any_of(bounded.notes.begin(), bounded.notes.end(), [](const std::string& n) {
+      return n.find("output 'scores'") != std::string::npos &&
+             n.find("score_clipping_thresh 10") != std::string::npos;
+    });
+    if (side_reader) {
+      EXPECT_EQ(scale, unbounded_scale);
+      EXPECT_FALSE(noted);
+    } else {
+      EXPECT_NEAR(scale, 20.0f / 255, 1e-6f);
+      EXPECT_GT(unbounded_scale, 2 * scale);
+      EXPECT_TRUE(noted);
+    }
+  }
 }
 
 TEST(QuantQuantizer, OpsWithoutIntegerFormAreAnErrorOrStayFloat) {

@@ -97,6 +97,25 @@ TEST(Manifest, EveryZooHeadParsesAndDetectorsMatchTheirBoxCount) {
   EXPECT_GE(heads, 19);
 }
 
+// The quantizer bounds a detector's scores where its decoder clamps them
+// before the sigmoid, and nothing else (osprey quantize).
+TEST(Manifest, DetectorsBoundTheScoresTheyClamp) {
+  const ModelSpec face = load_model_spec(testing::manifest_path(), "face_detection_short_range");
+  const std::vector<OutputBound> bounds = face.head->output_bounds();
+  ASSERT_EQ(bounds.size(), 1u);
+  EXPECT_EQ(bounds[0].output, face.head_as<DetectionHead>().params().scores_output);
+  EXPECT_EQ(bounds[0].limit, 100.0f);
+  EXPECT_EQ(bounds[0].field, "decoder.score_clipping_thresh");
+
+  json entry = zoo_entry("face_detection_short_range");
+  entry["head"]["decoder"].erase("score_clipping_thresh");
+  EXPECT_TRUE(parse_model_spec("m", entry.dump()).head->output_bounds().empty());
+  entry["head"]["decoder"]["score_clipping_thresh"] = 100.0;
+  entry["head"]["decoder"]["score_activation"] = "none";  // clamped only before a sigmoid
+  EXPECT_TRUE(parse_model_spec("m", entry.dump()).head->output_bounds().empty());
+  EXPECT_TRUE(load_model_spec(testing::manifest_path(), "selfie_segmentation").head->output_bounds().empty());
+}
+
 TEST(Manifest, HeadAsTheWrongKindIsOneLine) {
   const ModelSpec spec = load_model_spec(testing::manifest_path(), "selfie_segmentation");
   EXPECT_EQ(spec.find_head<DetectionHead>(), nullptr);

@@ -113,6 +113,7 @@ void quantize(const QuantizeArgs& a) {
   const std::optional<quant::InputRecipe> recipe =
       input_recipe(interp->input(0), spec, a.input_range, a.resize);
   if (recipe) options.image_input = recipe->normalization;
+  if (spec) options.output_bounds = spec->head->output_bounds();
   const std::vector<std::string> files = quant::collect_sample_files(a.calibration);
   const quant::SampleSource source(files, a.samples, !a.no_augment, recipe);
 

@@ -64,6 +64,7 @@ nlohmann::json accuracy_json(const quant::ComparisonReport& r) {
   j["samples"] = r.samples;
   for (const quant::OutputReport& o : r.outputs) {
     nlohmann::json out = {{"name", o.name}, {"metrics", metrics_json(o.metrics)}};
+    if (o.within > 0) out["within"] = o.within;
     j["outputs"].push_back(out);
   }
   if (r.detections) {

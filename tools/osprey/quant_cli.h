@@ -23,8 +23,8 @@ std::optional<quant::InputRecipe> input_recipe(const Tensor& input,
                                                const std::optional<vision::ModelSpec>& spec,
                                                const std::string& range, const std::string& resize);
 
-// samples, outputs, detections, mask_iou and per-layer metrics, as far as
-// the report has them.
+// samples, outputs (metrics; "within" for outputs the head clamps),
+// detections, mask_iou and per-layer metrics, as far as the report has them.
 nlohmann::json accuracy_json(const quant::ComparisonReport& report);
 
 }  // namespace osprey::cli

@@ -102,6 +102,12 @@ void DetectionHead::check_outputs(const std::string& model, int num_outputs) con
                params_.boxes_output, params_.scores_output);
 }
 
+std::vector<OutputBound> DetectionHead::output_bounds() const {
+  const BoxDecoderOptions& d = params_.decoder;
+  if (d.activation != ScoreActivation::kSigmoid || d.score_clipping_thresh <= 0) return {};
+  return {{params_.scores_output, d.score_clipping_thresh, "decoder.score_clipping_thresh"}};
+}
+
 DetectionHead DetectionHead::with_min_score(float min_score) const {
   DetectionHead head = *this;
   head.params_.decoder.min_score_thresh = min_score;

@@ -36,6 +36,8 @@ class DetectionHead final : public Head {
 
   std::string_view type() const override { return kType; }
   void check_outputs(const std::string& model, int num_outputs) const override;
+  // The score logits when the decoder clamps them before its sigmoid.
+  std::vector<OutputBound> output_bounds() const override;
 
   const DetectionParams& params() const { return params_; }
   std::span<const Anchor> anchors() const { return anchors_; }

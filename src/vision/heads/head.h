@@ -48,12 +48,22 @@ ModelOutputs outputs_of(Runner& runner, std::string model) {
 // Tensor values as floats: float32 copied, uint8/int8 dequantized.
 std::vector<float> tensor_values(const Tensor& tensor);
 
+// A model output the head clamps to [-limit, limit] before reading it, so
+// values beyond give the same result (a detector's score logits).
+struct OutputBound {
+  int output = 0;
+  float limit = 0;
+  std::string field;  // the manifest field that sets it
+};
+
 class Head {
  public:
   virtual ~Head() = default;
   virtual std::string_view type() const = 0;
   // Checks the output indices the head reads against the loaded model.
   virtual void check_outputs(const std::string& model, int num_outputs) const = 0;
+  // What the quantizer need not represent (osprey quantize).
+  virtual std::vector<OutputBound> output_bounds() const { return {}; }
 };
 
 // Builds a head from its manifest object (model.head); errors name the field.
