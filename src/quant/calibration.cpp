@@ -143,19 +143,38 @@ const char* calibration_method_name(CalibrationMethod m) {
 Calibrator::Calibrator(const Graph& graph, bool histograms)
     : stats_(graph.tensors.size()), histograms_(histograms) {}
 
-void Calibrator::record(const GraphRunner& runner) {
+void Calibrator::start_sample(int file) {
+  OSPREY_CHECK(file >= 0, "calibration: file index {}", file);
+  if (file >= files_) {
+    constexpr float kInf = std::numeric_limits<float>::infinity();
+    files_ = file + 1;
+    file_ranges_.resize(static_cast<size_t>(files_) * stats_.size(), {kInf, -kInf});
+  }
+  file_ = file;
+}
+
+void Calibrator::record(const GraphRunner& runner, int file) {
+  start_sample(file);
   const Graph& g = runner.graph();
   for (size_t t = 0; t < g.tensors.size(); ++t) record_tensor(t, g.tensors[t]);
   ++samples_;
 }
 
-void Calibrator::record(const StackGraphRunner& runner) {
+void Calibrator::record(const StackGraphRunner& runner, int file) {
   OSPREY_CHECK(runner.num_tensors() == stats_.size(),
                "calibration: the runner's graph has {} tensors, not {}", runner.num_tensors(), stats_.size());
+  start_sample(file);
   for (size_t t = 0; t < stats_.size(); ++t) {
     if (const Tensor* x = runner.tensor(static_cast<int>(t))) record_tensor(t, *x);
   }
   ++samples_;
+}
+
+std::optional<std::pair<float, float>> Calibrator::file_range(int t, int file) const {
+  if (file < 0 || file >= files_ || t < 0 || static_cast<size_t>(t) >= stats_.size()) return std::nullopt;
+  const auto& r = file_ranges_[static_cast<size_t>(file) * stats_.size() + static_cast<size_t>(t)];
+  if (r.first > r.second) return std::nullopt;
+  return r;
 }
 
 void Calibrator::record_tensor(size_t t, const Tensor& x) {
@@ -167,6 +186,8 @@ void Calibrator::record_tensor(size_t t, const Tensor& x) {
     s.min = s.seen ? std::min(s.min, range->first) : range->first;
     s.max = s.seen ? std::max(s.max, range->second) : range->second;
     s.seen = true;
+    auto& f = file_ranges_[static_cast<size_t>(file_) * stats_.size() + t];
+    f = {std::min(f.first, range->first), std::max(f.second, range->second)};
   }
   if (histograms_) s.histogram.add(v, n);
 }
@@ -380,11 +401,11 @@ std::string SampleSource::describe() const {
 }
 
 bool SampleSource::image_sample(int i) const {
-  return is_image(files_[static_cast<size_t>(i) % files_.size()]);
+  return is_image(files_[static_cast<size_t>(file_of(i))]);
 }
 
 void SampleSource::fill(int i, Tensor& input) const {
-  const size_t file = static_cast<size_t>(i) % files_.size();
+  const size_t file = static_cast<size_t>(file_of(i));
   const int variant = i / static_cast<int>(files_.size());
   const std::string& path = files_[file];
   if (is_npy(path)) {
@@ -416,7 +437,7 @@ void calibrate_with(Runner& runner, const SampleSource& source, Calibrator& cali
   for (int i = 0; i < source.size(); ++i) {
     source.fill(i, runner.input(0));
     runner.run();
-    calibrator.record(runner);
+    calibrator.record(runner, source.file_of(i));
     if (progress) progress(i + 1, source.size());
   }
 }

@@ -58,19 +58,29 @@ const char* calibration_method_name(CalibrationMethod m);
 class Calibrator {
  public:
   Calibrator(const Graph& graph, bool histograms);
-  // Records every float, non-constant tensor of the runner's graph.
-  void record(const GraphRunner& runner);
-  void record(const StackGraphRunner& runner);
+  // Records every float, non-constant tensor of the runner's graph, for the
+  // calibration file the sample came from (SampleSource::file_of).
+  void record(const GraphRunner& runner, int file = 0);
+  void record(const StackGraphRunner& runner, int file = 0);
   const std::vector<TensorStats>& stats() const { return stats_; }
   int samples() const { return samples_; }
+  // Files recorded (the highest file index + 1), and the range tensor t took
+  // on the samples of `file`, if any was finite.
+  int files() const { return files_; }
+  std::optional<std::pair<float, float>> file_range(int t, int file) const;
   // The range quantization should cover for tensor t: [lo, hi] (lo <= 0 <= hi).
   std::pair<float, float> range(int t, CalibrationMethod method, double percentile) const;
 
  private:
+  void start_sample(int file);
   void record_tensor(size_t t, const Tensor& x);
   std::vector<TensorStats> stats_;
   bool histograms_ = false;
   int samples_ = 0;
+  int files_ = 0;
+  int file_ = 0;  // of the sample being recorded
+  // [file * tensors + t]: min and max (min > max: nothing finite yet).
+  std::vector<std::pair<float, float>> file_ranges_;
 };
 
 // Where calibration inputs come from: image files (decoded, augmented,
@@ -101,6 +111,9 @@ class SampleSource {
   void fill(int i, Tensor& input) const;
   std::string describe() const;
   int unique_files() const { return static_cast<int>(files_.size()); }
+  // The file sample i comes from (an index into file()), and its path.
+  int file_of(int i) const { return i % unique_files(); }
+  const std::string& file(int index) const { return files_[static_cast<size_t>(index)]; }
   // True when sample i comes from an image (false: an .npy file).
   bool image_sample(int i) const;
 

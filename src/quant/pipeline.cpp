@@ -16,6 +16,8 @@ QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibrat
   }
   QuantizationRun run;
   run.quantized = quantize_graph(prepared.graph, calibrator, options);
+  run.outliers = find_range_outliers(prepared.graph, calibrator, run.quantized.range_limits);
+  for (const RangeOutlier& o : run.outliers) run.warnings.push_back(describe_outlier(o, calibration));
   run.notes = prepared.notes;
   run.notes.insert(run.notes.end(), run.quantized.notes.begin(), run.quantized.notes.end());
   run.model = write_tflite(run.quantized.graph, writer);

@@ -9,6 +9,7 @@
 #include "model/writer.h"
 #include "quant/calibration.h"
 #include "quant/quantizer.h"
+#include "quant/range_outliers.h"
 
 namespace osprey::quant {
 
@@ -16,6 +17,10 @@ struct QuantizationRun {
   std::vector<uint8_t> model;      // the quantized .tflite
   QuantizedGraph quantized;        // its graph, notes and float ops
   std::vector<std::string> notes;  // rewrites of the float graph, then quantization decisions
+  // Calibration files that widen many tensors' ranges (range_outliers.h),
+  // and a warning for each.
+  std::vector<RangeOutlier> outliers;
+  std::vector<std::string> warnings;
 };
 
 // `folded` is an Interpreter's graph of the float model. `progress(done,

@@ -263,6 +263,7 @@ class Quantizer {
     result.notes = std::move(notes_);
     result.float_ops = std::move(float_ops_);
     result.requantize_ops = requantized_;
+    result.range_limits = std::move(limits_);
     return result;
   }
 
@@ -368,6 +369,7 @@ class Quantizer {
       if (limit == 0 || (groups_.lo[t] >= -limit && groups_.hi[t] <= limit)) continue;
       groups_.lo[t] = std::max(groups_.lo[t], -limit);
       groups_.hi[t] = std::min(groups_.hi[t], limit);
+      limits_[t] = limit;
       ++clipped;
     }
     if (clipped) {
@@ -467,6 +469,10 @@ class Quantizer {
           tensor(t).name, lo, hi, std::max(lo, -b.limit), std::min(hi, b.limit), b.field, b.limit));
       lo = std::max(lo, -b.limit);
       hi = std::min(hi, b.limit);
+      for (size_t u = 0; u < g_.tensors.size(); ++u) {
+        if (activation(static_cast<int>(u)) && groups_.find(static_cast<int>(u)) == static_cast<int>(r))
+          limits_[u] = b.limit;
+      }
     }
   }
 
@@ -766,6 +772,7 @@ class Quantizer {
   std::vector<Op> ops_;
   std::map<int, int> as_int8_, as_float_;
   std::vector<std::string> notes_, float_ops_;
+  std::vector<float> limits_ = std::vector<float>(g_.tensors.size(), 0.0f);  // QuantizedGraph::range_limits
   int requantized_ = 0;
 };
 

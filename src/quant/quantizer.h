@@ -71,6 +71,9 @@ struct QuantizedGraph {
   std::vector<std::string> notes;      // decisions worth reporting
   std::vector<std::string> float_ops;  // ops kept in float (hybrid)
   int requantize_ops = 0;              // QUANTIZE ops inserted inside the graph
+  // By tensor of the prepared graph: > 0 where the range was clipped to
+  // +-limit (LOGISTIC/TANH saturation, a head's clamp), whatever calibration saw.
+  std::vector<float> range_limits;
 };
 
 // Step 3. `prepared` must be the graph `calibrator` observed.

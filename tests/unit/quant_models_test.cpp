@@ -100,6 +100,30 @@ TEST(QuantZooModels, APageOfTextInTheCalibrationLeavesTheScoresFine) {
   EXPECT_GT(unbounded.detections->test, 50) << quant::format_report(unbounded);
 }
 
+// The page is named as the file that widens the detector's ranges; the
+// three photos alone raise no warning.
+TEST(QuantZooModels, APageOfTextIsNamedAsACalibrationOutlier) {
+  const auto f = fixture("face_detection_short_range");
+  const std::string page = vision::cache_dir() + "/media/page.png";
+  if (!f || !std::filesystem::exists(page))
+    GTEST_SKIP() << "zoo model or sample photos not fetched (or a sanitizer build)";
+  auto interp = Interpreter::load(f->model);
+  quant::QuantizeOptions options;
+  options.image_input = f->spec.input.normalization;
+  options.output_bounds = f->spec.head->output_bounds();
+  const quant::SampleSource photos(f->photos, 16, true, recipe_of(f->spec));
+  const quant::QuantizationRun clean = quant::quantize_model(interp->graph(), photos, options);
+  EXPECT_TRUE(clean.warnings.empty()) << clean.warnings[0];
+  std::vector<std::string> files = f->photos;
+  files.push_back(page);
+  const quant::SampleSource with_page(files, 16, true, recipe_of(f->spec));
+  const quant::QuantizationRun run = quant::quantize_model(interp->graph(), with_page, options);
+  ASSERT_EQ(run.outliers.size(), 1u);
+  EXPECT_EQ(with_page.file(run.outliers[0].file), page);
+  ASSERT_EQ(run.warnings.size(), 1u);
+  EXPECT_NE(run.warnings[0].find("calibration file page.png widens"), std::string::npos) << run.warnings[0];
+}
+
 INSTANTIATE_TEST_SUITE_P(Zoo, QuantFaceDetection,
                          ::testing::Values("face_detection_short_range", "face_detection_full_range"));
 

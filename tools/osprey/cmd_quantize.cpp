@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -149,6 +150,8 @@ void quantize(const QuantizeArgs& a) {
                                 [&](int done, int total) { bar.update(done, total); });
   }
   for (const std::string& n : run.notes) fmt::print("note: {}\n", n);
+  std::fflush(stdout);  // the warnings after the notes, also when stdout is a pipe
+  for (const std::string& w : run.warnings) fmt::print(stderr, "osprey: warning: {}\n", w);
   const quant::QuantizedGraph& q = run.quantized;
   std::vector<uint8_t>& bytes = run.model;
   vision::write_file_bytes(a.output, bytes);
@@ -162,6 +165,18 @@ void quantize(const QuantizeArgs& a) {
   report["model"] = model_path;
   report["output"] = a.output;
   report["notes"] = run.notes;
+  report["warnings"] = run.warnings;
+  report["range_outliers"] = nlohmann::json::array();
+  for (const quant::RangeOutlier& o : run.outliers) {
+    report["range_outliers"].push_back({{"file", source.file(o.file)},
+                                        {"tensors_widened", o.tensors},
+                                        {"tensors_compared", o.compared},
+                                        {"most_widened",
+                                         {{"tensor", o.tensor},
+                                          {"factor", o.factor},
+                                          {"range", {o.range.first, o.range.second}},
+                                          {"other_files", {o.others.first, o.others.second}}}}});
+  }
   report["full_integer"] = q.float_ops.empty();
   for (int i = 0; i < qinterp->num_inputs(); ++i) report["inputs"].push_back(quant_json(qinterp->input(i)));
   for (int i = 0; i < qinterp->num_outputs(); ++i) {
