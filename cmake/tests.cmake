@@ -73,6 +73,9 @@ set_tests_properties(cli_errors PROPERTIES LABELS "unit;malformed" TIMEOUT 120)
 # Zoo names, paths and files of the current folder; inspect on a model osprey cannot run.
 add_test(NAME cli_model_paths COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/model_paths.sh $<TARGET_FILE:osprey>)
 set_tests_properties(cli_model_paths PROPERTIES LABELS unit TIMEOUT 120)
+# osprey quantize: --method auto, a calibration file unlike the others, bad options.
+add_test(NAME cli_quantize COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/quantize.sh $<TARGET_FILE:osprey>)
+set_tests_properties(cli_quantize PROPERTIES LABELS unit TIMEOUT 300)
 osprey_sanitizer_checked(osprey)
 
 if(OSPREY_FUZZ)

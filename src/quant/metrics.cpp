@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <tuple>
 
 #include "backends/backend.h"
 #include "core/error.h"
@@ -306,6 +307,36 @@ std::string snr_str(double v) {
 }
 
 }  // namespace
+
+bool more_accurate(const ComparisonReport& a, const ComparisonReport& b) {
+  auto key = [](const ComparisonReport& r) {
+    double found = 0, others = 0, iou = 0;
+    if (r.detections) {
+      found = r.detections->found;
+      others = -static_cast<double>(r.detections->test - r.detections->found);
+      iou = r.detections->mean_iou;
+    }
+    double snr = 0;
+    for (const OutputReport& o : r.outputs) snr += std::min(o.metrics.snr_db, 200.0);  // +inf: equal
+    if (!r.outputs.empty()) snr /= static_cast<double>(r.outputs.size());
+    // The mean IoU of a few boxes moves by noise; the SNR is over every value.
+    return std::tuple(found, others, r.mask_iou.value_or(0.0), snr, iou);
+  };
+  return key(a) > key(b);
+}
+
+std::string summarize_accuracy(const ComparisonReport& r) {
+  std::string snrs;
+  for (const OutputReport& o : r.outputs)
+    snrs += fmt::format("{}{}", snrs.empty() ? "" : ", ", snr_str(o.metrics.snr_db));
+  std::string s = fmt::format("SNR {} dB", snrs);
+  if (r.detections) {
+    s += fmt::format("; {} of {} detections found (IoU {:.3f}), {} quantized", r.detections->found,
+                     r.detections->reference, r.detections->mean_iou, r.detections->test);
+  }
+  if (r.mask_iou) s += fmt::format("; mask IoU {:.4f}", *r.mask_iou);
+  return s;
+}
 
 std::string format_report(const ComparisonReport& r, int worst_layers) {
   std::string s = fmt::format("accuracy on {} sample{} (float model vs quantized, after dequantization):\n",

@@ -1,5 +1,6 @@
 // The whole post-training quantization of a loaded float model: prepare the
-// float graph, calibrate it on samples, quantize, write the .tflite bytes.
+// float graph, calibrate it on samples, quantize, write the .tflite bytes;
+// or quantize with every calibration method and keep the most accurate.
 #pragma once
 
 #include <functional>
@@ -8,6 +9,7 @@
 
 #include "model/writer.h"
 #include "quant/calibration.h"
+#include "quant/metrics.h"
 #include "quant/quantizer.h"
 #include "quant/range_outliers.h"
 
@@ -23,10 +25,42 @@ struct QuantizationRun {
   std::vector<std::string> warnings;
 };
 
-// `folded` is an Interpreter's graph of the float model. `progress(done,
-// total)` is called after each calibration sample.
+// Steps 1 and 2: the prepared float graph and its statistics (histograms
+// when `histograms`: the percentile and entropy methods need them).
+struct CalibratedModel {
+  PreparedGraph prepared;
+  Calibrator calibrator;
+};
+CalibratedModel calibrate_model(const Graph& folded, const SampleSource& calibration,
+                                const QuantizeOptions& options, bool histograms,
+                                const std::function<void(int, int)>& progress = {});
+
+// Step 3 with `options.method`, and the file.
+QuantizationRun quantize_calibrated(const CalibratedModel& model, const SampleSource& calibration,
+                                    const QuantizeOptions& options, const WriterOptions& writer = {});
+
+// All three steps. `folded` is an Interpreter's graph of the float model.
+// `progress(done, total)` is called after each calibration sample.
 QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibration,
                                const QuantizeOptions& options, const WriterOptions& writer = {},
                                const std::function<void(int, int)>& progress = {});
+
+// `--method auto`: quantized with each calibration method, compared with the
+// float model on `eval`; the most accurate (more_accurate) is kept.
+struct MethodTrial {
+  CalibrationMethod method = CalibrationMethod::kMinMax;
+  ComparisonReport accuracy;
+};
+struct MethodChoice {
+  QuantizationRun run;  // of the chosen method
+  CalibrationMethod method = CalibrationMethod::kMinMax;
+  ComparisonReport accuracy;  // of the chosen method
+  std::vector<MethodTrial> trials;
+};
+// `model` must be calibrated with histograms; options.method is ignored.
+MethodChoice quantize_best_method(const Graph& folded, const CalibratedModel& model,
+                                  const SampleSource& calibration, const SampleSource& eval,
+                                  QuantizeOptions options, const CompareOptions& compare,
+                                  const WriterOptions& writer = {});
 
 }  // namespace osprey::quant

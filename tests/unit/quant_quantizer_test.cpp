@@ -1,11 +1,14 @@
 // The quantizer on a small float graph built here (conv, relu, pooling, a
 // logistic branch concatenated with a conv branch, a constant operand), and
 // the target rules of `osprey check` on its output.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <optional>
 #include <random>
 
 #include "model/writer.h"
@@ -451,6 +454,40 @@ TEST(QuantMetrics, ErrorsAndDetectionMatching) {
   EXPECT_EQ(m.reference, 2);
   EXPECT_EQ(m.found, 1);
   EXPECT_NEAR(m.mean_iou, 81.0 / 119.0, 1e-6);
+}
+
+quant::ComparisonReport report(std::vector<double> snrs, std::optional<quant::DetectionMatch> detections = {},
+                               std::optional<double> mask_iou = {}) {
+  quant::ComparisonReport r;
+  for (double snr : snrs) {
+    quant::OutputReport o;
+    o.name = fmt::format("out{}", r.outputs.size());
+    o.metrics.snr_db = snr;
+    r.outputs.push_back(o);
+  }
+  r.detections = detections;
+  r.mask_iou = mask_iou;
+  return r;
+}
+
+// --method auto's order: detections found, then fewer other detections (or
+// the mask IoU), then the mean SNR, then the boxes' IoU.
+TEST(QuantMetrics, MoreAccurateOrdersByTheTaskFirst) {
+  const auto found = [](int found, int test, double iou) {
+    return quant::DetectionMatch{2, found, test, iou};
+  };
+  EXPECT_TRUE(quant::more_accurate(report({5, 5}, found(2, 2, 0.7)), report({20, 20}, found(1, 1, 0.9))));
+  EXPECT_TRUE(quant::more_accurate(report({5, 5}, found(2, 2, 0.7)), report({20, 20}, found(2, 5, 0.9))));
+  EXPECT_TRUE(quant::more_accurate(report({19, 13}, found(2, 2, 0.75)), report({16, 9}, found(2, 2, 0.76))));
+  EXPECT_TRUE(quant::more_accurate(report({16, 9}, found(2, 2, 0.76)), report({16, 9}, found(2, 2, 0.75))));
+  EXPECT_FALSE(quant::more_accurate(report({16, 9}, found(2, 2, 0.75)), report({16, 9}, found(2, 2, 0.75))));
+  EXPECT_TRUE(quant::more_accurate(report({4}, {}, 0.72), report({11}, {}, 0.68)));
+  // An exact output (+inf dB) counts as a high finite SNR, not as a NaN mean.
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_TRUE(quant::more_accurate(report({inf, 10}), report({40, 40})));
+  EXPECT_EQ(quant::summarize_accuracy(report({16.44, inf}, found(1, 1, 0.9641))),
+            "SNR 16.4, inf dB; 1 of 2 detections found (IoU 0.964), 1 quantized");
+  EXPECT_EQ(quant::summarize_accuracy(report({13.04}, {}, 0.72318)), "SNR 13.0 dB; mask IoU 0.7232");
 }
 
 }  // namespace

@@ -53,11 +53,19 @@ struct QuantizeArgs {
   bool no_augment = false;
   bool allow_float_ops = false;
   int eval_samples = -1;
+  std::vector<std::string> eval_images;
   bool per_layer = false;
   std::string report_json;
   std::string save_inputs;
   BackendChoice backend;  // calibration and accuracy passes
 };
+
+// "minmax", "percentile (99.99)", "entropy".
+std::string method_text(quant::CalibrationMethod m, double percentile) {
+  if (m == quant::CalibrationMethod::kPercentile)
+    return fmt::format("{} ({})", quant::calibration_method_name(m), percentile);
+  return quant::calibration_method_name(m);
+}
 
 nlohmann::json quant_json(const Tensor& t) {
   nlohmann::json j = {{"name", t.name}, {"dtype", dtype_name(t.type)}, {"shape", t.shape}};
@@ -102,7 +110,14 @@ void quantize(const QuantizeArgs& a) {
     }
   }
   options.io = quant::parse_io_type(a.io);
-  options.method = quant::parse_calibration_method(a.method);
+  const bool auto_method = a.method == "auto";
+  if (!auto_method) {
+    try {
+      options.method = quant::parse_calibration_method(a.method);
+    } catch (const Error&) {
+      fail("unknown --method '{}' (use minmax, percentile, entropy or auto)", a.method);
+    }
+  }
   OSPREY_CHECK(a.percentile > 50 && a.percentile <= 100, "--percentile {} must be in (50, 100]",
                a.percentile);
   options.percentile = a.percentile;
@@ -117,13 +132,25 @@ void quantize(const QuantizeArgs& a) {
   if (spec) options.output_bounds = spec->head->output_bounds();
   const std::vector<std::string> files = quant::collect_sample_files(a.calibration);
   const quant::SampleSource source(files, a.samples, !a.no_augment, recipe);
+  // The accuracy report (and --method auto's choice) runs on the calibration
+  // files themselves, without augmentation, unless --eval-images names others.
+  const std::vector<std::string> eval_files =
+      a.eval_images.empty() ? files : quant::collect_sample_files(a.eval_images);
+  const int eval = a.eval_samples >= 0     ? a.eval_samples
+                   : a.eval_images.empty() ? std::min<int>(static_cast<int>(files.size()), 10)
+                                           : static_cast<int>(eval_files.size());
+  OSPREY_CHECK(!auto_method || eval > 0,
+               "--method auto chooses by the accuracy report: --eval-samples must not be 0");
+  quant::CompareOptions co;
+  co.backend = a.backend.backend;
+  co.threads = a.backend.threads;
+  co.spec = spec;
 
   fmt::print("model: {}\n", model_path);
-  fmt::print(
-      "quantization: {} weights, {} model input/output, {} calibration{}\n",
-      quant::granularity_name(options.granularity), quant::io_type_name(options.io),
-      quant::calibration_method_name(options.method),
-      options.method == quant::CalibrationMethod::kPercentile ? fmt::format(" ({})", a.percentile) : "");
+  fmt::print("quantization: {} weights, {} model input/output, {}\n",
+             quant::granularity_name(options.granularity), quant::io_type_name(options.io),
+             auto_method ? "calibration method chosen by accuracy (auto)"
+                         : method_text(options.method, a.percentile) + " calibration");
   if (recipe) {
     fmt::print("input: images {} to {}x{}, pixels to [{}, {}]{}\n",
                recipe->resize == vision::ResizeMode::kLetterbox ? "letterboxed" : "stretched", recipe->width,
@@ -131,6 +158,29 @@ void quantize(const QuantizeArgs& a) {
                spec ? fmt::format(" (models.json '{}')", spec->name) : "");
   }
   fmt::print("calibration: {}\n", source.describe());
+
+  const bool histograms = auto_method || options.method != quant::CalibrationMethod::kMinMax;
+  const quant::CalibratedModel calibrated = [&] {
+    quant::ProgressBar bar("calibrating");
+    return quant::calibrate_model(folded, source, options, histograms,
+                                  [&](int done, int total) { bar.update(done, total); });
+  }();
+  quant::QuantizationRun run;
+  std::optional<quant::ComparisonReport> accuracy;
+  if (auto_method) {
+    const quant::SampleSource eval_source(eval_files, eval, false, recipe);
+    quant::ProgressBar bar("choosing");
+    quant::MethodChoice choice =
+        quant::quantize_best_method(folded, calibrated, source, eval_source, options, co);
+    fmt::print("method auto, the accuracy of each on {} sample{}:\n", eval_source.size(),
+               eval_source.size() == 1 ? "" : "s");
+    for (const quant::MethodTrial& t : choice.trials)
+      fmt::print("  {:<18} {}\n", method_text(t.method, a.percentile), quant::summarize_accuracy(t.accuracy));
+    fmt::print("chose {}\n", method_text(choice.method, a.percentile));
+    options.method = choice.method;
+    run = std::move(choice.run);
+    if (!a.per_layer) accuracy = std::move(choice.accuracy);
+  }
 
   WriterOptions wo;
   wo.description = fmt::format("osprey quantize: {} from {}", quant::granularity_name(options.granularity),
@@ -142,12 +192,12 @@ void quantize(const QuantizeArgs& a) {
                          {"samples", source.size()},
                          {"calibration", source.describe()}};
   if (spec) meta["heads"] = spec->name;
+  if (auto_method) meta["method_auto"] = true;
   wo.metadata.push_back({"osprey_quantization", meta.dump()});
-  quant::QuantizationRun run;
-  {
-    quant::ProgressBar bar("calibrating");
-    run = quant::quantize_model(folded, source, options, wo,
-                                [&](int done, int total) { bar.update(done, total); });
+  if (auto_method) {
+    run.model = write_tflite(run.quantized.graph, wo);  // with the chosen method in its metadata
+  } else {
+    run = quant::quantize_calibrated(calibrated, source, options, wo);
   }
   for (const std::string& n : run.notes) fmt::print("note: {}\n", n);
   std::fflush(stdout);  // the warnings after the notes, also when stdout is a pipe
@@ -209,8 +259,6 @@ void quantize(const QuantizeArgs& a) {
                         {"num_ops", tr.ops.size()}};
   }
 
-  // Accuracy on the calibration files themselves (without augmentation).
-  const int eval = a.eval_samples >= 0 ? a.eval_samples : std::min<int>(static_cast<int>(files.size()), 10);
   if (!a.save_inputs.empty()) {
     // The evaluation inputs as the quantized model takes them, for other runtimes.
     std::filesystem::create_directories(a.save_inputs);
@@ -221,18 +269,16 @@ void quantize(const QuantizeArgs& a) {
       write_npy(fmt::format("{}/input{}.npy", a.save_inputs, i), in.type, in.shape, in.data);
     }
   }
-  if (eval > 0) {
-    const quant::SampleSource eval_source(files, eval, false, recipe);
-    quant::CompareOptions co;
+  if (eval > 0 && !accuracy) {
+    const quant::SampleSource eval_source(eval_files, eval, false, recipe);
     co.per_layer = a.per_layer;
-    co.backend = a.backend.backend;
-    co.threads = a.backend.threads;
-    co.spec = spec;
     quant::ProgressBar bar("evaluating");
-    const quant::ComparisonReport r = quant::compare_graphs(folded, qinterp->graph(), eval_source, co,
-                                                            [&](int d, int t) { bar.update(d, t); });
-    fmt::print("{}", quant::format_report(r));
-    report["accuracy"] = accuracy_json(r);
+    accuracy = quant::compare_graphs(folded, qinterp->graph(), eval_source, co,
+                                     [&](int d, int t) { bar.update(d, t); });
+  }
+  if (accuracy) {
+    fmt::print("{}", quant::format_report(*accuracy));
+    report["accuracy"] = accuracy_json(*accuracy);
   }
   if (!a.report_json.empty()) {
     std::ofstream out(a.report_json);
@@ -260,7 +306,10 @@ void add_quantize_command(CLI::App& app) {
       "--granularity", args.granularity,
       "Weight quantization: per-tensor or per-channel (default per-channel; per-tensor for artpec8)");
   cmd->add_option("--io", args.io, "Model input/output type: uint8 (default), int8 or float");
-  cmd->add_option("--method", args.method, "Activation ranges: minmax (default), percentile or entropy");
+  cmd->add_option(
+      "--method", args.method,
+      "Activation ranges: minmax (default), percentile, entropy, or auto (each of them, keeping the "
+      "most accurate on the accuracy report's images)");
   cmd->add_option("--percentile", args.percentile, "Percentile kept by --method percentile (default 99.99)");
   cmd->add_option("--target", args.target, "Deployment target: cpu, artpec7, artpec8, artpec9 or cv25");
   cmd->add_option("--spec", args.spec,
@@ -273,9 +322,14 @@ void add_quantize_command(CLI::App& app) {
                 "Use each calibration image once, without augmented variants");
   cmd->add_flag("--allow-float-ops", args.allow_float_ops,
                 "Keep ops without integer kernels in float (hybrid model, not full-integer)");
+  cmd->add_option("--eval-samples", args.eval_samples,
+                  "Images for the accuracy report (default: the --eval-images, or the calibration files, at "
+                  "most 10; 0: no report)");
   cmd->add_option(
-      "--eval-samples", args.eval_samples,
-      "Images for the accuracy report (default: the calibration files, at most 10; 0: no report)");
+         "--eval-images", args.eval_images,
+         "Images (or .npy inputs) for the accuracy report and --method auto instead of the calibration "
+         "files: files or directories")
+      ->expected(1, -1);
   cmd->add_flag("--per-layer", args.per_layer,
                 "Accuracy of every tensor (matched by name), not only the outputs");
   cmd->add_option("--report-json", args.report_json, "Also write the decisions and accuracy as JSON");
