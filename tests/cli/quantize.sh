@@ -24,6 +24,10 @@ expect_error "auto without an accuracy report" "--method auto chooses by the acc
   "${quantize[@]}" --calibration "${photos[@]}" --method auto --eval-samples 0
 expect_error "missing evaluation images" "$tmp/nope: no such file" \
   "${quantize[@]}" --calibration "${photos[@]}" --eval-images "$tmp/nope"
+head -c 3000 "${photos[0]}" >"$tmp/truncated.png"
+expect_error "a truncated evaluation image" "truncated.png: png: file is truncated" \
+  "${quantize[@]}" --calibration "${photos[@]}" --eval-images "$tmp/truncated.png"
+[ -e "$tmp/q.tflite" ] && fail "a truncated evaluation image: the model was written all the same"
 
 expect_ok "method auto" "${quantize[@]}" --calibration "${photos[@]}" --method auto --report-json "$tmp/auto.json"
 for line in "method auto, the accuracy of each on 3 samples:" "^  minmax  *SNR .* dB; .* detections found" \

@@ -141,6 +141,12 @@ void quantize(const QuantizeArgs& a) {
                                            : static_cast<int>(eval_files.size());
   OSPREY_CHECK(!auto_method || eval > 0,
                "--method auto chooses by the accuracy report: --eval-samples must not be 0");
+  std::optional<quant::SampleSource> eval_source;
+  if (eval > 0) eval_source.emplace(eval_files, eval, false, recipe);
+  if (eval_source && !a.eval_images.empty()) {
+    // Read them now: a bad one is an error before anything is written.
+    for (int i = 0; i < eval_source->size(); ++i) eval_source->fill(i, interp->input(0));
+  }
   quant::CompareOptions co;
   co.backend = a.backend.backend;
   co.threads = a.backend.threads;
@@ -168,12 +174,11 @@ void quantize(const QuantizeArgs& a) {
   quant::QuantizationRun run;
   std::optional<quant::ComparisonReport> accuracy;
   if (auto_method) {
-    const quant::SampleSource eval_source(eval_files, eval, false, recipe);
     quant::ProgressBar bar("choosing");
     quant::MethodChoice choice =
-        quant::quantize_best_method(folded, calibrated, source, eval_source, options, co);
-    fmt::print("method auto, the accuracy of each on {} sample{}:\n", eval_source.size(),
-               eval_source.size() == 1 ? "" : "s");
+        quant::quantize_best_method(folded, calibrated, source, *eval_source, options, co);
+    fmt::print("method auto, the accuracy of each on {} sample{}:\n", eval_source->size(),
+               eval_source->size() == 1 ? "" : "s");
     for (const quant::MethodTrial& t : choice.trials)
       fmt::print("  {:<18} {}\n", method_text(t.method, a.percentile), quant::summarize_accuracy(t.accuracy));
     fmt::print("chose {}\n", method_text(choice.method, a.percentile));
@@ -269,11 +274,10 @@ void quantize(const QuantizeArgs& a) {
       write_npy(fmt::format("{}/input{}.npy", a.save_inputs, i), in.type, in.shape, in.data);
     }
   }
-  if (eval > 0 && !accuracy) {
-    const quant::SampleSource eval_source(eval_files, eval, false, recipe);
+  if (eval_source && !accuracy) {
     co.per_layer = a.per_layer;
     quant::ProgressBar bar("evaluating");
-    accuracy = quant::compare_graphs(folded, qinterp->graph(), eval_source, co,
+    accuracy = quant::compare_graphs(folded, qinterp->graph(), *eval_source, co,
                                      [&](int d, int t) { bar.update(d, t); });
   }
   if (accuracy) {
