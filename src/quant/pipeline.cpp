@@ -7,7 +7,7 @@ namespace osprey::quant {
 CalibratedModel calibrate_model(const Graph& folded, const SampleSource& calibration,
                                 const QuantizeOptions& options, bool histograms,
                                 const std::function<void(int, int)>& progress) {
-  PreparedGraph prepared = prepare_float_graph(folded);
+  PreparedGraph prepared = prepare_float_graph(folded, options.equalize);
   Calibrator calibrator(prepared.graph, histograms);
   if (options.backend == "ref") {
     GraphRunner runner(copy_graph(prepared.graph));
@@ -16,7 +16,7 @@ CalibratedModel calibrate_model(const Graph& folded, const SampleSource& calibra
     StackGraphRunner runner(prepared.graph, options.backend, options.threads);
     calibrate(runner, calibration, calibrator, progress);
   }
-  return {std::move(prepared), std::move(calibrator)};
+  return {std::move(prepared), std::move(calibrator), options.equalize};
 }
 
 QuantizationRun quantize_calibrated(const CalibratedModel& model, const SampleSource& calibration,
@@ -39,22 +39,24 @@ QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibrat
   return quantize_calibrated(model, calibration, options, writer);
 }
 
-MethodChoice quantize_best_method(const Graph& folded, const CalibratedModel& model,
+MethodChoice quantize_best_method(const Graph& folded, const std::vector<const CalibratedModel*>& models,
                                   const SampleSource& calibration, const SampleSource& eval,
                                   QuantizeOptions options, const CompareOptions& compare,
                                   const WriterOptions& writer) {
   MethodChoice best;
-  for (const CalibrationMethod method :
-       {CalibrationMethod::kMinMax, CalibrationMethod::kPercentile, CalibrationMethod::kEntropy}) {
-    options.method = method;
-    QuantizationRun run = quantize_calibrated(model, calibration, options, writer);
-    const auto quantized = Interpreter::from_buffer(run.model, calibration_method_name(method));
-    ComparisonReport accuracy = compare_graphs(folded, quantized->graph(), eval, compare);
-    best.trials.push_back({method, accuracy});
-    if (best.trials.size() == 1 || more_accurate(accuracy, best.accuracy)) {
-      best.run = std::move(run);
-      best.method = method;
-      best.accuracy = std::move(accuracy);
+  for (const CalibratedModel* model : models) {
+    options.equalize = model->equalized;
+    for (const CalibrationMethod method :
+         {CalibrationMethod::kMinMax, CalibrationMethod::kPercentile, CalibrationMethod::kEntropy}) {
+      options.method = method;
+      QuantizationRun run = quantize_calibrated(*model, calibration, options, writer);
+      const auto quantized = Interpreter::from_buffer(run.model, calibration_method_name(method));
+      MethodTrial trial{method, model->equalized, compare_graphs(folded, quantized->graph(), eval, compare)};
+      best.trials.push_back(trial);
+      if (best.trials.size() == 1 || more_accurate(trial.accuracy, best.chosen.accuracy)) {
+        best.run = std::move(run);
+        best.chosen = std::move(trial);
+      }
     }
   }
   return best;

@@ -25,11 +25,13 @@ struct QuantizationRun {
   std::vector<std::string> warnings;
 };
 
-// Steps 1 and 2: the prepared float graph and its statistics (histograms
-// when `histograms`: the percentile and entropy methods need them).
+// Steps 1 and 2: the prepared float graph (equalized when options.equalize)
+// and its statistics (histograms when `histograms`: the percentile and
+// entropy methods need them).
 struct CalibratedModel {
   PreparedGraph prepared;
   Calibrator calibrator;
+  bool equalized = false;
 };
 CalibratedModel calibrate_model(const Graph& folded, const SampleSource& calibration,
                                 const QuantizeOptions& options, bool histograms,
@@ -45,20 +47,22 @@ QuantizationRun quantize_model(const Graph& folded, const SampleSource& calibrat
                                const QuantizeOptions& options, const WriterOptions& writer = {},
                                const std::function<void(int, int)>& progress = {});
 
-// `--method auto`: quantized with each calibration method, compared with the
-// float model on `eval`; the most accurate (more_accurate) is kept.
+// `--method auto`: each calibrated model (plain, equalized) quantized with
+// each calibration method and compared with the float model on `eval`; the
+// most accurate (more_accurate) is kept.
 struct MethodTrial {
   CalibrationMethod method = CalibrationMethod::kMinMax;
+  bool equalized = false;
   ComparisonReport accuracy;
 };
 struct MethodChoice {
-  QuantizationRun run;  // of the chosen method
-  CalibrationMethod method = CalibrationMethod::kMinMax;
-  ComparisonReport accuracy;  // of the chosen method
+  QuantizationRun run;  // of the chosen trial
+  MethodTrial chosen;
   std::vector<MethodTrial> trials;
 };
-// `model` must be calibrated with histograms; options.method is ignored.
-MethodChoice quantize_best_method(const Graph& folded, const CalibratedModel& model,
+// `models` must be calibrated with histograms; options.method and
+// options.equalize are ignored.
+MethodChoice quantize_best_method(const Graph& folded, const std::vector<const CalibratedModel*>& models,
                                   const SampleSource& calibration, const SampleSource& eval,
                                   QuantizeOptions options, const CompareOptions& compare,
                                   const WriterOptions& writer = {});

@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "ops/registry.h"
+#include "quant/equalize.h"
 #include "quant/graph_runner.h"
 
 namespace osprey::quant {
@@ -146,7 +147,7 @@ const char* io_type_name(IoType t) {
 
 // ---------------------------------------------------------------- step 1
 
-PreparedGraph prepare_float_graph(const Graph& folded) {
+PreparedGraph prepare_float_graph(const Graph& folded, bool equalize) {
   PreparedGraph p;
   p.graph = live_graph(folded);
   Graph& g = p.graph;
@@ -238,6 +239,12 @@ PreparedGraph prepare_float_graph(const Graph& folded) {
     g.ops = std::move(kept);
     p.notes.push_back(
         fmt::format("fused {} RELU/RELU6 op{} into the op before", fused, fused == 1 ? "" : "s"));
+  }
+  // After the fusion: a RELU fused into the depthwise convolution lets the scales through.
+  if (equalize) {
+    const int pairs = equalize_depthwise_pairs(g);
+    p.notes.push_back(fmt::format("equalized the weights of {} depthwise/convolution pair{}", pairs,
+                                  pairs == 1 ? "" : "s"));
   }
   return p;
 }

@@ -56,6 +56,8 @@ struct QuantizeOptions {
   // calibration samples; "ref" (the reference kernels) is the oracle.
   std::string backend = kDefaultBackend;
   int threads = 0;  // 0: one per core
+  // Cross-layer equalization before calibration (prepare_float_graph).
+  bool equalize = false;
 };
 
 struct PreparedGraph {
@@ -64,7 +66,9 @@ struct PreparedGraph {
 };
 
 // Step 1. `folded` is an Interpreter's graph (shapes known, folded constants).
-PreparedGraph prepare_float_graph(const Graph& folded);
+// `equalize`: cross-layer equalization of depthwise/convolution pairs too
+// (equalize.h), for per-tensor weights.
+PreparedGraph prepare_float_graph(const Graph& folded, bool equalize = false);
 
 struct QuantizedGraph {
   Graph graph;

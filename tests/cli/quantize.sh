@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `osprey quantize` as a user runs it on the zoo's short-range face detector:
-# --method auto prints each method's accuracy and keeps one, a page of text
+# --method auto prints each method's accuracy and keeps one (per-tensor: also
+# on equalized weights), --equalize says what it did, a page of text
 # among the calibration photos is named on stderr, and bad options are one
 # line. Skips the model checks when the zoo or the photos are not fetched.
 set -u
@@ -31,7 +32,7 @@ expect_error "a truncated evaluation image" "truncated.png: png: file is truncat
 
 expect_ok "method auto" "${quantize[@]}" --calibration "${photos[@]}" --method auto --report-json "$tmp/auto.json"
 for line in "method auto, the accuracy of each on 3 samples:" "^  minmax  *SNR .* dB; .* detections found" \
-  "^  percentile (99.99) SNR" "^  entropy  *SNR" "^chose \(minmax\|percentile (99.99)\|entropy\)$" \
+  "^  percentile (99.99)  *SNR" "^  entropy  *SNR" "^chose \(minmax\|percentile (99.99)\|entropy\)$" \
   "classificators (within +-100)"; do
   grep -q "$line" "$tmp/out" || fail "method auto: no '$line' in its output: $(cat "$tmp/out")"
 done
@@ -39,6 +40,13 @@ chosen=$(sed -n 's/^chose \([a-z]*\).*/\1/p' "$tmp/out")
 grep -q "\"method\": \"$chosen\"" "$tmp/auto.json" || fail "method auto: the report does not name $chosen"
 grep -q '"method_auto": true' "$tmp/auto.json" || fail "method auto: the report does not say auto"
 expect_ok "the chosen model loads" "$osprey" inspect "$tmp/q.tflite"
+# Per-tensor weights: each method also on equalized weights (a second calibration).
+expect_ok "method auto, per-tensor" "${quantize[@]}" --calibration "${photos[@]}" --method auto --granularity per-tensor
+[ "$(grep -c "^  [a-z].* SNR .* dB" "$tmp/out")" -eq 6 ] || fail "per-tensor auto: not 6 trials: $(cat "$tmp/out")"
+grep -q "^  entropy, equalized  *SNR" "$tmp/out" || fail "per-tensor auto: no equalized trial"
+expect_ok "--equalize" "${quantize[@]}" --calibration "${photos[@]}" --equalize --granularity per-tensor
+grep -q "^note: equalized the weights of 16 depthwise/convolution pairs" "$tmp/out" ||
+  fail "--equalize: no note: $(cat "$tmp/out")"
 
 expect_ok "a page of text among the photos" \
   "${quantize[@]}" --calibration "${photos[@]}" "$cache/media/page.png" --report-json "$tmp/page.json"

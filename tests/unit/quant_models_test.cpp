@@ -124,29 +124,37 @@ TEST(QuantZooModels, APageOfTextIsNamedAsACalibrationOutlier) {
   EXPECT_NE(run.warnings[0].find("calibration file page.png widens"), std::string::npos) << run.warnings[0];
 }
 
-// --method auto: one calibration, each method tried on the photos, the most
-// accurate kept, and its file is the one that method alone makes.
+// --method auto with per-tensor weights: plain and equalized calibrations,
+// each method tried on the photos, the most accurate kept, and its file is
+// the one that method alone makes.
 TEST(QuantZooModels, MethodAutoKeepsTheMostAccurate) {
   const auto f = fixture("face_detection_short_range");
   if (!f) GTEST_SKIP() << "zoo model or sample photos not fetched (or a sanitizer build)";
   auto interp = Interpreter::load(f->model);
   quant::QuantizeOptions options;
+  options.granularity = quant::Granularity::kPerTensor;
   options.image_input = f->spec.input.normalization;
   options.output_bounds = f->spec.head->output_bounds();
   const quant::SampleSource calibration(f->photos, 16, true, recipe_of(f->spec));
   const quant::SampleSource eval(f->photos, 3, false, recipe_of(f->spec));
   quant::CompareOptions co;
   co.spec = f->spec;
-  const quant::CalibratedModel calibrated =
+  const quant::CalibratedModel plain = quant::calibrate_model(interp->graph(), calibration, options, true);
+  options.equalize = true;
+  const quant::CalibratedModel equalized =
       quant::calibrate_model(interp->graph(), calibration, options, true);
+  EXPECT_TRUE(equalized.equalized);
   const quant::MethodChoice choice =
-      quant::quantize_best_method(interp->graph(), calibrated, calibration, eval, options, co);
-  ASSERT_EQ(choice.trials.size(), 3u);
+      quant::quantize_best_method(interp->graph(), {&plain, &equalized}, calibration, eval, options, co);
+  ASSERT_EQ(choice.trials.size(), 6u);
+  EXPECT_FALSE(choice.trials[0].equalized);
+  EXPECT_TRUE(choice.trials[5].equalized);
   for (const quant::MethodTrial& t : choice.trials) {
-    EXPECT_FALSE(quant::more_accurate(t.accuracy, choice.accuracy))
-        << quant::calibration_method_name(t.method);
+    EXPECT_FALSE(quant::more_accurate(t.accuracy, choice.chosen.accuracy))
+        << quant::calibration_method_name(t.method) << (t.equalized ? ", equalized" : "");
   }
-  options.method = choice.method;
+  options.method = choice.chosen.method;
+  options.equalize = choice.chosen.equalized;
   EXPECT_EQ(choice.run.model, quant::quantize_model(interp->graph(), calibration, options).model);
 }
 

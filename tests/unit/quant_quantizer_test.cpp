@@ -334,6 +334,76 @@ TEST(QuantQuantizer, OutputsTheHeadClampsStopAtTheClamp) {
   }
 }
 
+// input [1,6,6,4] -> DEPTHWISE 3x3 (channels' weights 0.01 to 100 apart,
+// RELU) -> CONV 1x1 (5) -> out0, and -> DEPTHWISE 3x3 (RELU6) -> CONV 1x1 ->
+// out1; both depthwise convolutions share one bias tensor, as MediaPipe's do.
+Graph depthwise_pairs_graph() {
+  std::mt19937 rng(13);
+  GraphBuilder b;
+  const int in = b.tensor("input", {1, 6, 6, 4});
+  std::vector<float> w = random_floats(rng, 36, 1.0f);
+  const float channel_scale[4] = {0.01f, 1.0f, 10.0f, 100.0f};
+  for (size_t i = 0; i < w.size(); ++i) w[i] *= channel_scale[i % 4];
+  const int bias = b.constant("shared_bias", {4}, {0.1f, -0.2f, 0.3f, 0.05f});
+  DepthwiseConv2DOptions relu;
+  relu.activation = Activation::kRelu;
+  DepthwiseConv2DOptions relu6;
+  relu6.activation = Activation::kRelu6;
+  const int dw0 = b.tensor("dw0", {1, 6, 6, 4}), dw1 = b.tensor("dw1", {1, 6, 6, 4});
+  const int out0 = b.tensor("out0", {1, 6, 6, 5}), out1 = b.tensor("out1", {1, 6, 6, 5});
+  b.op(OpCode::kDepthwiseConv2D, {in, b.constant("w0", {1, 3, 3, 4}, w), bias}, {dw0}, relu);
+  b.op(OpCode::kConv2D, {dw0, b.constant("c0", {5, 1, 1, 4}, random_floats(rng, 20, 1.0f)), -1}, {out0},
+       Conv2DOptions{});
+  b.op(OpCode::kDepthwiseConv2D, {in, b.constant("w1", {1, 3, 3, 4}, w), bias}, {dw1}, relu6);
+  b.op(OpCode::kConv2D, {dw1, b.constant("c1", {5, 1, 1, 4}, random_floats(rng, 20, 1.0f)), -1}, {out1},
+       Conv2DOptions{});
+  b.graph().inputs = {in};
+  b.graph().outputs = {out0, out1};
+  return std::move(b.graph());
+}
+
+// Cross-layer equalization keeps the float outputs and gives each channel of
+// the depthwise weights the range of the convolution's input channel; RELU6
+// (not scale-free) is left alone.
+TEST(QuantQuantizer, EqualizationKeepsTheOutputsAndEvensTheChannels) {
+  const Graph g = depthwise_pairs_graph();
+  const quant::PreparedGraph plain = quant::prepare_float_graph(g);
+  const quant::PreparedGraph equalized = quant::prepare_float_graph(g, true);
+  EXPECT_NE(std::find(equalized.notes.begin(), equalized.notes.end(),
+                      "equalized the weights of 1 depthwise/convolution pair"),
+            equalized.notes.end());
+  const Graph& e = equalized.graph;
+  const Op& dw = *find_op(e, OpCode::kDepthwiseConv2D);
+  const Op& conv = *find_op(e, OpCode::kConv2D);
+  EXPECT_EQ(tensor(e, dw.outputs[0]).name, "dw0/equalized");
+  EXPECT_EQ(tensor(e, find_op(e, OpCode::kDepthwiseConv2D, 1)->outputs[0]).name, "dw1");
+  EXPECT_NE(dw.inputs[2], find_op(e, OpCode::kDepthwiseConv2D, 1)->inputs[2]);  // its own copy of the bias
+  for (int c = 0; c < 4; ++c) {
+    float r1 = 0, r2 = 0;
+    for (int i = c; i < 36; i += 4) r1 = std::max(r1, std::abs(tensor(e, dw.inputs[1]).data_as<float>()[i]));
+    for (int i = c; i < 20; i += 4)
+      r2 = std::max(r2, std::abs(tensor(e, conv.inputs[1]).data_as<float>()[i]));
+    EXPECT_NEAR(r1, r2, 1e-5f * r2) << "channel " << c;
+  }
+  quant::GraphRunner a(quant::copy_graph(plain.graph)), b(quant::copy_graph(e));
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (int64_t i = 0; i < a.input(0).num_elements(); ++i)
+    a.input(0).data_as<float>()[i] = b.input(0).data_as<float>()[i] = u(rng);
+  a.run();
+  b.run();
+  for (int o = 0; o < 2; ++o) {
+    const Tensor& x = a.output(o);
+    const Tensor& y = b.output(o);
+    float largest = 0;
+    for (int64_t i = 0; i < x.num_elements(); ++i)
+      largest = std::max(largest, std::abs(x.data_as<float>()[i]));
+    for (int64_t i = 0; i < x.num_elements(); ++i)
+      ASSERT_NEAR(x.data_as<float>()[i], y.data_as<float>()[i], 1e-5f * largest)
+          << "output " << o << " at " << i;
+  }
+}
+
 TEST(QuantQuantizer, OpsWithoutIntegerFormAreAnErrorOrStayFloat) {
   const Calibrated c = calibrate(test_graph(true));
   quant::QuantizeOptions o;

@@ -52,6 +52,7 @@ struct QuantizeArgs {
   std::string resize;
   bool no_augment = false;
   bool allow_float_ops = false;
+  bool equalize = false;
   int eval_samples = -1;
   std::vector<std::string> eval_images;
   bool per_layer = false;
@@ -65,6 +66,11 @@ std::string method_text(quant::CalibrationMethod m, double percentile) {
   if (m == quant::CalibrationMethod::kPercentile)
     return fmt::format("{} ({})", quant::calibration_method_name(m), percentile);
   return quant::calibration_method_name(m);
+}
+
+// "percentile (99.99), equalized".
+std::string trial_text(const quant::MethodTrial& t, double percentile) {
+  return method_text(t.method, percentile) + (t.equalized ? ", equalized" : "");
 }
 
 nlohmann::json quant_json(const Tensor& t) {
@@ -122,6 +128,7 @@ void quantize(const QuantizeArgs& a) {
                a.percentile);
   options.percentile = a.percentile;
   options.allow_float_ops = a.allow_float_ops;
+  options.equalize = a.equalize;
   options.backend = a.backend.backend;
   options.threads = a.backend.threads;
 
@@ -152,11 +159,17 @@ void quantize(const QuantizeArgs& a) {
   co.threads = a.backend.threads;
   co.spec = spec;
 
+  // auto with per-tensor weights also tries them equalized (a second calibration).
+  std::vector<bool> equalize = {options.equalize};
+  if (auto_method && !options.equalize && options.granularity == quant::Granularity::kPerTensor)
+    equalize.push_back(true);
+
   fmt::print("model: {}\n", model_path);
   fmt::print("quantization: {} weights, {} model input/output, {}\n",
              quant::granularity_name(options.granularity), quant::io_type_name(options.io),
-             auto_method ? "calibration method chosen by accuracy (auto)"
-                         : method_text(options.method, a.percentile) + " calibration");
+             !auto_method           ? method_text(options.method, a.percentile) + " calibration"
+             : equalize.size() == 1 ? "calibration method chosen by accuracy (auto)"
+                                    : "calibration method and equalization chosen by accuracy (auto)");
   if (recipe) {
     fmt::print("input: images {} to {}x{}, pixels to [{}, {}]{}\n",
                recipe->resize == vision::ResizeMode::kLetterbox ? "letterboxed" : "stretched", recipe->width,
@@ -166,25 +179,31 @@ void quantize(const QuantizeArgs& a) {
   fmt::print("calibration: {}\n", source.describe());
 
   const bool histograms = auto_method || options.method != quant::CalibrationMethod::kMinMax;
-  const quant::CalibratedModel calibrated = [&] {
+  std::vector<quant::CalibratedModel> calibrated;
+  for (const bool e : equalize) {
+    quant::QuantizeOptions o = options;
+    o.equalize = e;
     quant::ProgressBar bar("calibrating");
-    return quant::calibrate_model(folded, source, options, histograms,
-                                  [&](int done, int total) { bar.update(done, total); });
-  }();
+    calibrated.push_back(quant::calibrate_model(folded, source, o, histograms,
+                                                [&](int done, int total) { bar.update(done, total); }));
+  }
   quant::QuantizationRun run;
   std::optional<quant::ComparisonReport> accuracy;
   if (auto_method) {
     quant::ProgressBar bar("choosing");
+    std::vector<const quant::CalibratedModel*> models;
+    for (const quant::CalibratedModel& m : calibrated) models.push_back(&m);
     quant::MethodChoice choice =
-        quant::quantize_best_method(folded, calibrated, source, *eval_source, options, co);
+        quant::quantize_best_method(folded, models, source, *eval_source, options, co);
     fmt::print("method auto, the accuracy of each on {} sample{}:\n", eval_source->size(),
                eval_source->size() == 1 ? "" : "s");
     for (const quant::MethodTrial& t : choice.trials)
-      fmt::print("  {:<18} {}\n", method_text(t.method, a.percentile), quant::summarize_accuracy(t.accuracy));
-    fmt::print("chose {}\n", method_text(choice.method, a.percentile));
-    options.method = choice.method;
+      fmt::print("  {:<30} {}\n", trial_text(t, a.percentile), quant::summarize_accuracy(t.accuracy));
+    fmt::print("chose {}\n", trial_text(choice.chosen, a.percentile));
+    options.method = choice.chosen.method;
+    options.equalize = choice.chosen.equalized;
     run = std::move(choice.run);
-    if (!a.per_layer) accuracy = std::move(choice.accuracy);
+    if (!a.per_layer) accuracy = std::move(choice.chosen.accuracy);
   }
 
   WriterOptions wo;
@@ -198,11 +217,12 @@ void quantize(const QuantizeArgs& a) {
                          {"calibration", source.describe()}};
   if (spec) meta["heads"] = spec->name;
   if (auto_method) meta["method_auto"] = true;
+  if (options.equalize) meta["equalized"] = true;
   wo.metadata.push_back({"osprey_quantization", meta.dump()});
   if (auto_method) {
     run.model = write_tflite(run.quantized.graph, wo);  // with the chosen method in its metadata
   } else {
-    run = quant::quantize_calibrated(calibrated, source, options, wo);
+    run = quant::quantize_calibrated(calibrated[0], source, options, wo);
   }
   for (const std::string& n : run.notes) fmt::print("note: {}\n", n);
   std::fflush(stdout);  // the warnings after the notes, also when stdout is a pipe
@@ -324,6 +344,9 @@ void add_quantize_command(CLI::App& app) {
                   "Image fitting: stretch or letterbox (default from zoo/models.json)");
   cmd->add_flag("--no-augment", args.no_augment,
                 "Use each calibration image once, without augmented variants");
+  cmd->add_flag("--equalize", args.equalize,
+                "Equalize the weights of each depthwise convolution and the convolution after it first "
+                "(cross-layer equalization: helps per-tensor weights)");
   cmd->add_flag("--allow-float-ops", args.allow_float_ops,
                 "Keep ops without integer kernels in float (hybrid model, not full-integer)");
   cmd->add_option("--eval-samples", args.eval_samples,
