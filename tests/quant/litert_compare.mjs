@@ -54,6 +54,8 @@ const CONFIGS = {
   'pt-float': {granularity: 'per-tensor', io: 'float'},
   'pc-int8': {granularity: 'per-channel', io: 'int8', against: 'pc-uint8'},
   'pt-int8': {granularity: 'per-tensor', io: 'int8', against: 'pt-uint8'},
+  // Cross-layer equalization (--equalize) changes only the weights: the same kernels must agree on them.
+  'pt-uint8-eq': {granularity: 'per-tensor', io: 'uint8', equalize: true},
 };
 const MIN_WITHIN_ONE = 0.999;
 const MAX_LSB = 2;
@@ -142,8 +144,8 @@ async function main() {
       const out = path.join(dir, 'model.tflite');
       const report = path.join(dir, 'report.json');
       run(args.osprey, ['quantize', modelPath, '-o', out, '--calibration', ...photos, '--samples', String(args.samples),
-        '--granularity', cfg.granularity, '--io', cfg.io, '--eval-samples', '0', '--save-inputs', path.join(dir, 'inputs'),
-        '--report-json', report]);
+        '--granularity', cfg.granularity, '--io', cfg.io, ...(cfg.equalize ? ['--equalize'] : []), '--eval-samples', '0',
+        '--save-inputs', path.join(dir, 'inputs'), '--report-json', report]);
       // One seeded random input as well.
       run(args.osprey, ['run', out, '--random-seed', '7', '-o', path.join(dir, 'random')]);
       const inputs = fs.readdirSync(path.join(dir, 'inputs')).sort().map((f) => path.join(dir, 'inputs', f));
