@@ -23,7 +23,7 @@ target_link_libraries(osprey PRIVATE osprey_quant)
 target_link_libraries(osprey_tests PRIVATE osprey_quant)
 
 # osprey's integer outputs against the real TFLite runtime (LiteRT under Node),
-# for every zoo model in six configurations, through the default backend stack
+# for every zoo model in seven configurations, through the default backend stack
 # (XNNPACK's quantized operators and osprey's own) and the reference kernels,
 # which must also agree byte for byte (~3 minutes on a quiet machine).
 # Exit 77 (skipped) when the zoo, the sample photos or @litertjs/core are missing.
