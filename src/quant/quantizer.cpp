@@ -242,9 +242,9 @@ PreparedGraph prepare_float_graph(const Graph& folded, bool equalize) {
   }
   // After the fusion: a RELU fused into the depthwise convolution lets the scales through.
   if (equalize) {
-    const int pairs = equalize_depthwise_pairs(g);
-    p.notes.push_back(fmt::format("equalized the weights of {} depthwise/convolution pair{}", pairs,
-                                  pairs == 1 ? "" : "s"));
+    p.equalized_pairs = equalize_depthwise_pairs(g);
+    p.notes.push_back(fmt::format("equalized the weights of {} depthwise/convolution pair{}",
+                                  p.equalized_pairs, p.equalized_pairs == 1 ? "" : "s"));
   }
   return p;
 }

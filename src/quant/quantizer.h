@@ -63,6 +63,7 @@ struct QuantizeOptions {
 struct PreparedGraph {
   Graph graph;
   std::vector<std::string> notes;  // rewrites done ("fused 17 RELU into their producers", ...)
+  int equalized_pairs = 0;         // with `equalize`
 };
 
 // Step 1. `folded` is an Interpreter's graph (shapes known, folded constants).

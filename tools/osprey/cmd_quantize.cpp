@@ -192,7 +192,11 @@ void quantize(const QuantizeArgs& a) {
   if (auto_method) {
     quant::ProgressBar bar("choosing");
     std::vector<const quant::CalibratedModel*> models;
-    for (const quant::CalibratedModel& m : calibrated) models.push_back(&m);
+    for (const quant::CalibratedModel& m : calibrated) {
+      // Nothing to equalize (SSD MobileNet's RELU6 pairs): the same trials again.
+      if (m.equalized && m.prepared.equalized_pairs == 0 && !options.equalize) continue;
+      models.push_back(&m);
+    }
     quant::MethodChoice choice =
         quant::quantize_best_method(folded, models, source, *eval_source, options, co);
     fmt::print("method auto, the accuracy of each on {} sample{}:\n", eval_source->size(),
