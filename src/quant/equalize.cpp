@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "quant/graph_runner.h"
+#include "quant/params.h"
 
 namespace osprey::quant {
 namespace {
@@ -20,16 +21,6 @@ void own_constant(Graph& g, Op& op, size_t slot) {
   Tensor& t = g.tensors.back();
   std::memcpy(g.allocate_constant(t), g.tensors[static_cast<size_t>(op.inputs[slot])].data, t.num_bytes());
   op.inputs[slot] = static_cast<int>(g.tensors.size()) - 1;
-}
-
-// Largest |w| of each channel along the last axis.
-std::vector<float> channel_ranges(const Tensor& w) {
-  const int64_t channels = w.dim(w.rank() - 1);
-  std::vector<float> r(static_cast<size_t>(channels), 0.0f);
-  const float* v = w.data_as<float>();
-  for (int64_t i = 0; i < w.num_elements(); ++i)
-    r[static_cast<size_t>(i % channels)] = std::max(r[static_cast<size_t>(i % channels)], std::abs(v[i]));
-  return r;
 }
 
 }  // namespace
@@ -65,7 +56,9 @@ int equalize_depthwise_pairs(Graph& g) {
     Tensor& a = g.tensors[static_cast<size_t>(dw.inputs[1])];
     Tensor& b = g.tensors[static_cast<size_t>(conv.inputs[1])];
     float* bias = has_bias ? g.tensors[static_cast<size_t>(dw.inputs[2])].data_as<float>() : nullptr;
-    const std::vector<float> r1 = channel_ranges(a), r2 = channel_ranges(b);
+    // Both weights have their channels on the last axis (axis 3).
+    const std::vector<float> r1 = channel_max_abs(a.data_as<float>(), a.shape, 3);
+    const std::vector<float> r2 = channel_max_abs(b.data_as<float>(), b.shape, 3);
     const int64_t channels = static_cast<int64_t>(r1.size());
     for (int64_t c = 0; c < channels; ++c) {
       if (!(r1[static_cast<size_t>(c)] > 0) || !(r2[static_cast<size_t>(c)] > 0)) continue;

@@ -50,7 +50,7 @@ Split split_at(const Shape& shape, int axis) {
 
 }  // namespace
 
-std::vector<float> symmetric_weight_scales(const float* w, const Shape& shape, int axis) {
+std::vector<float> channel_max_abs(const float* w, const Shape& shape, int axis) {
   const Split s = split_at(shape, axis);
   std::vector<float> max_abs(static_cast<size_t>(s.channels), 0.0f);
   for (int64_t o = 0; o < s.outer; ++o) {
@@ -60,8 +60,13 @@ std::vector<float> symmetric_weight_scales(const float* w, const Shape& shape, i
       for (int64_t i = 0; i < s.inner; ++i) m = std::max(m, std::abs(p[i]));
     }
   }
+  return max_abs;
+}
+
+std::vector<float> symmetric_weight_scales(const float* w, const Shape& shape, int axis) {
   std::vector<float> scales;
-  for (float m : max_abs) scales.push_back(m > 0 && std::isfinite(m) ? m / 127.0f : 1.0f);
+  for (float m : channel_max_abs(w, shape, axis))
+    scales.push_back(m > 0 && std::isfinite(m) ? m / 127.0f : 1.0f);
   return scales;
 }
 

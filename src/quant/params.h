@@ -22,8 +22,13 @@ struct AffineParams {
 // int8 (or uint8 with `unsigned_type`) parameters covering [lo, hi].
 AffineParams choose_activation_params(float lo, float hi, bool unsigned_type = false);
 
+// The largest |w| of each slice of float weights `w` of `shape` along `axis`
+// (or of the whole tensor when axis < 0).
+std::vector<float> channel_max_abs(const float* w, const Shape& shape, int axis);
+
 // Symmetric int8 scales of float weights `w` of `shape`, one per slice along
-// `axis` (or one for the whole tensor when axis < 0).
+// `axis` (or one for the whole tensor when axis < 0): max|w| / 127, 1 for a
+// slice of zeros.
 std::vector<float> symmetric_weight_scales(const float* w, const Shape& shape, int axis);
 
 // q = clamp(round(w / scale[c]), -127, 127) per element.
