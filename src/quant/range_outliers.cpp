@@ -43,17 +43,16 @@ std::vector<RangeOutlier> find_range_outliers(const Graph& graph, const Calibrat
     std::nth_element(spans.begin(), spans.begin() + static_cast<ptrdiff_t>(spans.size() / 2), spans.end());
     const double median = spans[spans.size() / 2];
     std::pair<float, float> others = {0.0f, 0.0f};
-    std::vector<int> outlying;
+    std::vector<std::pair<int, std::pair<float, float>>> outlying;
     for (const auto& [f, r] : ranges) {
       if (span(r) > factor * median) {
-        outlying.push_back(f);
+        outlying.push_back({f, r});
       } else {
         others = unite(others, r);
       }
     }
     if (outlying.empty() || span(others) <= 0) continue;
-    for (const auto& [f, own] : ranges) {
-      if (std::find(outlying.begin(), outlying.end(), f) == outlying.end()) continue;
+    for (const auto& [f, own] : outlying) {
       // What this file alone adds to the others' range.
       const double widened = span(unite(others, own)) / span(others);
       if (widened < factor) continue;
