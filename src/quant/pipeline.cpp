@@ -19,6 +19,13 @@ CalibratedModel calibrate_model(const Graph& folded, const SampleSource& calibra
   return {std::move(prepared), std::move(calibrator), options.equalize};
 }
 
+std::vector<RangeOutlier> calibration_outliers(const CalibratedModel& model, const QuantizeOptions& options) {
+  QuantizeOptions minmax = options;
+  minmax.method = CalibrationMethod::kMinMax;  // the clips do not depend on it; minmax needs no histograms
+  const QuantizedGraph q = quantize_graph(model.prepared.graph, model.calibrator, minmax);
+  return find_range_outliers(model.prepared.graph, model.calibrator, q.range_limits);
+}
+
 QuantizationRun quantize_calibrated(const CalibratedModel& model, const SampleSource& calibration,
                                     const QuantizeOptions& options, const WriterOptions& writer) {
   QuantizationRun run;

@@ -37,6 +37,10 @@ CalibratedModel calibrate_model(const Graph& folded, const SampleSource& calibra
                                 const QuantizeOptions& options, bool histograms,
                                 const std::function<void(int, int)>& progress = {});
 
+// The calibration files unlike the others (range_outliers.h), judged inside
+// the clips quantize_graph applies with `options` (its method is ignored).
+std::vector<RangeOutlier> calibration_outliers(const CalibratedModel& model, const QuantizeOptions& options);
+
 // Step 3 with `options.method`, and the file.
 QuantizationRun quantize_calibrated(const CalibratedModel& model, const SampleSource& calibration,
                                     const QuantizeOptions& options, const WriterOptions& writer = {});

@@ -77,14 +77,17 @@ std::vector<RangeOutlier> find_range_outliers(const Graph& graph, const Calibrat
   return result;
 }
 
-std::string describe_outlier(const RangeOutlier& o, const SampleSource& source, double factor) {
-  const std::string name = std::filesystem::path(source.file(o.file)).filename().string();
+std::string summarize_outlier(const RangeOutlier& o, const SampleSource& source, double factor) {
   return fmt::format(
-      "calibration file {} widens {} of {} tensors' ranges {:g}x or more past what the other files need "
-      "(most: '{}' to [{:.4g}, {:.4g}] from [{:.4g}, {:.4g}]), which costs them precision on the other "
-      "files: leave it out unless the model will see such input",
-      name, o.tensors, o.compared, factor, o.tensor, o.range.first, o.range.second, o.others.first,
-      o.others.second);
+      "{} widens {} of {} tensors' ranges {:g}x or more past what the other files need (most: '{}' to "
+      "[{:.4g}, {:.4g}] from [{:.4g}, {:.4g}])",
+      std::filesystem::path(source.file(o.file)).filename().string(), o.tensors, o.compared, factor, o.tensor,
+      o.range.first, o.range.second, o.others.first, o.others.second);
+}
+
+std::string describe_outlier(const RangeOutlier& o, const SampleSource& source, double factor) {
+  return "calibration file " + summarize_outlier(o, source, factor) +
+         ", which costs them precision on the other files: leave it out unless the model will see such input";
 }
 
 }  // namespace osprey::quant

@@ -35,8 +35,11 @@ std::vector<RangeOutlier> find_range_outliers(const Graph& graph, const Calibrat
                                               std::span<const float> limits = {}, double factor = 4.0,
                                               double min_fraction = 0.05);
 
-// One line: "calibration file page.png widens 10 of 74 tensors' ranges 4x or
-// more past what the other files need (most: ...)".
+// "page.png widens 10 of 74 tensors' ranges 4x or more past what the other
+// files need (most: ...)".
+std::string summarize_outlier(const RangeOutlier& outlier, const SampleSource& source, double factor = 4.0);
+
+// The warning: "calibration file " + the summary + what it costs.
 std::string describe_outlier(const RangeOutlier& outlier, const SampleSource& source, double factor = 4.0);
 
 }  // namespace osprey::quant

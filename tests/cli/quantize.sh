@@ -2,8 +2,9 @@
 # `osprey quantize` as a user runs it on the zoo's short-range face detector:
 # --method auto prints each method's accuracy and keeps one (per-tensor: also
 # on equalized weights), --equalize says what it did, a page of text
-# among the calibration photos is named on stderr, and bad options are one
-# line. Skips the model checks when the zoo or the photos are not fetched.
+# among the calibration photos is named on stderr (and left out with
+# --drop-outliers), and bad options are one line. Skips the model checks when
+# the zoo or the photos are not fetched.
 set -u
 osprey=$(realpath "$1")
 source "$(dirname "$0")/expect_error.sh"
@@ -53,6 +54,20 @@ expect_ok "a page of text among the photos" \
 grep -q "^osprey: warning: calibration file page.png widens [0-9]* of [0-9]* tensors' ranges 4x" "$tmp/err" ||
   fail "page of text: no warning naming it: $(cat "$tmp/err")"
 grep -q "\"file\": \".*/page.png\"" "$tmp/page.json" || fail "page of text: not in the report's range_outliers"
+grep -q "^osprey: note: --drop-outliers calibrates again without it" "$tmp/err" ||
+  fail "page of text: no note of --drop-outliers: $(cat "$tmp/err")"
+expect_ok "--drop-outliers" "${quantize[@]}" --calibration "${photos[@]}" "$cache/media/page.png" \
+  --drop-outliers --report-json "$tmp/dropped.json"
+grep -q "^dropped calibration file page.png widens" "$tmp/out" || fail "--drop-outliers: page.png not dropped: $(cat "$tmp/out")"
+grep -q "^calibration: 16 samples from 3 images" "$tmp/out" || fail "--drop-outliers: not calibrated again on the 3 photos"
+grep -q "accuracy on 3 samples" "$tmp/out" || fail "--drop-outliers: the report is not on the 3 photos kept"
+[ -s "$tmp/err" ] && fail "--drop-outliers: stderr: $(cat "$tmp/err")"
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const dropped = r.dropped_outliers.map((o) => o.file.split("/").pop());
+  if (dropped.join() !== "page.png" || r.range_outliers.length || r.dropped_files !== 1 || r.samples !== 16)
+    process.exit(1);
+' "$tmp/dropped.json" || fail "--drop-outliers: the report's dropped_outliers/range_outliers are wrong"
 expect_ok "the photos alone" "${quantize[@]}" --calibration "${photos[@]}" --eval-images "${photos[0]}"
 [ -s "$tmp/err" ] && fail "the photos alone: stderr: $(cat "$tmp/err")"
 grep -q "accuracy on 1 sample " "$tmp/out" || fail "--eval-images: the report is not on the one image given"

@@ -122,6 +122,13 @@ TEST(QuantZooModels, APageOfTextIsNamedAsACalibrationOutlier) {
   EXPECT_EQ(with_page.file(run.outliers[0].file), page);
   ASSERT_EQ(run.warnings.size(), 1u);
   EXPECT_NE(run.warnings[0].find("calibration file page.png widens"), std::string::npos) << run.warnings[0];
+  // --drop-outliers asks before quantizing, with any method: the same file.
+  options.method = quant::CalibrationMethod::kEntropy;
+  const std::vector<quant::RangeOutlier> asked =
+      quant::calibration_outliers(quant::calibrate_model(interp->graph(), with_page, options, true), options);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].file, run.outliers[0].file);
+  EXPECT_EQ(asked[0].tensors, run.outliers[0].tensors);
 }
 
 // --method auto with per-tensor weights: plain and equalized calibrations,

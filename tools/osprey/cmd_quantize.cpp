@@ -53,6 +53,7 @@ struct QuantizeArgs {
   bool no_augment = false;
   bool allow_float_ops = false;
   bool equalize = false;
+  bool drop_outliers = false;
   int eval_samples = -1;
   std::vector<std::string> eval_images;
   bool per_layer = false;
@@ -71,6 +72,17 @@ std::string method_text(quant::CalibrationMethod m, double percentile) {
 // "percentile (99.99), equalized".
 std::string trial_text(const quant::MethodTrial& t, double percentile) {
   return method_text(t.method, percentile) + (t.equalized ? ", equalized" : "");
+}
+
+nlohmann::json outlier_json(const quant::RangeOutlier& o, const quant::SampleSource& source) {
+  return {{"file", source.file(o.file)},
+          {"tensors_widened", o.tensors},
+          {"tensors_compared", o.compared},
+          {"most_widened",
+           {{"tensor", o.tensor},
+            {"factor", o.factor},
+            {"range", {o.range.first, o.range.second}},
+            {"other_files", {o.others.first, o.others.second}}}}};
 }
 
 nlohmann::json quant_json(const Tensor& t) {
@@ -137,19 +149,24 @@ void quantize(const QuantizeArgs& a) {
       input_recipe(interp->input(0), spec, a.input_range, a.resize);
   if (recipe) options.image_input = recipe->normalization;
   if (spec) options.output_bounds = spec->head->output_bounds();
-  const std::vector<std::string> files = quant::collect_sample_files(a.calibration);
-  const quant::SampleSource source(files, a.samples, !a.no_augment, recipe);
+  std::vector<std::string> files = quant::collect_sample_files(a.calibration);
+  quant::SampleSource source(files, a.samples, !a.no_augment, recipe);
   // The accuracy report (and --method auto's choice) runs on the calibration
   // files themselves, without augmentation, unless --eval-images names others.
-  const std::vector<std::string> eval_files =
-      a.eval_images.empty() ? files : quant::collect_sample_files(a.eval_images);
-  const int eval = a.eval_samples >= 0     ? a.eval_samples
-                   : a.eval_images.empty() ? std::min<int>(static_cast<int>(files.size()), 10)
-                                           : static_cast<int>(eval_files.size());
-  OSPREY_CHECK(!auto_method || eval > 0,
+  const int eval_count = a.eval_samples >= 0 ? a.eval_samples : -1;
+  OSPREY_CHECK(!auto_method || eval_count != 0,
                "--method auto chooses by the accuracy report: --eval-samples must not be 0");
   std::optional<quant::SampleSource> eval_source;
-  if (eval > 0) eval_source.emplace(eval_files, eval, false, recipe);
+  const auto choose_eval_source = [&] {
+    const std::vector<std::string> eval_files =
+        a.eval_images.empty() ? files : quant::collect_sample_files(a.eval_images);
+    const int eval = eval_count >= 0         ? eval_count
+                     : a.eval_images.empty() ? std::min<int>(static_cast<int>(files.size()), 10)
+                                             : static_cast<int>(eval_files.size());
+    eval_source.reset();
+    if (eval > 0) eval_source.emplace(eval_files, eval, false, recipe);
+  };
+  choose_eval_source();
   if (eval_source && !a.eval_images.empty()) {
     // Read them now: a bad one is an error before anything is written.
     for (int i = 0; i < eval_source->size(); ++i) eval_source->fill(i, interp->input(0));
@@ -180,12 +197,39 @@ void quantize(const QuantizeArgs& a) {
 
   const bool histograms = auto_method || options.method != quant::CalibrationMethod::kMinMax;
   std::vector<quant::CalibratedModel> calibrated;
-  for (const bool e : equalize) {
-    quant::QuantizeOptions o = options;
-    o.equalize = e;
-    quant::ProgressBar bar("calibrating");
-    calibrated.push_back(quant::calibrate_model(folded, source, o, histograms,
-                                                [&](int done, int total) { bar.update(done, total); }));
+  const auto calibrate = [&] {
+    calibrated.clear();
+    for (const bool e : equalize) {
+      quant::QuantizeOptions o = options;
+      o.equalize = e;
+      quant::ProgressBar bar("calibrating");
+      calibrated.push_back(quant::calibrate_model(folded, source, o, histograms,
+                                                  [&](int done, int total) { bar.update(done, total); }));
+    }
+  };
+  calibrate();
+  // --drop-outliers: the files range_outliers.h names are left out and the
+  // rest calibrated again (once: the remaining files are judged in the report).
+  nlohmann::json dropped = nlohmann::json::array();
+  if (a.drop_outliers) {
+    const std::vector<quant::RangeOutlier> outliers = quant::calibration_outliers(calibrated[0], options);
+    if (!outliers.empty()) {
+      std::vector<bool> drop(files.size(), false);
+      for (const quant::RangeOutlier& o : outliers) {
+        drop[static_cast<size_t>(o.file)] = true;
+        dropped.push_back(outlier_json(o, source));
+        fmt::print("dropped calibration file {}\n", quant::summarize_outlier(o, source));
+      }
+      std::vector<std::string> kept;
+      for (size_t i = 0; i < files.size(); ++i) {
+        if (!drop[i]) kept.push_back(files[i]);
+      }
+      files = std::move(kept);
+      source = quant::SampleSource(files, a.samples, !a.no_augment, recipe);
+      if (a.eval_images.empty()) choose_eval_source();
+      fmt::print("calibration: {}\n", source.describe());
+      calibrate();
+    }
   }
   quant::QuantizationRun run;
   std::optional<quant::ComparisonReport> accuracy;
@@ -222,6 +266,7 @@ void quantize(const QuantizeArgs& a) {
   if (spec) meta["heads"] = spec->name;
   if (auto_method) meta["method_auto"] = true;
   if (options.equalize) meta["equalized"] = true;
+  if (!dropped.empty()) meta["dropped_files"] = dropped.size();
   wo.metadata.push_back({"osprey_quantization", meta.dump()});
   if (auto_method) {
     run.model = write_tflite(run.quantized.graph, wo);  // with the chosen method in its metadata
@@ -231,6 +276,9 @@ void quantize(const QuantizeArgs& a) {
   for (const std::string& n : run.notes) fmt::print("note: {}\n", n);
   std::fflush(stdout);  // the warnings after the notes, also when stdout is a pipe
   for (const std::string& w : run.warnings) fmt::print(stderr, "osprey: warning: {}\n", w);
+  if (!run.outliers.empty() && !a.drop_outliers)
+    fmt::print(stderr, "osprey: note: --drop-outliers calibrates again without {}\n",
+               run.outliers.size() == 1 ? "it" : "them");
   const quant::QuantizedGraph& q = run.quantized;
   std::vector<uint8_t>& bytes = run.model;
   vision::write_file_bytes(a.output, bytes);
@@ -246,16 +294,9 @@ void quantize(const QuantizeArgs& a) {
   report["notes"] = run.notes;
   report["warnings"] = run.warnings;
   report["range_outliers"] = nlohmann::json::array();
-  for (const quant::RangeOutlier& o : run.outliers) {
-    report["range_outliers"].push_back({{"file", source.file(o.file)},
-                                        {"tensors_widened", o.tensors},
-                                        {"tensors_compared", o.compared},
-                                        {"most_widened",
-                                         {{"tensor", o.tensor},
-                                          {"factor", o.factor},
-                                          {"range", {o.range.first, o.range.second}},
-                                          {"other_files", {o.others.first, o.others.second}}}}});
-  }
+  for (const quant::RangeOutlier& o : run.outliers)
+    report["range_outliers"].push_back(outlier_json(o, source));
+  report["dropped_outliers"] = std::move(dropped);
   report["full_integer"] = q.float_ops.empty();
   for (int i = 0; i < qinterp->num_inputs(); ++i) report["inputs"].push_back(quant_json(qinterp->input(i)));
   for (int i = 0; i < qinterp->num_outputs(); ++i) {
@@ -351,6 +392,9 @@ void add_quantize_command(CLI::App& app) {
   cmd->add_flag("--equalize", args.equalize,
                 "Equalize the weights of each depthwise convolution and the convolution after it first "
                 "(cross-layer equalization: helps per-tensor weights)");
+  cmd->add_flag("--drop-outliers", args.drop_outliers,
+                "Leave out the calibration files whose ranges are unlike the others' (the ones the "
+                "warning names) and calibrate again");
   cmd->add_flag("--allow-float-ops", args.allow_float_ops,
                 "Keep ops without integer kernels in float (hybrid model, not full-integer)");
   cmd->add_option("--eval-samples", args.eval_samples,
