@@ -77,8 +77,8 @@ test: build asan-build models node-deps
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -L 'unit|malformed|fuzz|daemon' -E '^RealModels\.'
 	@$(MAKE) --no-print-directory diff-test
 
-# A long fuzzing session (not part of `make test`), the model loader and then
-# the ONNX importer, FUZZ_SECONDS each: FUZZ_SECONDS=3600 make fuzz
+# A long fuzzing session (not part of `make test`), the model loader, the
+# ONNX importer and the quantizer, FUZZ_SECONDS each: FUZZ_SECONDS=3600 make fuzz
 FUZZ_SECONDS ?= 600
 fuzz: asan-build models
 	@mkdir -p out/fuzz-corpus out/fuzz-onnx-corpus
@@ -89,6 +89,9 @@ fuzz: asan-build models
 	@bash tests/fuzz/make_onnx_seeds.sh $(ASAN_BUILD)/bin/osprey out/fuzz-onnx-seeds
 	@$(ASAN_BUILD)/bin/fuzz_onnx_import -max_total_time=$(FUZZ_SECONDS) out/fuzz-onnx-corpus \
 	  out/fuzz-onnx-seeds
+	@mkdir -p out/fuzz-quant-corpus out/fuzz-quant-seeds
+	@cp out/fuzz-seeds/*-float.tflite out/fuzz-quant-seeds/
+	@$(ASAN_BUILD)/bin/fuzz_quantizer -max_total_time=$(FUZZ_SECONDS) out/fuzz-quant-corpus out/fuzz-quant-seeds
 
 # Regenerates docs/benchmarks.md (osprey vs LiteRT on every zoo model).
 # BENCH_MODELS="a b" limits it to some models (a short run, e.g. for a smoke test).

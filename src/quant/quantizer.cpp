@@ -567,6 +567,17 @@ class Quantizer {
   }
 
   const float* float_data(int t) const { return tensor(t).data_as<float>(); }
+  // A float constant about to be quantized: NaN and infinity have no integer form.
+  const float* finite_data(int t, const std::string& who, size_t k) const {
+    const Tensor& x = tensor(t);
+    const float* v = x.data_as<float>();
+    for (int64_t i = 0; i < x.num_elements(); ++i) {
+      OSPREY_CHECK(std::isfinite(v[i]),
+                   "{}: input {} ('{}') holds {} at element {}, which has no integer form", who, k, x.name,
+                   v[i], i);
+    }
+    return v;
+  }
 
   void build() {
     // Descriptors first: same indices as g_, data shared until compact() copies it.
@@ -688,15 +699,16 @@ class Quantizer {
       }
       // Float constants in data positions.
       const int64_t n = x.num_elements();
+      const float* data = finite_data(t, who, k);
       AffineParams p;
       if (role == Role::kGroupConst) {
         p = out_params;
       } else if (role == Role::kOperand) {
-        p = constant_params(float_data(t), n);
+        p = constant_params(data, n);
       } else {
         fail("{}: input {} is a float constant where an activation is expected", who, k);
       }
-      const std::vector<int8_t> values = quantize_values(float_data(t), n, p);
+      const std::vector<int8_t> values = quantize_values(data, n, p);
       t = add_constant(x.name, DType::kInt8, x.shape, values.data(), quantization_of(p));
       home_[static_cast<size_t>(t)] = Home::kInt8;
     }
@@ -707,9 +719,10 @@ class Quantizer {
       const Tensor& w = tensor(t);
       OSPREY_CHECK(w.is_constant && w.type == DType::kFloat32, "{}: weights must be float constants", who);
       const int axis = opt_.granularity == Granularity::kPerChannel ? quant.weight_axis : -1;
-      w_scales = symmetric_weight_scales(float_data(t), w.shape, axis);
+      const float* data = finite_data(t, who, k);
+      w_scales = symmetric_weight_scales(data, w.shape, axis);
       widen_for_bias(op, quant, data_input, w_scales, who);
-      const std::vector<int8_t> q = quantize_weights(float_data(t), w.shape, axis, w_scales);
+      const std::vector<int8_t> q = quantize_weights(data, w.shape, axis, w_scales);
       Quantization quant;
       quant.scale = w_scales;
       quant.zero_point.assign(w_scales.size(), 0);
@@ -725,7 +738,7 @@ class Quantizer {
       const float in_scale = q_.tensors[static_cast<size_t>(data_input)].quant.scale[0];
       int clamped = 0;
       const std::vector<int32_t> q =
-          quantize_bias(float_data(t), b.num_elements(), in_scale, w_scales, &clamped);
+          quantize_bias(finite_data(t, who, k), b.num_elements(), in_scale, w_scales, &clamped);
       if (clamped) notes_.push_back(fmt::format("{}: {} bias value(s) saturated to int32", who, clamped));
       Quantization quant;
       for (float s : w_scales) quant.scale.push_back(in_scale * s);

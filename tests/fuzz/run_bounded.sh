@@ -4,13 +4,22 @@
 # The model loader's seeds: two float zoo models, the integer models
 # make_quantized_seeds.sh wrote to $OSPREY_QUANTIZED_SEEDS, and small one-op
 # models (make_op_seeds.sh, with the makers $OSPREY_MAKE_RANDOM_OP_MODEL and
-# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL). The ONNX importer's: ONNX's node test
+# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL). The quantizer's: the float ones of
+# those one-op models. The ONNX importer's: ONNX's node test
 # models of the ops osprey converts (make_onnx_seeds.sh, with $OSPREY_BIN).
 set -euo pipefail
 fuzzer=$1 name=$2 seconds=$3
 cache=${OSPREY_CACHE:-$HOME/.cache/osprey}
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
+# Small one-op models: the seeds that run (make_op_seeds.sh).
+op_seeds() {
+  if [ -z "${OSPREY_MAKE_RANDOM_OP_MODEL:-}" ] || [ -z "${OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL:-}" ]; then
+    echo "run_bounded: set OSPREY_MAKE_RANDOM_OP_MODEL and OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL (the seed makers)" >&2
+    exit 2
+  fi
+  bash "$(dirname "$0")/make_op_seeds.sh" "$OSPREY_MAKE_RANDOM_OP_MODEL" "$OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL" "$corpus"
+}
 case $name in
   fuzz_model_loader)
     for m in face_detection_short_range selfie_segmentation; do
@@ -19,12 +28,10 @@ case $name in
     for f in "${OSPREY_QUANTIZED_SEEDS:-/nonexistent}"/*.tflite; do
       [ -f "$f" ] && cp "$f" "$corpus/"
     done
-    # Small one-op models: the seeds that run (make_op_seeds.sh).
-    if [ -z "${OSPREY_MAKE_RANDOM_OP_MODEL:-}" ] || [ -z "${OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL:-}" ]; then
-      echo "run_bounded: set OSPREY_MAKE_RANDOM_OP_MODEL and OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL (the seed makers)" >&2
-      exit 2
-    fi
-    bash "$(dirname "$0")/make_op_seeds.sh" "$OSPREY_MAKE_RANDOM_OP_MODEL" "$OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL" "$corpus" ;;
+    op_seeds ;;
+  fuzz_quantizer)
+    op_seeds
+    find "$corpus" -name '*.tflite' ! -name '*-float.tflite' -delete ;;  # it takes float models
   fuzz_onnx_import)
     [ -n "${OSPREY_BIN:-}" ] || { echo "run_bounded: set OSPREY_BIN (the seeds' op list)" >&2; exit 2; }
     bash "$(dirname "$0")/make_onnx_seeds.sh" "$OSPREY_BIN" "$corpus" ;;

@@ -21,6 +21,9 @@ target_link_libraries(osprey_quant PUBLIC osprey_vision osprey_quant_targets)
 target_compile_definitions(osprey_quant PUBLIC OSPREY_QUANT_LIBRARY)
 target_link_libraries(osprey PRIVATE osprey_quant)
 target_link_libraries(osprey_tests PRIVATE osprey_quant)
+if(TARGET fuzz_quantizer)  # the sanitizer tree's (cmake/tests.cmake)
+  target_link_libraries(fuzz_quantizer PRIVATE osprey_quant)
+endif()
 
 # osprey's integer outputs against the real TFLite runtime (LiteRT under Node),
 # for every zoo model in seven configurations, through the default backend stack

@@ -404,6 +404,24 @@ TEST(QuantQuantizer, EqualizationKeepsTheOutputsAndEvensTheChannels) {
   }
 }
 
+// A float model whose weights hold NaN (found by fuzz_quantizer: the cast to
+// int8 was undefined) is an error naming the tensor, not a model.
+TEST(QuantQuantizer, AWeightThatIsNotANumberIsAnError) {
+  Graph g = depthwise_pairs_graph();
+  for (Tensor& t : g.tensors) {
+    if (t.name == "c0") t.data_as<float>()[3] = std::numeric_limits<float>::quiet_NaN();
+  }
+  const Calibrated c = calibrate(g);
+  try {
+    quant::quantize_graph(c.prepared.graph, *c.calibrator, {});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("('c0') holds nan at element 3, which has no integer form"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(QuantQuantizer, OpsWithoutIntegerFormAreAnErrorOrStayFloat) {
   const Calibrated c = calibrate(test_graph(true));
   quant::QuantizeOptions o;
