@@ -13,6 +13,17 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& what) : std::runtime_error(what) {}
 };
 
+// The model's working tensors (or a kernel's tables, KernelContext::
+// reserve_tables) need more than InterpreterOptions::max_tensor_bytes:
+// callers that set a budget say whose budget it was.
+class TensorBudgetExceeded : public Error {
+ public:
+  TensorBudgetExceeded(const std::string& what, size_t needed, size_t budget)
+      : Error(what), needed(needed), budget(budget) {}
+  size_t needed;
+  size_t budget;
+};
+
 template <typename... Args>
 [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) {
   throw Error(fmt::format(format, std::forward<Args>(args)...));

@@ -12,6 +12,17 @@ Tensor& KernelContext::output(int i) const {
   return graph_.tensors[static_cast<size_t>(op_.outputs[static_cast<size_t>(i)])];
 }
 
+void KernelContext::reserve_tables(size_t bytes, const char* what) const {
+  if (budget_ == 0) return;
+  size_t outputs = 0;
+  for (int i = 0; i < num_outputs(); ++i) outputs += output(i).num_bytes();
+  if (bytes + outputs > budget_) {
+    throw TensorBudgetExceeded(fmt::format("its outputs and {} would need {} bytes, above the budget of {}",
+                                           what, bytes + outputs, budget_),
+                               bytes + outputs, budget_);
+  }
+}
+
 void check_built_shapes(const KernelContext& ctx, const char* what, const Shape& in, const Shape& out) {
   OSPREY_CHECK(ctx.num_inputs() == 1 && ctx.num_outputs() == 1, "{} takes one input and output", what);
   OSPREY_CHECK(ctx.input(0).shape == in && ctx.output(0).shape == out,

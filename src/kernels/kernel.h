@@ -17,7 +17,8 @@ namespace osprey {
 // What a kernel sees of the graph while preparing or running one op.
 class KernelContext {
  public:
-  KernelContext(Graph& graph, const Op& op) : graph_(graph), op_(op) {}
+  // `budget`: InterpreterOptions::max_tensor_bytes of the load (0: none).
+  KernelContext(Graph& graph, const Op& op, size_t budget = 0) : graph_(graph), op_(op), budget_(budget) {}
 
   const Op& op() const { return op_; }
   int num_inputs() const { return static_cast<int>(op_.inputs.size()); }
@@ -35,10 +36,18 @@ class KernelContext {
     if (const T* p = std::get_if<T>(&op_.options)) return *p;
     fail("options of the wrong kind");
   }
+  // Called by a kernel before it builds tables in prepare whose size the
+  // model sets (a resize's per-column taps for an output millions of pixels
+  // wide), once its output shapes are set: the load's budget is checked on
+  // the tensors only after every op is prepared, too late to stop the
+  // tables. Throws TensorBudgetExceeded when the tables and the op's
+  // outputs alone pass the budget.
+  void reserve_tables(size_t bytes, const char* what) const;
 
  private:
   Graph& graph_;
   const Op& op_;
+  size_t budget_ = 0;
 };
 
 // What a backend's kernel checks in prepare: one input and one output, of

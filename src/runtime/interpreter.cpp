@@ -97,7 +97,7 @@ void Interpreter::prepare(const InterpreterOptions& options) {
 
   for (const Op& op : graph_.ops) {
     std::unique_ptr<Kernel> kernel = resolver.create(op);
-    KernelContext ctx(graph_, op);
+    KernelContext ctx(graph_, op, options.max_tensor_bytes);
     try {
       kernel->prepare(ctx);
       for (int t : op.outputs) {
@@ -116,6 +116,9 @@ void Interpreter::prepare(const InterpreterOptions& options) {
         ++folded_ops_;
         continue;
       }
+    } catch (const TensorBudgetExceeded& e) {
+      throw TensorBudgetExceeded(fmt::format("op #{} {}: {}", op.index, op.name(), e.what()), e.needed,
+                                 e.budget);
     } catch (const Error& e) {
       fail("op #{} {}: {}", op.index, op.name(), e.what());
     } catch (const std::bad_alloc&) {

@@ -27,16 +27,6 @@ class KernelOverrun : public Error {
   using Error::Error;
 };
 
-// The model's working tensors need more than InterpreterOptions::
-// max_tensor_bytes: callers that set a budget say whose budget it was.
-class TensorBudgetExceeded : public Error {
- public:
-  TensorBudgetExceeded(const std::string& what, size_t needed, size_t budget)
-      : Error(what), needed(needed), budget(budget) {}
-  size_t needed;
-  size_t budget;
-};
-
 struct InterpreterOptions {
   const OpResolver* resolver = nullptr;  // default: the reference kernels
   // Faster backends, tried in order: each claims the steps it runs among

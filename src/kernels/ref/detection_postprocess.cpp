@@ -132,6 +132,13 @@ class DetectionPostprocess final : public Kernel {
     }
 
     const auto boxes_count = static_cast<size_t>(num_boxes_);
+    const size_t categories = static_cast<size_t>(std::min(o_.max_classes_per_detection, o_.num_classes));
+    const size_t per_box =
+        4 * sizeof(anchors_[0]) + sizeof(decoded_[0]) + sizeof(class_scores_[0]) + sizeof(keep_[0]) +
+        sizeof(active_[0]) + sizeof(selected_[0]) +
+        (class_values_.is_float() ? 0 : static_cast<size_t>(columns_) * sizeof(scores_[0])) +
+        (o_.use_regular_nms ? 0 : categories * sizeof(top_classes_[0]));
+    ctx.reserve_tables(boxes_count * per_box, "per-box scratch");
     anchors_constant_ = anchors.is_constant;
     anchors_.resize(boxes_count * 4);
     if (anchors_constant_) {
@@ -149,7 +156,7 @@ class DetectionPostprocess final : public Kernel {
       merged_.resize(2 * static_cast<size_t>(o_.max_detections));
       merge_buffer_.resize(merged_.size());
     } else {
-      categories_ = std::min(o_.max_classes_per_detection, o_.num_classes);
+      categories_ = static_cast<int>(categories);
       top_classes_.resize(boxes_count * static_cast<size_t>(categories_));
       class_order_.resize(static_cast<size_t>(o_.num_classes));
     }

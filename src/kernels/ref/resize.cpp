@@ -122,8 +122,11 @@ int64_t scale_10(int64_t in_size, int64_t out_size, bool align_corners) {
 // The taps of every output row and column, from the scale rule (float or
 // 10-bit fixed point) and the tap rule that goes with it.
 template <typename Scale, typename Tap>
-void compute_taps(const Geometry& g, Scale (*scale)(int64_t, int64_t, bool),
+void compute_taps(const KernelContext& ctx, const Geometry& g, Scale (*scale)(int64_t, int64_t, bool),
                   Tap (*tap)(int64_t, Scale, bool, int64_t), std::vector<Tap>& rows, std::vector<Tap>& cols) {
+  ctx.reserve_tables(static_cast<size_t>(g.out_h + g.out_w) * sizeof(Tap), "row and column taps");
+  rows.reserve(static_cast<size_t>(g.out_h));
+  cols.reserve(static_cast<size_t>(g.out_w));
   const Scale sy = scale(g.in_h, g.out_h, g.align_corners);
   const Scale sx = scale(g.in_w, g.out_w, g.align_corners);
   for (int64_t y = 0; y < g.out_h; ++y) rows.push_back(tap(y, sy, g.half_pixel_centers, g.in_h));
@@ -146,11 +149,11 @@ class ResizeBilinearKernel final : public Kernel {
     switch (type_) {
       case DType::kFloat32:
       case DType::kUInt8:
-        if (!empty) compute_taps(g_, resize_scale, float_tap, float_rows_, float_cols_);
+        if (!empty) compute_taps(ctx, g_, resize_scale, float_tap, float_rows_, float_cols_);
         break;
       case DType::kInt8:
       case DType::kInt16:
-        if (!empty) compute_taps(g_, scale_10, int_tap, int_rows_, int_cols_);
+        if (!empty) compute_taps(ctx, g_, scale_10, int_tap, int_rows_, int_cols_);
         break;
       default: fail("{} input is not supported", dtype_name(type_));
     }
@@ -246,6 +249,9 @@ class ResizeNearestNeighborKernel final : public Kernel {
     rows_.clear();
     cols_.clear();
     if (ctx.output(0).num_elements() == 0) return;  // no index tables for an empty output, however wide
+    ctx.reserve_tables(static_cast<size_t>(g_.out_h + g_.out_w) * sizeof(int64_t), "source index tables");
+    rows_.reserve(static_cast<size_t>(g_.out_h));
+    cols_.reserve(static_cast<size_t>(g_.out_w));
     for (int64_t y = 0; y < g_.out_h; ++y) {
       rows_.push_back(nearest_index(y, g_.in_h, g_.out_h, g_.align_corners, g_.half_pixel_centers));
     }
