@@ -155,7 +155,9 @@ class TransposeConv final : public Kernel {
     ctx.output(0).shape = g_.out.shape();
     rq_.prepare(ctx.input(2), ctx.input(1), ctx.output(0), g_.out.c, 0,
                 ctx.options<TransposeConvOptions>().activation);
-    scratch_.assign(static_cast<size_t>(g_.out.pixels() * g_.out.c), 0);
+    const auto accumulators = static_cast<size_t>(g_.out.pixels() * g_.out.c);
+    ctx.reserve_tables(accumulators * sizeof(scratch_[0]), "accumulators");
+    scratch_.assign(accumulators, 0);
   }
 
   void eval(KernelContext& ctx) override {

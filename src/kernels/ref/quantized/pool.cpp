@@ -133,6 +133,7 @@ class Reduce final : public Kernel {
       steps_[static_cast<size_t>(d)] = stride;
       stride *= input.dim(d);
     }
+    ctx.reserve_tables(static_cast<size_t>(stride) * sizeof(sums_[0]), "sums");
     sums_.assign(static_cast<size_t>(stride), 0);
   }
 
