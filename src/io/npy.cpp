@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string_view>
 
 #include "core/error.h"
@@ -57,7 +58,8 @@ Shape parse_shape(std::string_view text) {
     while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
       v = v * 10 + (text[i] - '0');
       digits = true;
-      if (v > (int64_t{1} << 31)) fail("shape dimension is too large");
+      // A dimension is an int32 (2^31 would wrap negative behind a zero dimension).
+      if (v > std::numeric_limits<int32_t>::max()) fail("shape dimension is too large");
       ++i;
     }
     if (!digits) fail("shape {} is not a tuple of sizes", text);

@@ -5,7 +5,8 @@
 # make_quantized_seeds.sh wrote to $OSPREY_QUANTIZED_SEEDS, and small one-op
 # models (make_op_seeds.sh, with the makers $OSPREY_MAKE_RANDOM_OP_MODEL and
 # $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL). The quantizer's: the float ones of
-# those one-op models. The ONNX importer's: ONNX's node test
+# those one-op models. The .npy reader's: the inputs and outputs `osprey run`
+# writes for an ADD model on float, int8 and uint8. The ONNX importer's: ONNX's node test
 # models of the ops osprey converts (make_onnx_seeds.sh, with $OSPREY_BIN).
 set -euo pipefail
 fuzzer=$1 name=$2 seconds=$3
@@ -32,6 +33,16 @@ case $name in
   fuzz_quantizer)
     op_seeds
     find "$corpus" -name '*.tflite' ! -name '*-float.tflite' -delete ;;  # it takes float models
+  fuzz_npy_reader)
+    [ -n "${OSPREY_BIN:-}" ] && [ -n "${OSPREY_MAKE_RANDOM_OP_MODEL:-}" ] ||
+      { echo "run_bounded: set OSPREY_BIN and OSPREY_MAKE_RANDOM_OP_MODEL (the seeds' makers)" >&2; exit 2; }
+    for type in float int8 uint8; do
+      "$OSPREY_MAKE_RANDOM_OP_MODEL" "$corpus/add.tflite" ADD 1 "$type" >/dev/null
+      "$OSPREY_BIN" run "$corpus/add.tflite" --random-seed 1 -o "$corpus/$type" >/dev/null
+      for f in "$corpus/$type"/*.npy; do mv "$f" "$corpus/$type-$(basename "$f")"; done
+      rmdir "$corpus/$type"
+    done
+    rm "$corpus/add.tflite" ;;
   fuzz_onnx_import)
     [ -n "${OSPREY_BIN:-}" ] || { echo "run_bounded: set OSPREY_BIN (the seeds' op list)" >&2; exit 2; }
     bash "$(dirname "$0")/make_onnx_seeds.sh" "$OSPREY_BIN" "$corpus" ;;
