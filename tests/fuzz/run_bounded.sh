@@ -4,10 +4,11 @@
 # The model loader's seeds: two float zoo models, the integer models
 # make_quantized_seeds.sh wrote to $OSPREY_QUANTIZED_SEEDS, and small one-op
 # models (make_op_seeds.sh, with the makers $OSPREY_MAKE_RANDOM_OP_MODEL and
-# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL). The quantizer's: the float ones of
-# those one-op models. The .npy reader's: the inputs and outputs `osprey run`
-# writes for an ADD model on float, int8 and uint8. The ONNX importer's: ONNX's node test
-# models of the ops osprey converts (make_onnx_seeds.sh, with $OSPREY_BIN).
+# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL). The backends' agreement test's: the
+# one-op models; the quantizer's: the float ones of them. The .npy reader's:
+# the inputs and outputs `osprey run` writes for an ADD model on float, int8
+# and uint8. The ONNX importer's: ONNX's node test models of the ops osprey
+# converts (make_onnx_seeds.sh, with $OSPREY_BIN).
 set -euo pipefail
 fuzzer=$1 name=$2 seconds=$3
 cache=${OSPREY_CACHE:-$HOME/.cache/osprey}
@@ -29,6 +30,8 @@ case $name in
     for f in "${OSPREY_QUANTIZED_SEEDS:-/nonexistent}"/*.tflite; do
       [ -f "$f" ] && cp "$f" "$corpus/"
     done
+    op_seeds ;;
+  fuzz_backends_agree)
     op_seeds ;;
   fuzz_quantizer)
     op_seeds
