@@ -206,6 +206,31 @@ TEST(XnnpackOps, AResultNobodyReadsIsHandedBack) {
   check_model(bytes, Tolerance::kAccumulated);
 }
 
+TEST(XnnpackOps, APoolingWindowLargerThanTheInputStaysOnTheReferenceKernel) {
+  // A fuzzer's MAX_POOL_2D: a 1x12 input under a 3 x 262,147 SAME window.
+  // XNNPACK reads a padding value per tap outside the input (7.4 s); the
+  // reference kernel clips the window (1.5 ms). A window the input holds
+  // still goes to XNNPACK.
+  for (const int filter_w : {262147, 12}) {
+    ModelBuilder m;
+    const int in = m.activation({4, 1, 12, 16});
+    const int pooled = m.activation({4, 1, 12, 16});
+    m.op(tfl::BuiltinOperator::MAX_POOL_2D, {in}, {pooled}, [filter_w](fb& b) {
+      return std::make_pair(
+          tfl::BuiltinOptions::Pool2DOptions,
+          tfl::CreatePool2DOptions(b, tfl::Padding::SAME, 1, 1, filter_w, filter_w == 12 ? 1 : 3).Union());
+    });
+    m.output(pooled);
+    const std::vector<uint8_t> bytes = m.finish();
+    TestBackend backend = make_test_backend(kXnnpack, 1, /*whole_runs=*/true);
+    auto xnn = Interpreter::from_buffer(bytes, "wide-window", backend.options);
+    ASSERT_EQ(xnn->plan_info().size(), 1u);
+    EXPECT_EQ(xnn->plan_info()[0].name, filter_w == 12 ? "XNNPACK(MAX_POOL_2D #0)" : "MAX_POOL_2D")
+        << filter_w;
+    check_model(bytes, Tolerance::kExact, filter_w == 12 ? Expect::kDelegated : Expect::kReference);
+  }
+}
+
 TEST(XnnpackBackend, Names) {
   EXPECT_TRUE(make_backends("ref", 0).backends().empty());
   const BackendStack x = make_backends("xnnpack", 2);
