@@ -188,6 +188,20 @@ TEST(GeometryExtremes, Int8AveragePoolOverHugeWindow) {
   EXPECT_EQ(t.output_values<int8_t>(), std::vector<int8_t>{127});
 }
 
+// An empty input whose other dimensions multiply past int64 from the right
+// (the loader bounds their product only up to the first 0), broadcast
+// against a scalar: found by fuzz_backends_agree as a signed overflow in the
+// broadcast strides.
+TEST(GeometryExtremes, EmptyTensorWithHugeDimensionsBroadcasts) {
+  OpTester t;
+  t.add_input<float>({0, 16777217, 100663296, 524288}, {});
+  t.add_input<float>({}, {2.0f});
+  t.add_output(DType::kFloat32, {});
+  t.set_op(OpCode::kMul, ElementwiseOptions{});
+  t.run();
+  EXPECT_EQ(t.output_shape(), (Shape{0, 16777217, 100663296, 524288}));
+}
+
 // The same through a whole model file: loader, interpreter, integer kernel,
 // on every backend stack a user can pick.
 ModelSpec int8_conv_model(int stride, int dilation = 1) {
