@@ -20,7 +20,8 @@ inline constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
 inline constexpr int64_t kMaxDimension = std::numeric_limits<int32_t>::max();
 
 // Number of elements of `shape`; throws a one-line osprey::Error naming `what` when a
-// dimension is negative (or zero, with positive_dims) or the count passes kMaxTensorElements.
+// dimension is negative (or zero, with positive_dims) or the product of the non-zero
+// dimensions passes kMaxTensorElements (an empty tensor's other dimensions too).
 int64_t checked_elements(const Shape& shape, std::string_view what, bool positive_dims = false);
 
 }  // namespace osprey::limits

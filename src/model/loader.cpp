@@ -107,12 +107,14 @@ class Loader {
       OSPREY_CHECK(vec_size(src->shape()) <= static_cast<size_t>(kMaxRank), "{}: rank {} is above {}", who,
                    vec_size(src->shape()), kMaxRank);
       t.shape = to_vector(src->shape());
-      int64_t elements = 1;
+      // The non-zero dimensions are bounded even beside a 0 (limits::checked_elements).
+      int64_t extent = 1;
+      const bool empty = std::find(t.shape.begin(), t.shape.end(), 0) != t.shape.end();
       for (size_t d = 0; d < t.shape.size(); ++d) {
         OSPREY_CHECK(t.shape[d] >= 0, "{}: dimension {} is {}", who, d, t.shape[d]);
-        elements *= t.shape[d];
-        OSPREY_CHECK(elements <= kMaxTensorElements, "{}: shape {} has more than 2^31 elements", who,
-                     shape_str(t.shape));
+        if (t.shape[d] != 0) extent *= t.shape[d];
+        OSPREY_CHECK(extent <= kMaxTensorElements, "{}: shape {} has more than 2^31 elements{}", who,
+                     shape_str(t.shape), empty ? " besides its 0" : "");
       }
       load_quantization(*src, t, who);
       if (src->sparsity()) load_sparsity(*src->sparsity(), t, who);

@@ -8,6 +8,7 @@
 #include <new>
 #include <set>
 
+#include "core/limits.h"
 #include "graph/memory_plan.h"
 #include "model/loader.h"
 #include "runtime/delegate.h"
@@ -105,8 +106,7 @@ void Interpreter::prepare(const InterpreterOptions& options) {
         OSPREY_CHECK(dtype_size(out.type) > 0, "output tensor {} has type {}, which osprey cannot hold", t,
                      dtype_name(out.type));
         // The loader bounds declared shapes; this bounds the ones kernels infer.
-        OSPREY_CHECK(out.num_elements() <= (int64_t{1} << 31),
-                     "output tensor {} would have shape {}, too large", t, shape_str(out.shape));
+        limits::checked_elements(out.shape, fmt::format("output tensor {}", t));
       }
       // Constant subgraphs (fp16 weights behind DEQUANTIZE, DENSIFY of sparse
       // weights) run once here; their outputs become constants.

@@ -245,7 +245,12 @@ TEST(Geometry, NhwcIndexing) {
 TEST(Limits, CheckedElements) {
   EXPECT_EQ(limits::checked_elements({2, 3, 4}, "input"), 24);
   EXPECT_EQ(limits::checked_elements({}, "input"), 1);
-  EXPECT_EQ(limits::checked_elements({0, 0x7fffffff, 0x7fffffff}, "input"), 0);
+  EXPECT_EQ(limits::checked_elements({0, 0x7fffffff}, "input"), 0);
+  // Beside a 0 the other dimensions are bounded too: kernels multiply subsets of them.
+  expect_one_line_error(error_of([] {
+                          limits::checked_elements({0, 0x7fffffff, 0x7fffffff}, "input");
+                        }),
+                        "input shape [0, 2147483647, 2147483647] is too large");
   EXPECT_EQ(limits::checked_elements({2, 0x40000000}, "input"), limits::kMaxTensorElements);
   expect_one_line_error(error_of([] {
                           limits::checked_elements({3, 0x40000000}, "input");

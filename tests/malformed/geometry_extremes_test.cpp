@@ -188,18 +188,22 @@ TEST(GeometryExtremes, Int8AveragePoolOverHugeWindow) {
   EXPECT_EQ(t.output_values<int8_t>(), std::vector<int8_t>{127});
 }
 
-// An empty input whose other dimensions multiply past int64 from the right
-// (the loader bounds their product only up to the first 0), broadcast
-// against a scalar: found by fuzz_backends_agree as a signed overflow in the
-// broadcast strides.
-TEST(GeometryExtremes, EmptyTensorWithHugeDimensionsBroadcasts) {
-  OpTester t;
-  t.add_input<float>({0, 16777217, 100663296, 524288}, {});
-  t.add_input<float>({}, {2.0f});
-  t.add_output(DType::kFloat32, {});
-  t.set_op(OpCode::kMul, ElementwiseOptions{});
-  t.run();
-  EXPECT_EQ(t.output_shape(), (Shape{0, 16777217, 100663296, 524288}));
+// An empty tensor whose other dimensions multiply past int64 from the
+// right is refused like a huge one: kernels multiply subsets of the
+// dimensions (broadcast strides, reduced counts). Found by
+// fuzz_backends_agree as a signed overflow in MUL's broadcast strides.
+TEST(GeometryExtremes, EmptyTensorWithHugeDimensionsIsRefused) {
+  ModelBuilder m;
+  const int x = m.activation({0, 16777217, 100663296, 524288});
+  const int y = m.activation({0, 16777217, 100663296, 524288});
+  m.op(tfl::BuiltinOperator::MUL, {x, m.constant({}, {2.0f})}, {y});
+  m.output(y);
+  try {
+    Interpreter::from_buffer(m.finish(), "mul");
+    FAIL() << "loaded";
+  } catch (const Error& e) {
+    expect_one_line(e.what(), "[0, 16777217, 100663296, 524288] has more than 2^31 elements besides its 0");
+  }
 }
 
 // The same through a whole model file: loader, interpreter, integer kernel,

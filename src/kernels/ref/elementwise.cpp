@@ -63,10 +63,6 @@ struct Broadcast {
 std::array<int64_t, kMaxBroadcastRank> broadcast_strides(const Shape& shape,
                                                          const std::array<int64_t, kMaxBroadcastRank>& dims) {
   std::array<int64_t, kMaxBroadcastRank> strides{};
-  // An empty tensor is never read; and the loader bounds the product of the
-  // dimensions before its first 0 only, so these from the right could overflow
-  // ([0, 16777217, 100663296, 524288], found by fuzz_backends_agree).
-  if (num_elements(shape) == 0) return strides;
   const int pad = kMaxBroadcastRank - static_cast<int>(shape.size());
   int64_t stride = 1;
   for (int d = kMaxBroadcastRank - 1; d >= 0; --d) {
