@@ -7,26 +7,22 @@
 // numbers" looks like on a CPU. Float outputs are not compared: a fuzzed
 // weight of 1e29 makes the order of a sum decide its result, and the
 // backends sum in different orders.
-#include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <random>
 #include <vector>
 
 #include "backends/backend.h"
+#include "model_fuzzing.h"
 #include "runtime/interpreter.h"
 
 namespace {
 
 osprey::InterpreterOptions fuzz_options(osprey::InterpreterOptions options = {}) {
-  options.guard_bytes = 64;
-  options.max_tensor_bytes = size_t{1} << 26;
-  return options;
+  return osprey::fuzzing::untrusted(size_t{1} << 26, options);
 }
 
 void fill(osprey::Tensor& t, uint32_t seed) {
@@ -57,9 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<osprey::Interpreter> ref, fast;
   try {
     ref = osprey::Interpreter::from_buffer(bytes, "ref", fuzz_options());
-    int64_t macs = 0;
-    for (const osprey::OpInfo& op : ref->plan_info()) macs += op.macs;
-    if (ref->arena_bytes() >= (size_t{4} << 20) || macs > 4'000'000) return 0;
+    if (ref->arena_bytes() >= (size_t{4} << 20) || osprey::fuzzing::plan_macs(*ref) > 4'000'000) return 0;
     fast = osprey::Interpreter::from_buffer(bytes, "fast", fuzz_options(backends.options()));
     for (int i = 0; i < ref->num_inputs(); ++i) {
       fill(ref->input(i), 11 + static_cast<uint32_t>(i));

@@ -8,24 +8,19 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "model_fuzzing.h"
 #include "runtime/interpreter.h"
 
 namespace {
 
 void load_and_run(const uint8_t* data, size_t size, osprey::InterpreterOptions options) {
-  // A kernel's write past its output inside the arena is invisible to ASan;
-  // guard bytes make it a crash the fuzzer reports.
-  options.guard_bytes = 64;
-  // Legal but huge models (a dimension mutated to millions) would only test
-  // the machine's memory.
-  options.max_tensor_bytes = size_t{1} << 30;
   try {
-    auto interp = osprey::Interpreter::from_buffer(std::vector<uint8_t>(data, data + size), "fuzz", options);
+    auto interp = osprey::Interpreter::from_buffer(std::vector<uint8_t>(data, data + size), "fuzz",
+                                                   osprey::fuzzing::untrusted(size_t{1} << 30, options));
     // Runs stay small so the 45 s of `make test` fuzz rather than run the
     // zoo-sized seeds (those load and prepare; the malformed tests run them).
-    int64_t macs = 0;
-    for (const osprey::OpInfo& op : interp->plan_info()) macs += op.macs;
-    if (interp->arena_bytes() < (size_t{16} << 20) && macs <= 8'000'000) interp->invoke();
+    if (interp->arena_bytes() < (size_t{16} << 20) && osprey::fuzzing::plan_macs(*interp) <= 8'000'000)
+      interp->invoke();
   } catch (const osprey::KernelOverrun& e) {
     std::fprintf(stderr, "%s\n", e.what());
     std::abort();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/writer.h"
+#include "model_fuzzing.h"
 #include "quant/calibration.h"
 #include "quant/graph_runner.h"
 #include "quant/quantizer.h"
@@ -21,17 +22,12 @@
 namespace {
 
 osprey::InterpreterOptions fuzz_options() {
-  osprey::InterpreterOptions options;
-  options.guard_bytes = 64;  // a write past an output in the arena becomes a crash
-  options.max_tensor_bytes = size_t{1} << 26;
-  return options;
+  return osprey::fuzzing::untrusted(size_t{1} << 26);
 }
 
 // Small enough to calibrate and run in a fuzzing iteration.
 bool small(const osprey::Interpreter& interp) {
-  int64_t macs = 0;
-  for (const osprey::OpInfo& op : interp.plan_info()) macs += op.macs;
-  return interp.arena_bytes() < (size_t{4} << 20) && macs <= 2'000'000;
+  return interp.arena_bytes() < (size_t{4} << 20) && osprey::fuzzing::plan_macs(interp) <= 2'000'000;
 }
 
 void fill_random(osprey::Tensor& t, std::mt19937& rng) {
