@@ -112,6 +112,22 @@ struct DetectionPostprocessOptions {
   bool use_regular_nms = false;  // use_regular_nms (absent: false, the fast variant)
 };
 
+// MediaPipe's Landmarks2TransformMatrix (version 2; custom op, its flexbuffer
+// map keys in the comments): the matrix that maps an output_width x
+// output_height crop onto the landmarks' box, rotated to level two of them.
+struct LandmarksToTransformMatrixOptions {
+  int left_rotation_idx = 0, right_rotation_idx = 0;  // left_rotation_idx, right_rotation_idx
+  float target_rotation_radians = 0;                  // target_rotation_radians
+  int output_height = 0, output_width = 0;            // output_height, output_width
+  float scale_x = 1, scale_y = 1;                     // scale_x, scale_y
+  std::vector<int> subset;                            // subset_idxs: the landmarks the box spans
+};
+
+// MediaPipe's TransformTensorBilinear (version 2): the crop's size.
+struct TransformTensorBilinearOptions {
+  int output_height = 0, output_width = 0;  // output_height, output_width
+};
+
 // BATCH_MATMUL: adj_x / adj_y transpose the last two dimensions of an input.
 struct BatchMatMulOptions {
   bool adj_x = false;
@@ -122,6 +138,7 @@ using OpOptions = std::variant<std::monostate, Conv2DOptions, DepthwiseConv2DOpt
                                Pool2DOptions, FullyConnectedOptions, ElementwiseOptions, ConcatenationOptions,
                                SoftmaxOptions, ResizeOptions, ReshapeOptions, ReducerOptions, SqueezeOptions,
                                StridedSliceOptions, SplitOptions, DepthToSpaceOptions, LeakyReluOptions,
-                               GatherOptions, DetectionPostprocessOptions, BatchMatMulOptions>;
+                               GatherOptions, DetectionPostprocessOptions, BatchMatMulOptions,
+                               LandmarksToTransformMatrixOptions, TransformTensorBilinearOptions>;
 
 }  // namespace osprey

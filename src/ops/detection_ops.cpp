@@ -5,9 +5,9 @@
 
 #include <cmath>
 #include <limits>
-#include <optional>
 #include <string>
 
+#include "ops/custom_options.h"
 #include "ops/registry.h"
 
 // Definitions name only the fields an op has; the rest keep their defaults.
@@ -29,68 +29,9 @@ using namespace detail;
 // below sizes whose products or output tensors could overflow.
 constexpr int64_t kMaxDetectionsLimit = 1 << 16;
 constexpr int64_t kMaxClassesLimit = 1 << 16;
-// The flexbuffer verifier asserts below this size.
-constexpr size_t kMaxOptionBytes = 1 << 20;
-
-const char* flex_type_name(const flexbuffers::Reference& v) {
-  if (v.IsString()) return "a string";
-  if (v.IsMap()) return "a map";
-  if (v.IsVector() || v.IsTypedVector() || v.IsFixedTypedVector()) return "a vector";
-  if (v.IsBlob()) return "a blob";
-  if (v.IsKey()) return "a key";
-  return "not a number";
-}
-
-class OptionReader {
- public:
-  explicit OptionReader(std::span<const uint8_t> bytes) : bytes_(bytes.begin(), bytes.end()) {
-    OSPREY_CHECK(!bytes_.empty(), "custom options are missing (expected a flexbuffer map)");
-    OSPREY_CHECK(bytes_.size() < kMaxOptionBytes, "custom options have {} bytes, more than {}", bytes_.size(),
-                 kMaxOptionBytes);
-    OSPREY_CHECK(flexbuffers::VerifyBuffer(bytes_.data(), bytes_.size()),
-                 "custom options ({} bytes) are not a valid flexbuffer", bytes_.size());
-    const flexbuffers::Reference root = flexbuffers::GetRoot(bytes_.data(), bytes_.size());
-    OSPREY_CHECK(root.IsMap(), "custom options are a flexbuffer but not a map");
-    map_ = root.AsMap();
-  }
-
-  // The number under `key`; `fallback` when absent, an error when absent without one.
-  double number(const char* key, std::optional<double> fallback = std::nullopt) const {
-    const flexbuffers::Reference v = map_[key];
-    if (v.IsNull()) {
-      OSPREY_CHECK(fallback.has_value(), "custom option '{}' is missing", key);
-      return *fallback;
-    }
-    OSPREY_CHECK(v.IsNumeric() || v.IsBool(), "custom option '{}' is {}, expected a number", key,
-                 flex_type_name(v));
-    const double d = v.AsDouble();
-    OSPREY_CHECK(std::isfinite(d), "custom option '{}' is {}, expected a finite number", key, d);
-    return d;
-  }
-
-  // TFLite reads integers with AsInt32 (a float truncates); here only within [low, high].
-  int integer(const char* key, int64_t low, int64_t high,
-              std::optional<double> fallback = std::nullopt) const {
-    const double d = std::trunc(number(key, fallback));
-    OSPREY_CHECK(d >= static_cast<double>(low) && d <= static_cast<double>(high),
-                 "custom option '{}' is {}, expected {} to {}", key, d, low, high);
-    return static_cast<int>(d);
-  }
-
-  float real(const char* key, std::optional<double> fallback = std::nullopt) const {
-    const double d = number(key, fallback);
-    OSPREY_CHECK(std::abs(d) <= std::numeric_limits<float>::max(), "custom option '{}' is {}, beyond float",
-                 key, d);
-    return static_cast<float>(d);
-  }
-
- private:
-  std::vector<uint8_t> bytes_;  // a copy: flexbuffers wants its buffer for the map's lifetime
-  flexbuffers::Map map_ = flexbuffers::Map::EmptyMap();
-};
 
 OpOptions parse_detection_postprocess(const RawOptions& raw) {
-  const OptionReader r(raw.custom);
+  const CustomOptionReader r(raw.custom);
   DetectionPostprocessOptions o;
   o.max_detections = r.integer("max_detections", 1, kMaxDetectionsLimit);
   o.max_classes_per_detection = r.integer("max_classes_per_detection", 1, kMaxClassesLimit);

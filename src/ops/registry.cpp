@@ -17,8 +17,8 @@ struct Registry {
 const Registry& registry() {
   static const Registry r = [] {
     Registry reg;
-    for (auto family :
-         {conv_ops(), elementwise_ops(), activation_ops(), layout_ops(), misc_ops(), detection_ops()})
+    for (auto family : {conv_ops(), elementwise_ops(), activation_ops(), layout_ops(), misc_ops(),
+                        detection_ops(), mediapipe_ops()})
       reg.defs.insert(reg.defs.end(), family.begin(), family.end());
     std::stable_sort(reg.defs.begin(), reg.defs.end(), [](const OpDef& a, const OpDef& b) {
       const bool ca = a.code == static_cast<int32_t>(OpCode::kCustom);

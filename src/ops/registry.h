@@ -175,5 +175,6 @@ std::span<const OpDef> activation_ops();
 std::span<const OpDef> layout_ops();
 std::span<const OpDef> misc_ops();
 std::span<const OpDef> detection_ops();
+std::span<const OpDef> mediapipe_ops();
 
 }  // namespace osprey::ops

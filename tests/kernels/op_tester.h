@@ -94,6 +94,8 @@ class OpTester {
     op_.custom_code = name;
     op_.custom_options = std::move(custom_options);
   }
+  // The op's version, as the model's operator code gives it (default 1).
+  void set_version(int version) { op_.version = version; }
 
   // Float tolerance of the backend comparison (default kAccumulated).
   void set_tolerance(Tolerance tolerance) { tolerance_ = tolerance; }
