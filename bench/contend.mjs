@@ -110,7 +110,7 @@ export function readContention(file) {
 export async function contendMain(a) {
   const started = new Date();
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'zoo/models.json'), 'utf8'));
-  let models = manifest.models.filter((e) => e.status === 'supported').map((e) => e.name);
+  let models = manifest.models.filter((e) => e.status === 'supported' && e.oracle !== 'mediapipe').map((e) => e.name);
   if (a.only.length) models = models.filter((n) => a.only.includes(n));
   const cpus = allowedCpus();
   const cores = cpus.length;

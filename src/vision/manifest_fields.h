@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 
@@ -26,6 +27,17 @@ class ManifestFields {
     const nlohmann::json& c = node_.at(key);
     OSPREY_CHECK(c.is_object(), "{}.{}: expected an object", path_, key);
     return ManifestFields(c, path_ + "." + key);
+  }
+
+  // The objects of the array under `key` (empty when absent).
+  std::vector<ManifestFields> children(const char* key) const {
+    std::vector<ManifestFields> out;
+    if (!node_.contains(key)) return out;
+    const nlohmann::json& list = node_.at(key);
+    OSPREY_CHECK(list.is_array(), "{}.{}: expected an array", path_, key);
+    for (size_t i = 0; i < list.size(); ++i)
+      out.emplace_back(list[i], fmt::format("{}.{}[{}]", path_, key, i));
+    return out;
   }
 
   template <typename T>

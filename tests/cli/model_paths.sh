@@ -40,24 +40,35 @@ expect_error "missing .onnx" "nope.onnx: cannot open: No such file" "$osprey" in
 mkdir "$tmp/folder.onnx"
 expect_error ".onnx folder" "is a directory" "$osprey" inspect "$tmp/folder.onnx"
 
-# A model with ops osprey lacks: its inputs, outputs and ops on stdout, the
-# one-line error on stderr, exit 1; --json prints the same with the error.
-unrunnable=$cache/models/face_landmark_with_attention.tflite
-if [ -f "$unrunnable" ]; then
-  expect_error "inspect of an unrunnable model" "needs 3 missing ops" "$osprey" inspect "$unrunnable"
-  for line in "input_1 .*\[1, 192, 192, 3\]" "op histogram (712 ops in the file)" "TransformTensorBilinear  *3" \
+# A model with an op osprey lacks (the attention face model with one of its
+# custom ops renamed): its inputs, outputs and ops on stdout, the one-line
+# error on stderr, exit 1; --json prints the same with the error.
+attention=$cache/models/face_landmark_with_attention.tflite
+if [ -f "$attention" ]; then
+  unrunnable=$tmp/renamed_op.tflite
+  node -e '
+    const fs = require("fs");
+    const b = fs.readFileSync(process.argv[1]);
+    const from = Buffer.from("Landmarks2TransformMatrix"), to = Buffer.from("Landmarks9TransformMatrix");
+    const at = b.indexOf(from);
+    if (at < 0) throw new Error("no Landmarks2TransformMatrix in the model");
+    to.copy(b, at);
+    fs.writeFileSync(process.argv[2], b);' "$attention" "$unrunnable"
+  expect_error "inspect of an unrunnable model" "needs 1 missing op: Landmarks9TransformMatrix (custom)" "$osprey" inspect "$unrunnable"
+  for line in "input_1 .*\[1, 192, 192, 3\]" "op histogram (712 ops in the file)" "Landmarks9TransformMatrix  *3" \
     "execution plan: none"; do
     grep -q "$line" "$tmp/out" || fail "inspect of an unrunnable model: no '$line' in its output"
   done
-  expect_error "inspect --json of an unrunnable model" "needs 3 missing ops" "$osprey" inspect "$unrunnable" --json
+  expect_error "inspect --json of an unrunnable model" "needs 1 missing op" "$osprey" inspect "$unrunnable" --json
   node -e '
     const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    if (j.num_ops !== 712 || j.op_histogram.Landmarks2TransformMatrix !== 3 || j.inputs.length !== 1 ||
-        j.outputs.length !== 7 || !/needs 3 missing ops/.test(j.error) || "ops" in j)
+    if (j.num_ops !== 712 || j.op_histogram.Landmarks9TransformMatrix !== 3 || j.inputs.length !== 1 ||
+        j.outputs.length !== 7 || !/needs 1 missing op/.test(j.error) || "ops" in j)
       throw new Error("unexpected: " + JSON.stringify(j).slice(0, 300));' "$tmp/out" ||
     fail "inspect --json of an unrunnable model: not the file's structure and the error"
+  expect_ok "the attention face model runs" "$osprey" run "$attention" --random-seed 1 -o "$tmp/attention"
 else
-  echo "skip the unrunnable-model checks: $unrunnable not fetched"
+  echo "skip the unrunnable-model checks: $attention not fetched"
 fi
 
 report

@@ -9,6 +9,10 @@
 //   dtype and shape and  max|osprey - litert| <= 1e-3 * max(1, max|litert|).
 // For each "unsupported" model: osprey run must exit non-zero and its message
 // must name every custom op the model uses.
+// For each model only MediaPipe runs ("oracle": "mediapipe"; LiteRT.js lacks
+// its custom ops): osprey run must succeed with finite outputs, and LiteRT
+// must reject the model naming every custom op it uses, so the entry stays
+// true; tests/vision/landmarks_mediapipe_compare.mjs compares it with MediaPipe.
 //
 // usage: node tests/differential/run.mjs [--only NAME...] [--models-dir DIR]
 //          [--work-dir DIR] [--keep] [--timeout SEC] [--budget SEC] [--self-test]
@@ -245,6 +249,44 @@ async function testUnsupported(ctx, entry, modelPath) {
   return {ok: true, rejected: ops};
 }
 
+// Runs osprey alone (LiteRT lacks the model's custom ops), then checks that
+// LiteRT still rejects the model naming them.
+async function testOspreyOnly(ctx, entry, modelPath) {
+  const info = parseTflite(new Uint8Array(fs.readFileSync(modelPath)));
+  const ops = info.customOps;
+  if (ops.length === 0) return {ok: false, why: 'the entry says only MediaPipe runs it, but it uses no custom ops'};
+  let ospreyMs = null;
+  let outputs = 0;
+  if (!ctx.selfTest) {
+    const dir = path.join(ctx.workDir, entry.name, 'osprey');
+    const r = runOsprey(ctx.osprey, modelPath, dir, ctx.timeout, ctx.backend);
+    ospreyMs = r.ms;
+    if (r.timedOut) return {ok: false, why: `osprey run timed out after ${ctx.timeout}s`};
+    if (r.status !== 0) return {ok: false, why: `osprey run exited ${r.status ?? r.signal}: ${lastLine(r.stderr || r.stdout)}`};
+    const got = readOutputs(dir, 'output');
+    if (got.length !== info.outputs.length) return {ok: false, why: `osprey wrote ${got.length} outputs, the model has ${info.outputs.length}`};
+    for (const [i, o] of got.entries()) {
+      if (!Array.from(o.data, Number).every(Number.isFinite)) return {ok: false, why: `output ${i} holds a value that is not finite`};
+    }
+    outputs = got.length;
+  }
+  let message = '';
+  try {
+    const m = await ctx.rt.compile(modelPath, {name: entry.name});
+    try {
+      await m.run(randomInputs(m, 1));
+    } finally {
+      m.delete();
+    }
+    return {ok: false, why: 'LiteRT now runs this model: compare it there (drop "oracle": "mediapipe")'};
+  } catch (e) {
+    message = e.message;
+  }
+  const missing = ops.filter((op) => !message.includes(op));
+  if (missing.length) return {ok: false, why: `LiteRT's error does not name ${missing.join(', ')}: ${lastLine(message)}`};
+  return {ok: true, ospreyOnly: ops, outputs, ospreyMs};
+}
+
 // ------------------------------------------------------------- main
 
 async function main() {
@@ -292,9 +334,9 @@ async function main() {
       if (left <= 0) throw new Error(`not run: the ${args.budget}s time budget is used up`);
       ctx.timeout = Math.min(args.timeout, Math.max(1, Math.ceil(left)));
       if (!fs.existsSync(modelPath)) throw new Error(`model file ${modelPath} not found`);
-      r = entry.status === 'unsupported'
-        ? await testUnsupported(ctx, entry, modelPath)
-        : await testSupported(ctx, entry, modelPath);
+      if (entry.status === 'unsupported') r = await testUnsupported(ctx, entry, modelPath);
+      else if (entry.oracle === 'mediapipe') r = await testOspreyOnly(ctx, entry, modelPath);
+      else r = await testSupported(ctx, entry, modelPath);
     } catch (e) {
       r = {ok: false, why: e.message.split('\n')[0]};
     }
@@ -302,6 +344,8 @@ async function main() {
     let line;
     if (entry.status === 'unsupported') {
       line = `${name}  unsupported${r.ok ? `  rejected, names ${r.rejected.join(', ')}` : ''}`;
+    } else if (entry.oracle === 'mediapipe') {
+      line = `${name}  osprey only${r.ok ? `  (LiteRT lacks ${r.ospreyOnly.join(', ')}; ${r.outputs} finite outputs)` : ''}`;
     } else if (r.outputs !== undefined) {
       line = `${name}  outputs=${r.outputs}  max_abs_err=${fmt(r.err)}  bound=${fmt(r.bound)}`;
     } else {

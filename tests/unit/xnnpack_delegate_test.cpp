@@ -22,8 +22,8 @@
 namespace osprey {
 namespace {
 
-// The zoo's runnable models (face_landmark_with_attention needs MediaPipe
-// custom ops osprey does not have).
+// The zoo's models but face_landmark_with_attention, whose MediaPipe custom
+// ops only the reference kernels run (it is checked against MediaPipe).
 const char* const kModels[] = {
     "face_detection_full_range",
     "face_detection_full_range_sparse",

@@ -160,6 +160,50 @@ TEST(LandmarkHead, HeatmapPullsTowardsTheLocalPeak) {
   EXPECT_THROW(refine_from_heatmap(landmarks, heatmap, 8, 8, 1, 3, 0.5f), Error);  // 2 landmarks, 1 channel
 }
 
+TEST(LandmarkHead, RefinementsReplaceAndAddPoints) {
+  // Output 2 refines landmark 1 and adds 3 and 4; their z is the mean of 0 and 2.
+  json j = landmark_head_json();
+  j["refinements"] = {{{"output", 2}, {"indices", {4, 1, 3}}, {"z_average", {0, 2}}}};
+  const LandmarkHead head = parse_landmark_head(j);
+  EXPECT_EQ(head.params().num_refined, 5);
+  EXPECT_EQ(head.params().num_reported, 5);
+  std::vector<float> points = {0, 0, 10, 10, 10, 20, 20, 20, 30};
+  std::vector<float> flag = {2.0f};
+  std::vector<float> refined = {40, 50, 60, 70, 80, 90};
+  const Tensor t0 = float_tensor({1, 9}, points), t1 = float_tensor({1, 1}, flag),
+               t2 = float_tensor({1, 6}, refined);
+  const ModelOutputs outputs("m", {&t0, &t1, &t2});
+  // A 100-pixel ROI with its top-left corner at the image's: input pixels are image pixels.
+  const LandmarkResult r = head.decode(outputs, RotatedRect{50, 50, 100, 100, 0});
+  ASSERT_EQ(r.landmarks.size(), 5u);
+  EXPECT_NEAR(r.landmarks[4].x, 40, 1e-4);
+  EXPECT_NEAR(r.landmarks[4].y, 50, 1e-4);
+  EXPECT_NEAR(r.landmarks[1].x, 60, 1e-4);
+  EXPECT_NEAR(r.landmarks[1].y, 70, 1e-4);
+  EXPECT_NEAR(r.landmarks[3].x, 80, 1e-4);
+  // Landmark 1 keeps its own z (20 / 100 / 0.5 of the ROI width); 3 and 4 take the mean of 0 and 2.
+  EXPECT_NEAR(r.landmarks[1].z, 40, 1e-3);
+  EXPECT_NEAR(r.landmarks[3].z, 40, 1e-3);
+  EXPECT_NEAR(r.landmarks[4].z, 40, 1e-3);
+  EXPECT_NEAR(r.landmarks[2].x, 20, 1e-4);
+
+  // A missing refinement output, and too few values in one.
+  const ModelOutputs short_outputs("m", {&t0, &t1, &t1});
+  EXPECT_THROW(head.decode(short_outputs, RotatedRect{50, 50, 100, 100, 0}), Error);
+  EXPECT_THROW(head.check_outputs("m", 2), Error);
+
+  j["refinements"] = {{{"output", 2}, {"indices", {4}}}};
+  EXPECT_NE(landmark_parse_error(j).find("no refinement gives landmark 3"), std::string::npos)
+      << landmark_parse_error(j);
+  j["refinements"] = {{{"output", 2}, {"indices", {1}}, {"z_average", {3}}}};
+  EXPECT_NE(landmark_parse_error(j).find("z_average: 3 is not one of the 3 decoded landmarks"),
+            std::string::npos)
+      << landmark_parse_error(j);
+  j["refinements"] = {{{"output", 2}, {"indices", json::array()}}};
+  EXPECT_NE(landmark_parse_error(j).find("m.head.refinements[0]"), std::string::npos)
+      << landmark_parse_error(j);
+}
+
 TEST(LandmarkHead, BadManifestEntriesAreOneLine) {
   json j = landmark_head_json();
   j["landmarks"].erase("count");
@@ -185,8 +229,9 @@ TEST(LandmarkHead, BadManifestEntriesAreOneLine) {
 }
 
 TEST(LandmarkHead, ZooLandmarkModelsParse) {
-  for (const char* name : {"face_landmark", "hand_landmark_full", "hand_landmark_lite", "pose_landmark_lite",
-                           "pose_landmark_full", "pose_landmark_heavy"}) {
+  for (const char* name :
+       {"face_landmark", "face_landmark_with_attention", "hand_landmark_full", "hand_landmark_lite",
+        "pose_landmark_lite", "pose_landmark_full", "pose_landmark_heavy"}) {
     const ModelSpec spec = load_model_spec(testing::manifest_path(), name);
     const LandmarkHead& head = spec.head_as<LandmarkHead>();
     EXPECT_EQ(head.params().input_width, spec.input.width) << name;
@@ -197,6 +242,10 @@ TEST(LandmarkHead, ZooLandmarkModelsParse) {
   const LandmarkHead& pose = pose_spec.head_as<LandmarkHead>();
   EXPECT_EQ(pose.params().num_reported, 33);
   EXPECT_EQ(pose.params().num_landmarks, 39);
+  // The attention model: 468 mesh points, then 10 iris points.
+  const ModelSpec face_spec = load_model_spec(testing::manifest_path(), "face_landmark_with_attention");
+  EXPECT_EQ(face_spec.head_as<LandmarkHead>().params().num_landmarks, 468);
+  EXPECT_EQ(face_spec.head_as<LandmarkHead>().params().num_reported, 478);
 }
 
 }  // namespace

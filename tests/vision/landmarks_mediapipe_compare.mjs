@@ -7,7 +7,7 @@
 // (see landmarks_agreement.mjs for the measure).
 //
 //   node tests/vision/landmarks_mediapipe_compare.mjs --osprey BIN
-//        [--media DIR] [--images a.png,b.jpg] [--pipelines face-mesh,hands,pose,objectron-cup] [--tolerance 0.02]
+//        [--media DIR] [--images a.png,b.jpg] [--pipelines face-mesh,face-mesh-refined,hands,pose,objectron-cup] [--tolerance 0.02]
 //        [--frames-tool osprey_video_frames] [--frames 'Megamind.avi:50,100,200;vtest.avi:100']
 //
 // Exit 0 when all agree, 1 on any disagreement or error, 77 (a ctest skip)
@@ -40,7 +40,7 @@ const args = parseArgs(
     osprey: process.env.OSPREY_BIN,
     media: path.join(cache, 'media'),
     images: 'astronaut.png,messi5.jpg,coffee.png',
-    pipelines: 'face-mesh,hands,pose,objectron-cup',
+    pipelines: 'face-mesh,face-mesh-refined,hands,pose,objectron-cup',
     tolerance: 0.02,
     frames: 'Megamind.avi:50,100,200;vtest.avi:100',
   },
@@ -65,8 +65,10 @@ function oracle(pipeline, images) {
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
 }
 
-// The oracle's objectron-OBJECT is osprey's `--pipeline objectron --object OBJECT`.
+// The oracle's objectron-OBJECT is osprey's `--pipeline objectron --object
+// OBJECT`; its face-mesh-refined is the face mesh with the attention model.
 function pipelineArgs(pipeline) {
+  if (pipeline === 'face-mesh-refined') return ['--pipeline', 'face-mesh', '--model', 'face_landmark_with_attention'];
   const object = /^objectron-(.+)$/.exec(pipeline)?.[1];
   return object ? ['--pipeline', 'objectron', '--object', object] : ['--pipeline', pipeline];
 }

@@ -3,7 +3,7 @@
 // headless Chromium on image files: the oracle osprey's landmark pipelines
 // are compared with.
 //
-//   node tools/mediapipe/landmarks.mjs --pipeline face-mesh|hands|pose|objectron-OBJECT IMAGE...
+//   node tools/mediapipe/landmarks.mjs --pipeline face-mesh|face-mesh-refined|hands|pose|objectron-OBJECT IMAGE...
 //        [--timeout SECONDS] [--gpu-inference] [--chromium PATH] [--debug]
 //
 // Prints one JSON line per image:
@@ -29,7 +29,7 @@ export const EXIT_NO_BROWSER = 77;
 class NoBrowser extends Error {}
 
 const usage =
-  'usage: landmarks.mjs --pipeline face-mesh|hands|pose|objectron-cup|objectron-chair|objectron-sneakers|objectron-camera IMAGE... [--timeout SECONDS] [--gpu-inference] [--chromium PATH] [--debug]';
+  'usage: landmarks.mjs --pipeline face-mesh|face-mesh-refined|hands|pose|objectron-cup|objectron-chair|objectron-sneakers|objectron-camera IMAGE... [--timeout SECONDS] [--gpu-inference] [--chromium PATH] [--debug]';
 
 function parse(argv) {
   const a = {images: [], timeout: 180, gpuInference: false, debug: false, chromium: process.env.OSPREY_CHROMIUM};

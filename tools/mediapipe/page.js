@@ -121,7 +121,7 @@ window.initSolution = async ({global, options, packageUrl, debug}) => {
 const toPixels = (list, w, h) => list.map((p) => [p.x * w, p.y * h, p.z * w]);
 
 function subjects(pipeline, r, w, h) {
-  if (pipeline === 'face-mesh') return (r.multiFaceLandmarks ?? []).map((l) => ({landmarks: toPixels(l, w, h)}));
+  if (pipeline.startsWith('face-mesh')) return (r.multiFaceLandmarks ?? []).map((l) => ({landmarks: toPixels(l, w, h)}));
   if (pipeline === 'hands') {
     return (r.multiHandLandmarks ?? []).map((l, i) => {
       const side = r.multiHandedness?.[i] ?? {};

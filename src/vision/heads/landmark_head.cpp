@@ -14,6 +14,10 @@
 namespace osprey::vision {
 namespace {
 
+// Refined points beyond the decoded ones (MediaPipe's irises: 468-477); far
+// above any model's.
+constexpr int kMaxRefinedIndex = 1 << 16;
+
 float sigmoid(float x) {
   return 1.0f / (1.0f + std::exp(-x));
 }
@@ -91,15 +95,45 @@ LandmarkParams parse_params(const ManifestFields& head) {
   const ManifestFields lm = head.child("landmarks");
   p.landmarks_output = lm.get<int>("output", 0);
   p.num_landmarks = lm.get<int>("count");
-  p.num_reported = lm.get<int>("reported", p.num_landmarks);
   p.values_per_landmark = lm.get<int>("values_per_landmark", 3);
   p.normalize_z = lm.get<float>("normalize_z", 1.0f);
   p.visibility = lm.get<bool>("visibility", false);
-  OSPREY_CHECK(p.num_landmarks > 0 && p.num_reported > 0 && p.num_reported <= p.num_landmarks,
-               "{}: count must be positive and reported at most count", lm.path());
+  OSPREY_CHECK(p.num_landmarks > 0, "{}: count must be positive", lm.path());
   OSPREY_CHECK(p.values_per_landmark >= (p.visibility ? 5 : 3), "{}.values_per_landmark: {} is too few",
                lm.path(), p.values_per_landmark);
   OSPREY_CHECK(p.normalize_z > 0, "{}.normalize_z must be positive", lm.path());
+  p.num_refined = p.num_landmarks;
+  for (const ManifestFields& r : head.children("refinements")) {
+    LandmarkRefinement& refinement = p.refinements.emplace_back();
+    refinement.output = r.get<int>("output");
+    refinement.values_per_landmark = r.get<int>("values_per_landmark", 2);
+    refinement.indices = r.get<std::vector<int>>("indices");
+    refinement.z_average = r.get<std::vector<int>>("z_average", {});
+    OSPREY_CHECK(refinement.output >= 0 && refinement.values_per_landmark >= 2 && !refinement.indices.empty(),
+                 "{}: needs an output, at least 2 values per landmark and indices", r.path());
+    for (int i : refinement.indices) {
+      OSPREY_CHECK(i >= 0 && i < kMaxRefinedIndex, "{}.indices: {} is not a landmark index", r.path(), i);
+      p.num_refined = std::max(p.num_refined, i + 1);
+    }
+    for (int i : refinement.z_average) {
+      OSPREY_CHECK(i >= 0 && i < p.num_landmarks, "{}.z_average: {} is not one of the {} decoded landmarks",
+                   r.path(), i, p.num_landmarks);
+    }
+  }
+  // Every added point must come from some refinement.
+  std::vector<bool> added(static_cast<size_t>(p.num_refined - p.num_landmarks), false);
+  for (const LandmarkRefinement& r : p.refinements) {
+    for (int i : r.indices) {
+      if (i >= p.num_landmarks) added[static_cast<size_t>(i - p.num_landmarks)] = true;
+    }
+  }
+  for (size_t k = 0; k < added.size(); ++k) {
+    OSPREY_CHECK(added[k], "{}.refinements: no refinement gives landmark {}", head.path(),
+                 p.num_landmarks + static_cast<int>(k));
+  }
+  p.num_reported = lm.get<int>("reported", p.num_refined);
+  OSPREY_CHECK(p.num_reported > 0 && p.num_reported <= p.num_refined,
+               "{}.reported must be positive and at most the {} landmarks", lm.path(), p.num_refined);
 
   const ManifestFields presence = head.child("presence");
   p.presence_output = presence.get<int>("output");
@@ -161,8 +195,10 @@ std::shared_ptr<const Head> LandmarkHead::parse(const ManifestFields& head) {
 }
 
 void LandmarkHead::check_outputs(const std::string& model, int num_outputs) const {
-  for (int index : {params_.landmarks_output, params_.presence_output, params_.handedness_output,
-                    params_.heatmap_output, params_.segmentation_output}) {
+  std::vector<int> used = {params_.landmarks_output, params_.presence_output, params_.handedness_output,
+                           params_.heatmap_output, params_.segmentation_output};
+  for (const LandmarkRefinement& r : params_.refinements) used.push_back(r.output);
+  for (int index : used) {
     OSPREY_CHECK(index < num_outputs, "model '{}' has {} outputs; its metadata wants output {}", model,
                  num_outputs, index);
   }
@@ -199,7 +235,8 @@ LandmarkHead::Result LandmarkHead::decode(const ModelOutputs& outputs, const Rot
     refine_from_heatmap(normalized, tensor_values(heatmap), heatmap.dim(1), heatmap.dim(2), heatmap.dim(3),
                         p.heatmap_kernel, p.heatmap_min_confidence);
   }
-  result.landmarks.reserve(count);
+  refine(normalized, outputs);
+  result.landmarks.reserve(normalized.size());
   for (const Point3& n : normalized) {
     const Point pixel = roi.to_image({n.x, n.y});
     result.landmarks.push_back({pixel.x, pixel.y, n.z * roi.width});
@@ -224,6 +261,31 @@ LandmarkHead::Result LandmarkHead::decode(const ModelOutputs& outputs, const Rot
     result.mask_width = mask.dim(2);
   }
   return result;
+}
+
+void LandmarkHead::refine(std::vector<Point3>& normalized, const ModelOutputs& outputs) const {
+  const LandmarkParams& p = params_;
+  if (p.refinements.empty()) return;
+  normalized.resize(static_cast<size_t>(p.num_refined));
+  const auto in_w = static_cast<float>(p.input_width), in_h = static_cast<float>(p.input_height);
+  for (const LandmarkRefinement& r : p.refinements) {
+    const std::vector<float> values = tensor_values(outputs.at(r.output));
+    const auto per = static_cast<size_t>(r.values_per_landmark);
+    OSPREY_CHECK(values.size() >= r.indices.size() * per,
+                 "refinement output {} has {} values, expected {} x {}", r.output, values.size(),
+                 r.indices.size(), per);
+    float z = 0;
+    if (!r.z_average.empty()) {
+      for (int i : r.z_average) z += normalized[static_cast<size_t>(i)].z;
+      z /= static_cast<float>(r.z_average.size());
+    }
+    for (size_t k = 0; k < r.indices.size(); ++k) {
+      Point3& point = normalized[static_cast<size_t>(r.indices[k])];
+      point.x = values[k * per] / in_w;
+      point.y = values[k * per + 1] / in_h;
+      if (!r.z_average.empty()) point.z = z;
+    }
+  }
 }
 
 RotatedRect LandmarkHead::roi_from_detection(const Detection& detection) const {

@@ -54,12 +54,26 @@ Point mean_of(const std::vector<P>& points, const std::vector<int>& indices) {
 // (default 0), square_long, square_short.
 RectTransform parse_rect_transform(const ManifestFields& fields);
 
+// Points a second output of the model gives more precisely (MediaPipe's
+// LandmarksRefinementCalculator): its k-th (x, y) replaces the landmark at
+// indices[k], or adds it when indices[k] is past the decoded ones. z stays
+// the landmark's own, or with z_average, becomes the mean z of those
+// landmarks (the iris points, which have no z of their own).
+struct LandmarkRefinement {
+  int output = 0;
+  int values_per_landmark = 2;
+  std::vector<int> indices;
+  std::vector<int> z_average;
+};
+
 struct LandmarkParams {
   int input_width = 0, input_height = 0;
   std::string border = "replicate";  // input.border: zero or replicate
   int landmarks_output = 0;
-  int num_landmarks = 0;        // decoded (includes auxiliary points)
-  int num_reported = 0;         // the first num_reported are the subject's landmarks
+  int num_landmarks = 0;  // decoded (includes auxiliary points)
+  int num_reported = 0;   // the first num_reported are the subject's landmarks
+  int num_refined = 0;    // after the refinements (num_landmarks without any)
+  std::vector<LandmarkRefinement> refinements;
   int values_per_landmark = 3;  // x, y, z [, visibility, presence]
   float normalize_z = 1.0f;
   bool visibility = false;  // values 3 and 4 are visibility and presence logits
@@ -82,7 +96,7 @@ struct LandmarkParams {
 struct LandmarkResult {
   float presence = 0;  // the model's presence score
   bool present = false;
-  std::vector<Point3> landmarks;  // num_landmarks points, z in pixels too
+  std::vector<Point3> landmarks;  // num_refined points, z in pixels too
   std::vector<float> visibility;  // per landmark, when the model gives it
   std::vector<float> landmark_presence;
   std::string handedness;  // empty when the model has none
@@ -115,6 +129,9 @@ class LandmarkHead final : public Head {
   RotatedRect roi_from_landmarks(const std::vector<Point3>& landmarks) const;
 
  private:
+  // Applies the refinements to the decoded, normalised landmarks.
+  void refine(std::vector<Point3>& normalized, const ModelOutputs& outputs) const;
+
   LandmarkParams params_;
   BorderMode border_;
 };
