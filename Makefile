@@ -83,7 +83,7 @@ FUZZ_SECONDS ?= 600
 fuzz: asan-build models
 	@mkdir -p out/fuzz-corpus out/fuzz-onnx-corpus
 	@bash tests/fuzz/make_op_seeds.sh $(ASAN_BUILD)/bin/make_random_op_model \
-	  $(ASAN_BUILD)/bin/make_squared_difference_model out/fuzz-seeds
+	  $(ASAN_BUILD)/bin/make_squared_difference_model $(ASAN_BUILD)/bin/make_landmark_ops_model out/fuzz-seeds
 	@$(ASAN_BUILD)/bin/fuzz_model_loader -max_total_time=$(FUZZ_SECONDS) out/fuzz-corpus \
 	  out/fuzz-seeds $(OSPREY_CACHE)/models
 	@bash tests/fuzz/make_onnx_seeds.sh $(ASAN_BUILD)/bin/osprey out/fuzz-onnx-seeds

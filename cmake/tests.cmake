@@ -96,11 +96,12 @@ if(OSPREY_FUZZ)
                          ENVIRONMENT "OSPREY_QUANTIZED_SEEDS=${QUANTIZED_SEEDS};\
 OSPREY_MAKE_RANDOM_OP_MODEL=$<TARGET_FILE:make_random_op_model>;\
 OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL=$<TARGET_FILE:make_squared_difference_model>;\
+OSPREY_MAKE_LANDMARK_OPS_MODEL=$<TARGET_FILE:make_landmark_ops_model>;\
 OSPREY_BIN=$<TARGET_FILE:osprey>")
     osprey_sanitizer_checked(${name})
   endforeach()
   # The makers of the model-loader fuzzer's one-op seeds (tests/ops/, tests/fuzz/make_op_seeds.sh).
-  osprey_sanitizer_checked(make_random_op_model make_squared_difference_model)
+  osprey_sanitizer_checked(make_random_op_model make_squared_difference_model make_landmark_ops_model)
 endif()
 
 # Node as every test runs it: V8 with no background threads. Node's exit

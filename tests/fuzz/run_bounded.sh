@@ -3,8 +3,8 @@
 # usage: run_bounded.sh FUZZER NAME SECONDS
 # The model loader's seeds: two float zoo models, the integer models
 # make_quantized_seeds.sh wrote to $OSPREY_QUANTIZED_SEEDS, and small one-op
-# models (make_op_seeds.sh, with the makers $OSPREY_MAKE_RANDOM_OP_MODEL and
-# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL). The backends' agreement test's: the
+# models (make_op_seeds.sh, with the makers $OSPREY_MAKE_RANDOM_OP_MODEL,
+# $OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL and $OSPREY_MAKE_LANDMARK_OPS_MODEL). The backends' agreement test's: the
 # one-op models; the quantizer's: the float ones of them. The .npy reader's:
 # the inputs and outputs `osprey run` writes for an ADD model on float, int8
 # and uint8. The ONNX importer's: ONNX's node test models of the ops osprey
@@ -16,11 +16,13 @@ corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 # Small one-op models: the seeds that run (make_op_seeds.sh).
 op_seeds() {
-  if [ -z "${OSPREY_MAKE_RANDOM_OP_MODEL:-}" ] || [ -z "${OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL:-}" ]; then
-    echo "run_bounded: set OSPREY_MAKE_RANDOM_OP_MODEL and OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL (the seed makers)" >&2
+  if [ -z "${OSPREY_MAKE_RANDOM_OP_MODEL:-}" ] || [ -z "${OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL:-}" ] ||
+    [ -z "${OSPREY_MAKE_LANDMARK_OPS_MODEL:-}" ]; then
+    echo "run_bounded: set OSPREY_MAKE_RANDOM_OP_MODEL, OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL and OSPREY_MAKE_LANDMARK_OPS_MODEL (the seed makers)" >&2
     exit 2
   fi
-  bash "$(dirname "$0")/make_op_seeds.sh" "$OSPREY_MAKE_RANDOM_OP_MODEL" "$OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL" "$corpus"
+  bash "$(dirname "$0")/make_op_seeds.sh" "$OSPREY_MAKE_RANDOM_OP_MODEL" "$OSPREY_MAKE_SQUARED_DIFFERENCE_MODEL" \
+    "$OSPREY_MAKE_LANDMARK_OPS_MODEL" "$corpus"
 }
 case $name in
   fuzz_model_loader)

@@ -35,3 +35,7 @@ osprey_litert_op_test(leaky_relu_litert make_leaky_relu_model osprey_core)
 # Twenty-two ops, int8 and uint8, on seeded random one-op models (shapes, scales, zero
 # points, options, weights).
 osprey_litert_op_test(op_sweep_litert make_random_op_model osprey_core)
+# Seeds of MediaPipe's landmark custom ops for the model fuzzers
+# (tests/fuzz/make_op_seeds.sh); LiteRT has no kernels for them.
+add_executable(make_landmark_ops_model tests/ops/make_landmark_ops_model.cpp)
+target_link_libraries(make_landmark_ops_model PRIVATE osprey_core)
