@@ -220,23 +220,29 @@ async function testSupported(ctx, entry, modelPath) {
   return {...c, outputs: refOutputs.length, ospreyMs, litertMs};
 }
 
+// LiteRT's error on the model (compiled and run once), or null when it runs.
+async function litertError(ctx, entry, modelPath) {
+  try {
+    const m = await ctx.rt.compile(modelPath, {name: entry.name});
+    try {
+      await m.run(randomInputs(m, 1));
+    } finally {
+      m.delete();
+    }
+    return null;
+  } catch (e) {
+    return e.message;
+  }
+}
+
 async function testUnsupported(ctx, entry, modelPath) {
   const info = parseTflite(new Uint8Array(fs.readFileSync(modelPath)));
   const ops = info.customOps;
   if (ops.length === 0) return {ok: false, why: 'model is marked unsupported but uses no custom ops'};
   let message;
   if (ctx.selfTest) {
-    try {
-      const m = await ctx.rt.compile(modelPath, {name: entry.name});
-      try {
-        await m.run(randomInputs(m, 1));
-      } finally {
-        m.delete();
-      }
-      return {ok: false, why: 'LiteRT harness accepted a model with unresolved custom ops'};
-    } catch (e) {
-      message = e.message;
-    }
+    message = await litertError(ctx, entry, modelPath);
+    if (message === null) return {ok: false, why: 'LiteRT harness accepted a model with unresolved custom ops'};
   } else {
     const dir = path.join(ctx.workDir, entry.name, 'osprey');
     const r = runOsprey(ctx.osprey, modelPath, dir, ctx.timeout, ctx.backend);
@@ -270,18 +276,8 @@ async function testOspreyOnly(ctx, entry, modelPath) {
     }
     outputs = got.length;
   }
-  let message = '';
-  try {
-    const m = await ctx.rt.compile(modelPath, {name: entry.name});
-    try {
-      await m.run(randomInputs(m, 1));
-    } finally {
-      m.delete();
-    }
-    return {ok: false, why: 'LiteRT now runs this model: compare it there (drop "oracle": "mediapipe")'};
-  } catch (e) {
-    message = e.message;
-  }
+  const message = await litertError(ctx, entry, modelPath);
+  if (message === null) return {ok: false, why: 'LiteRT now runs this model: compare it there (drop "oracle": "mediapipe")'};
   const missing = ops.filter((op) => !message.includes(op));
   if (missing.length) return {ok: false, why: `LiteRT's error does not name ${missing.join(', ')}: ${lastLine(message)}`};
   return {ok: true, ospreyOnly: ops, outputs, ospreyMs};
@@ -345,7 +341,7 @@ async function main() {
     if (entry.status === 'unsupported') {
       line = `${name}  unsupported${r.ok ? `  rejected, names ${r.rejected.join(', ')}` : ''}`;
     } else if (entry.oracle === 'mediapipe') {
-      line = `${name}  osprey only${r.ok ? `  (LiteRT lacks ${r.ospreyOnly.join(', ')}; ${r.outputs} finite outputs)` : ''}`;
+      line = `${name}  osprey only${r.ok ? `  (LiteRT lacks ${r.ospreyOnly.join(', ')}${r.outputs ? `; ${r.outputs} finite outputs` : ''})` : ''}`;
     } else if (r.outputs !== undefined) {
       line = `${name}  outputs=${r.outputs}  max_abs_err=${fmt(r.err)}  bound=${fmt(r.bound)}`;
     } else {

@@ -28,21 +28,6 @@ export const PIPELINES = {
       },
     },
   },
-  // The same solution with refineLandmarks: face_landmark_with_attention, 478
-  // points (lips, eyes and irises refined).
-  'face-mesh-refined': {
-    package: '@mediapipe/face_mesh',
-    script: 'face_mesh.js',
-    global: 'FaceMesh',
-    options: {maxNumFaces: 1, refineLandmarks: true},
-    debug: {
-      node: 'FaceLandmarkFrontGpu',
-      streams: {
-        rois_from_detections: {tag: 'ROIS_FROM_DETECTIONS', stream: 'face_rects_from_detections', kind: 'rects'},
-        rois_from_landmarks: {tag: 'ROIS_FROM_LANDMARKS', stream: 'face_rects_from_landmarks', kind: 'rects'},
-      },
-    },
-  },
   hands: {
     package: '@mediapipe/hands',
     script: 'hands.js',
@@ -71,6 +56,10 @@ export const PIPELINES = {
     },
   },
 };
+
+// The face mesh with refineLandmarks: face_landmark_with_attention, 478
+// points (lips, eyes and irises refined).
+PIPELINES['face-mesh-refined'] = {...PIPELINES['face-mesh'], options: {maxNumFaces: 1, refineLandmarks: true}};
 
 // Objectron: one pipeline per 3D-box model, named as `osprey landmarks
 // --pipeline objectron --object NAME` names them; modelName is the solution's
