@@ -112,8 +112,8 @@ class LandmarksToTransformMatrix final : public Kernel {
     const Mat4 rotate = {ci, -si, 0, 0, si, ci, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
     const Mat4 scale = {scale_x, 0, 0, 0, 0, scale_y, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
     const Mat4 to_corner = {1, 0, 0, half_w, 0, 1, 0, half_h, 0, 0, 1, 0, 0, 0, 0, 1};
-    const Mat4 identity = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
-    const Mat4 m = multiply(multiply(multiply(multiply(identity, shift), rotate), scale), to_corner);
+    // MediaPipe starts from the identity; identity * shift is shift exactly.
+    const Mat4 m = multiply(multiply(multiply(shift, rotate), scale), to_corner);
     std::copy(m.begin(), m.end(), ctx.output(0).data_as<float>());
   }
 
