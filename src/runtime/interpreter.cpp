@@ -317,6 +317,12 @@ void Interpreter::invoke_profiled(std::vector<double>& seconds_per_op) {
   }
 }
 
+int64_t Interpreter::total_macs() const {
+  int64_t macs = 0;
+  for (const OpInfo& info : plan_info_) macs += info.macs;
+  return macs;
+}
+
 size_t Interpreter::weight_bytes() const {
   std::set<int> seen;
   size_t total = 0;

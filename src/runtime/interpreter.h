@@ -84,6 +84,8 @@ class Interpreter {
   // them (InterpreterOptions::release_weights): still allocated, no longer resident.
   size_t released_weight_bytes() const { return released_weight_bytes_; }
   const std::vector<OpInfo>& plan_info() const { return plan_info_; }
+  // Multiply-accumulates of one invoke(): plan_info()'s, summed.
+  int64_t total_macs() const;
   // Ops removed at load time because all their inputs were constant.
   int folded_ops() const { return folded_ops_; }
 

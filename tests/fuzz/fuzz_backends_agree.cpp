@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<osprey::Interpreter> ref, fast;
   try {
     ref = osprey::Interpreter::from_buffer(bytes, "ref", fuzz_options());
-    if (ref->arena_bytes() >= (size_t{4} << 20) || osprey::fuzzing::plan_macs(*ref) > 4'000'000) return 0;
+    if (ref->arena_bytes() >= (size_t{4} << 20) || ref->total_macs() > 4'000'000) return 0;
     fast = osprey::Interpreter::from_buffer(bytes, "fast", fuzz_options(backends.options()));
     for (int i = 0; i < ref->num_inputs(); ++i) {
       fill(ref->input(i), 11 + static_cast<uint32_t>(i));

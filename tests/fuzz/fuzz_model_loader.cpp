@@ -19,8 +19,7 @@ void load_and_run(const uint8_t* data, size_t size, osprey::InterpreterOptions o
                                                    osprey::fuzzing::untrusted(size_t{1} << 30, options));
     // Runs stay small so the 45 s of `make test` fuzz rather than run the
     // zoo-sized seeds (those load and prepare; the malformed tests run them).
-    if (interp->arena_bytes() < (size_t{16} << 20) && osprey::fuzzing::plan_macs(*interp) <= 8'000'000)
-      interp->invoke();
+    if (interp->arena_bytes() < (size_t{16} << 20) && interp->total_macs() <= 8'000'000) interp->invoke();
   } catch (const osprey::KernelOverrun& e) {
     std::fprintf(stderr, "%s\n", e.what());
     std::abort();

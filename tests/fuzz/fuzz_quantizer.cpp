@@ -27,7 +27,7 @@ osprey::InterpreterOptions fuzz_options() {
 
 // Small enough to calibrate and run in a fuzzing iteration.
 bool small(const osprey::Interpreter& interp) {
-  return interp.arena_bytes() < (size_t{4} << 20) && osprey::fuzzing::plan_macs(interp) <= 2'000'000;
+  return interp.arena_bytes() < (size_t{4} << 20) && interp.total_macs() <= 2'000'000;
 }
 
 void fill_random(osprey::Tensor& t, std::mt19937& rng) {

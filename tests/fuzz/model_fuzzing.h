@@ -1,9 +1,8 @@
-// What the model fuzzers share: how they load untrusted bytes, and how they
-// tell a model small enough to run in an iteration.
+// What the model fuzzers share: how they load untrusted bytes (each tells a
+// model small enough to run in an iteration by its arena and total_macs()).
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 
 #include "runtime/interpreter.h"
 
@@ -17,13 +16,6 @@ inline InterpreterOptions untrusted(size_t budget, InterpreterOptions options = 
   options.guard_bytes = 64;
   options.max_tensor_bytes = budget;
   return options;
-}
-
-// Multiply-accumulates of one run of the loaded plan.
-inline int64_t plan_macs(const Interpreter& interp) {
-  int64_t macs = 0;
-  for (const OpInfo& op : interp.plan_info()) macs += op.macs;
-  return macs;
 }
 
 }  // namespace osprey::fuzzing

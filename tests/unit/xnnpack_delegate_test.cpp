@@ -70,8 +70,7 @@ TEST_P(XnnpackModel, MatchesReferenceKernels) {
   const std::string path = model_path(GetParam());
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not fetched (make models)";
   auto ref = Interpreter::load(path);
-  int64_t macs = 0;
-  for (const OpInfo& info : ref->plan_info()) macs += info.macs;
+  const int64_t macs = ref->total_macs();
   if (macs > max_macs()) {
     GTEST_SKIP() << GetParam() << " has " << macs / 1'000'000
                  << " MMACs, above the limit (OSPREY_XNNPACK_TEST_MAX_MACS=0 runs it)";

@@ -271,10 +271,9 @@ void bench(const BenchArgs& args) {
 
   // Steps by who runs them: XNNPACK runtimes, osprey's own AVX-512 kernels
   // ("OSPREY..."), the reference kernels.
-  int64_t total_macs = 0;
+  const int64_t total_macs = interp->total_macs();
   int delegated_steps = 0, delegated_ops = 0, xnn_steps = 0, xnn_ops = 0, own_steps = 0, own_ops = 0;
   for (const OpInfo& info : plan) {
-    total_macs += info.macs;
     if (info.index >= 0) continue;
     const int n = ops_in_step(info);
     ++delegated_steps;

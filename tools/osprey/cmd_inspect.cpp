@@ -105,8 +105,7 @@ void inspect(const std::string& model, bool json, const ModelImport& import) {
     inspect_unrunnable(path, json, std::current_exception());
   }
   const Graph& g = interp->graph();
-  int64_t total_macs = 0;
-  for (const OpInfo& info : interp->plan_info()) total_macs += info.macs;
+  const int64_t total_macs = interp->total_macs();
 
   if (json) {
     nlohmann::json j = file_json(g, path);
