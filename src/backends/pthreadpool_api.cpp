@@ -93,7 +93,10 @@ extern "C" {
 
 pthreadpool_t pthreadpool_create(size_t threads_count) {
   try {
-    const int n = osprey::resolve_threads(static_cast<int>(std::min<size_t>(threads_count, 1024)));
+    // pthreadpool's interface has no way to say why it failed: a count above
+    // osprey's limit gets the limit.
+    const int n = osprey::resolve_threads(
+        static_cast<int>(std::min<size_t>(threads_count, static_cast<size_t>(osprey::kMaxThreads))));
     return new pthreadpool(n, threads_count == 0);
   } catch (...) {
     return nullptr;

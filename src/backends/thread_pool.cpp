@@ -648,6 +648,7 @@ void ThreadPool::adapt(double work_seconds, double tail_seconds, size_t items, s
 
 int resolve_threads(int threads) {
   OSPREY_CHECK(threads >= 0, "thread count {} must not be negative", threads);
+  OSPREY_CHECK(threads <= kMaxThreads, "thread count {} is above the limit of {}", threads, kMaxThreads);
   if (threads > 0) return threads;
   // The cores this process may run on (taskset, cgroups' cpusets), else all online ones.
   cpu_set_t set;

@@ -14,6 +14,16 @@ expect_error "text file" "not a TFLite model" "$osprey" inspect "$tmp/text.tflit
 expect_error "random bytes" "" "$osprey" run "$tmp/random.tflite" --random-seed 1 -o "$tmp/o"
 expect_error "directory" "not a regular file" "$osprey" inspect "$tmp"
 printf '\x93NUMPY\x01\x00\x10\x00{bad header}    \n' >"$tmp/bad.npy"
+# Bad options: one line and exit 2, before any model is read.
+expect_usage_error "no subcommand" "subcommand" "$osprey"
+expect_usage_error "unknown option" "--frobnicate" "$osprey" inspect "$tmp/text.tflite" --frobnicate
+expect_usage_error "zero runs" "--runs: Value 0 not in range 1 to 2147483647" \
+  "$osprey" bench "$tmp/text.tflite" --runs 0
+expect_usage_error "fractional warm-up" "--warmup" "$osprey" bench "$tmp/text.tflite" --warmup 1.5
+expect_usage_error "threads above the limit" "--threads: Value 1000 not in range 0 to 256" \
+  "$osprey" bench "$tmp/text.tflite" --threads 1000
+expect_usage_error "threads not a number" "--threads" "$osprey" run "$tmp/text.tflite" --threads abc
+expect_usage_error "negative seed" "--random-seed" "$osprey" run "$tmp/text.tflite" --random-seed -2
 
 # osprey ocr on a 1x1 picture with a tiny character list: bad files and
 # saved model outputs that cannot be what the models give.

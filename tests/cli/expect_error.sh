@@ -1,7 +1,8 @@
 # Sourced by the CLI tests. Gives them a scratch folder ($tmp, removed on
 # exit), `fail MESSAGE`, and `expect_error DESCRIPTION FRAGMENT COMMAND...`:
 # COMMAND must exit 1 with exactly one line on stderr, starting "osprey: "
-# and containing FRAGMENT. `expect_ok DESCRIPTION COMMAND...`: COMMAND must
+# and containing FRAGMENT (`expect_usage_error`: the same, exit 2, for a bad
+# option). `expect_ok DESCRIPTION COMMAND...`: COMMAND must
 # exit 0. Both leave its output in $tmp/out and $tmp/err. `report` prints
 # the counts and fails if any check did.
 tmp=$(mktemp -d)
@@ -15,11 +16,20 @@ fail() {
 }
 
 expect_error() {
-  local what=$1 fragment=$2
-  shift 2
+  expect_exit 1 "$@"
+}
+
+# The same for a usage error (a bad option or argument): exit 2.
+expect_usage_error() {
+  expect_exit 2 "$@"
+}
+
+expect_exit() {
+  local code=$1 what=$2 fragment=$3
+  shift 3
   "$@" >"$tmp/out" 2>"$tmp/err"
   local rc=$?
-  if [ "$rc" -ne 1 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -q "^osprey: .*$fragment" "$tmp/err"; then
+  if [ "$rc" -ne "$code" ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -q "^osprey: .*$fragment" "$tmp/err"; then
     fail "$what: exit $rc, stderr: $(cat "$tmp/err")"
   else
     echo "ok   $what: $(cat "$tmp/err")"

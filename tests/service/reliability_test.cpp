@@ -772,6 +772,22 @@ TEST_F(ReliabilityTest, ALegalModelOfHugeTensorsIsRefusedBeforeItTakesTheMemory)
       EXPECT_NE(refused.log().find(flag + " takes a number of MiB"), std::string::npos) << flag << " " << bad;
     }
   }
+  // So does a count that is not a whole number in its range (atoi read
+  // "abc" threads as 0, one per core, and "5x" sessions as 5).
+  for (const auto& [flag, bad] : {std::pair<std::string, const char*>{"--threads", "abc"},
+                                  {"--threads", "257"},
+                                  {"--threads", "-1"},
+                                  {"--threads", "99999999999"},
+                                  {"--max-sessions", "5x"},
+                                  {"--max-sessions", "0"},
+                                  {"--max-sessions", ""}}) {
+    OwnDaemon refused(socket_);
+    EXPECT_FALSE(refused.start({flag, bad}));
+    const int status = refused.stop();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << flag << " " << bad << ": status " << status;
+    EXPECT_NE(refused.log().find(flag + " takes a whole number from "), std::string::npos)
+        << flag << " " << bad;
+  }
 }
 
 // ---- One memory budget for every client ------------------------------------------

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backends/thread_pool.h"
+#include "core/error.h"
 
 namespace osprey {
 namespace {
@@ -150,6 +151,21 @@ TEST(ThreadPool, ExplicitCountsAreKeptAndDefaultUsesTheCores) {
   const auto pool = make_thread_pool(3);
   ASSERT_NE(pool, nullptr);
   EXPECT_EQ(pthreadpool_get_threads_count(pool.get()), 3u);
+}
+
+TEST(ThreadPool, CountsAboveTheLimitAreRefused) {
+  EXPECT_EQ(resolve_threads(kMaxThreads), kMaxThreads);
+  try {
+    make_thread_pool(kMaxThreads + 1);
+    FAIL() << "a pool of " << kMaxThreads + 1 << " threads was made";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "thread count 257 is above the limit of 256");
+  }
+  // pthreadpool's C interface cannot say why: XNNPACK asking for more gets the limit.
+  pthreadpool_t clamped = pthreadpool_create(100000);
+  ASSERT_NE(clamped, nullptr);
+  EXPECT_EQ(pthreadpool_get_threads_count(clamped), static_cast<size_t>(kMaxThreads));
+  pthreadpool_destroy(clamped);
 }
 
 // A worker that holds an item for long (as when it lost its core) makes the

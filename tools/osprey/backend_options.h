@@ -5,6 +5,7 @@
 #include <string>
 
 #include "backends/backend.h"
+#include "backends/thread_pool.h"
 
 namespace osprey::cli {
 
@@ -22,9 +23,10 @@ struct BackendChoice {
                         "it left, ref (the reference kernels, always last) runs the rest")
         ->check(CLI::Validator(check_backend_list, "LIST"));
     cmd->add_option("--threads", threads,
-                    "Threads for the backends (default: one per core, on the calling thread alone while "
-                    "other processes hold the cores)")
-        ->check(CLI::NonNegativeNumber);
+                    "Threads for the backends, up to " + std::to_string(kMaxThreads) +
+                        " (default: one per core, on the calling thread alone while "
+                        "other processes hold the cores)")
+        ->check(CLI::Range(0, kMaxThreads));
   }
   // The stack must outlive Interpreter::load; keep it next to the options.
   BackendStack make() const { return make_backends(backend, threads); }

@@ -422,11 +422,11 @@ void add_bench_command(CLI::App& app) {
   static BenchArgs args;
   cmd->add_option("MODEL", args.model, "A .tflite or .onnx model (path or zoo name)")->required();
   args.import.add_options(cmd);
-  cmd->add_option("--runs,-r", args.runs, "Timed runs (default 50)")->check(CLI::PositiveNumber);
+  cmd->add_option("--runs,-r", args.runs, "Timed runs (default 50)")->check(whole_number(1));
   cmd->add_option("--warmup,-w", args.warmup,
                   "Untimed runs after the first one (default 5; with threads, at least until the pool "
                   "settles whether to split)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0));
   args.backend.add_options(cmd);
   cmd->add_option("--seed", args.seed, "Seed of the random inputs (default 0)");
   cmd->add_flag("--profile,-p", args.profile, "Time every step and summarise by op type");

@@ -82,8 +82,7 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--images", args.images, "Images (.jpg/.png) or .npy inputs: files or directories")
       ->required()
       ->expected(1, -1);
-  cmd->add_option("--samples", args.samples, "At most this many inputs (default 10)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--samples", args.samples, "At most this many inputs (default 10)")->check(whole_number(1));
   cmd->add_flag("--per-layer", args.per_layer, "Also compare every tensor the models share by name");
   args.backend.add_options(cmd);
   cmd->add_option("--spec", args.spec,

@@ -148,7 +148,7 @@ void add_landmarks_command(CLI::App& app) {
   cmd->add_option(
          "--max-subjects", options->pipeline.max_subjects,
          "most faces/hands/people/objects (default: 1 face, 2 hands, 1 person, 5 objects, as MediaPipe)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1));
   cmd->add_option("-m,--model", options->pipeline.landmark_model,
                   "landmark model (default: face_landmark, hand_landmark_full, pose_landmark_full, "
                   "object_detection_3d_<object>)");

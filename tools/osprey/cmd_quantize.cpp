@@ -370,7 +370,7 @@ void add_quantize_command(CLI::App& app) {
       ->expected(1, -1);
   cmd->add_option("--samples", args.samples,
                   "Calibration samples (images are augmented to reach it; default 100)")
-      ->check(CLI::PositiveNumber);
+      ->check(whole_number(1));
   cmd->add_option(
       "--granularity", args.granularity,
       "Weight quantization: per-tensor or per-channel (default per-channel; per-tensor for artpec8)");

@@ -94,7 +94,7 @@ void add_run_command(CLI::App& app) {
   args.import.add_options(cmd);
   cmd->add_option("--input,-i", args.inputs, "Input .npy file, one per model input, in order");
   cmd->add_option("--random-seed", args.seed, "Make random inputs with this seed (written as inputN.npy)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, std::numeric_limits<uint32_t>::max()));
   cmd->add_option("--output-dir,-o", args.output_dir, "Where outputN.npy go (default: current directory)");
   args.backend.add_options(cmd);
   cmd->callback([] { run(args); });

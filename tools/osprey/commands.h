@@ -2,8 +2,17 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <limits>
 
 namespace osprey::cli {
+
+// A whole number from `min` to `max`, for CLI11's check(): its
+// PositiveNumber and NonNegativeNumber also take fractions, and their
+// messages name the upper bound as a 309-digit number.
+inline CLI::Range whole_number(int64_t min, int64_t max = std::numeric_limits<int32_t>::max()) {
+  return CLI::Range(min, max);
+}
 
 void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);

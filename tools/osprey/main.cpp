@@ -1,6 +1,8 @@
 // osprey: inspect, run, benchmark and apply TFLite vision models.
+#include <algorithm>
 #include <cstdio>
 #include <new>
+#include <string>
 
 #include "commands.h"
 #include "core/error.h"
@@ -24,7 +26,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version, which CLI11 raises as "errors" of exit code 0.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    // A usage error: one line, as every other error, and exit code 2.
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::fprintf(stderr, "osprey: %s (see --help)\n", message.c_str());
+    return 2;
   } catch (const osprey::Error& e) {
     std::fprintf(stderr, "osprey: %s\n", e.what());
     return 1;

@@ -1,10 +1,13 @@
 // ospreyd: the osprey ML service (Larod-compatible), see docs/service.md.
+#include <cerrno>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "backends/thread_pool.h"
 #include "service/daemon/log.h"
 #include "service/daemon/server.h"
 #include "service/protocol.h"
@@ -20,7 +23,7 @@ void usage(FILE* out) {
                "                     for root, else $XDG_RUNTIME_DIR/osprey.sock)\n"
                "  --backend LIST     cpu-tflite's backends in order: osprey-avx512, xnnpack, ref\n"
                "                     (default osprey-avx512,xnnpack; ref: the reference kernels)\n"
-               "  --threads N        threads of the backend (default 1; 0 = one per core)\n"
+               "  --threads N        threads of the backend, up to %d (default 1; 0 = one per core)\n"
                "  --verbose, -v      also log every job (priority 7)\n"
                "  --quiet, -q        log warnings and errors only\n"
                "  --max-sessions N   refuse connections beyond N clients (default 256)\n"
@@ -32,6 +35,7 @@ void usage(FILE* out) {
                "                     refuse models whose tensors need more (default 1024; 0 = no limit)\n"
                "  --test-hooks       accept the test suite's pause/resume requests\n"
                "Logs go to stderr, one event per line, with <N> syslog priority prefixes.\n",
+               osprey::kMaxThreads,
                static_cast<unsigned long long>(osprey::service::default_memory_budget() >> 20));
 }
 
@@ -48,6 +52,19 @@ int main(int argc, char** argv) {
         std::exit(2);
       }
       return argv[++i];
+    };
+    // A whole number from `min` to `max` (atoi took "abc" for 0, one thread per core).
+    auto count_value = [&](const char* flag, long min, long max) -> int {
+      const std::string v = value(flag);
+      char* end = nullptr;
+      errno = 0;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno == ERANGE || n < min || n > max) {
+        std::fprintf(stderr, "ospreyd: %s takes a whole number from %ld to %ld, not '%s'\n", flag, min, max,
+                     v.c_str());
+        std::exit(2);
+      }
+      return static_cast<int>(n);
     };
     // A number of MiB as bytes; from 2^44 MiB on the bytes would wrap.
     auto mib_value = [&](const char* flag) -> uint64_t {
@@ -67,11 +84,7 @@ int main(int argc, char** argv) {
     } else if (a == "--quiet" || a == "-q") {
       osprey::service::set_log_level(osprey::service::kLogWarning);
     } else if (a == "--max-sessions") {
-      options.max_sessions = std::atoi(value("--max-sessions").c_str());
-      if (options.max_sessions < 1) {
-        std::fprintf(stderr, "ospreyd: --max-sessions must be at least 1\n");
-        return 2;
-      }
+      options.max_sessions = count_value("--max-sessions", 1, INT_MAX);
     } else if (a == "--max-memory") {
       options.max_memory_bytes = mib_value("--max-memory");
     } else if (a == "--max-model-memory") {
@@ -79,7 +92,7 @@ int main(int argc, char** argv) {
     } else if (a == "--backend") {
       options.backend = value("--backend");
     } else if (a == "--threads") {
-      options.threads = std::atoi(value("--threads").c_str());
+      options.threads = count_value("--threads", 0, osprey::kMaxThreads);
     } else if (a == "--test-hooks") {
       options.test_hooks = true;
     } else if (a == "--help" || a == "-h") {
