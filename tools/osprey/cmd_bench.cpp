@@ -269,9 +269,9 @@ void bench(const BenchArgs& args) {
   const Stats st = stats_of(latencies);
   const size_t peak_rss = peak_rss_bytes();
 
+  const int64_t total_macs = interp->total_macs();
   // Steps by who runs them: XNNPACK runtimes, osprey's own AVX-512 kernels
   // ("OSPREY..."), the reference kernels.
-  const int64_t total_macs = interp->total_macs();
   int delegated_steps = 0, delegated_ops = 0, xnn_steps = 0, xnn_ops = 0, own_steps = 0, own_ops = 0;
   for (const OpInfo& info : plan) {
     if (info.index >= 0) continue;
