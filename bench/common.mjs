@@ -64,7 +64,8 @@ export const ms = (r) => (r?.median_ms !== undefined ? f(r.median_ms, r.median_m
   : (r?.error ? 'error' : '–'));
 
 // The configs measureRound runs: `osprey bench FILE --json ARGS...`, and
-// LiteRT's harness on FILE (one thread) for --runs timed runs after --warmup.
+// LiteRT's harness on FILE (one thread) for --runs timed runs after --warmup
+// (both warm up for 0.5 s at least).
 export const timedRuns = (a) => ['--runs', String(a.runs), '--warmup', String(a.warmup)];
 export const ospreyBench = (a, file, args) =>
   ({cmd: a.osprey, args: ['bench', file, '--json', ...args], median: (j) => j.latency_ms.median});

@@ -23,6 +23,7 @@ expect_usage_error "fractional warm-up" "--warmup" "$osprey" bench "$tmp/text.tf
 expect_usage_error "threads above the limit" "--threads: Value 1000 not in range 0 to 256" \
   "$osprey" bench "$tmp/text.tflite" --threads 1000
 expect_usage_error "threads not a number" "--threads" "$osprey" run "$tmp/text.tflite" --threads abc
+expect_usage_error "negative warm-up time" "--warmup-secs" "$osprey" bench "$tmp/text.tflite" --warmup-secs -1
 expect_usage_error "negative seed" "--random-seed" "$osprey" run "$tmp/text.tflite" --random-seed -2
 
 # osprey ocr on a 1x1 picture with a tiny character list: bad files and

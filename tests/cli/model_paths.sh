@@ -14,6 +14,16 @@ if [ -f "$cache/models/$zoo.tflite" ]; then
     # shellcheck disable=SC2086
     expect_ok "$command by zoo name" "$osprey" $command $zoo
   done
+  # Warm-up lasts --warmup-secs at least, however few --warmup runs that takes.
+  "$osprey" bench $zoo --runs 2 --warmup 1 --warmup-secs 0.3 --threads 1 --json >"$tmp/bench.json" 2>"$tmp/err"
+  warmup_s=$(grep -o '"warmup_s":[0-9.]*' "$tmp/bench.json" | cut -d: -f2)
+  extra=$(grep -o '"warmup_timed_extra":[0-9]*' "$tmp/bench.json" | cut -d: -f2)
+  if awk -v s="${warmup_s:-0}" -v n="${extra:-0}" 'BEGIN { exit !(s >= 0.3 && n > 0) }'; then
+    echo "ok   bench warms up for --warmup-secs: ${warmup_s} s, ${extra} runs beyond --warmup"
+    passed=$((passed + 1))
+  else
+    fail "bench --warmup-secs 0.3: warm-up ${warmup_s:-?} s, ${extra:-?} extra runs: $(cat "$tmp/err")"
+  fi
   cp "$cache/models/$zoo.tflite" "$tmp/short.tflite"
   cp "$cache/models/$zoo.tflite" "$tmp/plain"
   cd "$tmp"

@@ -267,18 +267,26 @@ export class Model {
 
   /**
    * Times model.run (single thread).  Input tensors are created once; output
-   * tensors are freed outside the timed region.
+   * tensors are freed outside the timed region.  Warm-up lasts `warmup` runs
+   * and at least `warmupSecs` seconds, as `osprey bench` and TFLite's
+   * benchmark_model (warmup_min_secs) do.
    */
-  async bench(inputs, {runs = 10, warmup = 2} = {}) {
+  async bench(inputs, {runs = 10, warmup = 2, warmupSecs = 0.5} = {}) {
     const tensors = this.makeTensors(inputs);
     const times = [];
     try {
-      for (let i = 0; i < warmup + runs; i++) {
+      const start = process.hrtime.bigint();
+      const warming = (i) => i < warmup || Number(process.hrtime.bigint() - start) / 1e9 < warmupSecs;
+      for (let i = 0; warming(i); i++) {
+        const outs = await this.runTensors(tensors);
+        outs.forEach((o) => o.delete());
+      }
+      for (let i = 0; i < runs; i++) {
         const t0 = process.hrtime.bigint();
         const outs = await this.runTensors(tensors);
         const t1 = process.hrtime.bigint();
         outs.forEach((o) => o.delete());
-        if (i >= warmup) times.push(Number(t1 - t0) / 1e6);
+        times.push(Number(t1 - t0) / 1e6);
       }
     } finally {
       tensors.forEach((t) => t.delete());

@@ -99,7 +99,11 @@ async function main() {
   const inputs = makeInputs(session, args);
   const feed = feeds(session, inputs);
   if (args.bench) {
-    for (let i = 0; i < args.warmup; i++) await session.run(feed);
+    // Warm-up: --warmup runs and at least 0.5 s, as `osprey bench` and TFLite's benchmark_model.
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < args.warmup || Number(process.hrtime.bigint() - start) / 1e9 < 0.5; i++) {
+      await session.run(feed);
+    }
     const times = [];
     for (let i = 0; i < args.runs; i++) {
       const t0 = process.hrtime.bigint();
