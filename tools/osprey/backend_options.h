@@ -6,6 +6,7 @@
 
 #include "backends/backend.h"
 #include "backends/thread_pool.h"
+#include "commands.h"
 
 namespace osprey::cli {
 
@@ -26,7 +27,7 @@ struct BackendChoice {
                     "Threads for the backends, up to " + std::to_string(kMaxThreads) +
                         " (default: one per core, on the calling thread alone while "
                         "other processes hold the cores)")
-        ->check(CLI::Range(0, kMaxThreads));
+        ->check(whole_number(0, kMaxThreads));
   }
   // The stack must outlive Interpreter::load; keep it next to the options.
   BackendStack make() const { return make_backends(backend, threads); }

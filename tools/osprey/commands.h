@@ -7,9 +7,9 @@
 
 namespace osprey::cli {
 
-// A whole number from `min` to `max`, for CLI11's check(): its
-// PositiveNumber and NonNegativeNumber also take fractions, and their
-// messages name the upper bound as a 309-digit number.
+// A whole number from `min` to `max`, for CLI11's check(): the messages of
+// its PositiveNumber and NonNegativeNumber name the upper bound as a
+// 309-digit number.
 inline CLI::Range whole_number(int64_t min, int64_t max = std::numeric_limits<int32_t>::max()) {
   return CLI::Range(min, max);
 }
