@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/split.h"
 #include "runtime/step_site.h"
 
 namespace osprey {
@@ -333,8 +334,8 @@ OpSite ThreadPool::site_of(uintptr_t task, const void* context, size_t count) {
   return site;
 }
 
-// Each thread owns a contiguous share of an operation's items and steals
-// from the others when done. A share's next item is tagged with the
+// Each thread owns a contiguous share of an operation's items (share_begin,
+// core/split.h) and steals from the others when done. A share's next item is tagged with the
 // operation's generation, so a worker waking late for an operation that has
 // finished claims nothing and never reads the next operation's job.
 struct ThreadPool::State {
@@ -548,13 +549,12 @@ void ThreadPool::run(size_t count, Items items, const void* job, bool disable_de
   s.disable_denormals.store(disable_denormals, std::memory_order_relaxed);
   s.yield_workers.store(yield_workers, std::memory_order_relaxed);
   s.done.store(0, std::memory_order_relaxed);
-  const size_t n = s.shares.size();
-  size_t begin = 0;
-  for (size_t t = 0; t < n; ++t) {
-    const size_t end = begin + count / n + (t < count % n ? 1 : 0);
-    s.shares[t].next.store(static_cast<uint64_t>(generation) << 32 | begin, std::memory_order_release);
-    s.shares[t].end.store(static_cast<uint32_t>(end), std::memory_order_release);
-    begin = end;
+  const int n = static_cast<int>(s.shares.size());
+  for (int t = 0; t < n; ++t) {
+    auto& share = s.shares[static_cast<size_t>(t)];
+    share.next.store(static_cast<uint64_t>(generation) << 32 | share_begin(count, n, t),
+                     std::memory_order_release);
+    share.end.store(static_cast<uint32_t>(share_begin(count, n, t + 1)), std::memory_order_release);
   }
   s.generation.store(generation, std::memory_order_seq_cst);
   if (s.sleepers.load(std::memory_order_seq_cst) != 0) futex_wake_all(s.generation);

@@ -2,10 +2,9 @@
 // (backends/avx512/sparse_conv.h: tiles of 32 pixels in two AVX-512 vectors, input
 // channels transposed 128 at a time, 16 output lanes): pixel counts and
 // channel counts below, at and above each size, with and without bias, every
-// fused activation, on 1 and 2 threads. Weights are 75% exact zeros, so the
-// kernel takes the op (it needs at least half); denser weights, strides and
-// larger windows go to XNNPACK. Each case runs on every backend and is
-// compared with the reference kernel.
+// fused activation, on 1 and 2 threads (and 3 and 4 where rows are shared out). Weights are 75% exact zeros,
+// so the kernel takes the op (it needs at least half); denser weights, strides and larger windows go to
+// XNNPACK. Each case runs on every backend and is compared with the reference kernel.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -72,6 +71,23 @@ TEST(SparseConvSweep, PixelsAroundTheTile) {
     c.cin = 24;
     c.cout = 20;
     check(c);
+  }
+}
+
+// Each thread takes the tiles of its own rows (core/split.h): shares of
+// unequal rows, of a part of a tile, empty shares (fewer rows than threads,
+// where the output channels are split too), 7x7 and 14x14 maps.
+TEST(SparseConvSweep, RowsSharedOverThreads) {
+  for (int height : {1, 2, 3, 4, 5, 7, 9, 14}) {
+    for (int width : {1, 7, 14, 33}) {
+      SparseConvCase c;
+      c.height = height;
+      c.width = width;
+      c.cin = 40;
+      c.cout = 72;
+      c.threads = {2, 3, 4};
+      check(c);
+    }
   }
 }
 

@@ -53,7 +53,8 @@ class AddKernel final : public Kernel {
     const float* a = ctx.input(0).data_as<float>();
     const float* b = ctx.input(1).data_as<float>();
     float* out = ctx.output(0).data_as<float>();
-    parallel_ranges(pool_.get(), ctx.output(0).num_elements(), kFloatsPerTask,
+    parallel_ranges(pool_.get(), ctx.output(0).num_elements(), split_rows(ctx.output(0).shape),
+                    kFloatsPerTask,
                     [&](int64_t first, int64_t last) { add_range(clamp_, a, b, out, first, last); });
   }
 

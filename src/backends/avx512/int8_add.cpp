@@ -94,8 +94,8 @@ class Int8AddKernel final : public Kernel {
     const uint8_t* a = ctx.input(0).data_as<uint8_t>();
     const uint8_t* b = ctx.input(1).data_as<uint8_t>();
     uint8_t* out = ctx.output(0).data_as<uint8_t>();
-    parallel_ranges(pool_.get(), ctx.output(0).num_elements(), kElementsPerTask,
-                    [&](int64_t first, int64_t last) {
+    parallel_ranges(pool_.get(), ctx.output(0).num_elements(), split_rows(ctx.output(0).shape),
+                    kElementsPerTask, [&](int64_t first, int64_t last) {
                       if (p_.is_signed) {
                         add_range<true>(p_, a, b, out, first, last);
                       } else {

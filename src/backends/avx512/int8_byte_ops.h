@@ -71,7 +71,7 @@ class ByteMapKernel : public Kernel {
   void eval(KernelContext& ctx) override {
     const uint8_t* in = ctx.input(0).data;
     uint8_t* out = ctx.output(0).data;
-    parallel_ranges(pool_.get(), num_elements(shape_), kElementsPerTask,
+    parallel_ranges(pool_.get(), num_elements(shape_), split_rows(shape_), kElementsPerTask,
                     [&](int64_t first, int64_t last) { range(in, out, first, last); });
   }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/split.h"
 
 namespace osprey {
 
@@ -171,16 +172,25 @@ struct Task {
   const Csr* w;
   const float* input;
   float* output;
-  size_t pixels;
   int oc_step;  // output channels per task (a multiple of 16)
+  // Thread t's tiles cover the pixels of its share of the rows (core/split.h):
+  // the ops around split their rows the same way, so a thread reads the rows
+  // its own core wrote. A share has share_tiles tiles, the last ones empty
+  // when it is shorter.
+  int threads;
+  size_t rows, row_pixels, share_tiles;
 };
 
 void run_task(void* context, size_t tile, size_t part) {
   const Task& task = *static_cast<const Task*>(context);
-  const size_t p0 = tile * kTile;
+  const int t = static_cast<int>(tile / task.share_tiles);
+  const size_t p0 =
+      share_begin(task.rows, task.threads, t) * task.row_pixels + tile % task.share_tiles * kTile;
+  const size_t end = share_begin(task.rows, task.threads, t + 1) * task.row_pixels;
+  if (p0 >= end) return;
   const int oc0 = static_cast<int>(part) * task.oc_step;
-  run_tile(*task.w, task.input, task.output, p0, static_cast<int>(std::min<size_t>(kTile, task.pixels - p0)),
-           oc0, std::min(task.w->cout, oc0 + task.oc_step));
+  run_tile(*task.w, task.input, task.output, p0, static_cast<int>(std::min<size_t>(kTile, end - p0)), oc0,
+           std::min(task.w->cout, oc0 + task.oc_step));
 }
 
 class SparseConvKernel final : public Kernel {
@@ -199,15 +209,33 @@ class SparseConvKernel final : public Kernel {
   }
 
   void eval(KernelContext& ctx) override {
-    Task task{&w_, ctx.input(0).data_as<float>(), ctx.output(0).data_as<float>(),
-              static_cast<size_t>(ctx.input(0).num_elements() / w_.cin), w_.cout};
-    const size_t tiles = (task.pixels + kTile - 1) / kTile;
-    // Few pixels (a 7x7 or 14x14 map) leave threads idle: split the output
-    // channels too, each part transposing the tile again for itself.
-    const size_t threads = pthreadpool_get_threads_count(pool_.get());
-    if (threads > 1 && tiles < 4 * threads) {
+    const Tensor& in = ctx.input(0);
+    const size_t pixels = static_cast<size_t>(in.num_elements() / w_.cin);
+    if (pixels == 0) return;
+    Task task{};
+    task.w = &w_;
+    task.input = in.data_as<float>();
+    task.output = ctx.output(0).data_as<float>();
+    task.oc_step = w_.cout;
+    task.threads = static_cast<int>(pthreadpool_get_threads_count(pool_.get()));
+    const size_t rows = split_rows(in.shape);
+    task.rows = rows > 0 && pixels % rows == 0 ? rows : pixels;
+    task.row_pixels = pixels / task.rows;
+    for (int t = 0; t < task.threads; ++t) {
+      const size_t share =
+          share_begin(task.rows, task.threads, t + 1) - share_begin(task.rows, task.threads, t);
+      task.share_tiles = std::max(task.share_tiles, (share * task.row_pixels + kTile - 1) / kTile);
+    }
+    const size_t tiles = static_cast<size_t>(task.threads) * task.share_tiles;
+    // Fewer rows than threads leave threads idle: split the output channels
+    // too, each part transposing the tile again for itself. (With a share of
+    // rows each, a thread does better to keep its own rows: parts of them on
+    // other threads cost pose_detection's 7x7 and 14x14 layers their
+    // transposing again and the other core's lines.)
+    if (task.rows < static_cast<size_t>(task.threads)) {
       const int parts =
-          static_cast<int>(std::min<size_t>((4 * threads + tiles - 1) / tiles, (w_.cout + 15) / 16));
+          static_cast<int>(std::min<size_t>((4 * static_cast<size_t>(task.threads) + tiles - 1) / tiles,
+                                            (static_cast<size_t>(w_.cout) + 15) / 16));
       task.oc_step = (w_.cout + parts - 1) / parts;
       task.oc_step = (task.oc_step + 15) / 16 * 16;
     }
