@@ -58,6 +58,7 @@ BackendStack::~BackendStack() = default;
 void BackendStack::fill(InterpreterOptions& options) const {
   options.backends.clear();
   for (const auto& b : backends_) options.backends.push_back(b.get());
+  options.threads = threads_;
 }
 
 std::string check_backend_list(const std::string& list) {
@@ -72,10 +73,10 @@ std::string check_backend_list(const std::string& list) {
 BackendStack make_backends(const std::string& list, int threads) {
   OSPREY_CHECK(threads >= 0, "thread count {} must not be negative", threads);
   const std::vector<std::string> names = parse_list(list);
-  BackendStack stack;
-  if (names.empty()) return stack;
+  if (names.empty()) return BackendStack();
   // One pool for the whole stack: its backends never run at the same time.
   std::shared_ptr<pthreadpool> pool = make_thread_pool(threads);
+  BackendStack stack(pool ? resolve_threads(threads) : 1);
   for (const std::string& name : names) {
     if (name == "osprey-avx512") {
       stack.add(std::make_unique<Avx512Backend>(pool));

@@ -38,6 +38,7 @@ const std::vector<std::string>& backend_names();
 class BackendStack {
  public:
   BackendStack() = default;
+  explicit BackendStack(int threads) : threads_(threads) {}
   BackendStack(BackendStack&&) = default;
   BackendStack& operator=(BackendStack&&) = default;
   ~BackendStack();
@@ -55,6 +56,7 @@ class BackendStack {
 
  private:
   std::vector<std::unique_ptr<Delegate>> backends_;
+  int threads_ = 1;  // that its pool splits steps over
 };
 
 // The stack a list such as "osprey-avx512,xnnpack,ref" names. "ref" may end

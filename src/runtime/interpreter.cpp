@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/limits.h"
+#include "core/split.h"
 #include "graph/memory_plan.h"
 #include "model/loader.h"
 #include "runtime/delegate.h"
@@ -156,7 +157,7 @@ void Interpreter::prepare(const InterpreterOptions& options) {
     released_weight_bytes_ = release.released_bytes();
   }
   guard_bytes_ = options.guard_bytes;
-  plan_memory();
+  plan_memory(options.threads);
   for (Step& step : steps_) {
     KernelContext ctx(graph_, *step.op);
     step.kernel->bind(ctx);
@@ -217,7 +218,7 @@ void Interpreter::apply_backend(Delegate& backend, WeightRelease& release, std::
   origin = std::move(new_origin);
 }
 
-void Interpreter::plan_memory() {
+void Interpreter::plan_memory(int threads) {
   // One request per non-constant tensor the plan touches.
   std::vector<int> tensor_of;
   std::vector<BufferRequest> requests;
@@ -228,7 +229,7 @@ void Interpreter::plan_memory() {
     int& r = request_of[static_cast<size_t>(t)];
     if (r < 0) {
       r = static_cast<int>(requests.size());
-      requests.push_back({tensor.num_bytes() + guard_bytes_, step, step});
+      requests.push_back({tensor.num_bytes() + guard_bytes_, step, step, split_rows(tensor.shape)});
       tensor_of.push_back(t);
     }
     BufferRequest& req = requests[static_cast<size_t>(r)];
@@ -245,7 +246,7 @@ void Interpreter::plan_memory() {
   }
   for (int t : graph_.outputs) touch(t, end);
 
-  MemoryPlan plan = osprey::plan_memory(requests);
+  MemoryPlan plan = osprey::plan_memory(requests, 64, threads);
   arena_size_ = plan.arena_size;
   // Anonymous memory comes zeroed and is only committed when touched, so a
   // model that declares huge tensors costs nothing until it runs.

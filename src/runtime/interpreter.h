@@ -34,6 +34,9 @@ struct InterpreterOptions {
   // runtime/delegate.h; backends/backend.h builds the usual stacks). They
   // only have to live until load returns.
   std::vector<Delegate*> backends;
+  // The threads the backends split each step over (BackendStack::fill sets
+  // it): the memory planner keeps each arena line with the thread writing it.
+  int threads = 1;
   // Give back constants' pages once backends have packed them (delegate.h).
   bool release_weights = true;
   // For tests: leave this many bytes after each tensor in the arena, fill
@@ -93,7 +96,7 @@ class Interpreter {
   Interpreter() = default;
   void prepare(const InterpreterOptions& options);
   void apply_backend(Delegate& backend, WeightRelease& release, std::vector<int>& origin);
-  void plan_memory();
+  void plan_memory(int threads);
   void run_step(size_t i);  // eval, with guard bytes around it when asked
   bool in_arena(const Tensor& tensor) const;
   void fill_guards(size_t step);
