@@ -335,9 +335,10 @@ OpSite ThreadPool::site_of(uintptr_t task, const void* context, size_t count) {
 }
 
 // Each thread owns a contiguous share of an operation's items (share_begin,
-// core/split.h) and steals from the others when done. A share's next item is tagged with the
-// operation's generation, so a worker waking late for an operation that has
-// finished claims nothing and never reads the next operation's job.
+// core/split.h) and steals from the others when done. A share's next item is
+// tagged with the operation's generation, so a worker waking late for an
+// operation that has finished claims nothing and never reads the next
+// operation's job.
 struct ThreadPool::State {
   struct alignas(64) Share {
     std::atomic<uint64_t> next{0};  // generation << 32 | next item
