@@ -19,6 +19,11 @@ inline size_t share_begin(size_t count, int threads, int t) {
   return i * (count / k) + std::min(i, count % k);
 }
 
+// The most items a thread takes: the first share's.
+inline size_t largest_share(size_t count, int threads) {
+  return share_begin(count, threads, 1);
+}
+
 // The rows a tensor of `shape` is split by: all dimensions but an image's
 // width and channels (N x H of NHWC), or all but the last; 0 for a scalar
 // or a vector (split by elements).

@@ -21,12 +21,8 @@ void parallel_ranges(pthreadpool* pool, int64_t n, size_t rows, int64_t per_task
   const int threads = static_cast<int>(pthreadpool_get_threads_count(pool));
   const size_t units = rows > 0 && static_cast<size_t>(n) % rows == 0 ? rows : static_cast<size_t>(n);
   const int64_t unit = n / static_cast<int64_t>(units);
-  int64_t tasks_per_share = 0;
-  for (int t = 0; t < threads; ++t) {
-    const auto length =
-        static_cast<int64_t>(share_begin(units, threads, t + 1) - share_begin(units, threads, t)) * unit;
-    tasks_per_share = std::max(tasks_per_share, (length + per_task - 1) / per_task);
-  }
+  const auto longest = static_cast<int64_t>(largest_share(units, threads)) * unit;
+  const int64_t tasks_per_share = (longest + per_task - 1) / per_task;
   struct Context {
     const F* f;
     int threads;

@@ -221,11 +221,7 @@ class SparseConvKernel final : public Kernel {
     const size_t rows = split_rows(in.shape);
     task.rows = rows > 0 && pixels % rows == 0 ? rows : pixels;
     task.row_pixels = pixels / task.rows;
-    for (int t = 0; t < task.threads; ++t) {
-      const size_t share =
-          share_begin(task.rows, task.threads, t + 1) - share_begin(task.rows, task.threads, t);
-      task.share_tiles = std::max(task.share_tiles, (share * task.row_pixels + kTile - 1) / kTile);
-    }
+    task.share_tiles = (largest_share(task.rows, task.threads) * task.row_pixels + kTile - 1) / kTile;
     const size_t tiles = static_cast<size_t>(task.threads) * task.share_tiles;
     // Fewer rows than threads leave threads idle: split the output channels
     // too, each part transposing the tile again for itself. (With a share of
