@@ -268,23 +268,63 @@ TEST(QuantKernels, HardSwishTracksTheFloatFunction) {
   }
 }
 
+// The table of LOGISTIC or TANH as `arithmetic` defines it (lut.cpp): XNNPACK's
+// (the function from double rounded once to float, then half to even) or
+// TFLite's LUTPopulate (in float, half away from zero).
+int8_t expected_table_value(bool logistic, quant::Arithmetic arithmetic, float v) {
+  const float steps = logistic ? 256.0f : 128.0f, zero_point = logistic ? -128.0f : 0.0f;
+  float q = 0;
+  if (arithmetic == quant::Arithmetic::kLiteRT) {
+    const double e = std::exp(static_cast<double>(v));
+    const float y = static_cast<float>(logistic ? e / (1 + e) : std::tanh(static_cast<double>(v)));
+    q = std::nearbyint(y * steps + zero_point);
+  } else {
+    const float y = logistic ? 1.0f / (1.0f + std::exp(-v)) : std::tanh(v);
+    q = std::round(y * steps) + zero_point;
+  }
+  return static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
+}
+
 TEST(QuantKernels, LogisticTanhTables) {
   std::vector<int8_t> x(256);
   for (int i = 0; i < 256; ++i) x[static_cast<size_t>(i)] = static_cast<int8_t>(i - 128);
-  for (OpCode code : {OpCode::kLogistic, OpCode::kTanh}) {
-    const bool logistic = code == OpCode::kLogistic;
-    OpTester t;
-    t.add_input<int8_t>({256}, x, false, per_tensor(0.06f, -7));
-    t.add_output(DType::kInt8, {}, logistic ? per_tensor(1.0f / 256, -128) : per_tensor(1.0f / 128, 0));
-    t.set_op(code);
-    t.run();
-    const std::vector<int8_t> got = t.output_values<int8_t>();
-    for (size_t j = 0; j < x.size(); ++j) {
-      const float v = 0.06f * static_cast<float>(x[j] + 7);
-      const float y = logistic ? 1.0f / (1.0f + std::exp(-v)) : std::tanh(v);
-      const float q = std::round(y * (logistic ? 256.0f : 128.0f)) + (logistic ? -128.0f : 0.0f);
-      ASSERT_EQ(got[j], static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f)));
+  // Input parameters: plain ones, and ones that put a value on a tie (the
+  // selfie_segmentation_landscape LOGISTIC whose input 50 LiteRT rounds down to
+  // 222.5 -> 222 (uint8), and a TANH that lies on -64.5).
+  struct Case {
+    OpCode code;
+    float scale;
+    int zero_point;
+  };
+  for (const Case& c :
+       {Case{OpCode::kLogistic, 0.06f, -7}, Case{OpCode::kTanh, 0.06f, -7},
+        Case{OpCode::kLogistic, 0.0461800359f, 9}, Case{OpCode::kTanh, 0.00956082996f, -51}}) {
+    for (quant::Arithmetic a : {quant::Arithmetic::kLiteRT, quant::Arithmetic::kTfliteDouble}) {
+      ArithmeticScope scope(a);
+      const bool logistic = c.code == OpCode::kLogistic;
+      OpTester t;
+      t.add_input<int8_t>({256}, x, false, per_tensor(c.scale, c.zero_point));
+      t.add_output(DType::kInt8, {}, logistic ? per_tensor(1.0f / 256, -128) : per_tensor(1.0f / 128, 0));
+      t.set_op(c.code);
+      t.run();
+      const std::vector<int8_t> got = t.output_values<int8_t>();
+      for (size_t j = 0; j < x.size(); ++j) {
+        const float v = c.scale * static_cast<float>(x[j] - c.zero_point);
+        ASSERT_EQ(got[j], expected_table_value(logistic, a, v))
+            << (logistic ? "LOGISTIC" : "TANH") << " input " << int{x[j]} << " scale " << c.scale << ", "
+            << quant::arithmetic_name(a);
+      }
     }
+  }
+  // The tie itself: LiteRT's 222 - 128 = 94, TFLite's own kernel 95.
+  for (quant::Arithmetic a : {quant::Arithmetic::kLiteRT, quant::Arithmetic::kTfliteDouble}) {
+    ArithmeticScope scope(a);
+    OpTester t;
+    t.add_input<int8_t>({1}, {50}, false, per_tensor(0.0461800359f, 9));
+    t.add_output(DType::kInt8, {}, per_tensor(1.0f / 256, -128));
+    t.set_op(OpCode::kLogistic);
+    t.run();
+    EXPECT_EQ(t.output_values<int8_t>()[0], a == quant::Arithmetic::kLiteRT ? 94 : 95);
   }
   // The fixed output parameters are enforced.
   OpTester bad;

@@ -32,6 +32,9 @@ osprey_litert_op_test(mean_litert make_reduce_model osprey_core)
 osprey_litert_op_test(sum_litert make_reduce_model osprey_core)
 # LEAKY_RELU (int8 and uint8) on every input value.
 osprey_litert_op_test(leaky_relu_litert make_leaky_relu_model osprey_core)
+# LOGISTIC and TANH (int8 and uint8) on every input value, at input scales
+# that put table values on rounding ties.
+osprey_litert_op_test(lut_litert make_lut_model osprey_core)
 # Twenty-two ops, int8 and uint8, on seeded random one-op models (shapes, scales, zero
 # points, options, weights).
 osprey_litert_op_test(op_sweep_litert make_random_op_model osprey_core)

@@ -1,19 +1,26 @@
 // Integer LOGISTIC, TANH and SOFTMAX the way TFLite's default (optimized)
 // kernels and XNNPACK compute them: a 256-entry table built in float at
 // prepare time.
-//   LOGISTIC, TANH  table[q] = clamp(round(f(s_in * (q - z_in)) / s_out) + z_out)
-//                   (TFLite's LUTPopulate); the output parameters are fixed by the
-//                   spec: LOGISTIC 1/256 with zero point -128 (int8) or 0 (uint8),
-//                   TANH 1/128 with zero point 0 (int8) or 128 (uint8)
+//   LOGISTIC, TANH  table[q] = clamp(round(f(s_in * (q - z_in)) / s_out) + z_out);
+//                   the output parameters are fixed by the spec: LOGISTIC 1/256
+//                   with zero point -128 (int8) or 0 (uint8), TANH 1/128 with
+//                   zero point 0 (int8) or 128 (uint8). With the litert
+//                   arithmetic, XNNPACK's table (LiteRT hands it these ops): f
+//                   from double (the sigmoid as e^x / (1 + e^x)) rounded once to
+//                   float, and round(f / s_out + z_out) half to even. Otherwise
+//                   TFLite's LUTPopulate: f in float, rounded half away from zero.
+//                   They differ only where a value lies on or next to a tie.
 //   SOFTMAX         exp table of the distance to the row maximum, float sum,
 //                   round(p / s_out) + z_out (optimized_ops::Softmax); output
 //                   parameters fixed at 1/256 and -128 (int8) or 0 (uint8)
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 
 #include "kernels/ref/quantized/common.h"
 #include "kernels/ref/quantized/elementwise.h"
+#include "kernels/ref/quantized/fixed_point.h"
 
 namespace osprey::ref::quantized {
 namespace {
@@ -47,17 +54,15 @@ class LutKernel final : public Kernel {
     out.shape = in.shape;
     const float inverse_scale = 1 / po.scale;
     const int32_t lo = type_min(type_), hi = type_max(type_);
+    const bool litert = quant::arithmetic() == quant::Arithmetic::kLiteRT;
     for (int32_t q = lo; q <= hi; ++q) {
       const float x = pi.scale * static_cast<float>(q - pi.zero_point);
-      float y = 0;
-      if constexpr (kKind == LutKind::kLogistic) {
-        y = 1.0f / (1.0f + std::exp(-x));
-      } else {
-        y = std::tanh(x);
-      }
-      const float rescaled = std::round(y * inverse_scale);
-      const int32_t v = static_cast<int32_t>(rescaled + static_cast<float>(po.zero_point));
-      table_[static_cast<uint8_t>(q)] = static_cast<uint8_t>(std::min(std::max(v, lo), hi));
+      const float y = litert ? function_as_xnnpack(x) : function_as_tflite(x);
+      const float rescaled = litert ? std::nearbyint(y * inverse_scale + static_cast<float>(po.zero_point))
+                                    : std::round(y * inverse_scale) + static_cast<float>(po.zero_point);
+      const int32_t v =
+          static_cast<int32_t>(std::clamp(rescaled, static_cast<float>(lo), static_cast<float>(hi)));
+      table_[static_cast<uint8_t>(q)] = static_cast<uint8_t>(v);
     }
   }
 
@@ -69,6 +74,25 @@ class LutKernel final : public Kernel {
   }
 
  private:
+  static float function_as_tflite(float x) {
+    if constexpr (kKind == LutKind::kLogistic) {
+      return 1.0f / (1.0f + std::exp(-x));
+    } else {
+      return std::tanh(x);
+    }
+  }
+
+  static float function_as_xnnpack(float x) {
+    if constexpr (kKind == LutKind::kLogistic) {
+      if (x > 100) return 1;
+      if (x < -100) return 0;
+      const double e = std::exp(static_cast<double>(x));
+      return static_cast<float>(e / (1 + e));
+    } else {
+      return static_cast<float>(std::tanh(static_cast<double>(x)));
+    }
+  }
+
   DType type_ = DType::kInt8;
   std::array<uint8_t, 256> table_{};  // indexed by the raw byte, holding the raw output byte
 };
