@@ -1,14 +1,17 @@
 // Generated sweeps around osprey's sparse 1x1 convolution
-// (backends/avx512/sparse_conv.h: tiles of 32 pixels in two AVX-512 vectors, input
-// channels transposed 128 at a time, 16 output lanes): pixel counts and
+// (backends/avx512/sparse_conv.h: tiles of 32 pixels in two AVX-512 vectors or
+// four AVX2 ones, input channels transposed 128 at a time): pixel counts and
 // channel counts below, at and above each size, with and without bias, every
 // fused activation, on 1 and 2 threads (and 3 and 4 where rows are shared out). Weights are 75% exact zeros,
 // so the kernel takes the op (it needs at least half); denser weights, strides and larger windows go to
-// XNNPACK. Each case runs on every backend and is compared with the reference kernel.
+// XNNPACK. Each case runs on every backend, in every form of the kernel this
+// CPU runs (OSPREY_SPARSE_CONV), and is compared with the reference kernel.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "backends/avx512/sparse_conv.h"
@@ -21,6 +24,36 @@ using testing::kOspreyAvx512;
 using testing::kXnnpack;
 using testing::OpTester;
 
+// Sets OSPREY_SPARSE_CONV for one scope.
+class SparseLevelScope {
+ public:
+  explicit SparseLevelScope(SparseConvLevel level) {
+    if (const char* v = std::getenv("OSPREY_SPARSE_CONV")) before_ = v, had_ = true;
+    setenv("OSPREY_SPARSE_CONV", level == SparseConvLevel::kAvx512 ? "avx512" : "avx2", 1);
+  }
+  ~SparseLevelScope() {
+    if (had_) {
+      setenv("OSPREY_SPARSE_CONV", before_.c_str(), 1);
+    } else {
+      unsetenv("OSPREY_SPARSE_CONV");
+    }
+  }
+
+ private:
+  std::string before_;
+  bool had_ = false;
+};
+
+// The kernel's forms this CPU runs: AVX-512 and AVX2, AVX2 alone, or none.
+std::vector<SparseConvLevel> levels() {
+  std::vector<SparseConvLevel> all;
+  for (SparseConvLevel l : {SparseConvLevel::kAvx512, SparseConvLevel::kAvx2}) {
+    SparseLevelScope scope(l);
+    if (sparse_conv_level() == l) all.push_back(l);
+  }
+  return all;
+}
+
 struct SparseConvCase {
   int height = 1, width = 32, cin = 16, cout = 16;
   bool bias = true;
@@ -30,7 +63,8 @@ struct SparseConvCase {
   int stride = 1, kernel = 1;
 };
 
-void check(const SparseConvCase& c) {
+void check_at(const SparseConvCase& c, SparseConvLevel level) {
+  SparseLevelScope scope(level);
   SCOPED_TRACE(fmt::format("{}x{} pixels, {} -> {} channels, k{} s{}, 1/{} nonzero, act {} {}bias", c.height,
                            c.width, c.cin, c.cout, c.kernel, c.stride, c.every_nth_nonzero,
                            static_cast<int>(c.activation), c.bias ? "" : "no "));
@@ -55,6 +89,15 @@ void check(const SparseConvCase& c) {
       sparse_conv_supported() && c.kernel == 1 && c.stride == 1 && c.every_nth_nonzero >= 2;
   t.expect_claim(sparse_kernel ? kOspreyAvx512 : kXnnpack);
   t.run();
+}
+
+void check(const SparseConvCase& c) {
+  const std::vector<SparseConvLevel> all = levels();
+  for (SparseConvLevel level : all) {
+    SCOPED_TRACE(level == SparseConvLevel::kAvx512 ? "AVX-512" : "AVX2");
+    check_at(c, level);
+  }
+  if (all.empty()) check_at(c, SparseConvLevel::kAvx2);  // no form here: XNNPACK must run it
 }
 
 TEST(SparseConvSweep, PixelsAroundTheTile) {

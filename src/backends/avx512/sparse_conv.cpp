@@ -5,8 +5,10 @@
 #include <pthreadpool.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -16,7 +18,7 @@ namespace osprey {
 
 namespace {
 
-constexpr int kTile = 32;    // pixels per tile: two AVX-512 vectors
+constexpr int kTile = 32;    // pixels per tile: two AVX-512 vectors, four AVX2 ones
 constexpr int kChunk = 128;  // input channels transposed at a time: 16 KiB, stays in L1
 
 #define OSPREY_AVX512 __attribute__((target("avx512f")))
@@ -29,6 +31,7 @@ struct Csr {
   std::vector<float> value;        // per nonzero
   std::vector<float> bias;         // cout
   float min = 0, max = 0;
+  SparseConvLevel level = SparseConvLevel::kAvx512;  // the form that runs the tiles
 };
 
 // Scratch of one thread: the input tile [kChunk][kTile] and output tile [cout][kTile].
@@ -168,6 +171,146 @@ OSPREY_AVX512 void run_tile(const Csr& w, const float* input, float* output, siz
                 output + p0 * static_cast<size_t>(w.cout) + oc0);
 }
 
+}  // namespace
+}  // namespace osprey
+
+// The AVX2 form: the same tiles, 8 pixels a vector.
+#include "backends/avx512/avx2_target_begin.h"
+
+namespace osprey {
+namespace {
+
+// Lanes [0, n) of a maskload/maskstore mask.
+inline __m256i first_lanes8(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// r[i] (8 floats, row i) becomes column i: afterwards r[k] holds element k of every row.
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  __m256 s[8];
+  for (int i = 0; i < 8; i += 4) {
+    s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+    s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31);
+  }
+}
+
+// dst[c * kTile + t] = src[t * stride + c] for c < channels, t < count; zero
+// for the tile's other pixels below `width` (a multiple of 8).
+void transpose_in_avx2(const float* src, size_t stride, int channels, int count, int width, float* dst) {
+  for (int c = 0; c < channels; c += 8) {
+    const int cols = std::min(8, channels - c);
+    const __m256i col_mask = first_lanes8(cols);
+    for (int t = 0; t < width; t += 8) {
+      const int rows = std::max(0, std::min(8, count - t));
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i) {
+        r[i] = i < rows ? _mm256_maskload_ps(src + static_cast<size_t>(t + i) * stride + c, col_mask)
+                        : _mm256_setzero_ps();
+      }
+      transpose8(r);
+      for (int k = 0; k < cols; ++k) _mm256_store_ps(dst + static_cast<size_t>(c + k) * kTile + t, r[k]);
+    }
+  }
+}
+
+// dst[t * stride + c] = src[c * kTile + t] for c < channels, t < count.
+void transpose_out_avx2(const float* src, int channels, size_t stride, int count, float* dst) {
+  for (int c = 0; c < channels; c += 8) {
+    const int rows = std::min(8, channels - c);
+    const __m256i row_mask = first_lanes8(rows);
+    for (int t = 0; t < count; t += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i)
+        r[i] = i < rows ? _mm256_load_ps(src + static_cast<size_t>(c + i) * kTile + t) : _mm256_setzero_ps();
+      transpose8(r);
+      const int pixels = std::min(8, count - t);
+      for (int k = 0; k < pixels; ++k)
+        _mm256_maskstore_ps(dst + static_cast<size_t>(t + k) * stride + c, row_mask, r[k]);
+    }
+  }
+}
+
+// multiply() with kVectors vectors of 8 pixels; chains enough for FMA's
+// latency on two pipes (8 accumulators or more).
+template <int kVectors>
+inline void multiply_avx2(const Csr& w, int q, int oc0, int oc1, const float* in_tile, float* out_tile) {
+  constexpr int kChains = kVectors == 1 ? 8 : kVectors == 2 ? 4 : 2;
+  const bool first = q == 0, last = q == w.chunks - 1;
+  const __m256 lo = _mm256_set1_ps(last ? w.min : -std::numeric_limits<float>::infinity());
+  const __m256 hi = _mm256_set1_ps(last ? w.max : std::numeric_limits<float>::infinity());
+  const int32_t* offset = w.offset.data();
+  const float* value = w.value.data();
+  const int32_t* row_start = w.row_start.data() + static_cast<size_t>(q) * w.cout;
+  for (int oc = oc0; oc < oc1; ++oc) {
+    float* o = out_tile + static_cast<size_t>(oc) * kTile;
+    __m256 acc[kChains][kVectors];
+    for (int v = 0; v < kVectors; ++v) {
+      acc[0][v] = first ? _mm256_set1_ps(w.bias[static_cast<size_t>(oc)]) : _mm256_load_ps(o + 8 * v);
+      for (int c = 1; c < kChains; ++c) acc[c][v] = _mm256_setzero_ps();
+    }
+    int k = row_start[oc];
+    const int end = row_start[oc + 1];
+    for (; k + kChains <= end; k += kChains) {
+      for (int c = 0; c < kChains; ++c) {
+        const float* x = in_tile + offset[k + c];
+        const __m256 u = _mm256_set1_ps(value[k + c]);
+        for (int v = 0; v < kVectors; ++v)
+          acc[c][v] = _mm256_fmadd_ps(u, _mm256_load_ps(x + 8 * v), acc[c][v]);
+      }
+    }
+    for (; k < end; ++k) {
+      const float* x = in_tile + offset[k];
+      const __m256 u = _mm256_set1_ps(value[k]);
+      for (int v = 0; v < kVectors; ++v) acc[0][v] = _mm256_fmadd_ps(u, _mm256_load_ps(x + 8 * v), acc[0][v]);
+    }
+    for (int v = 0; v < kVectors; ++v) {
+      __m256 sum = acc[0][v];
+      for (int c = 1; c < kChains; ++c) sum = _mm256_add_ps(sum, acc[c][v]);
+      _mm256_store_ps(o + 8 * v, _mm256_min_ps(_mm256_max_ps(sum, lo), hi));
+    }
+  }
+}
+
+// run_tile() on AVX2: as many vectors as the tile's pixels need.
+void run_tile_avx2(const Csr& w, const float* input, float* output, size_t p0, int count, int oc0, int oc1) {
+  float* in_tile = scratch(static_cast<size_t>(kChunk + w.cout) * kTile);
+  float* out_tile = in_tile + static_cast<size_t>(kChunk) * kTile;
+  const float* pixels = input + p0 * static_cast<size_t>(w.cin);
+  const int vectors = (count + 7) / 8;
+  for (int q = 0; q < w.chunks; ++q) {
+    const int c0 = q * kChunk;
+    transpose_in_avx2(pixels + c0, static_cast<size_t>(w.cin), std::min(kChunk, w.cin - c0), count,
+                      8 * vectors, in_tile);
+    switch (vectors) {
+      case 1: multiply_avx2<1>(w, q, oc0, oc1, in_tile, out_tile); break;
+      case 2: multiply_avx2<2>(w, q, oc0, oc1, in_tile, out_tile); break;
+      case 3: multiply_avx2<3>(w, q, oc0, oc1, in_tile, out_tile); break;
+      default: multiply_avx2<4>(w, q, oc0, oc1, in_tile, out_tile); break;
+    }
+  }
+  transpose_out_avx2(out_tile + static_cast<size_t>(oc0) * kTile, oc1 - oc0, static_cast<size_t>(w.cout),
+                     count, output + p0 * static_cast<size_t>(w.cout) + oc0);
+}
+
+}  // namespace
+}  // namespace osprey
+
+#include "backends/avx512/avx2_target_end.h"
+
+namespace osprey {
+namespace {
+
 struct Task {
   const Csr* w;
   const float* input;
@@ -189,8 +332,13 @@ void run_task(void* context, size_t tile, size_t part) {
   const size_t end = share_begin(task.rows, task.threads, t + 1) * task.row_pixels;
   if (p0 >= end) return;
   const int oc0 = static_cast<int>(part) * task.oc_step;
-  run_tile(*task.w, task.input, task.output, p0, static_cast<int>(std::min<size_t>(kTile, end - p0)), oc0,
-           std::min(task.w->cout, oc0 + task.oc_step));
+  const int count = static_cast<int>(std::min<size_t>(kTile, end - p0));
+  const int oc1 = std::min(task.w->cout, oc0 + task.oc_step);
+  if (task.w->level == SparseConvLevel::kAvx512) {
+    run_tile(*task.w, task.input, task.output, p0, count, oc0, oc1);
+  } else {
+    run_tile_avx2(*task.w, task.input, task.output, p0, count, oc0, oc1);
+  }
 }
 
 class SparseConvKernel final : public Kernel {
@@ -246,9 +394,24 @@ class SparseConvKernel final : public Kernel {
 
 }  // namespace
 
-bool sparse_conv_supported() {
+SparseConvLevel sparse_conv_level() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f");
+  SparseConvLevel level = __builtin_cpu_supports("avx512f") ? SparseConvLevel::kAvx512
+                          : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
+                              ? SparseConvLevel::kAvx2
+                              : SparseConvLevel::kNone;
+  if (const char* cap = std::getenv("OSPREY_SPARSE_CONV")) {
+    const std::string v = cap;
+    const SparseConvLevel most = v == "none"   ? SparseConvLevel::kNone
+                                 : v == "avx2" ? SparseConvLevel::kAvx2
+                                               : SparseConvLevel::kAvx512;
+    level = std::min(level, most);
+  }
+  return level;
+}
+
+bool sparse_conv_supported() {
+  return sparse_conv_level() != SparseConvLevel::kNone;
 }
 
 double zero_fraction(const float* values, size_t count) {
@@ -261,6 +424,8 @@ double zero_fraction(const float* values, size_t count) {
 std::unique_ptr<Kernel> make_sparse_conv(const float* weights, const float* bias, int cout, int cin,
                                          float min, float max, std::shared_ptr<pthreadpool> pool) {
   Csr w;
+  w.level = sparse_conv_level();
+  OSPREY_CHECK(w.level != SparseConvLevel::kNone, "the sparse convolution needs AVX2 and FMA");
   w.cin = cin;
   w.cout = cout;
   w.min = min;
