@@ -35,7 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {ROOT, f, lastJsonLine, litertBench, loadavg, measureRound, ms, ospreyBench, run, timedRuns} from './common.mjs';
-import {Quantizer, finishInt8, int8Runs, int8Section, int8Summary} from './int8.mjs';
+import {Quantizer, finishInt8, int8Peak, int8Runs, int8Section, int8Summary} from './int8.mjs';
 import {serviceSection, benchService} from './service.mjs';
 import {contendMain, contentionSection, readContention} from './contend.mjs';
 
@@ -356,14 +356,14 @@ function markdown(a, m, results, threadsAll, started, pngRel, service) {
   p(`- **Machine:** ${m.cpu}, ${m.cores} cores (${m.isa}), ${m.memory_gib} GiB, Linux ${m.kernel}`);
   p(`- **fp32 FMA peak of one core:** ${peakG ? `${f(peakG, 1)} GFLOP/s (${f(peakG / 2, 1)} GMAC/s)` : 'not measured'}, ` +
     'measured by `bench/fma_peak.c` (12 independent chains of register-only AVX-512/AVX2 FMAs, best of 10 × 0.2 s)');
-  const vnni = m.fma_peak?.vnni_int8_gops;
-  p(`- **int8 peak of one core:** ${vnni ? `${f(vnni, 1)} GOP/s (${f(vnni / 2, 1)} G multiply-adds/s)` : vnni === 0 ? 'none (no AVX-512 VNNI)' : 'not measured'}, ` +
-    'the same 12 chains of AVX-512 VNNI `vpdpbusd` (64 byte multiply-adds each)');
+  const int8 = int8Peak(m);
+  p(`- **int8 peak of one core:** ${int8 ? `${f(int8.gops, 1)} GOP/s (${f(int8.gops / 2, 1)} G multiply-adds/s), ` +
+    `the same 12 chains of ${int8.how}` : 'not measured'}`);
   const all = m.fma_peak_all_cores;
   if (peakG && all?.peak_gflops) {
     const ceiling = all.peak_gflops / peakG;
     p(`- **All ${all.threads} cores at once:** ${f(all.peak_gflops, 1)} GFLOP/s fp32 and ` +
-      `${f(all.vnni_int8_gops, 1)} int8 GOP/s together, **${f(ceiling, 2)}×** one core's peak ` +
+      `${f(all.int8_gops ?? all.vnni_int8_gops, 1)} int8 GOP/s together, **${f(ceiling, 2)}×** one core's peak ` +
       `(\`fma_peak --threads ${all.threads}\`, the same loops on every core at the same time): the most a ` +
       `${all.threads}-thread inference can gain from its arithmetic.` +
       (ceiling < 1.3 ? ' Here the virtual CPUs share one physical core\'s vector units, so compute-bound ' +
