@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/avx512/int8_cpu.h"
+#include "kernels/env_scope.h"
 #include "kernels/op_tester.h"
 
 namespace osprey {
@@ -18,22 +19,10 @@ namespace osprey {
 // Sets OSPREY_AVX512_INT8 for one scope.
 class LevelScope {
  public:
-  explicit LevelScope(Int8Level level) {
-    const char* v = std::getenv("OSPREY_AVX512_INT8");
-    if (v) before_ = v, had_ = true;
-    setenv("OSPREY_AVX512_INT8", int8_level_name(level), 1);
-  }
-  ~LevelScope() {
-    if (had_) {
-      setenv("OSPREY_AVX512_INT8", before_.c_str(), 1);
-    } else {
-      unsetenv("OSPREY_AVX512_INT8");
-    }
-  }
+  explicit LevelScope(Int8Level level) : env_("OSPREY_AVX512_INT8", int8_level_name(level)) {}
 
  private:
-  std::string before_;
-  bool had_ = false;
+  testing::EnvScope env_;
 };
 
 // The levels this CPU runs (the lower ones forced through OSPREY_AVX512_INT8);

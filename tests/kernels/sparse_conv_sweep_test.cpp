@@ -9,12 +9,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <random>
-#include <string>
 #include <vector>
 
 #include "backends/avx512/sparse_conv.h"
+#include "kernels/env_scope.h"
 #include "kernels/op_tester.h"
 
 namespace osprey {
@@ -27,21 +26,11 @@ using testing::OpTester;
 // Sets OSPREY_SPARSE_CONV for one scope.
 class SparseLevelScope {
  public:
-  explicit SparseLevelScope(SparseConvLevel level) {
-    if (const char* v = std::getenv("OSPREY_SPARSE_CONV")) before_ = v, had_ = true;
-    setenv("OSPREY_SPARSE_CONV", level == SparseConvLevel::kAvx512 ? "avx512" : "avx2", 1);
-  }
-  ~SparseLevelScope() {
-    if (had_) {
-      setenv("OSPREY_SPARSE_CONV", before_.c_str(), 1);
-    } else {
-      unsetenv("OSPREY_SPARSE_CONV");
-    }
-  }
+  explicit SparseLevelScope(SparseConvLevel level)
+      : env_("OSPREY_SPARSE_CONV", level == SparseConvLevel::kAvx512 ? "avx512" : "avx2") {}
 
  private:
-  std::string before_;
-  bool had_ = false;
+  testing::EnvScope env_;
 };
 
 // The kernel's forms this CPU runs: AVX-512 and AVX2, AVX2 alone, or none.
