@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/avx512/int8_avx2.h"
 #include "backends/avx512/int8_cpu.h"
 #include "kernels/int8_avx512_levels.h"
 #include "kernels/op_tester.h"
@@ -46,6 +47,9 @@ struct Int8ConvCase {
   float requant_scale = 0;
   // Biases drawn from [-bias_range, bias_range]; 0: a range the products' sums reach.
   int32_t bias_range = 0;
+  // Of every 8 pairs of a 1x1 filter's input channels, how many hold only
+  // the weight zero point (the sparse AVX2 kernel's cases); 0: random weights.
+  int zero_pairs_in_8 = 0;
 };
 
 std::string describe(const Int8ConvCase& c) {
@@ -65,6 +69,14 @@ bool taken(const Int8ConvCase& c) {
            (c.stride == 1 || c.stride == 2);
   }
   return c.kernel <= 7 && c.groups == 1 && c.stride <= 4;
+}
+
+// What int8_zero_pair_fraction needs to know of a filter: its type and weight zero point.
+Int8Requant rq_for_zero_pairs(bool is_signed, int32_t weight_zp) {
+  Int8Requant rq;
+  rq.is_signed = is_signed;
+  rq.weight_zero_point = is_signed ? 0 : weight_zp;
+  return rq;
 }
 
 // Runs `c` at `level` (kNone: checks nothing claims it); the outputs must equal the reference's.
@@ -91,8 +103,27 @@ void run_at(const Int8ConvCase& c, Int8Level level) {
   OpTester t({kOspreyAvx512});
   t.add_input<T>(in_shape, random_q<T>(rng, int64_t{c.batch} * c.height * c.width * c.cin), false,
                  per_tensor(in_s, c.input_zp));
-  const std::vector<T> weights =
-      c.is_signed ? random_q<T>(rng, w_count, -127, 127) : random_q<T>(rng, w_count);
+  std::vector<T> weights = c.is_signed ? random_q<T>(rng, w_count, -127, 127) : random_q<T>(rng, w_count);
+  if (c.zero_pairs_in_8 > 0) {
+    ASSERT_EQ(taps, 1) << "zero pairs are for 1x1 filters";
+    const T zero = static_cast<T>(c.is_signed ? 0 : c.weight_zp);
+    // Scattered pairs, a different pattern in each output channel.
+    for (int oc = 0; oc < c.cout; ++oc) {
+      for (int p = 0; 2 * p < depth; ++p) {
+        if ((p * 5 + oc * 3) % 8 >= c.zero_pairs_in_8) continue;
+        const size_t at = static_cast<size_t>(oc) * depth + 2 * static_cast<size_t>(p);
+        weights[at] = zero;
+        if (2 * p + 1 < depth) weights[at + 1] = zero;
+      }
+    }
+    // The sparse kernel's rule (int8_avx2.h): a share of zero pairs, and 32
+    // input channels or 16 into 64.
+    const bool sparse = c.zero_pairs_in_8 >= 3 && (c.cin >= 32 || (c.cin >= 16 && c.cout >= 64));
+    EXPECT_EQ(int8_sparse_conv_avx2_takes(reinterpret_cast<const uint8_t*>(weights.data()), c.cout, depth,
+                                          rq_for_zero_pairs(c.is_signed, c.weight_zp)),
+              sparse)
+        << "the case should run on the " << (sparse ? "sparse" : "dense") << " kernel at avx2";
+  }
   t.add_input<T>(w_shape, weights, true,
                  c.per_channel ? per_channel(w_scales, c.depthwise ? 3 : 0)
                                : per_tensor(w_scales[0], c.is_signed ? 0 : c.weight_zp));
@@ -312,6 +343,57 @@ TEST(Int8Avx512Sweep, DensePixelLanes) {
 // pixels, the last tile at the input's end, a row stride of 2, and what
 // keeps the other tiles (3 or 16+ output channels, 24 or 48 input
 // channels, column stride 2).
+// 1x1 convolutions with mostly zero pairs of weights, which the AVX2 level
+// runs on its sparse kernel (int8_sparse_conv_avx2.cpp: tiles of 32 pixels,
+// 8 a vector, input pairs transposed 128 at a time) and the other levels on
+// their dense ones: pixel counts around the vector and the tile, input
+// channels around the kernel's rule (16 and 32), odd ones and more than one
+// chunk of pairs, output channels around a vector and 64, batches, fused
+// activations, every arithmetic, 1-4 threads (3 and 4 split the channels of
+// a 2-row map), and below the kernel's share of zero pairs.
+TEST(Int8Avx512Sweep, SparsePointwise) {
+  struct Size {
+    int batch, height, width;
+  };
+  const Size sizes[] = {{1, 1, 5}, {1, 2, 16}, {1, 3, 11}, {2, 5, 13}};
+  const Activation activations[] = {Activation::kNone, Activation::kRelu, Activation::kRelu6,
+                                    Activation::kReluN1To1};
+  int i = 0;
+  for (int cin : {3, 16, 17, 31, 32, 33, 48, 300}) {
+    for (int cout : {1, 8, 9, 33, 64}) {
+      const Size& size = sizes[static_cast<size_t>(i % 4)];
+      Int8ConvCase c;
+      c.kernel = 1;
+      c.batch = size.batch;
+      c.height = size.height;
+      c.width = size.width;
+      c.cin = cin;
+      c.cout = cout;
+      c.padding = i % 2 ? Padding::kValid : Padding::kSame;
+      c.zero_pairs_in_8 = 4 + i % 3;  // 50-75%
+      c.activation = activations[static_cast<size_t>(i % 4)];
+      c.bias = i % 5 != 0;
+      c.arithmetic = kAllArithmetic[static_cast<size_t>(i % 3)];
+      c.threads = {1, 2};
+      for (const Int8ConvCase& f : flavours(c)) check(f);
+      ++i;
+    }
+  }
+  Int8ConvCase few_rows;
+  few_rows.kernel = 1;
+  few_rows.height = 2;
+  few_rows.width = 40;
+  few_rows.cin = 24;
+  few_rows.cout = 70;
+  few_rows.zero_pairs_in_8 = 5;
+  few_rows.threads = {3, 4};
+  for (const Int8ConvCase& f : flavours(few_rows)) check(f);
+  Int8ConvCase dense = few_rows;
+  dense.zero_pairs_in_8 = 2;
+  dense.threads = {1};
+  for (const Int8ConvCase& f : flavours(dense)) check(f);
+}
+
 TEST(Int8Avx512Sweep, DensePixelTranspose) {
   for (int cin : {16, 32, 64, 24}) {
     for (int cout : {1, 2, 3, 4, 8, 16, 24, 64, 72}) {

@@ -34,6 +34,19 @@ struct Int8Avx2ConvShape {
 std::unique_ptr<Kernel> make_int8_conv_avx2(const Int8Avx2ConvShape& shape, const uint8_t* filter,
                                             Int8Requant rq, std::shared_ptr<pthreadpool> pool);
 
+// The sparse form for 1x1 windows at stride 1 without padding
+// (int8_sparse_conv_avx2.cpp): pixels in the lanes, and only the pairs of
+// input channels (2k, 2k + 1) whose weights are not both the zero point
+// multiplied. It takes a filter [cout, cin] with at least
+// kInt8SparseMinZeroPairs of its pairs zero (int8_zero_pair_fraction) and
+// enough work a tile to pay for transposing it in and out: 32 input channels
+// or more, or 16 into 64 or more.
+inline constexpr double kInt8SparseMinZeroPairs = 0.3;
+double int8_zero_pair_fraction(const uint8_t* filter, int cout, int cin, const Int8Requant& rq);
+bool int8_sparse_conv_avx2_takes(const uint8_t* filter, int cout, int cin, const Int8Requant& rq);
+std::unique_ptr<Kernel> make_int8_sparse_conv_avx2(const Int8Avx2ConvShape& shape, const uint8_t* filter,
+                                                   Int8Requant rq, std::shared_ptr<pthreadpool> pool);
+
 // A DEPTHWISE_CONV_2D that int8_depthwise_conv.cpp claimed: a square window of
 // 3 or 5, stride 1 or 2 on both axes, multiplier 1, no dilation.
 struct Int8Avx2DepthwiseShape {

@@ -85,26 +85,38 @@ class Requantizer {
 
   // The 8 output values of the sums of channels [c, c + 8).
   __m256i operator()(__m256i acc, size_t c) const {
+    return apply(acc, [c](const auto* values) { return load(values + c); });
+  }
+  // The 8 output values of 8 sums of channel c (pixels in the lanes).
+  __m256i channel(__m256i acc, size_t c) const {
+    return apply(acc, [c](const auto* values) { return broadcast(values[c]); });
+  }
+
+ private:
+  static __m256i load(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static __m256 load(const float* p) { return _mm256_loadu_ps(p); }
+  static __m256i broadcast(int32_t v) { return _mm256_set1_epi32(v); }
+  static __m256 broadcast(float v) { return _mm256_set1_ps(v); }
+
+  // `lanes(array)`: the per-channel values of `array` for the 8 lanes.
+  template <typename Lanes>
+  __m256i apply(__m256i acc, const Lanes& lanes) const {
     if (rq_.mode == quant::Arithmetic::kLiteRT) {
-      __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(rq_.scale.data() + c));
+      __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), lanes(rq_.scale.data()));
       v = _mm256_min_ps(_mm256_max_ps(v, low_), high_);
       return _mm256_add_epi32(_mm256_cvtps_epi32(v), zp_);  // rounds half to even, as lrint
     }
-    const __m256i m = load(rq_.multiplier.data() + c);
-    const __m256i right = load(rq_.right_shift.data() + c);
+    const __m256i m = lanes(rq_.multiplier.data());
+    const __m256i right = lanes(rq_.right_shift.data());
     __m256i v;
     if (rq_.mode == quant::Arithmetic::kTfliteSingle) {
       v = single_rounding(acc, m, right);
     } else {
       // The left shift wraps, as the reference's unsigned multiply does.
-      v = rounding_divide(doubling_high_mul(_mm256_sllv_epi32(acc, load(rq_.left_shift.data() + c)), m),
-                          right);
+      v = rounding_divide(doubling_high_mul(_mm256_sllv_epi32(acc, lanes(rq_.left_shift.data())), m), right);
     }
     return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp_), qmin_), qmax_);
   }
-
- private:
-  static __m256i load(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
   const Int8Requant& rq_;
   __m256i zp_, qmin_, qmax_;

@@ -348,7 +348,12 @@ std::unique_ptr<Kernel> make(const Graph& graph, const Op& op, const Int8Spatial
     const Int8Avx2ConvShape shape{c.g.n,        c.g.h,          c.g.w,          c.cin,       c.g.oh,
                                   c.g.ow,       c.cout,         c.kh,           c.kw,        c.g.stride_h,
                                   c.g.stride_w, c.g.dilation_h, c.g.dilation_w, c.g.pad_top, c.g.pad_left};
-    return make_int8_conv_avx2(shape, in(graph, op, 1).data_as<uint8_t>(), std::move(rq), std::move(pool));
+    const uint8_t* filter = in(graph, op, 1).data_as<uint8_t>();
+    const bool pointwise = c.kh == 1 && c.kw == 1 && c.g.stride_h == 1 && c.g.stride_w == 1 &&
+                           c.g.pad_top == 0 && c.g.pad_left == 0 && c.g.oh == c.g.h && c.g.ow == c.g.w;
+    if (pointwise && int8_sparse_conv_avx2_takes(filter, c.cout, c.cin, rq))
+      return make_int8_sparse_conv_avx2(shape, filter, std::move(rq), std::move(pool));
+    return make_int8_conv_avx2(shape, filter, std::move(rq), std::move(pool));
   }
   const Int8Microkernels* kernels = int8_microkernels(level);
   if (!kernels) return nullptr;

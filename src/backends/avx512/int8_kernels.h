@@ -16,6 +16,8 @@
 // 8 channels at a time (int8_conv_pixel_lanes.inc); so do 1, 2, 4 or 8
 // output channels over a 1x1 window at column stride 1 and 16, 32 or 64 input
 // channels, 16 pixels transposed in registers (int8_conv_pixel_transpose.inc).
+// At the avx2 level, 1x1 windows whose weights are mostly zero pairs run on
+// a sparse form that skips them (int8_avx2.h, int8_sparse_conv_avx2.cpp).
 //
 // Depthwise (int8_depthwise_conv.cpp): DEPTHWISE_CONV_2D with a 3x3 or 5x5
 // window, stride 1 or 2 on both axes, multiplier 1, no dilation. 16 channels

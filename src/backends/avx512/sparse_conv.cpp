@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "backends/avx512/pixel_tiles.h"
 #include "core/error.h"
-#include "core/split.h"
 
 namespace osprey {
 
@@ -315,25 +315,14 @@ struct Task {
   const Csr* w;
   const float* input;
   float* output;
-  int oc_step;  // output channels per task (a multiple of 16)
-  // Thread t's tiles cover the pixels of its share of the rows (core/split.h):
-  // the ops around split their rows the same way, so a thread reads the rows
-  // its own core wrote. A share has share_tiles tiles, the last ones empty
-  // when it is shorter.
-  int threads;
-  size_t rows, row_pixels, share_tiles;
+  PixelTiles tiles;
 };
 
 void run_task(void* context, size_t tile, size_t part) {
   const Task& task = *static_cast<const Task*>(context);
-  const int t = static_cast<int>(tile / task.share_tiles);
-  const size_t p0 =
-      share_begin(task.rows, task.threads, t) * task.row_pixels + tile % task.share_tiles * kTile;
-  const size_t end = share_begin(task.rows, task.threads, t + 1) * task.row_pixels;
-  if (p0 >= end) return;
-  const int oc0 = static_cast<int>(part) * task.oc_step;
-  const int count = static_cast<int>(std::min<size_t>(kTile, end - p0));
-  const int oc1 = std::min(task.w->cout, oc0 + task.oc_step);
+  size_t p0;
+  int count, oc0, oc1;
+  if (!task.tiles.task(tile, part, p0, count, oc0, oc1)) return;
   if (task.w->level == SparseConvLevel::kAvx512) {
     run_tile(*task.w, task.input, task.output, p0, count, oc0, oc1);
   } else {
@@ -360,31 +349,10 @@ class SparseConvKernel final : public Kernel {
     const Tensor& in = ctx.input(0);
     const size_t pixels = static_cast<size_t>(in.num_elements() / w_.cin);
     if (pixels == 0) return;
-    Task task{};
-    task.w = &w_;
-    task.input = in.data_as<float>();
-    task.output = ctx.output(0).data_as<float>();
-    task.oc_step = w_.cout;
-    task.threads = static_cast<int>(pthreadpool_get_threads_count(pool_.get()));
-    const size_t rows = split_rows(in.shape);
-    task.rows = rows > 0 && pixels % rows == 0 ? rows : pixels;
-    task.row_pixels = pixels / task.rows;
-    task.share_tiles = (largest_share(task.rows, task.threads) * task.row_pixels + kTile - 1) / kTile;
-    const size_t tiles = static_cast<size_t>(task.threads) * task.share_tiles;
-    // Fewer rows than threads leave threads idle: split the output channels
-    // too, each part transposing the tile again for itself. (With a share of
-    // rows each, a thread does better to keep its own rows: parts of them on
-    // other threads cost pose_detection's 7x7 and 14x14 layers their
-    // transposing again and the other core's lines.)
-    if (task.rows < static_cast<size_t>(task.threads)) {
-      const int parts =
-          static_cast<int>(std::min<size_t>((4 * static_cast<size_t>(task.threads) + tiles - 1) / tiles,
-                                            (static_cast<size_t>(w_.cout) + 15) / 16));
-      task.oc_step = (w_.cout + parts - 1) / parts;
-      task.oc_step = (task.oc_step + 15) / 16 * 16;
-    }
-    const size_t parts = (static_cast<size_t>(w_.cout) + task.oc_step - 1) / task.oc_step;
-    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, tiles, parts, 0);
+    const int threads = static_cast<int>(pthreadpool_get_threads_count(pool_.get()));
+    Task task{&w_, in.data_as<float>(), ctx.output(0).data_as<float>(),
+                    plan_pixel_tiles(in.shape, pixels, kTile, w_.cout, threads)};
+    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, task.tiles.tiles(), task.tiles.parts(), 0);
   }
 
  private:
