@@ -222,25 +222,6 @@ void run_tile(const Csr& w, const uint8_t* input, uint8_t* output, size_t p0, in
 namespace osprey {
 namespace {
 
-struct Task {
-  const Csr* w;
-  const uint8_t* input;
-  uint8_t* output;
-  PixelTiles tiles;
-};
-
-void run_task(void* context, size_t tile, size_t part) {
-  const Task& task = *static_cast<const Task*>(context);
-  size_t p0;
-  int count, oc0, oc1;
-  if (!task.tiles.task(tile, part, p0, count, oc0, oc1)) return;
-  if (task.w->rq.is_signed) {
-    run_tile<true>(*task.w, task.input, task.output, p0, count, oc0, oc1);
-  } else {
-    run_tile<false>(*task.w, task.input, task.output, p0, count, oc0, oc1);
-  }
-}
-
 class Int8SparseConvAvx2Kernel final : public Kernel {
  public:
   Int8SparseConvAvx2Kernel(const Int8Avx2ConvShape& s, Csr w, std::shared_ptr<pthreadpool> pool)
@@ -256,9 +237,16 @@ class Int8SparseConvAvx2Kernel final : public Kernel {
     const size_t pixels = static_cast<size_t>(s_.n) * s_.h * s_.w;
     if (pixels == 0) return;
     const int threads = static_cast<int>(pthreadpool_get_threads_count(pool_.get()));
-    Task task{&w_, in.data_as<uint8_t>(), ctx.output(0).data_as<uint8_t>(),
-              plan_pixel_tiles(in.shape, pixels, kTile, w_.cout, threads)};
-    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, task.tiles.tiles(), task.tiles.parts(), 0);
+    const uint8_t* input = in.data_as<uint8_t>();
+    uint8_t* output = ctx.output(0).data_as<uint8_t>();
+    run_pixel_tiles(pool_.get(), plan_pixel_tiles(in.shape, pixels, kTile, w_.cout, threads),
+                    [&](size_t p0, int count, int oc0, int oc1) {
+                      if (w_.rq.is_signed) {
+                        run_tile<true>(w_, input, output, p0, count, oc0, oc1);
+                      } else {
+                        run_tile<false>(w_, input, output, p0, count, oc0, oc1);
+                      }
+                    });
   }
 
  private:

@@ -9,6 +9,8 @@
 // transposes and the other core's lines otherwise).
 #pragma once
 
+#include <pthreadpool.h>
+
 #include <algorithm>
 #include <cstddef>
 
@@ -61,6 +63,18 @@ inline PixelTiles plan_pixel_tiles(const Shape& shape, size_t pixels, int tile, 
     p.oc_step = (p.oc_step + 15) / 16 * 16;
   }
   return p;
+}
+
+// Runs tile(p0, count, oc0, oc1) for every task of `tiles` on `pool`: pixels
+// [p0, p0 + count), output channels [oc0, oc1).
+template <typename F>
+void run_pixel_tiles(pthreadpool* pool, const PixelTiles& tiles, const F& tile) {
+  const auto task = [&](size_t index, size_t part) {
+    size_t p0;
+    int count, oc0, oc1;
+    if (tiles.task(index, part, p0, count, oc0, oc1)) tile(p0, count, oc0, oc1);
+  };
+  pthreadpool_parallelize_2d(pool, task, tiles.tiles(), tiles.parts());
 }
 
 }  // namespace osprey

@@ -311,25 +311,6 @@ void run_tile_avx2(const Csr& w, const float* input, float* output, size_t p0, i
 namespace osprey {
 namespace {
 
-struct Task {
-  const Csr* w;
-  const float* input;
-  float* output;
-  PixelTiles tiles;
-};
-
-void run_task(void* context, size_t tile, size_t part) {
-  const Task& task = *static_cast<const Task*>(context);
-  size_t p0;
-  int count, oc0, oc1;
-  if (!task.tiles.task(tile, part, p0, count, oc0, oc1)) return;
-  if (task.w->level == SparseConvLevel::kAvx512) {
-    run_tile(*task.w, task.input, task.output, p0, count, oc0, oc1);
-  } else {
-    run_tile_avx2(*task.w, task.input, task.output, p0, count, oc0, oc1);
-  }
-}
-
 class SparseConvKernel final : public Kernel {
  public:
   SparseConvKernel(Csr w, std::shared_ptr<pthreadpool> pool) : w_(std::move(w)), pool_(std::move(pool)) {}
@@ -350,9 +331,16 @@ class SparseConvKernel final : public Kernel {
     const size_t pixels = static_cast<size_t>(in.num_elements() / w_.cin);
     if (pixels == 0) return;
     const int threads = static_cast<int>(pthreadpool_get_threads_count(pool_.get()));
-    Task task{&w_, in.data_as<float>(), ctx.output(0).data_as<float>(),
-                    plan_pixel_tiles(in.shape, pixels, kTile, w_.cout, threads)};
-    pthreadpool_parallelize_2d(pool_.get(), run_task, &task, task.tiles.tiles(), task.tiles.parts(), 0);
+    const float* input = in.data_as<float>();
+    float* output = ctx.output(0).data_as<float>();
+    run_pixel_tiles(pool_.get(), plan_pixel_tiles(in.shape, pixels, kTile, w_.cout, threads),
+                    [&](size_t p0, int count, int oc0, int oc1) {
+                      if (w_.level == SparseConvLevel::kAvx512) {
+                        run_tile(w_, input, output, p0, count, oc0, oc1);
+                      } else {
+                        run_tile_avx2(w_, input, output, p0, count, oc0, oc1);
+                      }
+                    });
   }
 
  private:
