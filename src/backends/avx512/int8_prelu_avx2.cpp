@@ -66,18 +66,36 @@ void lines_range(const PreluLines& l, const uint8_t* in, uint8_t* out, int64_t f
   const __m128i shift = _mm_cvtsi32_si128(l.shift);
   const __m256i lo = _mm256_set1_epi32(kSigned ? -128 : 0), hi = _mm256_set1_epi32(kSigned ? 127 : 255);
   const int64_t period = static_cast<int64_t>(l.k_neg.size());
-  int64_t phase = first % period;
-  for (int64_t i = first; i < last;) {
-    const int n = static_cast<int>(std::min({int64_t{kLanes}, last - i, period - phase}));
-    const __m256i lanes = first_lanes(n);
-    const __m256i x = widen<kSigned>(in + i, n);
+  // The clamped outputs of x (8 lanes) whose alpha elements start at `phase`.
+  auto line = [&](__m256i x, int64_t phase, __m256i lanes) {
     const __m256i neg = _mm256_cmpgt_epi32(zero_point, x);
     const __m256i k = _mm256_blendv_epi8(k_pos, _mm256_maskload_epi32(l.k_neg.data() + phase, lanes), neg);
     const __m256i b = _mm256_blendv_epi8(b_pos, _mm256_maskload_epi32(l.b_neg.data() + phase, lanes), neg);
     const __m256i v = _mm256_sra_epi32(_mm256_add_epi32(_mm256_mullo_epi32(x, k), b), shift);
-    store_bytes(out + i, n, _mm256_min_epi32(_mm256_max_epi32(v, lo), hi));
-    i += n;
-    phase += n;
+    return _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+  };
+  const __m256i all = _mm256_set1_epi32(-1);
+  int64_t phase = first % period;
+  for (int64_t i = first; i < last;) {
+    if (i + 16 <= last && phase + 16 <= period) {
+      // 16 bytes at once: two vectors packed to bytes in order.
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+      const __m256i x0 = kSigned ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
+      const __m128i upper = _mm_srli_si128(bytes, 8);
+      const __m256i x1 = kSigned ? _mm256_cvtepi8_epi32(upper) : _mm256_cvtepu8_epi32(upper);
+      const __m256i words =
+          _mm256_permute4x64_epi64(_mm256_packs_epi32(line(x0, phase, all), line(x1, phase + 8, all)), 0xD8);
+      const __m128i w0 = _mm256_castsi256_si128(words), w1 = _mm256_extracti128_si256(words, 1);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                       kSigned ? _mm_packs_epi16(w0, w1) : _mm_packus_epi16(w0, w1));
+      i += 16;
+      phase += 16;
+    } else {
+      const int n = static_cast<int>(std::min({int64_t{kLanes}, last - i, period - phase}));
+      store_bytes(out + i, n, line(widen<kSigned>(in + i, n), phase, first_lanes(n)));
+      i += n;
+      phase += n;
+    }
     if (phase == period) phase = 0;
   }
 }
