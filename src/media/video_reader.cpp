@@ -19,6 +19,9 @@ namespace osprey::media {
 namespace {
 
 std::string av_message(int code) {
+  // Demuxers and decoders return -1, AVERROR(EPERM), for "this data is bad";
+  // "Operation not permitted" would send the user after file permissions.
+  if (code == AVERROR(EPERM)) return "malformed data";
   char text[AV_ERROR_MAX_STRING_SIZE] = {};
   av_strerror(code, text, sizeof text);
   return text;
@@ -143,10 +146,14 @@ class AvInput {
         error = "reading failed: " + av_message(rc);
         return ReadError::kBadInput;
       }
-      if (packet_->stream_index == stream_) rc = avcodec_send_packet(codec_, packet_);
+      if (packet_->stream_index == stream_) {
+        rc = avcodec_send_packet(codec_, packet_);
+        ++packets_;
+      }
       av_packet_unref(packet_);
       if (rc < 0 && rc != AVERROR(EAGAIN)) {
-        error = "corrupt video data: " + av_message(rc);
+        error = std::string("corrupt video data: its ") + codec_->codec->name + " decoder refused packet " +
+                std::to_string(packets_) + " (" + av_message(rc) + ")";
         return ReadError::kBadInput;
       }
     }
@@ -154,6 +161,15 @@ class AvInput {
 
   double framerate() const { return framerate_; }
   int64_t declared_frames() const { return declared_frames_; }
+
+  // True when libavformat chose the container by a weak guess from the
+  // bytes (a score at or below AVPROBE_SCORE_RETRY, where ffmpeg itself warns
+  // "misdetection possible"): random bytes pass for raw H.263 about once in
+  // a thousand files and decode to a frame of noise.
+  bool guessed_weakly(std::string& format) const {
+    format = format_->iformat->name;
+    return format_->probe_score <= AVPROBE_SCORE_RETRY;
+  }
 
  private:
   // Container time to milliseconds since the first frame; frame count over
@@ -186,6 +202,7 @@ class AvInput {
   int64_t first_pts_ = AV_NOPTS_VALUE;
   int64_t declared_frames_ = 0;
   int64_t decoded_ = 0;
+  int64_t packets_ = 0;
 };
 
 // A video file or a camera: one input, reopened to rewind.
@@ -196,6 +213,12 @@ class VideoSource : public VideoReader {
     format_ = format;
     const ReadError code = reopen(error);
     if (code != ReadError::kNone) return code;
+    std::string guess;
+    if (!format && input_->guessed_weakly(guess)) {
+      error = path + ": not a recognisable video (libavformat's best guess, '" + guess +
+              "', is too weak to trust)";
+      return ReadError::kBadInput;
+    }
     framerate_ = input_->framerate();
     frame_count_ = input_->declared_frames();
     const ReadError first = input_->next(first_.image, first_.timestamp_ms, error);
