@@ -6,7 +6,7 @@ source "$(dirname "$0")/expect_error.sh"
 
 
 printf 'not a model at all' >"$tmp/text.tflite"
-head -c 5000 /dev/urandom >"$tmp/random.tflite"
+noise 1 5000 >"$tmp/random.tflite"
 : >"$tmp/empty.tflite"
 expect_error "missing file" "cannot open" "$osprey" inspect "$tmp/nope.tflite"
 expect_error "empty file" "empty" "$osprey" inspect "$tmp/empty.tflite"

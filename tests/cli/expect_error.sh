@@ -4,7 +4,8 @@
 # and containing FRAGMENT (`expect_usage_error`: the same, exit 2, for a bad
 # option). `expect_ok DESCRIPTION COMMAND...`: COMMAND must
 # exit 0. Both leave its output in $tmp/out and $tmp/err. `report` prints
-# the counts and fails if any check did.
+# the counts and fails if any check did. `noise SEED COUNT` prints COUNT
+# bytes of noise from a fixed seed, so a failure on them repeats.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -51,4 +52,12 @@ expect_ok() {
 report() {
   echo "$passed checks passed, $failures failed"
   [ "$failures" -eq 0 ]
+}
+
+# Park-Miller's generator, one byte of each state.
+noise() {
+  awk -v seed="$1" -v count="$2" 'BEGIN {
+    x = seed
+    for (i = 0; i < count; i++) { x = (x * 16807) % 2147483647; printf "%02X", int(x / 65536) % 256 }
+  }' | basenc --base16 -d
 }

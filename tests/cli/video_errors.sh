@@ -16,11 +16,9 @@ fi
 OSPREY_MEDIA_MODULE=$tmp/none.so expect_error "no video module" "video support .* cannot be loaded" \
   "$osprey" detect "$tmp/none.avi" -m $model
 
-# 64 KiB of noise from a fixed seed (Park-Miller), so a failure repeats. Seed
-# 4's bytes are ones libavformat 59 weakly takes for raw H.263, whose decoder
-# then made a frame of them: osprey must refuse the guess.
-awk -v seed=4 'BEGIN { x = seed; for (i = 0; i < 65536; i++) { x = (x * 16807) % 2147483647; printf "%02X", int(x / 65536) % 256 } }' |
-  basenc --base16 -d >"$tmp/random.avi"
+# Seed 4's bytes are ones libavformat 59 weakly takes for raw H.263, whose
+# decoder then made a frame of them: osprey must refuse the guess.
+noise 4 65536 >"$tmp/random.avi"
 echo "this is a text file, not a video" >"$tmp/notes.mp4"
 mkdir "$tmp/empty"
 ln -s /dev/null "$tmp/video0"
