@@ -71,7 +71,13 @@ class AvInput {
     avformat_close_input(&format_);
   }
 
-  ReadError open(const std::string& path, const AVInputFormat* input_format, std::string& error) {
+  // kStill: an image file, where any damage the decoder finds is an error
+  // (a truncated JPEG otherwise decodes to a picture grey below the cut);
+  // a video conceals damage in a frame and goes on, as players do.
+  enum class Damage { kConceal, kStill };
+
+  ReadError open(const std::string& path, const AVInputFormat* input_format, std::string& error,
+                 Damage damage = Damage::kConceal) {
     int rc = avformat_open_input(&format_, path.c_str(), input_format, nullptr);
     if (rc < 0) {
       error = "cannot open " + path + ": " + av_message(rc);
@@ -105,6 +111,7 @@ class AvInput {
       error = "out of memory opening " + path;
       return ReadError::kBadInput;
     }
+    if (damage == Damage::kStill) codec_->err_recognition |= AV_EF_EXPLODE;
     if (avcodec_parameters_to_context(codec_, format_->streams[stream_]->codecpar) < 0 ||
         (rc = avcodec_open2(codec_, decoder, nullptr)) < 0) {
       error = path + ": cannot open its " + decoder->name + " decoder";
@@ -152,7 +159,7 @@ class AvInput {
       }
       av_packet_unref(packet_);
       if (rc < 0 && rc != AVERROR(EAGAIN)) {
-        error = std::string("corrupt video data: its ") + codec_->codec->name + " decoder refused packet " +
+        error = std::string("corrupt data: its ") + codec_->codec->name + " decoder refused packet " +
                 std::to_string(packets_) + " (" + av_message(rc) + ")";
         return ReadError::kBadInput;
       }
@@ -310,7 +317,7 @@ class FolderSource : public VideoReader {
     frame.index = int64_t(next_++);
     frame.timestamp_ms = 1000.0 * double(frame.index) / framerate_;
     AvInput input;
-    ReadError code = input.open(file, nullptr, error);
+    ReadError code = input.open(file, nullptr, error, AvInput::Damage::kStill);
     double ignored = 0;
     if (code == ReadError::kNone) code = input.next(frame.image, ignored, error);
     if (code == ReadError::kEnd) error = file + ": no image decoded";

@@ -82,6 +82,31 @@ TEST_F(MediaTest, ImageFolderFramesCountImages) {
   EXPECT_EQ(reader->next(frame, error), ReadError::kEnd);
 }
 
+// A cut JPEG decodes to a picture grey below the cut unless the decoder is
+// told that damage is an error: a folder's images must be whole.
+TEST_F(MediaTest, ImageFolderRefusesCutImages) {
+  for (const char* name : {"HappyFish.jpg", "Blender_Suzanne1.jpg", "orange.jpg", "pic1.png"}) {
+    const std::string path = sample_video(name);
+    if (path.empty()) GTEST_SKIP() << name << " not found (opencv-doc)";
+    for (double fraction : {0.3, 0.6, 0.95}) {
+      std::filesystem::remove_all(dir_);
+      std::filesystem::create_directories(dir_);
+      const std::string ext = std::filesystem::path(name).extension().string();
+      std::filesystem::copy_file(path, dir_ / ("a_whole" + ext));
+      copy_prefix(path, dir_ / ("b_cut" + ext), fraction);
+      ReadError code = ReadError::kNone;
+      std::string error;
+      auto reader = VideoReader::open(dir_.string(), code, error);
+      ASSERT_NE(reader, nullptr) << name << ": " << error;
+      VideoFrame frame;
+      ASSERT_EQ(reader->next(frame, error), ReadError::kNone) << name << ": " << error;
+      EXPECT_EQ(reader->next(frame, error), ReadError::kBadInput) << name << " cut to " << fraction;
+      EXPECT_NE(error.find("b_cut" + ext), std::string::npos) << error;
+      expect_one_line(error);
+    }
+  }
+}
+
 TEST_F(MediaTest, TruncatedVideoEndsWithAnError) {
   REQUIRE_VTEST(path);
   const auto cut = dir_ / "cut.avi";
