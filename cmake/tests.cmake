@@ -29,7 +29,7 @@ osprey_sanitizer_checked(osprey_tests)
 # cannot add TSan to ASan).
 if(NOT OSPREY_SANITIZE)
   add_executable(thread_pool_tsan tests/tsan/thread_pool_stress.cpp src/backends/thread_pool.cpp
-                                  src/backends/pthreadpool_api.cpp src/runtime/step_site.cpp)
+                                  src/backends/pthreadpool_api.cpp src/runtime/step_site.cpp src/core/error.cpp)
   target_include_directories(thread_pool_tsan PRIVATE ${CMAKE_SOURCE_DIR}/src)
   target_compile_options(thread_pool_tsan PRIVATE -fsanitize=thread -O1)
   target_link_options(thread_pool_tsan PRIVATE -fsanitize=thread)

@@ -5,12 +5,19 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace osprey {
 
+// `text` with every byte that would not print as itself on one terminal
+// line written as \xNN: control characters (newlines, escapes, C1 codes)
+// and bytes outside valid UTF-8. Names read from a damaged model are any
+// bytes; an error quoting one must stay one readable line.
+std::string printable(std::string_view text);
+
 class Error : public std::runtime_error {
  public:
-  explicit Error(const std::string& what) : std::runtime_error(what) {}
+  explicit Error(const std::string& what) : std::runtime_error(printable(what)) {}
 };
 
 // The model's working tensors (or a kernel's tables, KernelContext::

@@ -32,10 +32,12 @@ TEST(ChildProcess, ResultComesBackWhole) {
   EXPECT_EQ(run_in_child([] { return std::string(); }, "the work", std::chrono::seconds(60)), "");
 }
 
+// An osprey::Error is one line (a newline in it is written \x0a), and it
+// comes back whole.
 TEST(ChildProcess, ErrorLineBecomesTheCallersError) {
   EXPECT_EQ(error_in_child([]() -> std::string { fail("bad model: {}\nsecond line", 42); },
                            std::chrono::seconds(60)),
-            "bad model: 42");
+            "bad model: 42\\x0asecond line");
 }
 
 TEST(ChildProcess, ACrashIsAnErrorNamingTheWork) {

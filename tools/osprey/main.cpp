@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     // A usage error: one line, as every other error, and exit code 2.
     std::string message = e.what();
     std::replace(message.begin(), message.end(), '\n', ' ');
-    std::fprintf(stderr, "osprey: %s (see --help)\n", message.c_str());
+    std::fprintf(stderr, "osprey: %s (see --help)\n", osprey::printable(message).c_str());
     return 2;
   } catch (const osprey::Error& e) {
     std::fprintf(stderr, "osprey: %s\n", e.what());
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "osprey: out of memory\n");
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "osprey: %s\n", e.what());
+    std::fprintf(stderr, "osprey: %s\n", osprey::printable(e.what()).c_str());
     return 1;
   }
   return 0;
