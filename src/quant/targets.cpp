@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "io/json_text.h"
 
 namespace osprey::quant {
 
@@ -657,7 +658,7 @@ std::string target_report_json(const TargetReport& r, const std::string& model) 
                         {"reasons", p.reasons},
                         {"hints", p.hints}});
   }
-  return j.dump(2);
+  return json_text(j, 2);
 }
 
 }  // namespace osprey::quant

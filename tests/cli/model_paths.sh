@@ -29,6 +29,16 @@ if [ -f "$cache/models/$zoo.tflite" ]; then
   cd "$tmp"
   expect_ok "check of a .tflite in the current folder" "$osprey" check short.tflite --target cpu
   expect_ok "inspect of a file without extension here" "$osprey" inspect plain
+  # A tensor name that is not UTF-8 (a damaged or hand-made model): JSON
+  # output writes U+FFFD for the byte instead of failing ("invalid UTF-8").
+  at=$(grep -obUa 'input' short.tflite | head -1 | cut -d: -f1)
+  cp short.tflite badname.tflite
+  printf '\xfd' | dd of=badname.tflite bs=1 seek=$((at + 1)) conv=notrunc 2>/dev/null
+  for command in "inspect --json" "run --random-seed 1 -o $tmp/run"; do
+    # shellcheck disable=SC2086
+    expect_ok "$command, a tensor name not in UTF-8" "$osprey" $command badname.tflite
+    grep -q $'"i\xef\xbf\xbdput"' "$tmp/out" || fail "$command: no U+FFFD for the byte: $(head -c 300 "$tmp/out")"
+  done
   cd - >/dev/null
 else
   echo "skip the zoo-name checks: $cache/models/$zoo.tflite not fetched"

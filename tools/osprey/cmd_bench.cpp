@@ -27,6 +27,7 @@
 #include "backends/backend.h"
 #include "backends/thread_pool.h"
 #include "commands.h"
+#include "io/json_text.h"
 #include "io/random_fill.h"
 #include "model_import.h"
 #include "runtime/interpreter.h"
@@ -368,7 +369,7 @@ void bench(const BenchArgs& args) {
                                  {"macs", t.macs}});
       }
     }
-    fmt::print("{}\n", j.dump());
+    fmt::print("{}\n", json_text(j));
     return;
   }
 

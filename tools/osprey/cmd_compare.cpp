@@ -10,6 +10,7 @@
 
 #include "backend_options.h"
 #include "commands.h"
+#include "io/json_text.h"
 #include "model_import.h"
 #include "quant/calibration.h"
 #include "quant/metrics.h"
@@ -68,7 +69,7 @@ void compare(const CompareArgs& a) {
   nlohmann::json j = accuracy_json(r);
   j["float"] = ref_path;
   j["quantized"] = test_path;
-  fmt::print("{}\n", j.dump(2));
+  fmt::print("{}\n", json_text(j, 2));
 }
 
 }  // namespace

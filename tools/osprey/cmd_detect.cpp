@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "detector.h"
+#include "io/json_text.h"
 #include "video_loop.h"
 #include "vision/draw.h"
 #include "vision/image_io.h"
@@ -81,7 +82,7 @@ void run_detect_image(const DetectOptions& options) {
   const DetectRun result = detector.run(image);
   if (!options.out.empty()) vision::write_png(options.out, annotate(detector.spec(), image, result));
   if (options.json) {
-    fmt::print("{}\n", to_json(detector.spec(), image, result).dump());
+    fmt::print("{}\n", json_text(to_json(detector.spec(), image, result)));
   } else {
     print_table(detector.spec(), options, image, result);
     if (!options.out.empty()) fmt::print("wrote {}\n", options.out);
@@ -103,7 +104,7 @@ void run_detect_video(const DetectOptions& options) {
       nlohmann::ordered_json line = {{"frame", frame.index},
                                      {"timestamp_ms", round_to(frame.timestamp_ms, 3)}};
       line.update(to_json(detector.spec(), rgb, result));
-      fmt::print("{}\n", line.dump());
+      fmt::print("{}\n", json_text(line));
     } else {
       fmt::print("frame {} ({:.0f} ms): {} detections, inference {:.1f} ms\n", frame.index,
                  frame.timestamp_ms, result.output.size(), result.timing.inference_ms);

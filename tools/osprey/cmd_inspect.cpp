@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "io/json_text.h"
 #include "model/loader.h"
 #include "model/model_file.h"
 #include "model_import.h"
@@ -86,7 +87,7 @@ void print_file(const Graph& g, const std::string& path, const std::string& fold
     if (json) {
       nlohmann::json j = file_json(*graph, path);
       j["error"] = reason;
-      fmt::print("{}\n", j.dump(2));
+      fmt::print("{}\n", json_text(j, 2));
     } else {
       print_file(*graph, path, "");
       fmt::print("\nexecution plan: none, osprey cannot run the model (the error below)\n");
@@ -120,7 +121,7 @@ void inspect(const std::string& model, bool json, const ModelImport& import) {
     j["total_macs"] = total_macs;
     j["weights_bytes"] = interp->weight_bytes();
     j["arena_bytes"] = interp->arena_bytes();
-    fmt::print("{}\n", j.dump(2));
+    fmt::print("{}\n", json_text(j, 2));
     return;
   }
 

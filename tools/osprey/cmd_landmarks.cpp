@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "detector.h"
+#include "io/json_text.h"
 #include "landmarks_objectron.h"
 #include "video_loop.h"
 #include "vision/image_io.h"
@@ -62,7 +63,7 @@ void run_landmarks_video(const LandmarksOptions& options, VideoLoop& opened,
       nlohmann::ordered_json line = {{"frame", info.index}, {"timestamp_ms", round_to(info.timestamp_ms, 3)}};
       line.update(vision::landmarks_to_json(pipeline.name(), rgb.width, rgb.height, frame,
                                             pipeline.head().params().num_reported));
-      fmt::print("{}\n", line.dump());
+      fmt::print("{}\n", json_text(line));
     } else {
       fmt::print("frame {} ({:.0f} ms): {} subjects{}, {:.1f} ms\n", info.index, info.timestamp_ms,
                  frame.subjects.size(), frame.detector_ran ? " (detector ran)" : "", frame.timing.total_ms);
@@ -121,9 +122,8 @@ void run_landmarks(LandmarksOptions options) {
     vision::write_png(options.out, vision::annotate_landmarks(image, frame, pipeline.head().params()));
   }
   if (options.json) {
-    fmt::print("{}\n", vision::landmarks_to_json(pipeline.name(), image.width, image.height, frame,
-                                                 pipeline.head().params().num_reported)
-                           .dump());
+    fmt::print("{}\n", json_text(vision::landmarks_to_json(pipeline.name(), image.width, image.height, frame,
+                                                           pipeline.head().params().num_reported)));
   } else {
     print_summary(options, pipeline, image, frame);
     if (!options.out.empty()) fmt::print("wrote {}\n", options.out);

@@ -10,6 +10,7 @@
 
 #include "backend_options.h"
 #include "commands.h"
+#include "io/json_text.h"
 #include "onnx/load_model.h"
 #include "vision/image_io.h"
 #include "vision/model_metadata.h"
@@ -110,7 +111,7 @@ void run_ocr(const OcrOptions& options) {
 
   if (!options.out.empty()) vision::write_png(options.out, ocr::annotate_text(image, result.lines));
   if (options.json) {
-    fmt::print("{}\n", to_json(options.image, image, result).dump());
+    fmt::print("{}\n", json_text(to_json(options.image, image, result)));
   } else {
     print_table(options.image, image, result);
     if (!options.out.empty()) fmt::print("wrote {}\n", options.out);

@@ -15,6 +15,7 @@
 
 #include "backend_options.h"
 #include "commands.h"
+#include "io/json_text.h"
 #include "io/npy.h"
 #include "model/writer.h"
 #include "model_import.h"
@@ -267,7 +268,7 @@ void quantize(const QuantizeArgs& a) {
   if (auto_method) meta["method_auto"] = true;
   if (options.equalize) meta["equalized"] = true;
   if (!dropped.empty()) meta["dropped_files"] = dropped.size();
-  wo.metadata.push_back({"osprey_quantization", meta.dump()});
+  wo.metadata.push_back({"osprey_quantization", json_text(meta)});
   if (auto_method) {
     run.model = write_tflite(run.quantized.graph, wo);  // with the chosen method in its metadata
   } else {
@@ -352,7 +353,7 @@ void quantize(const QuantizeArgs& a) {
   if (!a.report_json.empty()) {
     std::ofstream out(a.report_json);
     OSPREY_CHECK(out.good(), "{}: cannot write the report", a.report_json);
-    out << report.dump(2) << "\n";
+    out << json_text(report, 2) << "\n";
   }
 }
 

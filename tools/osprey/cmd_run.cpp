@@ -10,6 +10,7 @@
 
 #include "backend_options.h"
 #include "commands.h"
+#include "io/json_text.h"
 #include "io/npy.h"
 #include "io/random_fill.h"
 #include "model_import.h"
@@ -82,7 +83,7 @@ void run(const RunArgs& args) {
   }
   summary["backend"] = args.backend.backend;
   summary["time_ms"] = std::round(ms * 1000) / 1000;
-  fmt::print("{}\n", summary.dump());
+  fmt::print("{}\n", json_text(summary));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "detector.h"
+#include "io/json_text.h"
 #include "video_loop.h"
 #include "vision/heads/detection_head.h"
 #include "vision/heads/segmentation_head.h"
@@ -54,7 +55,7 @@ void run_segment_video(const SegmentOptions& options, VideoLoop& opened, vision:
                                            {"threshold", round_to(threshold, 4)},
                                            {"foreground", round_to(foreground, 4)},
                                            {"timing_ms", timing_json(result.timing)}};
-      fmt::print("{}\n", line.dump());
+      fmt::print("{}\n", json_text(line));
     } else {
       fmt::print("frame {} ({:.0f} ms): foreground {:.1f}%\n", frame.index, frame.timestamp_ms,
                  100 * foreground);

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "core/error.h"
 #include "detector.h"
+#include "io/json_text.h"
 #include "video_loop.h"
 #include "vision/draw.h"
 #include "vision/track/id_switches.h"
@@ -116,7 +117,7 @@ void run_track(const TrackOptions& options) {
                                            {"timestamp_ms", round_to(frame.timestamp_ms, 3)},
                                            {"tracks", track_json(spec, tracks)},
                                            {"timing_ms", timing}};
-      fmt::print("{}\n", line.dump());
+      fmt::print("{}\n", json_text(line));
     } else {
       std::string ids;
       for (const auto& t : tracks) ids += fmt::format(" #{}", t.id);

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "detector.h"
+#include "io/json_text.h"
 #include "vision/image_io.h"
 #include "vision/landmarks/landmark_output.h"
 #include "vision/landmarks/objectron_output.h"
@@ -39,7 +40,7 @@ void run_video(const ObjectronCommand& command, VideoLoop& opened, vision::Objec
     if (command.json) {
       nlohmann::ordered_json line = {{"frame", info.index}, {"timestamp_ms", round_to(info.timestamp_ms, 3)}};
       line.update(vision::objectron_to_json(command.pipeline.object, rgb.width, rgb.height, result));
-      fmt::print("{}\n", line.dump());
+      fmt::print("{}\n", json_text(line));
     } else {
       fmt::print("frame {} ({:.0f} ms): {} objects{}, {:.1f} ms\n", info.index, info.timestamp_ms,
                  result.frame.subjects.size(), result.frame.detector_ran ? " (detector ran)" : "",
@@ -78,8 +79,8 @@ void run_objectron_landmarks(ObjectronCommand command) {
     vision::write_png(command.out,
                       vision::annotate_landmarks(image, result.frame, pipeline.head().drawing_params()));
   if (command.json) {
-    fmt::print("{}\n",
-               vision::objectron_to_json(command.pipeline.object, image.width, image.height, result).dump());
+    fmt::print("{}\n", json_text(vision::objectron_to_json(command.pipeline.object, image.width, image.height,
+                                                           result)));
   } else {
     print_summary(command, pipeline, image, result);
     if (!command.out.empty()) fmt::print("wrote {}\n", command.out);
