@@ -39,6 +39,9 @@ if [ -f "$cache/models/$zoo.tflite" ]; then
     expect_ok "$command, a tensor name not in UTF-8" "$osprey" $command badname.tflite
     grep -q $'"i\xef\xbf\xbdput"' "$tmp/out" || fail "$command: no U+FFFD for the byte: $(head -c 300 "$tmp/out")"
   done
+  # The table writes it \xfd, as errors do: a model's names reach no terminal raw.
+  expect_ok "inspect, a tensor name not in UTF-8" "$osprey" inspect badname.tflite
+  grep -qF 'i\xfdput ' "$tmp/out" || fail "inspect: the name not written i\\xfdput: $(head -c 300 "$tmp/out")"
   cd - >/dev/null
 else
   echo "skip the zoo-name checks: $cache/models/$zoo.tflite not fetched"

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "commands.h"
+#include "core/error.h"
 #include "io/json_text.h"
 #include "model/loader.h"
 #include "model/model_file.h"
@@ -56,15 +57,17 @@ void print_file(const Graph& g, const std::string& path, const std::string& fold
   fmt::print("model: {}\n\ninputs:\n", path);
   for (int t : g.inputs) {
     const Tensor& x = g.tensors[static_cast<size_t>(t)];
-    fmt::print("  {:<32} {:<20} {:<8} {}\n", x.name, shape_str(x.shape), dtype_name(x.type), quant_str(x));
+    fmt::print("  {:<32} {:<20} {:<8} {}\n", printable(x.name), shape_str(x.shape), dtype_name(x.type),
+               quant_str(x));
   }
   fmt::print("outputs:\n");
   for (int t : g.outputs) {
     const Tensor& x = g.tensors[static_cast<size_t>(t)];
-    fmt::print("  {:<32} {:<20} {:<8} {}\n", x.name, shape_str(x.shape), dtype_name(x.type), quant_str(x));
+    fmt::print("  {:<32} {:<20} {:<8} {}\n", printable(x.name), shape_str(x.shape), dtype_name(x.type),
+               quant_str(x));
   }
   fmt::print("\nop histogram ({} ops in the file{}):\n", g.ops.size(), folded);
-  for (const auto& [name, count] : op_histogram(g)) fmt::print("  {:<32} {}\n", name, count);
+  for (const auto& [name, count] : op_histogram(g)) fmt::print("  {:<32} {}\n", printable(name), count);
 }
 
 // A .tflite that loads but that osprey cannot run (an op it lacks, shapes a
@@ -128,8 +131,8 @@ void inspect(const std::string& model, bool json, const ModelImport& import) {
   print_file(g, path, fmt::format(", {} folded into constants at load", interp->folded_ops()));
   fmt::print("\nexecution plan:\n  {:>5}  {:<28} {:<20} {:>14}\n", "index", "op", "output shape", "MACs");
   for (const OpInfo& info : interp->plan_info()) {
-    fmt::print("  {:>5}  {:<28} {:<20} {:>14}\n", info.index, info.name, shape_str(info.output_shape),
-               info.macs);
+    fmt::print("  {:>5}  {:<28} {:<20} {:>14}\n", info.index, printable(info.name),
+               shape_str(info.output_shape), info.macs);
   }
   fmt::print("\ntotal MACs:   {} ({:.1f} M)\n", total_macs, static_cast<double>(total_macs) / 1e6);
   fmt::print("weights:      {} bytes ({:.2f} MiB, float32 after load-time folding)\n", interp->weight_bytes(),
