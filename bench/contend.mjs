@@ -87,15 +87,17 @@ export function contentionSection(c) {
   const lines = [];
   const p = (x = '') => lines.push(x);
   const loads = c.results.flatMap((r) => r.load.map((l) => l[0]));
+  // Runs before 2026-12-07 23:08 compared medians of 30 runs, without the "by medians" column.
+  const byMeans = c.statistic === 'mean';
   p('## Under contention');
   p();
   p(`Measured by \`bench/run.sh --contend\` on ${c.started.replace('T', ' ').replace(/\..*/, '')} UTC: the harness ran ` +
     `${c.spinners} busy process${c.spinners === 1 ? '' : 'es'} (shell spin loops, ` +
     `${c.pinned ? 'each pinned to its own core' : 'one per core'}) besides osprey, ` +
     `and osprey with its default thread setting and with \`--threads 1\` alternately, ${c.rounds} rounds of ` +
-    `${c.statistic === 'mean' ? `${c.runs} timed runs or more (${kRoundMs} ms or more after the first round)` : `${c.runs} timed runs`} each; ms = ${c.statistic === 'mean' ? 'the median over rounds of each round\'s mean latency' : 'median of the round medians'}, ` +
+    `${byMeans ? `${c.runs} timed runs or more (${kRoundMs} ms or more after the first round)` : `${c.runs} timed runs`} each; ms = ${byMeans ? 'the median over rounds of each round\'s mean latency' : 'median of the round medians'}, ` +
     `ratio = median of the per-round ratios (target ≤ 1.2)` +
-    (c.statistic === 'mean'
+    (byMeans
       ? '; "by medians" = the same from each round\'s median latency, which time slicing makes flip: a run ' +
         'either fits between two of the spinner\'s slices or waits one out (bench/contend.mjs). '
       : '. ') +
@@ -109,14 +111,13 @@ export function contentionSection(c) {
         'osprey process (an inference either has a core to itself or shares one; which, differs from process to ' +
         'process).'));
   p();
-  const byMedians = c.statistic === 'mean';
-  p(`| model | --threads 1 ms | default ms | default / 1 thread |${byMedians ? ' by medians |' : ''} on the caller | ≤ 1.2× |`);
-  p(`|---|--:|--:|--:|${byMedians ? '--:|' : ''}--:|:-:|`);
+  p(`| model | --threads 1 ms | default ms | default / 1 thread |${byMeans ? ' by medians |' : ''} on the caller | ≤ 1.2× |`);
+  p(`|---|--:|--:|--:|${byMeans ? '--:|' : ''}--:|:-:|`);
   for (const r of c.results) {
     const total = (r.caller_ops ?? 0) + (r.split_ops ?? 0);
     const caller = total ? `${f(100 * r.caller_ops / total, 0)}%` : '–';
     p(`| ${r.model} | ${f(r.one_ms, 1)} | ${f(r.default_ms, 1)} | ${f(r.ratio, 2)} | ` +
-      `${byMedians ? `${f(r.median_ratio, 2)} | ` : ''}${caller} | ` +
+      `${byMeans ? `${f(r.median_ratio, 2)} | ` : ''}${caller} | ` +
       `${r.ratio === undefined ? (r.error ? `error: ${r.error}` : '–') : r.ratio <= 1.2 ? 'yes' : '**no**'} |`);
   }
   p();

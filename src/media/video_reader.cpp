@@ -173,10 +173,8 @@ class AvInput {
   // bytes (a score at or below AVPROBE_SCORE_RETRY, where ffmpeg itself warns
   // "misdetection possible"): random bytes pass for raw H.263 about once in
   // a thousand files and decode to a frame of noise.
-  bool guessed_weakly(std::string& format) const {
-    format = format_->iformat->name;
-    return format_->probe_score <= AVPROBE_SCORE_RETRY;
-  }
+  bool guessed_weakly() const { return format_->probe_score <= AVPROBE_SCORE_RETRY; }
+  const char* format_name() const { return format_->iformat->name; }
 
  private:
   // Container time to milliseconds since the first frame; frame count over
@@ -220,9 +218,8 @@ class VideoSource : public VideoReader {
     format_ = format;
     const ReadError code = reopen(error);
     if (code != ReadError::kNone) return code;
-    std::string guess;
-    if (!format && input_->guessed_weakly(guess)) {
-      error = path + ": not a recognisable video (libavformat's best guess, '" + guess +
+    if (!format && input_->guessed_weakly()) {
+      error = path + ": not a recognisable video (libavformat's best guess, '" + input_->format_name() +
               "', is too weak to trust)";
       return ReadError::kBadInput;
     }
